@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Integration tests start git daemons and spawn bundles; one at a time per file keeps a 2-core runner honest.
+  maxWorkers: 2,
+  testTimeout: 60000,
+  collectCoverageFrom: ['src/**/*.ts'],
+};

@@ -1,0 +1,28 @@
+/** Input and output names of every action, in one place (action.yml files must match; a test checks). */
+export const ConstraintsInputs = {
+  project: 'project',
+  ref: 'ref',
+  series: 'series',
+  requirementsRepo: 'requirements-repo',
+  constraintsFile: 'constraints-file',
+  exclude: 'exclude',
+  constraintsPath: 'constraints-path',
+  output: 'output',
+  trackMap: 'track-map',
+  cache: 'cache',
+  dryRun: 'dry-run',
+} as const;
+
+export const ConstraintsOutputs = {
+  series: 'series',
+  seriesName: 'series-name',
+  releaseId: 'release-id',
+  track: 'track',
+  constraintsRef: 'constraints-ref',
+  constraintsCommit: 'constraints-commit',
+  constraintsFile: 'constraints-file',
+  snapcraftYaml: 'snapcraft-yaml',
+  changed: 'changed',
+  excluded: 'excluded',
+  manifest: 'manifest',
+} as const;

@@ -1,0 +1,32 @@
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FileCache } from './constrain.js';
+
+/**
+ * A FileCache in a local directory, for the CLI, the example and tests: the same contract as
+ * @actions/cache (restore by exact key, save once per key) without a cache service.
+ */
+export class DirectoryCache implements FileCache {
+  constructor(private readonly root: string) {}
+
+  async restore(paths: string[], key: string): Promise<boolean> {
+    const entry = join(this.root, safe(key));
+    if (!existsSync(entry)) return false;
+    paths.forEach((path, index) => {
+      rmSync(path, { recursive: true, force: true });
+      cpSync(join(entry, String(index)), path, { recursive: true });
+    });
+    return true;
+  }
+
+  async save(paths: string[], key: string): Promise<void> {
+    const entry = join(this.root, safe(key));
+    if (existsSync(entry)) return;
+    mkdirSync(entry, { recursive: true });
+    paths.forEach((path, index) => cpSync(path, join(entry, String(index)), { recursive: true }));
+  }
+}
+
+function safe(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]/g, '_');
+}

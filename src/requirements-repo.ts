@@ -1,0 +1,139 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigurationError } from './errors.js';
+import { Git, meaningfulLine } from './git.js';
+import type { ReleaseRef } from './release-ref.js';
+
+export const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
+
+/** Branches and tags of a remote, each with the commit it points at (tags peeled). */
+export interface RemoteRefs {
+  readonly branches: ReadonlyMap<string, string>;
+  readonly tags: ReadonlyMap<string, string>;
+}
+
+/** Where in openstack/requirements a release's constraints live, and why. */
+export interface ConstraintsRef {
+  readonly type: 'branch' | 'tag';
+  readonly name: string;
+  /** The rule that chose it, for the summary. */
+  readonly rule: string;
+}
+
+/** Removes `user:token@` from URLs so they can be logged. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+}
+
+/** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
+export function normaliseRepoLocation(location: string, cwd = process.cwd()): string {
+  const value = location.trim();
+  if (!value) throw new ConfigurationError(`'requirements-repo' is empty: give a git URL or a local mirror path.`);
+  if (/\s/.test(value) || value.startsWith('-')) {
+    throw new ConfigurationError(`'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`);
+  }
+  if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value)) return value;
+  const path = isAbsolute(value) ? value : resolve(cwd, value);
+  if (!existsSync(path)) {
+    throw new ConfigurationError(
+      `'requirements-repo' is '${value}', which is neither a URL (https://, git://, ssh://, file://) nor an existing path.`,
+    );
+  }
+  return pathToFileURL(path).href;
+}
+
+/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
+export async function listRemoteRefs(git: Git, url: string): Promise<RemoteRefs> {
+  const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
+  if (result.code !== 0) {
+    const reason = meaningfulLine(result.stderr) || `git exited with ${result.code}`;
+    throw new ConfigurationError(
+      `Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}. Check the 'requirements-repo' input ` +
+        `(a git URL or a local mirror path) and that the runner can reach it.`,
+    );
+  }
+  const branches = new Map<string, string>();
+  const tags = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const [sha, ref] = line.split('\t');
+    if (!sha || !ref) continue;
+    if (ref.startsWith('refs/heads/')) branches.set(ref.slice(11), sha);
+    else if (ref.endsWith('^{}')) tags.set(ref.slice(10, -3), sha);
+    else if (ref.startsWith('refs/tags/') && !tags.has(ref.slice(10))) tags.set(ref.slice(10), sha);
+  }
+  if (!branches.has('master')) {
+    throw new ConfigurationError(
+      `${redactUrl(url)} has no master branch, so it is not openstack/requirements; check the 'requirements-repo' input.`,
+    );
+  }
+  return { branches, tags };
+}
+
+/**
+ * OpenStack's own rule (releases' constraints redirects): master, unless requirements has a
+ * `stable/<key>` branch; an `unmaintained/<key>` branch overrides it; a `<key>-eom` tag replaces
+ * master or stable; a `<key>-eol` tag always wins. A series requirements has not branched for yet
+ * keeps master's constraints.
+ */
+export function resolveConstraintsRef(release: ReleaseRef, refs: RemoteRefs): ConstraintsRef {
+  if (release.kind === 'master') return { type: 'branch', name: 'master', rule: 'master builds use master' };
+  const key = release.series.key;
+  let chosen: ConstraintsRef = {
+    type: 'branch',
+    name: 'master',
+    rule: `openstack/requirements has not branched for ${key} yet`,
+  };
+  if (refs.branches.has(`stable/${key}`)) {
+    chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
+  }
+  if (refs.branches.has(`unmaintained/${key}`)) {
+    chosen = { type: 'branch', name: `unmaintained/${key}`, rule: 'unmaintained branch overrides stable' };
+  }
+  if (refs.tags.has(`${key}-eom`) && chosen.name !== `unmaintained/${key}`) {
+    chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
+  }
+  if (refs.tags.has(`${key}-eol`)) {
+    chosen = { type: 'tag', name: `${key}-eol`, rule: 'end of life tag wins' };
+  }
+  if (chosen.name === 'master' && release.series.status === 'end of life') {
+    // Building an EOL release against master's pins would succeed and be wrong; say so instead.
+    throw new ConfigurationError(
+      `${release.series.name} (${key}) is end of life but the requirements repo has no ${key}-eol tag ` +
+        `or stable/${key} branch: the 'requirements-repo' mirror looks incomplete (mirror its tags too).`,
+    );
+  }
+  return chosen;
+}
+
+export interface FetchedConstraints {
+  readonly text: string;
+  /** The commit of openstack/requirements the file was read at. */
+  readonly commit: string;
+}
+
+/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
+export async function fetchUpperConstraints(
+  url: string,
+  ref: ConstraintsRef,
+  scratchParent: string,
+): Promise<FetchedConstraints> {
+  const dir = mkdtempSync(join(scratchParent, 'requirements-'));
+  try {
+    const git = new Git({ cwd: dir });
+    await git.run(['init', '--bare', '--quiet']);
+    const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
+    await git.run(['fetch', '--quiet', '--depth=1', '--no-tags', url, `+${remoteRef}:refs/constraints`]);
+    const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
+    const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
+    if (show.code !== 0) {
+      throw new ConfigurationError(
+        `openstack/requirements ${ref.type} ${ref.name} (${commit.slice(0, 12)}) has no upper-constraints.txt; ` +
+          `that series predates constraints: set the 'series' input to a newer one.`,
+      );
+    }
+    return { text: show.stdout, commit };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
