@@ -11,4 +11,5 @@ export default {
   maxWorkers: 2,
   testTimeout: 60000,
   collectCoverageFrom: ['src/**/*.ts'],
+  reporters: ['default', '<rootDir>/scripts/jest-closing-line.cjs'],
 };

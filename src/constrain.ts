@@ -76,7 +76,11 @@ export interface ConstrainResult {
   /** Absolute path of the constraints file written into the project. */
   readonly constraintsFile: string;
   readonly snapcraftYaml: string;
-  readonly snap: { readonly name: string; readonly base: string | null; readonly grade: string | null };
+  readonly snap: {
+    readonly name: string;
+    readonly base: string | null;
+    readonly grade: string | null;
+  };
   readonly changed: boolean;
   readonly diff: string;
   readonly excluded: ExcludedPackage[];
@@ -91,14 +95,19 @@ export interface ConstrainResult {
 export async function constrain(options: ConstrainOptions): Promise<ConstrainResult> {
   const log = options.log ?? (() => {});
   const table = options.table ?? new SeriesTable();
-  const file = locateSnapcraftYaml(options.project);
-  const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file);
+  const { file, projectDir } = locateSnapcraftYaml(options.project);
+  const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
   if (project.pythonParts.length === 0) {
-    throw new ConfigurationError(`${file} has no python parts (plugin: python), so there is nothing to constrain.`);
+    throw new ConfigurationError(
+      `${file} has no python parts (plugin: python), so there is nothing to constrain.`,
+    );
   }
   const release = releaseFor(options, table);
   const track = trackFor(release, options.trackMap);
-  const constraintsRel = checkedConstraintsPath(options.constraintsPath ?? DEFAULT_CONSTRAINTS_PATH, project.projectDir);
+  const constraintsRel = checkedConstraintsPath(
+    options.constraintsPath ?? DEFAULT_CONSTRAINTS_PATH,
+    project.projectDir,
+  );
   log(`${release.ref} is OpenStack ${release.series.name} (${release.series.key}), track ${track}`);
 
   const fetched = await obtainConstraints(options, release, log);
@@ -139,7 +148,11 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
     snapcraftYaml: target,
     snap: { name: project.name, base: project.base, grade: project.grade },
     changed: rewrite.changed,
-    diff: unifiedDiff(project.text, rewrite.text, relative(project.projectDir, file) || 'snapcraft.yaml'),
+    diff: unifiedDiff(
+      project.text,
+      rewrite.text,
+      relative(project.projectDir, file) || 'snapcraft.yaml',
+    ),
     excluded,
     parts: rewrite.parts,
   };
@@ -149,7 +162,11 @@ function releaseFor(options: ConstrainOptions, table: SeriesTable): ReleaseRef {
   const release = parseReleaseRef(options.ref, table);
   if (!options.series) return release;
   // An explicit series wins over what the branch name implies (feature branches, renamed branches).
-  return { ...release, kind: release.kind === 'master' ? 'stable' : release.kind, series: table.get(options.series) };
+  return {
+    ...release,
+    kind: release.kind === 'master' ? 'stable' : release.kind,
+    series: table.get(options.series),
+  };
 }
 
 function checkedConstraintsPath(path: string, projectDir: string): string {
@@ -181,13 +198,21 @@ async function obtainConstraints(
       throw new ConfigurationError(`'constraints-file' ${options.constraintsFile} does not exist.`);
     }
     log(`using the pre-fetched constraints file ${options.constraintsFile}`);
-    return { text: readFileSync(options.constraintsFile, 'utf8'), commit: null, ref: null, repo: null, cacheHit: false };
+    return {
+      text: readFileSync(options.constraintsFile, 'utf8'),
+      commit: null,
+      ref: null,
+      repo: null,
+      cacheHit: false,
+    };
   }
   const url = normaliseRepoLocation(options.requirementsRepo);
   const refs = await listRemoteRefs(new Git(), url);
   const ref = resolveConstraintsRef(release, refs);
   const advertised = ref.type === 'branch' ? refs.branches.get(ref.name) : refs.tags.get(ref.name);
-  log(`constraints: openstack/requirements ${ref.type} ${ref.name} at ${advertised?.slice(0, 12)} (${ref.rule})`);
+  log(
+    `constraints: openstack/requirements ${ref.type} ${ref.name} at ${advertised?.slice(0, 12)} (${ref.rule})`,
+  );
 
   const cacheDir = join(options.workDir, 'openstack-upper-constraints', advertised ?? 'unknown');
   const cachePath = join(cacheDir, 'upper-constraints.txt');
@@ -195,7 +220,13 @@ async function obtainConstraints(
     const hit = await options.cache.restore([cacheDir], cacheKey(advertised)).catch(() => false);
     if (hit && existsSync(cachePath)) {
       log(`constraints for ${advertised.slice(0, 12)} restored from cache`);
-      return { text: readFileSync(cachePath, 'utf8'), commit: advertised, ref, repo: url, cacheHit: true };
+      return {
+        text: readFileSync(cachePath, 'utf8'),
+        commit: advertised,
+        ref,
+        repo: url,
+        cacheHit: true,
+      };
     }
   }
   mkdirSync(options.workDir, { recursive: true });
@@ -205,7 +236,9 @@ async function obtainConstraints(
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'upper-constraints.txt'), fetched.text);
     // A cache that cannot save only costs the next run a fetch.
-    await options.cache.save([dir], cacheKey(fetched.commit)).catch((e: unknown) => log(`cache save skipped: ${String(e)}`));
+    await options.cache
+      .save([dir], cacheKey(fetched.commit))
+      .catch((e: unknown) => log(`cache save skipped: ${String(e)}`));
   }
   return { text: fetched.text, commit: fetched.commit, ref, repo: url, cacheHit: false };
 }
@@ -228,9 +261,14 @@ function excludeCandidates(exclude: readonly string[], project: SnapcraftProject
       continue;
     }
     for (const part of project.pythonParts) {
-      if (part.source) add(nameFromSource(part.source, project.projectDir, part.sourceSubdir), `part ${part.name} source`);
+      if (part.source)
+        add(
+          nameFromSource(part.source, project.projectDir, part.sourceSubdir),
+          `part ${part.name} source`,
+        );
       for (const pkg of part.pythonPackages) {
-        if (/^[a-z+]+:\/\/|^git\+|#egg=/i.test(pkg)) add(nameFromSource(pkg, project.projectDir), `part ${part.name} python-packages`);
+        if (/^[a-z+]+:\/\/|^git\+|#egg=/i.test(pkg))
+          add(nameFromSource(pkg, project.projectDir), `part ${part.name} python-packages`);
       }
     }
   }

@@ -50,7 +50,12 @@ function diffLines(a: string[], b: string[]): Op[] {
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
   let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  while (
+    tail < a.length - head &&
+    tail < b.length - head &&
+    a[a.length - 1 - tail] === b[b.length - 1 - tail]
+  )
+    tail++;
   const am = a.slice(head, a.length - tail);
   const bm = b.slice(head, b.length - tail);
   const n = am.length;
@@ -58,7 +63,8 @@ function diffLines(a: string[], b: string[]): Op[] {
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
   for (let x = n - 1; x >= 0; x--) {
     for (let y = m - 1; y >= 0; y--) {
-      lcs[x]![y] = am[x] === bm[y] ? lcs[x + 1]![y + 1]! + 1 : Math.max(lcs[x + 1]![y]!, lcs[x]![y + 1]!);
+      lcs[x]![y] =
+        am[x] === bm[y] ? lcs[x + 1]![y + 1]! + 1 : Math.max(lcs[x + 1]![y]!, lcs[x]![y + 1]!);
     }
   }
   const ops: Op[] = [];
@@ -79,7 +85,12 @@ function diffLines(a: string[], b: string[]): Op[] {
     }
   }
   for (let k = 0; k < tail; k++) {
-    ops.push({ kind: ' ', text: a[a.length - tail + k]!, aLine: a.length - tail + k, bLine: b.length - tail + k });
+    ops.push({
+      kind: ' ',
+      text: a[a.length - tail + k]!,
+      aLine: a.length - tail + k,
+      bLine: b.length - tail + k,
+    });
   }
   return ops;
 }

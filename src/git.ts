@@ -38,14 +38,19 @@ export class Git {
       LC_ALL: 'C',
     };
     return new Promise((resolvePromise, reject) => {
-      const child = spawn('git', args, { cwd: this.options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('git', args, {
+        cwd: this.options.cwd,
+        env,
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => {
+      child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => {
         err.push(chunk);
         if (this.options.onStderr) {
-          for (const line of chunk.toString('utf8').split(/[\r\n]+/)) if (line) this.options.onStderr(line);
+          for (const line of chunk.toString('utf8').split(/[\r\n]+/))
+            if (line) this.options.onStderr(line);
         }
       });
       child.on('error', reject);
@@ -56,7 +61,11 @@ export class Git {
           stderr: Buffer.concat(err).toString('utf8'),
         }),
       );
-      child.stdin.end(input ?? '');
+      if (child.stdin) {
+        // git may exit before reading all of its input; its exit code tells what happened.
+        child.stdin.on('error', () => {});
+        child.stdin.end(input);
+      }
     });
   }
 

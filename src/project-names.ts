@@ -8,14 +8,19 @@ export interface ProjectName {
 }
 
 // tarballs.openstack.org/keystone/keystone-stable-ocata.tar.gz, nova-master.tar.gz, tempest-14.0.0.tar.gz
-const TARBALL = /\/([A-Za-z0-9_.]+?(?:-[A-Za-z][A-Za-z0-9_.]*?)*?)-(?:stable-[A-Za-z0-9.]+|master|\d[A-Za-z0-9.]*)\.(?:tar\.gz|tgz|tar\.bz2|tar\.xz|zip)$/;
+const TARBALL =
+  /\/([A-Za-z0-9_.]+?(?:-[A-Za-z][A-Za-z0-9_.]*?)*?)-(?:stable-[A-Za-z0-9.]+|master|\d[A-Za-z0-9.]*)\.(?:tar\.gz|tgz|tar\.bz2|tar\.xz|zip)$/;
 
 /**
  * The distribution name a python part's source (or a URL in python-packages) installs, where it
  * can be told without fetching it: a `#egg=` fragment, an OpenStack tarball name, a git repo name,
  * or the setup.cfg / pyproject.toml of a local source.
  */
-export function nameFromSource(source: string, projectDir: string, subdir = ''): string | undefined {
+export function nameFromSource(
+  source: string,
+  projectDir: string,
+  subdir = '',
+): string | undefined {
   const egg = /[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(source);
   if (egg) return egg[1];
   if (/^[a-z+]+:\/\//i.test(source) || source.startsWith('git@')) {
@@ -23,7 +28,10 @@ export function nameFromSource(source: string, projectDir: string, subdir = ''):
     const tarball = TARBALL.exec(url);
     if (tarball) return tarball[1];
     const repo = /\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url);
-    if (repo && (source.startsWith('git') || url.endsWith('.git') || /github\.com|opendev\.org/.test(url))) {
+    if (
+      repo &&
+      (source.startsWith('git') || url.endsWith('.git') || /github\.com|opendev\.org/.test(url))
+    ) {
       return repo[1];
     }
     return undefined;
@@ -57,7 +65,9 @@ function iniValue(text: string, section: string, key: string): string | undefine
       continue;
     }
     if (current !== section) continue;
-    const pair = new RegExp(`^${key}\\s*=\\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\\s*$`).exec(line);
+    const pair = new RegExp(`^${key}\\s*=\\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\\s*$`).exec(
+      line,
+    );
     if (pair) return pair[1];
   }
   return undefined;

@@ -20,9 +20,17 @@ const SAFE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 export function normaliseRefName(input: string): string {
   const ref = input.trim().replace(/^refs\/(heads|tags)\//, '');
   if (!ref) {
-    throw new ConfigurationError('The ref is empty: give a branch or tag such as master or stable/2025.1.');
+    throw new ConfigurationError(
+      'The ref is empty: give a branch or tag such as master or stable/2025.1.',
+    );
   }
-  if (!SAFE_REF.test(ref) || ref.includes('..') || ref.includes('//') || ref.endsWith('/') || ref.endsWith('.lock')) {
+  if (
+    !SAFE_REF.test(ref) ||
+    ref.includes('..') ||
+    ref.includes('//') ||
+    ref.endsWith('/') ||
+    ref.endsWith('.lock')
+  ) {
     throw new ConfigurationError(
       `'${ref}' is not a branch or tag name this toolkit accepts: use letters, digits, '.', '_', '-' and '/' ` +
         `only (e.g. master, stable/2025.1, unmaintained/zed, ocata-eol).`,
@@ -72,7 +80,10 @@ export function parseTrackMap(text: string, table: SeriesTable): Map<string, str
   return map;
 }
 
-export function trackFor(release: ReleaseRef, map: ReadonlyMap<string, string> = new Map()): string {
+export function trackFor(
+  release: ReleaseRef,
+  map: ReadonlyMap<string, string> = new Map(),
+): string {
   if (release.kind === 'master') return map.get('master') ?? 'latest';
   return map.get(release.series.key) ?? release.series.key;
 }

@@ -29,9 +29,14 @@ export function redactUrl(url: string): string {
 /** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
 export function normaliseRepoLocation(location: string, cwd = process.cwd()): string {
   const value = location.trim();
-  if (!value) throw new ConfigurationError(`'requirements-repo' is empty: give a git URL or a local mirror path.`);
+  if (!value)
+    throw new ConfigurationError(
+      `'requirements-repo' is empty: give a git URL or a local mirror path.`,
+    );
   if (/\s/.test(value) || value.startsWith('-')) {
-    throw new ConfigurationError(`'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`);
+    throw new ConfigurationError(
+      `'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`,
+    );
   }
   if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value)) return value;
   const path = isAbsolute(value) ? value : resolve(cwd, value);
@@ -77,7 +82,8 @@ export async function listRemoteRefs(git: Git, url: string): Promise<RemoteRefs>
  * keeps master's constraints.
  */
 export function resolveConstraintsRef(release: ReleaseRef, refs: RemoteRefs): ConstraintsRef {
-  if (release.kind === 'master') return { type: 'branch', name: 'master', rule: 'master builds use master' };
+  if (release.kind === 'master')
+    return { type: 'branch', name: 'master', rule: 'master builds use master' };
   const key = release.series.key;
   let chosen: ConstraintsRef = {
     type: 'branch',
@@ -88,7 +94,11 @@ export function resolveConstraintsRef(release: ReleaseRef, refs: RemoteRefs): Co
     chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
   }
   if (refs.branches.has(`unmaintained/${key}`)) {
-    chosen = { type: 'branch', name: `unmaintained/${key}`, rule: 'unmaintained branch overrides stable' };
+    chosen = {
+      type: 'branch',
+      name: `unmaintained/${key}`,
+      rule: 'unmaintained branch overrides stable',
+    };
   }
   if (refs.tags.has(`${key}-eom`) && chosen.name !== `unmaintained/${key}`) {
     chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
@@ -123,7 +133,14 @@ export async function fetchUpperConstraints(
     const git = new Git({ cwd: dir });
     await git.run(['init', '--bare', '--quiet']);
     const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
-    await git.run(['fetch', '--quiet', '--depth=1', '--no-tags', url, `+${remoteRef}:refs/constraints`]);
+    await git.run([
+      'fetch',
+      '--quiet',
+      '--depth=1',
+      '--no-tags',
+      url,
+      `+${remoteRef}:refs/constraints`,
+    ]);
     const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
     const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
     if (show.code !== 0) {

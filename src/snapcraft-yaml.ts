@@ -50,18 +50,29 @@ export interface SnapcraftProject {
   readonly document: Document.Parsed;
 }
 
-/** Finds snapcraft.yaml in a project directory, or accepts a path to the file itself. */
-export function locateSnapcraftYaml(path: string): string {
+/** A snapcraft.yaml and the directory snapcraft runs in for it. */
+export interface SnapcraftLocation {
+  readonly file: string;
+  readonly projectDir: string;
+}
+
+/**
+ * Finds snapcraft.yaml in a project directory (which is then the project root, whatever its
+ * name), or accepts a path to the file itself (whose root is then derived from where it lives).
+ */
+export function locateSnapcraftYaml(path: string): SnapcraftLocation {
   const target = resolve(path);
   if (/\.ya?ml$/.test(target)) {
     if (!existsSync(target)) {
-      throw new ConfigurationError(`${path} does not exist: point 'project' at a snap's directory or its snapcraft.yaml.`);
+      throw new ConfigurationError(
+        `${path} does not exist: point 'project' at a snap's directory or its snapcraft.yaml.`,
+      );
     }
-    return target;
+    return { file: target, projectDir: projectDirOf(target) };
   }
   for (const candidate of SNAPCRAFT_YAML_LOCATIONS) {
     const file = join(target, candidate);
-    if (existsSync(file)) return file;
+    if (existsSync(file)) return { file, projectDir: target };
   }
   throw new ConfigurationError(
     `No snapcraft.yaml in ${path} (looked for ${SNAPCRAFT_YAML_LOCATIONS.join(', ')}): point 'project' at the snap's directory.`,
@@ -92,7 +103,11 @@ export function pythonGeneration(base: string | null, file: string): PythonPlugi
 }
 
 /** Parses snapcraft.yaml text; every problem becomes one ConfigurationError naming file and line. */
-export function parseSnapcraftYaml(text: string, file: string): SnapcraftProject {
+export function parseSnapcraftYaml(
+  text: string,
+  file: string,
+  projectDir = projectDirOf(file),
+): SnapcraftProject {
   rejectTemplates(text, file);
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
@@ -107,16 +122,23 @@ export function parseSnapcraftYaml(text: string, file: string): SnapcraftProject
   }
   const root = document.contents;
   if (!isMap(root)) {
-    throw new ConfigurationError(`${file}: the top level is not a mapping of keys (name, base, parts, ...).`);
+    throw new ConfigurationError(
+      `${file}: the top level is not a mapping of keys (name, base, parts, ...).`,
+    );
   }
   const name = scalarString(root.get('name', true));
-  if (!name) throw new ConfigurationError(`${file}: the 'name' key is missing or empty; a snap needs a name.`);
+  if (!name)
+    throw new ConfigurationError(
+      `${file}: the 'name' key is missing or empty; a snap needs a name.`,
+    );
   const base = scalarString(root.get('base', true)) ?? null;
   const generation = pythonGeneration(base, file);
   const constraintsKey = generation === 'legacy' ? 'constraints' : 'python-constraints';
   const parts = root.get('parts', true);
   if (!isMap(parts)) {
-    throw new ConfigurationError(`${file}: the 'parts' key is missing or is not a mapping of part names to parts.`);
+    throw new ConfigurationError(
+      `${file}: the 'parts' key is missing or is not a mapping of part names to parts.`,
+    );
   }
   const pythonParts: PythonPart[] = [];
   for (const pair of parts.items) {
@@ -140,7 +162,7 @@ export function parseSnapcraftYaml(text: string, file: string): SnapcraftProject
   }
   return {
     file,
-    projectDir: projectDirOf(file),
+    projectDir,
     text,
     name,
     base,
@@ -183,7 +205,8 @@ function scalarString(node: unknown): string | undefined {
 }
 
 function stringList(node: unknown): string[] {
-  if (isSeq(node)) return node.items.map((item) => scalarString(item)).filter((s): s is string => !!s);
+  if (isSeq(node))
+    return node.items.map((item) => scalarString(item)).filter((s): s is string => !!s);
   const single = scalarString(node);
   return single ? [single] : [];
 }
@@ -192,12 +215,17 @@ function stringList(node: unknown): string[] {
 export function constraintsReference(generation: PythonPluginGeneration, relPath: string): string {
   // Snapcraft expands these project variables in part properties, so the reference works whether
   // the part's source is local or a remote tarball, and inside the LXD build instance.
-  return generation === 'craft-parts' ? `$CRAFT_PROJECT_DIR/${relPath}` : `$SNAPCRAFT_PROJECT_DIR/${relPath}`;
+  return generation === 'craft-parts'
+    ? `$CRAFT_PROJECT_DIR/${relPath}`
+    : `$SNAPCRAFT_PROJECT_DIR/${relPath}`;
 }
 
 /** A constraints entry this toolkit replaces: OpenStack's upper-constraints, any copy or URL of it. */
 export function isUpperConstraintsEntry(entry: string): boolean {
-  return /(^|\/)upper-constraints\.txt$/.test(entry) || /releases\.openstack\.org\/constraints\/upper\//.test(entry);
+  return (
+    /(^|\/)upper-constraints\.txt$/.test(entry) ||
+    /releases\.openstack\.org\/constraints\/upper\//.test(entry)
+  );
 }
 
 export interface RewriteResult {
@@ -228,10 +256,14 @@ export function rewriteConstraints(project: SnapcraftProject, reference: string)
   for (const pythonPart of project.pythonParts) {
     const part = parts.get(pythonPart.name, true) as unknown as YAMLMap;
     const before = pythonPart.constraints;
-    const after = [reference, ...before.filter((e) => e !== reference && !isUpperConstraintsEntry(e))];
+    const after = [
+      reference,
+      ...before.filter((e) => e !== reference && !isUpperConstraintsEntry(e)),
+    ];
     report.push({ name: pythonPart.name, before, after });
     if (sameList(before, after)) continue;
-    const pair = part.items.find((p) => isScalar(p.key) && p.key.value === constraintsKey) as Pair<Scalar, unknown> | undefined;
+    const pair = part.items.find((p) => isScalar(p.key) && p.key.value === constraintsKey) as
+      Pair<Scalar, unknown> | undefined;
     edits.push(...editsFor(text, part, pair, constraintsKey, before, after, reference));
   }
 
@@ -254,21 +286,31 @@ function editsFor(
   reference: string,
 ): Edit[] {
   if (isMap(part) && part.flow) {
-    throw new ConfigurationError(`A python part is written as a flow mapping ({...}); write it in block style so its '${key}' can be set.`);
+    throw new ConfigurationError(
+      `A python part is written as a flow mapping ({...}); write it in block style so its '${key}' can be set.`,
+    );
   }
   const value = pair?.value;
-  if (!pair || value === null || value === undefined || (isScalar(value) && (value.value === null || value.value === ''))) {
+  if (
+    !pair ||
+    value === null ||
+    value === undefined ||
+    (isScalar(value) && (value.value === null || value.value === ''))
+  ) {
     if (pair) {
       // `key:` with no value: give it one on the same line.
       const keyStart = pair.key.range![0];
       const lineEnd = indexOfLineEnd(text, keyStart);
-      return [{ start: keyStart, end: lineEnd, text: `${key}: [${after.map(flowItem).join(', ')}]` }];
+      return [
+        { start: keyStart, end: lineEnd, text: `${key}: [${after.map(flowItem).join(', ')}]` },
+      ];
     }
     return [appendKey(text, part, key, after)];
   }
   if (isScalar(value)) {
     const [start, end] = value.range!;
-    const replacement = after.length === 1 ? plainOrQuoted(after[0]!) : `[${after.map(flowItem).join(', ')}]`;
+    const replacement =
+      after.length === 1 ? plainOrQuoted(after[0]!) : `[${after.map(flowItem).join(', ')}]`;
     return [{ start, end, text: replacement }];
   }
   if (isSeq(value) && value.flow) {
@@ -276,7 +318,9 @@ function editsFor(
     return [{ start, end, text: `[${after.map(flowItem).join(', ')}]` }];
   }
   if (isSeq(value)) return blockSeqEdits(text, value, before, reference);
-  throw new ConfigurationError(`'${key}' must be a list of constraints files or URLs, not a mapping.`);
+  throw new ConfigurationError(
+    `'${key}' must be a list of constraints files or URLs, not a mapping.`,
+  );
 }
 
 // Replace the first stale item in place, drop the other stale items' lines, or add ours on top.
@@ -300,7 +344,11 @@ function blockSeqEdits(text: string, seq: YAMLSeq, before: string[], reference: 
     const first = seq.items[0] as Scalar;
     const lineStart = text.lastIndexOf('\n', first.range![0] - 1) + 1;
     const prefix = text.slice(lineStart, first.range![0]);
-    edits.push({ start: lineStart, end: lineStart, text: `${prefix}${plainOrQuoted(reference)}\n` });
+    edits.push({
+      start: lineStart,
+      end: lineStart,
+      text: `${prefix}${plainOrQuoted(reference)}\n`,
+    });
   }
   return edits;
 }
@@ -308,7 +356,8 @@ function blockSeqEdits(text: string, seq: YAMLSeq, before: string[], reference: 
 // A new `key:` block after the last line of the part, indented like the part's other keys.
 function appendKey(text: string, part: YAMLMap, key: string, after: string[]): Edit {
   const firstKey = part.items[0]?.key as Scalar | undefined;
-  if (!firstKey?.range) throw new ConfigurationError(`A python part has no keys; give it a 'plugin' and a 'source'.`);
+  if (!firstKey?.range)
+    throw new ConfigurationError(`A python part has no keys; give it a 'plugin' and a 'source'.`);
   const keyLineStart = text.lastIndexOf('\n', firstKey.range[0] - 1) + 1;
   const indent = text.slice(keyLineStart, firstKey.range[0]);
   const seqIndent = indent + (sequenceOffset(text, part) ?? '  ');
@@ -342,7 +391,9 @@ function indexOfLineEnd(text: string, from: number): number {
 }
 
 function plainOrQuoted(value: string): string {
-  return /^[A-Za-z0-9$/_.][A-Za-z0-9$/_.:+@%~-]*$/.test(value) && !/:\s|:$/.test(value) ? value : JSON.stringify(value);
+  return /^[A-Za-z0-9$/_.][A-Za-z0-9$/_.:+@%~-]*$/.test(value) && !/:\s|:$/.test(value)
+    ? value
+    : JSON.stringify(value);
 }
 
 function flowItem(value: string): string {
@@ -355,10 +406,12 @@ function sameList(a: string[], b: string[]): boolean {
 
 // The rewrite is byte surgery; prove it produced the YAML we meant before anything is written.
 function verifyRewrite(project: SnapcraftProject, text: string, reference: string): void {
-  const reparsed = parseSnapcraftYaml(text, project.file);
+  const reparsed = parseSnapcraftYaml(text, project.file, project.projectDir);
   for (const part of reparsed.pythonParts) {
     if (part.constraints[0] !== reference) {
-      throw new Error(`internal error: rewriting ${project.file} did not set part '${part.name}' to ${reference}`);
+      throw new Error(
+        `internal error: rewriting ${project.file} did not set part '${part.name}' to ${reference}`,
+      );
     }
   }
 }

@@ -1,6 +1,9 @@
 /** PEP 503 normalised name: lower case, runs of `-`, `_`, `.` become one `-`. */
 export function normalizePackageName(name: string): string {
-  return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[-_.]+/g, '-');
 }
 
 /** One `name===version[;marker]` line of upper-constraints.txt. */
@@ -13,7 +16,8 @@ export interface Constraint {
 }
 
 // A requirement line: a distribution name, then a version operator; environment marker after `;`.
-const LINE = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(===|==|>=|<=|~=|!=|<|>)\s*([^;\s#]+)\s*(?:;\s*(.*?))?\s*$/;
+const LINE =
+  /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(===|==|>=|<=|~=|!=|<|>)\s*([^;\s#]+)\s*(?:;\s*(.*?))?\s*$/;
 
 /** Reads the constraints of an upper-constraints.txt; comments and blank lines are skipped. */
 export function parseConstraints(text: string): Constraint[] {
@@ -23,7 +27,12 @@ export function parseConstraints(text: string): Constraint[] {
     if (!line || line.startsWith('#')) return;
     const match = LINE.exec(line);
     if (match) {
-      result.push({ name: match[1]!, version: match[3]!, marker: match[4] ?? null, line: index + 1 });
+      result.push({
+        name: match[1]!,
+        version: match[3]!,
+        marker: match[4] ?? null,
+        line: index + 1,
+      });
     }
   });
   return result;

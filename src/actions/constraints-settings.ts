@@ -39,7 +39,9 @@ export function readConstraintsSettings(env: NodeJS.ProcessEnv = process.env): C
 export function defaultRef(env: NodeJS.ProcessEnv): string {
   const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
   if (!ref) {
-    throw new ConfigurationError(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
+    throw new ConfigurationError(
+      `No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`,
+    );
   }
   return ref;
 }

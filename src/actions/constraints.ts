@@ -3,11 +3,18 @@ import * as core from '@actions/core';
 import { constrain, type ConstrainResult, type FileCache } from '../constrain.js';
 import { ConstraintsOutputs as O } from './constants.js';
 import { readConstraintsSettings } from './constraints-settings.js';
-import { isEntryPoint, runAction } from './runner.js';
+import { flushSummary, isEntryPoint, runAction } from './runner.js';
 
 /** @actions/cache behind the library's FileCache; absent where the runner has no cache service. */
 function actionsCache(): FileCache | undefined {
-  if (!cache.isFeatureAvailable()) return undefined;
+  // The cache only saves a fetch: a runner (or a local harness) without one runs uncached.
+  let available = false;
+  try {
+    available = cache.isFeatureAvailable();
+  } catch (error) {
+    core.debug(`Actions cache unavailable: ${String(error)}`);
+  }
+  if (!available) return undefined;
   return {
     restore: async (paths, key) => (await cache.restoreCache(paths, key)) === key,
     save: async (paths, key) => {
@@ -24,7 +31,11 @@ export async function run(): Promise<void> {
 async function main(): Promise<void> {
   const settings = readConstraintsSettings();
   const result = await core.group('Resolve and apply OpenStack constraints', () =>
-    constrain({ ...settings, cache: settings.useCache ? actionsCache() : undefined, log: core.info }),
+    constrain({
+      ...settings,
+      cache: settings.useCache ? actionsCache() : undefined,
+      log: core.info,
+    }),
   );
   setOutputs(result);
   if (result.diff) core.info(result.diff);
@@ -52,7 +63,12 @@ export function manifestOf(result: ConstrainResult): Record<string, unknown> {
       cacheHit: result.cacheHit,
       excluded: result.excluded.map((e) => ({ name: e.name, from: e.from, removed: e.removed })),
     },
-    snap: { ...result.snap, snapcraftYaml: result.snapcraftYaml, changed: result.changed, parts: result.parts },
+    snap: {
+      ...result.snap,
+      snapcraftYaml: result.snapcraftYaml,
+      changed: result.changed,
+      parts: result.parts,
+    },
   };
 }
 
@@ -66,14 +82,20 @@ function setOutputs(result: ConstrainResult): void {
   core.setOutput(O.constraintsFile, result.constraintsFile);
   core.setOutput(O.snapcraftYaml, result.snapcraftYaml);
   core.setOutput(O.changed, String(result.changed));
-  core.setOutput(O.excluded, result.excluded.filter((e) => e.removed.length > 0).map((e) => e.name).join(' '));
+  core.setOutput(
+    O.excluded,
+    result.excluded
+      .filter((e) => e.removed.length > 0)
+      .map((e) => e.name)
+      .join(' '),
+  );
   core.setOutput(O.manifest, JSON.stringify(manifestOf(result)));
 }
 
 async function writeSummary(result: ConstrainResult, dryRun: boolean): Promise<void> {
   const { release } = result;
   const source = result.constraintsRef
-    ? `${result.constraintsRef.type} \`${result.constraintsRef.name}\` at \`${result.constraintsCommit?.slice(0, 12)}\` (${result.constraintsRef.rule})`
+    ? `${result.constraintsRef.type} <code>${result.constraintsRef.name}</code> at <code>${result.constraintsCommit?.slice(0, 12)}</code> (${result.constraintsRef.rule})`
     : 'pre-fetched file';
   core.summary
     .addHeading(`OpenStack constraints for ${result.snap.name}${dryRun ? ' (dry run)' : ''}`, 3)
@@ -96,12 +118,17 @@ async function writeSummary(result: ConstrainResult, dryRun: boolean): Promise<v
   const removed = result.excluded.filter((e) => e.removed.length > 0);
   if (removed.length > 0) {
     core.summary.addRaw(
-      `Removed from the constraints (built from source): ${removed.map((e) => `\`${e.name}\` (${e.from})`).join(', ')}`,
+      `Removed from the constraints (built from source): ${removed.map((e) => `<code>${e.name}</code> (${e.from})`).join(', ')}`,
       true,
     );
   }
-  core.summary.addRaw(result.changed ? '\n```diff\n' + result.diff + '```\n' : '\nsnapcraft.yaml already points at the constraints.\n', true);
-  await core.summary.write();
+  core.summary.addRaw(
+    result.changed
+      ? '\n```diff\n' + result.diff + '```\n'
+      : '\nsnapcraft.yaml already points at the constraints.\n',
+    true,
+  );
+  await flushSummary();
 }
 
 if (isEntryPoint(import.meta.url)) await run();

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { errorMessage, isConfigurationError } from '../errors.js';
+import { ConfigurationError, errorMessage, isConfigurationError } from '../errors.js';
 
 /**
  * Runs an action's main function: a user's mistake is reported as one error line that says what
@@ -40,7 +40,13 @@ export function runnerTemp(): string {
  * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
  */
 export function getBooleanInput(name: string, fallback: boolean): boolean {
-  return core.getInput(name) === '' ? fallback : core.getBooleanInput(name);
+  const value = core.getInput(name);
+  if (value === '') return fallback;
+  try {
+    return core.getBooleanInput(name);
+  } catch {
+    throw new ConfigurationError(`Input '${name}' must be true or false, not '${value}'.`);
+  }
 }
 
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -51,5 +57,21 @@ export function isEntryPoint(moduleUrl: string): boolean {
     return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
   } catch {
     return false;
+  }
+}
+
+/**
+ * Writes the job summary built in core.summary. Where there is no summary file (a local run) it is
+ * dropped; a summary that cannot be written is a warning, never the reason a job fails.
+ */
+export async function flushSummary(): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.summary.emptyBuffer();
+    return;
+  }
+  try {
+    await core.summary.write();
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${String(error)}`);
   }
 }

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
+import { serveRequirements } from './helpers/requirements-server.js';
+import { runBundle } from './helpers/run-action.js';
+
+let server: Awaited<ReturnType<typeof serveRequirements>>;
+beforeAll(async () => {
+  server = await serveRequirements();
+});
+afterAll(async () => server?.stop());
+
+function snapCopy(path: string): string {
+  const dir = tempDir('osa-snap-');
+  cpSync(fixture(path), dir, { recursive: true });
+  return dir;
+}
+
+describe('the constraints action, from its committed bundle', () => {
+  it('constrains the 2017 glance snap for a pull request against stable/ocata', () => {
+    const project = snapCopy('openstack-archive/snap-glance/master');
+    const run = runBundle(
+      'constraints',
+      { project, 'requirements-repo': server.url },
+      // A pull request: the base branch is what is being built for.
+      {
+        GITHUB_BASE_REF: 'stable/ocata',
+        GITHUB_REF: 'refs/pull/7/merge',
+        GITHUB_REF_NAME: '7/merge',
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.outputs).toMatchObject({
+      series: 'ocata',
+      'series-name': 'ocata',
+      'release-id': '',
+      track: 'ocata',
+      'constraints-ref': 'ocata-eol',
+      changed: 'true',
+      'constraints-file': join(project, 'snap/local/upper-constraints.txt'),
+      'snapcraft-yaml': join(project, 'snapcraft.yaml'),
+    });
+    expect(run.outputs['constraints-commit']).toMatch(/^[0-9a-f]{40}$/);
+    const manifest = JSON.parse(run.outputs.manifest!) as {
+      constraints: { commit: string };
+      snap: Record<string, unknown>;
+    };
+    expect(manifest.constraints.commit).toBe(run.outputs['constraints-commit']);
+    expect(manifest.snap).toMatchObject({
+      name: 'glance',
+      base: null,
+      grade: 'devel',
+      changed: true,
+    });
+    expect(run.summary).toContain('<h3>OpenStack constraints for glance</h3>');
+    expect(run.summary).toContain('<code>ocata-eol</code>');
+    expect(run.summary).toContain(
+      '+    constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+    );
+    expect(run.stdout).toContain('::group::Resolve and apply OpenStack constraints');
+  });
+
+  it('exits 1 with one ::error:: line saying what to change, and leaves the snap alone', () => {
+    const project = snapCopy('openstack-archive/snap-glance/master');
+    const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
+    const run = runBundle('constraints', {
+      project,
+      ref: 'stable/2025.1 && reboot',
+      'requirements-repo': server.url,
+    });
+    expect(run.status).toBe(1);
+    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error::'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/'stable\/2025\.1 && reboot' is not a branch or tag name/);
+    expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toBe(before);
+    expect(run.outputs).toEqual({});
+  });
+
+  it('refuses a non-boolean for a boolean input', () => {
+    const project = snapCopy('openstack-archive/snap-glance/master');
+    const run = runBundle('constraints', {
+      project,
+      ref: 'stable/ocata',
+      'requirements-repo': server.url,
+      'dry-run': 'yes please',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/::error::.*dry-run/);
+  });
+});
+
+describe('the constraints action under @github/local-action', () => {
+  it('runs the TypeScript entry with inputs from a .env file', () => {
+    const project = snapCopy('openstack-archive/snap-tempest/master');
+    const envFile = join(tempDir(), '.env');
+    writeFileSync(
+      envFile,
+      `INPUT_PROJECT=${project}\nINPUT_REF=stable/ocata\nINPUT_REQUIREMENTS-REPO=${server.url}\n`,
+    );
+    const result = spawnSync(
+      join(ROOT, 'node_modules/.bin/local-action'),
+      ['run', 'actions/constraints', '../../src/actions/constraints.ts', envFile],
+      { cwd: ROOT, encoding: 'utf8', timeout: 90000, env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    expect(result.stdout).not.toContain('::error::');
+    expect(result.stdout).toContain('::set-output name=constraints-ref::ocata-eol');
+    expect(result.stdout).toContain('::set-output name=excluded::tempest');
+    expect(readFileSync(join(project, 'snap/local/upper-constraints.txt'), 'utf8')).not.toMatch(
+      /^tempest===/m,
+    );
+  });
+});

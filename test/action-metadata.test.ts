@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import * as constants from '../src/actions/constants.js';
+import { ROOT } from './helpers/fixtures.js';
+
+interface ActionYaml {
+  name: string;
+  description: string;
+  inputs?: Record<string, { description: string; default?: string; required?: boolean }>;
+  outputs?: Record<string, { description: string }>;
+  runs: { using: string; main?: string };
+}
+
+const actions = readdirSync(join(ROOT, 'actions'));
+
+describe('action.yml files', () => {
+  it.each(actions)('%s runs its own bundle on node24', (name) => {
+    const meta = parse(
+      readFileSync(join(ROOT, 'actions', name, 'action.yml'), 'utf8'),
+    ) as ActionYaml;
+    expect(meta.runs).toEqual({ using: 'node24', main: `../../dist/${name}/index.js` });
+    expect(existsSync(join(ROOT, 'dist', name, 'index.js'))).toBe(true);
+    expect(existsSync(join(ROOT, 'src/actions', `${name}.ts`))).toBe(true);
+    for (const input of Object.values(meta.inputs ?? {}))
+      expect(input.description.length).toBeGreaterThan(10);
+  });
+
+  it('declare exactly the inputs and outputs the code reads and sets', () => {
+    const pairs: [string, Record<string, string>, Record<string, string>][] = [
+      ['constraints', constants.ConstraintsInputs, constants.ConstraintsOutputs],
+    ];
+    for (const [name, inputs, outputs] of pairs) {
+      const meta = parse(
+        readFileSync(join(ROOT, 'actions', name, 'action.yml'), 'utf8'),
+      ) as ActionYaml;
+      expect(Object.keys(meta.inputs ?? {}).sort()).toEqual(Object.values(inputs).sort());
+      expect(Object.keys(meta.outputs ?? {}).sort()).toEqual(Object.values(outputs).sort());
+    }
+  });
+});

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constrain, type ConstrainOptions } from '../src/constrain.js';
+import { DirectoryCache } from '../src/dir-cache.js';
+import { ConfigurationError } from '../src/errors.js';
+import { fixture, REQUIREMENTS, tempDir } from './helpers/fixtures.js';
+import { serveRequirements } from './helpers/requirements-server.js';
+
+let server: Awaited<ReturnType<typeof serveRequirements>>;
+beforeAll(async () => {
+  server = await serveRequirements();
+});
+afterAll(async () => server?.stop());
+
+/** A writable copy of a fixture snap. */
+function snapCopy(path: string): string {
+  const dir = tempDir('osa-snap-');
+  cpSync(fixture(path), dir, { recursive: true });
+  return dir;
+}
+
+function options(
+  project: string,
+  ref: string,
+  extra: Partial<ConstrainOptions> = {},
+): ConstrainOptions {
+  return {
+    project,
+    ref,
+    requirementsRepo: server.url,
+    exclude: ['auto'],
+    workDir: tempDir('osa-work-'),
+    ...extra,
+  };
+}
+
+describe('constrain, end to end against git daemon', () => {
+  it('builds the 2017 tempest snap on stable/ocata from ocata-eol, without tempest pinned', async () => {
+    const project = snapCopy('openstack-archive/snap-tempest/master');
+    const result = await constrain(options(project, 'stable/ocata'));
+    expect(result.release.series.name).toBe('ocata');
+    expect(result.track).toBe('ocata');
+    expect(result.constraintsRef).toMatchObject({ type: 'tag', name: 'ocata-eol' });
+    expect(result.constraintsCommit).toMatch(/^[0-9a-f]{40}$/);
+    expect(result.excluded).toEqual([
+      { name: 'tempest', from: 'part tempest source', removed: ['tempest===14.0.0'] },
+    ]);
+
+    const written = readFileSync(join(project, 'snap/local/upper-constraints.txt'), 'utf8');
+    expect(written).toContain(`tag ocata-eol at ${result.constraintsCommit}`);
+    expect(written).toContain('# Removed, as built from source: tempest');
+    expect(written).not.toMatch(/^tempest===/m);
+    expect(written).toMatch(/^tempest-lib===1\.0\.0$/m);
+    const original = readFileSync(join(REQUIREMENTS, 'ocata-eol/upper-constraints.txt'), 'utf8');
+    expect(written.split('\n').filter((l) => l && !l.startsWith('#'))).toHaveLength(
+      original.split('\n').filter((l) => l && !l.startsWith('#')).length - 1,
+    );
+    expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toContain(
+      '    constraints:\n      - $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n',
+    );
+    expect(result.changed).toBe(true);
+    expect(result.diff).toContain('+    constraints:');
+  });
+
+  it('drops horizon, built from a tarball in python-packages, from microstack on rocky', async () => {
+    const project = snapCopy('CanonicalLtd/microstack/master');
+    const result = await constrain(options(project, 'stable/rocky'));
+    expect(result.constraintsRef?.name).toBe('rocky-eol');
+    const removed = result.excluded.filter((e) => e.removed.length > 0).map((e) => e.name);
+    expect(removed).toEqual(['horizon']);
+    // python-openstackclient is installed from PyPI there, so it stays pinned.
+    expect(readFileSync(result.constraintsFile, 'utf8')).toMatch(/^python-openstackclient===/m);
+  });
+
+  it('resolves snap-openstack core22 on unmaintained/2023.1 and writes python-constraints', async () => {
+    const project = snapCopy('canonical/snap-openstack/stable/2023.1');
+    const result = await constrain(options(project, 'refs/heads/unmaintained/2023.1'));
+    expect(result.constraintsRef?.name).toBe('unmaintained/2023.1');
+    expect(result.track).toBe('2023.1');
+    expect(result.snapcraftYaml).toBe(join(project, 'snap/snapcraft.yaml'));
+    expect(readFileSync(result.snapcraftYaml, 'utf8')).toContain(
+      'python-constraints:\n      - $CRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n',
+    );
+    expect(readFileSync(join(project, 'snap/local/upper-constraints.txt'), 'utf8')).toContain(
+      readFileSync(join(REQUIREMENTS, 'unmaintained/2023.1/upper-constraints.txt'), 'utf8'),
+    );
+  });
+
+  it('takes master for master builds and the latest track', async () => {
+    const project = snapCopy('openstack-archive/snap-keystone/master');
+    const result = await constrain(options(project, 'master'));
+    expect(result).toMatchObject({ track: 'latest', constraintsRef: { name: 'master' } });
+    expect(result.release.series.name).toBe('hibiscus');
+  });
+
+  it('lets the series input override what the branch says', async () => {
+    const project = snapCopy('openstack-archive/snap-keystone/master');
+    const result = await constrain(options(project, 'master', { series: 'epoxy' }));
+    expect(result).toMatchObject({ track: '2025.1', constraintsRef: { name: 'stable/2025.1' } });
+  });
+
+  it('restores from the cache by commit on the second run', async () => {
+    const cacheRoot = tempDir('osa-cache-');
+    const first = await constrain(
+      options(snapCopy('openstack-archive/snap-glance/master'), 'stable/2025.1', {
+        cache: new DirectoryCache(cacheRoot),
+      }),
+    );
+    const second = await constrain(
+      options(snapCopy('openstack-archive/snap-glance/master'), 'stable/2025.1', {
+        cache: new DirectoryCache(cacheRoot),
+      }),
+    );
+    expect([first.cacheHit, second.cacheHit]).toEqual([false, true]);
+    expect(readdirSync(cacheRoot)).toEqual([
+      `openstack-upper-constraints-${first.constraintsCommit}`,
+    ]);
+    expect(readFileSync(second.constraintsFile, 'utf8')).toBe(
+      readFileSync(first.constraintsFile, 'utf8'),
+    );
+  });
+
+  it('writes to an output path and leaves the original alone', async () => {
+    const project = snapCopy('openstack-archive/snap-nova/master');
+    const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
+    const output = join(tempDir(), 'out/snapcraft.yaml');
+    const result = await constrain(options(project, 'stable/ocata', { output }));
+    expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toBe(before);
+    expect(readFileSync(output, 'utf8')).toContain(
+      'constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+    );
+    expect(result.snapcraftYaml).toBe(output);
+  });
+
+  it('takes a pre-fetched constraints file without any git', async () => {
+    const project = snapCopy('openstack-archive/snap-tempest/master');
+    const result = await constrain(
+      options(project, 'stable/ocata', {
+        requirementsRepo: '/nonexistent',
+        constraintsFile: join(REQUIREMENTS, 'ocata-eol/upper-constraints.txt'),
+      }),
+    );
+    expect(result).toMatchObject({ constraintsRef: null, constraintsCommit: null });
+    expect(readFileSync(result.constraintsFile, 'utf8')).toContain(
+      'pre-fetched upper-constraints.txt (commit unknown)',
+    );
+  });
+
+  it('writes nothing in a dry run', async () => {
+    const project = snapCopy('openstack-archive/snap-keystone/master');
+    const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
+    const result = await constrain(options(project, 'stable/ocata', { dryRun: true }));
+    expect(result.changed).toBe(true);
+    expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toBe(before);
+    expect(existsSync(join(project, 'snap/local'))).toBe(false);
+  });
+
+  describe('bad input: one clear error, and the project untouched', () => {
+    const cases: [string, (dir: string) => Partial<ConstrainOptions>, RegExp][] = [
+      ['an unknown series', () => ({ ref: 'stable/tomato' }), /Unknown OpenStack series 'tomato'/],
+      [
+        'a branch that maps to nothing',
+        () => ({ ref: 'feature/x' }),
+        /not an OpenStack release branch/,
+      ],
+      [
+        'a branch with shell characters',
+        () => ({ ref: 'stable/2025.1;reboot' }),
+        /not a branch or tag name/,
+      ],
+      [
+        'an unreachable requirements repo',
+        () => ({ requirementsRepo: 'git://127.0.0.1:1/openstack/requirements' }),
+        /Cannot read openstack\/requirements/,
+      ],
+      [
+        'a constraints path outside the project',
+        () => ({ constraintsPath: '../../etc/uc.txt' }),
+        /inside the snap project/,
+      ],
+      [
+        'duplicate keys',
+        (dir) => {
+          const file = join(dir, 'snapcraft.yaml');
+          writeFileSync(
+            file,
+            readFileSync(file, 'utf8').replace('grade: devel\n', 'grade: devel\ngrade: stable\n'),
+          );
+          return {};
+        },
+        /snapcraft\.yaml:\d+:1: duplicate key 'grade'/,
+      ],
+    ];
+    it.each(cases)('%s', async (_name, change, message) => {
+      const project = snapCopy('openstack-archive/snap-keystone/master');
+      const extra = change(project);
+      const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
+      const error = await constrain(options(project, 'stable/ocata', extra)).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toMatch(message);
+      expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toBe(before);
+      expect(existsSync(join(project, 'snap/local'))).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  buildRequirementsRepo,
+  git,
+  requirementsHistory,
+  startGitDaemon,
+} from '../scripts/lib/git-fixtures.mjs';
+import { ConfigurationError } from '../src/errors.js';
+import { Git } from '../src/git.js';
+import { parseReleaseRef } from '../src/release-ref.js';
+import {
+  fetchUpperConstraints,
+  listRemoteRefs,
+  normaliseRepoLocation,
+  resolveConstraintsRef,
+  type RemoteRefs,
+} from '../src/requirements-repo.js';
+import { SeriesTable } from '../src/series.js';
+import { RELEASES, REQUIREMENTS, tempDir } from './helpers/fixtures.js';
+
+const table = new SeriesTable();
+
+/** constraints-redirects.derived.txt: what releases.openstack.org redirects each series to. */
+const expected = readFileSync(join(RELEASES, 'constraints-redirects.derived.txt'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => {
+    const [, , key] = line.split(/\s+/);
+    const target = /\/raw\/(branch|tag)\/(.+)\/upper-constraints\.txt$/.exec(line)!;
+    return { key: key!, type: target[1] as 'branch' | 'tag', name: target[2]! };
+  });
+
+/** The branch or tag a snap repo of this series would be built from. */
+function snapRefFor(key: string): string {
+  const series = table.get(key);
+  if (series.status === 'development' || series.status === 'future') return `stable/${key}`;
+  return series.status === 'unmaintained' ? `unmaintained/${key}` : `stable/${key}`;
+}
+
+describe('series -> constraints ref, by OpenStack rules', () => {
+  it('covers every series of the derived redirect table', () => {
+    expect(expected.length).toBeGreaterThanOrEqual(25);
+  });
+
+  // Refs as the deliverables files record them, deleted branches removed.
+  const history = requirementsHistory(RELEASES);
+  const refs: RemoteRefs = {
+    branches: new Map([
+      ['master', 'x'],
+      ...history.flatMap((s) =>
+        s.branches.filter((b) => !s.deleted.includes(b)).map((b) => [b, 'x'] as [string, string]),
+      ),
+    ]),
+    tags: new Map(history.flatMap((s) => s.tags.map((t) => [t, 'x'] as [string, string]))),
+  };
+
+  it.each(expected)('$key -> $type $name', ({ key, type, name }) => {
+    const ref = resolveConstraintsRef(parseReleaseRef(snapRefFor(key), table), refs);
+    expect({ type: ref.type, name: ref.name }).toEqual({ type, name });
+  });
+
+  it('keeps master for a series requirements has not branched for, and for master itself', () => {
+    expect(resolveConstraintsRef(parseReleaseRef('stable/2026.2', table), refs).name).toBe(
+      'master',
+    );
+    expect(resolveConstraintsRef(parseReleaseRef('master', table), refs).name).toBe('master');
+  });
+
+  it('lets -eom replace stable but not unmaintained, and -eol win over both', () => {
+    const at = (branches: string[], tags: string[]) =>
+      resolveConstraintsRef(parseReleaseRef('stable/2024.1', table), {
+        branches: new Map([['master', 'x'], ...branches.map((b) => [b, 'x'] as [string, string])]),
+        tags: new Map(tags.map((t) => [t, 'x'] as [string, string])),
+      }).name;
+    expect(at(['stable/2024.1'], [])).toBe('stable/2024.1');
+    expect(at(['stable/2024.1'], ['2024.1-eom'])).toBe('2024.1-eom');
+    expect(at(['stable/2024.1', 'unmaintained/2024.1'], ['2024.1-eom'])).toBe(
+      'unmaintained/2024.1',
+    );
+    expect(at(['unmaintained/2024.1'], ['2024.1-eom', '2024.1-eol'])).toBe('2024.1-eol');
+  });
+
+  it('refuses to build an end-of-life series against master when its -eol tag is missing', () => {
+    const bare: RemoteRefs = { branches: new Map([['master', 'x']]), tags: new Map() };
+    expect(() => resolveConstraintsRef(parseReleaseRef('stable/ocata', table), bare)).toThrow(
+      ConfigurationError,
+    );
+    expect(() => resolveConstraintsRef(parseReleaseRef('stable/ocata', table), bare)).toThrow(
+      /no ocata-eol tag/,
+    );
+  });
+});
+
+describe('against a requirements repo served by git daemon on 127.0.0.1', () => {
+  let base: string;
+  let daemon: { url: string; stop(): Promise<void> };
+  let url: string;
+
+  beforeAll(async () => {
+    base = tempDir('osa-req-');
+    buildRequirementsRepo(
+      join(base, 'openstack/requirements'),
+      requirementsHistory(RELEASES),
+      REQUIREMENTS,
+    );
+    daemon = await startGitDaemon(base);
+    url = `${daemon.url}/openstack/requirements`;
+  });
+  afterAll(async () => daemon?.stop());
+
+  it('lists branches and peels annotated tags to their commits', async () => {
+    const refs = await listRemoteRefs(new Git(), url);
+    expect(refs.branches.has('stable/ocata')).toBe(false); // deleted at end of life
+    expect(refs.branches.get('unmaintained/2024.1')).toMatch(/^[0-9a-f]{40}$/);
+    const peeled = git(join(base, 'openstack/requirements'), [
+      'rev-parse',
+      'ocata-eol^{commit}',
+    ]).trim();
+    expect(refs.tags.get('ocata-eol')).toBe(peeled);
+  });
+
+  it.each(expected)('resolves $key to $type $name over git', async ({ key, type, name }) => {
+    const refs = await listRemoteRefs(new Git(), url);
+    const ref = resolveConstraintsRef(parseReleaseRef(snapRefFor(key), table), refs);
+    expect({ type: ref.type, name: ref.name }).toEqual({ type, name });
+  });
+
+  it.each([
+    ['stable/ocata', 'ocata-eol'],
+    ['stable/rocky', 'rocky-eol'],
+    ['stable/2023.2', '2023.2-eol'],
+    ['unmaintained/2023.1', 'unmaintained/2023.1'],
+    ['unmaintained/yoga', 'unmaintained/yoga'],
+    ['stable/2025.1', 'stable/2025.1'],
+    ['stable/2026.1', 'stable/2026.1'],
+    ['master', 'master'],
+  ])('fetches the real upper-constraints.txt of %s (%s) and its commit', async (snapRef, ucRef) => {
+    const refs = await listRemoteRefs(new Git(), url);
+    const ref = resolveConstraintsRef(parseReleaseRef(snapRef, table), refs);
+    expect(ref.name).toBe(ucRef);
+    const fetched = await fetchUpperConstraints(url, ref, base);
+    expect(fetched.text).toBe(
+      readFileSync(join(REQUIREMENTS, ucRef, 'upper-constraints.txt'), 'utf8'),
+    );
+    const advertised =
+      ref.type === 'branch' ? refs.branches.get(ref.name) : refs.tags.get(ref.name);
+    expect(fetched.commit).toBe(advertised);
+  });
+
+  it('reads a local mirror path as well as a URL', async () => {
+    const local = normaliseRepoLocation(join(base, 'openstack/requirements'));
+    expect(local).toMatch(/^file:\/\//);
+    const refs = await listRemoteRefs(new Git(), local);
+    expect(refs.tags.has('2024.2-eol')).toBe(true);
+  });
+
+  it('turns an unreachable repo into one error naming the input to change', async () => {
+    const dead = `${daemon.url}/openstack/no-such-repo`;
+    await expect(listRemoteRefs(new Git(), dead)).rejects.toThrow(ConfigurationError);
+    await expect(listRemoteRefs(new Git(), dead)).rejects.toThrow(
+      /Cannot read openstack\/requirements at .*'requirements-repo'/,
+    );
+    expect(() => normaliseRepoLocation('/no/such/dir')).toThrow(
+      /neither a URL .* nor an existing path/,
+    );
+    expect(() => normaliseRepoLocation('--upload-pack=touch /tmp/x')).toThrow(ConfigurationError);
+  });
+
+  it('keeps a token in a URL out of its error messages', async () => {
+    const secretUrl = daemon.url.replace('git://', 'http://user:s3cr3t-token@') + '/nothing';
+    const error = await listRemoteRefs(new Git(), secretUrl).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).not.toContain('s3cr3t-token');
+  });
+});

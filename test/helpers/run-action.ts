@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, tempDir } from './fixtures.js';
+
+export interface ActionRun {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly outputs: Record<string, string>;
+  readonly summary: string;
+}
+
+/** Parses a GITHUB_OUTPUT file (`name<<delimiter` blocks). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!head) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== head[2]; i++) value.push(lines[i]!);
+    outputs[head[1]!] = value.join('\n');
+  }
+  return outputs;
+}
+
+/**
+ * Runs a committed bundle the way a runner does: `node dist/<name>/index.js` with INPUT_* variables,
+ * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, in a clean environment.
+ */
+export function runBundle(
+  name: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): ActionRun {
+  const dir = tempDir(`osa-run-${name}-`);
+  const outputFile = join(dir, 'output');
+  const summaryFile = join(dir, 'summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
+  );
+  const result = spawnSync(process.execPath, [join(ROOT, 'dist', name, 'index.js')], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      RUNNER_TEMP: join(dir, 'tmp'),
+      ...inputEnv,
+      ...env,
+    },
+    timeout: 60000,
+  });
+  return {
+    status: result.status ?? -1,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+  };
+}

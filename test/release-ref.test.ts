@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigurationError } from '../src/errors.js';
+import { normaliseRefName, parseReleaseRef, parseTrackMap, trackFor } from '../src/release-ref.js';
+import { SeriesTable } from '../src/series.js';
+
+const table = new SeriesTable();
+
+describe('parseReleaseRef', () => {
+  it.each([
+    ['master', 'master', '2026.2'],
+    ['refs/heads/master', 'master', '2026.2'],
+    ['stable/2025.1', 'stable', '2025.1'],
+    ['stable/epoxy', 'stable', '2025.1'],
+    ['stable/ocata', 'stable', 'ocata'],
+    ['refs/heads/stable/newton', 'stable', 'newton'],
+    ['unmaintained/2024.1', 'unmaintained', '2024.1'],
+    ['unmaintained/zed', 'unmaintained', 'zed'],
+    ['ocata-eol', 'eol', 'ocata'],
+    ['refs/tags/2023.2-eol', 'eol', '2023.2'],
+    ['zed-eom', 'eom', 'zed'],
+    ['caracal-eom', 'eom', '2024.1'],
+  ])('%s is a %s ref of series %s', (ref, kind, key) => {
+    const release = parseReleaseRef(ref, table);
+    expect(release.kind).toBe(kind);
+    expect(release.series.key).toBe(key);
+  });
+
+  it.each([
+    'stable/2025.1; rm -rf /',
+    'stable/$(id)',
+    'master`id`',
+    '../../etc/passwd',
+    'stable/ 2025.1',
+    '-master',
+    'a..b',
+  ])('refuses %j before it can reach a shell, a path or a cache key', (ref) => {
+    expect(() => normaliseRefName(ref)).toThrow(ConfigurationError);
+    expect(() => normaliseRefName(ref)).toThrow(/letters, digits/);
+  });
+
+  it('says what to do with a feature branch', () => {
+    expect(() => parseReleaseRef('feature/uwsgi', table)).toThrow(
+      /not an OpenStack release branch.*'series' input/,
+    );
+  });
+
+  it('says which series is unknown', () => {
+    expect(() => parseReleaseRef('stable/2031.2', table)).toThrow(
+      /Unknown OpenStack series '2031\.2'/,
+    );
+  });
+});
+
+describe('tracks', () => {
+  it('uses the release-id (or codename) per release and latest for master', () => {
+    expect(trackFor(parseReleaseRef('stable/2025.1', table))).toBe('2025.1');
+    expect(trackFor(parseReleaseRef('stable/ocata', table))).toBe('ocata');
+    expect(trackFor(parseReleaseRef('master', table))).toBe('latest');
+  });
+
+  it('takes a configurable map keyed by codename, release-id or master', () => {
+    const map = parseTrackMap('# tracks\nepoxy=2025.1-lts\nmaster: 2026.2\n\nocata = ocata', table);
+    expect(trackFor(parseReleaseRef('stable/2025.1', table), map)).toBe('2025.1-lts');
+    expect(trackFor(parseReleaseRef('master', table), map)).toBe('2026.2');
+    expect(trackFor(parseReleaseRef('unmaintained/2024.1', table), map)).toBe('2024.1');
+  });
+
+  it('names the bad line of a track map', () => {
+    expect(() => parseTrackMap('epoxy=2025.1\nthis is wrong', table)).toThrow(/track-map line 2/);
+    expect(() => parseTrackMap('tomato=x', table)).toThrow(/Unknown OpenStack series 'tomato'/);
+  });
+});

@@ -1,0 +1,210 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { unifiedDiff } from '../src/diff.js';
+import { ConfigurationError } from '../src/errors.js';
+import {
+  constraintsReference,
+  parseSnapcraftYaml,
+  rewriteConstraints,
+} from '../src/snapcraft-yaml.js';
+import { findFiles, fixture } from './helpers/fixtures.js';
+
+const REL = 'snap/local/upper-constraints.txt';
+const all = findFiles('snapcraft.yaml');
+const templates = all.filter((f) => f.includes('{{'));
+const snaps = all.filter((f) => !f.includes('{{'));
+
+function load(file: string) {
+  return parseSnapcraftYaml(readFileSync(fixture(file), 'utf8'), file);
+}
+
+function comments(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim().startsWith('#'));
+}
+
+describe('snapcraft.yaml of the real OpenStack snaps', () => {
+  it('are all here: 2017 snaps, microstack, snap-openstack on core22 and core24', () => {
+    expect(snaps.length).toBeGreaterThanOrEqual(20);
+    const bases = new Set(snaps.map((f) => load(f).base));
+    expect(bases).toEqual(new Set([null, 'core18', 'core22', 'core24']));
+  });
+
+  it.each(snaps)(
+    '%s: every python part ends up on the constraints file, nothing else changes',
+    (file) => {
+      const project = load(file);
+      const reference = constraintsReference(project.generation, REL);
+      const result = rewriteConstraints(project, reference);
+      const after = parse(result.text) as { parts: Record<string, Record<string, unknown>> };
+      const before = parse(project.text) as { parts: Record<string, Record<string, unknown>> };
+      for (const part of project.pythonParts) {
+        const value = after.parts[part.name]![project.constraintsKey];
+        const list = Array.isArray(value) ? value : [value];
+        expect(list[0]).toBe(reference);
+        expect(
+          list.some(
+            (e) =>
+              typeof e === 'string' &&
+              /raw\.githubusercontent\.com\/openstack\/requirements/.test(e),
+          ),
+        ).toBe(false);
+        // Apart from the constraints key, the part is what it was.
+        const { [project.constraintsKey]: _a, ...restAfter } = after.parts[part.name]!;
+        const { [project.constraintsKey]: _b, ...restBefore } = before.parts[part.name]!;
+        expect(restAfter).toEqual(restBefore);
+      }
+      // Everything outside the python parts is untouched, and so is every comment.
+      expect({ ...after, parts: undefined }).toEqual({ ...before, parts: undefined });
+      expect(comments(result.text)).toEqual(comments(project.text));
+      const changedLines = unifiedDiff(project.text, result.text, 'x')
+        .split('\n')
+        .filter((l) => /^[+-][^+-]/.test(l));
+      for (const line of changedLines) {
+        expect(line).toMatch(new RegExp(`${project.constraintsKey}:|upper-constraints\\.txt`));
+      }
+    },
+  );
+
+  it.each(snaps)('%s: a second rewrite changes nothing', (file) => {
+    const project = load(file);
+    const reference = constraintsReference(project.generation, REL);
+    const once = rewriteConstraints(project, reference);
+    const twice = rewriteConstraints(parseSnapcraftYaml(once.text, file), reference);
+    expect(twice.changed).toBe(false);
+    expect(twice.text).toBe(once.text);
+  });
+
+  it('replaces the dead stable/ocata URL of the 2017 keystone snap in its string form', () => {
+    const project = load('openstack-archive/snap-keystone/master/snapcraft.yaml');
+    expect(project.generation).toBe('legacy');
+    expect(project.pythonParts.map((p) => p.constraints)).toEqual([
+      [
+        'https://raw.githubusercontent.com/openstack/requirements/stable/ocata/upper-constraints.txt',
+      ],
+    ]);
+    const diff = unifiedDiff(
+      project.text,
+      rewriteConstraints(project, '$SNAPCRAFT_PROJECT_DIR/' + REL).text,
+      'snapcraft.yaml',
+    );
+    expect(diff).toContain(
+      '-    constraints: https://raw.githubusercontent.com/openstack/requirements/stable/ocata/upper-constraints.txt\n' +
+        '+    constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+    );
+  });
+
+  it('replaces the rocky URL in microstack list form, in place', () => {
+    const project = load('CanonicalLtd/microstack/master/snapcraft.yaml');
+    const result = rewriteConstraints(project, '$SNAPCRAFT_PROJECT_DIR/' + REL);
+    expect(unifiedDiff(project.text, result.text, 's')).toContain(
+      '-      - https://raw.githubusercontent.com/openstack/requirements/stable/rocky/upper-constraints.txt\n' +
+        '+      - $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+    );
+  });
+
+  it('adds the key to a part that had none (snap-tempest), indented like its other lists', () => {
+    const project = load('openstack-archive/snap-tempest/master/snapcraft.yaml');
+    expect(project.pythonParts[0]!.constraints).toEqual([]);
+    const result = rewriteConstraints(project, '$SNAPCRAFT_PROJECT_DIR/' + REL);
+    expect(result.text).toContain(
+      '      - gcc\n    constraints:\n      - $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n',
+    );
+  });
+
+  it('uses python-constraints and $CRAFT_PROJECT_DIR on core22+, replacing a vendored copy', () => {
+    const project = load('canonical/snap-openstack/stable/2023.1/snap/snapcraft.yaml');
+    expect(project).toMatchObject({
+      generation: 'craft-parts',
+      constraintsKey: 'python-constraints',
+    });
+    expect(project.pythonParts[0]!.constraints).toEqual(['upper-constraints.txt']);
+    const result = rewriteConstraints(project, constraintsReference(project.generation, REL));
+    expect(result.parts[0]!.after).toEqual(['$CRAFT_PROJECT_DIR/snap/local/upper-constraints.txt']);
+  });
+
+  it('keeps constraints the user added that are not OpenStack upper-constraints', () => {
+    const text = readFileSync(
+      fixture('CanonicalLtd/microstack/master/snapcraft.yaml'),
+      'utf8',
+    ).replace(
+      '      - https://raw.githubusercontent.com/openstack/requirements/stable/rocky/upper-constraints.txt\n',
+      '      - https://raw.githubusercontent.com/openstack/requirements/stable/rocky/upper-constraints.txt\n      - local-constraints.txt # ours\n',
+    );
+    const result = rewriteConstraints(
+      parseSnapcraftYaml(text, 'x'),
+      '$SNAPCRAFT_PROJECT_DIR/' + REL,
+    );
+    expect(result.parts[0]!.after).toEqual([
+      '$SNAPCRAFT_PROJECT_DIR/' + REL,
+      'local-constraints.txt',
+    ]);
+    expect(result.text).toContain('      - local-constraints.txt # ours\n');
+  });
+
+  it('rewrites flow lists and empty keys too', () => {
+    const base = readFileSync(
+      fixture('openstack-archive/snap-neutron/master/snapcraft.yaml'),
+      'utf8',
+    );
+    const url =
+      'https://raw.githubusercontent.com/openstack/requirements/stable/ocata/upper-constraints.txt';
+    const flow = base.replace(`constraints: ${url}`, `constraints: [${url}, extra.txt]`);
+    const empty = base.replace(`constraints: ${url}`, 'constraints:');
+    const ref = '$SNAPCRAFT_PROJECT_DIR/' + REL;
+    expect(rewriteConstraints(parseSnapcraftYaml(flow, 'f'), ref).text).toContain(
+      `constraints: [${ref}, extra.txt]\n`,
+    );
+    expect(rewriteConstraints(parseSnapcraftYaml(empty, 'e'), ref).text).toContain(
+      `constraints: [${ref}]\n`,
+    );
+  });
+});
+
+describe('bad snapcraft.yaml gets one clear error', () => {
+  const keystone = readFileSync(
+    fixture('openstack-archive/snap-keystone/master/snapcraft.yaml'),
+    'utf8',
+  );
+
+  it.each(templates)('%s is a template, not a snapcraft.yaml', (file) => {
+    expect(() => load(file)).toThrow(ConfigurationError);
+    expect(() => load(file)).toThrow(/snapcraft\.yaml:1: this is a template .* render it first/);
+  });
+
+  it('names a duplicate key and its line', () => {
+    const text = keystone.replace('    plugin: python\n', '    plugin: python\n    plugin: nil\n');
+    expect(() => parseSnapcraftYaml(text, 'snapcraft.yaml')).toThrow(
+      /^snapcraft\.yaml:31:5: duplicate key 'plugin'/,
+    );
+  });
+
+  it('names the line of broken YAML', () => {
+    const text = keystone.replace(
+      '  keystone:\n    plugin: python',
+      '  keystone:\n    plugin: python\n   source: [oops',
+    );
+    expect(() => parseSnapcraftYaml(text, 'snapcraft.yaml')).toThrow(/^snapcraft\.yaml:\d+:\d+: /);
+  });
+
+  it('refuses an unknown base and a key the base does not know', () => {
+    expect(() => parseSnapcraftYaml('name: x\nbase: core21\nparts: {}\n', 's.yaml')).toThrow(
+      /base 'core21' is not one/,
+    );
+    const core22 = readFileSync(
+      fixture('canonical/snap-openstack/stable/2023.1/snap/snapcraft.yaml'),
+      'utf8',
+    ).replace('python-constraints:', 'constraints:');
+    expect(() => parseSnapcraftYaml(core22, 's.yaml')).toThrow(
+      /uses 'constraints', which base core22 does not know; rename it to 'python-constraints'/,
+    );
+  });
+
+  it('refuses a file without name or parts', () => {
+    expect(() => parseSnapcraftYaml('- a\n- b\n', 's.yaml')).toThrow(/top level is not a mapping/);
+    expect(() => parseSnapcraftYaml('summary: x\nparts: {}\n', 's.yaml')).toThrow(
+      /'name' key is missing/,
+    );
+    expect(() => parseSnapcraftYaml('name: x\n', 's.yaml')).toThrow(/'parts' key is missing/);
+  });
+});
