@@ -1,16 +1,20 @@
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The shared fixtures (real OpenStack files): beside the clone, or where OSA_FIXTURES says. */
-export const FIXTURES = resolve(process.env.OSA_FIXTURES ?? join(ROOT, '..', 'shared', 'fixtures'));
-if (!existsSync(FIXTURES)) {
-  throw new Error(
-    `The shared fixtures are not at ${FIXTURES}; set OSA_FIXTURES to their directory.`,
-  );
+/**
+ * Real OpenStack files (origins in MANIFEST.tsv): the copy vendored in test/fixtures, kept equal to
+ * the project's shared fixtures by scripts/sync-fixtures.sh (test/fixtures.test.ts checks).
+ */
+export const FIXTURES = resolve(process.env.OSA_FIXTURES ?? join(ROOT, 'test', 'fixtures'));
+if (!existsSync(join(FIXTURES, 'MANIFEST.tsv'))) {
+  throw new Error(`No fixtures at ${FIXTURES}; run scripts/sync-fixtures.sh or set OSA_FIXTURES.`);
 }
+
+/** The shared fixtures beside the clone, where the project's machines have them. */
+export const SHARED_FIXTURES = join(ROOT, '..', 'shared', 'fixtures');
 
 export const RELEASES = join(FIXTURES, 'openstack/releases/master');
 export const REQUIREMENTS = join(FIXTURES, 'openstack/requirements');
@@ -19,18 +23,23 @@ export function fixture(...parts: string[]): string {
   return join(FIXTURES, ...parts);
 }
 
-/** Every file under `dir` named `name`, as paths relative to FIXTURES. */
-export function findFiles(name: string, dir = FIXTURES): string[] {
+/** Every file under `dir`, as sorted paths relative to it. */
+export function listFiles(dir: string): string[] {
   const found: string[] = [];
   const walk = (d: string): void => {
     for (const entry of readdirSync(d)) {
       const path = join(d, entry);
       if (statSync(path).isDirectory()) walk(path);
-      else if (entry === name) found.push(relative(FIXTURES, path));
+      else found.push(relative(dir, path));
     }
   };
   walk(dir);
   return found.sort();
+}
+
+/** Every fixture file named `name`, as paths relative to FIXTURES. */
+export function findFiles(name: string): string[] {
+  return listFiles(FIXTURES).filter((file) => basename(file) === name);
 }
 
 export function tempDir(prefix = 'osa-'): string {
