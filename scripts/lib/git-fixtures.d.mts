@@ -8,6 +8,10 @@ export interface SeriesHistory {
 }
 export function git(cwd: string, args: string[], input?: string): string;
 export function requirementsHistory(releasesDir: string): SeriesHistory[];
-export function buildRequirementsRepo(dir: string, history: SeriesHistory[], ucDir?: string): string;
+export function buildRequirementsRepo(
+  dir: string,
+  history: SeriesHistory[],
+  ucDir?: string,
+): string;
 export function freePort(): Promise<number>;
 export function startGitDaemon(baseDir: string): Promise<{ url: string; stop(): Promise<void> }>;

@@ -17,7 +17,13 @@ const GIT_ENV = {
 };
 
 export function git(cwd, args, input) {
-  return execFileSync('git', args, { cwd, env: GIT_ENV, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('git', args, {
+    cwd,
+    env: GIT_ENV,
+    input,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /**
@@ -27,7 +33,9 @@ export function git(cwd, args, input) {
  */
 export function requirementsHistory(releasesDir) {
   const status = parse(readFileSync(join(releasesDir, 'data/series_status.yaml'), 'utf8'));
-  const keyOf = new Map(status.map((s) => [s.name, s['release-id'] ? String(s['release-id']) : s.name]));
+  const keyOf = new Map(
+    status.map((s) => [s.name, s['release-id'] ? String(s['release-id']) : s.name]),
+  );
   const series = [];
   for (const name of readdirSync(join(releasesDir, 'deliverables')).sort()) {
     const file = join(releasesDir, 'deliverables', name, 'requirements.yaml');
@@ -35,7 +43,9 @@ export function requirementsHistory(releasesDir) {
     const deliverable = parse(readFileSync(file, 'utf8')) ?? {};
     const key = keyOf.get(name) ?? name;
     const branches = (deliverable.branches ?? []).map((b) => b.name);
-    const tags = (deliverable.releases ?? []).map((r) => String(r.version)).filter((v) => /-(eol|eom)$/.test(v));
+    const tags = (deliverable.releases ?? [])
+      .map((r) => String(r.version))
+      .filter((v) => /-(eol|eom)$/.test(v));
     const deleted = branches.filter(
       (b) =>
         (b === `stable/${key}` && (tags.includes(`${key}-eol`) || tags.includes(`${key}-eom`))) ||
@@ -72,17 +82,30 @@ export function buildRequirementsRepo(dir, history, ucDir) {
     stream += `M 100644 :${blob} upper-constraints.txt\n\n`;
     return id;
   };
-  let master = commit('refs/heads/master', uc('master', 'pbr===0.1\n'), null, 'Initial constraints');
+  let master = commit(
+    'refs/heads/master',
+    uc('master', 'pbr===0.1\n'),
+    null,
+    'Initial constraints',
+  );
   const deletions = [];
   for (const s of history) {
-    const content = (ref) => uc(ref, `# constraints of ${s.key} at ${ref}\npbr===${s.key}.0\nsix===1.0\n`);
-    master = commit('refs/heads/master', uc('master', `pbr===${s.key}.dev\n`), master, `Open ${s.key}`);
+    const content = (ref) =>
+      uc(ref, `# constraints of ${s.key} at ${ref}\npbr===${s.key}.0\nsix===1.0\n`);
+    master = commit(
+      'refs/heads/master',
+      uc('master', `pbr===${s.key}.dev\n`),
+      master,
+      `Open ${s.key}`,
+    );
     let tip = master;
     for (const branch of s.branches) {
       tip = commit(`refs/heads/${branch}`, content(branch), tip, `${branch} constraints`);
     }
     for (const tag of s.tags) {
-      const at = uc(tag, null) ? commit(`refs/heads/tmp-${tag}`, content(tag), tip, `${tag} constraints`) : tip;
+      const at = uc(tag, null)
+        ? commit(`refs/heads/tmp-${tag}`, content(tag), tip, `${tag} constraints`)
+        : tip;
       const message = `${tag} tag`;
       stream += `tag ${tag}\nfrom :${at}\ntagger fixture <fixture@example.invalid> ${time} +0000\n`;
       stream += `data ${Buffer.byteLength(message)}\n${message}\n`;
@@ -116,13 +139,26 @@ export async function startGitDaemon(baseDir) {
     const port = await freePort();
     const child = spawn(
       'git',
-      ['daemon', '--export-all', `--base-path=${baseDir}`, '--listen=127.0.0.1', `--port=${port}`, '--reuseaddr', '--enable=receive-pack', '--informative-errors', baseDir],
+      [
+        'daemon',
+        '--export-all',
+        `--base-path=${baseDir}`,
+        '--listen=127.0.0.1',
+        `--port=${port}`,
+        '--reuseaddr',
+        '--enable=receive-pack',
+        '--informative-errors',
+        baseDir,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: GIT_ENV },
     );
     child.unref();
     child.stderr.resume();
     const url = `git://127.0.0.1:${port}`;
-    const ready = await waitFor(async () => child.exitCode === null && (await canConnect(port)), 5000);
+    const ready = await waitFor(
+      async () => child.exitCode === null && (await canConnect(port)),
+      5000,
+    );
     if (ready && child.exitCode === null) {
       return {
         url,
