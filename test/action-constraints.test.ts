@@ -19,9 +19,9 @@ function snapCopy(path: string): string {
 }
 
 describe('the constraints action, from its committed bundle', () => {
-  it('constrains the 2017 glance snap for a pull request against stable/ocata', () => {
+  it('constrains the 2017 glance snap for a pull request against stable/ocata', async () => {
     const project = snapCopy('openstack-archive/snap-glance/master');
-    const run = runBundle(
+    const run = await runBundle(
       'constraints',
       { project, 'requirements-repo': server.url },
       // A pull request: the base branch is what is being built for.
@@ -63,10 +63,10 @@ describe('the constraints action, from its committed bundle', () => {
     expect(run.stdout).toContain('::group::Resolve and apply OpenStack constraints');
   });
 
-  it('exits 1 with one ::error:: line saying what to change, and leaves the snap alone', () => {
+  it('exits 1 with one ::error:: line saying what to change, and leaves the snap alone', async () => {
     const project = snapCopy('openstack-archive/snap-glance/master');
     const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
-    const run = runBundle('constraints', {
+    const run = await runBundle('constraints', {
       project,
       ref: 'stable/2025.1 && reboot',
       'requirements-repo': server.url,
@@ -79,9 +79,9 @@ describe('the constraints action, from its committed bundle', () => {
     expect(run.outputs).toEqual({});
   });
 
-  it('refuses a non-boolean for a boolean input', () => {
+  it('refuses a non-boolean for a boolean input', async () => {
     const project = snapCopy('openstack-archive/snap-glance/master');
-    const run = runBundle('constraints', {
+    const run = await runBundle('constraints', {
       project,
       ref: 'stable/ocata',
       'requirements-repo': server.url,
@@ -93,7 +93,7 @@ describe('the constraints action, from its committed bundle', () => {
 });
 
 describe('the constraints action under @github/local-action', () => {
-  it('runs the TypeScript entry with inputs from a .env file', () => {
+  it('runs the TypeScript entry with inputs from a .env file', async () => {
     const project = snapCopy('openstack-archive/snap-tempest/master');
     const envFile = join(tempDir(), '.env');
     writeFileSync(

@@ -30,6 +30,7 @@ describe('action.yml files', () => {
   it('declare exactly the inputs and outputs the code reads and sets', () => {
     const pairs: [string, Record<string, string>, Record<string, string>][] = [
       ['constraints', constants.ConstraintsInputs, constants.ConstraintsOutputs],
+      ['mirror', constants.MirrorInputs, constants.MirrorOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

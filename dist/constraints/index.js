@@ -38404,9 +38404,10 @@ module.exports = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   G: () => (/* binding */ ConstraintsInputs),
-/* harmony export */   v: () => (/* binding */ ConstraintsOutputs)
+/* harmony export */   G$: () => (/* binding */ ConstraintsInputs),
+/* harmony export */   vS: () => (/* binding */ ConstraintsOutputs)
 /* harmony export */ });
+/* unused harmony exports MirrorInputs, MirrorOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -38433,6 +38434,28 @@ const ConstraintsOutputs = {
     changed: 'changed',
     excluded: 'excluded',
     manifest: 'manifest',
+};
+const MirrorInputs = {
+    repos: 'repos',
+    refs: 'refs',
+    token: 'token',
+    concurrency: 'concurrency',
+    maxDestructiveFraction: 'max-destructive-fraction',
+    allowDestructive: 'allow-destructive',
+    cache: 'cache',
+    cacheDir: 'cache-dir',
+    dryRun: 'dry-run',
+    dispatchWorkflow: 'dispatch-workflow',
+    dispatchBranches: 'dispatch-branches',
+    dispatchInput: 'dispatch-input',
+    dispatchToken: 'dispatch-token',
+};
+const MirrorOutputs = {
+    changes: 'changes',
+    changed: 'changed',
+    changedRepos: 'changed-repos',
+    failedRepos: 'failed-repos',
+    dispatched: 'dispatched',
 };
 
 
@@ -38464,21 +38487,21 @@ const ConstraintsOutputs = {
 
 function readConstraintsSettings(env = process.env) {
     const table = new _series_js__WEBPACK_IMPORTED_MODULE_5__/* .SeriesTable */ .o();
-    const ref = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.ref) || defaultRef(env);
-    const trackMapText = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.trackMap);
+    const ref = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.ref) || defaultRef(env);
+    const trackMapText = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.trackMap);
     return {
-        project: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.project) || '.',
+        project: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.project) || '.',
         ref,
-        series: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.series) || undefined,
-        requirementsRepo: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.requirementsRepo) || _requirements_repo_js__WEBPACK_IMPORTED_MODULE_4__/* .DEFAULT_REQUIREMENTS_REPO */ .s$,
-        constraintsFile: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.constraintsFile) || undefined,
+        series: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.series) || undefined,
+        requirementsRepo: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.requirementsRepo) || _requirements_repo_js__WEBPACK_IMPORTED_MODULE_4__/* .DEFAULT_REQUIREMENTS_REPO */ .s$,
+        constraintsFile: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.constraintsFile) || undefined,
         // Unset means the default, `auto`; an explicitly empty value is not distinguishable, so `none` turns it off.
         exclude: excludeInput(),
-        constraintsPath: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.constraintsPath) || undefined,
-        output: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.output) || undefined,
+        constraintsPath: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.constraintsPath) || undefined,
+        output: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.output) || undefined,
         trackMap: trackMapText ? (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_3__/* .parseTrackMap */ .fo)(trackMapText, table) : undefined,
-        dryRun: (0,_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.dryRun, false),
-        useCache: (0,_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.cache, true),
+        dryRun: (0,_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.dryRun, false),
+        useCache: (0,_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.cache, true),
         workDir: (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)((0,_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .runnerTemp */ .X5)(), 'openstack-snap-actions'),
         table,
     };
@@ -38492,7 +38515,7 @@ function defaultRef(env) {
     return ref;
 }
 function excludeInput() {
-    const words = (0,_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G.exclude);
+    const words = (0,_runner_js__WEBPACK_IMPORTED_MODULE_7__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .ConstraintsInputs */ .G$.exclude);
     if (words.length === 0)
         return ['auto'];
     return words.filter((w) => w !== 'none');
@@ -38586,20 +38609,20 @@ function manifestOf(result) {
     };
 }
 function setOutputs(result) {
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.series, result.release.series.key);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.seriesName, result.release.series.name);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.releaseId, result.release.series.releaseId ?? '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.track, result.track);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.constraintsRef, result.constraintsRef?.name ?? '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.constraintsCommit, result.constraintsCommit ?? '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.constraintsFile, result.constraintsFile);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.snapcraftYaml, result.snapcraftYaml);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.changed, String(result.changed));
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.excluded, result.excluded
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.series, result.release.series.key);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.seriesName, result.release.series.name);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.releaseId, result.release.series.releaseId ?? '');
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.track, result.track);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.constraintsRef, result.constraintsRef?.name ?? '');
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.constraintsCommit, result.constraintsCommit ?? '');
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.constraintsFile, result.constraintsFile);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.snapcraftYaml, result.snapcraftYaml);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.changed, String(result.changed));
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.excluded, result.excluded
         .filter((e) => e.removed.length > 0)
         .map((e) => e.name)
         .join(' '));
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .v.manifest, JSON.stringify(manifestOf(result)));
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.manifest, JSON.stringify(manifestOf(result)));
 }
 async function writeSummary(result, dryRun) {
     const { release } = result;

@@ -15,3 +15,11 @@ export function buildRequirementsRepo(
 ): string;
 export function freePort(): Promise<number>;
 export function startGitDaemon(baseDir: string): Promise<{ url: string; stop(): Promise<void> }>;
+export function initBare(dir: string): string;
+export function addCommits(
+  dir: string,
+  branch: string,
+  count: number,
+  options?: { from?: string; tag?: string },
+): string;
+export function refsOf(dir: string): string;

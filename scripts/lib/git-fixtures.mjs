@@ -194,3 +194,51 @@ async function waitFor(check, timeoutMs) {
   }
   return false;
 }
+
+/** An empty bare repository (a fresh destination). */
+export function initBare(dir) {
+  mkdirSync(dir, { recursive: true });
+  git(dir, ['init', '--bare', '--quiet', '--initial-branch=master']);
+  return dir;
+}
+
+let clock = 1600000000;
+
+/**
+ * Adds `count` commits to `branch` of a bare repo with fast-import, starting from the branch's tip,
+ * or from `from` (a ref or commit id) when given or when the branch does not exist yet.
+ */
+export function addCommits(dir, branch, count, { from, tag } = {}) {
+  const exists = (() => {
+    try {
+      git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  const start = from ?? (exists ? `refs/heads/${branch}` : null);
+  let stream = '';
+  for (let i = 0; i < count; i++) {
+    clock += 1;
+    const message = `${branch} change ${clock}`;
+    const content = `${branch} ${clock}\n`;
+    stream += `commit refs/heads/${branch}\ncommitter fixture <fixture@example.invalid> ${clock} +0000\n`;
+    stream += `data ${Buffer.byteLength(message)}\n${message}\n`;
+    if (i === 0 && start) stream += `from ${/^[0-9a-f]{40}$/.test(start) ? start : `${start}^0`}\n`;
+    stream += `M 100644 inline ${branch.replace(/\//g, '_')}.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
+  }
+  git(dir, ['fast-import', '--quiet', '--force'], stream);
+  if (tag) git(dir, ['tag', '-a', '-m', tag, tag, `refs/heads/${branch}`]);
+  return git(dir, ['rev-parse', `refs/heads/${branch}`]).trim();
+}
+
+/** Every branch and tag of a repository (tags as tag objects), as `id ref` lines. */
+export function refsOf(dir) {
+  return git(dir, [
+    'for-each-ref',
+    '--format=%(objectname) %(refname)',
+    'refs/heads',
+    'refs/tags',
+  ]).trim();
+}

@@ -26,3 +26,27 @@ export const ConstraintsOutputs = {
   excluded: 'excluded',
   manifest: 'manifest',
 } as const;
+
+export const MirrorInputs = {
+  repos: 'repos',
+  refs: 'refs',
+  token: 'token',
+  concurrency: 'concurrency',
+  maxDestructiveFraction: 'max-destructive-fraction',
+  allowDestructive: 'allow-destructive',
+  cache: 'cache',
+  cacheDir: 'cache-dir',
+  dryRun: 'dry-run',
+  dispatchWorkflow: 'dispatch-workflow',
+  dispatchBranches: 'dispatch-branches',
+  dispatchInput: 'dispatch-input',
+  dispatchToken: 'dispatch-token',
+} as const;
+
+export const MirrorOutputs = {
+  changes: 'changes',
+  changed: 'changed',
+  changedRepos: 'changed-repos',
+  failedRepos: 'failed-repos',
+  dispatched: 'dispatched',
+} as const;

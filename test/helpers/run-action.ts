@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './fixtures.js';
@@ -29,11 +29,11 @@ export function parseOutputFile(text: string): Record<string, string> {
  * Runs a committed bundle the way a runner does: `node dist/<name>/index.js` with INPUT_* variables,
  * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, in a clean environment.
  */
-export function runBundle(
+export async function runBundle(
   name: string,
   inputs: Record<string, string>,
   env: Record<string, string> = {},
-): ActionRun {
+): Promise<ActionRun> {
   const dir = tempDir(`osa-run-${name}-`);
   const outputFile = join(dir, 'output');
   const summaryFile = join(dir, 'summary');
@@ -42,9 +42,9 @@ export function runBundle(
   const inputEnv = Object.fromEntries(
     Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
   );
-  const result = spawnSync(process.execPath, [join(ROOT, 'dist', name, 'index.js')], {
+  // Asynchronous on purpose: servers the bundle talks to may live in this very process.
+  const child = spawn(process.execPath, [join(ROOT, 'dist', name, 'index.js')], {
     cwd: dir,
-    encoding: 'utf8',
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -54,12 +54,21 @@ export function runBundle(
       ...inputEnv,
       ...env,
     },
-    timeout: 60000,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90000);
+  const status = await new Promise<number>((resolve) =>
+    child.on('close', (code) => resolve(code ?? -1)),
+  );
+  clearTimeout(timer);
   return {
-    status: result.status ?? -1,
-    stdout: result.stdout,
-    stderr: result.stderr,
+    status,
+    stdout,
+    stderr,
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
   };

@@ -1,0 +1,53 @@
+// `npm run bench [-- NAME...]`: prints each benchmark's ratio against the naive way.
+import { benchMirror, type Measure } from './mirror.bench.js';
+
+const only = process.argv.slice(2);
+const want = (name: string): boolean => only.length === 0 || only.includes(name);
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 20
+    ? `${(bytes / (1 << 20)).toFixed(1)} MiB`
+    : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function row(name: string, ours: Measure, naive: Measure): string {
+  const speed = naive.seconds / ours.seconds;
+  const bytes = ours.bytes > 0 ? naive.bytes / ours.bytes : Infinity;
+  return [
+    name.padEnd(30),
+    `${ours.seconds.toFixed(2)} s`.padStart(9),
+    mib(ours.bytes).padStart(11),
+    `${naive.seconds.toFixed(2)} s`.padStart(9),
+    mib(naive.bytes).padStart(11),
+    `${speed.toFixed(1)}x`.padStart(8),
+    `${Number.isFinite(bytes) ? bytes.toFixed(0) : 'inf'}x`.padStart(8),
+  ].join('  ');
+}
+
+if (want('mirror')) {
+  console.log(
+    '\nmirror: ours (stored bare copy, fresh runner) vs naive (git clone --mirror && git push --mirror)',
+  );
+  for (const { label, rows } of await benchMirror()) {
+    console.log(`\n${label}`);
+    console.log(
+      [
+        'run'.padEnd(30),
+        'ours'.padStart(9),
+        'ours bytes'.padStart(11),
+        'naive'.padStart(9),
+        'naive bytes'.padStart(11),
+        'faster'.padStart(8),
+        'fewer B'.padStart(8),
+      ].join('  '),
+    );
+    for (const r of rows) console.log(row(r.name, r.ours, r.naive));
+    const [, noop, incremental] = rows;
+    const ratio = (r: typeof noop) => r!.naive.seconds / r!.ours.seconds;
+    const verdict = (value: number, target: number) =>
+      `${value.toFixed(1)}x (target ${target}x: ${value >= target ? 'met' : 'MISSED'})`;
+    console.log(
+      `no-op ${verdict(ratio(noop), 20)}; incremental ${verdict(ratio(incremental), 10)}`,
+    );
+  }
+}

@@ -1,0 +1,12 @@
+export interface GitHttpServer {
+  url: string;
+  requests: { method: string; path: string; service: string | null; authorised: boolean }[];
+  faults: { breakUploadPackAfter: number | null };
+  stats: { bytesIn: number; bytesOut: number };
+  stop(): Promise<void>;
+}
+export function startGitHttpServer(options: {
+  root: string;
+  token?: string;
+  link?: { bytesPerSecond: number; latencyMs: number };
+}): Promise<GitHttpServer>;

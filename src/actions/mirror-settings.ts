@@ -1,0 +1,79 @@
+import * as core from '@actions/core';
+import { join } from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import { basicAuthHeader } from '../git-auth.js';
+import type { MirrorOptions } from '../mirror.js';
+import { parseMirrorPairs, parseRefFilter } from '../mirror-spec.js';
+import { MirrorInputs as I } from './constants.js';
+import { getBooleanInput, getListInput, runnerTemp } from './runner.js';
+
+export interface MirrorSettings extends Omit<MirrorOptions, 'store' | 'log'> {
+  readonly useActionsCache: boolean;
+  readonly cacheDir?: string;
+  readonly dispatch?: {
+    readonly workflow: string;
+    readonly branches: string[];
+    readonly inputName: string;
+    readonly token: string;
+  };
+}
+
+/** Reads and validates every mirror input; secrets are masked before anything can print them. */
+export function readMirrorSettings(): MirrorSettings {
+  const token = core.getInput(I.token) || undefined;
+  if (token) {
+    core.setSecret(token);
+    core.setSecret(basicAuthHeader(token).slice('AUTHORIZATION: basic '.length));
+  }
+  const pairs = parseMirrorPairs(
+    core.getInput(I.repos, { required: true }),
+    process.env.GITHUB_WORKSPACE,
+  );
+  const concurrency = wholeNumber(I.concurrency, core.getInput(I.concurrency) || '4', 1, 32);
+  const fraction = Number(core.getInput(I.maxDestructiveFraction) || '0.1');
+  if (!(fraction >= 0 && fraction <= 1)) {
+    throw new ConfigurationError(
+      `'${I.maxDestructiveFraction}' must be a number from 0 to 1 (0.1 is 10%).`,
+    );
+  }
+  const workflow = core.getInput(I.dispatchWorkflow);
+  const dispatchToken = core.getInput(I.dispatchToken) || token;
+  if (dispatchToken) core.setSecret(dispatchToken);
+  if (workflow && !dispatchToken) {
+    throw new ConfigurationError(
+      `'${I.dispatchWorkflow}' needs a token: set '${I.dispatchToken}' or '${I.token}'.`,
+    );
+  }
+  return {
+    pairs,
+    filter: parseRefFilter(getListInput(I.refs)),
+    token,
+    concurrency,
+    maxDestructiveFraction: fraction,
+    allowDestructive: getBooleanInput(I.allowDestructive, false),
+    workDir: join(runnerTemp(), 'openstack-snap-actions', 'mirror'),
+    dryRun: getBooleanInput(I.dryRun, false),
+    useActionsCache: getBooleanInput(I.cache, true),
+    cacheDir: core.getInput(I.cacheDir) || undefined,
+    dispatch: workflow
+      ? {
+          workflow,
+          branches: getListInput(I.dispatchBranches).length
+            ? getListInput(I.dispatchBranches)
+            : ['master', 'stable/*', 'unmaintained/*'],
+          inputName: core.getInput(I.dispatchInput),
+          token: dispatchToken!,
+        }
+      : undefined,
+  };
+}
+
+function wholeNumber(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigurationError(
+      `'${name}' must be a whole number from ${min} to ${max}, not '${value}'.`,
+    );
+  }
+  return n;
+}

@@ -1,0 +1,133 @@
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import { DirectoryStore } from '../dir-store.js';
+import { dispatchForChanges, type DispatchResult } from '../github-dispatch.js';
+import { mirrorAll, type MirrorStore, type RepoResult } from '../mirror.js';
+import { MirrorOutputs as O } from './constants.js';
+import { readMirrorSettings } from './mirror-settings.js';
+import { flushSummary, isEntryPoint, runAction } from './runner.js';
+
+/** The mirror action: the bundle runs it, and so do local-action and the tests. */
+export async function run(): Promise<void> {
+  await runAction('mirror', main);
+}
+
+/** Bare copies in the Actions cache: restored by prefix, saved under a key per run. */
+function actionsCacheStore(): MirrorStore | undefined {
+  try {
+    if (!cache.isFeatureAvailable()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const run = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`;
+  return {
+    restore: async (slug, dir) =>
+      !!(await cache.restoreCache([dir], `osa-mirror-${slug}-${run}`, [`osa-mirror-${slug}-`])),
+    save: async (slug, dir) => {
+      await cache.saveCache([dir], `osa-mirror-${slug}-${run}`);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const settings = readMirrorSettings();
+  const store = settings.cacheDir
+    ? new DirectoryStore(settings.cacheDir)
+    : settings.useActionsCache
+      ? actionsCacheStore()
+      : undefined;
+  const results = await core.group(`Mirror ${settings.pairs.length} repositories`, () =>
+    mirrorAll({ ...settings, store, log: (slug, message) => core.info(`${slug}: ${message}`) }),
+  );
+  for (const result of results) core.info(`${result.slug}: ${describe(result)}`);
+  let dispatched: DispatchResult[] = [];
+  if (settings.dispatch && !settings.dryRun) {
+    dispatched = await core.group('Dispatch builds of changed release branches', () =>
+      dispatchForChanges(results, {
+        ...settings.dispatch!,
+        apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
+      }),
+    );
+  }
+  const changed = results.filter(
+    (r) => r.created.length + r.updated.length + r.deleted.length > 0 && r.status !== 'dry-run',
+  );
+  const failed = results.filter((r) => ['failed', 'partial', 'refused'].includes(r.status));
+  core.setOutput(O.changes, JSON.stringify(results.map(changesOf)));
+  core.setOutput(O.changed, String(changed.length > 0));
+  core.setOutput(O.changedRepos, changed.map((r) => r.destination).join(' '));
+  core.setOutput(O.failedRepos, failed.map((r) => r.destination).join(' '));
+  core.setOutput(O.dispatched, JSON.stringify(dispatched));
+  await writeSummary(results, dispatched);
+  const failedDispatches = dispatched.filter((d) => !d.ok);
+  if (failed.length > 0 || failedDispatches.length > 0) {
+    core.setFailed(
+      [
+        ...failed.map((r) => `${r.destination}: ${r.status}: ${r.error}`),
+        ...failedDispatches.map((d) => `dispatch ${d.repository} ${d.branch}: ${d.error}`),
+      ].join('\n'),
+    );
+  }
+}
+
+function changesOf(result: RepoResult): Record<string, unknown> {
+  return {
+    source: result.source,
+    destination: result.destination,
+    status: result.status,
+    created: result.created.map((c) => ({ ref: c.ref, new: c.new })),
+    updated: result.updated.map((c) => ({ ref: c.ref, old: c.old, new: c.new, forced: c.forced })),
+    deleted: result.deleted.map((c) => ({ ref: c.ref, old: c.old })),
+    rejected: result.rejected,
+    error: result.error ?? null,
+  };
+}
+
+function describe(result: RepoResult): string {
+  const counts = `${result.created.length} created, ${result.updated.length} updated, ${result.deleted.length} deleted`;
+  return `${result.status} (${counts})${result.error ? `: ${result.error}` : ''}`;
+}
+
+async function writeSummary(results: RepoResult[], dispatched: DispatchResult[]): Promise<void> {
+  const icon: Record<string, string> = {
+    mirrored: '✅',
+    unchanged: '➖',
+    'dry-run': '📝',
+    partial: '⚠️',
+    refused: '⛔',
+    failed: '❌',
+  };
+  core.summary
+    .addHeading('Mirror', 3)
+    .addTable([
+      ['Repository', 'Status', 'Created', 'Updated (forced)', 'Deleted', 'Time', 'Note'].map(
+        (data) => ({ data, header: true }),
+      ),
+      ...results.map((r) => [
+        `${r.destination}`,
+        `${icon[r.status] ?? ''} ${r.status}`,
+        String(r.created.length),
+        `${r.updated.length} (${r.updated.filter((c) => c.forced).length})`,
+        String(r.deleted.length),
+        `${(r.durationMs / 1000).toFixed(1)} s`,
+        escapeHtml(r.error ?? (r.fetched ? 'fetched' : r.cacheHit ? 'from cache' : '')),
+      ]),
+    ]);
+  if (dispatched.length > 0) {
+    core.summary
+      .addHeading('Dispatched', 4)
+      .addList(
+        dispatched.map(
+          (d) =>
+            `${d.ok ? '✅' : '❌'} ${d.repository} ${d.branch}${d.error ? `: ${escapeHtml(d.error)}` : ''}`,
+        ),
+      );
+  }
+  await flushSummary();
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+if (isEntryPoint(import.meta.url)) await run();

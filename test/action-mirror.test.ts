@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addCommits, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
+import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
+import { listFiles, tempDir } from './helpers/fixtures.js';
+import { startGitHubApi } from './helpers/github-api.js';
+import { runBundle } from './helpers/run-action.js';
+
+const TOKEN = 'ghp_neverPrintThis0123456789abcdef';
+const BASE64 = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
+
+let root: string;
+let daemon: { url: string; stop(): Promise<void> };
+let http: GitHttpServer;
+let api: Awaited<ReturnType<typeof startGitHubApi>>;
+
+beforeAll(async () => {
+  root = tempDir('osa-amirror-');
+  daemon = await startGitDaemon(root);
+  http = await startGitHttpServer({ root, token: TOKEN });
+  api = await startGitHubApi((req) => {
+    if (req.method === 'GET' && /^\/repos\/github\/[^/]+$/.test(req.path))
+      return { status: 200, body: { default_branch: 'main' } };
+    if (req.method === 'POST' && req.path.endsWith('/actions/workflows/snap.yml/dispatches')) {
+      const body = req.body as { inputs?: Record<string, string> };
+      // Like GitHub: an input the workflow does not declare is a 422.
+      if (body.inputs && Object.keys(body.inputs).some((k) => k !== 'branch'))
+        return { status: 422, body: { message: 'Unexpected inputs provided' } };
+      return { status: 204 };
+    }
+    return undefined;
+  });
+});
+afterAll(async () => {
+  await daemon?.stop();
+  await http?.stop();
+  await api?.stop();
+});
+
+function upstream(name: string): string {
+  const dir = initBare(join(root, 'opendev', `${name}.git`));
+  addCommits(dir, 'master', 3);
+  addCommits(dir, 'stable/2025.1', 2, { from: 'refs/heads/master', tag: '31.0.0' });
+  initBare(join(root, 'github', `${name}.git`));
+  return dir;
+}
+
+/** A `git` earlier on PATH that logs every argv, then runs the real git. */
+function gitRecorder(): { bin: string; log: string } {
+  const bin = tempDir('osa-gitwrap-');
+  const log = join(bin, 'argv.log');
+  const realGit = '/usr/bin/git';
+  writeFileSync(
+    join(bin, 'git'),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec ${realGit} "$@"\n`,
+  );
+  chmodSync(join(bin, 'git'), 0o755);
+  return { bin, log };
+}
+
+describe('the mirror action, from its bundle', () => {
+  it('mirrors, reports, dispatches builds of changed release branches, and never shows the token', async () => {
+    const keystone = upstream('keystone');
+    upstream('glance');
+    const recorder = gitRecorder();
+    const runnerTemp = tempDir('osa-runner-temp-');
+    const run = await runBundle(
+      'mirror',
+      {
+        repos: [
+          `${daemon.url}/opendev/keystone.git -> ${http.url}/github/keystone.git`,
+          `${daemon.url}/opendev/glance.git -> ${http.url}/github/glance.git`,
+        ].join('\n'),
+        token: TOKEN,
+        'dispatch-workflow': 'snap.yml',
+        'dispatch-branches': 'stable/*',
+        'dispatch-input': 'branch',
+        cache: 'false',
+      },
+      {
+        PATH: `${recorder.bin}:${process.env.PATH}`,
+        RUNNER_TEMP: runnerTemp,
+        GITHUB_API_URL: api.url,
+      },
+    );
+    expect(run.stdout).not.toMatch(/::error::/);
+    expect(run.status).toBe(0);
+    expect(refsOf(join(root, 'github/keystone.git'))).toBe(refsOf(keystone));
+
+    const changes = JSON.parse(run.outputs.changes!) as {
+      destination: string;
+      status: string;
+      created: { ref: string }[];
+    }[];
+    expect(changes.map((c) => [c.destination, c.status, c.created.length])).toEqual([
+      [`${http.url}/github/keystone.git`, 'mirrored', 3],
+      [`${http.url}/github/glance.git`, 'mirrored', 3],
+    ]);
+    expect(run.outputs.changed).toBe('true');
+    expect(run.outputs['failed-repos']).toBe('');
+    expect(JSON.parse(run.outputs.dispatched!)).toEqual([
+      { repository: 'github/keystone', branch: 'stable/2025.1', ok: true },
+      { repository: 'github/glance', branch: 'stable/2025.1', ok: true },
+    ]);
+    const dispatches = api.requests.filter((r) => r.method === 'POST');
+    expect(dispatches.map((r) => r.body)).toEqual([
+      { ref: 'main', inputs: { branch: 'stable/2025.1' } },
+      { ref: 'main', inputs: { branch: 'stable/2025.1' } },
+    ]);
+    expect(dispatches[0]!.authorization).toBe(`token ${TOKEN}`);
+    expect(run.summary).toContain('<th>Updated (forced)</th>');
+
+    // The token: masked (only ::add-mask:: carries it), and nowhere else.
+    const shown = [
+      run.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+      run.stderr,
+      JSON.stringify(run.outputs),
+      run.summary,
+    ];
+    const argv = readFileSync(recorder.log, 'utf8');
+    expect(argv).toMatch(/push --atomic --porcelain/);
+    const files = listFiles(runnerTemp).map((f) =>
+      readFileSync(join(runnerTemp, f)).toString('latin1'),
+    );
+    for (const secret of [TOKEN, BASE64]) {
+      for (const text of [...shown, argv, ...files]) expect(text.includes(secret)).toBe(false);
+      expect(run.stdout).toContain(`::add-mask::${secret}`);
+    }
+  });
+
+  it('fails the job at the end naming each failed repo, after mirroring the rest', async () => {
+    upstream('nova');
+    const run = await runBundle('mirror', {
+      repos: `${daemon.url}/opendev/nova.git -> ${http.url}/github/nova.git\n${daemon.url}/opendev/missing.git -> ${http.url}/github/missing.git`,
+      token: TOKEN,
+      cache: 'false',
+    });
+    expect(run.status).toBe(1);
+    expect(run.outputs['failed-repos']).toBe(`${http.url}/github/missing.git`);
+    expect(run.stdout).toMatch(/::error::.*github\/missing\.git: failed: cannot list the source/);
+    expect(refsOf(join(root, 'github/nova.git'))).not.toBe('');
+  });
+
+  it('keeps bare copies in cache-dir: the second run fetches nothing', async () => {
+    upstream('neutron');
+    const cacheDir = tempDir('osa-cache-dir-');
+    const inputs = {
+      repos: `${daemon.url}/opendev/neutron.git -> ${http.url}/github/neutron.git`,
+      token: TOKEN,
+      'cache-dir': cacheDir,
+    };
+    expect((await runBundle('mirror', inputs)).status).toBe(0);
+    const second = await runBundle('mirror', inputs);
+    expect(JSON.parse(second.outputs.changes!)).toEqual([
+      expect.objectContaining({ status: 'unchanged' }),
+    ]);
+    expect(second.summary).toContain('from cache');
+  });
+
+  it.each([
+    [
+      { refs: 'refs/pull/*' },
+      /'refs' pattern 'refs\/pull\/\*' is not under refs\/heads\/ or refs\/tags\//,
+    ],
+    [{ concurrency: '0' }, /'concurrency' must be a whole number from 1 to 32/],
+    [{ 'dispatch-workflow': 'snap.yml' }, /'dispatch-workflow' needs a token/],
+    [
+      { repos: 'https://user:pw@example.com/a.git -> https://github.com/o/a.git' },
+      /credentials in its URL; pass the token through the 'token' input/,
+    ],
+  ])('refuses bad input %j with one error and touches nothing', async (inputs, message) => {
+    mkdirSync(join(root, 'untouched'), { recursive: true });
+    const run = await runBundle('mirror', {
+      repos: `${daemon.url}/opendev/x.git -> ${http.url}/github/x.git`,
+      ...inputs,
+    });
+    expect(run.status).toBe(1);
+    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error::'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(message);
+    expect(run.stdout).not.toContain('::group::');
+  });
+});

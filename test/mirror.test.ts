@@ -1,0 +1,293 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addCommits, git, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
+import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
+import { DirectoryStore } from '../src/dir-store.js';
+import { mirrorAll, type MirrorOptions, type RepoResult } from '../src/mirror.js';
+import { parseMirrorPairs, parseRefFilter } from '../src/mirror-spec.js';
+import { tempDir } from './helpers/fixtures.js';
+
+const TOKEN = 'ghs_mirrorTestToken0123456789';
+
+let root: string;
+let daemon: { url: string; stop(): Promise<void> };
+let http: GitHttpServer;
+/** An upstream over HTTP without auth, whose fetches can be made to die. */
+let open: GitHttpServer;
+
+beforeAll(async () => {
+  root = tempDir('osa-mirror-');
+  daemon = await startGitDaemon(root);
+  http = await startGitHttpServer({ root, token: TOKEN });
+  open = await startGitHttpServer({ root });
+});
+afterAll(async () => {
+  await daemon?.stop();
+  await http?.stop();
+  await open?.stop();
+});
+
+let counter = 0;
+/** A fresh upstream (served by git daemon) with OpenStack-like refs, and an empty destination (HTTP with token). */
+function scenario() {
+  const name = `repo${++counter}`;
+  const upstream = join(root, 'opendev', `${name}.git`);
+  initBare(upstream);
+  addCommits(upstream, 'master', 5);
+  addCommits(upstream, 'stable/2025.1', 3, { from: 'refs/heads/master', tag: '31.0.0' });
+  addCommits(upstream, 'stable/2024.2', 2, { from: 'refs/heads/master', tag: '2024.2-eol' });
+  addCommits(upstream, 'unmaintained/2024.1', 2, { from: 'refs/heads/master' });
+  const destination = initBare(join(root, 'github', `${name}.git`));
+  const workDir = tempDir('osa-mirror-work-');
+  const options = (extra: Partial<MirrorOptions> = {}): MirrorOptions => ({
+    pairs: parseMirrorPairs(`${daemon.url}/opendev/${name}.git -> ${http.url}/github/${name}.git`),
+    filter: parseRefFilter([]),
+    token: TOKEN,
+    concurrency: 2,
+    maxDestructiveFraction: 0.1,
+    allowDestructive: false,
+    workDir,
+    ...extra,
+  });
+  const run = async (extra: Partial<MirrorOptions> = {}): Promise<RepoResult> =>
+    (await mirrorAll(options(extra)))[0]!;
+  return { name, upstream, destination, workDir, options, run };
+}
+
+const names = (changes: { ref: string }[]) => changes.map((c) => c.ref);
+const pushesTo = (name: string) =>
+  http.requests.filter(
+    (r) => r.path === `/github/${name}.git/git-receive-pack` && r.method === 'POST',
+  ).length;
+
+describe('mirror: real git daemon upstream, git http-backend destination with a token', () => {
+  it('mirrors every branch and tag on the first run, with annotated tags intact', async () => {
+    const s = scenario();
+    const result = await s.run();
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('mirrored');
+    expect(names(result.created)).toEqual([
+      'refs/heads/master',
+      'refs/heads/stable/2024.2',
+      'refs/heads/stable/2025.1',
+      'refs/heads/unmaintained/2024.1',
+      'refs/tags/2024.2-eol',
+      'refs/tags/31.0.0',
+    ]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+    expect(git(s.destination, ['cat-file', '-t', 'refs/tags/31.0.0']).trim()).toBe('tag');
+  });
+
+  it('does nothing at all on a run with no upstream change: no fetch, no push', async () => {
+    const s = scenario();
+    await s.run();
+    const pushes = pushesTo(s.name);
+    const result = await s.run();
+    expect(result).toMatchObject({
+      status: 'unchanged',
+      fetched: false,
+      created: [],
+      updated: [],
+      deleted: [],
+    });
+    expect(pushesTo(s.name)).toBe(pushes);
+  });
+
+  it('pushes only the branches with new commits, as fast-forwards', async () => {
+    const s = scenario();
+    await s.run();
+    const before = git(s.upstream, ['rev-parse', 'refs/heads/master']).trim();
+    const after = addCommits(s.upstream, 'master', 4);
+    addCommits(s.upstream, 'stable/2025.1', 1);
+    const result = await s.run();
+    expect(result.status).toBe('mirrored');
+    expect(result.updated).toEqual([
+      { ref: 'refs/heads/master', old: before, new: after, forced: false },
+      expect.objectContaining({ ref: 'refs/heads/stable/2025.1', forced: false }),
+    ]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('carries a deleted upstream branch over, and a new and a moved tag', async () => {
+    const s = scenario();
+    addCommits(s.upstream, 'stable/2023.2', 1, { from: 'refs/heads/master' });
+    await s.run();
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/stable/2023.2']);
+    git(s.upstream, ['tag', '-a', '-m', 'eom', '2024.1-eom', 'refs/heads/unmaintained/2024.1']);
+    git(s.upstream, ['tag', '-f', '-a', '-m', 'moved', '31.0.0', 'refs/heads/master']);
+    const result = await s.run();
+    expect(result.status).toBe('mirrored');
+    expect(names(result.deleted)).toEqual(['refs/heads/stable/2023.2']);
+    expect(names(result.created)).toEqual(['refs/tags/2024.1-eom']);
+    expect(result.updated).toEqual([
+      expect.objectContaining({ ref: 'refs/tags/31.0.0', forced: true }),
+    ]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('follows a force-pushed upstream branch, leased on what it read', async () => {
+    const s = scenario();
+    await s.run();
+    const base = git(s.upstream, ['rev-parse', 'refs/heads/stable/2025.1~2']).trim();
+    git(s.upstream, ['update-ref', 'refs/heads/stable/2025.1', base]);
+    addCommits(s.upstream, 'stable/2025.1', 1);
+    const result = await s.run();
+    expect(result.updated).toEqual([
+      expect.objectContaining({ ref: 'refs/heads/stable/2025.1', forced: true }),
+    ]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('pushes nothing and deletes nothing when the upstream dies in the middle of a fetch', async () => {
+    const s = scenario();
+    const viaHttp = (o: MirrorOptions): MirrorOptions => ({
+      ...o,
+      pairs: parseMirrorPairs(
+        `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+      ),
+    });
+    await mirrorAll(viaHttp(s.options()));
+    const destinationBefore = refsOf(s.destination);
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/unmaintained/2024.1']);
+    addCommits(s.upstream, 'master', 200);
+    open.faults.breakUploadPackAfter = 2000;
+    try {
+      const [result] = await mirrorAll(viaHttp(s.options()));
+      expect(result!.status).toBe('failed');
+      expect(result!.error).toMatch(/fetch from .* failed, nothing pushed/);
+    } finally {
+      open.faults.breakUploadPackAfter = null;
+    }
+    expect(refsOf(s.destination)).toBe(destinationBefore);
+    // And the next healthy run catches up, deletion included.
+    const [healthy] = await mirrorAll(viaHttp(s.options()));
+    expect(healthy!.status).toBe('mirrored');
+    expect(names(healthy!.deleted)).toEqual(['refs/heads/unmaintained/2024.1']);
+  });
+
+  it('reports the one ref the destination refuses and still mirrors the others', async () => {
+    const s = scenario();
+    const hook = join(s.destination, 'hooks/update');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\ncase "$1" in refs/heads/stable/2024.2) echo "protected branch" >&2; exit 1;; esac\nexit 0\n',
+    );
+    chmodSync(hook, 0o755);
+    const result = await s.run();
+    expect(result.status).toBe('partial');
+    expect(result.rejected).toEqual([
+      { ref: 'refs/heads/stable/2024.2', reason: expect.stringMatching(/hook declined/) },
+    ]);
+    expect(result.error).toMatch(/refused refs\/heads\/stable\/2024\.2/);
+    expect(names(result.created)).not.toContain('refs/heads/stable/2024.2');
+    expect(git(s.destination, ['for-each-ref', '--format=%(refname)']).trim().split('\n')).toEqual([
+      'refs/heads/master',
+      'refs/heads/stable/2025.1',
+      'refs/heads/unmaintained/2024.1',
+      'refs/tags/2024.2-eol',
+      'refs/tags/31.0.0',
+    ]);
+  });
+
+  it('refuses a run that would destroy much of the destination unless allowed', async () => {
+    const s = scenario();
+    for (let i = 0; i < 20; i++)
+      addCommits(s.upstream, `stable/old${i}`, 1, { from: 'refs/heads/master' });
+    await s.run();
+    for (let i = 0; i < 20; i++) git(s.upstream, ['update-ref', '-d', `refs/heads/stable/old${i}`]);
+    const before = refsOf(s.destination);
+    const refused = await s.run();
+    expect(refused.status).toBe('refused');
+    expect(refused.error).toMatch(
+      /would delete or force-update 20 of 26 refs \(limit 2\).*allow-destructive: true/,
+    );
+    expect(refsOf(s.destination)).toBe(before);
+    const allowed = await s.run({ allowDestructive: true });
+    expect(allowed.deleted).toHaveLength(20);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('refuses an upstream that lists nothing, instead of wiping the destination', async () => {
+    const s = scenario();
+    await s.run();
+    const empty = initBare(join(root, 'opendev', `${s.name}-empty.git`));
+    expect(empty).toBeTruthy();
+    const [result] = await mirrorAll({
+      ...s.options(),
+      pairs: parseMirrorPairs(
+        `${daemon.url}/opendev/${s.name}-empty.git -> ${http.url}/github/${s.name}.git`,
+      ),
+      allowDestructive: true,
+    });
+    expect(result!.status).toBe('refused');
+    expect(result!.error).toMatch(/lists no branches or tags/);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('leaves destination-only branches outside the mirrored set alone', async () => {
+    const s = scenario();
+    await s.run();
+    addCommits(s.destination, 'github-ci', 1, { from: 'refs/heads/master' });
+    const result = await s.run({
+      filter: parseRefFilter(['refs/heads/*', 'refs/tags/*', '!refs/heads/github-*']),
+    });
+    expect(result.status).toBe('unchanged');
+    expect(git(s.destination, ['rev-parse', '--verify', 'refs/heads/github-ci'])).toBeTruthy();
+  });
+
+  it('fails a repo whose destination token is wrong, naming it, and goes on with the others', async () => {
+    const good = scenario();
+    const bad = scenario();
+    const results = await mirrorAll({
+      ...good.options(),
+      pairs: [
+        ...good.options().pairs,
+        ...parseMirrorPairs(
+          `${daemon.url}/opendev/nothing-here.git -> ${http.url}/github/${bad.name}.git`,
+        ),
+      ],
+    });
+    expect(results.map((r) => r.status)).toEqual(['mirrored', 'failed']);
+    expect(results[1]!.error).toMatch(/cannot list the source/);
+    const [denied] = await mirrorAll({ ...bad.options(), token: 'wrong-token' });
+    expect(denied!.status).toBe('failed');
+    expect(denied!.error).toMatch(/cannot list the destination/);
+    expect(JSON.stringify(denied)).not.toContain('wrong-token');
+  });
+
+  it('a fresh runner skips the cache when nothing changed, and fetches only what is new when it did', async () => {
+    const s = scenario();
+    const viaHttp = (extra: Partial<MirrorOptions>) => ({
+      ...s.options(extra),
+      pairs: parseMirrorPairs(
+        `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+      ),
+    });
+    addCommits(s.upstream, 'master', 300);
+    const store = new DirectoryStore(tempDir('osa-store-'));
+    let bytes = open.stats.bytesOut;
+    const [first] = await mirrorAll(viaHttp({ store }));
+    const firstBytes = open.stats.bytesOut - bytes;
+    expect([first!.cacheHit, first!.fetched, first!.status]).toEqual([false, true, 'mirrored']);
+
+    const [idle] = await mirrorAll(viaHttp({ store, workDir: tempDir('osa-mirror-work-') }));
+    expect([idle!.cacheHit, idle!.fetched, idle!.status]).toEqual([false, false, 'unchanged']);
+
+    addCommits(s.upstream, 'stable/2025.1', 1);
+    bytes = open.stats.bytesOut;
+    const [next] = await mirrorAll(viaHttp({ store, workDir: tempDir('osa-mirror-work-') }));
+    expect([next!.cacheHit, next!.fetched, next!.status]).toEqual([true, true, 'mirrored']);
+    expect(names(next!.updated)).toEqual(['refs/heads/stable/2025.1']);
+    expect(open.stats.bytesOut - bytes).toBeLessThan(firstBytes / 5);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('computes the plan without pushing in a dry run', async () => {
+    const s = scenario();
+    const result = await s.run({ dryRun: true });
+    expect(result.status).toBe('dry-run');
+    expect(result.created).toHaveLength(6);
+    expect(refsOf(s.destination)).toBe('');
+  });
+});
