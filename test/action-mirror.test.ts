@@ -145,8 +145,8 @@ describe('the mirror action, from its bundle', () => {
     expect(refsOf(join(root, 'github/nova.git'))).not.toBe('');
   });
 
-  it('keeps bare copies in cache-dir: the second run fetches nothing', async () => {
-    upstream('neutron');
+  it('keeps bare copies in cache-dir: a later run on a fresh runner restores and fetches only what is new', async () => {
+    const neutron = upstream('neutron');
     const cacheDir = tempDir('osa-cache-dir-');
     const inputs = {
       repos: `${daemon.url}/opendev/neutron.git -> ${http.url}/github/neutron.git`,
@@ -154,11 +154,16 @@ describe('the mirror action, from its bundle', () => {
       'cache-dir': cacheDir,
     };
     expect((await runBundle('mirror', inputs)).status).toBe(0);
+    addCommits(neutron, 'stable/2025.1', 1);
     const second = await runBundle('mirror', inputs);
     expect(JSON.parse(second.outputs.changes!)).toEqual([
-      expect.objectContaining({ status: 'unchanged' }),
+      expect.objectContaining({
+        status: 'mirrored',
+        updated: [expect.objectContaining({ ref: 'refs/heads/stable/2025.1', forced: false })],
+      }),
     ]);
-    expect(second.summary).toContain('from cache');
+    expect(second.summary).toContain('restored from cache, fetched');
+    expect(refsOf(join(root, 'github/neutron.git'))).toBe(refsOf(neutron));
   });
 
   it.each([

@@ -110,7 +110,7 @@ async function writeSummary(results: RepoResult[], dispatched: DispatchResult[])
         `${r.updated.length} (${r.updated.filter((c) => c.forced).length})`,
         String(r.deleted.length),
         `${(r.durationMs / 1000).toFixed(1)} s`,
-        escapeHtml(r.error ?? (r.fetched ? 'fetched' : r.cacheHit ? 'from cache' : '')),
+        escapeHtml(r.error ?? note(r)),
       ]),
     ]);
   if (dispatched.length > 0) {
@@ -124,6 +124,11 @@ async function writeSummary(results: RepoResult[], dispatched: DispatchResult[])
       );
   }
   await flushSummary();
+}
+
+function note(result: RepoResult): string {
+  const facts = [result.cacheHit ? 'restored from cache' : '', result.fetched ? 'fetched' : ''];
+  return facts.filter(Boolean).join(', ');
 }
 
 function escapeHtml(text: string): string {
