@@ -31,6 +31,7 @@ describe('action.yml files', () => {
     const pairs: [string, Record<string, string>, Record<string, string>][] = [
       ['constraints', constants.ConstraintsInputs, constants.ConstraintsOutputs],
       ['mirror', constants.MirrorInputs, constants.MirrorOutputs],
+      ['publish', constants.PublishInputs, constants.PublishOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

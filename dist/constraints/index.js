@@ -38407,7 +38407,7 @@ module.exports = {
 /* harmony export */   G$: () => (/* binding */ ConstraintsInputs),
 /* harmony export */   vS: () => (/* binding */ ConstraintsOutputs)
 /* harmony export */ });
-/* unused harmony exports MirrorInputs, MirrorOutputs */
+/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -38456,6 +38456,28 @@ const MirrorOutputs = {
     changedRepos: 'changed-repos',
     failedRepos: 'failed-repos',
     dispatched: 'dispatched',
+};
+const PublishInputs = {
+    snaps: 'snaps',
+    channel: 'channel',
+    ref: 'ref',
+    risk: 'risk',
+    trackMap: 'track-map',
+    release: 'release',
+    snapName: 'snap-name',
+    storeCredentials: 'store-credentials',
+    snapcraft: 'snapcraft',
+    attempts: 'attempts',
+    retryDelay: 'retry-delay',
+    promoteRevisions: 'promote-revisions',
+    dryRun: 'dry-run',
+};
+const PublishOutputs = {
+    snapName: 'snap-name',
+    channel: 'channel',
+    revisions: 'revisions',
+    released: 'released',
+    result: 'result',
 };
 
 

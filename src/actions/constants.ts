@@ -50,3 +50,27 @@ export const MirrorOutputs = {
   failedRepos: 'failed-repos',
   dispatched: 'dispatched',
 } as const;
+
+export const PublishInputs = {
+  snaps: 'snaps',
+  channel: 'channel',
+  ref: 'ref',
+  risk: 'risk',
+  trackMap: 'track-map',
+  release: 'release',
+  snapName: 'snap-name',
+  storeCredentials: 'store-credentials',
+  snapcraft: 'snapcraft',
+  attempts: 'attempts',
+  retryDelay: 'retry-delay',
+  promoteRevisions: 'promote-revisions',
+  dryRun: 'dry-run',
+} as const;
+
+export const PublishOutputs = {
+  snapName: 'snap-name',
+  channel: 'channel',
+  revisions: 'revisions',
+  released: 'released',
+  result: 'result',
+} as const;
