@@ -32,6 +32,7 @@ describe('action.yml files', () => {
       ['constraints', constants.ConstraintsInputs, constants.ConstraintsOutputs],
       ['mirror', constants.MirrorInputs, constants.MirrorOutputs],
       ['publish', constants.PublishInputs, constants.PublishOutputs],
+      ['matrix', constants.MatrixInputs, constants.MatrixOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

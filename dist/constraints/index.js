@@ -38407,7 +38407,7 @@ module.exports = {
 /* harmony export */   G$: () => (/* binding */ ConstraintsInputs),
 /* harmony export */   vS: () => (/* binding */ ConstraintsOutputs)
 /* harmony export */ });
-/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs */
+/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -38478,6 +38478,19 @@ const PublishOutputs = {
     revisions: 'revisions',
     released: 'released',
     result: 'result',
+};
+const MatrixInputs = {
+    project: 'project',
+    arches: 'arches',
+    selfHosted: 'self-hosted',
+    emulate: 'emulate',
+    branches: 'branches',
+};
+const MatrixOutputs = {
+    matrix: 'matrix',
+    skipped: 'skipped',
+    arches: 'arches',
+    hasBuilds: 'has-builds',
 };
 
 

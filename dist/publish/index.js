@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   _J: () => (/* binding */ PublishOutputs),
 /* harmony export */   hi: () => (/* binding */ PublishInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, MatrixInputs, MatrixOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28448,6 +28448,19 @@ const PublishOutputs = {
     revisions: 'revisions',
     released: 'released',
     result: 'result',
+};
+const MatrixInputs = {
+    project: 'project',
+    arches: 'arches',
+    selfHosted: 'self-hosted',
+    emulate: 'emulate',
+    branches: 'branches',
+};
+const MatrixOutputs = {
+    matrix: 'matrix',
+    skipped: 'skipped',
+    arches: 'arches',
+    hasBuilds: 'has-builds',
 };
 
 

@@ -74,3 +74,18 @@ export const PublishOutputs = {
   released: 'released',
   result: 'result',
 } as const;
+
+export const MatrixInputs = {
+  project: 'project',
+  arches: 'arches',
+  selfHosted: 'self-hosted',
+  emulate: 'emulate',
+  branches: 'branches',
+} as const;
+
+export const MatrixOutputs = {
+  matrix: 'matrix',
+  skipped: 'skipped',
+  arches: 'arches',
+  hasBuilds: 'has-builds',
+} as const;

@@ -1,0 +1,49 @@
+import * as core from '@actions/core';
+import { DEFAULT_ARCHES, parseSelfHosted } from '../matrix.js';
+import { matrixFor } from '../matrix-branches.js';
+import { MatrixInputs as I, MatrixOutputs as O } from './constants.js';
+import { flushSummary, getBooleanInput, getListInput, isEntryPoint, runAction } from './runner.js';
+
+/** The matrix action: the bundle runs it, and so do the tests. */
+export async function run(): Promise<void> {
+  await runAction('matrix', main);
+}
+
+async function main(): Promise<void> {
+  const arches = getListInput(I.arches);
+  const options = {
+    arches: arches.length ? arches : DEFAULT_ARCHES,
+    selfHosted: parseSelfHosted(core.getInput(I.selfHosted)),
+    emulate: getBooleanInput(I.emulate, true),
+  };
+  const { include, skipped } = await matrixFor(
+    core.getInput(I.project) || '.',
+    options,
+    getListInput(I.branches),
+  );
+  core.setOutput(O.matrix, JSON.stringify({ include }));
+  core.setOutput(O.skipped, JSON.stringify(skipped));
+  core.setOutput(O.arches, [...new Set(include.map((e) => e.arch))].join(' '));
+  core.setOutput(O.hasBuilds, String(include.length > 0));
+  for (const s of skipped)
+    core.warning(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
+  core.summary
+    .addHeading('Build matrix', 3)
+    .addTable([
+      ['Branch', 'Arch', 'Runner', 'How'].map((data) => ({ data, header: true })),
+      ...include.map((e) => [
+        e.branch ?? '',
+        e.arch,
+        Array.isArray(e.runner) ? e.runner.join(', ') : e.runner,
+        e.emulate
+          ? `emulated ${e['build-on']} (qemu-user)`
+          : e['build-on'] === e.arch
+            ? 'native'
+            : `cross from ${e['build-on']}`,
+      ]),
+      ...skipped.map((s) => [s.branch ?? '', s.arch, '', `skipped: ${s.reason}`]),
+    ]);
+  await flushSummary();
+}
+
+if (isEntryPoint(import.meta.url)) await run();

@@ -1,0 +1,253 @@
+import { describe, expect, it } from '@jest/globals';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../scripts/lib/git-fixtures.mjs';
+import { snapArchitectures } from '../src/architectures.js';
+import { ConfigurationError } from '../src/errors.js';
+import { buildMatrix, DEFAULT_ARCHES, parseSelfHosted } from '../src/matrix.js';
+import { matrixFor } from '../src/matrix-branches.js';
+import { parseSnapcraftYaml } from '../src/snapcraft-yaml.js';
+import { findFiles, fixture, tempDir } from './helpers/fixtures.js';
+import { runBundle } from './helpers/run-action.js';
+
+const load = (file: string) => parseSnapcraftYaml(readFileSync(fixture(file), 'utf8'), file);
+const snaps = findFiles('snapcraft.yaml').filter((f) => !f.includes('{{'));
+const options = { arches: DEFAULT_ARCHES, emulate: true };
+const summary = (file: string) =>
+  buildMatrix(load(file), options).include.map(
+    (e) =>
+      `${e.arch}@${Array.isArray(e.runner) ? e.runner.join('+') : e.runner}${e.emulate ? '~emulated' : ''}`,
+  );
+
+/** What each real snapcraft.yaml may be built for. */
+const expected: Record<string, string[]> = {
+  'canonical/snap-openstack/main/snap/snapcraft.yaml': ['amd64@ubuntu-24.04'],
+  'canonical/snap-openstack/stable/2023.1/snap/snapcraft.yaml': ['amd64@ubuntu-24.04'],
+  'canonical/snap-openstack/stable/2023.2/snap/snapcraft.yaml': ['amd64@ubuntu-24.04'],
+  'canonical/snap-openstack/stable/2024.1/snap/snapcraft.yaml': ['amd64@ubuntu-24.04'],
+  'canonical/snap-openstack/stable/2025.1/snap/snapcraft.yaml': ['amd64@ubuntu-24.04'],
+};
+const everywhere = [
+  'amd64@ubuntu-24.04',
+  'arm64@ubuntu-24.04-arm',
+  'ppc64el@ubuntu-24.04~emulated',
+];
+
+describe('matrix over every real snapcraft.yaml', () => {
+  it.each(snaps)('%s', (file) => {
+    expect(summary(file)).toEqual(expected[file] ?? everywhere);
+    const { skipped } = buildMatrix(load(file), options);
+    if (expected[file]) {
+      expect(skipped.map((s) => s.arch)).toEqual(['arm64', 'ppc64el']);
+      expect(skipped[0]!.reason).toMatch(/^snapcraft\.yaml builds only for amd64/);
+    } else {
+      expect(skipped).toEqual([]);
+    }
+  });
+
+  it('reads core24 platforms with a second, emulated-only arch (snap-openstack main: amd64, s390x)', () => {
+    const matrix = buildMatrix(load('canonical/snap-openstack/main/snap/snapcraft.yaml'), {
+      arches: ['amd64', 's390x'],
+      emulate: true,
+    });
+    expect(matrix.include).toEqual([
+      {
+        arch: 'amd64',
+        platform: 'amd64',
+        'build-on': 'amd64',
+        runner: 'ubuntu-24.04',
+        emulate: false,
+      },
+      {
+        arch: 's390x',
+        platform: 's390x',
+        'build-on': 's390x',
+        runner: 'ubuntu-24.04',
+        emulate: true,
+      },
+    ]);
+  });
+
+  it('uses a self-hosted runner before emulation, and skips with a reason when neither is allowed', () => {
+    const project = load('openstack-archive/snap-keystone/master/snapcraft.yaml');
+    const selfHosted = parseSelfHosted('ppc64el=self-hosted, power9\n');
+    expect(buildMatrix(project, { ...options, selfHosted }).include[2]).toMatchObject({
+      arch: 'ppc64el',
+      runner: ['self-hosted', 'power9'],
+      emulate: false,
+    });
+    const { skipped } = buildMatrix(project, { ...options, emulate: false });
+    expect(skipped).toEqual([
+      { arch: 'ppc64el', reason: expect.stringMatching(/no runner.*emulation is off/) },
+    ]);
+  });
+});
+
+describe('architectures in every form', () => {
+  const project = (yaml: string) =>
+    parseSnapcraftYaml(`name: x\nparts: {}\n${yaml}`, 'snapcraft.yaml');
+  it.each([
+    [
+      'legacy strings',
+      'architectures: [amd64, arm64]\n',
+      [
+        ['amd64', 'amd64'],
+        ['arm64', 'arm64'],
+      ],
+    ],
+    [
+      'core20 build-on/run-on',
+      'base: core20\narchitectures:\n  - build-on: [amd64]\n    run-on: [amd64]\n  - build-on: ppc64el\n',
+      [
+        ['amd64', 'amd64'],
+        ['ppc64el', 'ppc64el'],
+      ],
+    ],
+    [
+      'core22 cross build',
+      'base: core22\narchitectures:\n  - build-on: [amd64]\n    build-for: [arm64]\n',
+      [['amd64', 'arm64']],
+    ],
+    [
+      'core24 platforms with names',
+      'base: core24\nplatforms:\n  pi:\n    build-on: [amd64, arm64]\n    build-for: [arm64]\n  amd64:\n',
+      [
+        ['amd64,arm64', 'arm64'],
+        ['amd64', 'amd64'],
+      ],
+    ],
+  ])('%s', (_name, yaml, targets) => {
+    expect(
+      snapArchitectures(project(yaml)).targets.map((t) => [t.buildOn.join(','), t.buildFor]),
+    ).toEqual(targets);
+  });
+
+  it('builds a cross target on its native build-on runner', () => {
+    const p = project(
+      'base: core22\narchitectures:\n  - build-on: [amd64]\n    build-for: [arm64]\n',
+    );
+    expect(buildMatrix(p, { arches: ['arm64'], emulate: true }).include).toEqual([
+      {
+        arch: 'arm64',
+        platform: 'arm64',
+        'build-on': 'amd64',
+        runner: 'ubuntu-24.04',
+        emulate: false,
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'architectures: [ppc64le]\n',
+      /'ppc64le' is not an architecture snapcraft knows.*note ppc64el, not ppc64le/,
+    ],
+    [
+      'base: core24\nplatforms:\n  desktop:\n',
+      /platform 'desktop' has no build-on\/build-for, so its name must be an architecture/,
+    ],
+    [
+      'base: core24\nplatforms:\n  x:\n    build-on: [amd64]\n    build-for: [amd64, arm64]\n',
+      /must build for exactly one architecture/,
+    ],
+  ])('refuses %j', (yaml, message) => {
+    expect(() => snapArchitectures(project(yaml))).toThrow(ConfigurationError);
+    expect(() => snapArchitectures(project(yaml))).toThrow(message);
+  });
+
+  it('refuses an unknown requested arch', () => {
+    expect(() => buildMatrix(project(''), { arches: ['x86_64'], emulate: true })).toThrow(
+      /'x86_64' is not an architecture/,
+    );
+  });
+});
+
+describe('release rebuilds: branch x arch from each branch of a real git repo', () => {
+  function repo(): string {
+    const dir = tempDir('osa-matrix-repo-');
+    git(dir, ['init', '--quiet', '--initial-branch=master']);
+    cpSync(fixture('canonical/snap-openstack/stable/2025.1/snap'), join(dir, 'snap'), {
+      recursive: true,
+    });
+    git(dir, ['add', '.']);
+    git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'core24']);
+    git(dir, ['branch', 'stable/2025.1']);
+    git(dir, ['checkout', '--quiet', '-b', 'stable/2023.1']);
+    writeFileSync(
+      join(dir, 'snap/snapcraft.yaml'),
+      readFileSync(fixture('canonical/snap-openstack/stable/2023.1/snap/snapcraft.yaml')),
+    );
+    git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'core22']);
+    git(dir, ['checkout', '--quiet', 'master']);
+    return dir;
+  }
+
+  it('reads each branch from git and names the branch in every entry', async () => {
+    const matrix = await matrixFor(repo(), { arches: ['amd64', 'arm64'], emulate: true }, [
+      'stable/2025.1',
+      'stable/2023.1',
+    ]);
+    expect(matrix.include.map((e) => [e.branch, e.arch])).toEqual([
+      ['stable/2025.1', 'amd64'],
+      ['stable/2023.1', 'amd64'],
+    ]);
+    expect(matrix.skipped.map((s) => [s.branch, s.arch])).toEqual([
+      ['stable/2025.1', 'arm64'],
+      ['stable/2023.1', 'arm64'],
+    ]);
+  });
+
+  it('says how to fix a branch that is not there', async () => {
+    await expect(matrixFor(repo(), options, ['stable/2024.2'])).rejects.toThrow(
+      /Cannot read snap\/snapcraft\.yaml on 'stable\/2024\.2'.*fetch-depth: 0/,
+    );
+  });
+
+  it('runs from its bundle and outputs JSON for strategy.matrix', async () => {
+    const run = await runBundle('matrix', {
+      project: fixture('openstack-archive/snap-nova/master'),
+    });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.outputs.matrix!)).toEqual({
+      include: [
+        {
+          arch: 'amd64',
+          platform: 'amd64',
+          'build-on': 'amd64',
+          runner: 'ubuntu-24.04',
+          emulate: false,
+        },
+        {
+          arch: 'arm64',
+          platform: 'arm64',
+          'build-on': 'arm64',
+          runner: 'ubuntu-24.04-arm',
+          emulate: false,
+        },
+        {
+          arch: 'ppc64el',
+          platform: 'ppc64el',
+          'build-on': 'ppc64el',
+          runner: 'ubuntu-24.04',
+          emulate: true,
+        },
+      ],
+    });
+    expect(run.outputs).toMatchObject({
+      arches: 'amd64 arm64 ppc64el',
+      'has-builds': 'true',
+      skipped: '[]',
+    });
+    expect(run.summary).toContain('emulated ppc64el (qemu-user)');
+  });
+
+  it('warns about each arch it will not build', async () => {
+    const run = await runBundle('matrix', {
+      project: fixture('canonical/snap-openstack/stable/2024.1'),
+    });
+    expect(run.stdout).toContain(
+      '::warning::Not building arm64: snapcraft.yaml builds only for amd64',
+    );
+    expect(JSON.parse(run.outputs.skipped!)).toHaveLength(2);
+  });
+});
