@@ -1,4 +1,5 @@
 // `npm run bench [-- NAME...]`: prints each benchmark's ratio against the naive way.
+import { benchEmulation } from './emulation.bench.js';
 import { benchMirror, type Measure } from './mirror.bench.js';
 
 const only = process.argv.slice(2);
@@ -48,6 +49,26 @@ if (want('mirror')) {
       `${value.toFixed(1)}x (target ${target}x: ${value >= target ? 'met' : 'MISSED'})`;
     console.log(
       `no-op ${verdict(ratio(noop), 20)}; incremental ${verdict(ratio(incremental), 10)}`,
+    );
+  }
+}
+
+if (want('emulation')) {
+  console.log(
+    '\nemulation: the same build step in a native amd64 container and in qemu-user emulated ones',
+  );
+  const results = await benchEmulation();
+  if (typeof results === 'string') {
+    console.log(`skipped: ${results}`);
+  } else {
+    const native = results.find((r) => r.arch === 'amd64')!.seconds;
+    for (const r of results) {
+      console.log(
+        `${r.arch.padEnd(8)} ${r.seconds.toFixed(2).padStart(7)} s  ${(r.seconds / native).toFixed(1).padStart(5)}x native`,
+      );
+    }
+    console.log(
+      'the matrix builds arm64 on native arm64 runners, and emulates only what has no runner',
     );
   }
 }

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { elfArch, UNAME_ARCH } from './elf.js';
+import { ConfigurationError, errorMessage } from './errors.js';
+import type { Lxd } from './lxd.js';
+import { readSnapInfo, type SnapInfo } from './snap-file.js';
+
+export interface ContainerBuildOptions {
+  readonly lxd: Lxd;
+  /** The snap project directory to build. */
+  readonly projectDir: string;
+  /** The architecture to build for (the container's). */
+  readonly arch: string;
+  /** An LXD image of that architecture. */
+  readonly image: string;
+  /** LXD config for the instance (e.g. raw.lxc for an image without init, security.nesting). */
+  readonly instanceConfig?: Readonly<Record<string, string>>;
+  /** What builds the snap inside, run in the project directory. */
+  readonly command: readonly string[];
+  /** Environment for the build (no secrets: it goes on lxc's command line). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly outputDir: string;
+  /** Where build output, snapcraft's logs and the console log land on failure. */
+  readonly logsDir: string;
+  readonly keepInstance?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface ContainerBuildResult {
+  readonly snaps: SnapInfo[];
+  readonly instance: string;
+  readonly seconds: number;
+}
+
+/** A build that failed, with where it failed and the evidence saved. */
+export class BuildError extends Error {
+  override readonly name = 'BuildError';
+  constructor(
+    message: string,
+    readonly logsDir: string,
+    readonly part: string | null,
+    readonly step: string | null,
+  ) {
+    super(message);
+  }
+}
+
+const REMOTE_PROJECT = '/root/project';
+
+/**
+ * Builds inside an LXD container of the target architecture (emulated by qemu-user when foreign):
+ * pushes the project in, runs the build, pulls the .snap out, and checks that it and its binaries
+ * really are for that architecture. snapcraft's LXD provider cannot do this: it only launches
+ * instances of the host's architecture.
+ */
+export async function buildInContainer(
+  options: ContainerBuildOptions,
+): Promise<ContainerBuildResult> {
+  const { lxd, arch, log = () => {} } = options;
+  if (!existsSync(options.projectDir))
+    throw new ConfigurationError(`${options.projectDir} does not exist.`);
+  const started = Date.now();
+  const instance = `osa-build-${arch}-${randomBytes(3).toString('hex')}`;
+  mkdirSync(options.outputDir, { recursive: true });
+  const output: string[] = [];
+  try {
+    await lxd.launch(options.image, instance, options.instanceConfig);
+    const uname = (await lxd.execIn(instance, ['uname', '-m'])).stdout.trim();
+    if (UNAME_ARCH[uname] !== arch) {
+      throw new ConfigurationError(
+        `The ${options.image} container runs ${uname || 'nothing'}, not ${arch}: the image is of another architecture, ` +
+          `or qemu-user-static's binfmt handlers are not registered (with the F flag) on this host.`,
+      );
+    }
+    log(`${instance}: ${uname} container up; pushing ${options.projectDir}`);
+    // `lxc file push -r` nests a directory under its own name: push into a staging directory, then
+    // move it into place.
+    await lxd.execIn(instance, ['mkdir', '-p', '/root/.osa-upload']);
+    await lxd.push(instance, options.projectDir, '/root/.osa-upload/');
+    const moved = await lxd.execIn(instance, [
+      'mv',
+      `/root/.osa-upload/${basename(options.projectDir)}`,
+      REMOTE_PROJECT,
+    ]);
+    if (moved.code !== 0)
+      throw new Error(`could not put the project in place in ${instance}: ${moved.stderr.trim()}`);
+    log(`${instance}: ${options.command.join(' ')}`);
+    const build = await lxd.execIn(instance, options.command, {
+      cwd: REMOTE_PROJECT,
+      env: options.env,
+      onLine: (line) => {
+        output.push(line);
+        log(line);
+      },
+    });
+    if (build.code !== 0) throw await failure(options, instance, output, build.code);
+
+    const listing = await lxd.execIn(instance, [
+      'find',
+      REMOTE_PROJECT,
+      '-maxdepth',
+      '1',
+      '-name',
+      '*.snap',
+    ]);
+    const remote = listing.stdout.split('\n').filter(Boolean);
+    if (remote.length === 0)
+      throw await failure(
+        options,
+        instance,
+        output,
+        0,
+        'the build succeeded but produced no .snap',
+      );
+    const snaps: SnapInfo[] = [];
+    for (const path of remote) {
+      const local = join(options.outputDir, basename(path));
+      await lxd.pull(instance, path, local);
+      snaps.push(await verifyArch(local, arch));
+    }
+    return { snaps, instance, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    if (!options.keepInstance) await lxd.delete(instance).catch(() => {});
+  }
+}
+
+async function failure(
+  options: ContainerBuildOptions,
+  instance: string,
+  output: string[],
+  code: number,
+  what?: string,
+): Promise<BuildError> {
+  const { lxd, logsDir } = options;
+  mkdirSync(logsDir, { recursive: true });
+  writeFileSync(join(logsDir, 'build-output.log'), `${output.join('\n')}\n`);
+  writeFileSync(
+    join(logsDir, 'console.log'),
+    await lxd
+      .consoleLog(instance)
+      .catch((e: unknown) => `console log unavailable: ${errorMessage(e)}`),
+  );
+  // snapcraft keeps a log per run; take them all.
+  const state = '/root/.local/state/snapcraft/log';
+  if ((await lxd.execIn(instance, ['test', '-d', state])).code === 0) {
+    // A recursive pull nests the directory under its own name ('log'), like push does.
+    await lxd
+      .pull(instance, state, logsDir, true)
+      .then(() => renameSync(join(logsDir, 'log'), join(logsDir, 'snapcraft-logs')))
+      .catch(() => {});
+  }
+  const { part, step } = failingPart(output.join('\n'));
+  const where = part
+    ? `part '${part}'${step ? ` failed in its ${step} step` : ' failed'}`
+    : `exit code ${code}`;
+  const tail = output.slice(-15).join('\n');
+  return new BuildError(
+    `The ${options.arch} build ${what ?? `failed: ${where}`}. Last lines:\n${tail}\nLogs: ${logsDir}`,
+    logsDir,
+    part,
+    step,
+  );
+}
+
+/** The part and step snapcraft names when a build fails. */
+export function failingPart(output: string): { part: string | null; step: string | null } {
+  const patterns: [RegExp, (m: RegExpExecArray) => { part: string; step: string | null }][] = [
+    [
+      /Failed to run the (build|pull|stage|prime|override-\w+) script for part '([^']+)'/,
+      (m) => ({ part: m[2]!, step: m[1]! }),
+    ],
+    [
+      /Failed to (pull|build|stage|prime) source for part '([^']+)'/i,
+      (m) => ({ part: m[2]!, step: m[1]! }),
+    ],
+    [/part '([^']+)'[^\n]*(?:failed|error)/i, (m) => ({ part: m[1]!, step: null })],
+  ];
+  for (const [re, pick] of patterns) {
+    const match = re.exec(output);
+    if (match) return pick(match);
+  }
+  return { part: null, step: null };
+}
+
+/** The snap says it is for `arch`, and every ELF binary in it is. */
+export async function verifyArch(file: string, arch: string): Promise<SnapInfo> {
+  const info = await readSnapInfo(file);
+  if (info.arch !== arch && info.arch !== 'all') {
+    throw new BuildError(
+      `${basename(file)} is built for ${info.arch}, not ${arch}.`,
+      '',
+      null,
+      null,
+    );
+  }
+  const dir = `${file}.contents`;
+  const unpack = spawnSync('unsquashfs', ['-no-progress', '-quiet', '-d', dir, file], {
+    encoding: 'utf8',
+  });
+  if (unpack.status !== 0)
+    throw new BuildError(
+      `Cannot unpack ${basename(file)}: ${unpack.stderr.trim()}`,
+      '',
+      null,
+      null,
+    );
+  const wrong: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d)) {
+      const path = join(d, entry);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (!stat) continue;
+      if (stat.isDirectory()) walk(path);
+      else if (stat.isFile()) {
+        const found = elfArch(path);
+        if (found && found !== arch) wrong.push(`${path.slice(dir.length + 1)} (${found})`);
+      }
+    }
+  };
+  chmodSync(dir, 0o755);
+  walk(dir);
+  spawnSync('rm', ['-rf', dir]);
+  if (wrong.length > 0) {
+    throw new BuildError(
+      `${basename(file)} says ${arch} but carries binaries of another architecture: ${wrong.slice(0, 5).join(', ')}.`,
+      '',
+      null,
+      null,
+    );
+  }
+  return info;
+}

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { ToolError } from './errors.js';
+import { meaningfulLine } from './git.js';
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The one place the toolkit runs `lxc`: argv arrays, no shell, output streamed line by line to
+ * the log, failures as one sentence with LXD's reason.
+ */
+export class Lxd {
+  constructor(
+    private readonly options: {
+      readonly command?: string;
+      readonly onLine?: (line: string) => void;
+    } = {},
+  ) {}
+
+  exec(args: readonly string[], onLine?: (line: string) => void): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.options.command ?? 'lxc', args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      });
+      let stdout = '';
+      let stderr = '';
+      const lines = (text: string): void => {
+        const sink = onLine ?? this.options.onLine;
+        if (sink) for (const line of text.split(/\r?\n/)) if (line) sink(line);
+      };
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString('utf8');
+        if (onLine) lines(c.toString('utf8'));
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString('utf8');
+        if (onLine) lines(c.toString('utf8'));
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+  }
+
+  async run(args: readonly string[]): Promise<string> {
+    const result = await this.exec(args);
+    if (result.code !== 0)
+      throw new ToolError(
+        `lxc ${args.slice(0, 2).join(' ')}`,
+        result.code,
+        meaningfulLine(result.stderr),
+      );
+    return result.stdout;
+  }
+
+  async available(): Promise<boolean> {
+    try {
+      return (await this.exec(['info'])).code === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async imageExists(alias: string): Promise<boolean> {
+    return (await this.exec(['image', 'info', alias])).code === 0;
+  }
+
+  async launch(
+    image: string,
+    name: string,
+    config: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
+    await this.run([
+      'launch',
+      image,
+      name,
+      ...Object.entries(config).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ]);
+  }
+
+  /** Runs argv in the instance; output lines go to `onLine` as they come. */
+  execIn(
+    name: string,
+    argv: readonly string[],
+    options: {
+      cwd?: string;
+      env?: Readonly<Record<string, string>>;
+      onLine?: (line: string) => void;
+    } = {},
+  ): Promise<ExecResult> {
+    const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    const cwd = options.cwd ? ['--cwd', options.cwd] : [];
+    return this.exec(['exec', name, ...cwd, ...env, '--', ...argv], options.onLine);
+  }
+
+  async push(name: string, localDir: string, remoteParent: string): Promise<void> {
+    await this.run([
+      'file',
+      'push',
+      '--recursive',
+      '--create-dirs',
+      localDir,
+      `${name}${remoteParent}`,
+    ]);
+  }
+
+  async pull(
+    name: string,
+    remotePath: string,
+    localPath: string,
+    recursive = false,
+  ): Promise<void> {
+    await this.run([
+      'file',
+      'pull',
+      ...(recursive ? ['--recursive'] : []),
+      `${name}${remotePath}`,
+      localPath,
+    ]);
+  }
+
+  /** What the instance printed on its console, for failure reports. */
+  async consoleLog(name: string): Promise<string> {
+    return (await this.exec(['console', name, '--show-log'])).stdout;
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.exec(['delete', '--force', name]);
+  }
+}

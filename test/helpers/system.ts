@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+/** What this machine can run for system tests, and why not when it cannot. */
+export function lxdCapability(images: string[]): { ok: boolean; reason: string } {
+  try {
+    execFileSync('lxc', ['info'], { stdio: 'ignore', timeout: 10000 });
+  } catch {
+    return { ok: false, reason: 'LXD is not running (scripts/system/lxd-up.sh starts it)' };
+  }
+  for (const image of images) {
+    try {
+      execFileSync('lxc', ['image', 'info', image], { stdio: 'ignore', timeout: 10000 });
+    } catch {
+      return {
+        ok: false,
+        reason: `LXD image ${image} is missing (scripts/system/make-image.sh builds it)`,
+      };
+    }
+  }
+  for (const handler of ['qemu-aarch64', 'qemu-ppc64le']) {
+    const path = `/proc/sys/fs/binfmt_misc/${handler}`;
+    if (!existsSync(path) || !/^flags: .*F/m.test(readFileSync(path, 'utf8'))) {
+      return {
+        ok: false,
+        reason: `binfmt handler ${handler} with the F flag is not registered (scripts/system/binfmt-up.sh)`,
+      };
+    }
+  }
+  return { ok: true, reason: '' };
+}

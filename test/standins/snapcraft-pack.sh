@@ -1,0 +1,37 @@
+#!/bin/sh
+# STAND-IN for `snapcraft pack --destructive-mode` inside the build container (snapcraft cannot be
+# installed here): packs a prime directory with mksquashfs, as snapcraft's pack does, using the
+# container's own binaries, so the .snap is of the container's (possibly emulated) architecture.
+# STANDIN_FAIL_PART=<part> fails that part's build step the way snapcraft reports it.
+set -eu
+name=$(sed -n 's/^name: *//p' snapcraft.yaml | head -1)
+version=$(sed -n "s/^version: *//p" snapcraft.yaml | head -1 | tr -d "'\"")
+arch=$(dpkg --print-architecture)
+logdir=/root/.local/state/snapcraft/log
+mkdir -p "$logdir"
+log="$logdir/snapcraft-$(date +%Y%m%d-%H%M%S).log"
+for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' snapcraft.yaml); do
+  echo "Building $part" | tee -a "$log"
+  if [ "${STANDIN_FAIL_PART:-}" = "$part" ]; then
+    echo "error: command 'gcc' failed with exit status 1" | tee -a "$log"
+    echo "Failed to run the build script for part '$part'." | tee -a "$log" >&2
+    exit 1
+  fi
+done
+prime=$(mktemp -d)
+mkdir -p "$prime/meta" "$prime/bin"
+cat >"$prime/meta/snap.yaml" <<META
+name: $name
+version: '$version'
+summary: $name
+description: $name
+architectures:
+  - $arch
+grade: devel
+confinement: strict
+META
+cp /bin/true /bin/ls "$prime/bin/"
+# A project may ship prebuilt binaries; they go in as they are (the action checks their arch).
+[ -d prebuilt ] && cp prebuilt/* "$prime/bin/"
+mksquashfs "$prime" "${name}_${version}_${arch}.snap" -noappend -comp xz -all-root -quiet -no-progress
+echo "Packed ${name}_${version}_${arch}.snap" | tee -a "$log"
