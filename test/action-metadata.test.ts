@@ -33,6 +33,7 @@ describe('action.yml files', () => {
       ['mirror', constants.MirrorInputs, constants.MirrorOutputs],
       ['publish', constants.PublishInputs, constants.PublishOutputs],
       ['matrix', constants.MatrixInputs, constants.MatrixOutputs],
+      ['build', constants.BuildInputs, constants.BuildOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

@@ -38407,7 +38407,7 @@ module.exports = {
 /* harmony export */   G$: () => (/* binding */ ConstraintsInputs),
 /* harmony export */   vS: () => (/* binding */ ConstraintsOutputs)
 /* harmony export */ });
-/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs */
+/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -38491,6 +38491,31 @@ const MatrixOutputs = {
     skipped: 'skipped',
     arches: 'arches',
     hasBuilds: 'has-builds',
+};
+const BuildInputs = {
+    project: 'project',
+    arch: 'arch',
+    emulate: 'emulate',
+    platform: 'platform',
+    snapcraftChannel: 'snapcraft-channel',
+    snapcraft: 'snapcraft',
+    setup: 'setup',
+    image: 'image',
+    lxdConfig: 'lxd-config',
+    containerCommand: 'container-command',
+    constraints: 'constraints',
+    ref: 'ref',
+    requirementsRepo: 'requirements-repo',
+    outputDir: 'output-dir',
+};
+const BuildOutputs = {
+    snaps: 'snaps',
+    snap: 'snap',
+    name: 'name',
+    version: 'version',
+    arch: 'arch',
+    manifest: 'manifest',
+    logsDir: 'logs-dir',
 };
 
 

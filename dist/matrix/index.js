@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   T1: () => (/* binding */ MatrixInputs),
 /* harmony export */   ow: () => (/* binding */ MatrixOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28461,6 +28461,31 @@ const MatrixOutputs = {
     skipped: 'skipped',
     arches: 'arches',
     hasBuilds: 'has-builds',
+};
+const BuildInputs = {
+    project: 'project',
+    arch: 'arch',
+    emulate: 'emulate',
+    platform: 'platform',
+    snapcraftChannel: 'snapcraft-channel',
+    snapcraft: 'snapcraft',
+    setup: 'setup',
+    image: 'image',
+    lxdConfig: 'lxd-config',
+    containerCommand: 'container-command',
+    constraints: 'constraints',
+    ref: 'ref',
+    requirementsRepo: 'requirements-repo',
+    outputDir: 'output-dir',
+};
+const BuildOutputs = {
+    snaps: 'snaps',
+    snap: 'snap',
+    name: 'name',
+    version: 'version',
+    arch: 'arch',
+    manifest: 'manifest',
+    logsDir: 'logs-dir',
 };
 
 

@@ -89,3 +89,30 @@ export const MatrixOutputs = {
   arches: 'arches',
   hasBuilds: 'has-builds',
 } as const;
+
+export const BuildInputs = {
+  project: 'project',
+  arch: 'arch',
+  emulate: 'emulate',
+  platform: 'platform',
+  snapcraftChannel: 'snapcraft-channel',
+  snapcraft: 'snapcraft',
+  setup: 'setup',
+  image: 'image',
+  lxdConfig: 'lxd-config',
+  containerCommand: 'container-command',
+  constraints: 'constraints',
+  ref: 'ref',
+  requirementsRepo: 'requirements-repo',
+  outputDir: 'output-dir',
+} as const;
+
+export const BuildOutputs = {
+  snaps: 'snaps',
+  snap: 'snap',
+  name: 'name',
+  version: 'version',
+  arch: 'arch',
+  manifest: 'manifest',
+  logsDir: 'logs-dir',
+} as const;

@@ -7,7 +7,7 @@ set -eu
 name=$(sed -n 's/^name: *//p' snapcraft.yaml | head -1)
 version=$(sed -n "s/^version: *//p" snapcraft.yaml | head -1 | tr -d "'\"")
 arch=$(dpkg --print-architecture)
-logdir=/root/.local/state/snapcraft/log
+logdir=${XDG_STATE_HOME:-${HOME:-/root}/.local/state}/snapcraft/log
 mkdir -p "$logdir"
 log="$logdir/snapcraft-$(date +%Y%m%d-%H%M%S).log"
 for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' snapcraft.yaml); do

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { BuildError, buildInContainer, failingPart, verifyArch } from './container-build.js';
+import { errorMessage } from './errors.js';
+import type { Lxd } from './lxd.js';
+import type { SnapInfo } from './snap-file.js';
+
+export interface NativeBuildOptions {
+  readonly projectDir: string;
+  readonly arch: string;
+  /** core24+ platform name, passed to snapcraft so it builds just that one. */
+  readonly platform?: string;
+  readonly snapcraft: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly outputDir: string;
+  readonly logsDir: string;
+  readonly log?: (line: string) => void;
+}
+
+/** `snapcraft pack --use-lxd` on the runner (LXD instance of the host's arch), then arch checks. */
+export async function buildNative(options: NativeBuildOptions): Promise<SnapInfo[]> {
+  const log = options.log ?? (() => {});
+  const before = new Set(listSnaps(options.projectDir));
+  const args = [
+    'pack',
+    '--use-lxd',
+    ...(options.platform ? [`--platform=${options.platform}`] : []),
+  ];
+  const output: string[] = [];
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(options.snapcraft, args, {
+      cwd: options.projectDir,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split(/\r?\n/)) {
+        if (!line) continue;
+        output.push(line);
+        log(line);
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (error) =>
+      reject(new BuildError(`Cannot run ${options.snapcraft}: ${error.message}`, '', null, null)),
+    );
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    mkdirSync(options.logsDir, { recursive: true });
+    writeFileSync(join(options.logsDir, 'build-output.log'), `${output.join('\n')}\n`);
+    copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'));
+    const { part, step } = failingPart(output.join('\n'));
+    const where = part
+      ? `part '${part}'${step ? ` failed in its ${step} step` : ' failed'}`
+      : `exit code ${code}`;
+    throw new BuildError(
+      `The ${options.arch} build failed: ${where}. Last lines:\n${output.slice(-15).join('\n')}\nLogs: ${options.logsDir}`,
+      options.logsDir,
+      part,
+      step,
+    );
+  }
+  const made = listSnaps(options.projectDir).filter((f) => !before.has(f));
+  if (made.length === 0)
+    throw new BuildError(
+      `snapcraft pack succeeded but left no new .snap in ${options.projectDir}`,
+      '',
+      null,
+      null,
+    );
+  mkdirSync(options.outputDir, { recursive: true });
+  const snaps: SnapInfo[] = [];
+  for (const name of made) {
+    const target = join(options.outputDir, name);
+    copyFileSync(join(options.projectDir, name), target);
+    snaps.push(await verifyArch(target, options.arch));
+  }
+  return snaps;
+}
+
+function listSnaps(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.snap') && statSync(join(dir, f)).isFile());
+}
+
+/** snapcraft writes a log per run under ~/.local/state/snapcraft/log; keep them for the artifact. */
+function copySnapcraftLogs(target: string): void {
+  const source = join(
+    process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'),
+    'snapcraft/log',
+  );
+  if (!existsSync(source)) return;
+  mkdirSync(target, { recursive: true });
+  for (const file of readdirSync(source)) {
+    try {
+      copyFileSync(join(source, file), join(target, file));
+    } catch (error) {
+      writeFileSync(join(target, `${file}.unreadable`), errorMessage(error));
+    }
+  }
+}
+
+export { buildInContainer, type Lxd };

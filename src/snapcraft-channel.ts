@@ -1,0 +1,15 @@
+import { ConfigurationError } from './errors.js';
+
+/**
+ * The snapcraft channel that builds a base: snapcraft 9 dropped core20 (8.x builds it), core18
+ * needs 7.x; core22 and later build with the current stable snapcraft.
+ */
+export function snapcraftChannelFor(base: string | null, file: string): string {
+  if (base === 'core18') return '7.x/stable';
+  if (base === 'core20') return '8.x/stable';
+  if (base && /^core(2[2-9]|[3-9]\d)$/.test(base)) return 'latest/stable';
+  throw new ConfigurationError(
+    `${file} has ${base ? `base ${base}` : 'no base'}, which no maintained snapcraft builds: add base: core22 (or newer) ` +
+      `and port the parts, or set 'snapcraft-channel' to a snapcraft that still builds it.`,
+  );
+}

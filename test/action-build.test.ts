@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { copyFileSync, cpSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runnerSetupPlan } from '../src/runner-setup.js';
+import { snapcraftChannelFor } from '../src/snapcraft-channel.js';
+import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
+import { serveRequirements } from './helpers/requirements-server.js';
+import { runBundle } from './helpers/run-action.js';
+import { lxdCapability } from './helpers/system.js';
+
+let server: Awaited<ReturnType<typeof serveRequirements>>;
+beforeAll(async () => {
+  server = await serveRequirements();
+});
+afterAll(async () => server?.stop());
+
+/** A core24 OpenStack snap project (snap-openstack's stable/2025.1 shape, reduced to what the stand-in packs). */
+function project(): string {
+  const dir = tempDir('osa-build-action-');
+  cpSync(
+    fixture('canonical/snap-openstack/stable/2025.1/snap/snapcraft.yaml'),
+    join(dir, 'snapcraft.yaml'),
+  );
+  copyFileSync(join(ROOT, 'test/standins/snapcraft-pack.sh'), join(dir, 'snapcraft-pack.sh'));
+  return dir;
+}
+
+const env = (extra: Record<string, string> = {}) => ({
+  PATH: `${join(ROOT, 'test/standins')}:${process.env.PATH}`,
+  HOME: tempDir('osa-home-'),
+  GITHUB_REF_NAME: 'stable/2025.1',
+  ...extra,
+});
+
+describe('the build action, from its bundle (stand-in snapcraft on PATH)', () => {
+  it('applies the constraints, builds natively, and outputs the snap and a manifest', async () => {
+    const dir = project();
+    const run = await runBundle(
+      'build',
+      { project: dir, constraints: 'true', 'requirements-repo': server.url, setup: 'false' },
+      env(),
+    );
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.status).toBe(0);
+    expect(run.outputs).toMatchObject({ name: 'openstack', version: '2025.1', arch: 'amd64' });
+    expect(existsSync(run.outputs.snap!)).toBe(true);
+    const manifest = JSON.parse(run.outputs.manifest!) as {
+      snapcraftChannel: string;
+      constraints: { ref: string; commit: string };
+      snaps: { sha3_384: string }[];
+    };
+    expect(manifest.snapcraftChannel).toBe('latest/stable');
+    expect(manifest.constraints).toMatchObject({
+      ref: 'stable/2025.1',
+      commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
+    expect(manifest.snaps[0]!.sha3_384).toMatch(/^[0-9a-f]{96}$/);
+    expect(run.summary).toContain('openstack 2025.1 for amd64');
+  });
+
+  it('fails naming the part, with snapcraft logs kept in logs-dir', async () => {
+    const run = await runBundle(
+      'build',
+      { project: project(), setup: 'false' },
+      env({ STANDIN_FAIL_PART: 'sunbeam-and-openstackclients' }),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /::error::build: The amd64 build failed: part 'sunbeam-and-openstackclients' failed in its build step/,
+    );
+    expect(readdirSync(run.outputs['logs-dir']!).sort()).toEqual([
+      'build-output.log',
+      'snapcraft-logs',
+    ]);
+    expect(run.summary).toContain('build failed');
+  });
+
+  it.each([
+    [{ arch: 'ppc64le' }, /'ppc64le' is not an architecture.*ppc64el, not ppc64le/],
+    [{ arch: 'arm64', emulate: 'true' }, /An emulated arm64 build needs 'image'/],
+  ])('refuses %j', async (inputs, message) => {
+    const run = await runBundle('build', { project: project(), setup: 'false', ...inputs }, env());
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(message);
+  });
+
+  const lxd = lxdCapability(['osa-arm64']);
+  (lxd.ok ? it : it.skip)(
+    'builds an emulated arm64 snap in an LXD container',
+    async () => {
+      const run = await runBundle(
+        'build',
+        {
+          project: project(),
+          arch: 'arm64',
+          emulate: 'true',
+          image: 'osa-arm64',
+          'lxd-config': 'raw.lxc=lxc.init.cmd = /bin/sleep infinity',
+          'container-command': 'sh ./snapcraft-pack.sh',
+        },
+        env(),
+      );
+      expect(run.stdout).not.toContain('::error::');
+      expect(run.outputs).toMatchObject({ arch: 'arm64', name: 'openstack' });
+      expect(run.outputs.snap).toMatch(/openstack_2025\.1_arm64\.snap$/);
+    },
+    300000,
+  );
+});
+
+describe('runner preparation and snapcraft channels', () => {
+  it('picks snapcraft by base', () => {
+    expect(snapcraftChannelFor('core24', 'f')).toBe('latest/stable');
+    expect(snapcraftChannelFor('core22', 'f')).toBe('latest/stable');
+    expect(snapcraftChannelFor('core20', 'f')).toBe('8.x/stable');
+    expect(snapcraftChannelFor('core18', 'f')).toBe('7.x/stable');
+    expect(() => snapcraftChannelFor(null, 'snapcraft.yaml')).toThrow(
+      /snapcraft\.yaml has no base, which no maintained snapcraft builds/,
+    );
+  });
+
+  it("opens Docker's FORWARD policy for LXD only where Docker is, and installs what is missing", () => {
+    const withDocker = runnerSetupPlan({
+      snapcraftChannel: '8.x/stable',
+      docker: true,
+      lxdInstalled: false,
+    }).map((s) => s.argv.join(' '));
+    expect(withDocker).toContain('snap install lxd');
+    expect(withDocker).toContain('iptables -I DOCKER-USER -i lxdbr0 -j ACCEPT');
+    expect(withDocker.at(-1)).toBe('snap install snapcraft --classic --channel=8.x/stable');
+    const plain = runnerSetupPlan({
+      snapcraftChannel: 'latest/stable',
+      docker: false,
+      lxdInstalled: true,
+    }).map((s) => s.argv.join(' '));
+    expect(plain.some((c) => c.startsWith('iptables') || c === 'snap install lxd')).toBe(false);
+  });
+});
