@@ -34,6 +34,7 @@ describe('action.yml files', () => {
       ['publish', constants.PublishInputs, constants.PublishOutputs],
       ['matrix', constants.MatrixInputs, constants.MatrixOutputs],
       ['build', constants.BuildInputs, constants.BuildOutputs],
+      ['plan', constants.PlanInputs, constants.PlanOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

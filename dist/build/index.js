@@ -28599,7 +28599,7 @@ __webpack_async_result__();
 /* harmony export */   X_: () => (/* binding */ BuildOutputs),
 /* harmony export */   o2: () => (/* binding */ BuildInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, PlanInputs, PlanOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28708,6 +28708,16 @@ const BuildOutputs = {
     arch: 'arch',
     manifest: 'manifest',
     logsDir: 'logs-dir',
+};
+const PlanInputs = {
+    branch: 'branch',
+    publish: 'publish',
+};
+const PlanOutputs = {
+    ref: 'ref',
+    checkout: 'checkout',
+    publish: 'publish',
+    reason: 'reason',
 };
 
 

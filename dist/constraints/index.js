@@ -38407,7 +38407,7 @@ module.exports = {
 /* harmony export */   G$: () => (/* binding */ ConstraintsInputs),
 /* harmony export */   vS: () => (/* binding */ ConstraintsOutputs)
 /* harmony export */ });
-/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs */
+/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -38516,6 +38516,16 @@ const BuildOutputs = {
     arch: 'arch',
     manifest: 'manifest',
     logsDir: 'logs-dir',
+};
+const PlanInputs = {
+    branch: 'branch',
+    publish: 'publish',
+};
+const PlanOutputs = {
+    ref: 'ref',
+    checkout: 'checkout',
+    publish: 'publish',
+    reason: 'reason',
 };
 
 

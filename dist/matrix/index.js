@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   T1: () => (/* binding */ MatrixInputs),
 /* harmony export */   ow: () => (/* binding */ MatrixOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28486,6 +28486,16 @@ const BuildOutputs = {
     arch: 'arch',
     manifest: 'manifest',
     logsDir: 'logs-dir',
+};
+const PlanInputs = {
+    branch: 'branch',
+    publish: 'publish',
+};
+const PlanOutputs = {
+    ref: 'ref',
+    checkout: 'checkout',
+    publish: 'publish',
+    reason: 'reason',
 };
 
 

@@ -116,3 +116,15 @@ export const BuildOutputs = {
   manifest: 'manifest',
   logsDir: 'logs-dir',
 } as const;
+
+export const PlanInputs = {
+  branch: 'branch',
+  publish: 'publish',
+} as const;
+
+export const PlanOutputs = {
+  ref: 'ref',
+  checkout: 'checkout',
+  publish: 'publish',
+  reason: 'reason',
+} as const;

