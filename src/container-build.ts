@@ -94,6 +94,14 @@ export async function buildInContainer(
     ]);
     if (moved.code !== 0)
       throw new Error(`could not put the project in place in ${instance}: ${moved.stderr.trim()}`);
+    // Snaps already in the project (an earlier build's) are not this build's output.
+    const findSnaps = async (): Promise<string[]> =>
+      (
+        await lxd.execIn(instance, ['find', REMOTE_PROJECT, '-maxdepth', '1', '-name', '*.snap'])
+      ).stdout
+        .split('\n')
+        .filter(Boolean);
+    const existing = new Set(await findSnaps());
     log(`${instance}: ${options.command.join(' ')}`);
     const build = await lxd.execIn(instance, options.command, {
       cwd: REMOTE_PROJECT,
@@ -105,15 +113,7 @@ export async function buildInContainer(
     });
     if (build.code !== 0) throw await failure(options, instance, output, build.code);
 
-    const listing = await lxd.execIn(instance, [
-      'find',
-      REMOTE_PROJECT,
-      '-maxdepth',
-      '1',
-      '-name',
-      '*.snap',
-    ]);
-    const remote = listing.stdout.split('\n').filter(Boolean);
+    const remote = (await findSnaps()).filter((path) => !existing.has(path));
     if (remote.length === 0)
       throw await failure(
         options,

@@ -45,3 +45,23 @@ describe('action.yml files', () => {
     }
   });
 });
+
+describe('the root action.yml', () => {
+  it('chains constraints, build and (optionally) publish of this toolkit, and wires every output', () => {
+    const meta = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+      runs: { using: string; steps: { id: string; uses: string; if?: string }[] };
+      outputs: Record<string, { value: string }>;
+    };
+    expect(meta.runs.using).toBe('composite');
+    expect(meta.runs.steps.map((s) => s.uses)).toEqual(
+      ['constraints', 'build', 'publish'].map(
+        (a) => `openstack-snap-actions/openstack-snap-actions/actions/${a}@v0`,
+      ),
+    );
+    expect(meta.runs.steps[2]!.if).toBe("inputs.publish == 'true'");
+    for (const output of Object.values(meta.outputs))
+      expect(output.value).toMatch(
+        /^\$\{\{ steps\.(constraints|build|publish)\.outputs\.[\w-]+ \}\}$/,
+      );
+  });
+});

@@ -111,3 +111,18 @@ system(
     }, 300000);
   },
 );
+
+system('a project that already holds a snap of another build', () => {
+  it('pulls out only what this build made', async () => {
+    const opts = options('arm64');
+    // An amd64 snap from an earlier native build, left in the project directory.
+    execFileSync('mksquashfs', [
+      join(ROOT, 'test/standins'),
+      join(opts.projectDir, 'keystone_ocata_amd64.snap'),
+      '-quiet',
+      '-no-progress',
+    ]);
+    const result = await buildInContainer(opts);
+    expect(result.snaps.map((s) => s.file.split('/').pop())).toEqual(['keystone_ocata_arm64.snap']);
+  }, 300000);
+});

@@ -29695,6 +29695,11 @@ async function buildInContainer(options) {
         ]);
         if (moved.code !== 0)
             throw new Error(`could not put the project in place in ${instance}: ${moved.stderr.trim()}`);
+        // Snaps already in the project (an earlier build's) are not this build's output.
+        const findSnaps = async () => (await lxd.execIn(instance, ['find', REMOTE_PROJECT, '-maxdepth', '1', '-name', '*.snap'])).stdout
+            .split('\n')
+            .filter(Boolean);
+        const existing = new Set(await findSnaps());
         log(`${instance}: ${options.command.join(' ')}`);
         const build = await lxd.execIn(instance, options.command, {
             cwd: REMOTE_PROJECT,
@@ -29706,15 +29711,7 @@ async function buildInContainer(options) {
         });
         if (build.code !== 0)
             throw await failure(options, instance, output, build.code);
-        const listing = await lxd.execIn(instance, [
-            'find',
-            REMOTE_PROJECT,
-            '-maxdepth',
-            '1',
-            '-name',
-            '*.snap',
-        ]);
-        const remote = listing.stdout.split('\n').filter(Boolean);
+        const remote = (await findSnaps()).filter((path) => !existing.has(path));
         if (remote.length === 0)
             throw await failure(options, instance, output, 0, 'the build succeeded but produced no .snap');
         const snaps = [];
