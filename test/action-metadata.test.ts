@@ -35,6 +35,7 @@ describe('action.yml files', () => {
       ['matrix', constants.MatrixInputs, constants.MatrixOutputs],
       ['build', constants.BuildInputs, constants.BuildOutputs],
       ['plan', constants.PlanInputs, constants.PlanOutputs],
+      ['smoke-test', constants.SmokeInputs, constants.SmokeOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

@@ -164,6 +164,9 @@ describe('workflows follow the house rules', () => {
         expect(uses).toContain('secrets.SNAPCRAFT_STORE_CREDENTIALS');
         expect(job.if).toMatch(/needs\.plan\.outputs\.publish == 'true'/);
         expect(job.if).toMatch(/needs\.build\.result == 'success'/);
+        expect(job.if).toMatch(
+          /needs\.smoke\.result == 'success' \|\| needs\.smoke\.result == 'skipped'/,
+        );
       } else {
         expect(uses).not.toContain('secrets.');
       }
@@ -174,7 +177,8 @@ describe('workflows follow the house rules', () => {
     expect(snap.yaml.jobs.build!.if).toBe("needs.plan.outputs.has-builds == 'true'");
     expect(JSON.stringify(snap.yaml.jobs.build)).toContain('fromJSON(needs.plan.outputs.matrix)');
     expect(snap.yaml.jobs.results!.if).toBe('always()');
-    expect(snap.yaml.jobs.results!.needs).toEqual(['plan', 'build']);
+    expect(snap.yaml.jobs.results!.needs).toEqual(['plan', 'build', 'smoke']);
+    expect(JSON.stringify(snap.yaml.jobs.smoke)).toContain('emulated');
   });
 
   it('the example snap repo hands no secrets to pull requests', () => {

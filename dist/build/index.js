@@ -28599,7 +28599,7 @@ __webpack_async_result__();
 /* harmony export */   X_: () => (/* binding */ BuildOutputs),
 /* harmony export */   o2: () => (/* binding */ BuildInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, PlanInputs, PlanOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28718,6 +28718,22 @@ const PlanOutputs = {
     checkout: 'checkout',
     publish: 'publish',
     reason: 'reason',
+};
+const SmokeInputs = {
+    snap: 'snap',
+    track: 'track',
+    ref: 'ref',
+    level: 'level',
+    companions: 'companions',
+    cirrosImage: 'cirros-image',
+    timeout: 'timeout',
+    emulated: 'emulated',
+    dryRun: 'dry-run',
+};
+const SmokeOutputs = {
+    result: 'result',
+    junit: 'junit',
+    logsDir: 'logs-dir',
 };
 
 

@@ -38407,7 +38407,7 @@ module.exports = {
 /* harmony export */   G$: () => (/* binding */ ConstraintsInputs),
 /* harmony export */   vS: () => (/* binding */ ConstraintsOutputs)
 /* harmony export */ });
-/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs */
+/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -38526,6 +38526,22 @@ const PlanOutputs = {
     checkout: 'checkout',
     publish: 'publish',
     reason: 'reason',
+};
+const SmokeInputs = {
+    snap: 'snap',
+    track: 'track',
+    ref: 'ref',
+    level: 'level',
+    companions: 'companions',
+    cirrosImage: 'cirros-image',
+    timeout: 'timeout',
+    emulated: 'emulated',
+    dryRun: 'dry-run',
+};
+const SmokeOutputs = {
+    result: 'result',
+    junit: 'junit',
+    logsDir: 'logs-dir',
 };
 
 

@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   _J: () => (/* binding */ PublishOutputs),
 /* harmony export */   hi: () => (/* binding */ PublishInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28496,6 +28496,22 @@ const PlanOutputs = {
     checkout: 'checkout',
     publish: 'publish',
     reason: 'reason',
+};
+const SmokeInputs = {
+    snap: 'snap',
+    track: 'track',
+    ref: 'ref',
+    level: 'level',
+    companions: 'companions',
+    cirrosImage: 'cirros-image',
+    timeout: 'timeout',
+    emulated: 'emulated',
+    dryRun: 'dry-run',
+};
+const SmokeOutputs = {
+    result: 'result',
+    junit: 'junit',
+    logsDir: 'logs-dir',
 };
 
 

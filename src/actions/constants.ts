@@ -128,3 +128,21 @@ export const PlanOutputs = {
   publish: 'publish',
   reason: 'reason',
 } as const;
+
+export const SmokeInputs = {
+  snap: 'snap',
+  track: 'track',
+  ref: 'ref',
+  level: 'level',
+  companions: 'companions',
+  cirrosImage: 'cirros-image',
+  timeout: 'timeout',
+  emulated: 'emulated',
+  dryRun: 'dry-run',
+} as const;
+
+export const SmokeOutputs = {
+  result: 'result',
+  junit: 'junit',
+  logsDir: 'logs-dir',
+} as const;

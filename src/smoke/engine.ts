@@ -75,7 +75,7 @@ export async function runSteps(
     const started = Date.now();
     let attempts = 0;
     let error: string | undefined;
-    let lines: string[] = [];
+    let lines: string[];
     for (;;) {
       attempts++;
       log(`▶ ${step.name}${attempts > 1 ? ` (try ${attempts})` : ''}`);

@@ -1,0 +1,312 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import type { Step, StepContext } from './engine.js';
+import { waitForHttp } from './waits.js';
+
+export type SmokeLevel = 'deploy' | 'smoke' | 'upgrade';
+
+/** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
+export const SERVICES = [
+  { snap: 'keystone', port: 5000, path: '/v3', sync: [['keystone.manage', 'db_sync']] },
+  {
+    snap: 'nova',
+    port: 8774,
+    path: '/',
+    sync: [
+      ['nova.manage', 'api_db', 'sync'],
+      ['nova.manage', 'cell_v2', 'map_cell0'],
+      ['nova.manage', 'db', 'sync'],
+    ],
+  },
+  { snap: 'neutron', port: 9696, path: '/', sync: [['neutron.manage', 'upgrade', 'head']] },
+  { snap: 'glance', port: 9292, path: '/', sync: [['glance.manage', 'db_sync']] },
+  { snap: 'nova-hypervisor', port: 0, path: '', sync: [] },
+] as const;
+
+const DATABASES = ['keystone', 'nova', 'nova_api', 'nova_cell0', 'neutron', 'glance'];
+
+export interface DeployOptions {
+  readonly level: SmokeLevel;
+  /** The snap under test (its name) and the file built. */
+  readonly snap: string;
+  readonly file: string;
+  /** Companion snaps come from here: `<track>/edge` by default; a name may map to a local file. */
+  readonly track: string;
+  readonly companions?: Readonly<Record<string, string>>;
+  /** snap-test's config snippets (smoke/etc in this repo). */
+  readonly etcDir: string;
+  /** Bound for each wait, in ms. */
+  readonly waitMs: number;
+  /** Prefix for privileged commands (['sudo'] on runners, [] as root). */
+  readonly sudo: readonly string[];
+  readonly host?: string;
+  /** API ports by snap, where they differ from the defaults (tests). */
+  readonly ports?: Readonly<Record<string, number>>;
+  /** A cirros qcow2 image file for the smoke level. */
+  readonly cirrosImage?: string;
+  /** Where /var/snap lives (tests point it at a scratch directory). */
+  readonly fsRoot?: string;
+}
+
+function portOf(snap: string, options: DeployOptions): number {
+  return options.ports?.[snap] ?? SERVICES.find((s) => s.snap === snap)?.port ?? 0;
+}
+
+/** The steps of a deployment (and, per level, the smoke and upgrade checks), in order. */
+export function deploymentSteps(options: DeployOptions): Step[] {
+  if (!SERVICES.some((s) => s.snap === options.snap)) {
+    throw new ConfigurationError(
+      `'${options.snap}' is not a service of the all-in-one cloud (${SERVICES.map((s) => s.snap).join(', ')}).`,
+    );
+  }
+  const sudo = (argv: string[]): string[] => [...options.sudo, ...argv];
+  const run = (name: string, argvs: string[][], timeoutMs = 600000, retries = 0): Step => ({
+    name,
+    timeoutMs,
+    retries,
+    retryDelayMs: 5000,
+    run: async (ctx) => {
+      for (const argv of argvs) await ctx.run(sudo(argv));
+    },
+  });
+  const host = options.host ?? '127.0.0.1';
+  const upgrade = options.level === 'upgrade';
+  const steps: Step[] = [
+    run(
+      'install infrastructure',
+      [
+        [
+          'apt-get',
+          'install',
+          '-y',
+          'rabbitmq-server',
+          'mysql-server',
+          'memcached',
+          'libvirt-daemon-system',
+          'qemu-kvm',
+          'openvswitch-switch',
+        ],
+      ],
+      1200000,
+      2,
+    ),
+    run('rabbitmq user', [
+      ['rabbitmqctl', 'add_user', 'openstack', 'rabbitmq'],
+      ['rabbitmqctl', 'set_permissions', 'openstack', '.*', '.*', '.*'],
+    ]),
+    run(
+      'databases',
+      DATABASES.map((db) => [
+        'mysql',
+        '-u',
+        'root',
+        '-e',
+        `CREATE DATABASE IF NOT EXISTS ${db}; CREATE USER IF NOT EXISTS '${db.split('_')[0]}'@'localhost' IDENTIFIED BY '${db.split('_')[0]}'; GRANT ALL PRIVILEGES ON ${db}.* TO '${db.split('_')[0]}'@'localhost';`,
+      ]),
+    ),
+  ];
+  for (const service of SERVICES) {
+    const source =
+      service.snap === options.snap
+        ? upgrade
+          ? 'store'
+          : options.file
+        : (options.companions?.[service.snap] ?? 'store');
+    steps.push(installStep(service.snap, source, options, sudo));
+    steps.push(configureStep(service.snap, options, sudo));
+    if (service.sync.length)
+      steps.push(
+        run(
+          `db sync ${service.snap}`,
+          service.sync.map((argv) => [...argv]),
+          600000,
+        ),
+      );
+    if (service.port) steps.push(waitApi(service.snap, options, host));
+  }
+  if (options.level === 'deploy') return steps;
+  steps.push(...smokeSteps(options, sudo, 'smoke'));
+  if (!upgrade) return steps;
+  // Store revision deployed and smoke-tested above; now the new build, then back.
+  steps.push(
+    run(`refresh ${options.snap} to the new build`, [
+      ['snap', 'install', '--dangerous', options.file],
+    ]),
+    waitApi(options.snap, options, host),
+    ...smokeSteps(options, sudo, 'smoke after refresh'),
+    run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]),
+    waitApi(options.snap, options, host),
+    ...smokeSteps(options, sudo, 'smoke after revert'),
+  );
+  return steps;
+}
+
+function waitApi(snap: string, options: DeployOptions, host: string): Step {
+  const service = SERVICES.find((s) => s.snap === snap)!;
+  return {
+    name: `wait for ${snap} API`,
+    timeoutMs: options.waitMs + 5000,
+    run: async (ctx) => {
+      const port = portOf(snap, options);
+      if (port)
+        await waitForHttp(`http://${host}:${port}${service.path}`, {
+          timeoutMs: options.waitMs,
+          signal: ctx.signal,
+        });
+    },
+  };
+}
+
+function installStep(
+  snap: string,
+  source: string,
+  options: DeployOptions,
+  sudo: (a: string[]) => string[],
+): Step {
+  const argv =
+    source === 'store'
+      ? ['snap', 'install', snap, `--channel=${options.track}/edge`]
+      : ['snap', 'install', '--dangerous', source];
+  return {
+    name: `install ${snap}${source === 'store' ? ` from ${options.track}/edge` : ' (this build)'}`,
+    timeoutMs: 900000,
+    retries: source === 'store' ? 2 : 0,
+    retryDelayMs: 10000,
+    run: async (ctx: StepContext) => {
+      if (source !== 'store' && !existsSync(source))
+        throw new ConfigurationError(`${source} does not exist.`);
+      await ctx.run(sudo(argv));
+      // nova-hypervisor needs its interfaces connected; the others auto-connect.
+      if (snap === 'nova-hypervisor') {
+        for (const plug of [
+          'libvirt',
+          'openvswitch',
+          'network-control',
+          'firewall-control',
+          'hardware-observe',
+          'system-observe',
+        ]) {
+          await ctx.run(sudo(['snap', 'connect', `nova-hypervisor:${plug}`]), {
+            allowFailure: true,
+          });
+        }
+      }
+    },
+  };
+}
+
+/** Copies snap-test's snippets for a snap into /var/snap/<snap>/common/etc/ (as `install -D`). */
+function configureStep(
+  snap: string,
+  options: DeployOptions,
+  sudo: (a: string[]) => string[],
+): Step {
+  const dir = join(options.etcDir, `snap-${snap}`);
+  return {
+    name: `configure ${snap}`,
+    timeoutMs: 60000,
+    run: async (ctx) => {
+      for (const file of existsSync(dir) ? walk(dir) : []) {
+        await ctx.run(
+          sudo([
+            'install',
+            '-D',
+            '-m',
+            '0644',
+            file,
+            join(options.fsRoot ?? '/', 'var/snap', snap, 'common/etc', relative(dir, file)),
+          ]),
+        );
+      }
+    },
+  };
+}
+
+function smokeSteps(
+  options: DeployOptions,
+  sudo: (a: string[]) => string[],
+  label: string,
+): Step[] {
+  const openstack = (...args: string[]): string[] => sudo(['openstack', ...args]);
+  return [
+    {
+      name: `${label}: image, flavor and network`,
+      timeoutMs: options.waitMs * 2,
+      run: async (ctx) => {
+        if (
+          (await ctx.run(openstack('image', 'show', 'cirros'), { allowFailure: true })).code !== 0
+        ) {
+          if (!options.cirrosImage)
+            throw new ConfigurationError(
+              `The smoke level needs a cirros image: set 'cirros-image'.`,
+            );
+          await ctx.run(
+            openstack(
+              'image',
+              'create',
+              '--disk-format',
+              'qcow2',
+              '--container-format',
+              'bare',
+              '--file',
+              options.cirrosImage,
+              'cirros',
+            ),
+          );
+        }
+        await ctx.run(
+          openstack('flavor', 'create', '--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'),
+          { allowFailure: true },
+        );
+        await ctx.run(openstack('network', 'create', 'test'), { allowFailure: true });
+        await ctx.run(
+          openstack(
+            'subnet',
+            'create',
+            '--network',
+            'test',
+            '--subnet-range',
+            '10.20.20.0/24',
+            'test',
+          ),
+          { allowFailure: true },
+        );
+      },
+    },
+    {
+      name: `${label}: boot an instance and reach it`,
+      timeoutMs: options.waitMs * 4,
+      run: async (ctx) => {
+        await ctx.run(
+          openstack(
+            'server',
+            'create',
+            '--flavor',
+            'm1.tiny',
+            '--image',
+            'cirros',
+            '--network',
+            'test',
+            '--wait',
+            'smoke-vm',
+          ),
+        );
+        const address = (
+          await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'))
+        ).output.join(' ');
+        const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
+        if (!ip) throw new Error(`smoke-vm has no address (${address})`);
+        await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
+        await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'));
+      },
+    },
+  ];
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { runBundle } from './helpers/run-action.js';
+import { makeSnap } from './helpers/snaps.js';
+import { tempDir } from './helpers/fixtures.js';
+
+describe('the smoke-test action, from its bundle', () => {
+  it('skips an emulated build, saying why', async () => {
+    const run = await runBundle('smoke-test', { snap: '/nonexistent.snap', emulated: 'true' });
+    expect(run.status).toBe(0);
+    expect(run.outputs.result).toBe('skipped');
+    expect(run.summary).toContain('Smoke test skipped');
+    expect(run.stdout).toContain('::notice::smoke test skipped: emulated architecture');
+  });
+
+  it('lists the upgrade plan for a glance build on stable/2025.1, companions from 2025.1/edge', async () => {
+    const snap = makeSnap(tempDir(), { name: 'glance', version: '30.0.0', arch: 'amd64' });
+    const run = await runBundle(
+      'smoke-test',
+      { snap, level: 'upgrade', 'dry-run': 'true' },
+      { GITHUB_REF_NAME: 'stable/2025.1' },
+    );
+    expect(run.status).toBe(0);
+    expect(run.outputs.result).toBe('dry-run');
+    expect(run.stdout).toContain('would run: install keystone from 2025.1/edge');
+    expect(run.stdout).toContain('would run: install glance from 2025.1/edge');
+    expect(run.stdout).toContain('would run: refresh glance to the new build');
+    expect(run.stdout).toContain('would run: smoke after revert: boot an instance and reach it');
+  });
+
+  it.each([
+    [{ level: 'quick' }, /'level' must be deploy, smoke or upgrade, not 'quick'/],
+    [
+      { companions: 'horizon=/tmp/h.snap' },
+      /'companions' entry 'horizon=\/tmp\/h\.snap' is not service=path/,
+    ],
+  ])('refuses %j', async (inputs, message) => {
+    const snap = makeSnap(tempDir(), { name: 'keystone', version: '27.0.0', arch: 'amd64' });
+    const run = await runBundle(
+      'smoke-test',
+      { snap, 'dry-run': 'true', ...inputs },
+      { GITHUB_REF_NAME: 'master' },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(message);
+  });
+});

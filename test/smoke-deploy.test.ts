@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../scripts/lib/git-fixtures.mjs';
+import { junitXml, runSteps, type Step } from '../src/smoke/engine.js';
+import { deploymentSteps, type DeployOptions } from '../src/smoke/deploy.js';
+import { fixture, listFiles, ROOT, tempDir } from './helpers/fixtures.js';
+import { makeSnap } from './helpers/snaps.js';
+
+const names = (steps: Step[]) => steps.map((s) => s.name);
+const base = (extra: Partial<DeployOptions> = {}): DeployOptions => ({
+  level: 'deploy',
+  snap: 'keystone',
+  file: '/tmp/keystone_27.0.0_amd64.snap',
+  track: '2025.1',
+  etcDir: join(ROOT, 'smoke/etc'),
+  waitMs: 120000,
+  sudo: ['sudo'],
+  ...extra,
+});
+
+describe('the all-in-one deployment, as snap-test ordered it', () => {
+  it('deploys infrastructure, then keystone, nova, neutron, glance and nova-hypervisor, waiting on each API', () => {
+    expect(names(deploymentSteps(base()))).toEqual([
+      'install infrastructure',
+      'rabbitmq user',
+      'databases',
+      'install keystone (this build)',
+      'configure keystone',
+      'db sync keystone',
+      'wait for keystone API',
+      'install nova from 2025.1/edge',
+      'configure nova',
+      'db sync nova',
+      'wait for nova API',
+      'install neutron from 2025.1/edge',
+      'configure neutron',
+      'db sync neutron',
+      'wait for neutron API',
+      'install glance from 2025.1/edge',
+      'configure glance',
+      'db sync glance',
+      'wait for glance API',
+      'install nova-hypervisor from 2025.1/edge',
+      'configure nova-hypervisor',
+    ]);
+  });
+
+  it('smoke boots an instance and reaches it; upgrade goes store revision -> this build -> revert, testing each', () => {
+    expect(names(deploymentSteps(base({ level: 'smoke' }))).slice(-2)).toEqual([
+      'smoke: image, flavor and network',
+      'smoke: boot an instance and reach it',
+    ]);
+    const upgrade = names(deploymentSteps(base({ level: 'upgrade', snap: 'glance' })));
+    expect(upgrade).toContain('install glance from 2025.1/edge');
+    expect(upgrade.slice(-8)).toEqual([
+      'refresh glance to the new build',
+      'wait for glance API',
+      'smoke after refresh: image, flavor and network',
+      'smoke after refresh: boot an instance and reach it',
+      'revert glance',
+      'wait for glance API',
+      'smoke after revert: image, flavor and network',
+      'smoke after revert: boot an instance and reach it',
+    ]);
+  });
+
+  it("drops snap-test's config snippets into /var/snap/<snap>/common/etc/", async () => {
+    const root = tempDir('osa-fsroot-');
+    const configure = deploymentSteps(base({ snap: 'nova', sudo: [], fsRoot: root })).find(
+      (s) => s.name === 'configure nova-hypervisor',
+    )!;
+    const suite = await runSteps('configure', [configure]);
+    expect(suite.passed).toBe(true);
+    const target = join(root, 'var/snap/nova-hypervisor/common/etc');
+    expect(listFiles(target)).toEqual(listFiles(join(ROOT, 'smoke/etc/snap-nova-hypervisor')));
+    expect(readFileSync(join(target, 'neutron/plugins/ml2/openvswitch_agent.ini'), 'utf8')).toBe(
+      readFileSync(
+        fixture(
+          'openstack-snaps/snap-test/master/etc/snap-nova-hypervisor/neutron/plugins/ml2/openvswitch_agent.ini',
+        ),
+        'utf8',
+      ),
+    );
+  });
+
+  it('refuses a snap that is not part of the cloud', () => {
+    expect(() => deploymentSteps(base({ snap: 'horizon' }))).toThrow(
+      /'horizon' is not a service of the all-in-one cloud/,
+    );
+  });
+});
+
+describe('running it: stand-in snapd and a stand-in keystone API on 127.0.0.1, the engine and files real', () => {
+  let api: ChildProcess;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    // STAND-IN for keystone's API (a real keystone cannot run here).
+    api = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('http').createServer((q, s) => s.end('{"version":{"id":"v3.14"}}')).listen(${port}, '127.0.0.1')`,
+      ],
+      { stdio: 'ignore' },
+    );
+  });
+  const saved = {
+    PATH: process.env.PATH,
+    SNAP_STANDIN_STATE: process.env.SNAP_STANDIN_STATE,
+    SNAP_STANDIN_FAIL: process.env.SNAP_STANDIN_FAIL,
+  };
+  afterAll(() => {
+    api?.kill();
+    // This worker runs other test files next: leave its environment as it was.
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  /** The keystone steps of the upgrade flow that need no OpenStack client: install, configure, waits, refresh, revert. */
+  function upgradeRun(fail?: string) {
+    const dir = tempDir('osa-smoke-');
+    const file = makeSnap(dir, { name: 'keystone', version: '27.0.0', arch: 'amd64' });
+    const etcRoot = join(dir, 'root');
+    const options = base({
+      level: 'upgrade',
+      file,
+      sudo: [],
+      waitMs: 3000,
+      ports: { keystone: port },
+    });
+    const wanted = /^(install keystone|wait for keystone API|refresh keystone|revert keystone)/;
+    const steps = deploymentSteps(options)
+      .filter((s) => wanted.test(s.name))
+      .map((s) => ({ ...s, timeoutMs: Math.min(s.timeoutMs, 10000) }));
+    const state = join(dir, 'snapd.json');
+    process.env.PATH = `${join(ROOT, 'test/standins')}:${process.env.PATH}`;
+    process.env.SNAP_STANDIN_STATE = state;
+    process.env.SNAP_STANDIN_FAIL = fail ?? '';
+    return { steps, state, etcRoot, file };
+  }
+
+  it('installs the store revision, refreshes to this build, reverts, and checks the API after each', async () => {
+    const { steps, state } = upgradeRun();
+    const suite = await runSteps('upgrade keystone', steps);
+    expect(suite.failed).toBeUndefined();
+    expect(suite.steps.map((s) => s.name)).toEqual([
+      'install keystone from 2025.1/edge',
+      'wait for keystone API',
+      'refresh keystone to the new build',
+      'wait for keystone API',
+      'revert keystone',
+      'wait for keystone API',
+    ]);
+    const snapd = JSON.parse(readFileSync(state, 'utf8')) as {
+      snaps: Record<string, { history: string[] }>;
+    };
+    expect(snapd.snaps.keystone!.history).toEqual([
+      'store(2025.1/edge)',
+      'x1',
+      'store(2025.1/edge)',
+    ]);
+  });
+
+  it("reports a failed refresh with snapd's reason, skips the rest, and says so in JUnit", async () => {
+    const { steps } = upgradeRun('install --dangerous');
+    const collected: string[] = [];
+    const suite = await runSteps('upgrade keystone', steps, {
+      collect: async (f) => void collected.push(f.name),
+    });
+    expect(suite.failed).toMatchObject({ name: 'refresh keystone to the new build' });
+    expect(suite.failed!.error).toMatch(
+      /exited 1: error: cannot install snap file: .*has running apps \(uwsgi\)/,
+    );
+    expect(suite.steps.map((s) => s.status)).toEqual([
+      'passed',
+      'passed',
+      'failed',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
+    expect(collected).toEqual(['refresh keystone to the new build']);
+    expect(junitXml(suite)).toMatch(
+      /name="refresh keystone to the new build"[^>]*>\n {4}<failure message="[^"]*has running apps/,
+    );
+  });
+});
