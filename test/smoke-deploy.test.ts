@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';
 import { junitXml, runSteps, type Step } from '../src/smoke/engine.js';
+import { collectLogs } from '../src/smoke/collect.js';
 import { deploymentSteps, type DeployOptions } from '../src/smoke/deploy.js';
 import { fixture, listFiles, ROOT, tempDir } from './helpers/fixtures.js';
 import { makeSnap } from './helpers/snaps.js';
@@ -30,18 +31,22 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
       'configure keystone',
       'db sync keystone',
       'wait for keystone API',
+      'keystone bootstrap',
       'install nova from 2025.1/edge',
       'configure nova',
       'db sync nova',
       'wait for nova API',
+      'register nova in keystone',
       'install neutron from 2025.1/edge',
       'configure neutron',
       'db sync neutron',
       'wait for neutron API',
+      'register neutron in keystone',
       'install glance from 2025.1/edge',
       'configure glance',
       'db sync glance',
       'wait for glance API',
+      'register glance in keystone',
       'install nova-hypervisor from 2025.1/edge',
       'configure nova-hypervisor',
     ]);
@@ -166,11 +171,20 @@ describe('running it: stand-in snapd and a stand-in keystone API on 127.0.0.1, t
     ]);
   });
 
-  it("reports a failed refresh with snapd's reason, skips the rest, and says so in JUnit", async () => {
-    const { steps } = upgradeRun('install --dangerous');
+  it("reports a failed refresh with snapd's reason, skips the rest, collects the artifact, and says so in JUnit", async () => {
+    const { steps, etcRoot } = upgradeRun('install --dangerous');
+    // Configured as the deployment does it, so the artifact shows the config too.
+    const configure = deploymentSteps(base({ sudo: [], fsRoot: etcRoot })).find(
+      (s) => s.name === 'configure keystone',
+    )!;
+    expect((await runSteps('configure', [configure])).passed).toBe(true);
     const collected: string[] = [];
+    const artifact = tempDir('osa-smoke-artifact-');
     const suite = await runSteps('upgrade keystone', steps, {
-      collect: async (f) => void collected.push(f.name),
+      collect: async (f) => {
+        collected.push(f.name);
+        collectLogs(artifact, f, { sudo: [], fsRoot: etcRoot });
+      },
     });
     expect(suite.failed).toMatchObject({ name: 'refresh keystone to the new build' });
     expect(suite.failed!.error).toMatch(
@@ -185,6 +199,25 @@ describe('running it: stand-in snapd and a stand-in keystone API on 127.0.0.1, t
       'skipped',
     ]);
     expect(collected).toEqual(['refresh keystone to the new build']);
+    expect(listFiles(artifact)).toEqual(
+      [
+        'failed-step.txt',
+        'snap-services.txt',
+        ...['glance', 'keystone', 'neutron', 'nova', 'nova-hypervisor'].flatMap((n) => [
+          `${n}-config.txt`,
+          `${n}.log`,
+        ]),
+      ].sort(),
+    );
+    expect(readFileSync(join(artifact, 'failed-step.txt'), 'utf8')).toMatch(
+      /^refresh keystone to the new build\n.*has running apps/,
+    );
+    expect(readFileSync(join(artifact, 'keystone.log'), 'utf8')).toContain(
+      'keystone.uwsgi[1234]: (store(2025.1/edge)) uwsgi exited with status 1',
+    );
+    expect(readFileSync(join(artifact, 'keystone-config.txt'), 'utf8')).toContain(
+      'connection = mysql+pymysql://keystone:keystone@localhost/keystone',
+    );
     expect(junitXml(suite)).toMatch(
       /name="refresh keystone to the new build"[^>]*>\n {4}<failure message="[^"]*has running apps/,
     );

@@ -28912,10 +28912,12 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _series_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1212);
 /* harmony import */ var _snap_file_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7502);
 /* harmony import */ var _smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8583);
-/* harmony import */ var _smoke_engine_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(255);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(858);
-/* harmony import */ var _constraints_settings_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(6518);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(3197);
+/* harmony import */ var _smoke_collect_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3719);
+/* harmony import */ var _smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(255);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(858);
+/* harmony import */ var _constraints_settings_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(6518);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(3197);
+
 
 
 
@@ -28931,40 +28933,40 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 /** The smoke-test action: the bundle runs it, and so do the tests. */
 async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .runAction */ .Cs)('smoke-test', main);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .runAction */ .Cs)('smoke-test', main);
 }
 // snap-test's config snippets ship beside the bundle: dist/smoke-test/index.js -> ../../smoke/etc.
 const ETC_DIR = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)((0,node_url__WEBPACK_IMPORTED_MODULE_3__.fileURLToPath)(import.meta.url)), '..', '..', 'smoke', 'etc');
 async function main() {
-    const level = (_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.level) || 'smoke');
+    const level = (_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.level) || 'smoke');
     if (!['deploy', 'smoke', 'upgrade'].includes(level)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.level}' must be deploy, smoke or upgrade, not '${level}'.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.level}' must be deploy, smoke or upgrade, not '${level}'.`);
     }
-    const logsDir = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)((0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .runnerTemp */ .X5)(), 'smoke-test');
+    const logsDir = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .runnerTemp */ .X5)(), 'smoke-test');
     const junit = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(logsDir, 'junit.xml');
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeOutputs */ .AR.logsDir, logsDir);
-    if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.emulated, false)) {
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.logsDir, logsDir);
+    if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.emulated, false)) {
         // A cloud under qemu-user emulation would time out, not test anything.
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeOutputs */ .AR.result, 'skipped');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, 'skipped');
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Smoke test skipped**: this build is emulated; the cloud runs only on native amd64 or arm64 runners.\n`, true);
-        await (0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .flushSummary */ .Pu)();
+        await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm('smoke test skipped: emulated architecture');
         return;
     }
-    const snap = await (0,_snap_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readSnapInfo */ .f)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.snap, { required: true }));
-    const track = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.track) ||
-        (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .trackFor */ .D6)((0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .parseReleaseRef */ .GJ)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.ref) || (0,_constraints_settings_js__WEBPACK_IMPORTED_MODULE_11__/* .defaultRef */ .F)(process.env), new _series_js__WEBPACK_IMPORTED_MODULE_6__/* .SeriesTable */ .o()));
-    const companions = Object.fromEntries((0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.companions).map((pair) => {
+    const snap = await (0,_snap_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readSnapInfo */ .f)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.snap, { required: true }));
+    const track = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.track) ||
+        (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .trackFor */ .D6)((0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .parseReleaseRef */ .GJ)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.ref) || (0,_constraints_settings_js__WEBPACK_IMPORTED_MODULE_12__/* .defaultRef */ .F)(process.env), new _series_js__WEBPACK_IMPORTED_MODULE_6__/* .SeriesTable */ .o()));
+    const companions = Object.fromEntries((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.companions).map((pair) => {
         const [name, file] = pair.split('=');
-        if (!name || !file || !_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .B.some((s) => s.snap === name)) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.companions}' entry '${pair}' is not service=path/to/file.snap (${_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .B.map((s) => s.snap).join(', ')}).`);
+        if (!name || !file || !_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.some((s) => s.snap === name)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.companions}' entry '${pair}' is not service=path/to/file.snap (${_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.map((s) => s.snap).join(', ')}).`);
         }
         return [name, file];
     }));
-    const timeout = Number(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.timeout) || '600');
+    const timeout = Number(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.timeout) || '600');
     if (!(timeout > 0))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.timeout}' must be seconds to wait for each service.`);
-    const steps = (0,_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .deploymentSteps */ .D)({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.timeout}' must be seconds to wait for each service.`);
+    const steps = (0,_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .deploymentSteps */ .D$)({
         level,
         snap: snap.name,
         file: snap.file,
@@ -28973,22 +28975,22 @@ async function main() {
         etcDir: ETC_DIR,
         waitMs: timeout * 1000,
         sudo: process.getuid?.() === 0 ? [] : ['sudo'],
-        cirrosImage: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.cirrosImage) || undefined,
+        cirrosImage: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.cirrosImage) || undefined,
     });
-    if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeInputs */ .Nx.dryRun, false)) {
+    if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.dryRun, false)) {
         for (const step of steps)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`would run: ${step.name}`);
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeOutputs */ .AR.result, 'dry-run');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, 'dry-run');
         return;
     }
-    const suite = await (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_9__/* .runSteps */ .rl)(`${snap.name} ${level}`, steps, {
+    const suite = await (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__/* .runSteps */ .rl)(`${snap.name} ${level}`, steps, {
         log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-        collect: (failed) => collectLogs(logsDir, failed),
+        collect: async (failed) => void (0,_smoke_collect_js__WEBPACK_IMPORTED_MODULE_9__/* .collectLogs */ .Q)(logsDir, failed, { sudo: process.getuid?.() === 0 ? [] : ['sudo'] }),
     });
     (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(logsDir, { recursive: true });
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)(junit, (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_9__/* .junitXml */ .E5)(suite));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeOutputs */ .AR.junit, junit);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_10__/* .SmokeOutputs */ .AR.result, suite.passed ? 'passed' : 'failed');
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)(junit, (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__/* .junitXml */ .E5)(suite));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.junit, junit);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, suite.passed ? 'passed' : 'failed');
     const icon = { passed: '✅', failed: '❌', skipped: '⏭️' };
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
         .addHeading(`Smoke test (${level}) of ${snap.name} ${snap.version}: ${suite.passed ? 'passed' : 'failed'}`, 3)
@@ -29002,31 +29004,11 @@ async function main() {
     ]);
     if (suite.failed)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addCodeBlock(`${suite.failed.error}\n\n${suite.failed.lastLines.join('\n')}`);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .flushSummary */ .Pu)();
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
     if (suite.failed)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Smoke test failed at '${suite.failed.name}': ${suite.failed.error}`);
 }
-/** What a maintainer needs to see why: each service snap's logs, services, and its config. */
-async function collectLogs(dir, failed) {
-    const { spawnSync } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(dir, { recursive: true });
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(dir, 'failed-step.txt'), `${failed.name}\n${failed.error}\n\n${failed.lastLines.join('\n')}\n`);
-    const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-    const capture = (file, argv) => {
-        const r = spawnSync(sudo[0] ?? argv[0], [...sudo.slice(1), ...(sudo.length ? argv : argv.slice(1))], { encoding: 'utf8', timeout: 60000 });
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(dir, file), `${r.stdout ?? ''}${r.stderr ?? ''}`);
-    };
-    capture('snap-services.txt', ['snap', 'services']);
-    for (const service of _smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .B) {
-        capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
-        capture(`${service.snap}-config.txt`, [
-            'sh',
-            '-c',
-            `find /var/snap/${service.snap}/common/etc -type f -exec sh -c 'echo "== $1"; cat "$1"' _ {} \\;`,
-        ]);
-    }
-}
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_12__/* .isEntryPoint */ .tv)(import.meta.url))
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();
@@ -29465,15 +29447,73 @@ class SeriesTable {
 
 /***/ }),
 
+/***/ 3719:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ collectLogs)
+/* harmony export */ });
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8583);
+
+
+
+
+/**
+ * What a maintainer needs to see why a smoke test failed, as files for an artifact: the failing
+ * step with its last lines, `snap services`, each service snap's logs and its config snippets.
+ */
+function collectLogs(dir, failed, options) {
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(dir, { recursive: true });
+    const written = [];
+    const write = (file, text) => {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(dir, file), text);
+        written.push(file);
+    };
+    write('failed-step.txt', `${failed.name}\n${failed.error ?? ''}\n\n${failed.lastLines.join('\n')}\n`);
+    const capture = (file, argv) => {
+        const full = [...options.sudo, ...argv];
+        const r = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)(full[0], full.slice(1), {
+            encoding: 'utf8',
+            timeout: 60000,
+            env: { ...process.env },
+        });
+        write(file, `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `cannot run ${argv[0]}: ${r.error.message}\n` : ''}`);
+    };
+    capture('snap-services.txt', ['snap', 'services']);
+    for (const service of _deploy_js__WEBPACK_IMPORTED_MODULE_3__/* .SERVICES */ .Bg) {
+        capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
+        const etc = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(options.fsRoot ?? '/', 'var/snap', service.snap, 'common/etc');
+        capture(`${service.snap}-config.txt`, [
+            'sh',
+            '-c',
+            'find "$1" -type f 2>/dev/null | sort | while read -r f; do echo "== $f"; cat "$f"; done',
+            'sh',
+            etc,
+        ]);
+    }
+    return written;
+}
+
+
+/***/ }),
+
 /***/ 8583:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  B: () => (/* binding */ SERVICES),
-  D: () => (/* binding */ deploymentSteps)
+  Bg: () => (/* binding */ SERVICES),
+  D$: () => (/* binding */ deploymentSteps)
 });
+
+// UNUSED EXPORTS: ADMIN_ENV
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
@@ -29576,6 +29616,22 @@ const SERVICES = [
     { snap: 'nova-hypervisor', port: 0, path: '', sync: [] },
 ];
 const DATABASES = ['keystone', 'nova', 'nova_api', 'nova_cell0', 'neutron', 'glance'];
+/** Service catalog entries snap-test registered: type and the API path of the endpoint. */
+const CATALOG = {
+    nova: { type: 'compute', path: '/v2.1' },
+    neutron: { type: 'network', path: '' },
+    glance: { type: 'image', path: '' },
+};
+/** The admin credentials the bootstrap creates and the client steps use (a throwaway cloud). */
+const ADMIN_ENV = {
+    OS_AUTH_URL: 'http://localhost:5000/v3',
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: 'openstack',
+    OS_PROJECT_NAME: 'admin',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_IDENTITY_API_VERSION: '3',
+};
 function portOf(snap, options) {
     return options.ports?.[snap] ?? SERVICES.find((s) => s.snap === snap)?.port ?? 0;
 }
@@ -29635,6 +29691,27 @@ function deploymentSteps(options) {
             steps.push(run(`db sync ${service.snap}`, service.sync.map((argv) => [...argv]), 600000));
         if (service.port)
             steps.push(waitApi(service.snap, options, host));
+        if (service.snap === 'keystone') {
+            steps.push(run('keystone bootstrap', [
+                [
+                    'keystone.manage',
+                    'bootstrap',
+                    '--bootstrap-password',
+                    ADMIN_ENV.OS_PASSWORD,
+                    '--bootstrap-admin-url',
+                    ADMIN_ENV.OS_AUTH_URL,
+                    '--bootstrap-internal-url',
+                    ADMIN_ENV.OS_AUTH_URL,
+                    '--bootstrap-public-url',
+                    ADMIN_ENV.OS_AUTH_URL,
+                    '--bootstrap-region-id',
+                    'RegionOne',
+                ],
+            ]));
+        }
+        const catalog = CATALOG[service.snap];
+        if (catalog)
+            steps.push(registerStep(service.snap, catalog, portOf(service.snap, options), options, sudo));
     }
     if (options.level === 'deploy')
         return steps;
@@ -29659,6 +29736,35 @@ function waitApi(snap, options, host) {
                     timeoutMs: options.waitMs,
                     signal: ctx.signal,
                 });
+        },
+    };
+}
+/** The service's user and its catalog entry, as snap-test registered them with the openstack client. */
+function registerStep(snap, catalog, port, options, sudo) {
+    const url = `http://localhost:${port}${catalog.path}`;
+    const openstack = (...args) => sudo(['openstack', ...args]);
+    return {
+        name: `register ${snap} in keystone`,
+        timeoutMs: 300000,
+        retries: 2,
+        retryDelayMs: 5000,
+        run: async (ctx) => {
+            const env = { ...ADMIN_ENV };
+            // Re-running must not fail on what exists: a retry starts where the last try stopped.
+            await ctx.run(openstack('project', 'create', '--or-show', 'service'), { env });
+            await ctx.run(openstack('user', 'create', '--or-show', '--password', snap, snap), { env });
+            await ctx.run(openstack('role', 'add', '--project', 'service', '--user', snap, 'admin'), {
+                env,
+            });
+            const existing = await ctx.run(openstack('service', 'show', snap), {
+                env,
+                allowFailure: true,
+            });
+            if (existing.code !== 0)
+                await ctx.run(openstack('service', 'create', '--name', snap, catalog.type), { env });
+            for (const iface of ['public', 'internal', 'admin']) {
+                await ctx.run(openstack('endpoint', 'create', '--region', 'RegionOne', catalog.type, iface, url), { env });
+            }
         },
     };
 }
@@ -41888,36 +41994,6 @@ function getIDToken(aud) {
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
-/******/ 	};
-/******/ })();
-/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -41933,17 +42009,6 @@ function getIDToken(aud) {
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -7,7 +7,8 @@ import { parseReleaseRef, trackFor } from '../release-ref.js';
 import { SeriesTable } from '../series.js';
 import { readSnapInfo } from '../snap-file.js';
 import { deploymentSteps, SERVICES, type SmokeLevel } from '../smoke/deploy.js';
-import { junitXml, runSteps, type StepResult } from '../smoke/engine.js';
+import { collectLogs } from '../smoke/collect.js';
+import { junitXml, runSteps } from '../smoke/engine.js';
 import { SmokeInputs as I, SmokeOutputs as O } from './constants.js';
 import { defaultRef } from './constraints-settings.js';
 import {
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
   }
   const suite = await runSteps(`${snap.name} ${level}`, steps, {
     log: core.info,
-    collect: (failed) => collectLogs(logsDir, failed),
+    collect: async (failed) =>
+      void collectLogs(logsDir, failed, { sudo: process.getuid?.() === 0 ? [] : ['sudo'] }),
   });
   mkdirSync(logsDir, { recursive: true });
   writeFileSync(junit, junitXml(suite));
@@ -107,34 +109,6 @@ async function main(): Promise<void> {
   await flushSummary();
   if (suite.failed)
     core.setFailed(`Smoke test failed at '${suite.failed.name}': ${suite.failed.error}`);
-}
-
-/** What a maintainer needs to see why: each service snap's logs, services, and its config. */
-async function collectLogs(dir: string, failed: StepResult): Promise<void> {
-  const { spawnSync } = await import('node:child_process');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'failed-step.txt'),
-    `${failed.name}\n${failed.error}\n\n${failed.lastLines.join('\n')}\n`,
-  );
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const capture = (file: string, argv: string[]): void => {
-    const r = spawnSync(
-      sudo[0] ?? argv[0]!,
-      [...sudo.slice(1), ...(sudo.length ? argv : argv.slice(1))],
-      { encoding: 'utf8', timeout: 60000 },
-    );
-    writeFileSync(join(dir, file), `${r.stdout ?? ''}${r.stderr ?? ''}`);
-  };
-  capture('snap-services.txt', ['snap', 'services']);
-  for (const service of SERVICES) {
-    capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
-    capture(`${service.snap}-config.txt`, [
-      'sh',
-      '-c',
-      `find /var/snap/${service.snap}/common/etc -type f -exec sh -c 'echo "== $1"; cat "$1"' _ {} \\;`,
-    ]);
-  }
 }
 
 if (isEntryPoint(import.meta.url)) await run();

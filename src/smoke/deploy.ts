@@ -26,6 +26,24 @@ export const SERVICES = [
 
 const DATABASES = ['keystone', 'nova', 'nova_api', 'nova_cell0', 'neutron', 'glance'];
 
+/** Service catalog entries snap-test registered: type and the API path of the endpoint. */
+const CATALOG: Record<string, { type: string; path: string }> = {
+  nova: { type: 'compute', path: '/v2.1' },
+  neutron: { type: 'network', path: '' },
+  glance: { type: 'image', path: '' },
+};
+
+/** The admin credentials the bootstrap creates and the client steps use (a throwaway cloud). */
+export const ADMIN_ENV = {
+  OS_AUTH_URL: 'http://localhost:5000/v3',
+  OS_USERNAME: 'admin',
+  OS_PASSWORD: 'openstack',
+  OS_PROJECT_NAME: 'admin',
+  OS_USER_DOMAIN_NAME: 'Default',
+  OS_PROJECT_DOMAIN_NAME: 'Default',
+  OS_IDENTITY_API_VERSION: '3',
+};
+
 export interface DeployOptions {
   readonly level: SmokeLevel;
   /** The snap under test (its name) and the file built. */
@@ -124,6 +142,29 @@ export function deploymentSteps(options: DeployOptions): Step[] {
         ),
       );
     if (service.port) steps.push(waitApi(service.snap, options, host));
+    if (service.snap === 'keystone') {
+      steps.push(
+        run('keystone bootstrap', [
+          [
+            'keystone.manage',
+            'bootstrap',
+            '--bootstrap-password',
+            ADMIN_ENV.OS_PASSWORD,
+            '--bootstrap-admin-url',
+            ADMIN_ENV.OS_AUTH_URL,
+            '--bootstrap-internal-url',
+            ADMIN_ENV.OS_AUTH_URL,
+            '--bootstrap-public-url',
+            ADMIN_ENV.OS_AUTH_URL,
+            '--bootstrap-region-id',
+            'RegionOne',
+          ],
+        ]),
+      );
+    }
+    const catalog = CATALOG[service.snap];
+    if (catalog)
+      steps.push(registerStep(service.snap, catalog, portOf(service.snap, options), options, sudo));
   }
   if (options.level === 'deploy') return steps;
   steps.push(...smokeSteps(options, sudo, 'smoke'));
@@ -154,6 +195,45 @@ function waitApi(snap: string, options: DeployOptions, host: string): Step {
           timeoutMs: options.waitMs,
           signal: ctx.signal,
         });
+    },
+  };
+}
+
+/** The service's user and its catalog entry, as snap-test registered them with the openstack client. */
+function registerStep(
+  snap: string,
+  catalog: { type: string; path: string },
+  port: number,
+  options: DeployOptions,
+  sudo: (a: string[]) => string[],
+): Step {
+  const url = `http://localhost:${port}${catalog.path}`;
+  const openstack = (...args: string[]): string[] => sudo(['openstack', ...args]);
+  return {
+    name: `register ${snap} in keystone`,
+    timeoutMs: 300000,
+    retries: 2,
+    retryDelayMs: 5000,
+    run: async (ctx) => {
+      const env = { ...ADMIN_ENV };
+      // Re-running must not fail on what exists: a retry starts where the last try stopped.
+      await ctx.run(openstack('project', 'create', '--or-show', 'service'), { env });
+      await ctx.run(openstack('user', 'create', '--or-show', '--password', snap, snap), { env });
+      await ctx.run(openstack('role', 'add', '--project', 'service', '--user', snap, 'admin'), {
+        env,
+      });
+      const existing = await ctx.run(openstack('service', 'show', snap), {
+        env,
+        allowFailure: true,
+      });
+      if (existing.code !== 0)
+        await ctx.run(openstack('service', 'create', '--name', snap, catalog.type), { env });
+      for (const iface of ['public', 'internal', 'admin']) {
+        await ctx.run(
+          openstack('endpoint', 'create', '--region', 'RegionOne', catalog.type, iface, url),
+          { env },
+        );
+      }
     },
   };
 }
