@@ -36,6 +36,7 @@ describe('action.yml files', () => {
       ['build', constants.BuildInputs, constants.BuildOutputs],
       ['plan', constants.PlanInputs, constants.PlanOutputs],
       ['smoke-test', constants.SmokeInputs, constants.SmokeOutputs],
+      ['dispatch', constants.DispatchInputs, constants.DispatchOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { constrain, type ConstrainOptions } from '../src/constrain.js';
 import { DirectoryCache } from '../src/dir-cache.js';
 import { ConfigurationError } from '../src/errors.js';
-import { fixture, REQUIREMENTS, tempDir } from './helpers/fixtures.js';
+import { fixture, REQUIREMENTS, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 
 let server: Awaited<ReturnType<typeof serveRequirements>>;
@@ -85,6 +85,17 @@ describe('constrain, end to end against git daemon', () => {
     expect(readFileSync(join(project, 'snap/local/upper-constraints.txt'), 'utf8')).toContain(
       readFileSync(join(REQUIREMENTS, 'unmaintained/2023.1/upper-constraints.txt'), 'utf8'),
     );
+  });
+
+  it('constrains the tiny snap the toolkit CI builds on hosted runners (core24, local python source)', async () => {
+    const project = tempDir('osa-tiny-');
+    cpSync(join(ROOT, 'examples/tiny-snap'), project, { recursive: true });
+    const result = await constrain(options(project, 'master'));
+    expect(result.excluded).toEqual([{ name: 'osa-tiny', from: 'part tools source', removed: [] }]);
+    expect(readFileSync(join(project, 'snap/snapcraft.yaml'), 'utf8')).toContain(
+      '      - pbr\n    python-constraints:\n      - $CRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n',
+    );
+    expect(readFileSync(result.constraintsFile, 'utf8')).toMatch(/^pbr===/m);
   });
 
   it('takes master for master builds and the latest track', async () => {

@@ -28599,7 +28599,7 @@ __webpack_async_result__();
 /* harmony export */   X_: () => (/* binding */ BuildOutputs),
 /* harmony export */   o2: () => (/* binding */ BuildInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28734,6 +28734,19 @@ const SmokeOutputs = {
     result: 'result',
     junit: 'junit',
     logsDir: 'logs-dir',
+};
+const DispatchInputs = {
+    repos: 'repos',
+    branch: 'branch',
+    workflow: 'workflow',
+    publish: 'publish',
+    token: 'token',
+    wait: 'wait',
+    timeoutMinutes: 'timeout-minutes',
+};
+const DispatchOutputs = {
+    results: 'results',
+    failed: 'failed',
 };
 
 

@@ -38407,7 +38407,7 @@ module.exports = {
 /* harmony export */   G$: () => (/* binding */ ConstraintsInputs),
 /* harmony export */   vS: () => (/* binding */ ConstraintsOutputs)
 /* harmony export */ });
-/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs */
+/* unused harmony exports MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -38542,6 +38542,19 @@ const SmokeOutputs = {
     result: 'result',
     junit: 'junit',
     logsDir: 'logs-dir',
+};
+const DispatchInputs = {
+    repos: 'repos',
+    branch: 'branch',
+    workflow: 'workflow',
+    publish: 'publish',
+    token: 'token',
+    wait: 'wait',
+    timeoutMinutes: 'timeout-minutes',
+};
+const DispatchOutputs = {
+    results: 'results',
+    failed: 'failed',
 };
 
 

@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   hb: () => (/* binding */ PlanInputs),
 /* harmony export */   yK: () => (/* binding */ PlanOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, SmokeInputs, SmokeOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28512,6 +28512,19 @@ const SmokeOutputs = {
     result: 'result',
     junit: 'junit',
     logsDir: 'logs-dir',
+};
+const DispatchInputs = {
+    repos: 'repos',
+    branch: 'branch',
+    workflow: 'workflow',
+    publish: 'publish',
+    token: 'token',
+    wait: 'wait',
+    timeoutMinutes: 'timeout-minutes',
+};
+const DispatchOutputs = {
+    results: 'results',
+    failed: 'failed',
 };
 
 

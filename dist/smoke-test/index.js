@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   AR: () => (/* binding */ SmokeOutputs),
 /* harmony export */   Nx: () => (/* binding */ SmokeInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, DispatchInputs, DispatchOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28512,6 +28512,19 @@ const SmokeOutputs = {
     result: 'result',
     junit: 'junit',
     logsDir: 'logs-dir',
+};
+const DispatchInputs = {
+    repos: 'repos',
+    branch: 'branch',
+    workflow: 'workflow',
+    publish: 'publish',
+    token: 'token',
+    wait: 'wait',
+    timeoutMinutes: 'timeout-minutes',
+};
+const DispatchOutputs = {
+    results: 'results',
+    failed: 'failed',
 };
 
 

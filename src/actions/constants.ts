@@ -146,3 +146,18 @@ export const SmokeOutputs = {
   junit: 'junit',
   logsDir: 'logs-dir',
 } as const;
+
+export const DispatchInputs = {
+  repos: 'repos',
+  branch: 'branch',
+  workflow: 'workflow',
+  publish: 'publish',
+  token: 'token',
+  wait: 'wait',
+  timeoutMinutes: 'timeout-minutes',
+} as const;
+
+export const DispatchOutputs = {
+  results: 'results',
+  failed: 'failed',
+} as const;
