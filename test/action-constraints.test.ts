@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
+import { fixtureCopy, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 import { runBundle } from './helpers/run-action.js';
 
@@ -12,15 +12,9 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.stop());
 
-function snapCopy(path: string): string {
-  const dir = tempDir('osa-snap-');
-  cpSync(fixture(path), dir, { recursive: true });
-  return dir;
-}
-
 describe('the constraints action, from its committed bundle', () => {
   it('constrains the 2017 glance snap for a pull request against stable/ocata', async () => {
-    const project = snapCopy('openstack-archive/snap-glance/master');
+    const project = fixtureCopy('openstack-archive/snap-glance/master');
     const run = await runBundle(
       'constraints',
       { project, 'requirements-repo': server.url },
@@ -64,7 +58,7 @@ describe('the constraints action, from its committed bundle', () => {
   });
 
   it('exits 1 with one ::error:: line saying what to change, and leaves the snap alone', async () => {
-    const project = snapCopy('openstack-archive/snap-glance/master');
+    const project = fixtureCopy('openstack-archive/snap-glance/master');
     const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
     const run = await runBundle('constraints', {
       project,
@@ -80,7 +74,7 @@ describe('the constraints action, from its committed bundle', () => {
   });
 
   it('refuses a non-boolean for a boolean input', async () => {
-    const project = snapCopy('openstack-archive/snap-glance/master');
+    const project = fixtureCopy('openstack-archive/snap-glance/master');
     const run = await runBundle('constraints', {
       project,
       ref: 'stable/ocata',
@@ -94,7 +88,7 @@ describe('the constraints action, from its committed bundle', () => {
 
 describe('the constraints action under @github/local-action', () => {
   it('runs the TypeScript entry with inputs from a .env file', async () => {
-    const project = snapCopy('openstack-archive/snap-tempest/master');
+    const project = fixtureCopy('openstack-archive/snap-tempest/master');
     const envFile = join(tempDir(), '.env');
     writeFileSync(
       envFile,

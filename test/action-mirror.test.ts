@@ -5,7 +5,7 @@ import { addCommits, initBare, refsOf, startGitDaemon } from '../scripts/lib/git
 import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
 import { listFiles, tempDir } from './helpers/fixtures.js';
 import { startGitHubApi } from './helpers/github-api.js';
-import { runBundle } from './helpers/run-action.js';
+import { runBundle, visibleOutput } from './helpers/run-action.js';
 
 const TOKEN = 'ghp_neverPrintThis0123456789abcdef';
 const BASE64 = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
@@ -112,15 +112,7 @@ describe('the mirror action, from its bundle', () => {
     expect(run.summary).toContain('<th>Updated (forced)</th>');
 
     // The token: masked (only ::add-mask:: carries it), and nowhere else.
-    const shown = [
-      run.stdout
-        .split('\n')
-        .filter((l) => !l.startsWith('::add-mask::'))
-        .join('\n'),
-      run.stderr,
-      JSON.stringify(run.outputs),
-      run.summary,
-    ];
+    const shown = visibleOutput(run);
     const argv = readFileSync(recorder.log, 'utf8');
     expect(argv).toMatch(/push --atomic --porcelain/);
     const files = listFiles(runnerTemp).map((f) =>

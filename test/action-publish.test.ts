@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { listFiles, ROOT, tempDir } from './helpers/fixtures.js';
-import { runBundle } from './helpers/run-action.js';
+import { runBundle, visibleOutput } from './helpers/run-action.js';
 import { startSnapStore } from './helpers/snap-store.js';
 import { makeBuild } from './helpers/snaps.js';
 
@@ -64,13 +64,7 @@ describe('the publish action, from its bundle (stand-in snapcraft, store on 127.
     expect(run.argv).toMatch(/^upload .*keystone_27\.0\.0_amd64\.snap$/m);
 
     const visible = [
-      run.stdout
-        .split('\n')
-        .filter((l) => !l.startsWith('::add-mask::'))
-        .join('\n'),
-      run.stderr,
-      JSON.stringify(run.outputs),
-      run.summary,
+      ...visibleOutput(run),
       run.argv,
       ...listFiles(run.runnerTemp).map((f) => readFileSync(join(run.runnerTemp, f), 'latin1')),
     ];

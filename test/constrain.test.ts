@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { constrain, type ConstrainOptions } from '../src/constrain.js';
 import { DirectoryCache } from '../src/dir-cache.js';
 import { ConfigurationError } from '../src/errors.js';
-import { fixture, REQUIREMENTS, ROOT, tempDir } from './helpers/fixtures.js';
+import { fixtureCopy, REQUIREMENTS, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 
 let server: Awaited<ReturnType<typeof serveRequirements>>;
@@ -12,13 +12,6 @@ beforeAll(async () => {
   server = await serveRequirements();
 });
 afterAll(async () => server?.stop());
-
-/** A writable copy of a fixture snap. */
-function snapCopy(path: string): string {
-  const dir = tempDir('osa-snap-');
-  cpSync(fixture(path), dir, { recursive: true });
-  return dir;
-}
 
 function options(
   project: string,
@@ -37,7 +30,7 @@ function options(
 
 describe('constrain, end to end against git daemon', () => {
   it('builds the 2017 tempest snap on stable/ocata from ocata-eol, without tempest pinned', async () => {
-    const project = snapCopy('openstack-archive/snap-tempest/master');
+    const project = fixtureCopy('openstack-archive/snap-tempest/master');
     const result = await constrain(options(project, 'stable/ocata'));
     expect(result.release.series.name).toBe('ocata');
     expect(result.track).toBe('ocata');
@@ -64,7 +57,7 @@ describe('constrain, end to end against git daemon', () => {
   });
 
   it('drops horizon, built from a tarball in python-packages, from microstack on rocky', async () => {
-    const project = snapCopy('CanonicalLtd/microstack/master');
+    const project = fixtureCopy('CanonicalLtd/microstack/master');
     const result = await constrain(options(project, 'stable/rocky'));
     expect(result.constraintsRef?.name).toBe('rocky-eol');
     const removed = result.excluded.filter((e) => e.removed.length > 0).map((e) => e.name);
@@ -74,7 +67,7 @@ describe('constrain, end to end against git daemon', () => {
   });
 
   it('resolves snap-openstack core22 on unmaintained/2023.1 and writes python-constraints', async () => {
-    const project = snapCopy('canonical/snap-openstack/stable/2023.1');
+    const project = fixtureCopy('canonical/snap-openstack/stable/2023.1');
     const result = await constrain(options(project, 'refs/heads/unmaintained/2023.1'));
     expect(result.constraintsRef?.name).toBe('unmaintained/2023.1');
     expect(result.track).toBe('2023.1');
@@ -99,14 +92,14 @@ describe('constrain, end to end against git daemon', () => {
   });
 
   it('takes master for master builds and the latest track', async () => {
-    const project = snapCopy('openstack-archive/snap-keystone/master');
+    const project = fixtureCopy('openstack-archive/snap-keystone/master');
     const result = await constrain(options(project, 'master'));
     expect(result).toMatchObject({ track: 'latest', constraintsRef: { name: 'master' } });
     expect(result.release.series.name).toBe('hibiscus');
   });
 
   it('lets the series input override what the branch says', async () => {
-    const project = snapCopy('openstack-archive/snap-keystone/master');
+    const project = fixtureCopy('openstack-archive/snap-keystone/master');
     const result = await constrain(options(project, 'master', { series: 'epoxy' }));
     expect(result).toMatchObject({ track: '2025.1', constraintsRef: { name: 'stable/2025.1' } });
   });
@@ -114,12 +107,12 @@ describe('constrain, end to end against git daemon', () => {
   it('restores from the cache by commit on the second run', async () => {
     const cacheRoot = tempDir('osa-cache-');
     const first = await constrain(
-      options(snapCopy('openstack-archive/snap-glance/master'), 'stable/2025.1', {
+      options(fixtureCopy('openstack-archive/snap-glance/master'), 'stable/2025.1', {
         cache: new DirectoryCache(cacheRoot),
       }),
     );
     const second = await constrain(
-      options(snapCopy('openstack-archive/snap-glance/master'), 'stable/2025.1', {
+      options(fixtureCopy('openstack-archive/snap-glance/master'), 'stable/2025.1', {
         cache: new DirectoryCache(cacheRoot),
       }),
     );
@@ -133,7 +126,7 @@ describe('constrain, end to end against git daemon', () => {
   });
 
   it('writes to an output path and leaves the original alone', async () => {
-    const project = snapCopy('openstack-archive/snap-nova/master');
+    const project = fixtureCopy('openstack-archive/snap-nova/master');
     const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
     const output = join(tempDir(), 'out/snapcraft.yaml');
     const result = await constrain(options(project, 'stable/ocata', { output }));
@@ -145,7 +138,7 @@ describe('constrain, end to end against git daemon', () => {
   });
 
   it('takes a pre-fetched constraints file without any git', async () => {
-    const project = snapCopy('openstack-archive/snap-tempest/master');
+    const project = fixtureCopy('openstack-archive/snap-tempest/master');
     const result = await constrain(
       options(project, 'stable/ocata', {
         requirementsRepo: '/nonexistent',
@@ -159,7 +152,7 @@ describe('constrain, end to end against git daemon', () => {
   });
 
   it('writes nothing in a dry run', async () => {
-    const project = snapCopy('openstack-archive/snap-keystone/master');
+    const project = fixtureCopy('openstack-archive/snap-keystone/master');
     const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
     const result = await constrain(options(project, 'stable/ocata', { dryRun: true }));
     expect(result.changed).toBe(true);
@@ -204,7 +197,7 @@ describe('constrain, end to end against git daemon', () => {
       ],
     ];
     it.each(cases)('%s', async (_name, change, message) => {
-      const project = snapCopy('openstack-archive/snap-keystone/master');
+      const project = fixtureCopy('openstack-archive/snap-keystone/master');
       const extra = change(project);
       const before = readFileSync(join(project, 'snapcraft.yaml'), 'utf8');
       const error = await constrain(options(project, 'stable/ocata', extra)).catch(

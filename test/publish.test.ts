@@ -10,46 +10,31 @@ import { makeBuild } from './helpers/snaps.js';
 
 const STANDIN = join(ROOT, 'test/standins/snapcraft');
 const ARCHES = ['amd64', 'arm64', 'ppc64el'];
+// Each test publishes its own snap, so store state never leaks between tests.
+const SNAPS = [
+  'keystone',
+  'glance',
+  'nova',
+  'neutron',
+  'cinder',
+  'horizon',
+  'placement',
+  'heat',
+  'barbican',
+  'octavia',
+  'designate',
+  'manila',
+];
 let store: Awaited<ReturnType<typeof startSnapStore>>;
 
 beforeAll(async () => {
   store = await startSnapStore({
     accounts: {
-      'cred-good': {
-        snaps: [
-          'keystone',
-          'glance',
-          'nova',
-          'neutron',
-          'cinder',
-          'horizon',
-          'placement',
-          'heat',
-          'barbican',
-          'octavia',
-          'designate',
-          'manila',
-        ],
-      },
+      'cred-good': { snaps: SNAPS },
       'cred-expired': { snaps: ['keystone'], expired: true },
       'cred-other-snap': { snaps: ['glance'] },
     },
-    tracks: Object.fromEntries(
-      [
-        'keystone',
-        'glance',
-        'nova',
-        'neutron',
-        'cinder',
-        'horizon',
-        'placement',
-        'heat',
-        'barbican',
-        'octavia',
-        'designate',
-        'manila',
-      ].map((n) => [n, ['latest', '2025.1', '2026.1']]),
-    ),
+    tracks: Object.fromEntries(SNAPS.map((n) => [n, ['latest', '2025.1', '2026.1']])),
   });
 });
 afterAll(async () => store?.stop());

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 
@@ -44,4 +44,11 @@ export function findFiles(name: string): string[] {
 
 export function tempDir(prefix = 'osa-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A writable copy of a fixture directory (a snap project), in a fresh temp dir. */
+export function fixtureCopy(path: string): string {
+  const dir = tempDir('osa-snap-');
+  cpSync(fixture(path), dir, { recursive: true });
+  return dir;
 }

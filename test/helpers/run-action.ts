@@ -73,3 +73,15 @@ export async function runBundle(
     summary: readFileSync(summaryFile, 'utf8'),
   };
 }
+
+/**
+ * Everything a run shows a user: stdout (less the ::add-mask:: commands, which is how secrets are
+ * registered with the runner), stderr, the outputs and the job summary. Leak tests search it.
+ */
+export function visibleOutput(run: ActionRun): string[] {
+  const stdout = run.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+  return [stdout, run.stderr, JSON.stringify(run.outputs), run.summary];
+}
