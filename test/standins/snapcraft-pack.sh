@@ -10,6 +10,7 @@ arch=$(dpkg --print-architecture)
 logdir=${XDG_STATE_HOME:-${HOME:-/root}/.local/state}/snapcraft/log
 mkdir -p "$logdir"
 log="$logdir/snapcraft-$(date +%Y%m%d-%H%M%S).log"
+# shellcheck disable=SC2013 # part names are single words
 for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' snapcraft.yaml); do
   echo "Building $part" | tee -a "$log"
   if [ "${STANDIN_FAIL_PART:-}" = "$part" ]; then
