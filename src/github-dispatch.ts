@@ -1,6 +1,7 @@
 import { getOctokit } from '@actions/github';
 import { errorMessage } from './errors.js';
 import type { RepoResult } from './mirror.js';
+import { globToRegExp } from './glob.js';
 
 /** owner/repo of a GitHub-style URL (https://host/owner/repo(.git), git@host:owner/repo.git). */
 export function repositoryOf(url: string): { owner: string; repo: string } | null {
@@ -35,9 +36,7 @@ export async function dispatchForChanges(
   results: readonly RepoResult[],
   options: DispatchOptions,
 ): Promise<DispatchResult[]> {
-  const patterns = options.branches.map(
-    (glob) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
-  );
+  const patterns = options.branches.map(globToRegExp);
   const octokit = getOctokit(options.token, { baseUrl: options.apiUrl });
   const dispatched: DispatchResult[] = [];
   for (const result of results) {

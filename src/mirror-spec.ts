@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigurationError } from './errors.js';
 import { redactUrl } from './requirements-repo.js';
+import { globToRegExp } from './glob.js';
 
 /** One repository to mirror. */
 export interface MirrorPair {
@@ -152,10 +153,8 @@ export function parseRefFilter(words: readonly string[]): RefFilter {
     (negated ? exclude : include).push(pattern);
   }
   if (include.length === 0) include.push(...DEFAULT_REF_PATTERNS);
-  const toRegExp = (glob: string): RegExp =>
-    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-  const inc = include.map(toRegExp);
-  const exc = exclude.map(toRegExp);
+  const inc = include.map(globToRegExp);
+  const exc = exclude.map(globToRegExp);
   return {
     include,
     exclude,

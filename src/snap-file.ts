@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigurationError } from './errors.js';
+import { globToRegExp } from './glob.js';
 
 /** What a built .snap says about itself in meta/snap.yaml. */
 export interface SnapInfo {
@@ -59,11 +60,7 @@ export function expandSnapPaths(patterns: readonly string[], cwd: string): strin
       continue;
     }
     const dir = dirname(path);
-    const re = new RegExp(
-      `^${basename(path)
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')}$`,
-    );
+    const re = globToRegExp(basename(path));
     const matches = existsSync(dir)
       ? readdirSync(dir)
           .filter((f) => re.test(f))

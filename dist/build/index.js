@@ -29607,6 +29607,7 @@ var dist = __nccwpck_require__(8815);
 
 
 
+
 /** Reads meta/snap.yaml out of a .snap (a squashfs image) with unsquashfs. */
 async function readSnapInfo(file) {
     if (!(0,external_node_fs_.existsSync)(file))
@@ -29641,9 +29642,7 @@ function expandSnapPaths(patterns, cwd) {
             continue;
         }
         const dir = dirname(path);
-        const re = new RegExp(`^${basename(path)
-            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-            .replace(/\*/g, '.*')}$`);
+        const re = globToRegExp(basename(path));
         const matches = existsSync(dir)
             ? readdirSync(dir)
                 .filter((f) => re.test(f))

@@ -38400,6 +38400,33 @@ module.exports = {
 
 /***/ }),
 
+/***/ 7599:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   r: () => (/* binding */ actionsCacheAvailable)
+/* harmony export */ });
+/* harmony import */ var _actions_cache__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(515);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3838);
+
+
+/**
+ * Whether the Actions cache service is there. The cache only saves work, so a runner (or a local
+ * harness whose stub lacks the probe) without one runs uncached rather than failing.
+ */
+function actionsCacheAvailable() {
+    try {
+        return _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .isFeatureAvailable */ .w3();
+    }
+    catch (error) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .debug */ .Yz(`Actions cache unavailable: ${String(error)}`);
+        return false;
+    }
+}
+
+
+/***/ }),
+
 /***/ 858:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -38633,10 +38660,12 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _actions_cache__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(515);
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3838);
-/* harmony import */ var _constrain_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9615);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(858);
-/* harmony import */ var _constraints_settings_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3018);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3197);
+/* harmony import */ var _actions_cache_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7599);
+/* harmony import */ var _constrain_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9615);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(858);
+/* harmony import */ var _constraints_settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3018);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3197);
+
 
 
 
@@ -38645,15 +38674,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 /** @actions/cache behind the library's FileCache; absent where the runner has no cache service. */
 function actionsCache() {
-    // The cache only saves a fetch: a runner (or a local harness) without one runs uncached.
-    let available = false;
-    try {
-        available = _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .isFeatureAvailable */ .w3();
-    }
-    catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .debug */ .Yz(`Actions cache unavailable: ${String(error)}`);
-    }
-    if (!available)
+    if (!(0,_actions_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .actionsCacheAvailable */ .r)())
         return undefined;
     return {
         restore: async (paths, key) => (await _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .restoreCache */ .P3(paths, key)) === key,
@@ -38664,11 +38685,11 @@ function actionsCache() {
 }
 /** The constraints action: the bundle runs it, and so do local-action and the tests. */
 async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .runAction */ .Cs)('constraints', main);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)('constraints', main);
 }
 async function main() {
-    const settings = (0,_constraints_settings_js__WEBPACK_IMPORTED_MODULE_4__/* .readConstraintsSettings */ .E)();
-    const result = await _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .group */ .Os('Resolve and apply OpenStack constraints', () => (0,_constrain_js__WEBPACK_IMPORTED_MODULE_2__/* .constrain */ .AU)({
+    const settings = (0,_constraints_settings_js__WEBPACK_IMPORTED_MODULE_5__/* .readConstraintsSettings */ .E)();
+    const result = await _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .group */ .Os('Resolve and apply OpenStack constraints', () => (0,_constrain_js__WEBPACK_IMPORTED_MODULE_3__/* .constrain */ .AU)({
         ...settings,
         cache: settings.useCache ? actionsCache() : undefined,
         log: _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq,
@@ -38708,20 +38729,20 @@ function manifestOf(result) {
     };
 }
 function setOutputs(result) {
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.series, result.release.series.key);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.seriesName, result.release.series.name);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.releaseId, result.release.series.releaseId ?? '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.track, result.track);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.constraintsRef, result.constraintsRef?.name ?? '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.constraintsCommit, result.constraintsCommit ?? '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.constraintsFile, result.constraintsFile);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.snapcraftYaml, result.snapcraftYaml);
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.changed, String(result.changed));
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.excluded, result.excluded
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.series, result.release.series.key);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.seriesName, result.release.series.name);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.releaseId, result.release.series.releaseId ?? '');
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.track, result.track);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.constraintsRef, result.constraintsRef?.name ?? '');
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.constraintsCommit, result.constraintsCommit ?? '');
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.constraintsFile, result.constraintsFile);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.snapcraftYaml, result.snapcraftYaml);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.changed, String(result.changed));
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.excluded, result.excluded
         .filter((e) => e.removed.length > 0)
         .map((e) => e.name)
         .join(' '));
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .ConstraintsOutputs */ .vS.manifest, JSON.stringify(manifestOf(result)));
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .ConstraintsOutputs */ .vS.manifest, JSON.stringify(manifestOf(result)));
 }
 async function writeSummary(result, dryRun) {
     const { release } = result;
@@ -38753,9 +38774,9 @@ async function writeSummary(result, dryRun) {
     _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .summary */ .z.addRaw(result.changed
         ? '\n```diff\n' + result.diff + '```\n'
         : '\nsnapcraft.yaml already points at the constraints.\n', true);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .flushSummary */ .Pu)();
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_6__/* .flushSummary */ .Pu)();
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .isEntryPoint */ .tv)(import.meta.url))
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_6__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();

@@ -34608,6 +34608,7 @@ var errors = __nccwpck_require__(3916);
 ;// CONCATENATED MODULE: ./src/github-dispatch.ts
 
 
+
 /** owner/repo of a GitHub-style URL (https://host/owner/repo(.git), git@host:owner/repo.git). */
 function repositoryOf(url) {
     const match = /[/:]([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url);
@@ -34618,7 +34619,7 @@ function repositoryOf(url) {
  * that was created or updated, from the repo's default branch, with the branch as input.
  */
 async function dispatchForChanges(results, options) {
-    const patterns = options.branches.map((glob) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+    const patterns = options.branches.map(globToRegExp);
     const octokit = getOctokit(options.token, { baseUrl: options.apiUrl });
     const dispatched = [];
     for (const result of results) {

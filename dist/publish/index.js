@@ -28908,8 +28908,8 @@ class series_SeriesTable {
     }
 }
 
-// EXTERNAL MODULE: ./src/snap-file.ts
-var snap_file = __nccwpck_require__(7502);
+// EXTERNAL MODULE: ./src/snap-file.ts + 1 modules
+var snap_file = __nccwpck_require__(7037);
 // EXTERNAL MODULE: ./src/store-channel.ts
 var store_channel = __nccwpck_require__(7796);
 // EXTERNAL MODULE: ./src/actions/constants.ts
@@ -29535,8 +29535,8 @@ async function withRetries(policy, task, retryable, onRetry) {
     }
 }
 
-// EXTERNAL MODULE: ./src/snap-file.ts
-var snap_file = __nccwpck_require__(7502);
+// EXTERNAL MODULE: ./src/snap-file.ts + 1 modules
+var snap_file = __nccwpck_require__(7037);
 // EXTERNAL MODULE: ./src/snapcraft-cli.ts
 var snapcraft_cli = __nccwpck_require__(6218);
 // EXTERNAL MODULE: ./src/store-channel.ts
@@ -29667,21 +29667,34 @@ async function findRevision(cli, info) {
 
 /***/ }),
 
-/***/ 7502:
+/***/ 7037:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   b: () => (/* binding */ expandSnapPaths),
-/* harmony export */   f: () => (/* binding */ readSnapInfo)
-/* harmony export */ });
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3916);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  b: () => (/* binding */ expandSnapPaths),
+  f: () => (/* binding */ readSnapInfo)
+});
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/glob.ts
+/** A whole-string RegExp for a glob where `*` matches anything (`/` included) and all else is literal. */
+function globToRegExp(glob) {
+    return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+}
+
+;// CONCATENATED MODULE: ./src/snap-file.ts
+
 
 
 
@@ -29689,18 +29702,18 @@ async function findRevision(cli, info) {
 
 /** Reads meta/snap.yaml out of a .snap (a squashfs image) with unsquashfs. */
 async function readSnapInfo(file) {
-    if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(file))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file} does not exist: check the 'snaps' input.`);
+    if (!(0,external_node_fs_.existsSync)(file))
+        throw new errors/* ConfigurationError */.j1(`${file} does not exist: check the 'snaps' input.`);
     const { code, stdout, stderr } = await run('unsquashfs', ['-cat', file, 'meta/snap.yaml']);
     if (code !== 0 || !stdout.trim()) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file} is not a snap (no readable meta/snap.yaml: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`}).`);
+        throw new errors/* ConfigurationError */.j1(`${file} is not a snap (no readable meta/snap.yaml: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`}).`);
     }
-    const meta = (0,yaml__WEBPACK_IMPORTED_MODULE_3__/* .parse */ .qg)(stdout);
+    const meta = (0,dist/* parse */.qg)(stdout);
     if (!meta?.name)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file}: meta/snap.yaml has no name.`);
+        throw new errors/* ConfigurationError */.j1(`${file}: meta/snap.yaml has no name.`);
     const arches = meta.architectures ?? ['all'];
     if (arches.length !== 1) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file} is built for ${arches.join(', ')}; upload one snap per architecture.`);
+        throw new errors/* ConfigurationError */.j1(`${file} is built for ${arches.join(', ')}; upload one snap per architecture.`);
     }
     return {
         file,
@@ -29715,36 +29728,34 @@ async function readSnapInfo(file) {
 function expandSnapPaths(patterns, cwd) {
     const files = [];
     for (const pattern of patterns) {
-        const path = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(cwd, pattern);
-        if (!(0,node_path__WEBPACK_IMPORTED_MODULE_2__.basename)(path).includes('*')) {
+        const path = (0,external_node_path_.resolve)(cwd, pattern);
+        if (!(0,external_node_path_.basename)(path).includes('*')) {
             files.push(path);
             continue;
         }
-        const dir = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(path);
-        const re = new RegExp(`^${(0,node_path__WEBPACK_IMPORTED_MODULE_2__.basename)(path)
-            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-            .replace(/\*/g, '.*')}$`);
-        const matches = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(dir)
-            ? (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readdirSync)(dir)
+        const dir = (0,external_node_path_.dirname)(path);
+        const re = globToRegExp((0,external_node_path_.basename)(path));
+        const matches = (0,external_node_fs_.existsSync)(dir)
+            ? (0,external_node_fs_.readdirSync)(dir)
                 .filter((f) => re.test(f))
                 .sort()
             : [];
         if (matches.length === 0)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`No file matches '${pattern}': did the build upload its snaps?`);
-        files.push(...matches.map((f) => (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(dir, f)));
+            throw new errors/* ConfigurationError */.j1(`No file matches '${pattern}': did the build upload its snaps?`);
+        files.push(...matches.map((f) => (0,external_node_path_.join)(dir, f)));
     }
     if (files.length === 0)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'snaps' is empty: give the .snap files of the build.`);
+        throw new errors/* ConfigurationError */.j1(`'snaps' is empty: give the .snap files of the build.`);
     return [...new Set(files)];
 }
 function run(command, args) {
     return new Promise((resolvePromise, reject) => {
-        const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (c) => (stdout += c.toString('utf8')));
         child.stderr.on('data', (c) => (stderr += c.toString('utf8')));
-        child.on('error', (error) => reject(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Cannot run ${command} (${error.message}): install squashfs-tools.`)));
+        child.on('error', (error) => reject(new errors/* ConfigurationError */.j1(`Cannot run ${command} (${error.message}): install squashfs-tools.`)));
         child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
     });
 }

@@ -30060,6 +30060,7 @@ function junitXml(suite) {
 
 
 
+
 /** Reads meta/snap.yaml out of a .snap (a squashfs image) with unsquashfs. */
 async function readSnapInfo(file) {
     if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(file))
@@ -30094,9 +30095,7 @@ function expandSnapPaths(patterns, cwd) {
             continue;
         }
         const dir = dirname(path);
-        const re = new RegExp(`^${basename(path)
-            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-            .replace(/\*/g, '.*')}$`);
+        const re = globToRegExp(basename(path));
         const matches = existsSync(dir)
             ? readdirSync(dir)
                 .filter((f) => re.test(f))

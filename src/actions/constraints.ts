@@ -1,5 +1,6 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
+import { actionsCacheAvailable } from './actions-cache.js';
 import { constrain, type ConstrainResult, type FileCache } from '../constrain.js';
 import { ConstraintsOutputs as O } from './constants.js';
 import { readConstraintsSettings } from './constraints-settings.js';
@@ -7,14 +8,7 @@ import { flushSummary, isEntryPoint, runAction } from './runner.js';
 
 /** @actions/cache behind the library's FileCache; absent where the runner has no cache service. */
 function actionsCache(): FileCache | undefined {
-  // The cache only saves a fetch: a runner (or a local harness) without one runs uncached.
-  let available = false;
-  try {
-    available = cache.isFeatureAvailable();
-  } catch (error) {
-    core.debug(`Actions cache unavailable: ${String(error)}`);
-  }
-  if (!available) return undefined;
+  if (!actionsCacheAvailable()) return undefined;
   return {
     restore: async (paths, key) => (await cache.restoreCache(paths, key)) === key,
     save: async (paths, key) => {

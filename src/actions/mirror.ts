@@ -1,5 +1,6 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
+import { actionsCacheAvailable } from './actions-cache.js';
 import { DirectoryStore } from '../dir-store.js';
 import { dispatchForChanges, type DispatchResult } from '../github-dispatch.js';
 import { mirrorAll, type MirrorStore, type RepoResult } from '../mirror.js';
@@ -14,11 +15,7 @@ export async function run(): Promise<void> {
 
 /** Bare copies in the Actions cache: restored by prefix, saved under a key per run. */
 function actionsCacheStore(): MirrorStore | undefined {
-  try {
-    if (!cache.isFeatureAvailable()) return undefined;
-  } catch {
-    return undefined;
-  }
+  if (!actionsCacheAvailable()) return undefined;
   const run = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`;
   return {
     restore: async (slug, dir) =>
