@@ -133,7 +133,15 @@ export function freePort() {
   });
 }
 
-/** Serves every repository under `baseDir` with `git daemon` on 127.0.0.1; push enabled. */
+/**
+ * Serves every repository under `baseDir` with `git daemon` on 127.0.0.1; push enabled.
+ *
+ * `git daemon` is a wrapper that forks the real git-daemon, which forks upload-pack per client,
+ * so the daemon runs in its own process group and is stopped as a group: killing only the wrapper
+ * once left git-daemon orphaned on the port. No pipe is kept to it (an orphan holding a pipe keeps
+ * the caller's event loop alive for ever), and its handle is unref'd so a forgotten daemon never
+ * holds a process open; a process that exits without stopping it takes the group down with it.
+ */
 export async function startGitDaemon(baseDir) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -150,27 +158,46 @@ export async function startGitDaemon(baseDir) {
         '--informative-errors',
         baseDir,
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: GIT_ENV },
+      { stdio: 'ignore', env: GIT_ENV, detached: true },
     );
     child.unref();
-    child.stderr.resume();
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    const killGroup = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // the group is already gone
+      }
+    };
+    const onExit = () => killGroup('SIGKILL');
+    process.once('exit', onExit);
     const url = `git://127.0.0.1:${port}`;
-    const ready = await waitFor(
-      async () => child.exitCode === null && (await canConnect(port)),
-      5000,
-    );
-    if (ready && child.exitCode === null) {
+    const ready = await waitFor(async () => !exited() && (await canConnect(port)), 5000);
+    if (ready && !exited()) {
       return {
         url,
         stop: () =>
           new Promise((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
+            process.removeListener('exit', onExit);
+            if (exited()) {
+              killGroup('SIGKILL');
+              return resolve();
+            }
+            // Re-ref'd while stopping: otherwise the loop can drain before 'exit' arrives and
+            // Node exits 13 with the caller's top-level await unsettled.
+            child.ref();
+            const force = setTimeout(() => killGroup('SIGKILL'), 5000);
+            child.once('exit', () => {
+              clearTimeout(force);
+              killGroup('SIGKILL');
+              resolve();
+            });
+            killGroup('SIGTERM');
           }),
       };
     }
-    child.kill('SIGKILL');
+    process.removeListener('exit', onExit);
+    killGroup('SIGKILL');
   }
   throw new Error('git daemon did not start on 127.0.0.1');
 }
