@@ -1,3 +1,4 @@
+import { describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
