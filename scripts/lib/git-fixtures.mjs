@@ -169,6 +169,14 @@ export async function startGitDaemon(baseDir) {
         // the group is already gone
       }
     };
+    const groupAlive = () => {
+      try {
+        process.kill(-child.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     const onExit = () => killGroup('SIGKILL');
     process.once('exit', onExit);
     const url = `git://127.0.0.1:${port}`;
@@ -176,24 +184,25 @@ export async function startGitDaemon(baseDir) {
     if (ready && !exited()) {
       return {
         url,
-        stop: () =>
-          new Promise((resolve) => {
-            process.removeListener('exit', onExit);
-            if (exited()) {
-              killGroup('SIGKILL');
-              return resolve();
-            }
+        stop: async () => {
+          process.removeListener('exit', onExit);
+          if (!exited()) {
             // Re-ref'd while stopping: otherwise the loop can drain before 'exit' arrives and
             // Node exits 13 with the caller's top-level await unsettled.
             child.ref();
-            const force = setTimeout(() => killGroup('SIGKILL'), 5000);
-            child.once('exit', () => {
-              clearTimeout(force);
-              killGroup('SIGKILL');
-              resolve();
+            await new Promise((resolve) => {
+              const force = setTimeout(() => killGroup('SIGKILL'), 5000);
+              child.once('exit', () => {
+                clearTimeout(force);
+                resolve();
+              });
+              killGroup('SIGTERM');
             });
-            killGroup('SIGTERM');
-          }),
+          }
+          // The wrapper is gone; take the rest of the group and wait (bounded) until it is.
+          killGroup('SIGKILL');
+          await waitFor(async () => !groupAlive(), 2000);
+        },
       };
     }
     process.removeListener('exit', onExit);
