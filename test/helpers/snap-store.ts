@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -240,4 +240,94 @@ function snapYamlOf(bytes: Buffer): { version: unknown; architectures: string[];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A revision the public info API serves: the file is what GET <url> sends back. */
+export interface PublishedRevision {
+  readonly name: string;
+  readonly track: string;
+  readonly risk: string;
+  readonly arch: string;
+  readonly revision: number;
+  readonly version: string;
+  readonly file: string;
+}
+
+/**
+ * The store's public side on 127.0.0.1: GET /v2/snaps/info/<name> (channel map with download URL,
+ * size and SHA3-384, as api.snapcraft.io answers without credentials) and the downloads.
+ * `corrupt` makes the next download send other bytes than the ones published.
+ */
+export async function startSnapDownloads(published: readonly PublishedRevision[]) {
+  const requests: string[] = [];
+  const state = { corrupt: false };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(`${req.method} ${url.pathname}`);
+    const info = /^\/v2\/snaps\/info\/([^/]+)$/.exec(url.pathname);
+    if (info && req.headers['snap-device-series'] === '16') {
+      const entries = published.filter((p) => p.name === decodeURIComponent(info[1]!));
+      if (!entries.length) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ 'error-list': [{ code: 'resource-not-found' }] }));
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(
+        JSON.stringify({
+          name: info[1],
+          'channel-map': entries.map((p) => {
+            const bytes = readFileSync(p.file);
+            return {
+              channel: {
+                architecture: p.arch,
+                name: p.track === 'latest' ? p.risk : `${p.track}/${p.risk}`,
+                track: p.track,
+                risk: p.risk,
+              },
+              revision: p.revision,
+              version: p.version,
+              download: {
+                url: `${base}/download/${p.name}_${p.revision}_${p.arch}.snap`,
+                size: bytes.length,
+                'sha3-384': createHash('sha3-384').update(bytes).digest('hex'),
+              },
+            };
+          }),
+        }),
+      );
+    }
+    const download = /^\/download\/(.+)_(\d+)_([a-z0-9]+)\.snap$/.exec(url.pathname);
+    const found = download
+      ? published.find(
+          (p) =>
+            p.name === download[1] && p.revision === Number(download[2]) && p.arch === download[3],
+        )
+      : undefined;
+    if (found) {
+      const bytes = readFileSync(found.file);
+      if (state.corrupt) {
+        state.corrupt = false;
+        bytes[bytes.length - 1]! ^= 0xff;
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      return res.end(bytes);
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url: base,
+    requests,
+    corruptNextDownload: () => {
+      state.corrupt = true;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

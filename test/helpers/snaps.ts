@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './fixtures.js';
+import { ROOT, tempDir } from './fixtures.js';
 
 /** A real .snap (squashfs) with meta/snap.yaml, built by mksquashfs as snapcraft's pack does. */
 export function makeSnap(
@@ -43,4 +43,71 @@ export function makeBuild(
 ) {
   const dir = tempDir('osa-build-');
   return arches.map((arch) => makeSnap(dir, { name, version, arch, ...extra }));
+}
+
+/**
+ * STAND-INS for the snapcraft snap and its base snap, as the store would serve them for `arch`
+ * (the real ones cannot be downloaded here). Laid out like the real snaps: bin/snapcraft run by
+ * the snap's bin/python3, linked against /snap/<base>/current. The stand-in checks that it was
+ * started the way the build image's wrapper starts the real one, then packs with
+ * test/standins/snapcraft-pack.sh.
+ */
+export function makeStandinSnapcraftSnaps(
+  outDir: string,
+  options: { arch: string; version: string; base: string },
+): { snapcraft: string; base: string } {
+  const prime = tempDir('osa-prime-snapcraft-');
+  mkdirSync(join(prime, 'meta'), { recursive: true });
+  mkdirSync(join(prime, 'bin'), { recursive: true });
+  mkdirSync(join(prime, 'share'), { recursive: true });
+  writeFileSync(
+    join(prime, 'meta/snap.yaml'),
+    `name: snapcraft\nversion: '${options.version}'\nsummary: stand-in\ndescription: stand-in\narchitectures:\n  - ${options.arch}\nbase: ${options.base}\nconfinement: classic\ngrade: stable\n`,
+  );
+  writeFileSync(
+    join(prime, 'bin/python3'),
+    '#!/bin/sh\n# STAND-IN for the snap\'s python3: runs the "python" script with sh\nSTANDIN_PYTHON=1 exec /bin/sh "$@"\n',
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    join(prime, 'bin/snapcraft'),
+    [
+      '#!/bin/sh',
+      '# STAND-IN for snapcraft, unpacked from its snap into a build image',
+      'set -eu',
+      'fail() { echo "stand-in snapcraft: $*" >&2; exit 2; }',
+      '[ "${STANDIN_PYTHON:-}" = 1 ] || fail "not started by the snap\'s python3"',
+      '[ "$SNAP" = /snap/snapcraft/current ] || fail "SNAP is $SNAP"',
+      `[ -f /snap/${options.base}/current/lib/loader-of-${options.base} ] || fail "base ${options.base} is not unpacked"`,
+      '[ "$SNAPCRAFT_BUILD_ENVIRONMENT" = host ] || fail "not building on the host"',
+      'case "${1:-}" in',
+      '  --version) echo "snapcraft $SNAP_VERSION"; exit 0 ;;',
+      '  pack) exec sh "$SNAP/share/snapcraft-pack.sh" ;;',
+      '  *) fail "only --version and pack" ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  copyFileSync(
+    join(ROOT, 'test/standins/snapcraft-pack.sh'),
+    join(prime, 'share/snapcraft-pack.sh'),
+  );
+  const basePrime = tempDir('osa-prime-base-');
+  mkdirSync(join(basePrime, 'meta'), { recursive: true });
+  mkdirSync(join(basePrime, 'lib'), { recursive: true });
+  writeFileSync(
+    join(basePrime, 'meta/snap.yaml'),
+    `name: ${options.base}\nversion: '20261101'\nsummary: stand-in\ndescription: stand-in\narchitectures:\n  - ${options.arch}\ntype: base\ngrade: stable\nconfinement: strict\n`,
+  );
+  writeFileSync(join(basePrime, `lib/loader-of-${options.base}`), '');
+  mkdirSync(outDir, { recursive: true });
+  const pack = (dir: string, file: string): string => {
+    execFileSync('mksquashfs', [dir, file, '-noappend', '-all-root', '-quiet', '-no-progress']);
+    return file;
+  };
+  return {
+    snapcraft: pack(prime, join(outDir, `snapcraft_${options.arch}.snap`)),
+    base: pack(basePrime, join(outDir, `${options.base}_${options.arch}.snap`)),
+  };
 }
