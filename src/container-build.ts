@@ -5,6 +5,7 @@ import {
   mkdirSync,
   readdirSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -33,11 +34,31 @@ export interface ContainerBuildOptions {
   /** Where build output, snapcraft's logs and the console log land on failure. */
   readonly logsDir: string;
   readonly keepInstance?: boolean;
+  /**
+   * Directories carried between builds (pip's wheel cache): the host copy goes into the container
+   * before the build and comes back out after a successful one.
+   */
+  readonly carry?: readonly CarriedDirectory[];
   readonly log?: (line: string) => void;
+}
+
+export interface CarriedDirectory {
+  /** On the host; created when missing. */
+  readonly host: string;
+  /** Absolute path in the container. */
+  readonly container: string;
+}
+
+export interface CarriedReport {
+  readonly container: string;
+  /** Files in it when the build started and when it ended (null when it never came back). */
+  readonly filesBefore: number;
+  readonly filesAfter: number | null;
 }
 
 export interface ContainerBuildResult {
   readonly snaps: SnapInfo[];
+  readonly carried: CarriedReport[];
   readonly instance: string;
   readonly seconds: number;
 }
@@ -102,6 +123,8 @@ export async function buildInContainer(
         .split('\n')
         .filter(Boolean);
     const existing = new Set(await findSnaps());
+    const carriedBefore: number[] = [];
+    for (const dir of options.carry ?? []) carriedBefore.push(await carryIn(lxd, instance, dir));
     log(`${instance}: ${options.command.join(' ')}`);
     const build = await lxd.execIn(instance, options.command, {
       cwd: REMOTE_PROJECT,
@@ -128,10 +151,86 @@ export async function buildInContainer(
       await lxd.pull(instance, path, local);
       snaps.push(await verifyArch(local, arch));
     }
-    return { snaps, instance, seconds: (Date.now() - started) / 1000 };
+    const carried: CarriedReport[] = [];
+    for (const [index, dir] of (options.carry ?? []).entries()) {
+      carried.push({
+        container: dir.container,
+        filesBefore: carriedBefore[index]!,
+        filesAfter: await carryOut(lxd, instance, dir).catch((error: unknown) => {
+          log(`could not bring ${dir.container} back out: ${errorMessage(error)}`);
+          return null;
+        }),
+      });
+    }
+    return { snaps, carried, instance, seconds: (Date.now() - started) / 1000 };
   } finally {
     if (!options.keepInstance) await lxd.delete(instance).catch(() => {});
   }
+}
+
+/** Puts a host directory's contents at `dir.container` (as one tar stream); returns the file count. */
+async function carryIn(lxd: Lxd, instance: string, dir: CarriedDirectory): Promise<number> {
+  mkdirSync(dir.host, { recursive: true });
+  const files = countFiles(dir.host);
+  await lxd.run(['exec', instance, '--', 'mkdir', '-p', dir.container]);
+  if (files === 0) return 0;
+  const tarball = `${dir.host}.tar`;
+  tar(['-C', dir.host, '-cf', tarball, '.']);
+  try {
+    await lxd.pushFile(instance, tarball, '/root/.osa-carry.tar');
+  } finally {
+    rmSync(tarball, { force: true });
+  }
+  await lxd.run([
+    'exec',
+    instance,
+    '--',
+    'tar',
+    '--no-same-owner',
+    '-C',
+    dir.container,
+    '-xf',
+    '/root/.osa-carry.tar',
+  ]);
+  await lxd.run(['exec', instance, '--', 'rm', '-f', '/root/.osa-carry.tar']);
+  return files;
+}
+
+/** Replaces the host directory with what the build left at `dir.container`; returns the count. */
+async function carryOut(lxd: Lxd, instance: string, dir: CarriedDirectory): Promise<number> {
+  await lxd.run([
+    'exec',
+    instance,
+    '--',
+    'tar',
+    '-C',
+    dir.container,
+    '-cf',
+    '/root/.osa-carry.tar',
+    '.',
+  ]);
+  const tarball = `${dir.host}.tar`;
+  await lxd.pull(instance, '/root/.osa-carry.tar', tarball);
+  try {
+    rmSync(dir.host, { recursive: true, force: true });
+    mkdirSync(dir.host, { recursive: true });
+    tar(['-C', dir.host, '-xf', tarball]);
+  } finally {
+    rmSync(tarball, { force: true });
+  }
+  return countFiles(dir.host);
+}
+
+function tar(args: readonly string[]): void {
+  const result = spawnSync('tar', args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`tar ${args.join(' ')}: ${result.stderr.trim()}`);
+}
+
+function countFiles(dir: string): number {
+  let count = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (entry.isFile()) count++;
+  return count;
 }
 
 async function failure(

@@ -107,6 +107,10 @@ export class Lxd {
     ]);
   }
 
+  async pushFile(name: string, localFile: string, remotePath: string): Promise<void> {
+    await this.run(['file', 'push', '--create-dirs', localFile, `${name}${remotePath}`]);
+  }
+
   async pull(
     name: string,
     remotePath: string,

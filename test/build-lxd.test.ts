@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BuildError,
@@ -108,6 +108,45 @@ system(
       );
       expect(error).toBeInstanceOf(ConfigurationError);
       expect((error as Error).message).toMatch(/container runs x86_64, not arm64.*binfmt handlers/);
+    }, 300000);
+  },
+);
+
+system(
+  "pip's wheel cache carried between emulated builds (stand-in pack that caches like pip)",
+  () => {
+    it('goes in before the build, comes back after it, and the next build uses it', async () => {
+      const cache = join(tempDir('osa-pip-carry-'), 'pip');
+      const carry = [{ host: cache, container: '/root/.cache/pip' }];
+      const env = { PIP_CACHE_DIR: '/root/.cache/pip' };
+      const lines: string[] = [];
+      const first = await buildInContainer(options('arm64', { carry, env }));
+      expect(first.carried).toEqual([
+        { container: '/root/.cache/pip', filesBefore: 0, filesAfter: 5 },
+      ]);
+      expect(readdirSync(join(cache, 'wheels')).sort()).toEqual(
+        ['config', 'keystone', 'libxml2', 'nginx', 'templates'].map((p) => `${p}.whl`),
+      );
+      const second = await buildInContainer(
+        options('arm64', { carry, env, log: (line) => lines.push(line) }),
+      );
+      expect(second.carried).toEqual([
+        { container: '/root/.cache/pip', filesBefore: 5, filesAfter: 5 },
+      ]);
+      expect(lines).toContain('Using cached wheel for keystone');
+      expect(lines.filter((l) => l.startsWith('Built wheel'))).toEqual([]);
+    }, 300000);
+
+    it('leaves the host copy as it was when the build fails', async () => {
+      const cache = join(tempDir('osa-pip-carry-'), 'pip');
+      mkdirSync(join(cache, 'wheels'), { recursive: true });
+      writeFileSync(join(cache, 'wheels/old.whl'), 'old');
+      const opts = options('arm64', {
+        carry: [{ host: cache, container: '/root/.cache/pip' }],
+        env: { PIP_CACHE_DIR: '/root/.cache/pip', STANDIN_FAIL_PART: 'nginx' },
+      });
+      await expect(buildInContainer(opts)).rejects.toThrow(BuildError);
+      expect(readdirSync(join(cache, 'wheels'))).toEqual(['old.whl']);
     }, 300000);
   },
 );

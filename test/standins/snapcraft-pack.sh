@@ -2,7 +2,8 @@
 # STAND-IN for `snapcraft pack --destructive-mode` inside the build container (snapcraft cannot be
 # installed here): packs a prime directory with mksquashfs, as snapcraft's pack does, using the
 # container's own binaries, so the .snap is of the container's (possibly emulated) architecture.
-# STANDIN_FAIL_PART=<part> fails that part's build step the way snapcraft reports it.
+# STANDIN_FAIL_PART=<part> fails that part's build step the way snapcraft reports it. With
+# PIP_CACHE_DIR set, each part leaves a "wheel" there and reuses one it finds, as pip does.
 set -eu
 name=$(sed -n 's/^name: *//p' snapcraft.yaml | head -1)
 version=$(sed -n "s/^version: *//p" snapcraft.yaml | head -1 | tr -d "'\"")
@@ -17,6 +18,15 @@ for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' snapcraft.ya
     echo "error: command 'gcc' failed with exit status 1" | tee -a "$log"
     echo "Failed to run the build script for part '$part'." | tee -a "$log" >&2
     exit 1
+  fi
+  if [ -n "${PIP_CACHE_DIR:-}" ]; then
+    if [ -f "$PIP_CACHE_DIR/wheels/$part.whl" ]; then
+      echo "Using cached wheel for $part" | tee -a "$log"
+    else
+      mkdir -p "$PIP_CACHE_DIR/wheels"
+      echo "$part" >"$PIP_CACHE_DIR/wheels/$part.whl"
+      echo "Built wheel for $part" | tee -a "$log"
+    fi
   fi
 done
 prime=$(mktemp -d)
