@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { countFiles } from './build-caches.js';
 import { elfArch, UNAME_ARCH } from './elf.js';
 import { ConfigurationError, errorMessage } from './errors.js';
 import type { Lxd } from './lxd.js';
@@ -224,13 +225,6 @@ async function carryOut(lxd: Lxd, instance: string, dir: CarriedDirectory): Prom
 function tar(args: readonly string[]): void {
   const result = spawnSync('tar', args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`tar ${args.join(' ')}: ${result.stderr.trim()}`);
-}
-
-function countFiles(dir: string): number {
-  let count = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true }))
-    if (entry.isFile()) count++;
-  return count;
 }
 
 async function failure(

@@ -1,5 +1,6 @@
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PrefixCache } from './build-caches.js';
 import type { FileCache } from './constrain.js';
 
 /**
@@ -17,6 +18,26 @@ export class DirectoryCache implements FileCache {
       cpSync(join(entry, String(index)), path, { recursive: true });
     });
     return true;
+  }
+
+  /** As a PrefixCache: an exact hit, else the newest entry under one of the prefixes. */
+  prefixCache(): PrefixCache {
+    return {
+      restore: async (paths, key, prefixes) => {
+        if (await this.restore(paths, key)) return key;
+        const candidates = existsSync(this.root)
+          ? readdirSync(this.root)
+              .filter((name) => prefixes.some((prefix) => name.startsWith(safe(prefix))))
+              .map((name) => ({ name, at: statSync(join(this.root, name)).mtimeMs }))
+              .sort((a, b) => b.at - a.at)
+          : [];
+        const newest = candidates[0]?.name;
+        if (!newest) return undefined;
+        await this.restore(paths, newest);
+        return newest;
+      },
+      save: (paths, key) => this.save(paths, key),
+    };
   }
 
   async save(paths: string[], key: string): Promise<void> {

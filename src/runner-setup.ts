@@ -10,11 +10,15 @@ export interface SetupStep {
  * What a hosted Ubuntu runner needs before `snapcraft pack --use-lxd`: snapd seeded and not
  * refreshing under the build, LXD initialised and reachable without a group change, Docker's
  * FORWARD policy (DROP) opened for LXD's bridge, and snapcraft from the channel for the base.
+ * An emulated build needs LXD too, but not snapcraft on the host: instead qemu-user-static (its
+ * binfmt handlers carry the F flag, so containers find the emulator) and debootstrap for the
+ * build image.
  */
 export function runnerSetupPlan(options: {
   snapcraftChannel: string;
   docker: boolean;
   lxdInstalled: boolean;
+  emulate?: boolean;
 }): SetupStep[] {
   const steps: SetupStep[] = [
     { why: 'wait for snapd to finish seeding', argv: ['snap', 'wait', 'system', 'seed.loaded'] },
@@ -59,6 +63,25 @@ export function runnerSetupPlan(options: {
         optional: true,
       },
     );
+  }
+  if (options.emulate) {
+    steps.push(
+      { why: 'refresh the package lists', argv: ['apt-get', 'update', '-qq'] },
+      {
+        why: 'install qemu-user-static and debootstrap',
+        argv: [
+          'apt-get',
+          'install',
+          '-y',
+          '-qq',
+          'qemu-user-static',
+          'binfmt-support',
+          'debootstrap',
+          'squashfs-tools',
+        ],
+      },
+    );
+    return steps;
   }
   steps.push({
     why: `install snapcraft (${options.snapcraftChannel})`,

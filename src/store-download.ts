@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConfigurationError } from './errors.js';
+import { withRetries, type RetryPolicy } from './retry.js';
 import { parseChannel } from './store-channel.js';
 
 export const DEFAULT_STORE_API = 'https://api.snapcraft.io';
@@ -32,7 +33,7 @@ interface ChannelMapEntry {
  * (GET /v2/snaps/info/<name>, no credentials). Any architecture can be asked for, which is how an
  * amd64 runner fetches snapcraft for an emulated arm64 container without snapd.
  */
-export async function resolveStoreRevision(options: {
+async function resolveOnce(options: {
   readonly name: string;
   readonly channel: string;
   readonly arch: string;
@@ -43,11 +44,16 @@ export async function resolveStoreRevision(options: {
   const url = `${api}/v2/snaps/info/${encodeURIComponent(options.name)}?fields=revision,version,download&architecture=${options.arch}`;
   const response = await fetch(url, {
     headers: { 'Snap-Device-Series': '16', 'Snap-Device-Architecture': options.arch },
+  }).catch((error: unknown) => {
+    throw new TransientStoreError(
+      `cannot reach the Snap Store at ${api} for ${options.name} (${networkReason(error)}): ` +
+        `check the runner's network, or point 'store-api' at a store proxy`,
+    );
   });
   if (response.status === 404)
     throw new ConfigurationError(`The Snap Store has no snap called '${options.name}'.`);
   if (!response.ok)
-    throw new Error(
+    throw new (response.status >= 500 ? TransientStoreError : Error)(
       `the Snap Store's info API answered ${response.status} for ${options.name} (${api})`,
     );
   const body = (await response.json()) as { 'channel-map'?: ChannelMapEntry[] };
@@ -87,13 +93,19 @@ export async function resolveStoreRevision(options: {
  * Downloads a revision into `dir` as <name>_<revision>.snap, streaming, and refuses it unless its
  * size and SHA3-384 are the ones the store published. Returns the file's path.
  */
-export async function downloadStoreRevision(rev: StoreRevision, dir: string): Promise<string> {
+async function downloadOnce(rev: StoreRevision, dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${rev.name}_${rev.revision}.snap`);
   const partial = `${file}.partial`;
-  const response = await fetch(rev.url);
+  const response = await fetch(rev.url).catch((error: unknown) => {
+    throw new TransientStoreError(
+      `downloading ${rev.name} revision ${rev.revision}: ${networkReason(error)}`,
+    );
+  });
   if (!response.ok || !response.body)
-    throw new Error(`downloading ${rev.name} revision ${rev.revision}: HTTP ${response.status}`);
+    throw new (response.status >= 500 ? TransientStoreError : Error)(
+      `downloading ${rev.name} revision ${rev.revision}: HTTP ${response.status}`,
+    );
   const hash = createHash('sha3-384');
   let size = 0;
   const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
@@ -101,7 +113,12 @@ export async function downloadStoreRevision(rev: StoreRevision, dir: string): Pr
     hash.update(chunk);
     size += chunk.length;
   });
-  await pipeline(body, createWriteStream(partial));
+  await pipeline(body, createWriteStream(partial)).catch((error: unknown) => {
+    rmSync(partial, { force: true });
+    throw new TransientStoreError(
+      `downloading ${rev.name} revision ${rev.revision}: ${networkReason(error)}`,
+    );
+  });
   const digest = hash.digest('hex');
   if (size !== rev.size || digest !== rev.sha3_384) {
     rmSync(partial, { force: true });
@@ -112,4 +129,36 @@ export async function downloadStoreRevision(rev: StoreRevision, dir: string): Pr
   }
   renameSync(partial, file);
   return file;
+}
+
+/** A dropped connection or a 5xx is worth another try; a bad channel or checksum is not. */
+class TransientStoreError extends Error {}
+
+const STORE_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 8000 };
+
+/** resolveOnce, retried over dropped connections and 5xx answers. */
+export function resolveStoreRevision(
+  options: Parameters<typeof resolveOnce>[0],
+  retry: RetryPolicy = STORE_RETRY,
+): Promise<StoreRevision> {
+  return withRetries(retry, () => resolveOnce(options), transient);
+}
+
+/** downloadOnce, retried over dropped connections and 5xx answers. */
+export function downloadStoreRevision(
+  rev: StoreRevision,
+  dir: string,
+  retry: RetryPolicy = STORE_RETRY,
+): Promise<string> {
+  return withRetries(retry, () => downloadOnce(rev, dir), transient);
+}
+
+function transient(error: unknown): boolean {
+  return error instanceof TransientStoreError;
+}
+
+/** fetch's "fetch failed" hides the reason in its cause (ECONNREFUSED, ENOTFOUND, ...). */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runnerSetupPlan } from '../src/runner-setup.js';
 import { snapcraftChannelFor } from '../src/snapcraft-channel.js';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
+import { freePort } from '../scripts/lib/git-fixtures.mjs';
 import { runBundle } from './helpers/run-action.js';
-import { lxdCapability } from './helpers/system.js';
+import { serveStandinSnapcraft } from './helpers/snap-store.js';
+import { deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
 
 let server: Awaited<ReturnType<typeof serveRequirements>>;
 beforeAll(async () => {
@@ -56,6 +59,10 @@ describe('the build action, from its bundle (stand-in snapcraft on PATH)', () =>
     });
     expect(manifest.snaps[0]!.sha3_384).toMatch(/^[0-9a-f]{96}$/);
     expect(run.summary).toContain('openstack 2025.1 for amd64');
+    // Native builds keep pip's wheels in craft's shared cache, keyed by the constraints commit.
+    expect(run.summary).toMatch(
+      new RegExp(`pip wheels.*osa-craft-v1-noble-amd64-${manifest.constraints.commit}.*miss`),
+    );
   });
 
   it('fails naming the part, with snapcraft logs kept in logs-dir', async () => {
@@ -75,13 +82,46 @@ describe('the build action, from its bundle (stand-in snapcraft on PATH)', () =>
     expect(run.summary).toContain('build failed');
   });
 
-  it.each([
-    [{ arch: 'ppc64le' }, /'ppc64le' is not an architecture.*ppc64el, not ppc64le/],
-    [{ arch: 'arm64', emulate: 'true' }, /An emulated arm64 build needs 'image'/],
-  ])('refuses %j', async (inputs, message) => {
-    const run = await runBundle('build', { project: project(), setup: 'false', ...inputs }, env());
+  it.each([[{ arch: 'ppc64le' }, /'ppc64le' is not an architecture.*ppc64el, not ppc64le/]])(
+    'refuses %j',
+    async (inputs, message) => {
+      const run = await runBundle(
+        'build',
+        { project: project(), setup: 'false', ...inputs },
+        env(),
+      );
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(message);
+      expect(run.outputs.snap).toBeUndefined();
+    },
+  );
+
+  it('says the store cannot be reached, and builds nothing', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const run = await runBundle(
+      'build',
+      { project: project(), setup: 'false', arch: 'arm64', emulate: 'true', 'store-api': closed },
+      env(),
+    );
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(message);
+    expect(run.stdout).toContain(
+      `cannot reach the Snap Store at ${closed} for snapcraft (ECONNREFUSED)`,
+    );
+    expect(run.outputs.snap).toBeUndefined();
+  });
+
+  it('asks for an image when the snap has no base to make an emulated build image for', async () => {
+    const dir = tempDir('osa-build-nobase-');
+    cpSync(fixture('openstack-archive/snap-keystone/master'), dir, { recursive: true });
+    const run = await runBundle(
+      'build',
+      { project: dir, arch: 'arm64', emulate: 'true', 'snapcraft-channel': '4.x/stable' },
+      env(),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /has no base, so the action cannot make an emulated arm64 build image for it: set 'image'/,
+    );
   });
 
   const lxd = lxdCapability(['osa-arm64']);
@@ -107,6 +147,69 @@ describe('the build action, from its bundle (stand-in snapcraft on PATH)', () =>
     300000,
   );
 });
+
+(lxdCapability(['osa-arm64']).ok ? describe : describe.skip)(
+  'the build action making its own emulated arm64 build image (stand-in snapcraft and core22 snaps from a store on 127.0.0.1; LXD and qemu-user real)',
+  () => {
+    let store: Awaited<ReturnType<typeof serveStandinSnapcraft>>;
+    let rootfs: string;
+    const revision = 30000 + Math.floor(Math.random() * 10000);
+    const alias = `osa-snapcraft-noble-arm64-r${revision}`;
+    beforeAll(async () => {
+      rootfs = exportRootfs('osa-arm64');
+      store = await serveStandinSnapcraft({
+        arch: 'arm64',
+        track: 'latest',
+        revision,
+        version: '9.1.0',
+      });
+    });
+    afterAll(async () => {
+      await store.stop();
+      deleteImage(alias);
+    });
+
+    it('builds the image once, then restores it and the pip wheels from the cache', async () => {
+      const cacheDir = tempDir('osa-build-cache-');
+      const inputs = {
+        arch: 'arm64',
+        emulate: 'true',
+        setup: 'false',
+        rootfs,
+        'store-api': store.url,
+        'cache-dir': cacheDir,
+      };
+      const first = await runBundle('build', { ...inputs, project: project() }, env());
+      expect(first.stdout).not.toContain('::error::');
+      expect(first.outputs).toMatchObject({ arch: 'arm64', 'build-image': alias });
+      expect(first.outputs.snap).toMatch(/openstack_2025\.1_arm64\.snap$/);
+      const manifest = JSON.parse(first.outputs.manifest!) as Record<string, unknown>;
+      expect(manifest).toMatchObject({
+        image: alias,
+        snapcraft: { revision, version: '9.1.0' },
+        caches: {
+          buildImage: { source: 'built', saved: true },
+          wheels: { restoredFrom: null, saved: true, files: expect.any(Number) },
+        },
+      });
+      expect(first.summary).toMatch(/build image.*miss: built, saved/);
+      expect(first.summary).toMatch(/pip wheels.*miss; \d+ files after the build, saved/);
+
+      // A fresh runner: LXD has no such image, the cache directory has both.
+      execFileSync('lxc', ['image', 'delete', alias]);
+      const downloads = store.requests.filter((r) => r.startsWith('GET /download/')).length;
+      const second = await runBundle('build', { ...inputs, project: project() }, env());
+      expect(second.stdout).not.toContain('::error::');
+      expect(second.stdout).toContain('Using cached wheel for dqlite');
+      expect(JSON.parse(second.outputs.manifest!)).toMatchObject({
+        caches: { buildImage: { source: 'restored' }, wheels: { saved: false } },
+      });
+      expect(second.summary).toMatch(/build image.*hit: restored/);
+      expect(second.summary).toMatch(/pip wheels.*hit;/);
+      expect(store.requests.filter((r) => r.startsWith('GET /download/')).length).toBe(downloads);
+    }, 600000);
+  },
+);
 
 describe('runner preparation and snapcraft channels', () => {
   it('picks snapcraft by base', () => {
@@ -134,5 +237,19 @@ describe('runner preparation and snapcraft channels', () => {
       lxdInstalled: true,
     }).map((s) => s.argv.join(' '));
     expect(plain.some((c) => c.startsWith('iptables') || c === 'snap install lxd')).toBe(false);
+  });
+
+  it('sets up qemu-user-static and debootstrap instead of snapcraft for an emulated build', () => {
+    const plan = runnerSetupPlan({
+      snapcraftChannel: 'latest/stable',
+      docker: false,
+      lxdInstalled: true,
+      emulate: true,
+    }).map((s) => s.argv.join(' '));
+    expect(plan).toContain('lxd init --auto');
+    expect(plan.at(-1)).toBe(
+      'apt-get install -y -qq qemu-user-static binfmt-support debootstrap squashfs-tools',
+    );
+    expect(plan.some((c) => c.includes('snapcraft'))).toBe(false);
   });
 });

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuildImage, snapcraftWrapper, ubuntuDebootstrap } from '../src/build-image.js';
 import { buildInContainer } from '../src/container-build.js';
 import { DirectoryCache } from '../src/dir-cache.js';
 import { ConfigurationError } from '../src/errors.js';
 import { Lxd } from '../src/lxd.js';
-import { resolveStoreRevision } from '../src/store-download.js';
+import { downloadStoreRevision, resolveStoreRevision } from '../src/store-download.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
-import { startSnapDownloads } from './helpers/snap-store.js';
+import { serveStandinSnapcraft, startSnapDownloads } from './helpers/snap-store.js';
 import { makeStandinSnapcraftSnaps } from './helpers/snaps.js';
-import { lxdCapability } from './helpers/system.js';
+import { deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
 
 const lxd = new Lxd();
 const NO_INIT = { 'raw.lxc': 'lxc.init.cmd = /bin/sleep infinity' };
@@ -66,15 +66,41 @@ describe('the store info API (HTTP on 127.0.0.1)', () => {
     ]);
   });
   afterAll(() => store.stop());
-
-  it('picks the revision of a track and risk for the asked architecture', async () => {
-    const rev = await resolveStoreRevision({
+  const snapcraft8x = () =>
+    resolveStoreRevision({
       name: 'snapcraft',
       channel: '8.x/stable',
       arch: 'arm64',
       api: store.url,
     });
+
+  it('picks the revision of a track and risk for the asked architecture', async () => {
+    const rev = await snapcraft8x();
     expect(rev).toMatchObject({ revision: 15001, version: '8.9.2', channel: '8.x/stable' });
+  });
+
+  it('downloads again when the connection drops, and checks what it got', async () => {
+    const rev = await snapcraft8x();
+    const dir = tempDir('osa-downloads-');
+    const retries: number[] = [];
+    store.dropNextDownload();
+    const file = await downloadStoreRevision(rev, dir, {
+      attempts: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 1,
+      sleep: async (ms) => {
+        retries.push(ms);
+      },
+    });
+    expect(retries).toHaveLength(1);
+    expect(file).toBe(join(dir, 'snapcraft_15001.snap'));
+    expect(readdirSync(dir)).toEqual(['snapcraft_15001.snap']);
+    // A corrupted download is not retried into acceptance: it fails, and leaves no file.
+    store.corruptNextDownload();
+    await expect(downloadStoreRevision(rev, tempDir('osa-downloads-'))).rejects.toThrow(
+      /did not download intact/,
+    );
+    expect(existsSync(`${file}.partial`)).toBe(false);
   });
 
   it('says which channels exist when the asked one has nothing, and which snap is unknown', async () => {
@@ -110,41 +136,17 @@ system(
 
     beforeAll(async () => {
       // The test image's root filesystem stands for a debootstrapped Ubuntu one.
-      const exported = tempDir('osa-exported-');
-      execFileSync('lxc', ['image', 'export', 'osa-arm64', `${exported}/`]);
-      rootfsTarball = join(
-        exported,
-        readdirSync(exported).find((f) => !f.startsWith('meta-'))!,
-      );
-      const snaps = makeStandinSnapcraftSnaps(tempDir('osa-standin-snaps-'), {
+      rootfsTarball = exportRootfs('osa-arm64');
+      store = await serveStandinSnapcraft({
         arch: 'arm64',
+        track: '8.x',
+        revision,
         version: '8.9.2',
-        base: 'core22',
       });
-      const common = { arch: 'arm64', version: '8.9.2' };
-      store = await startSnapDownloads([
-        {
-          ...common,
-          name: 'snapcraft',
-          track: '8.x',
-          risk: 'stable',
-          revision,
-          file: snaps.snapcraft,
-        },
-        {
-          ...common,
-          name: 'core22',
-          track: 'latest',
-          risk: 'stable',
-          revision: 2000,
-          version: '20261101',
-          file: snaps.base,
-        },
-      ]);
     });
     afterAll(async () => {
       await store.stop();
-      execFileSync('lxc', ['image', 'delete', alias], { stdio: 'ignore' });
+      deleteImage(alias);
     });
 
     const ensure = (workDir = tempDir('osa-image-work-')) =>

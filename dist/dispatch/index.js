@@ -29318,6 +29318,10 @@ const BuildInputs = {
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
     outputDir: 'output-dir',
+    cache: 'cache',
+    cacheDir: 'cache-dir',
+    rootfs: 'rootfs',
+    storeApi: 'store-api',
 };
 const BuildOutputs = {
     snaps: 'snaps',
@@ -29327,6 +29331,7 @@ const BuildOutputs = {
     arch: 'arch',
     manifest: 'manifest',
     logsDir: 'logs-dir',
+    buildImage: 'build-image',
 };
 const PlanInputs = {
     branch: 'branch',

@@ -28477,6 +28477,10 @@ const BuildInputs = {
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
     outputDir: 'output-dir',
+    cache: 'cache',
+    cacheDir: 'cache-dir',
+    rootfs: 'rootfs',
+    storeApi: 'store-api',
 };
 const BuildOutputs = {
     snaps: 'snaps',
@@ -28486,6 +28490,7 @@ const BuildOutputs = {
     arch: 'arch',
     manifest: 'manifest',
     logsDir: 'logs-dir',
+    buildImage: 'build-image',
 };
 const PlanInputs = {
     branch: 'branch',

@@ -1,10 +1,24 @@
 import * as core from '@actions/core';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildNative } from '../build.js';
-import { constrain, type ConstrainResult } from '../constrain.js';
+import {
+  isoWeek,
+  restoreWheels,
+  saveWheels,
+  wheelCacheKeys,
+  type CacheUse,
+} from '../build-caches.js';
+import {
+  BASE_SERIES,
+  ensureBuildImage,
+  ubuntuDebootstrap,
+  type BuildImage,
+} from '../build-image.js';
+import { DirectoryCache } from '../dir-cache.js';
+import { constrain, DEFAULT_CONSTRAINTS_PATH, type ConstrainResult } from '../constrain.js';
 import { buildInContainer, BuildError } from '../container-build.js';
 import { ConfigurationError } from '../errors.js';
 import { Lxd } from '../lxd.js';
@@ -14,6 +28,7 @@ import type { SnapInfo } from '../snap-file.js';
 import { snapcraftChannelFor } from '../snapcraft-channel.js';
 import { locateSnapcraftYaml, parseSnapcraftYaml } from '../snapcraft-yaml.js';
 import { checkArch } from '../architectures.js';
+import { actionsFileCache, actionsPrefixCache } from './actions-cache.js';
 import { BuildInputs as I, BuildOutputs as O } from './constants.js';
 import { defaultRef } from './constraints-settings.js';
 import { flushSummary, getBooleanInput, isEntryPoint, runAction, runnerTemp } from './runner.js';
@@ -42,12 +57,26 @@ async function main(): Promise<void> {
   const emulate = getBooleanInput(I.emulate, false);
   const channel =
     core.getInput(I.snapcraftChannel) || snapcraftChannelFor(snapcraftYaml.base, file);
-  const image = core.getInput(I.image);
-  if (emulate && !image) {
+  let image = core.getInput(I.image);
+  const series = snapcraftYaml.base ? BASE_SERIES[snapcraftYaml.base] : undefined;
+  if (emulate && !image && !series) {
     throw new ConfigurationError(
-      `An emulated ${arch} build needs 'image': an LXD image of ${arch} that has snapcraft in it.`,
+      `${file} has ${snapcraftYaml.base ? `base ${snapcraftYaml.base}` : 'no base'}, so the action cannot make an emulated ${arch} build image for it: ` +
+        `set 'image' to an LXD image of ${arch} that has snapcraft in it.`,
     );
   }
+  const useCache = getBooleanInput(I.cache, true);
+  const cacheDir = core.getInput(I.cacheDir);
+  const fileCache = !useCache
+    ? undefined
+    : cacheDir
+      ? new DirectoryCache(cacheDir)
+      : actionsFileCache();
+  const prefixCache = !useCache
+    ? undefined
+    : cacheDir
+      ? new DirectoryCache(cacheDir).prefixCache()
+      : actionsPrefixCache();
   const outputDir = core.getInput(I.outputDir) || join(runnerTemp(), 'snaps', arch);
   const logsDir = join(runnerTemp(), 'snap-build-logs', arch);
   const buildUrl = process.env.GITHUB_RUN_ID
@@ -76,12 +105,48 @@ async function main(): Promise<void> {
   const setup = core.getInput(I.setup) || 'auto';
   if (
     setup === 'true' ||
-    (setup === 'auto' && process.env.RUNNER_ENVIRONMENT === 'github-hosted' && !emulate)
+    (setup === 'auto' && process.env.RUNNER_ENVIRONMENT === 'github-hosted')
   ) {
     await core.group('Prepare the runner (snapd, LXD, snapcraft)', async () =>
-      prepareRunner(channel),
+      prepareRunner(channel, emulate),
     );
   }
+
+  let buildImage: BuildImage | null = null;
+  let instanceConfig = parseConfig(core.getInput(I.lxdConfig));
+  if (emulate && !image) {
+    const rootfs = core.getInput(I.rootfs);
+    buildImage = await core.group(`Build image: Ubuntu ${series} for ${arch} with snapcraft`, () =>
+      ensureBuildImage({
+        lxd: new Lxd(),
+        arch,
+        series: series!,
+        snapcraftChannel: channel,
+        rootfs: rootfs ? { tarball: rootfs } : { debootstrap: ubuntuDebootstrap(series!, arch) },
+        storeApi: core.getInput(I.storeApi) || undefined,
+        cache: fileCache,
+        keySuffix: isoWeek(new Date()),
+        workDir: join(runnerTemp(), 'osa-build-image', arch),
+        log: core.info,
+      }),
+    );
+    image = buildImage.alias;
+    core.setOutput(O.buildImage, image);
+    // The image has no init to boot under emulation: a sleep holds the container up.
+    if (Object.keys(instanceConfig).length === 0) instanceConfig = NO_INIT;
+  }
+
+  // pip's wheels: carried through the container for emulated builds, and craft's shared cache
+  // (which snapcraft mounts into its build instance) for native ones.
+  const wheelKeys = wheelCacheKeys({
+    kind: emulate ? 'pip' : 'craft',
+    series: series ?? snapcraftYaml.base ?? 'nobase',
+    arch,
+    constraintsCommit: constraints?.constraintsCommit ?? constraintsDigest(projectDir),
+  });
+  const wheelDir = join(runnerTemp(), emulate ? 'osa-pip' : 'osa-craft-cache', arch);
+  mkdirSync(wheelDir, { recursive: true });
+  const wheelsFrom = await restoreWheels(prefixCache, wheelDir, wheelKeys);
 
   const started = Date.now();
   let snaps: SnapInfo[];
@@ -95,11 +160,12 @@ async function main(): Promise<void> {
             projectDir,
             arch,
             image,
-            instanceConfig: parseConfig(core.getInput(I.lxdConfig)),
+            instanceConfig,
             command: (
               core.getInput(I.containerCommand) || 'snapcraft pack --destructive-mode'
             ).split(/\s+/),
-            env: buildEnv,
+            env: { ...buildEnv, PIP_CACHE_DIR: CONTAINER_PIP_CACHE },
+            carry: [{ host: wheelDir, container: CONTAINER_PIP_CACHE }],
             outputDir,
             logsDir,
             log: core.info,
@@ -111,7 +177,7 @@ async function main(): Promise<void> {
           arch,
           platform: core.getInput(I.platform) || undefined,
           snapcraft: core.getInput(I.snapcraft) || 'snapcraft',
-          env: buildEnv,
+          env: { ...buildEnv, CRAFT_SHARED_CACHE: wheelDir },
           outputDir,
           logsDir,
           log: core.info,
@@ -127,6 +193,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const wheels = await saveWheels(prefixCache, wheelDir, wheelKeys, wheelsFrom);
+  const caches = {
+    buildImage: buildImage
+      ? {
+          alias: buildImage.alias,
+          source: buildImage.source,
+          key: buildImage.cacheKey,
+          saved: buildImage.saved,
+        }
+      : null,
+    wheels,
+  };
   const manifest = {
     snap: snapcraftYaml.name,
     base: snapcraftYaml.base,
@@ -139,6 +217,9 @@ async function main(): Promise<void> {
       os: process.env.RUNNER_OS ?? null,
     },
     buildUrl: buildUrl || null,
+    image: emulate ? image : null,
+    snapcraft: buildImage?.snapcraft ?? null,
+    caches,
     seconds: (Date.now() - started) / 1000,
     constraints: constraints
       ? {
@@ -173,8 +254,56 @@ async function main(): Promise<void> {
           : '',
         `${manifest.seconds.toFixed(0)} s`,
       ]),
-    ]);
+    ])
+    .addTable(cacheRows(caches, useCache));
   await flushSummary();
+}
+
+const CONTAINER_PIP_CACHE = '/root/.cache/pip';
+const NO_INIT = { 'raw.lxc': 'lxc.init.cmd = /bin/sleep infinity' };
+
+/** Without a constraints commit, the constraints file the project carries names the wheels. */
+function constraintsDigest(projectDir: string): string | null {
+  for (const path of [DEFAULT_CONSTRAINTS_PATH, 'upper-constraints.txt']) {
+    const file = join(projectDir, path);
+    if (existsSync(file))
+      return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
+  }
+  return null;
+}
+
+type SummaryRow = (string | { data: string; header: boolean })[];
+
+/** The summary's account of what the caches gave and kept. */
+function cacheRows(
+  caches: {
+    buildImage: { alias: string; source: string; key: string; saved: boolean } | null;
+    wheels: CacheUse;
+  },
+  enabled: boolean,
+): SummaryRow[] {
+  const header = ['Cache', 'Key', 'Result'].map((data) => ({ data, header: true }));
+  if (!enabled) return [header, ['all', '', 'off (cache: false)']];
+  const rows: SummaryRow[] = [header];
+  if (caches.buildImage) {
+    const { source, key, saved } = caches.buildImage;
+    const result =
+      source === 'present'
+        ? 'hit: already in LXD'
+        : source === 'restored'
+          ? 'hit: restored'
+          : `miss: built${saved ? ', saved' : ''}`;
+    rows.push(['build image', key, result]);
+  }
+  const { key, restoredFrom, saved, files } = caches.wheels;
+  const result =
+    restoredFrom === key ? 'hit' : restoredFrom ? `partial: restored ${restoredFrom}` : 'miss';
+  rows.push([
+    'pip wheels',
+    key,
+    `${result}; ${files ?? 0} files after the build${saved ? ', saved' : ''}`,
+  ]);
+  return rows;
 }
 
 function parseConfig(text: string): Record<string, string> {
@@ -190,11 +319,16 @@ function parseConfig(text: string): Record<string, string> {
   return config;
 }
 
-function prepareRunner(channel: string): void {
+function prepareRunner(channel: string, emulate: boolean): void {
   const docker = spawnSync('sh', ['-c', 'command -v docker'], { stdio: 'ignore' }).status === 0;
   const lxdInstalled = spawnSync('sh', ['-c', 'snap list lxd'], { stdio: 'ignore' }).status === 0;
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  for (const step of runnerSetupPlan({ snapcraftChannel: channel, docker, lxdInstalled })) {
+  for (const step of runnerSetupPlan({
+    snapcraftChannel: channel,
+    docker,
+    lxdInstalled,
+    emulate,
+  })) {
     core.info(`${step.why}: ${step.argv.join(' ')}`);
     const argv = [...sudo, ...step.argv];
     const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });

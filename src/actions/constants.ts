@@ -105,6 +105,10 @@ export const BuildInputs = {
   ref: 'ref',
   requirementsRepo: 'requirements-repo',
   outputDir: 'output-dir',
+  cache: 'cache',
+  cacheDir: 'cache-dir',
+  rootfs: 'rootfs',
+  storeApi: 'store-api',
 } as const;
 
 export const BuildOutputs = {
@@ -115,6 +119,7 @@ export const BuildOutputs = {
   arch: 'arch',
   manifest: 'manifest',
   logsDir: 'logs-dir',
+  buildImage: 'build-image',
 } as const;
 
 export const PlanInputs = {

@@ -1,21 +1,9 @@
-import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { actionsCacheAvailable } from './actions-cache.js';
-import { constrain, type ConstrainResult, type FileCache } from '../constrain.js';
+import { actionsFileCache } from './actions-cache.js';
+import { constrain, type ConstrainResult } from '../constrain.js';
 import { ConstraintsOutputs as O } from './constants.js';
 import { readConstraintsSettings } from './constraints-settings.js';
 import { flushSummary, isEntryPoint, runAction } from './runner.js';
-
-/** @actions/cache behind the library's FileCache; absent where the runner has no cache service. */
-function actionsCache(): FileCache | undefined {
-  if (!actionsCacheAvailable()) return undefined;
-  return {
-    restore: async (paths, key) => (await cache.restoreCache(paths, key)) === key,
-    save: async (paths, key) => {
-      await cache.saveCache(paths, key);
-    },
-  };
-}
 
 /** The constraints action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -27,7 +15,7 @@ async function main(): Promise<void> {
   const result = await core.group('Resolve and apply OpenStack constraints', () =>
     constrain({
       ...settings,
-      cache: settings.useCache ? actionsCache() : undefined,
+      cache: settings.useCache ? actionsFileCache() : undefined,
       log: core.info,
     }),
   );

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { makeStandinSnapcraftSnaps } from './snaps.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** What a credential may do, as the store's macaroon caveats would say. */
@@ -260,7 +261,7 @@ export interface PublishedRevision {
  */
 export async function startSnapDownloads(published: readonly PublishedRevision[]) {
   const requests: string[] = [];
-  const state = { corrupt: false };
+  const state = { corrupt: false, drop: false };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(`${req.method} ${url.pathname}`);
@@ -303,6 +304,10 @@ export async function startSnapDownloads(published: readonly PublishedRevision[]
             p.name === download[1] && p.revision === Number(download[2]) && p.arch === download[3],
         )
       : undefined;
+    if (found && state.drop) {
+      state.drop = false;
+      return req.socket.destroy(); // the connection drops mid-request, as a flaky network does
+    }
     if (found) {
       const bytes = readFileSync(found.file);
       if (state.corrupt) {
@@ -324,10 +329,49 @@ export async function startSnapDownloads(published: readonly PublishedRevision[]
     corruptNextDownload: () => {
       state.corrupt = true;
     },
+    dropNextDownload: () => {
+      state.drop = true;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The store side of a build image: STAND-IN snapcraft (`track`/stable, for `arch`) and the core22
+ * it links against, served by startSnapDownloads.
+ */
+export async function serveStandinSnapcraft(options: {
+  readonly arch: string;
+  readonly track: string;
+  readonly revision: number;
+  readonly version: string;
+}) {
+  const snaps = makeStandinSnapcraftSnaps(mkdtempSync(join(tmpdir(), 'osa-standin-snaps-')), {
+    arch: options.arch,
+    version: options.version,
+    base: 'core22',
+  });
+  const common = { arch: options.arch, risk: 'stable' };
+  return startSnapDownloads([
+    {
+      ...common,
+      name: 'snapcraft',
+      track: options.track,
+      revision: options.revision,
+      version: options.version,
+      file: snaps.snapcraft,
+    },
+    {
+      ...common,
+      name: 'core22',
+      track: 'latest',
+      revision: 2000,
+      version: '20261101',
+      file: snaps.base,
+    },
+  ]);
 }

@@ -1,5 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** What this machine can run for system tests, and why not when it cannot. */
 export function lxdCapability(images: string[]): { ok: boolean; reason: string } {
@@ -28,4 +30,19 @@ export function lxdCapability(images: string[]): { ok: boolean; reason: string }
     }
   }
   return { ok: true, reason: '' };
+}
+
+/** The root filesystem tarball of a local LXD image (a split image's non-meta file). */
+export function exportRootfs(image: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'osa-exported-'));
+  execFileSync('lxc', ['image', 'export', image, `${dir}/`]);
+  return join(
+    dir,
+    readdirSync(dir).find((f) => !f.startsWith('meta-'))!,
+  );
+}
+
+/** Deletes an LXD image if it is there. */
+export function deleteImage(alias: string): void {
+  spawnSync('lxc', ['image', 'delete', alias], { stdio: 'ignore' });
 }
