@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Bundles each action into dist/<name>/index.js with ncc. Runners do not `npm install`, so the
 // bundles are committed; CI rebuilds them and fails when they differ (check-dist).
-// The bundles are independent: they build concurrently, one per core.
+// The bundles are independent: they build concurrently, one per core. dist/.inputs-sha256 records
+// what the committed bundles were built from; when nothing changed since, the build is skipped
+// (--force builds anyway; the check-dist CI job and test/dist.test.ts always build afresh).
 import { execFile } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -14,11 +18,41 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const outRoot = outIndex >= 0 ? args.splice(outIndex, 2)[1] : `${root}/dist`;
+const forceIndex = args.indexOf('--force');
+const force = forceIndex >= 0 && args.splice(forceIndex, 1).length > 0;
 const only = args;
 const actions = readdirSync(`${root}/actions`, { withFileTypes: true })
   .filter((d) => d.isDirectory() && (only.length === 0 || only.includes(d.name)))
   .map((d) => d.name)
   .sort();
+
+/** SHA-256 over everything a bundle is built from: the source, the lockfile, the configuration. */
+function inputsDigest() {
+  const hash = createHash('sha256');
+  const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/package.mjs'];
+  for (const entry of readdirSync(`${root}/src`, { recursive: true, withFileTypes: true }))
+    if (entry.isFile())
+      files.push(relative(root, join(entry.parentPath ?? entry.path, entry.name)));
+  for (const file of files.sort()) hash.update(`${file}\0`).update(readFileSync(`${root}/${file}`));
+  hash.update(actions.join('\0'));
+  return hash.digest('hex');
+}
+
+const stamp = `${outRoot}/.inputs-sha256`;
+const digest = inputsDigest();
+const inPlace = outIndex < 0 && only.length === 0;
+if (
+  inPlace &&
+  !force &&
+  existsSync(stamp) &&
+  readFileSync(stamp, 'utf8').trim() === digest &&
+  actions.every((name) => existsSync(`${outRoot}/${name}/index.js`))
+) {
+  console.log(
+    'dist/ is current: its inputs have not changed since it was built (--force rebuilds)',
+  );
+  process.exit(0);
+}
 
 const queue = [...actions];
 async function worker() {
@@ -44,3 +78,4 @@ async function worker() {
   }
 }
 await Promise.all(Array.from({ length: Math.min(availableParallelism(), actions.length) }, worker));
+if (inPlace) writeFileSync(stamp, `${digest}\n`);
