@@ -18,9 +18,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const outRoot = outIndex >= 0 ? args.splice(outIndex, 2)[1] : `${root}/dist`;
-const forceIndex = args.indexOf('--force');
-const force = forceIndex >= 0 && args.splice(forceIndex, 1).length > 0;
-const only = args;
+const force = args.includes('--force');
+const only = args.filter((arg) => arg !== '--force');
 const actions = readdirSync(`${root}/actions`, { withFileTypes: true })
   .filter((d) => d.isDirectory() && (only.length === 0 || only.includes(d.name)))
   .map((d) => d.name)
@@ -38,9 +37,10 @@ function inputsDigest() {
   return hash.digest('hex');
 }
 
+// Only a full build into dist/ is recorded, and only it may be skipped.
 const stamp = `${outRoot}/.inputs-sha256`;
-const digest = inputsDigest();
 const inPlace = outIndex < 0 && only.length === 0;
+const digest = inPlace ? inputsDigest() : null;
 if (
   inPlace &&
   !force &&
