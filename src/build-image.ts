@@ -1,11 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { machine } from 'node:os';
 import { join } from 'node:path';
 import type { FileCache } from './constrain.js';
-import { UNAME_ARCH } from './elf.js';
-import { ConfigurationError, ToolError } from './errors.js';
-import { meaningfulLine } from './git.js';
+import { hostArch } from './elf.js';
+import { ConfigurationError } from './errors.js';
 import type { Lxd } from './lxd.js';
+import { runSync } from './run-sync.js';
 import { readSnapInfo } from './snap-file.js';
 import {
   downloadStoreRevision,
@@ -227,15 +227,12 @@ function writeMetadata(
 ): void {
   const staging = join(dir, 'meta');
   mkdirSync(staging, { recursive: true });
-  // LXD only launches images of the host's architecture: a foreign rootfs is labelled as the
-  // host's, and qemu-user (binfmt, F flag) runs its binaries.
-  const hostArch = Object.entries(UNAME_ARCH).find(
-    ([, debian]) => debian === hostDebianArch(),
-  )?.[0];
+  // LXD only launches images of the host's architecture (named as `uname -m` names it): a
+  // foreign rootfs is labelled as the host's, and qemu-user (binfmt, F flag) runs its binaries.
   writeFileSync(
     join(staging, 'metadata.yaml'),
     [
-      `architecture: ${hostArch ?? 'x86_64'}`,
+      `architecture: ${machine()}`,
       `creation_date: ${Math.floor(Date.now() / 1000)}`,
       'properties:',
       `  description: Ubuntu ${series} ${arch} with snapcraft ${snapcraft.version} (r${snapcraft.revision})`,
@@ -245,7 +242,7 @@ function writeMetadata(
       '',
     ].join('\n'),
   );
-  run(['tar', '-C', staging, '-czf', meta, 'metadata.yaml']);
+  runSync(['tar', '-C', staging, '-czf', meta, 'metadata.yaml']);
   rmSync(staging, { recursive: true, force: true });
 }
 
@@ -255,7 +252,7 @@ function debootstrap(
   root: string,
   log: (line: string) => void,
 ): void {
-  const foreign = arch !== hostDebianArch();
+  const foreign = arch !== hostArch();
   // Older debootstraps lack newer Ubuntu series; every Ubuntu script since gutsy is the same.
   const script = existsSync(`/usr/share/debootstrap/scripts/${spec.suite}`)
     ? []
@@ -282,28 +279,7 @@ function debootstrap(
   asRoot(['find', join(root, 'var/lib/apt/lists'), '-mindepth', '1', '-delete']);
 }
 
-let cachedHostArch: string | null = null;
-function hostDebianArch(): string {
-  cachedHostArch ??= UNAME_ARCH[run(['uname', '-m']).trim()] ?? 'amd64';
-  return cachedHostArch;
-}
-
 /** Runs argv; as root through `sudo -n` when not root (hosted runners have passwordless sudo). */
 function asRoot(argv: readonly string[]): string {
-  return run(process.getuid?.() === 0 ? argv : ['sudo', '-n', ...argv]);
-}
-
-function run(argv: readonly string[]): string {
-  const result = spawnSync(argv[0]!, argv.slice(1), {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.error) throw new ToolError(argv[0]!, 127, result.error.message);
-  if (result.status !== 0)
-    throw new ToolError(
-      argv.slice(0, 2).join(' '),
-      result.status ?? 1,
-      meaningfulLine(result.stderr),
-    );
-  return result.stdout;
+  return runSync(process.getuid?.() === 0 ? argv : ['sudo', '-n', ...argv]);
 }

@@ -15,6 +15,7 @@ import { countFiles } from './build-caches.js';
 import { elfArch, UNAME_ARCH } from './elf.js';
 import { ConfigurationError, errorMessage } from './errors.js';
 import type { Lxd } from './lxd.js';
+import { runSync } from './run-sync.js';
 import { readSnapInfo, type SnapInfo } from './snap-file.js';
 
 export interface ContainerBuildOptions {
@@ -173,19 +174,16 @@ export async function buildInContainer(
 async function carryIn(lxd: Lxd, instance: string, dir: CarriedDirectory): Promise<number> {
   mkdirSync(dir.host, { recursive: true });
   const files = countFiles(dir.host);
-  await lxd.run(['exec', instance, '--', 'mkdir', '-p', dir.container]);
+  await lxd.runIn(instance, ['mkdir', '-p', dir.container]);
   if (files === 0) return 0;
   const tarball = `${dir.host}.tar`;
-  tar(['-C', dir.host, '-cf', tarball, '.']);
+  runSync(['tar', '-C', dir.host, '-cf', tarball, '.']);
   try {
     await lxd.pushFile(instance, tarball, '/root/.osa-carry.tar');
   } finally {
     rmSync(tarball, { force: true });
   }
-  await lxd.run([
-    'exec',
-    instance,
-    '--',
+  await lxd.runIn(instance, [
     'tar',
     '--no-same-owner',
     '-C',
@@ -193,38 +191,23 @@ async function carryIn(lxd: Lxd, instance: string, dir: CarriedDirectory): Promi
     '-xf',
     '/root/.osa-carry.tar',
   ]);
-  await lxd.run(['exec', instance, '--', 'rm', '-f', '/root/.osa-carry.tar']);
+  await lxd.runIn(instance, ['rm', '-f', '/root/.osa-carry.tar']);
   return files;
 }
 
 /** Replaces the host directory with what the build left at `dir.container`; returns the count. */
 async function carryOut(lxd: Lxd, instance: string, dir: CarriedDirectory): Promise<number> {
-  await lxd.run([
-    'exec',
-    instance,
-    '--',
-    'tar',
-    '-C',
-    dir.container,
-    '-cf',
-    '/root/.osa-carry.tar',
-    '.',
-  ]);
+  await lxd.runIn(instance, ['tar', '-C', dir.container, '-cf', '/root/.osa-carry.tar', '.']);
   const tarball = `${dir.host}.tar`;
   await lxd.pull(instance, '/root/.osa-carry.tar', tarball);
   try {
     rmSync(dir.host, { recursive: true, force: true });
     mkdirSync(dir.host, { recursive: true });
-    tar(['-C', dir.host, '-xf', tarball]);
+    runSync(['tar', '-C', dir.host, '-xf', tarball]);
   } finally {
     rmSync(tarball, { force: true });
   }
   return countFiles(dir.host);
-}
-
-function tar(args: readonly string[]): void {
-  const result = spawnSync('tar', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`tar ${args.join(' ')}: ${result.stderr.trim()}`);
 }
 
 async function failure(

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { machine } from 'node:os';
 
 // ELF e_machine values -> Debian architecture (with the byte order that goes with it).
 const MACHINES: Record<number, { arch: string; littleEndian?: boolean }> = {
@@ -31,7 +32,7 @@ export function elfArch(file: string): string | null {
   return known.arch;
 }
 
-/** `uname -m` inside an instance -> Debian architecture. */
+/** `uname -m` (also LXD's architecture names) -> Debian architecture. */
 export const UNAME_ARCH: Readonly<Record<string, string>> = {
   x86_64: 'amd64',
   aarch64: 'arm64',
@@ -42,3 +43,8 @@ export const UNAME_ARCH: Readonly<Record<string, string>> = {
   armv8l: 'armhf',
   i686: 'i386',
 };
+
+/** This machine's Debian architecture (its `uname -m` where the table has no name for it). */
+export function hostArch(): string {
+  return UNAME_ARCH[machine()] ?? machine();
+}

@@ -96,6 +96,18 @@ export class Lxd {
     return this.exec(['exec', name, ...cwd, ...env, '--', ...argv], options.onLine);
   }
 
+  /** Runs argv in the instance; a non-zero exit is a ToolError with the command's own reason. */
+  async runIn(name: string, argv: readonly string[]): Promise<string> {
+    const result = await this.execIn(name, argv);
+    if (result.code !== 0)
+      throw new ToolError(
+        `lxc exec ${name} -- ${argv[0]}`,
+        result.code,
+        meaningfulLine(result.stderr),
+      );
+    return result.stdout;
+  }
+
   async push(name: string, localDir: string, remoteParent: string): Promise<void> {
     await this.run([
       'file',

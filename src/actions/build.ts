@@ -28,18 +28,11 @@ import type { SnapInfo } from '../snap-file.js';
 import { snapcraftChannelFor } from '../snapcraft-channel.js';
 import { locateSnapcraftYaml, parseSnapcraftYaml } from '../snapcraft-yaml.js';
 import { checkArch } from '../architectures.js';
+import { hostArch } from '../elf.js';
 import { actionsFileCache, actionsPrefixCache } from './actions-cache.js';
 import { BuildInputs as I, BuildOutputs as O } from './constants.js';
 import { defaultRef } from './constraints-settings.js';
 import { flushSummary, getBooleanInput, isEntryPoint, runAction, runnerTemp } from './runner.js';
-
-const HOST_ARCH: Record<string, string> = {
-  x64: 'amd64',
-  arm64: 'arm64',
-  ppc64: 'ppc64el',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-};
 
 /** The build action: the bundle runs it, and so do the tests. */
 export async function run(): Promise<void> {
@@ -50,10 +43,7 @@ async function main(): Promise<void> {
   const project = core.getInput(I.project) || '.';
   const { file, projectDir } = locateSnapcraftYaml(project);
   const snapcraftYaml = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
-  const arch = checkArch(
-    core.getInput(I.arch) || HOST_ARCH[process.arch] || process.arch,
-    'arch input',
-  );
+  const arch = checkArch(core.getInput(I.arch) || hostArch(), 'arch input');
   const emulate = getBooleanInput(I.emulate, false);
   const channel =
     core.getInput(I.snapcraftChannel) || snapcraftChannelFor(snapcraftYaml.base, file);
@@ -67,16 +57,10 @@ async function main(): Promise<void> {
   }
   const useCache = getBooleanInput(I.cache, true);
   const cacheDir = core.getInput(I.cacheDir);
-  const fileCache = !useCache
-    ? undefined
-    : cacheDir
-      ? new DirectoryCache(cacheDir)
-      : actionsFileCache();
-  const prefixCache = !useCache
-    ? undefined
-    : cacheDir
-      ? new DirectoryCache(cacheDir).prefixCache()
-      : actionsPrefixCache();
+  // One cache for both uses: the directory on self-hosted runners, else the Actions cache.
+  const directory = useCache && cacheDir ? new DirectoryCache(cacheDir) : undefined;
+  const fileCache = useCache ? (directory ?? actionsFileCache()) : undefined;
+  const prefixCache = useCache ? (directory?.prefixCache() ?? actionsPrefixCache()) : undefined;
   const outputDir = core.getInput(I.outputDir) || join(runnerTemp(), 'snaps', arch);
   const logsDir = join(runnerTemp(), 'snap-build-logs', arch);
   const buildUrl = process.env.GITHUB_RUN_ID
