@@ -91,7 +91,8 @@ async function main(): Promise<void> {
     setup === 'true' ||
     (setup === 'auto' && process.env.RUNNER_ENVIRONMENT === 'github-hosted')
   ) {
-    await core.group('Prepare the runner (snapd, LXD, snapcraft)', async () =>
+    const installs = emulate ? 'qemu-user-static, debootstrap' : 'snapcraft';
+    await core.group(`Prepare the runner (snapd, LXD, ${installs})`, async () =>
       prepareRunner(channel, emulate),
     );
   }
