@@ -9,7 +9,10 @@ import { serveRequirements } from './helpers/requirements-server.js';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';
 import { runBundle } from './helpers/run-action.js';
 import { serveStandinSnapcraft } from './helpers/snap-store.js';
-import { deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
+import { announceSkip, deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
+
+const lxd = lxdCapability(['osa-arm64']);
+if (!lxd.ok) announceSkip('emulated build action tests', lxd.reason);
 
 let server: Awaited<ReturnType<typeof serveRequirements>>;
 beforeAll(async () => {
@@ -124,7 +127,6 @@ describe('the build action, from its bundle (stand-in snapcraft on PATH)', () =>
     );
   });
 
-  const lxd = lxdCapability(['osa-arm64']);
   (lxd.ok ? it : it.skip)(
     'builds an emulated arm64 snap in an LXD container',
     async () => {
@@ -148,7 +150,7 @@ describe('the build action, from its bundle (stand-in snapcraft on PATH)', () =>
   );
 });
 
-(lxdCapability(['osa-arm64']).ok ? describe : describe.skip)(
+(lxd.ok ? describe : describe.skip)(
   'the build action making its own emulated arm64 build image (stand-in snapcraft and core22 snaps from a store on 127.0.0.1; LXD and qemu-user real)',
   () => {
     let store: Awaited<ReturnType<typeof serveStandinSnapcraft>>;

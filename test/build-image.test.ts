@@ -11,7 +11,7 @@ import { downloadStoreRevision, resolveStoreRevision } from '../src/store-downlo
 import { fixture, tempDir } from './helpers/fixtures.js';
 import { serveStandinSnapcraft, startSnapDownloads } from './helpers/snap-store.js';
 import { makeStandinSnapcraftSnaps } from './helpers/snaps.js';
-import { deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
+import { announceSkip, deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
 
 const lxd = new Lxd();
 const NO_INIT = { 'raw.lxc': 'lxc.init.cmd = /bin/sleep infinity' };
@@ -122,7 +122,7 @@ describe('the store info API (HTTP on 127.0.0.1)', () => {
 });
 
 const capability = lxdCapability(['osa-arm64']);
-if (!capability.ok) console.warn(`SKIPPED: build image system tests: ${capability.reason}`);
+if (!capability.ok) announceSkip('build image system tests', capability.reason);
 const system = capability.ok ? describe : describe.skip;
 
 system(

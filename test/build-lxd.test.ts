@@ -11,14 +11,11 @@ import { elfArch } from '../src/elf.js';
 import { ConfigurationError } from '../src/errors.js';
 import { Lxd } from '../src/lxd.js';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
-import { lxdCapability } from './helpers/system.js';
+import { announceSkip, lxdCapability } from './helpers/system.js';
 
 const IMAGES = { amd64: 'osa-amd64', arm64: 'osa-arm64', ppc64el: 'osa-ppc64el' };
 const capability = lxdCapability(Object.values(IMAGES));
-if (!capability.ok) {
-  // Say why, loudly: a skipped system test must never look like a passed one.
-  console.warn(`SKIPPED: LXD system tests: ${capability.reason}`);
-}
+if (!capability.ok) announceSkip('LXD system tests', capability.reason);
 const system = capability.ok ? describe : describe.skip;
 const lxd = new Lxd();
 

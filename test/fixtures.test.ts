@@ -2,12 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, listFiles, SHARED_FIXTURES } from './helpers/fixtures.js';
+import { announceSkip } from './helpers/system.js';
 
 const haveShared = existsSync(join(SHARED_FIXTURES, 'MANIFEST.tsv'));
-if (!haveShared) {
-  // Say why, as the system tests do: a skipped check must never look like a passed one.
-  console.warn(`SKIPPED: fixture drift check: ${SHARED_FIXTURES} is not beside this checkout`);
-}
+if (!haveShared)
+  announceSkip('fixture drift check', `${SHARED_FIXTURES} is not beside this checkout`);
 
 describe('vendored fixtures', () => {
   // Where the shared fixtures exist (this project's machines and CI) the copy must match them;

@@ -3,6 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Says on stderr that tests are skipped, and why: a skipped check must never look like a passed
+ * one. Not console.warn: Jest drops the console output of a file whose tests were all skipped.
+ */
+export function announceSkip(what: string, reason: string): void {
+  process.stderr.write(`SKIPPED: ${what}: ${reason}\n`);
+}
+
 /** What this machine can run for system tests, and why not when it cannot. */
 export function lxdCapability(images: string[]): { ok: boolean; reason: string } {
   try {
