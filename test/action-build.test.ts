@@ -9,7 +9,16 @@ import { serveRequirements } from './helpers/requirements-server.js';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';
 import { runBundle } from './helpers/run-action.js';
 import { serveStandinSnapcraft } from './helpers/snap-store.js';
-import { announceSkip, deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
+import {
+  announceSkip,
+  deleteImage,
+  exportRootfs,
+  lxdCapability,
+  describeWhen,
+  SQUASHFS,
+} from './helpers/system.js';
+
+const withSnaps = describeWhen(SQUASHFS, 'build action tests with real .snap files');
 
 const lxd = lxdCapability(['osa-arm64']);
 if (!lxd.ok) announceSkip('emulated build action tests', lxd.reason);
@@ -38,7 +47,7 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-describe('the build action, from its bundle (stand-in snapcraft on PATH)', () => {
+withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () => {
   it('applies the constraints, builds natively, and outputs the snap and a manifest', async () => {
     const dir = project();
     const run = await runBundle(

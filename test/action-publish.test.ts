@@ -5,6 +5,9 @@ import { listFiles, ROOT, tempDir } from './helpers/fixtures.js';
 import { runBundle, visibleOutput } from './helpers/run-action.js';
 import { startSnapStore } from './helpers/snap-store.js';
 import { makeBuild } from './helpers/snaps.js';
+import { describeWhen, SQUASHFS } from './helpers/system.js';
+
+const withSnaps = describeWhen(SQUASHFS, 'publish action tests with real .snap files');
 
 // What `snapcraft export-login` prints is a base64 blob; this one is fake but shaped alike.
 const CREDENTIALS = Buffer.from(
@@ -40,7 +43,7 @@ function publishRun(inputs: Record<string, string>, env: Record<string, string> 
   ).then((run) => ({ ...run, argv: readFileSync(argvLog, 'utf8'), runnerTemp }));
 }
 
-describe('the publish action, from its bundle (stand-in snapcraft, store on 127.0.0.1)', () => {
+withSnaps('the publish action, from its bundle (stand-in snapcraft, store on 127.0.0.1)', () => {
   it('publishes a push to stable/2025.1 on 2025.1/edge, and the credentials show up nowhere', async () => {
     const files = makeBuild('keystone', '27.0.0', ['amd64', 'arm64'], { build: 'bundle' });
     const run = await publishRun({

@@ -1,9 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { runBundle } from './helpers/run-action.js';
 import { makeSnap } from './helpers/snaps.js';
 import { tempDir } from './helpers/fixtures.js';
+import { describeWhen, SQUASHFS } from './helpers/system.js';
 
-describe('the smoke-test action, from its bundle', () => {
+const withSnaps = describeWhen(SQUASHFS, 'smoke-test action tests with real .snap files');
+
+withSnaps('the smoke-test action, from its bundle', () => {
   it('skips an emulated build, saying why', async () => {
     const run = await runBundle('smoke-test', { snap: '/nonexistent.snap', emulated: 'true' });
     expect(run.status).toBe(0);

@@ -11,7 +11,16 @@ import { downloadStoreRevision, resolveStoreRevision } from '../src/store-downlo
 import { fixture, tempDir } from './helpers/fixtures.js';
 import { serveStandinSnapcraft, startSnapDownloads } from './helpers/snap-store.js';
 import { makeStandinSnapcraftSnaps } from './helpers/snaps.js';
-import { announceSkip, deleteImage, exportRootfs, lxdCapability } from './helpers/system.js';
+import {
+  announceSkip,
+  deleteImage,
+  exportRootfs,
+  lxdCapability,
+  describeWhen,
+  SQUASHFS,
+} from './helpers/system.js';
+
+const withSnaps = describeWhen(SQUASHFS, 'store download tests with real .snap files');
 
 const lxd = new Lxd();
 const NO_INIT = { 'raw.lxc': 'lxc.init.cmd = /bin/sleep infinity' };
@@ -45,7 +54,7 @@ describe('build image recipe (pure)', () => {
   });
 });
 
-describe('the store info API (HTTP on 127.0.0.1)', () => {
+withSnaps('the store info API (HTTP on 127.0.0.1)', () => {
   let store: Awaited<ReturnType<typeof startSnapDownloads>>;
   beforeAll(async () => {
     const snaps = makeStandinSnapcraftSnaps(tempDir('osa-standin-snaps-'), {

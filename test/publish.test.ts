@@ -7,6 +7,9 @@ import { parseChannel } from '../src/store-channel.js';
 import { ROOT } from './helpers/fixtures.js';
 import { startSnapStore } from './helpers/snap-store.js';
 import { makeBuild } from './helpers/snaps.js';
+import { describeWhen, SQUASHFS } from './helpers/system.js';
+
+const withSnaps = describeWhen(SQUASHFS, 'publish tests with real .snap files');
 
 const STANDIN = join(ROOT, 'test/standins/snapcraft');
 const ARCHES = ['amd64', 'arm64', 'ppc64el'];
@@ -64,7 +67,7 @@ function options(
   };
 }
 
-describe('publish, through a stand-in snapcraft against a store on 127.0.0.1', () => {
+withSnaps('publish, through a stand-in snapcraft against a store on 127.0.0.1', () => {
   it('uploads every architecture, then releases them all to the release track', async () => {
     const files = makeBuild('keystone', '27.0.0', ARCHES, { build: 'a' });
     const result = await publish(options(files));

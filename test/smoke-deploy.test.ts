@@ -8,6 +8,9 @@ import { collectLogs } from '../src/smoke/collect.js';
 import { deploymentSteps, type DeployOptions } from '../src/smoke/deploy.js';
 import { fixture, listFiles, ROOT, tempDir } from './helpers/fixtures.js';
 import { makeSnap } from './helpers/snaps.js';
+import { describeWhen, SQUASHFS } from './helpers/system.js';
+
+const withSnaps = describeWhen(SQUASHFS, 'smoke deployment runs with real .snap files');
 
 const names = (steps: Step[]) => steps.map((s) => s.name);
 const base = (extra: Partial<DeployOptions> = {}): DeployOptions => ({
@@ -97,129 +100,132 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
   });
 });
 
-describe('running it: stand-in snapd and a stand-in keystone API on 127.0.0.1, the engine and files real', () => {
-  let api: ChildProcess;
-  let port: number;
-  beforeAll(async () => {
-    port = await freePort();
-    // STAND-IN for keystone's API (a real keystone cannot run here).
-    api = spawn(
-      process.execPath,
-      [
-        '-e',
-        `require('http').createServer((q, s) => s.end('{"version":{"id":"v3.14"}}')).listen(${port}, '127.0.0.1')`,
-      ],
-      { stdio: 'ignore' },
-    );
-  });
-  const saved = {
-    PATH: process.env.PATH,
-    SNAP_STANDIN_STATE: process.env.SNAP_STANDIN_STATE,
-    SNAP_STANDIN_FAIL: process.env.SNAP_STANDIN_FAIL,
-  };
-  afterAll(() => {
-    api?.kill();
-    // This worker runs other test files next: leave its environment as it was.
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  });
-
-  /** The keystone steps of the upgrade flow that need no OpenStack client: install, configure, waits, refresh, revert. */
-  function upgradeRun(fail?: string) {
-    const dir = tempDir('osa-smoke-');
-    const file = makeSnap(dir, { name: 'keystone', version: '27.0.0', arch: 'amd64' });
-    const etcRoot = join(dir, 'root');
-    const options = base({
-      level: 'upgrade',
-      file,
-      sudo: [],
-      waitMs: 3000,
-      ports: { keystone: port },
+withSnaps(
+  'running it: stand-in snapd and a stand-in keystone API on 127.0.0.1, the engine and files real',
+  () => {
+    let api: ChildProcess;
+    let port: number;
+    beforeAll(async () => {
+      port = await freePort();
+      // STAND-IN for keystone's API (a real keystone cannot run here).
+      api = spawn(
+        process.execPath,
+        [
+          '-e',
+          `require('http').createServer((q, s) => s.end('{"version":{"id":"v3.14"}}')).listen(${port}, '127.0.0.1')`,
+        ],
+        { stdio: 'ignore' },
+      );
     });
-    const wanted = /^(install keystone|wait for keystone API|refresh keystone|revert keystone)/;
-    const steps = deploymentSteps(options)
-      .filter((s) => wanted.test(s.name))
-      .map((s) => ({ ...s, timeoutMs: Math.min(s.timeoutMs, 10000) }));
-    const state = join(dir, 'snapd.json');
-    process.env.PATH = `${join(ROOT, 'test/standins')}:${process.env.PATH}`;
-    process.env.SNAP_STANDIN_STATE = state;
-    process.env.SNAP_STANDIN_FAIL = fail ?? '';
-    return { steps, state, etcRoot, file };
-  }
-
-  it('installs the store revision, refreshes to this build, reverts, and checks the API after each', async () => {
-    const { steps, state } = upgradeRun();
-    const suite = await runSteps('upgrade keystone', steps);
-    expect(suite.failed).toBeUndefined();
-    expect(suite.steps.map((s) => s.name)).toEqual([
-      'install keystone from 2025.1/edge',
-      'wait for keystone API',
-      'refresh keystone to the new build',
-      'wait for keystone API',
-      'revert keystone',
-      'wait for keystone API',
-    ]);
-    const snapd = JSON.parse(readFileSync(state, 'utf8')) as {
-      snaps: Record<string, { history: string[] }>;
+    const saved = {
+      PATH: process.env.PATH,
+      SNAP_STANDIN_STATE: process.env.SNAP_STANDIN_STATE,
+      SNAP_STANDIN_FAIL: process.env.SNAP_STANDIN_FAIL,
     };
-    expect(snapd.snaps.keystone!.history).toEqual([
-      'store(2025.1/edge)',
-      'x1',
-      'store(2025.1/edge)',
-    ]);
-  });
-
-  it("reports a failed refresh with snapd's reason, skips the rest, collects the artifact, and says so in JUnit", async () => {
-    const { steps, etcRoot } = upgradeRun('install --dangerous');
-    // Configured as the deployment does it, so the artifact shows the config too.
-    const configure = deploymentSteps(base({ sudo: [], fsRoot: etcRoot })).find(
-      (s) => s.name === 'configure keystone',
-    )!;
-    expect((await runSteps('configure', [configure])).passed).toBe(true);
-    const collected: string[] = [];
-    const artifact = tempDir('osa-smoke-artifact-');
-    const suite = await runSteps('upgrade keystone', steps, {
-      collect: async (f) => {
-        collected.push(f.name);
-        collectLogs(artifact, f, { sudo: [], fsRoot: etcRoot });
-      },
+    afterAll(() => {
+      api?.kill();
+      // This worker runs other test files next: leave its environment as it was.
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     });
-    expect(suite.failed).toMatchObject({ name: 'refresh keystone to the new build' });
-    expect(suite.failed!.error).toMatch(
-      /exited 1: error: cannot install snap file: .*has running apps \(uwsgi\)/,
-    );
-    expect(suite.steps.map((s) => s.status)).toEqual([
-      'passed',
-      'passed',
-      'failed',
-      'skipped',
-      'skipped',
-      'skipped',
-    ]);
-    expect(collected).toEqual(['refresh keystone to the new build']);
-    expect(listFiles(artifact)).toEqual(
-      [
-        'failed-step.txt',
-        'snap-services.txt',
-        ...['glance', 'keystone', 'neutron', 'nova', 'nova-hypervisor'].flatMap((n) => [
-          `${n}-config.txt`,
-          `${n}.log`,
-        ]),
-      ].sort(),
-    );
-    expect(readFileSync(join(artifact, 'failed-step.txt'), 'utf8')).toMatch(
-      /^refresh keystone to the new build\n.*has running apps/,
-    );
-    expect(readFileSync(join(artifact, 'keystone.log'), 'utf8')).toContain(
-      'keystone.uwsgi[1234]: (store(2025.1/edge)) uwsgi exited with status 1',
-    );
-    expect(readFileSync(join(artifact, 'keystone-config.txt'), 'utf8')).toContain(
-      'connection = mysql+pymysql://keystone:keystone@localhost/keystone',
-    );
-    expect(junitXml(suite)).toMatch(
-      /name="refresh keystone to the new build"[^>]*>\n {4}<failure message="[^"]*has running apps/,
-    );
-  });
-});
+
+    /** The keystone steps of the upgrade flow that need no OpenStack client: install, configure, waits, refresh, revert. */
+    function upgradeRun(fail?: string) {
+      const dir = tempDir('osa-smoke-');
+      const file = makeSnap(dir, { name: 'keystone', version: '27.0.0', arch: 'amd64' });
+      const etcRoot = join(dir, 'root');
+      const options = base({
+        level: 'upgrade',
+        file,
+        sudo: [],
+        waitMs: 3000,
+        ports: { keystone: port },
+      });
+      const wanted = /^(install keystone|wait for keystone API|refresh keystone|revert keystone)/;
+      const steps = deploymentSteps(options)
+        .filter((s) => wanted.test(s.name))
+        .map((s) => ({ ...s, timeoutMs: Math.min(s.timeoutMs, 10000) }));
+      const state = join(dir, 'snapd.json');
+      process.env.PATH = `${join(ROOT, 'test/standins')}:${process.env.PATH}`;
+      process.env.SNAP_STANDIN_STATE = state;
+      process.env.SNAP_STANDIN_FAIL = fail ?? '';
+      return { steps, state, etcRoot, file };
+    }
+
+    it('installs the store revision, refreshes to this build, reverts, and checks the API after each', async () => {
+      const { steps, state } = upgradeRun();
+      const suite = await runSteps('upgrade keystone', steps);
+      expect(suite.failed).toBeUndefined();
+      expect(suite.steps.map((s) => s.name)).toEqual([
+        'install keystone from 2025.1/edge',
+        'wait for keystone API',
+        'refresh keystone to the new build',
+        'wait for keystone API',
+        'revert keystone',
+        'wait for keystone API',
+      ]);
+      const snapd = JSON.parse(readFileSync(state, 'utf8')) as {
+        snaps: Record<string, { history: string[] }>;
+      };
+      expect(snapd.snaps.keystone!.history).toEqual([
+        'store(2025.1/edge)',
+        'x1',
+        'store(2025.1/edge)',
+      ]);
+    });
+
+    it("reports a failed refresh with snapd's reason, skips the rest, collects the artifact, and says so in JUnit", async () => {
+      const { steps, etcRoot } = upgradeRun('install --dangerous');
+      // Configured as the deployment does it, so the artifact shows the config too.
+      const configure = deploymentSteps(base({ sudo: [], fsRoot: etcRoot })).find(
+        (s) => s.name === 'configure keystone',
+      )!;
+      expect((await runSteps('configure', [configure])).passed).toBe(true);
+      const collected: string[] = [];
+      const artifact = tempDir('osa-smoke-artifact-');
+      const suite = await runSteps('upgrade keystone', steps, {
+        collect: async (f) => {
+          collected.push(f.name);
+          collectLogs(artifact, f, { sudo: [], fsRoot: etcRoot });
+        },
+      });
+      expect(suite.failed).toMatchObject({ name: 'refresh keystone to the new build' });
+      expect(suite.failed!.error).toMatch(
+        /exited 1: error: cannot install snap file: .*has running apps \(uwsgi\)/,
+      );
+      expect(suite.steps.map((s) => s.status)).toEqual([
+        'passed',
+        'passed',
+        'failed',
+        'skipped',
+        'skipped',
+        'skipped',
+      ]);
+      expect(collected).toEqual(['refresh keystone to the new build']);
+      expect(listFiles(artifact)).toEqual(
+        [
+          'failed-step.txt',
+          'snap-services.txt',
+          ...['glance', 'keystone', 'neutron', 'nova', 'nova-hypervisor'].flatMap((n) => [
+            `${n}-config.txt`,
+            `${n}.log`,
+          ]),
+        ].sort(),
+      );
+      expect(readFileSync(join(artifact, 'failed-step.txt'), 'utf8')).toMatch(
+        /^refresh keystone to the new build\n.*has running apps/,
+      );
+      expect(readFileSync(join(artifact, 'keystone.log'), 'utf8')).toContain(
+        'keystone.uwsgi[1234]: (store(2025.1/edge)) uwsgi exited with status 1',
+      );
+      expect(readFileSync(join(artifact, 'keystone-config.txt'), 'utf8')).toContain(
+        'connection = mysql+pymysql://keystone:keystone@localhost/keystone',
+      );
+      expect(junitXml(suite)).toMatch(
+        /name="refresh keystone to the new build"[^>]*>\n {4}<failure message="[^"]*has running apps/,
+      );
+    });
+  },
+);

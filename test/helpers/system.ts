@@ -1,7 +1,8 @@
+import { describe } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 /**
  * Says on stderr that tests are skipped, and why: a skipped check must never look like a passed
@@ -11,8 +12,47 @@ export function announceSkip(what: string, reason: string): void {
   process.stderr.write(`SKIPPED: ${what}: ${reason}\n`);
 }
 
+/** Whether this machine can run some tests, and why not when it cannot. */
+export interface Capability {
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
+/** True when `command` is an executable on PATH. */
+export function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Programs the tests run on the host (not npm packages); scripts/setup.sh installs them. */
+export function toolsCapability(commands: readonly string[]): Capability {
+  const missing = commands.filter((c) => !onPath(c));
+  return missing.length === 0
+    ? { ok: true, reason: '' }
+    : {
+        ok: false,
+        reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (sudo bash scripts/setup.sh installs ${missing.length > 1 ? 'them' : 'it'})`,
+      };
+}
+
+/** Real .snap files need squashfs-tools on the host. */
+export const SQUASHFS = toolsCapability(['mksquashfs', 'unsquashfs']);
+
+/** `describe` when the capability is there; else `describe.skip`, with the reason announced. */
+export function describeWhen(capability: Capability, what: string): typeof describe {
+  if (capability.ok) return describe;
+  announceSkip(what, capability.reason);
+  return describe.skip as typeof describe;
+}
+
 /** What this machine can run for system tests, and why not when it cannot. */
-export function lxdCapability(images: string[]): { ok: boolean; reason: string } {
+export function lxdCapability(images: string[]): Capability {
   try {
     execFileSync('lxc', ['info'], { stdio: 'ignore', timeout: 10000 });
   } catch {
