@@ -1,55 +1,56 @@
 #!/usr/bin/env node
-// The toolkit's main job on the bundled example, on this machine and without network:
+// The toolkit's whole pipeline on the bundled example, on this machine and without network:
 //   npm run example [-- REF]        (REF defaults to stable/ocata; try master or stable/2025.1)
-// constraints -> matrix -> build -> publish (dry run), each the committed action bundle run as a
-// runner would run it. A local openstack/requirements is served over git daemon. Where snapcraft
-// is not installed, builds use the test stand-in (test/standins/snapcraft), and say so; where LXD
-// and the test images are there (scripts/system/*.sh), arm64 is also built in an emulated container.
+// mirror (twice: first, then incremental) -> constraints -> matrix -> build -> smoke-test plan ->
+// publish (dry run), each the committed action bundle run as a runner would run it. Upstream
+// (opendev), the GitHub destination and openstack/requirements are local git repositories served
+// by git daemon on 127.0.0.1. Where snapcraft is not installed, builds use the test stand-in
+// (test/standins/snapcraft) and say so; where LXD and the test images are there
+// (bash scripts/setup.sh --system), arm64 is also built in an emulated container. What this machine
+// cannot run is skipped with one line saying why and what would enable it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildRequirementsRepo, startGitDaemon } from './lib/git-fixtures.mjs';
+import { buildRequirementsRepo, git, initBare, startGitDaemon } from './lib/git-fixtures.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ref = process.argv[2] ?? 'stable/ocata';
 const work = mkdtempSync(join(tmpdir(), 'osa-example-'));
-const have = (cmd, args = ['--version']) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+const onPath = (cmd) =>
+  (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, cmd)));
+const succeeds = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+const summary = join(work, 'summary.md');
+writeFileSync(summary, '');
+const skipped = [];
+/** One line for what this machine cannot run, and what would enable it. */
+function skip(what, why, enable) {
+  skipped.push(`${what}: ${why} (${enable})`);
+  console.log(`\n--- skipped ${what}: ${why}; ${enable}`);
+}
 
-// openstack/requirements as OpenStack left it: stable/ocata deleted after its ocata-eol tag.
-const history = [
-  {
-    name: 'ocata',
-    key: 'ocata',
-    branches: ['stable/ocata'],
-    tags: ['ocata-eol'],
-    deleted: ['stable/ocata'],
-  },
-  { name: 'epoxy', key: '2025.1', branches: ['stable/2025.1'], tags: [], deleted: [] },
-];
-buildRequirementsRepo(
-  join(work, 'git/openstack/requirements'),
-  history,
-  join(root, 'examples/requirements'),
-);
-const daemon = await startGitDaemon(join(work, 'git'));
-const project = join(work, 'snap-keystone');
-cpSync(join(root, 'examples/snap-keystone'), project, { recursive: true });
-
-const realSnapcraft = have('snapcraft');
-writeFileSync(join(work, 'summary.md'), '');
+const realSnapcraft = onPath('snapcraft');
 const standins = join(root, 'test/standins');
 const env = {
   ...process.env,
   GITHUB_REF_NAME: ref,
   GITHUB_EVENT_NAME: 'workflow_dispatch',
+  GITHUB_WORKSPACE: work,
   RUNNER_TEMP: join(work, 'runner-temp'),
-  ...(realSnapcraft ? {} : { PATH: `${standins}:${process.env.PATH}` }),
+  ...(realSnapcraft ? {} : { PATH: `${standins}${delimiter}${process.env.PATH}` }),
 };
 
 /** Runs an action's bundle with inputs, as a runner does; returns its outputs. */
-function action(name, inputs, title) {
+function action(name, inputs, title, extraEnv = {}) {
   console.log(`\n=== ${title}`);
   const output = join(work, `${name}-${Math.random().toString(36).slice(2)}.out`);
   writeFileSync(output, '');
@@ -58,18 +59,14 @@ function action(name, inputs, title) {
   );
   const run = spawnSync(process.execPath, [join(root, 'dist', name, 'index.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...env,
-      ...inputEnv,
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: join(work, 'summary.md'),
-    },
+    env: { ...env, ...extraEnv, ...inputEnv, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary },
     encoding: 'utf8',
   });
   // Runner commands (::group::, ::set-output) are for the runner; show the rest.
   for (const line of run.stdout.split('\n')) {
     if (line.startsWith('::error::'))
       console.log(`  ERROR: ${line.slice(9).replace(/%0A/g, '\n  ')}`);
+    else if (line.startsWith('::warning::')) console.log(`  warning: ${line.slice(11)}`);
     else if (line && !line.startsWith('::')) console.log(`  ${line}`);
   }
   const outputs = Object.fromEntries(
@@ -84,63 +81,174 @@ function action(name, inputs, title) {
   return outputs;
 }
 
-const c = action(
-  'constraints',
-  { project, ref, 'requirements-repo': `${daemon.url}/openstack/requirements` },
-  `constraints: ${ref}`,
-);
-await daemon.stop();
-console.log(
-  `  -> series ${c.series}, track ${c.track}, openstack/requirements ${c['constraints-ref']} @ ${c['constraints-commit'].slice(0, 12)}`,
+// Everything git is served from 127.0.0.1: opendev's side, the GitHub side, openstack/requirements.
+const served = join(work, 'git');
+// openstack/requirements as OpenStack left it: stable/ocata deleted after its ocata-eol tag.
+const history = [
+  {
+    name: 'ocata',
+    key: 'ocata',
+    branches: ['stable/ocata'],
+    tags: ['ocata-eol'],
+    deleted: ['stable/ocata'],
+  },
+  { name: 'epoxy', key: '2025.1', branches: ['stable/2025.1'], tags: [], deleted: [] },
+];
+buildRequirementsRepo(
+  join(served, 'openstack/requirements'),
+  history,
+  join(root, 'examples/requirements'),
 );
 
-const m = action('matrix', { project, arches: 'amd64 arm64 ppc64el' }, 'matrix');
-const matrix = JSON.parse(m.matrix).include;
-for (const e of matrix)
-  console.log(`  -> ${e.arch}: runs-on ${e.runner}${e.emulate ? ' (emulated)' : ''}`);
+// The snap repo on "opendev": the bundled keystone snap on master and stable/ocata.
+const upstreamWork = join(work, 'upstream-work');
+initBare(join(served, 'opendev/x/snap-keystone.git'));
+initBare(join(served, 'github/openstack-snaps/snap-keystone.git'));
+cpSync(join(root, 'examples/snap-keystone'), upstreamWork, { recursive: true });
+git(upstreamWork, ['init', '--quiet', '--initial-branch=master']);
+git(upstreamWork, ['add', '-A']);
+git(upstreamWork, ['commit', '--quiet', '-m', 'Keystone snap']);
+git(upstreamWork, ['branch', 'stable/ocata']);
+git(upstreamWork, ['commit', '--quiet', '--allow-empty', '-m', 'Start pike']);
 
-if (!realSnapcraft)
-  console.log(
-    '\n(snapcraft is not installed: the builds below use the STAND-IN test/standins/snapcraft)',
+const daemon = await startGitDaemon(served);
+try {
+  await pipeline();
+} finally {
+  await daemon.stop();
+}
+
+async function pipeline() {
+  const upstream = `${daemon.url}/opendev/x/snap-keystone.git`;
+  const destination = `${daemon.url}/github/openstack-snaps/snap-keystone.git`;
+  git(upstreamWork, ['push', '--quiet', upstream, 'master', 'stable/ocata']);
+  const mirrorInputs = {
+    repos: `${upstream} -> ${destination}`,
+    'cache-dir': join(work, 'mirror-cache'),
+  };
+  // Each run on a fresh runner (its own RUNNER_TEMP): the bare copy comes back from the cache.
+  const freshRunner = (n) => ({ RUNNER_TEMP: join(work, `mirror-runner-${n}`) });
+  const first = action(
+    'mirror',
+    mirrorInputs,
+    'mirror: opendev -> GitHub (first run)',
+    freshRunner(1),
   );
-copyFileSync(join(standins, 'snapcraft-pack.sh'), join(project, 'snapcraft-pack.sh'));
-const snaps = [];
-// The 2017 snap has no base; modern snapcraft cannot build it, so the example names a channel.
-const native = action(
-  'build',
-  { project, setup: 'false', 'snapcraft-channel': 'latest/stable' },
-  'build amd64 (native)',
-);
-snaps.push(native.snap);
-const lxdReady = have('lxc', ['image', 'info', 'osa-arm64']);
-if (lxdReady) {
-  const arm = action(
+  console.log(`  -> ${describeChanges(first.changes)}`);
+
+  // Upstream moves on: a fix on stable/ocata and a tag. The second run fetches only that.
+  git(upstreamWork, ['checkout', '--quiet', 'stable/ocata']);
+  writeFileSync(join(upstreamWork, 'NEWS'), 'Fix the keystone wsgi socket path\n');
+  git(upstreamWork, ['add', 'NEWS']);
+  git(upstreamWork, ['commit', '--quiet', '-m', 'Fix the keystone wsgi socket path']);
+  git(upstreamWork, ['tag', '-a', '-m', 'ocata snap 11.0.4', '11.0.4']);
+  git(upstreamWork, ['push', '--quiet', upstream, 'stable/ocata', '11.0.4']);
+  const second = action(
+    'mirror',
+    mirrorInputs,
+    'mirror: opendev -> GitHub (incremental run, a fresh runner)',
+    freshRunner(2),
+  );
+  console.log(`  -> ${describeChanges(second.changes)}`);
+
+  // The snap repo's pipeline runs on a checkout of the mirrored branch.
+  const project = join(work, 'snap-keystone');
+  const branch = ref === 'stable/ocata' ? ref : 'master';
+  execFileSync('git', ['clone', '--quiet', '--branch', branch, destination, project]);
+
+  const c = action(
+    'constraints',
+    { project, ref, 'requirements-repo': `${daemon.url}/openstack/requirements` },
+    `constraints: ${ref}`,
+  );
+  console.log(
+    `  -> series ${c.series}, track ${c.track}, openstack/requirements ${c['constraints-ref']} @ ${c['constraints-commit'].slice(0, 12)}`,
+  );
+
+  const m = action('matrix', { project, arches: 'amd64 arm64 ppc64el' }, 'matrix');
+  for (const e of JSON.parse(m.matrix).include)
+    console.log(`  -> ${e.arch}: runs-on ${e.runner}${e.emulate ? ' (emulated)' : ''}`);
+
+  if (!onPath('mksquashfs') || !onPath('unsquashfs')) {
+    skip(
+      'build, smoke-test plan and publish',
+      'squashfs-tools (mksquashfs, unsquashfs) is not installed, so no .snap can be made',
+      'sudo bash scripts/setup.sh installs it',
+    );
+    return;
+  }
+  if (!realSnapcraft)
+    console.log(
+      '\n(snapcraft is not installed: the builds below use the STAND-IN test/standins/snapcraft)',
+    );
+  copyFileSync(join(standins, 'snapcraft-pack.sh'), join(project, 'snapcraft-pack.sh'));
+  const snaps = [];
+  // The 2017 snap has no base; modern snapcraft cannot build it, so the example names a channel.
+  const native = action(
     'build',
-    {
-      project,
-      arch: 'arm64',
-      emulate: 'true',
-      image: 'osa-arm64',
-      'lxd-config': 'raw.lxc=lxc.init.cmd = /bin/sleep infinity',
-      'container-command': 'sh ./snapcraft-pack.sh',
-      'snapcraft-channel': 'latest/stable',
-    },
-    'build arm64 (emulated in LXD)',
+    { project, setup: 'false', 'snapcraft-channel': 'latest/stable' },
+    'build amd64 (native)',
   );
-  snaps.push(arm.snap);
-} else {
+  snaps.push(native.snap);
+  if (onPath('lxc') && succeeds('lxc', ['image', 'info', 'osa-arm64'])) {
+    const arm = action(
+      'build',
+      {
+        project,
+        arch: 'arm64',
+        emulate: 'true',
+        image: 'osa-arm64',
+        'lxd-config': 'raw.lxc=lxc.init.cmd = /bin/sleep infinity',
+        'container-command': 'sh ./snapcraft-pack.sh',
+        'snapcraft-channel': 'latest/stable',
+      },
+      'build arm64 (emulated in LXD)',
+    );
+    snaps.push(arm.snap);
+  } else {
+    skip(
+      'the emulated arm64 build',
+      'LXD or its osa-arm64 test image is not set up',
+      'sudo bash scripts/setup.sh --system sets them up',
+    );
+  }
+  for (const snap of snaps)
+    console.log(
+      `  -> ${snap}: ${execFileSync('unsquashfs', ['-cat', snap, 'meta/snap.yaml'], { encoding: 'utf8' }).match(/- (\S+)/)[1]}`,
+    );
+
+  action(
+    'smoke-test',
+    { snap: native.snap, ref, level: 'deploy', 'dry-run': 'true' },
+    'smoke-test plan for the amd64 build (dry run: no cloud here)',
+  );
+  action(
+    'publish',
+    { snaps: snaps.join('\n'), ref, 'dry-run': 'true' },
+    'publish (dry run: no store here)',
+  );
+  const snapsDir = join(work, 'runner-temp', 'snaps');
   console.log(
-    '\n(arm64 not built: LXD or the osa-arm64 image is missing; scripts/system/*.sh set them up)',
+    `\nsnaps: ${readdirSync(snapsDir)
+      .map((arch) => join(snapsDir, arch))
+      .join(', ')}`,
   );
 }
-for (const snap of snaps)
-  console.log(
-    `  -> ${snap}: ${execFileSync('unsquashfs', ['-cat', snap, 'meta/snap.yaml'], { encoding: 'utf8' }).match(/- (\S+)/)[1]}`,
-  );
 
-action(
-  'publish',
-  { snaps: snaps.join('\n'), ref, 'dry-run': 'true' },
-  'publish (dry run: no store here)',
-);
-console.log(`\njob summaries: ${join(work, 'summary.md')}\nwork directory: ${work}`);
+function describeChanges(json) {
+  return JSON.parse(json)
+    .map((r) => {
+      const refs = (list) => list.map((c) => c.ref.replace(/^refs\/(heads|tags)\//, '')).join(', ');
+      const parts = [
+        r.created.length && `created ${refs(r.created)}`,
+        r.updated.length && `updated ${refs(r.updated)}`,
+        r.deleted.length && `deleted ${refs(r.deleted)}`,
+      ].filter(Boolean);
+      return `${r.destination.replace(/^.*\/github\//, 'github:')}: ${r.status}${parts.length ? ` (${parts.join('; ')})` : ''}`;
+    })
+    .join('\n  -> ');
+}
+
+console.log(`\njob summary (what a maintainer sees on the run page): ${summary}`);
+console.log(`work directory: ${work}`);
+if (skipped.length) console.log(`skipped on this machine: ${skipped.join('; ')}`);

@@ -113,8 +113,10 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       return result('unchanged');
     }
 
-    if (!existsSync(dir) && options.store)
+    if (!existsSync(dir) && options.store) {
       cacheHit = await options.store.restore(pair.slug, dir).catch(() => false);
+      log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
+    }
     const local = new Git({ cwd: dir });
     await prepareBareCopy(dir, local, log);
 

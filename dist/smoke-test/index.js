@@ -28999,6 +28999,11 @@ async function main() {
         for (const step of steps)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`would run: ${step.name}`);
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, 'dry-run');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
+            .addHeading(`Smoke test plan (${level}) of ${snap.name} ${snap.version}: dry run`, 3)
+            .addRaw(`Companion snaps from <code>${track}/edge</code>; each step bounded.\n`, true)
+            .addList(steps.map((s) => s.name), true);
+        await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
         return;
     }
     const suite = await (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__/* .runSteps */ .rl)(`${snap.name} ${level}`, steps, {

@@ -79,6 +79,14 @@ async function main(): Promise<void> {
   if (getBooleanInput(I.dryRun, false)) {
     for (const step of steps) core.info(`would run: ${step.name}`);
     core.setOutput(O.result, 'dry-run');
+    core.summary
+      .addHeading(`Smoke test plan (${level}) of ${snap.name} ${snap.version}: dry run`, 3)
+      .addRaw(`Companion snaps from <code>${track}/edge</code>; each step bounded.\n`, true)
+      .addList(
+        steps.map((s) => s.name),
+        true,
+      );
+    await flushSummary();
     return;
   }
   const suite = await runSteps(`${snap.name} ${level}`, steps, {
