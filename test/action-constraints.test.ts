@@ -97,7 +97,13 @@ describe('the constraints action under @github/local-action', () => {
     const result = spawnSync(
       join(ROOT, 'node_modules/.bin/local-action'),
       ['run', 'actions/constraints', '../../src/actions/constraints.ts', envFile],
-      { cwd: ROOT, encoding: 'utf8', timeout: 90000, env: { ...process.env, NODE_OPTIONS: '' } },
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 90000,
+        // Its own RUNNER_TEMP: a shared /tmp/openstack-snap-actions may belong to another user.
+        env: { ...process.env, NODE_OPTIONS: '', RUNNER_TEMP: tempDir('osa-local-action-') },
+      },
     );
     expect(result.stdout).not.toContain('::error::');
     expect(result.stdout).toContain('::set-output name=constraints-ref::ocata-eol');
