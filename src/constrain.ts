@@ -14,11 +14,11 @@ import {
   type ConstraintsRef,
 } from './requirements-repo.js';
 import { SeriesTable } from './series.js';
+import { rewriteConstraints } from './snapcraft-rewrite.js';
 import {
   constraintsReference,
   locateSnapcraftYaml,
   parseSnapcraftYaml,
-  rewriteConstraints,
   type SnapcraftProject,
 } from './snapcraft-yaml.js';
 import { constrainedNames, normalizePackageName, removePackages } from './upper-constraints.js';

@@ -2,15 +2,16 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   LineCounter,
+  isAlias,
   isMap,
   isScalar,
   isSeq,
   parseDocument,
   type Document,
+  type Node,
   type Pair,
   type Scalar,
   type YAMLMap,
-  type YAMLSeq,
 } from 'yaml';
 import { ConfigurationError } from './errors.js';
 
@@ -24,6 +25,58 @@ export const SNAPCRAFT_YAML_LOCATIONS = [
 
 /** Which generation of snapcraft's python plugin a base uses, and so which keys it knows. */
 export type PythonPluginGeneration = 'legacy' | 'core20' | 'craft-parts';
+
+/** The python plugin's own keys in one generation, and the project directory variable it expands. */
+export interface PythonPluginKeys {
+  readonly constraints: string;
+  readonly requirements: string;
+  readonly packages: string;
+  /** The other generation's spellings, which this one's schema refuses. */
+  readonly foreign: readonly string[];
+  /** What snapcraft replaces with the project directory in part properties. */
+  readonly projectDirVariable: string;
+  /** How to name the plugin in a message. */
+  readonly plugin: string;
+}
+
+/**
+ * The python plugin's keys per base: the one table. Sources, per row:
+ * - legacy (no base, core, core18): snapcraft 2-7's v1 plugin, snapcraft_legacy/plugins/v1/python.py;
+ *   `constraints` was a list (snapcraft 2.x also took a bare URL string). Part properties have
+ *   `$SNAPCRAFT_PROJECT_DIR` replaced (snapcraft_legacy/internal/project_loader/_config.py _expand_env).
+ * - core20: snapcraft 7/8's v2 plugin, snapcraft_legacy/plugins/v2/python.py; its schema has
+ *   requirements, constraints, python-packages (lists) and additionalProperties: false, so a
+ *   `python-constraints` is refused. Same `$SNAPCRAFT_PROJECT_DIR` replacement.
+ * - craft-parts (core22, core24, core26): craft_parts/plugins/python_plugin.py, python-requirements,
+ *   python-constraints, python-packages; craft-parts replaces `$CRAFT_PROJECT_DIR`.
+ */
+export const PYTHON_PLUGIN_KEYS: Readonly<Record<PythonPluginGeneration, PythonPluginKeys>> = {
+  legacy: {
+    constraints: 'constraints',
+    requirements: 'requirements',
+    packages: 'python-packages',
+    foreign: ['python-constraints', 'python-requirements'],
+    projectDirVariable: '$SNAPCRAFT_PROJECT_DIR',
+    plugin: "snapcraft's legacy python plugin (no base, core, core18)",
+  },
+  core20: {
+    constraints: 'constraints',
+    requirements: 'requirements',
+    packages: 'python-packages',
+    foreign: ['python-constraints', 'python-requirements'],
+    projectDirVariable: '$SNAPCRAFT_PROJECT_DIR',
+    plugin:
+      "snapcraft's core20 python plugin (its schema allows only requirements, constraints and python-packages)",
+  },
+  'craft-parts': {
+    constraints: 'python-constraints',
+    requirements: 'python-requirements',
+    packages: 'python-packages',
+    foreign: ['constraints', 'requirements'],
+    projectDirVariable: '$CRAFT_PROJECT_DIR',
+    plugin: "craft-parts' python plugin (core22 and later)",
+  },
+};
 
 export interface PythonPart {
   readonly name: string;
@@ -44,8 +97,8 @@ export interface SnapcraftProject {
   readonly base: string | null;
   readonly grade: string | null;
   readonly generation: PythonPluginGeneration;
-  /** `constraints` for legacy bases, `python-constraints` for core20 and later. */
-  readonly constraintsKey: 'constraints' | 'python-constraints';
+  /** `constraints` for no base up to core20, `python-constraints` for core22 and later. */
+  readonly constraintsKey: string;
   readonly pythonParts: PythonPart[];
   readonly document: Document.Parsed;
 }
@@ -102,7 +155,11 @@ export function pythonGeneration(base: string | null, file: string): PythonPlugi
   );
 }
 
-/** Parses snapcraft.yaml text; every problem becomes one ConfigurationError naming file and line. */
+/**
+ * Parses snapcraft.yaml text. Everything wrong is reported at once, in one ConfigurationError of
+ * `file:line:col: what` lines: every duplicate key (with its path and both lines), every
+ * python constraints key the base does not know.
+ */
 export function parseSnapcraftYaml(
   text: string,
   file: string,
@@ -110,15 +167,33 @@ export function parseSnapcraftYaml(
 ): SnapcraftProject {
   rejectTemplates(text, file);
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // snapcraft reads YAML 1.1 with PyYAML: `<<` merges anchored maps into parts.
+  const document = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: false,
+    merge: true,
+    prettyErrors: false,
+  });
+  const at = (offset: number): string => {
+    const pos = lineCounter.linePos(offset);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
   if (document.errors.length > 0) {
-    const error = document.errors[0]!;
-    const pos = lineCounter.linePos(error.pos[0]);
-    const what =
-      error.code === 'DUPLICATE_KEY'
-        ? `duplicate key ${quoteKeyAt(text, error.pos[0])}: snapcraft would keep only one of them silently; remove or merge the other`
-        : error.message.split('\n')[0];
-    throw new ConfigurationError(`${file}:${pos.line}:${pos.col}: ${what}`);
+    throw new ConfigurationError(
+      document.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`).join('\n'),
+    );
+  }
+  const duplicates = duplicateKeys(document.contents, []);
+  if (duplicates.length > 0) {
+    throw new ConfigurationError(
+      duplicates
+        .map(
+          (d) =>
+            `${at(d.offset)}: duplicate key '${d.path}' (first at line ${lineCounter.linePos(d.firstOffset).line}): ` +
+            'snapcraft would keep only one of them silently; remove or merge the other',
+        )
+        .join('\n'),
+    );
   }
   const root = document.contents;
   if (!isMap(root)) {
@@ -133,7 +208,7 @@ export function parseSnapcraftYaml(
     );
   const base = scalarString(root.get('base', true)) ?? null;
   const generation = pythonGeneration(base, file);
-  const constraintsKey = generation === 'legacy' ? 'constraints' : 'python-constraints';
+  const keys = PYTHON_PLUGIN_KEYS[generation];
   const parts = root.get('parts', true);
   if (!isMap(parts)) {
     throw new ConfigurationError(
@@ -141,25 +216,32 @@ export function parseSnapcraftYaml(
     );
   }
   const pythonParts: PythonPart[] = [];
+  const wrong: string[] = [];
   for (const pair of parts.items) {
-    const partName = String(isScalar(pair.key) ? pair.key.value : pair.key);
-    const part = pair.value;
-    if (!isMap(part) || !PYTHON_PLUGINS.has(scalarString(part.get('plugin', true)) ?? '')) continue;
-    const wrongKey = constraintsKey === 'constraints' ? 'python-constraints' : 'constraints';
-    if (part.has(wrongKey)) {
-      throw new ConfigurationError(
-        `${file}:${lineOf(lineCounter, part.get(wrongKey, true))}: part '${partName}' uses '${wrongKey}', which ` +
-          `base ${base ?? '(none)'} does not know; rename it to '${constraintsKey}'.`,
+    const partName = keyString(pair);
+    const part = resolveNode(pair.value, document);
+    if (!isMap(part)) continue;
+    const get = (key: string): unknown => effectivePair(part, key, document)?.value;
+    if (!PYTHON_PLUGINS.has(scalarString(get('plugin')) ?? '')) continue;
+    for (const foreign of keys.foreign) {
+      const found = effectivePair(part, foreign, document);
+      if (!found) continue;
+      const right = foreign.includes('constraints') ? keys.constraints : keys.requirements;
+      const key = found.key as Scalar;
+      wrong.push(
+        `${at(key.range?.[0] ?? 0)}: part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
+          `with base ${base ?? '(none)'}; rename it to '${right}'`,
       );
     }
     pythonParts.push({
       name: partName,
-      constraints: stringList(part.get(constraintsKey, true)),
-      source: scalarString(part.get('source', true)),
-      sourceSubdir: scalarString(part.get('source-subdir', true)),
-      pythonPackages: stringList(part.get('python-packages', true)),
+      constraints: stringList(resolveNode(get(keys.constraints), document)),
+      source: scalarString(get('source')),
+      sourceSubdir: scalarString(get('source-subdir')),
+      pythonPackages: stringList(resolveNode(get(keys.packages), document)),
     });
   }
+  if (wrong.length > 0) throw new ConfigurationError(wrong.join('\n'));
   return {
     file,
     projectDir,
@@ -168,10 +250,74 @@ export function parseSnapcraftYaml(
     base,
     grade: scalarString(root.get('grade', true)) ?? null,
     generation,
-    constraintsKey,
+    constraintsKey: keys.constraints,
     pythonParts,
     document,
   };
+}
+
+/** An alias's target, or the node itself. */
+export function resolveNode(node: unknown, document: Document): unknown {
+  return isAlias(node) ? node.resolve(document) : node;
+}
+
+const MERGE_KEY = '<<';
+
+function isMergePair(pair: Pair): boolean {
+  const key = pair.key;
+  if (typeof key === 'symbol') return true;
+  return isScalar(key) && (key.value === MERGE_KEY || typeof key.value === 'symbol');
+}
+
+/**
+ * The pair that gives `key` its value in a map, as YAML 1.1 merges resolve it: the map's own
+ * pair, else the first merged map (`<<: *anchor` or `<<: [*a, *b]`) that has it.
+ */
+export function effectivePair(map: YAMLMap, key: string, document: Document): Pair | undefined {
+  const own = map.items.find((p) => !isMergePair(p) && keyString(p) === key);
+  if (own) return own;
+  for (const pair of map.items.filter(isMergePair)) {
+    const value = resolveNode(pair.value, document);
+    const sources = isSeq(value) ? value.items.map((i) => resolveNode(i, document)) : [value];
+    for (const source of sources) {
+      if (!isMap(source)) continue;
+      const found = effectivePair(source, key, document);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+export function keyString(pair: Pair): string {
+  const key = pair.key;
+  return String(isScalar(key) ? key.value : key);
+}
+
+interface Duplicate {
+  readonly path: string;
+  readonly offset: number;
+  readonly firstOffset: number;
+}
+
+// Every key that appears twice in one mapping, anywhere, with the dotted path to it.
+function duplicateKeys(node: unknown, path: string[]): Duplicate[] {
+  const found: Duplicate[] = [];
+  if (isMap(node)) {
+    const seen = new Map<string, number>();
+    for (const pair of node.items) {
+      if (isMergePair(pair)) continue;
+      const name = keyString(pair);
+      const offset = (pair.key as Node | null)?.range?.[0] ?? 0;
+      const first = seen.get(name);
+      if (first !== undefined)
+        found.push({ path: [...path, name].join('.'), offset, firstOffset: first });
+      else seen.set(name, offset);
+      found.push(...duplicateKeys(pair.value, [...path, name]));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => found.push(...duplicateKeys(item, [...path, `${index}`])));
+  }
+  return found;
 }
 
 // Jinja/cookiecutter templates parse as YAML by accident ({{ x }} is a flow mapping), so look at the text.
@@ -189,17 +335,7 @@ function rejectTemplates(text: string, file: string): void {
   }
 }
 
-function quoteKeyAt(text: string, offset: number): string {
-  const key = /^[^:\n]*/.exec(text.slice(offset))?.[0]?.trim();
-  return key ? `'${key}'` : '';
-}
-
-function lineOf(lineCounter: LineCounter, node: unknown): number {
-  const range = (node as { range?: [number, number, number] } | undefined)?.range;
-  return range ? lineCounter.linePos(range[0]).line : 0;
-}
-
-function scalarString(node: unknown): string | undefined {
+export function scalarString(node: unknown): string | undefined {
   if (isScalar(node) && node.value !== null && node.value !== undefined) return String(node.value);
   return undefined;
 }
@@ -213,205 +349,7 @@ function stringList(node: unknown): string[] {
 
 /** The reference a part's constraints key should hold for a file at `relPath` in the project. */
 export function constraintsReference(generation: PythonPluginGeneration, relPath: string): string {
-  // Snapcraft expands these project variables in part properties, so the reference works whether
+  // Snapcraft expands its project variable in part properties, so the reference works whether
   // the part's source is local or a remote tarball, and inside the LXD build instance.
-  return generation === 'craft-parts'
-    ? `$CRAFT_PROJECT_DIR/${relPath}`
-    : `$SNAPCRAFT_PROJECT_DIR/${relPath}`;
-}
-
-/** A constraints entry this toolkit replaces: OpenStack's upper-constraints, any copy or URL of it. */
-export function isUpperConstraintsEntry(entry: string): boolean {
-  return (
-    /(^|\/)upper-constraints\.txt$/.test(entry) ||
-    /releases\.openstack\.org\/constraints\/upper\//.test(entry)
-  );
-}
-
-export interface RewriteResult {
-  readonly text: string;
-  readonly changed: boolean;
-  /** Per python part, the entries it had and has now. */
-  readonly parts: { name: string; before: string[]; after: string[] }[];
-}
-
-interface Edit {
-  start: number;
-  end: number;
-  text: string;
-}
-
-/**
- * Points every python part's constraints at `reference`, replacing OpenStack upper-constraints
- * entries (dead branch URLs included) and keeping any other constraints the user listed. Only the
- * bytes of those entries change: comments, order and layout elsewhere stay exactly as written.
- */
-export function rewriteConstraints(project: SnapcraftProject, reference: string): RewriteResult {
-  const { text, document, constraintsKey } = project;
-  const root = document.contents as YAMLMap;
-  const parts = root.get('parts', true) as unknown as YAMLMap;
-  const edits: Edit[] = [];
-  const report: RewriteResult['parts'] = [];
-
-  for (const pythonPart of project.pythonParts) {
-    const part = parts.get(pythonPart.name, true) as unknown as YAMLMap;
-    const before = pythonPart.constraints;
-    const after = [
-      reference,
-      ...before.filter((e) => e !== reference && !isUpperConstraintsEntry(e)),
-    ];
-    report.push({ name: pythonPart.name, before, after });
-    if (sameList(before, after)) continue;
-    const pair = part.items.find((p) => isScalar(p.key) && p.key.value === constraintsKey) as
-      Pair<Scalar, unknown> | undefined;
-    edits.push(...editsFor(text, part, pair, constraintsKey, before, after, reference));
-  }
-
-  let result = text;
-  for (const edit of edits.sort((a, b) => b.start - a.start)) {
-    result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
-  }
-  const changed = result !== text;
-  if (changed) verifyRewrite(project, result, reference);
-  return { text: result, changed, parts: report };
-}
-
-function editsFor(
-  text: string,
-  part: YAMLMap,
-  pair: Pair<Scalar, unknown> | undefined,
-  key: string,
-  before: string[],
-  after: string[],
-  reference: string,
-): Edit[] {
-  if (isMap(part) && part.flow) {
-    throw new ConfigurationError(
-      `A python part is written as a flow mapping ({...}); write it in block style so its '${key}' can be set.`,
-    );
-  }
-  const value = pair?.value;
-  if (
-    !pair ||
-    value === null ||
-    value === undefined ||
-    (isScalar(value) && (value.value === null || value.value === ''))
-  ) {
-    if (pair) {
-      // `key:` with no value: give it one on the same line.
-      const keyStart = pair.key.range![0];
-      const lineEnd = indexOfLineEnd(text, keyStart);
-      return [
-        { start: keyStart, end: lineEnd, text: `${key}: [${after.map(flowItem).join(', ')}]` },
-      ];
-    }
-    return [appendKey(text, part, key, after)];
-  }
-  if (isScalar(value)) {
-    const [start, end] = value.range!;
-    const replacement =
-      after.length === 1 ? plainOrQuoted(after[0]!) : `[${after.map(flowItem).join(', ')}]`;
-    return [{ start, end, text: replacement }];
-  }
-  if (isSeq(value) && value.flow) {
-    const [start, end] = value.range!;
-    return [{ start, end, text: `[${after.map(flowItem).join(', ')}]` }];
-  }
-  if (isSeq(value)) return blockSeqEdits(text, value, before, reference);
-  throw new ConfigurationError(
-    `'${key}' must be a list of constraints files or URLs, not a mapping.`,
-  );
-}
-
-// Replace the first stale item in place, drop the other stale items' lines, or add ours on top.
-function blockSeqEdits(text: string, seq: YAMLSeq, before: string[], reference: string): Edit[] {
-  const edits: Edit[] = [];
-  let placed = before.includes(reference);
-  seq.items.forEach((item, index) => {
-    const entry = before[index];
-    if (!isScalar(item) || entry === undefined) return;
-    const stale = entry !== reference && isUpperConstraintsEntry(entry);
-    if (!stale) return;
-    if (!placed) {
-      edits.push({ start: item.range![0], end: item.range![1], text: plainOrQuoted(reference) });
-      placed = true;
-    } else {
-      const lineStart = text.lastIndexOf('\n', item.range![0] - 1) + 1;
-      edits.push({ start: lineStart, end: indexOfLineEnd(text, item.range![0]) + 1, text: '' });
-    }
-  });
-  if (!placed) {
-    const first = seq.items[0] as Scalar;
-    const lineStart = text.lastIndexOf('\n', first.range![0] - 1) + 1;
-    const prefix = text.slice(lineStart, first.range![0]);
-    edits.push({
-      start: lineStart,
-      end: lineStart,
-      text: `${prefix}${plainOrQuoted(reference)}\n`,
-    });
-  }
-  return edits;
-}
-
-// A new `key:` block after the last line of the part, indented like the part's other keys.
-function appendKey(text: string, part: YAMLMap, key: string, after: string[]): Edit {
-  const firstKey = part.items[0]?.key as Scalar | undefined;
-  if (!firstKey?.range)
-    throw new ConfigurationError(`A python part has no keys; give it a 'plugin' and a 'source'.`);
-  const keyLineStart = text.lastIndexOf('\n', firstKey.range[0] - 1) + 1;
-  const indent = text.slice(keyLineStart, firstKey.range[0]);
-  const seqIndent = indent + (sequenceOffset(text, part) ?? '  ');
-  let end = part.range![1];
-  while (end > 0 && /\s/.test(text[end - 1]!)) end--;
-  const insertAt = indexOfLineEnd(text, end - 1);
-  const lines = [`${indent}${key}:`, ...after.map((e) => `${seqIndent}- ${plainOrQuoted(e)}`)];
-  const atEof = insertAt >= text.length;
-  return { start: insertAt, end: insertAt, text: `\n${lines.join('\n')}${atEof ? '\n' : ''}` };
-}
-
-// How far the part's own block lists indent their dashes past the key: '  ' or ''.
-function sequenceOffset(text: string, part: YAMLMap): string | undefined {
-  for (const pair of part.items) {
-    const value = pair.value;
-    const key = pair.key as Scalar;
-    if (isSeq(value) && !value.flow && value.items.length > 0 && key.range) {
-      const item = value.items[0] as Scalar;
-      const keyCol = key.range[0] - (text.lastIndexOf('\n', key.range[0] - 1) + 1);
-      const dash = text.lastIndexOf('-', item.range![0]);
-      const dashCol = dash - (text.lastIndexOf('\n', dash - 1) + 1);
-      return ' '.repeat(Math.max(0, dashCol - keyCol));
-    }
-  }
-  return undefined;
-}
-
-function indexOfLineEnd(text: string, from: number): number {
-  const end = text.indexOf('\n', from);
-  return end === -1 ? text.length : end;
-}
-
-function plainOrQuoted(value: string): string {
-  return /^[A-Za-z0-9$/_.][A-Za-z0-9$/_.:+@%~-]*$/.test(value) && !/:\s|:$/.test(value)
-    ? value
-    : JSON.stringify(value);
-}
-
-function flowItem(value: string): string {
-  return /[,[\]{}]/.test(value) ? JSON.stringify(value) : plainOrQuoted(value);
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-// The rewrite is byte surgery; prove it produced the YAML we meant before anything is written.
-function verifyRewrite(project: SnapcraftProject, text: string, reference: string): void {
-  const reparsed = parseSnapcraftYaml(text, project.file, project.projectDir);
-  for (const part of reparsed.pythonParts) {
-    if (part.constraints[0] !== reference) {
-      throw new Error(
-        `internal error: rewriting ${project.file} did not set part '${part.name}' to ${reference}`,
-      );
-    }
-  }
+  return `${PYTHON_PLUGIN_KEYS[generation].projectDirVariable}/${relPath}`;
 }

@@ -86,7 +86,7 @@ describe('constrain, end to end against git daemon', () => {
     const result = await constrain(options(project, 'master'));
     expect(result.excluded).toEqual([{ name: 'osa-tiny', from: 'part tools source', removed: [] }]);
     expect(readFileSync(join(project, 'snap/snapcraft.yaml'), 'utf8')).toContain(
-      '      - pbr\n    python-constraints:\n      - $CRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n',
+      '    plugin: python\n    python-constraints:\n      - $CRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n    source: .\n',
     );
     expect(readFileSync(result.constraintsFile, 'utf8')).toMatch(/^pbr===/m);
   });

@@ -3,11 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { unifiedDiff } from '../src/diff.js';
 import { ConfigurationError } from '../src/errors.js';
-import {
-  constraintsReference,
-  parseSnapcraftYaml,
-  rewriteConstraints,
-} from '../src/snapcraft-yaml.js';
+import { rewriteConstraints } from '../src/snapcraft-rewrite.js';
+import { constraintsReference, parseSnapcraftYaml } from '../src/snapcraft-yaml.js';
 import { findFiles, fixture } from './helpers/fixtures.js';
 
 const REL = 'snap/local/upper-constraints.txt';
@@ -17,6 +14,15 @@ const snaps = all.filter((f) => !f.includes('{{'));
 
 function load(file: string) {
   return parseSnapcraftYaml(readFileSync(fixture(file), 'utf8'), file);
+}
+
+function catchError(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
 }
 
 function comments(text: string): string[] {
@@ -103,12 +109,12 @@ describe('snapcraft.yaml of the real OpenStack snaps', () => {
     );
   });
 
-  it('adds the key to a part that had none (snap-tempest), indented like its other lists', () => {
+  it('adds the key to a part that had none (snap-tempest), after its plugin, indented like its other lists', () => {
     const project = load('openstack-archive/snap-tempest/master/snapcraft.yaml');
     expect(project.pythonParts[0]!.constraints).toEqual([]);
     const result = rewriteConstraints(project, '$SNAPCRAFT_PROJECT_DIR/' + REL);
     expect(result.text).toContain(
-      '      - gcc\n    constraints:\n      - $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n',
+      '    plugin: python\n    constraints:\n      - $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n    python-version: python2\n',
     );
   });
 
@@ -172,10 +178,19 @@ describe('bad snapcraft.yaml gets one clear error', () => {
     expect(() => load(file)).toThrow(/snapcraft\.yaml:1: this is a template .* render it first/);
   });
 
-  it('names a duplicate key and its line', () => {
-    const text = keystone.replace('    plugin: python\n', '    plugin: python\n    plugin: nil\n');
-    expect(() => parseSnapcraftYaml(text, 'snapcraft.yaml')).toThrow(
-      /^snapcraft\.yaml:31:5: duplicate key 'plugin'/,
+  it('names every duplicate key at once, with its path and both lines', () => {
+    const text = keystone
+      .replace('    plugin: python\n', '    plugin: python\n    plugin: nil\n')
+      .replace(/^apps:\n/m, 'apps:\n  manage:\n    command: bin/x\n');
+    const error = catchError(() => parseSnapcraftYaml(text, 'snapcraft.yaml'));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const lines = error.message.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^snapcraft\.yaml:25:3: duplicate key 'apps\.manage' \(first at line 13\): snapcraft would keep only one/,
+    );
+    expect(lines[1]).toMatch(
+      /^snapcraft\.yaml:33:5: duplicate key 'parts\.keystone\.plugin' \(first at line 32\)/,
     );
   });
 
@@ -187,7 +202,7 @@ describe('bad snapcraft.yaml gets one clear error', () => {
     expect(() => parseSnapcraftYaml(text, 'snapcraft.yaml')).toThrow(/^snapcraft\.yaml:\d+:\d+: /);
   });
 
-  it('refuses an unknown base and a key the base does not know', () => {
+  it('refuses an unknown base, and every constraints key the base does not know, at its key', () => {
     expect(() => parseSnapcraftYaml('name: x\nbase: core21\nparts: {}\n', 's.yaml')).toThrow(
       /base 'core21' is not one/,
     );
@@ -195,8 +210,11 @@ describe('bad snapcraft.yaml gets one clear error', () => {
       fixture('canonical/snap-openstack/stable/2023.1/snap/snapcraft.yaml'),
       'utf8',
     ).replace('python-constraints:', 'constraints:');
+    const line = core22.split('\n').findIndex((l) => /^\s+constraints:/.test(l)) + 1;
     expect(() => parseSnapcraftYaml(core22, 's.yaml')).toThrow(
-      /uses 'constraints', which base core22 does not know; rename it to 'python-constraints'/,
+      new RegExp(
+        `^s\\.yaml:${line}:5: part 'sunbeam-and-openstackclients' uses 'constraints', which craft-parts' python plugin \\(core22 and later\\) refuses with base core22; rename it to 'python-constraints'$`,
+      ),
     );
   });
 
