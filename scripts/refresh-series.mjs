@@ -11,6 +11,14 @@ if (!source) {
   process.exit(2);
 }
 const entries = parse(readFileSync(source, 'utf8'));
+// The statuses src/series.ts types (SeriesStatus); a new one needs the code to learn it first.
+const STATUSES = ['future', 'development', 'maintained', 'unmaintained', 'end of life'];
+for (const e of entries) {
+  if (!STATUSES.includes(String(e.status))) {
+    console.error(`${e.name}: unknown status '${e.status}' (known: ${STATUSES.join(', ')})`);
+    process.exit(1);
+  }
+}
 const series = entries.map((e) => ({
   name: String(e.name),
   releaseId: e['release-id'] === undefined ? null : String(e['release-id']),

@@ -50,8 +50,9 @@ host_tools=(
   'unsquashfs|squashfs-tools|reading .snap files'
   'shellcheck|shellcheck|the shell-script lint'
 )
-# System-test packages, firewall tools first: LXD picks its firewall driver when it starts.
-system_packages=(iptables nftables lxd qemu-user-static binfmt-support debootstrap file)
+# System-test packages, firewall tools first: LXD picks its firewall driver when it starts. With
+# their recommends: LXD's bridge needs dnsmasq-base.
+system_packages=(iptables nftables lxd dnsmasq-base qemu-user-static binfmt-support debootstrap file)
 
 missing_packages=()
 missing_why=()
@@ -102,7 +103,7 @@ apt_install() {
     apt update || return 1
     apt_updated=1
   fi
-  apt install -y --no-install-recommends "$@"
+  apt install -y "$@"
 }
 
 failed=''

@@ -3,8 +3,8 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { unifiedDiff } from './diff.js';
 import { ConfigurationError } from './errors.js';
 import { Git } from './git.js';
-import { nameFromSource, type ProjectName } from './project-names.js';
-import { parseReleaseRef, trackFor, type ReleaseRef } from './release-ref.js';
+import { isPythonProject, nameFromSource, type ProjectName } from './project-names.js';
+import { parseReleaseRef, releaseTarget, type ReleaseRef } from './release-ref.js';
 import {
   fetchUpperConstraints,
   listRemoteRefs,
@@ -14,7 +14,7 @@ import {
   type ConstraintsRef,
 } from './requirements-repo.js';
 import { SeriesTable } from './series.js';
-import { rewriteConstraints } from './snapcraft-rewrite.js';
+import { constraintsEntryRef, rewriteConstraints } from './snapcraft-rewrite.js';
 import {
   constraintsReference,
   locateSnapcraftYaml,
@@ -85,6 +85,8 @@ export interface ConstrainResult {
   readonly diff: string;
   readonly excluded: ExcludedPackage[];
   readonly parts: { name: string; before: string[]; after: string[] }[];
+  /** What the user should look at: a project name that could not be told, a part pinned to another series. */
+  readonly warnings: string[];
 }
 
 /**
@@ -102,8 +104,7 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
       `${file} has no python parts (plugin: python), so there is nothing to constrain.`,
     );
   }
-  const release = releaseFor(options, table);
-  const track = trackFor(release, options.trackMap);
+  const { release, track } = releaseTarget(options.ref, { ...options, table });
   const constraintsRel = checkedConstraintsPath(
     options.constraintsPath ?? DEFAULT_CONSTRAINTS_PATH,
     project.projectDir,
@@ -111,7 +112,8 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
   log(`${release.ref} is OpenStack ${release.series.name} (${release.series.key}), track ${track}`);
 
   const fetched = await obtainConstraints(options, release, log);
-  const candidates = excludeCandidates(options.exclude, project);
+  const warnings: string[] = [];
+  const candidates = excludeCandidates(options.exclude, project, warnings);
   const pinned = constrainedNames(fetched.text);
   const edit = removePackages(
     fetched.text,
@@ -124,6 +126,7 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
 
   const reference = constraintsReference(project.generation, constraintsRel);
   const rewrite = rewriteConstraints(project, reference);
+  warnings.push(...otherSeriesWarnings(rewrite.parts, release, fetched.ref, table));
   const target = options.output ? resolve(options.output) : file;
   const constraintsFile = join(project.projectDir, constraintsRel);
   const header = constraintsHeader(fetched, excluded);
@@ -155,17 +158,7 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
     ),
     excluded,
     parts: rewrite.parts,
-  };
-}
-
-function releaseFor(options: ConstrainOptions, table: SeriesTable): ReleaseRef {
-  const release = parseReleaseRef(options.ref, table);
-  if (!options.series) return release;
-  // An explicit series wins over what the branch name implies (feature branches, renamed branches).
-  return {
-    ...release,
-    kind: release.kind === 'master' ? 'stable' : release.kind,
-    series: table.get(options.series),
+    warnings,
   };
 }
 
@@ -208,7 +201,7 @@ async function obtainConstraints(
   }
   const url = normaliseRepoLocation(options.requirementsRepo);
   const refs = await listRemoteRefs(new Git(), url);
-  const ref = resolveConstraintsRef(release, refs);
+  const ref = resolveConstraintsRef(release, refs, redactUrl(url));
   const advertised = ref.type === 'branch' ? refs.branches.get(ref.name) : refs.tags.get(ref.name);
   log(
     `constraints: openstack/requirements ${ref.type} ${ref.name} at ${advertised?.slice(0, 12)} (${ref.rule})`,
@@ -247,7 +240,11 @@ export function cacheKey(commit: string): string {
   return `openstack-upper-constraints-${commit}`;
 }
 
-function excludeCandidates(exclude: readonly string[], project: SnapcraftProject): ProjectName[] {
+function excludeCandidates(
+  exclude: readonly string[],
+  project: SnapcraftProject,
+  warnings: string[],
+): ProjectName[] {
   const seen = new Set<string>();
   const result: ProjectName[] = [];
   const add = (name: string | undefined, from: string): void => {
@@ -255,24 +252,68 @@ function excludeCandidates(exclude: readonly string[], project: SnapcraftProject
     seen.add(normalizePackageName(name));
     result.push({ name, from });
   };
+  const unknown = (part: string, what: string): void => {
+    warnings.push(
+      `part '${part}': cannot tell which Python project ${what} installs, so it is not dropped from the ` +
+        `constraints; if pip fails with "cannot be constrained", add its name to 'exclude' (after auto).`,
+    );
+  };
   for (const word of exclude) {
     if (word !== 'auto') {
       add(word, 'exclude input');
       continue;
     }
     for (const part of project.pythonParts) {
-      if (part.source)
-        add(
-          nameFromSource(part.source, project.projectDir, part.sourceSubdir),
-          `part ${part.name} source`,
-        );
+      if (part.source) {
+        const name = nameFromSource(part.source, project.projectDir, part.sourceSubdir);
+        const local = !/^[a-z][a-z0-9+.-]*:\/\/|^[\w.-]+@[\w.-]+:/i.test(part.source);
+        const dir = resolve(project.projectDir, part.source, part.sourceSubdir ?? '');
+        // A local tree with nothing pip installs (a requirements-only part) installs no project.
+        if (name) add(name, `part ${part.name} source`);
+        else if (!local || isPythonProject(dir)) unknown(part.name, `its source '${part.source}'`);
+      }
       for (const pkg of part.pythonPackages) {
-        if (/^[a-z+]+:\/\/|^git\+|#egg=/i.test(pkg))
-          add(nameFromSource(pkg, project.projectDir), `part ${part.name} python-packages`);
+        // Requirement specifiers (names, versions) are what constraints pin; URLs and paths are not.
+        if (!/^[a-z][a-z0-9+.-]*:\/\/|^git\+|^[\w.-]+@[\w.-]+:|#egg=|^\.{1,2}(\/|$)|^\//i.test(pkg))
+          continue;
+        const name = nameFromSource(pkg, project.projectDir);
+        if (name) add(name, `part ${part.name} python-packages`);
+        else unknown(part.name, `'${pkg}' in python-packages`);
       }
     }
   }
   return result;
+}
+
+/** Parts that were pinned to another series' constraints than the one applied now. */
+function otherSeriesWarnings(
+  parts: { name: string; before: string[] }[],
+  release: ReleaseRef,
+  applied: ConstraintsRef | null,
+  table: SeriesTable,
+): string[] {
+  const warnings: string[] = [];
+  for (const part of parts) {
+    for (const entry of part.before) {
+      const ref = constraintsEntryRef(entry);
+      if (!ref) continue;
+      let series: string | undefined;
+      try {
+        series =
+          ref === 'master'
+            ? table.development().key
+            : (table.find(ref)?.key ?? parseReleaseRef(ref, table).series.key);
+      } catch {
+        continue; // a ref we cannot place says nothing about the series
+      }
+      if (series === release.series.key) continue;
+      warnings.push(
+        `part '${part.name}' was pinned to ${ref} constraints (${series}); this build applies ` +
+          `${applied ? `${applied.name} ` : ''}(${release.series.key}, ${release.series.name}) for ${release.ref}.`,
+      );
+    }
+  }
+  return warnings;
 }
 
 function lineNames(line: string): string {

@@ -81,6 +81,19 @@ export function buildMatrix(
       ...branch,
     });
   }
+  // What snapcraft.yaml declares but the caller did not ask for is said too, not dropped.
+  const unrequested = declared
+    ? [...new Set(targets.map((t) => t.buildFor))].filter(
+        (arch) => arch !== 'all' && !options.arches.includes(arch),
+      )
+    : [];
+  for (const arch of unrequested) {
+    skipped.push({
+      arch,
+      ...branch,
+      reason: `declared in snapcraft.yaml but not requested (add it to 'arches')`,
+    });
+  }
   return { include, skipped };
 }
 

@@ -1,5 +1,6 @@
 import { ConfigurationError } from './errors.js';
-import { normaliseRefName } from './release-ref.js';
+import { normaliseRefName, releaseBranch } from './release-ref.js';
+import { SeriesTable } from './series.js';
 
 /** What the event that started a run says, as GitHub gives it. */
 export interface PipelineEvent {
@@ -24,14 +25,12 @@ export interface PipelinePlan {
   readonly reason: string;
 }
 
-const RELEASE_BRANCH = /^(master|stable\/[^/]+|unmaintained\/[^/]+)$/;
-
 /**
  * The pipeline's decisions, in one testable place: pull requests build and test against their
  * base branch and never publish; pushes to release branches publish; a dispatch rebuilds the
  * branch it names and publishes unless told not to; forks never publish.
  */
-export function planPipeline(event: PipelineEvent): PipelinePlan {
+export function planPipeline(event: PipelineEvent, table = new SeriesTable()): PipelinePlan {
   switch (event.eventName) {
     case 'pull_request':
     case 'pull_request_target': {
@@ -58,7 +57,7 @@ export function planPipeline(event: PipelineEvent): PipelinePlan {
           publish: false,
           reason: 'the dispatch asked not to publish',
         };
-      if (!RELEASE_BRANCH.test(branch))
+      if (!releaseBranch(branch, table))
         return {
           ref: branch,
           checkout: branch,
@@ -76,7 +75,7 @@ export function planPipeline(event: PipelineEvent): PipelinePlan {
     case 'schedule': {
       const ref = normaliseRefName(event.refName);
       if (event.fork) return { ref, checkout: '', publish: false, reason: 'forks never publish' };
-      if (!RELEASE_BRANCH.test(ref))
+      if (!releaseBranch(ref, table))
         return { ref, checkout: '', publish: false, reason: `${ref} is not a release branch` };
       return { ref, checkout: '', publish: true, reason: `${event.eventName} to ${ref}` };
     }

@@ -39,13 +39,37 @@ export function normaliseRefName(input: string): string {
   return ref;
 }
 
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+export const DEVELOPMENT_BRANCHES = ['master', 'main'] as const;
+
 /**
- * Maps a branch or tag to its OpenStack series: `master`, `stable/<id|name>`,
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+export const RELEASE_BRANCH_PATTERNS = [
+  ...DEVELOPMENT_BRANCHES,
+  'stable/*',
+  'unmaintained/*',
+] as const;
+
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+export function releaseBranch(input: string, table: SeriesTable): ReleaseRef | null {
+  const ref = normaliseRefName(input);
+  if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref)) return null;
+  return parseReleaseRef(ref, table);
+}
+
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
  * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
  */
 export function parseReleaseRef(input: string, table: SeriesTable): ReleaseRef {
   const ref = normaliseRefName(input);
-  if (ref === 'master' || ref === 'main') {
+  if ((DEVELOPMENT_BRANCHES as readonly string[]).includes(ref)) {
     return { ref, kind: 'master', series: table.development() };
   }
   const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
@@ -86,4 +110,34 @@ export function trackFor(
 ): string {
   if (release.kind === 'master') return map.get('master') ?? 'latest';
   return map.get(release.series.key) ?? release.series.key;
+}
+
+/** How a ref is taken as a release: an explicit series and a track map may be given. */
+export interface ReleaseOptions {
+  /** A codename or release-id that overrides what the ref implies, whatever the ref. */
+  readonly series?: string;
+  readonly trackMap?: ReadonlyMap<string, string>;
+  readonly table: SeriesTable;
+}
+
+/** A ref understood as a release, and the Snap Store track it publishes to. */
+export interface ReleaseTarget {
+  readonly release: ReleaseRef;
+  readonly track: string;
+}
+
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+export function releaseTarget(ref: string, options: ReleaseOptions): ReleaseTarget {
+  const release = options.series
+    ? {
+        ref: normaliseRefName(ref),
+        kind: 'stable' as const,
+        series: options.table.get(options.series),
+      }
+    : parseReleaseRef(ref, options.table);
+  return { release, track: trackFor(release, options.trackMap) };
 }

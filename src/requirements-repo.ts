@@ -78,18 +78,20 @@ export async function listRemoteRefs(git: Git, url: string): Promise<RemoteRefs>
 /**
  * OpenStack's own rule (releases' constraints redirects): master, unless requirements has a
  * `stable/<key>` branch; an `unmaintained/<key>` branch overrides it; a `<key>-eom` tag replaces
- * master or stable; a `<key>-eol` tag always wins. A series requirements has not branched for yet
- * keeps master's constraints.
+ * master or stable; a `<key>-eol` tag always wins. Only a series still in development (or future)
+ * keeps master's constraints when requirements has not branched for it: a series that has been
+ * released has branched, so finding none of its refs means the mirror is incomplete, not that
+ * master is right.
  */
-export function resolveConstraintsRef(release: ReleaseRef, refs: RemoteRefs): ConstraintsRef {
+export function resolveConstraintsRef(
+  release: ReleaseRef,
+  refs: RemoteRefs,
+  repo = 'the requirements repo',
+): ConstraintsRef {
   if (release.kind === 'master')
     return { type: 'branch', name: 'master', rule: 'master builds use master' };
-  const key = release.series.key;
-  let chosen: ConstraintsRef = {
-    type: 'branch',
-    name: 'master',
-    rule: `openstack/requirements has not branched for ${key} yet`,
-  };
+  const { key, name, status } = release.series;
+  let chosen: ConstraintsRef | null = null;
   if (refs.branches.has(`stable/${key}`)) {
     chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
   }
@@ -100,20 +102,27 @@ export function resolveConstraintsRef(release: ReleaseRef, refs: RemoteRefs): Co
       rule: 'unmaintained branch overrides stable',
     };
   }
-  if (refs.tags.has(`${key}-eom`) && chosen.name !== `unmaintained/${key}`) {
+  if (refs.tags.has(`${key}-eom`) && chosen?.name !== `unmaintained/${key}`) {
     chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
   }
   if (refs.tags.has(`${key}-eol`)) {
     chosen = { type: 'tag', name: `${key}-eol`, rule: 'end of life tag wins' };
   }
-  if (chosen.name === 'master' && release.series.status === 'end of life') {
-    // Building an EOL release against master's pins would succeed and be wrong; say so instead.
-    throw new ConfigurationError(
-      `${release.series.name} (${key}) is end of life but the requirements repo has no ${key}-eol tag ` +
-        `or stable/${key} branch: the 'requirements-repo' mirror looks incomplete (mirror its tags too).`,
-    );
+  if (chosen) return chosen;
+  if (status === 'development' || status === 'future') {
+    return {
+      type: 'branch',
+      name: 'master',
+      rule: `${key} is in ${status}: openstack/requirements has not branched for it yet`,
+    };
   }
-  return chosen;
+  // Building a released series against master's pins would succeed and be wrong; say so instead.
+  throw new ConfigurationError(
+    `${name} (${key}) is ${status}, so openstack/requirements has branched for it, but ${repo} has none of ` +
+      `stable/${key}, unmaintained/${key}, ${key}-eom, ${key}-eol. The 'requirements-repo' mirror looks ` +
+      `incomplete: it may lack the unmaintained/* branches or the tags; mirror all branches and tags ` +
+      `(or use https://opendev.org/openstack/requirements).`,
+  );
 }
 
 export interface FetchedConstraints {

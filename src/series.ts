@@ -10,7 +10,7 @@ export interface SeriesRecord {
   readonly name: string;
   /** `2025.1` from antelope (2023.1) on; null for older series. */
   readonly releaseId: string | null;
-  readonly status: string;
+  readonly status: SeriesStatus;
   /** Skip-level upgrade release point. */
   readonly slurp: boolean;
   readonly initialRelease: string;

@@ -16,6 +16,25 @@ export function isUpperConstraintsEntry(entry: string): boolean {
   );
 }
 
+/**
+ * The openstack/requirements ref or series an upper-constraints URL names, or null for a local
+ * file or an unknown form: raw.githubusercontent.com/openstack/requirements/<ref>/...,
+ * opendev.org/openstack/requirements/raw/{branch,tag}/<ref>/..., ...?h=<ref> (cgit), and
+ * releases.openstack.org/constraints/upper/<series>.
+ */
+export function constraintsEntryRef(entry: string): string | null {
+  const patterns = [
+    /\/openstack\/requirements\/(?:raw\/(?:branch|tag)\/)?((?:stable|unmaintained)\/[^/]+|[^/]+)\/upper-constraints\.txt$/,
+    /requirements\/plain\/upper-constraints\.txt\?h=([^&#]+)/,
+    /releases\.openstack\.org\/constraints\/upper\/([^/?#]+)/,
+  ];
+  for (const pattern of patterns) {
+    const match = pattern.exec(entry);
+    if (match) return decodeURIComponent(match[1]!).replace(/^refs\/(heads|tags)\//, '');
+  }
+  return null;
+}
+
 export interface RewriteResult {
   readonly text: string;
   readonly changed: boolean;

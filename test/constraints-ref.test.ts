@@ -82,14 +82,44 @@ describe('series -> constraints ref, by OpenStack rules', () => {
     expect(at(['unmaintained/2024.1'], ['2024.1-eom', '2024.1-eol'])).toBe('2024.1-eol');
   });
 
-  it('refuses to build an end-of-life series against master when its -eol tag is missing', () => {
+  it.each([
+    ['stable/ocata', 'end of life'],
+    ['stable/2025.1', 'maintained'],
+    ['unmaintained/2024.1', 'unmaintained'],
+    ['2023.2-eol', 'end of life'],
+  ])(
+    'refuses, never falls back to master, for %s (%s) when the mirror has none of its refs',
+    (ref, status) => {
+      const bare: RemoteRefs = { branches: new Map([['master', 'x']]), tags: new Map() };
+      const release = parseReleaseRef(ref, table);
+      const key = release.series.key;
+      const error = (() => {
+        try {
+          resolveConstraintsRef(release, bare, 'https://mirror.example/requirements');
+        } catch (e) {
+          return e as Error;
+        }
+        return null;
+      })();
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error!.message).toContain(`is ${status}, so openstack/requirements has branched`);
+      expect(error!.message).toContain(
+        `https://mirror.example/requirements has none of stable/${key}, unmaintained/${key}, ${key}-eom, ${key}-eol`,
+      );
+      expect(error!.message).toMatch(/may lack the unmaintained\/\* branches or the tags/);
+    },
+  );
+
+  it('uses master only for a series in development, and says why', () => {
     const bare: RemoteRefs = { branches: new Map([['master', 'x']]), tags: new Map() };
-    expect(() => resolveConstraintsRef(parseReleaseRef('stable/ocata', table), bare)).toThrow(
-      ConfigurationError,
-    );
-    expect(() => resolveConstraintsRef(parseReleaseRef('stable/ocata', table), bare)).toThrow(
-      /no ocata-eol tag/,
-    );
+    const development = table.development();
+    expect(
+      resolveConstraintsRef(parseReleaseRef(`stable/${development.key}`, table), bare),
+    ).toEqual({
+      type: 'branch',
+      name: 'master',
+      rule: `${development.key} is in development: openstack/requirements has not branched for it yet`,
+    });
   });
 });
 

@@ -23,6 +23,11 @@ describe('the pipeline decides', () => {
     ],
     ['a push to master publishes', {}, { ref: 'master', checkout: '', publish: true }],
     [
+      'a push to main publishes: main is master',
+      { refName: 'main' },
+      { ref: 'main', checkout: '', publish: true },
+    ],
+    [
       'a push to stable/<series> publishes',
       { refName: 'stable/2025.1' },
       { ref: 'stable/2025.1', checkout: '', publish: true },

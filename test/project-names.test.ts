@@ -17,12 +17,49 @@ describe('the project a python part builds from source', () => {
     ['git+https://github.com/openstack/snap.openstack#egg=snap.openstack', 'snap.openstack'],
     ['https://opendev.org/openstack/horizon.git', 'horizon'],
     ['https://github.com/openstack/keystonemiddleware', 'keystonemiddleware'],
+    // Forge archives name the repository, not the file.
+    [
+      'https://github.com/openstack/python-openstackclient/archive/refs/tags/7.1.5.tar.gz',
+      'python-openstackclient',
+    ],
+    ['https://github.com/openstack/nova/archive/master.zip', 'nova'],
+    ['https://opendev.org/openstack/keystone/archive/stable/2024.2.tar.gz', 'keystone'],
+    ['https://codeload.github.com/openstack/glance/tar.gz/refs/tags/30.0.0', 'glance'],
+    ['https://gitlab.com/someone/osc-plugin/-/archive/v1.0/osc-plugin-v1.0.tar.gz', 'osc-plugin'],
+    // pip's VCS URLs, with a ref and without #egg=.
+    ['git+https://opendev.org/openstack/osc-lib@stable/2024.2', 'osc-lib'],
+    ['git+https://github.com/openstack/oslo.config.git@18.0.0', 'oslo.config'],
+    ['git+ssh://git@github.com/openstack/nova.git@master', 'nova'],
+    ['git@github.com:openstack/neutron.git', 'neutron'],
+    // Archives and wheels named with a version.
+    [
+      'https://files.pythonhosted.org/packages/ab/cd/python_openstackclient-7.1.5.tar.gz',
+      'python_openstackclient',
+    ],
+    ['https://example.org/dist/osc_lib-3.0.0-py3-none-any.whl', 'osc_lib'],
+    ['https://example.org/dist/keystone-26.0.0.0rc1.tar.gz', 'keystone'],
+    ['https://example.org/dist/oslo.messaging-14.9.0.tar.gz', 'oslo.messaging'],
   ])('%s -> %s', (source, name) => {
     expect(nameFromSource(source, '/nonexistent')).toBe(name);
   });
 
   it('cannot tell from an arbitrary download URL, and says nothing rather than guess', () => {
     expect(nameFromSource('http://xmlsoft.org/sources/', '/nonexistent')).toBeUndefined();
+    expect(nameFromSource('https://example.org/download?id=12', '/nonexistent')).toBeUndefined();
+  });
+
+  it('reads pyproject.toml with a TOML parser: multi-line tables, comments, Poetry', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'pyproject.toml'),
+      '[build-system]\nrequires = ["pbr>=6"]\n\n[project]\n# the distribution\nname = \'osc-placement\' # single quotes\ndependencies = [\n  "name = not-this",\n]\n',
+    );
+    expect(nameFromPythonProject(dir)).toBe('osc-placement');
+    writeFileSync(join(dir, 'pyproject.toml'), '[tool.poetry]\nname = "sunbeam-poetry"\n');
+    expect(nameFromPythonProject(dir)).toBe('sunbeam-poetry');
+    writeFileSync(join(dir, 'pyproject.toml'), 'this is [not toml');
+    writeFileSync(join(dir, 'setup.cfg'), '[metadata]\nname = fallback-name\n');
+    expect(nameFromPythonProject(dir)).toBe('fallback-name');
   });
 
   it('reads pyproject.toml, else setup.cfg, of a local source with source-subdir', () => {

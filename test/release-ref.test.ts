@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError } from '../src/errors.js';
-import { normaliseRefName, parseReleaseRef, parseTrackMap, trackFor } from '../src/release-ref.js';
+import {
+  normaliseRefName,
+  parseReleaseRef,
+  parseTrackMap,
+  releaseBranch,
+  releaseTarget,
+  trackFor,
+} from '../src/release-ref.js';
 import { SeriesTable } from '../src/series.js';
 
 const table = new SeriesTable();
@@ -8,6 +15,7 @@ const table = new SeriesTable();
 describe('parseReleaseRef', () => {
   it.each([
     ['master', 'master', '2026.2'],
+    ['main', 'master', '2026.2'],
     ['refs/heads/master', 'master', '2026.2'],
     ['stable/2025.1', 'stable', '2025.1'],
     ['stable/epoxy', 'stable', '2025.1'],
@@ -68,5 +76,45 @@ describe('tracks', () => {
   it('names the bad line of a track map', () => {
     expect(() => parseTrackMap('epoxy=2025.1\nthis is wrong', table)).toThrow(/track-map line 2/);
     expect(() => parseTrackMap('tomato=x', table)).toThrow(/Unknown OpenStack series 'tomato'/);
+  });
+});
+
+describe('one definition of a release branch', () => {
+  it.each([
+    ['master', true],
+    ['main', true],
+    ['refs/heads/main', true],
+    ['stable/2025.1', true],
+    ['stable/epoxy', true],
+    ['unmaintained/2023.1', true],
+    ['unmaintained/zed', true],
+    ['feature/uwsgi', false],
+    ['ocata-eol', false],
+    ['2024.1-eom', false],
+    ['stable/2025.1/backport', false],
+    ['develop', false],
+  ])('%s: %s', (ref, expected) => {
+    expect(releaseBranch(ref, table) !== null).toBe(expected);
+  });
+
+  it('refuses a release branch of a series OpenStack does not have', () => {
+    expect(() => releaseBranch('stable/2031.2', table)).toThrow(/Unknown OpenStack series/);
+  });
+});
+
+describe('one answer to "which release, which track"', () => {
+  it('maps main like master, to latest', () => {
+    expect(releaseTarget('main', { table }).track).toBe('latest');
+    expect(releaseTarget('stable/2025.1', { table }).track).toBe('2025.1');
+  });
+
+  it('lets the series input rescue any ref, still checked as a ref name', () => {
+    const target = releaseTarget('feature/x', { table, series: '2023.2' });
+    expect(target.release.series.name).toBe('bobcat');
+    expect(target.track).toBe('2023.2');
+    expect(releaseTarget('master', { table, series: 'epoxy' }).track).toBe('2025.1');
+    expect(() => releaseTarget('feature/$(id)', { table, series: '2023.2' })).toThrow(
+      /letters, digits/,
+    );
   });
 });

@@ -29460,7 +29460,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Cs: () => (/* binding */ runAction)
 });
 
-// UNUSED EXPORTS: runnerTemp
+// UNUSED EXPORTS: escapeHtml, runnerTemp
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var core = __nccwpck_require__(6257);
@@ -29547,6 +29547,10 @@ async function flushSummary() {
     catch (error) {
         core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
     }
+}
+/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 
@@ -34786,7 +34790,7 @@ async function rebuildFleet(options) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   TF: () => (/* binding */ normaliseRefName)
 /* harmony export */ });
-/* unused harmony exports parseReleaseRef, parseTrackMap, trackFor */
+/* unused harmony exports DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, parseReleaseRef, parseTrackMap, trackFor, releaseTarget */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
@@ -34808,13 +34812,35 @@ function normaliseRefName(input) {
     }
     return ref;
 }
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+const DEVELOPMENT_BRANCHES = ['master', 'main'];
 /**
- * Maps a branch or tag to its OpenStack series: `master`, `stable/<id|name>`,
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+const RELEASE_BRANCH_PATTERNS = [
+    ...DEVELOPMENT_BRANCHES,
+    'stable/*',
+    'unmaintained/*',
+];
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+function releaseBranch(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
  * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
  */
 function parseReleaseRef(input, table) {
     const ref = normaliseRefName(input);
-    if (ref === 'master' || ref === 'main') {
+    if (DEVELOPMENT_BRANCHES.includes(ref)) {
         return { ref, kind: 'master', series: table.development() };
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
@@ -34848,6 +34874,21 @@ function trackFor(release, map = new Map()) {
     if (release.kind === 'master')
         return map.get('master') ?? 'latest';
     return map.get(release.series.key) ?? release.series.key;
+}
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+function releaseTarget(ref, options) {
+    const release = options.series
+        ? {
+            ref: normaliseRefName(ref),
+            kind: 'stable',
+            series: options.table.get(options.series),
+        }
+        : parseReleaseRef(ref, options.table);
+    return { release, track: trackFor(release, options.trackMap) };
 }
 
 

@@ -28606,7 +28606,7 @@ __webpack_async_result__();
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
-/* unused harmony export runnerTemp */
+/* unused harmony exports runnerTemp, escapeHtml */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
@@ -28689,6 +28689,10 @@ async function flushSummary() {
     catch (error) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
     }
+}
+/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 
@@ -28855,13 +28859,35 @@ function normaliseRefName(input) {
     }
     return ref;
 }
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+const DEVELOPMENT_BRANCHES = ['master', 'main'];
 /**
- * Maps a branch or tag to its OpenStack series: `master`, `stable/<id|name>`,
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+const RELEASE_BRANCH_PATTERNS = [
+    ...DEVELOPMENT_BRANCHES,
+    'stable/*',
+    'unmaintained/*',
+];
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+function releaseBranch(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
  * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
  */
 function parseReleaseRef(input, table) {
     const ref = normaliseRefName(input);
-    if (ref === 'master' || ref === 'main') {
+    if (DEVELOPMENT_BRANCHES.includes(ref)) {
         return { ref, kind: 'master', series: table.development() };
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
@@ -28896,6 +28922,21 @@ function trackFor(release, map = new Map()) {
         return map.get('master') ?? 'latest';
     return map.get(release.series.key) ?? release.series.key;
 }
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+function releaseTarget(ref, options) {
+    const release = options.series
+        ? {
+            ref: normaliseRefName(ref),
+            kind: 'stable',
+            series: options.table.get(options.series),
+        }
+        : parseReleaseRef(ref, options.table);
+    return { release, track: trackFor(release, options.trackMap) };
+}
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
@@ -28913,6 +28954,43 @@ const SNAPCRAFT_YAML_LOCATIONS = [
     '.snapcraft.yaml',
     'build-aux/snap/snapcraft.yaml',
 ];
+/**
+ * The python plugin's keys per base: the one table. Sources, per row:
+ * - legacy (no base, core, core18): snapcraft 2-7's v1 plugin, snapcraft_legacy/plugins/v1/python.py;
+ *   `constraints` was a list (snapcraft 2.x also took a bare URL string). Part properties have
+ *   `$SNAPCRAFT_PROJECT_DIR` replaced (snapcraft_legacy/internal/project_loader/_config.py _expand_env).
+ * - core20: snapcraft 7/8's v2 plugin, snapcraft_legacy/plugins/v2/python.py; its schema has
+ *   requirements, constraints, python-packages (lists) and additionalProperties: false, so a
+ *   `python-constraints` is refused. Same `$SNAPCRAFT_PROJECT_DIR` replacement.
+ * - craft-parts (core22, core24, core26): craft_parts/plugins/python_plugin.py, python-requirements,
+ *   python-constraints, python-packages; craft-parts replaces `$CRAFT_PROJECT_DIR`.
+ */
+const PYTHON_PLUGIN_KEYS = {
+    legacy: {
+        constraints: 'constraints',
+        requirements: 'requirements',
+        packages: 'python-packages',
+        foreign: ['python-constraints', 'python-requirements'],
+        projectDirVariable: '$SNAPCRAFT_PROJECT_DIR',
+        plugin: "snapcraft's legacy python plugin (no base, core, core18)",
+    },
+    core20: {
+        constraints: 'constraints',
+        requirements: 'requirements',
+        packages: 'python-packages',
+        foreign: ['python-constraints', 'python-requirements'],
+        projectDirVariable: '$SNAPCRAFT_PROJECT_DIR',
+        plugin: "snapcraft's core20 python plugin (its schema allows only requirements, constraints and python-packages)",
+    },
+    'craft-parts': {
+        constraints: 'python-constraints',
+        requirements: 'python-requirements',
+        packages: 'python-packages',
+        foreign: ['constraints', 'requirements'],
+        projectDirVariable: '$CRAFT_PROJECT_DIR',
+        plugin: "craft-parts' python plugin (core22 and later)",
+    },
+};
 /**
  * Finds snapcraft.yaml in a project directory (which is then the project root, whatever its
  * name), or accepts a path to the file itself (whose root is then derived from where it lives).
@@ -28953,18 +29031,34 @@ function pythonGeneration(base, file) {
         return 'craft-parts';
     throw new errors/* ConfigurationError */.j1(`${file}: base '${base}' is not one this toolkit knows (core, core18, core20, core22, core24, core26 ...); fix the 'base' key.`);
 }
-/** Parses snapcraft.yaml text; every problem becomes one ConfigurationError naming file and line. */
+/**
+ * Parses snapcraft.yaml text. Everything wrong is reported at once, in one ConfigurationError of
+ * `file:line:col: what` lines: every duplicate key (with its path and both lines), every
+ * python constraints key the base does not know.
+ */
 function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
     rejectTemplates(text, file);
     const lineCounter = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+    // snapcraft reads YAML 1.1 with PyYAML: `<<` merges anchored maps into parts.
+    const document = (0,dist/* parseDocument */.Tp)(text, {
+        lineCounter,
+        uniqueKeys: false,
+        merge: true,
+        prettyErrors: false,
+    });
+    const at = (offset) => {
+        const pos = lineCounter.linePos(offset);
+        return `${file}:${pos.line}:${pos.col}`;
+    };
     if (document.errors.length > 0) {
-        const error = document.errors[0];
-        const pos = lineCounter.linePos(error.pos[0]);
-        const what = error.code === 'DUPLICATE_KEY'
-            ? `duplicate key ${quoteKeyAt(text, error.pos[0])}: snapcraft would keep only one of them silently; remove or merge the other`
-            : error.message.split('\n')[0];
-        throw new errors/* ConfigurationError */.j1(`${file}:${pos.line}:${pos.col}: ${what}`);
+        throw new errors/* ConfigurationError */.j1(document.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`).join('\n'));
+    }
+    const duplicates = duplicateKeys(document.contents, []);
+    if (duplicates.length > 0) {
+        throw new errors/* ConfigurationError */.j1(duplicates
+            .map((d) => `${at(d.offset)}: duplicate key '${d.path}' (first at line ${lineCounter.linePos(d.firstOffset).line}): ` +
+            'snapcraft would keep only one of them silently; remove or merge the other')
+            .join('\n'));
     }
     const root = document.contents;
     if (!(0,dist/* isMap */.jh)(root)) {
@@ -28975,30 +29069,40 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
         throw new errors/* ConfigurationError */.j1(`${file}: the 'name' key is missing or empty; a snap needs a name.`);
     const base = scalarString(root.get('base', true)) ?? null;
     const generation = pythonGeneration(base, file);
-    const constraintsKey = generation === 'legacy' ? 'constraints' : 'python-constraints';
+    const keys = PYTHON_PLUGIN_KEYS[generation];
     const parts = root.get('parts', true);
     if (!(0,dist/* isMap */.jh)(parts)) {
         throw new errors/* ConfigurationError */.j1(`${file}: the 'parts' key is missing or is not a mapping of part names to parts.`);
     }
     const pythonParts = [];
+    const wrong = [];
     for (const pair of parts.items) {
-        const partName = String((0,dist/* isScalar */.jn)(pair.key) ? pair.key.value : pair.key);
-        const part = pair.value;
-        if (!(0,dist/* isMap */.jh)(part) || !PYTHON_PLUGINS.has(scalarString(part.get('plugin', true)) ?? ''))
+        const partName = keyString(pair);
+        const part = resolveNode(pair.value, document);
+        if (!(0,dist/* isMap */.jh)(part))
             continue;
-        const wrongKey = constraintsKey === 'constraints' ? 'python-constraints' : 'constraints';
-        if (part.has(wrongKey)) {
-            throw new errors/* ConfigurationError */.j1(`${file}:${lineOf(lineCounter, part.get(wrongKey, true))}: part '${partName}' uses '${wrongKey}', which ` +
-                `base ${base ?? '(none)'} does not know; rename it to '${constraintsKey}'.`);
+        const get = (key) => effectivePair(part, key, document)?.value;
+        if (!PYTHON_PLUGINS.has(scalarString(get('plugin')) ?? ''))
+            continue;
+        for (const foreign of keys.foreign) {
+            const found = effectivePair(part, foreign, document);
+            if (!found)
+                continue;
+            const right = foreign.includes('constraints') ? keys.constraints : keys.requirements;
+            const key = found.key;
+            wrong.push(`${at(key.range?.[0] ?? 0)}: part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
+                `with base ${base ?? '(none)'}; rename it to '${right}'`);
         }
         pythonParts.push({
             name: partName,
-            constraints: stringList(part.get(constraintsKey, true)),
-            source: scalarString(part.get('source', true)),
-            sourceSubdir: scalarString(part.get('source-subdir', true)),
-            pythonPackages: stringList(part.get('python-packages', true)),
+            constraints: stringList(resolveNode(get(keys.constraints), document)),
+            source: scalarString(get('source')),
+            sourceSubdir: scalarString(get('source-subdir')),
+            pythonPackages: stringList(resolveNode(get(keys.packages), document)),
         });
     }
+    if (wrong.length > 0)
+        throw new errors/* ConfigurationError */.j1(wrong.join('\n'));
     return {
         file,
         projectDir,
@@ -29007,10 +29111,69 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
         base,
         grade: scalarString(root.get('grade', true)) ?? null,
         generation,
-        constraintsKey,
+        constraintsKey: keys.constraints,
         pythonParts,
         document,
     };
+}
+/** An alias's target, or the node itself. */
+function resolveNode(node, document) {
+    return (0,dist/* isAlias */.Vj)(node) ? node.resolve(document) : node;
+}
+const MERGE_KEY = '<<';
+function isMergePair(pair) {
+    const key = pair.key;
+    if (typeof key === 'symbol')
+        return true;
+    return (0,dist/* isScalar */.jn)(key) && (key.value === MERGE_KEY || typeof key.value === 'symbol');
+}
+/**
+ * The pair that gives `key` its value in a map, as YAML 1.1 merges resolve it: the map's own
+ * pair, else the first merged map (`<<: *anchor` or `<<: [*a, *b]`) that has it.
+ */
+function effectivePair(map, key, document) {
+    const own = map.items.find((p) => !isMergePair(p) && keyString(p) === key);
+    if (own)
+        return own;
+    for (const pair of map.items.filter(isMergePair)) {
+        const value = resolveNode(pair.value, document);
+        const sources = (0,dist/* isSeq */.oP)(value) ? value.items.map((i) => resolveNode(i, document)) : [value];
+        for (const source of sources) {
+            if (!(0,dist/* isMap */.jh)(source))
+                continue;
+            const found = effectivePair(source, key, document);
+            if (found)
+                return found;
+        }
+    }
+    return undefined;
+}
+function keyString(pair) {
+    const key = pair.key;
+    return String((0,dist/* isScalar */.jn)(key) ? key.value : key);
+}
+// Every key that appears twice in one mapping, anywhere, with the dotted path to it.
+function duplicateKeys(node, path) {
+    const found = [];
+    if ((0,dist/* isMap */.jh)(node)) {
+        const seen = new Map();
+        for (const pair of node.items) {
+            if (isMergePair(pair))
+                continue;
+            const name = keyString(pair);
+            const offset = pair.key?.range?.[0] ?? 0;
+            const first = seen.get(name);
+            if (first !== undefined)
+                found.push({ path: [...path, name].join('.'), offset, firstOffset: first });
+            else
+                seen.set(name, offset);
+            found.push(...duplicateKeys(pair.value, [...path, name]));
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        node.items.forEach((item, index) => found.push(...duplicateKeys(item, [...path, `${index}`])));
+    }
+    return found;
 }
 // Jinja/cookiecutter templates parse as YAML by accident ({{ x }} is a flow mapping), so look at the text.
 function rejectTemplates(text, file) {
@@ -29025,14 +29188,6 @@ function rejectTemplates(text, file) {
         }
     }
 }
-function quoteKeyAt(text, offset) {
-    const key = /^[^:\n]*/.exec(text.slice(offset))?.[0]?.trim();
-    return key ? `'${key}'` : '';
-}
-function lineOf(lineCounter, node) {
-    const range = node?.range;
-    return range ? lineCounter.linePos(range[0]).line : 0;
-}
 function scalarString(node) {
     if ((0,dist/* isScalar */.jn)(node) && node.value !== null && node.value !== undefined)
         return String(node.value);
@@ -29046,168 +29201,9 @@ function stringList(node) {
 }
 /** The reference a part's constraints key should hold for a file at `relPath` in the project. */
 function constraintsReference(generation, relPath) {
-    // Snapcraft expands these project variables in part properties, so the reference works whether
+    // Snapcraft expands its project variable in part properties, so the reference works whether
     // the part's source is local or a remote tarball, and inside the LXD build instance.
-    return generation === 'craft-parts'
-        ? `$CRAFT_PROJECT_DIR/${relPath}`
-        : `$SNAPCRAFT_PROJECT_DIR/${relPath}`;
-}
-/** A constraints entry this toolkit replaces: OpenStack's upper-constraints, any copy or URL of it. */
-function isUpperConstraintsEntry(entry) {
-    return (/(^|\/)upper-constraints\.txt$/.test(entry) ||
-        /releases\.openstack\.org\/constraints\/upper\//.test(entry));
-}
-/**
- * Points every python part's constraints at `reference`, replacing OpenStack upper-constraints
- * entries (dead branch URLs included) and keeping any other constraints the user listed. Only the
- * bytes of those entries change: comments, order and layout elsewhere stay exactly as written.
- */
-function rewriteConstraints(project, reference) {
-    const { text, document, constraintsKey } = project;
-    const root = document.contents;
-    const parts = root.get('parts', true);
-    const edits = [];
-    const report = [];
-    for (const pythonPart of project.pythonParts) {
-        const part = parts.get(pythonPart.name, true);
-        const before = pythonPart.constraints;
-        const after = [
-            reference,
-            ...before.filter((e) => e !== reference && !isUpperConstraintsEntry(e)),
-        ];
-        report.push({ name: pythonPart.name, before, after });
-        if (sameList(before, after))
-            continue;
-        const pair = part.items.find((p) => isScalar(p.key) && p.key.value === constraintsKey);
-        edits.push(...editsFor(text, part, pair, constraintsKey, before, after, reference));
-    }
-    let result = text;
-    for (const edit of edits.sort((a, b) => b.start - a.start)) {
-        result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
-    }
-    const changed = result !== text;
-    if (changed)
-        verifyRewrite(project, result, reference);
-    return { text: result, changed, parts: report };
-}
-function editsFor(text, part, pair, key, before, after, reference) {
-    if (isMap(part) && part.flow) {
-        throw new ConfigurationError(`A python part is written as a flow mapping ({...}); write it in block style so its '${key}' can be set.`);
-    }
-    const value = pair?.value;
-    if (!pair ||
-        value === null ||
-        value === undefined ||
-        (isScalar(value) && (value.value === null || value.value === ''))) {
-        if (pair) {
-            // `key:` with no value: give it one on the same line.
-            const keyStart = pair.key.range[0];
-            const lineEnd = indexOfLineEnd(text, keyStart);
-            return [
-                { start: keyStart, end: lineEnd, text: `${key}: [${after.map(flowItem).join(', ')}]` },
-            ];
-        }
-        return [appendKey(text, part, key, after)];
-    }
-    if (isScalar(value)) {
-        const [start, end] = value.range;
-        const replacement = after.length === 1 ? plainOrQuoted(after[0]) : `[${after.map(flowItem).join(', ')}]`;
-        return [{ start, end, text: replacement }];
-    }
-    if (isSeq(value) && value.flow) {
-        const [start, end] = value.range;
-        return [{ start, end, text: `[${after.map(flowItem).join(', ')}]` }];
-    }
-    if (isSeq(value))
-        return blockSeqEdits(text, value, before, reference);
-    throw new ConfigurationError(`'${key}' must be a list of constraints files or URLs, not a mapping.`);
-}
-// Replace the first stale item in place, drop the other stale items' lines, or add ours on top.
-function blockSeqEdits(text, seq, before, reference) {
-    const edits = [];
-    let placed = before.includes(reference);
-    seq.items.forEach((item, index) => {
-        const entry = before[index];
-        if (!isScalar(item) || entry === undefined)
-            return;
-        const stale = entry !== reference && isUpperConstraintsEntry(entry);
-        if (!stale)
-            return;
-        if (!placed) {
-            edits.push({ start: item.range[0], end: item.range[1], text: plainOrQuoted(reference) });
-            placed = true;
-        }
-        else {
-            const lineStart = text.lastIndexOf('\n', item.range[0] - 1) + 1;
-            edits.push({ start: lineStart, end: indexOfLineEnd(text, item.range[0]) + 1, text: '' });
-        }
-    });
-    if (!placed) {
-        const first = seq.items[0];
-        const lineStart = text.lastIndexOf('\n', first.range[0] - 1) + 1;
-        const prefix = text.slice(lineStart, first.range[0]);
-        edits.push({
-            start: lineStart,
-            end: lineStart,
-            text: `${prefix}${plainOrQuoted(reference)}\n`,
-        });
-    }
-    return edits;
-}
-// A new `key:` block after the last line of the part, indented like the part's other keys.
-function appendKey(text, part, key, after) {
-    const firstKey = part.items[0]?.key;
-    if (!firstKey?.range)
-        throw new ConfigurationError(`A python part has no keys; give it a 'plugin' and a 'source'.`);
-    const keyLineStart = text.lastIndexOf('\n', firstKey.range[0] - 1) + 1;
-    const indent = text.slice(keyLineStart, firstKey.range[0]);
-    const seqIndent = indent + (sequenceOffset(text, part) ?? '  ');
-    let end = part.range[1];
-    while (end > 0 && /\s/.test(text[end - 1]))
-        end--;
-    const insertAt = indexOfLineEnd(text, end - 1);
-    const lines = [`${indent}${key}:`, ...after.map((e) => `${seqIndent}- ${plainOrQuoted(e)}`)];
-    const atEof = insertAt >= text.length;
-    return { start: insertAt, end: insertAt, text: `\n${lines.join('\n')}${atEof ? '\n' : ''}` };
-}
-// How far the part's own block lists indent their dashes past the key: '  ' or ''.
-function sequenceOffset(text, part) {
-    for (const pair of part.items) {
-        const value = pair.value;
-        const key = pair.key;
-        if (isSeq(value) && !value.flow && value.items.length > 0 && key.range) {
-            const item = value.items[0];
-            const keyCol = key.range[0] - (text.lastIndexOf('\n', key.range[0] - 1) + 1);
-            const dash = text.lastIndexOf('-', item.range[0]);
-            const dashCol = dash - (text.lastIndexOf('\n', dash - 1) + 1);
-            return ' '.repeat(Math.max(0, dashCol - keyCol));
-        }
-    }
-    return undefined;
-}
-function indexOfLineEnd(text, from) {
-    const end = text.indexOf('\n', from);
-    return end === -1 ? text.length : end;
-}
-function plainOrQuoted(value) {
-    return /^[A-Za-z0-9$/_.][A-Za-z0-9$/_.:+@%~-]*$/.test(value) && !/:\s|:$/.test(value)
-        ? value
-        : JSON.stringify(value);
-}
-function flowItem(value) {
-    return /[,[\]{}]/.test(value) ? JSON.stringify(value) : plainOrQuoted(value);
-}
-function sameList(a, b) {
-    return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-// The rewrite is byte surgery; prove it produced the YAML we meant before anything is written.
-function verifyRewrite(project, text, reference) {
-    const reparsed = parseSnapcraftYaml(text, project.file, project.projectDir);
-    for (const part of reparsed.pythonParts) {
-        if (part.constraints[0] !== reference) {
-            throw new Error(`internal error: rewriting ${project.file} did not set part '${part.name}' to ${reference}`);
-        }
-    }
+    return `${PYTHON_PLUGIN_KEYS[generation].projectDirVariable}/${relPath}`;
 }
 
 ;// CONCATENATED MODULE: ./src/matrix-branches.ts
@@ -29413,6 +29409,17 @@ function buildMatrix(project, options) {
             runner: runner.runner,
             emulate: runner.emulate,
             ...branch,
+        });
+    }
+    // What snapcraft.yaml declares but the caller did not ask for is said too, not dropped.
+    const unrequested = declared
+        ? [...new Set(targets.map((t) => t.buildFor))].filter((arch) => arch !== 'all' && !options.arches.includes(arch))
+        : [];
+    for (const arch of unrequested) {
+        skipped.push({
+            arch,
+            ...branch,
+            reason: `declared in snapcraft.yaml but not requested (add it to 'arches')`,
         });
     }
     return { include, skipped };
@@ -32302,7 +32309,7 @@ __webpack_unused_export__ = errors.YAMLError;
 __webpack_unused_export__ = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
-__webpack_unused_export__ = identity.isAlias;
+exports.Vj = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
 exports.jh = identity.isMap;

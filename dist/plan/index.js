@@ -28535,6 +28535,41 @@ const DispatchOutputs = {
 
 /***/ }),
 
+/***/ 5778:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N: () => (/* binding */ readEventPayload)
+/* harmony export */ });
+/* unused harmony export defaultRef */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+
+
+/**
+ * What the event that started the run says, read in one place: the ref a step builds by default,
+ * and the event payload (GITHUB_EVENT_PATH) the trust decisions read.
+ */
+/** A pull request is checked against its base branch; anything else builds the ref it ran on. */
+function defaultRef(env) {
+    const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
+    if (!ref) {
+        throw new ConfigurationError(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
+    }
+    return ref;
+}
+/** The event payload, or null when there is no event file (a run outside Actions). */
+function readEventPayload(env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path || !(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(path))
+        return null;
+    return JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
+}
+
+
+/***/ }),
+
 /***/ 7568:
 /***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28543,9 +28578,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6684);
+/* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5778);
+/* harmony import */ var _pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5437);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3197);
 
@@ -28559,9 +28593,7 @@ async function run() {
 }
 async function main() {
     const env = process.env;
-    const payload = env.GITHUB_EVENT_PATH && (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(env.GITHUB_EVENT_PATH)
-        ? JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'))
-        : {};
+    const payload = (0,_github_event_js__WEBPACK_IMPORTED_MODULE_1__/* .readEventPayload */ .N)(env) ?? {};
     const plan = (0,_pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__/* .planPipeline */ .a)({
         eventName: env.GITHUB_EVENT_NAME ?? '',
         refName: env.GITHUB_REF_NAME ?? '',
@@ -28597,7 +28629,7 @@ __webpack_async_result__();
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
-/* unused harmony exports getListInput, runnerTemp */
+/* unused harmony exports getListInput, runnerTemp, escapeHtml */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
@@ -28682,6 +28714,10 @@ async function flushSummary() {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
     }
 }
+/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
 
 
 /***/ }),
@@ -28729,7 +28765,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 6684:
+/***/ 5437:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28761,13 +28797,35 @@ function normaliseRefName(input) {
     }
     return ref;
 }
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+const DEVELOPMENT_BRANCHES = ['master', 'main'];
 /**
- * Maps a branch or tag to its OpenStack series: `master`, `stable/<id|name>`,
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+const RELEASE_BRANCH_PATTERNS = [
+    ...DEVELOPMENT_BRANCHES,
+    'stable/*',
+    'unmaintained/*',
+];
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+function releaseBranch(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
  * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
  */
 function parseReleaseRef(input, table) {
     const ref = normaliseRefName(input);
-    if (ref === 'master' || ref === 'main') {
+    if (DEVELOPMENT_BRANCHES.includes(ref)) {
         return { ref, kind: 'master', series: table.development() };
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
@@ -28778,7 +28836,7 @@ function parseReleaseRef(input, table) {
     if (tag) {
         return { ref, kind: tag[2], series: table.get(tag[1]) };
     }
-    throw new ConfigurationError(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
+    throw new errors/* ConfigurationError */.j1(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
         `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
 }
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
@@ -28802,17 +28860,332 @@ function trackFor(release, map = new Map()) {
         return map.get('master') ?? 'latest';
     return map.get(release.series.key) ?? release.series.key;
 }
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+function releaseTarget(ref, options) {
+    const release = options.series
+        ? {
+            ref: normaliseRefName(ref),
+            kind: 'stable',
+            series: options.table.get(options.series),
+        }
+        : parseReleaseRef(ref, options.table);
+    return { release, track: trackFor(release, options.trackMap) };
+}
+
+;// CONCATENATED MODULE: ./src/data/series-status.ts
+const SERIES_STATUS = [
+    {
+        "name": "indri",
+        "releaseId": "2027.1",
+        "status": "future",
+        "slurp": true,
+        "initialRelease": "2027-03-24"
+    },
+    {
+        "name": "hibiscus",
+        "releaseId": "2026.2",
+        "status": "development",
+        "slurp": false,
+        "initialRelease": "2026-09-30"
+    },
+    {
+        "name": "gazpacho",
+        "releaseId": "2026.1",
+        "status": "maintained",
+        "slurp": true,
+        "initialRelease": "2026-04-01"
+    },
+    {
+        "name": "flamingo",
+        "releaseId": "2025.2",
+        "status": "maintained",
+        "slurp": false,
+        "initialRelease": "2025-10-01"
+    },
+    {
+        "name": "epoxy",
+        "releaseId": "2025.1",
+        "status": "maintained",
+        "slurp": true,
+        "initialRelease": "2025-04-02"
+    },
+    {
+        "name": "dalmatian",
+        "releaseId": "2024.2",
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2024-10-02"
+    },
+    {
+        "name": "caracal",
+        "releaseId": "2024.1",
+        "status": "unmaintained",
+        "slurp": true,
+        "initialRelease": "2024-04-03"
+    },
+    {
+        "name": "bobcat",
+        "releaseId": "2023.2",
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2023-10-04"
+    },
+    {
+        "name": "antelope",
+        "releaseId": "2023.1",
+        "status": "unmaintained",
+        "slurp": true,
+        "initialRelease": "2023-03-22"
+    },
+    {
+        "name": "zed",
+        "releaseId": null,
+        "status": "unmaintained",
+        "slurp": false,
+        "initialRelease": "2022-10-05"
+    },
+    {
+        "name": "yoga",
+        "releaseId": null,
+        "status": "unmaintained",
+        "slurp": false,
+        "initialRelease": "2022-03-30"
+    },
+    {
+        "name": "xena",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2021-10-06"
+    },
+    {
+        "name": "wallaby",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2021-04-14"
+    },
+    {
+        "name": "victoria",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2020-10-14"
+    },
+    {
+        "name": "ussuri",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2020-05-13"
+    },
+    {
+        "name": "train",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2019-10-16"
+    },
+    {
+        "name": "stein",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2019-04-10"
+    },
+    {
+        "name": "rocky",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2018-08-30"
+    },
+    {
+        "name": "queens",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2018-02-28"
+    },
+    {
+        "name": "pike",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2017-08-30"
+    },
+    {
+        "name": "ocata",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2017-02-22"
+    },
+    {
+        "name": "newton",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2016-10-06"
+    },
+    {
+        "name": "mitaka",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2016-04-07"
+    },
+    {
+        "name": "liberty",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2015-10-15"
+    },
+    {
+        "name": "kilo",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2015-04-30"
+    },
+    {
+        "name": "juno",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2014-10-16"
+    },
+    {
+        "name": "icehouse",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2014-04-17"
+    },
+    {
+        "name": "havana",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2013-10-17"
+    },
+    {
+        "name": "grizzly",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2013-04-04"
+    },
+    {
+        "name": "folsom",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2012-09-27"
+    },
+    {
+        "name": "essex",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2012-04-05"
+    },
+    {
+        "name": "diablo",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2011-09-22"
+    },
+    {
+        "name": "cactus",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2011-04-15"
+    },
+    {
+        "name": "bexar",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2011-02-03"
+    },
+    {
+        "name": "austin",
+        "releaseId": null,
+        "status": "end of life",
+        "slurp": false,
+        "initialRelease": "2010-10-21"
+    }
+];
+
+;// CONCATENATED MODULE: ./src/series.ts
+
+
+/** The OpenStack release table: codename <-> release-id, status, SLURP. */
+class SeriesTable {
+    byName = new Map();
+    constructor(records = SERIES_STATUS) {
+        for (const record of records) {
+            const series = { ...record, key: record.releaseId ?? record.name };
+            this.byName.set(record.name.toLowerCase(), series);
+            if (record.releaseId)
+                this.byName.set(record.releaseId, series);
+        }
+    }
+    /** All series, newest first (the order of series_status.yaml). */
+    all() {
+        return [...new Set(this.byName.values())];
+    }
+    /** Looks a series up by codename (any case) or release-id; undefined if OpenStack has none. */
+    find(nameOrId) {
+        return this.byName.get(nameOrId.trim().toLowerCase());
+    }
+    /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
+    get(nameOrId) {
+        const series = this.find(nameOrId);
+        if (!series) {
+            const known = this.all()
+                .slice(0, 6)
+                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+                .join(', ');
+            throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
+                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
+                `(scripts/refresh-series.mjs).`);
+        }
+        return series;
+    }
+    /**
+     * The series master is working on: the one in development, else the newest future one (between
+     * a release and the next cycle's start the table can have no series in development).
+     */
+    development() {
+        const all = this.all();
+        const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
+        if (!found) {
+            throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
+                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
+        }
+        return found;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/pipeline-plan.ts
 
 
-const RELEASE_BRANCH = /^(master|stable\/[^/]+|unmaintained\/[^/]+)$/;
+
 /**
  * The pipeline's decisions, in one testable place: pull requests build and test against their
  * base branch and never publish; pushes to release branches publish; a dispatch rebuilds the
  * branch it names and publishes unless told not to; forks never publish.
  */
-function planPipeline(event) {
+function planPipeline(event, table = new SeriesTable()) {
     switch (event.eventName) {
         case 'pull_request':
         case 'pull_request_target': {
@@ -28837,7 +29210,7 @@ function planPipeline(event) {
                     publish: false,
                     reason: 'the dispatch asked not to publish',
                 };
-            if (!RELEASE_BRANCH.test(branch))
+            if (!releaseBranch(branch, table))
                 return {
                     ref: branch,
                     checkout: branch,
@@ -28856,7 +29229,7 @@ function planPipeline(event) {
             const ref = normaliseRefName(event.refName);
             if (event.fork)
                 return { ref, checkout: '', publish: false, reason: 'forks never publish' };
-            if (!RELEASE_BRANCH.test(ref))
+            if (!releaseBranch(ref, table))
                 return { ref, checkout: '', publish: false, reason: `${ref} is not a release branch` };
             return { ref, checkout: '', publish: true, reason: `${event.eventName} to ${ref}` };
         }

@@ -28535,7 +28535,7 @@ const DispatchOutputs = {
 
 /***/ }),
 
-/***/ 9087:
+/***/ 4212:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28545,9 +28545,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
-var lib_core = __nccwpck_require__(3218);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
+var core = __nccwpck_require__(3218);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
 ;// CONCATENATED MODULE: ./src/release-ref.ts
@@ -28571,13 +28569,35 @@ function normaliseRefName(input) {
     }
     return ref;
 }
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+const DEVELOPMENT_BRANCHES = ['master', 'main'];
 /**
- * Maps a branch or tag to its OpenStack series: `master`, `stable/<id|name>`,
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+const RELEASE_BRANCH_PATTERNS = [
+    ...DEVELOPMENT_BRANCHES,
+    'stable/*',
+    'unmaintained/*',
+];
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+function releaseBranch(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
  * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
  */
 function parseReleaseRef(input, table) {
     const ref = normaliseRefName(input);
-    if (ref === 'master' || ref === 'main') {
+    if (DEVELOPMENT_BRANCHES.includes(ref)) {
         return { ref, kind: 'master', series: table.development() };
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
@@ -28592,7 +28612,7 @@ function parseReleaseRef(input, table) {
         `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
 }
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
-function release_ref_parseTrackMap(text, table) {
+function parseTrackMap(text, table) {
     const map = new Map();
     for (const [index, raw] of text.split(/\r?\n/).entries()) {
         const line = raw.replace(/#.*$/, '').trim();
@@ -28611,6 +28631,21 @@ function trackFor(release, map = new Map()) {
     if (release.kind === 'master')
         return map.get('master') ?? 'latest';
     return map.get(release.series.key) ?? release.series.key;
+}
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+function releaseTarget(ref, options) {
+    const release = options.series
+        ? {
+            ref: normaliseRefName(ref),
+            kind: 'stable',
+            series: options.table.get(options.series),
+        }
+        : parseReleaseRef(ref, options.table);
+    return { release, track: trackFor(release, options.trackMap) };
 }
 
 ;// CONCATENATED MODULE: ./src/data/series-status.ts
@@ -28866,7 +28901,7 @@ const SERIES_STATUS = [
 
 
 /** The OpenStack release table: codename <-> release-id, status, SLURP. */
-class series_SeriesTable {
+class SeriesTable {
     byName = new Map();
     constructor(records = SERIES_STATUS) {
         for (const record of records) {
@@ -28913,249 +28948,21 @@ class series_SeriesTable {
     }
 }
 
-// EXTERNAL MODULE: ./src/snap-file.ts + 1 modules
-var snap_file = __nccwpck_require__(7037);
+// EXTERNAL MODULE: ./src/snap-file.ts + 2 modules
+var snap_file = __nccwpck_require__(7488);
 // EXTERNAL MODULE: ./src/store-channel.ts
 var store_channel = __nccwpck_require__(7796);
 // EXTERNAL MODULE: ./src/actions/constants.ts
 var constants = __nccwpck_require__(858);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/git.ts
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/actions/github-event.ts
 
 
 /**
- * The one place this toolkit runs git: argv arrays (no shell), no prompts, a stable locale, and a
- * failure turned into one sentence with git's own reason.
+ * What the event that started the run says, read in one place: the ref a step builds by default,
+ * and the event payload (GITHUB_EVENT_PATH) the trust decisions read.
  */
-class git_Git {
-    options;
-    constructor(options = {}) {
-        this.options = options;
-    }
-    /** Runs git and returns its result, whatever the exit code. */
-    async exec(args, input) {
-        const env = {
-            ...process.env,
-            ...this.options.env,
-            GIT_TERMINAL_PROMPT: '0',
-            GIT_ASKPASS: '',
-            SSH_ASKPASS: '',
-            GCM_INTERACTIVE: 'never',
-            LC_ALL: 'C',
-        };
-        return new Promise((resolvePromise, reject) => {
-            const child = spawn('git', args, {
-                cwd: this.options.cwd,
-                env,
-                stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            });
-            const out = [];
-            const err = [];
-            child.stdout.on('data', (chunk) => out.push(chunk));
-            child.stderr.on('data', (chunk) => {
-                err.push(chunk);
-                if (this.options.onStderr) {
-                    for (const line of chunk.toString('utf8').split(/[\r\n]+/))
-                        if (line)
-                            this.options.onStderr(line);
-                }
-            });
-            child.on('error', reject);
-            child.on('close', (code) => resolvePromise({
-                code: code ?? 1,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-            }));
-            if (child.stdin) {
-                // git may exit before reading all of its input; its exit code tells what happened.
-                child.stdin.on('error', () => { });
-                child.stdin.end(input);
-            }
-        });
-    }
-    /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
-    async run(args, input) {
-        const result = await this.exec(args, input);
-        if (result.code !== 0) {
-            throw new ToolError(`git ${describeArgs(args)}`, result.code, git_meaningfulLine(result.stderr));
-        }
-        return result.stdout;
-    }
-    /** True when git exits 0. */
-    async try(args) {
-        return (await this.exec(args)).code === 0;
-    }
-}
-// Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
-function describeArgs(args) {
-    return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
-}
-/** The stderr line that says why git failed: its last fatal/error line, else its last line. */
-function git_meaningfulLine(stderr) {
-    const lines = stderr
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error):/.test(l));
-    return (reason ?? lines.at(-1) ?? '').replace(/\/\/[^/@\s]*@/, '//***@');
-}
-
-;// CONCATENATED MODULE: ./src/requirements-repo.ts
-
-
-
-
-
-const requirements_repo_DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
-/** Removes `user:token@` from URLs so they can be logged. */
-function redactUrl(url) {
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
-}
-/** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
-function normaliseRepoLocation(location, cwd = process.cwd()) {
-    const value = location.trim();
-    if (!value)
-        throw new ConfigurationError(`'requirements-repo' is empty: give a git URL or a local mirror path.`);
-    if (/\s/.test(value) || value.startsWith('-')) {
-        throw new ConfigurationError(`'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`);
-    }
-    if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value))
-        return value;
-    const path = isAbsolute(value) ? value : resolve(cwd, value);
-    if (!existsSync(path)) {
-        throw new ConfigurationError(`'requirements-repo' is '${value}', which is neither a URL (https://, git://, ssh://, file://) nor an existing path.`);
-    }
-    return pathToFileURL(path).href;
-}
-/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
-async function listRemoteRefs(git, url) {
-    const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
-    if (result.code !== 0) {
-        const reason = meaningfulLine(result.stderr) || `git exited with ${result.code}`;
-        throw new ConfigurationError(`Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}. Check the 'requirements-repo' input ` +
-            `(a git URL or a local mirror path) and that the runner can reach it.`);
-    }
-    const branches = new Map();
-    const tags = new Map();
-    for (const line of result.stdout.split('\n')) {
-        const [sha, ref] = line.split('\t');
-        if (!sha || !ref)
-            continue;
-        if (ref.startsWith('refs/heads/'))
-            branches.set(ref.slice(11), sha);
-        else if (ref.endsWith('^{}'))
-            tags.set(ref.slice(10, -3), sha);
-        else if (ref.startsWith('refs/tags/') && !tags.has(ref.slice(10)))
-            tags.set(ref.slice(10), sha);
-    }
-    if (!branches.has('master')) {
-        throw new ConfigurationError(`${redactUrl(url)} has no master branch, so it is not openstack/requirements; check the 'requirements-repo' input.`);
-    }
-    return { branches, tags };
-}
-/**
- * OpenStack's own rule (releases' constraints redirects): master, unless requirements has a
- * `stable/<key>` branch; an `unmaintained/<key>` branch overrides it; a `<key>-eom` tag replaces
- * master or stable; a `<key>-eol` tag always wins. A series requirements has not branched for yet
- * keeps master's constraints.
- */
-function resolveConstraintsRef(release, refs) {
-    if (release.kind === 'master')
-        return { type: 'branch', name: 'master', rule: 'master builds use master' };
-    const key = release.series.key;
-    let chosen = {
-        type: 'branch',
-        name: 'master',
-        rule: `openstack/requirements has not branched for ${key} yet`,
-    };
-    if (refs.branches.has(`stable/${key}`)) {
-        chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
-    }
-    if (refs.branches.has(`unmaintained/${key}`)) {
-        chosen = {
-            type: 'branch',
-            name: `unmaintained/${key}`,
-            rule: 'unmaintained branch overrides stable',
-        };
-    }
-    if (refs.tags.has(`${key}-eom`) && chosen.name !== `unmaintained/${key}`) {
-        chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
-    }
-    if (refs.tags.has(`${key}-eol`)) {
-        chosen = { type: 'tag', name: `${key}-eol`, rule: 'end of life tag wins' };
-    }
-    if (chosen.name === 'master' && release.series.status === 'end of life') {
-        // Building an EOL release against master's pins would succeed and be wrong; say so instead.
-        throw new ConfigurationError(`${release.series.name} (${key}) is end of life but the requirements repo has no ${key}-eol tag ` +
-            `or stable/${key} branch: the 'requirements-repo' mirror looks incomplete (mirror its tags too).`);
-    }
-    return chosen;
-}
-/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
-async function fetchUpperConstraints(url, ref, scratchParent) {
-    const dir = mkdtempSync(join(scratchParent, 'requirements-'));
-    try {
-        const git = new Git({ cwd: dir });
-        await git.run(['init', '--bare', '--quiet']);
-        const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
-        await git.run([
-            'fetch',
-            '--quiet',
-            '--depth=1',
-            '--no-tags',
-            url,
-            `+${remoteRef}:refs/constraints`,
-        ]);
-        const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
-        const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
-        if (show.code !== 0) {
-            throw new ConfigurationError(`openstack/requirements ${ref.type} ${ref.name} (${commit.slice(0, 12)}) has no upper-constraints.txt; ` +
-                `that series predates constraints: set the 'series' input to a newer one.`);
-        }
-        return { text: show.stdout, commit };
-    }
-    finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
-
-// EXTERNAL MODULE: ./src/actions/runner.ts
-var runner = __nccwpck_require__(3197);
-;// CONCATENATED MODULE: ./src/actions/constraints-settings.ts
-
-
-
-
-
-
-
-
-function readConstraintsSettings(env = process.env) {
-    const table = new SeriesTable();
-    const ref = core.getInput(I.ref) || defaultRef(env);
-    const trackMapText = core.getInput(I.trackMap);
-    return {
-        project: core.getInput(I.project) || '.',
-        ref,
-        series: core.getInput(I.series) || undefined,
-        requirementsRepo: core.getInput(I.requirementsRepo) || DEFAULT_REQUIREMENTS_REPO,
-        constraintsFile: core.getInput(I.constraintsFile) || undefined,
-        // Unset means the default, `auto`; an explicitly empty value is not distinguishable, so `none` turns it off.
-        exclude: excludeInput(),
-        constraintsPath: core.getInput(I.constraintsPath) || undefined,
-        output: core.getInput(I.output) || undefined,
-        trackMap: trackMapText ? parseTrackMap(trackMapText, table) : undefined,
-        dryRun: getBooleanInput(I.dryRun, false),
-        useCache: getBooleanInput(I.cache, true),
-        workDir: join(runnerTemp(), 'openstack-snap-actions'),
-        table,
-    };
-}
 /** A pull request is checked against its base branch; anything else builds the ref it ran on. */
 function defaultRef(env) {
     const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
@@ -29164,15 +28971,17 @@ function defaultRef(env) {
     }
     return ref;
 }
-function excludeInput() {
-    const words = getListInput(I.exclude);
-    if (words.length === 0)
-        return ['auto'];
-    return words.filter((w) => w !== 'none');
+/** The event payload, or null when there is no event file (a run outside Actions). */
+function readEventPayload(env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path || !(0,external_node_fs_.existsSync)(path))
+        return null;
+    return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
 }
 
+// EXTERNAL MODULE: ./src/actions/runner.ts
+var runner = __nccwpck_require__(3197);
 ;// CONCATENATED MODULE: ./src/actions/publish-settings.ts
-
 
 
 
@@ -29189,17 +28998,17 @@ function excludeInput() {
 function readPublishSettings(env = process.env) {
     refuseUntrustedEvents(env);
     const dryRun = (0,runner/* getBooleanInput */.Vt)(constants/* PublishInputs */.hi.dryRun, false);
-    const credentials = lib_core/* getInput */.V4(constants/* PublishInputs */.hi.storeCredentials) || env.SNAPCRAFT_STORE_CREDENTIALS || '';
+    const credentials = core/* getInput */.V4(constants/* PublishInputs */.hi.storeCredentials) || env.SNAPCRAFT_STORE_CREDENTIALS || '';
     if (credentials)
-        lib_core/* setSecret */.Pq(credentials);
+        core/* setSecret */.Pq(credentials);
     if (!credentials && !dryRun) {
         throw new errors/* ConfigurationError */.j1(`No store credentials: pass secrets.SNAPCRAFT_STORE_CREDENTIALS as '${constants/* PublishInputs */.hi.storeCredentials}' (or the environment ` +
             `variable); create them with \`snapcraft export-login --snaps NAME --acls package_access,package_push,package_update,package_release -\`.`);
     }
     const channel = channelInput(env);
-    const promoteText = lib_core/* getInput */.V4(constants/* PublishInputs */.hi.promoteRevisions);
-    const attempts = Number(lib_core/* getInput */.V4(constants/* PublishInputs */.hi.attempts) || '4');
-    const delay = Number(lib_core/* getInput */.V4(constants/* PublishInputs */.hi.retryDelay) || '5');
+    const promoteText = core/* getInput */.V4(constants/* PublishInputs */.hi.promoteRevisions);
+    const attempts = Number(core/* getInput */.V4(constants/* PublishInputs */.hi.attempts) || '4');
+    const delay = Number(core/* getInput */.V4(constants/* PublishInputs */.hi.retryDelay) || '5');
     if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
         throw new errors/* ConfigurationError */.j1(`'${constants/* PublishInputs */.hi.attempts}' must be a whole number from 1 to 10.`);
     }
@@ -29211,9 +29020,9 @@ function readPublishSettings(env = process.env) {
             : (0,snap_file/* expandSnapPaths */.b)((0,runner/* getListInput */.DF)(constants/* PublishInputs */.hi.snaps), env.GITHUB_WORKSPACE ?? process.cwd()),
         channel,
         release: (0,runner/* getBooleanInput */.Vt)(constants/* PublishInputs */.hi.release, true),
-        expectedName: lib_core/* getInput */.V4(constants/* PublishInputs */.hi.snapName) || undefined,
+        expectedName: core/* getInput */.V4(constants/* PublishInputs */.hi.snapName) || undefined,
         credentials,
-        snapcraft: lib_core/* getInput */.V4(constants/* PublishInputs */.hi.snapcraft) || 'snapcraft',
+        snapcraft: core/* getInput */.V4(constants/* PublishInputs */.hi.snapcraft) || 'snapcraft',
         retry: { attempts, baseDelayMs: delay * 1000, maxDelayMs: Math.max(delay * 1000, 60000) },
         dryRun,
         promote: promoteText ? parsePromotion(promoteText) : undefined,
@@ -29225,26 +29034,28 @@ function refuseUntrustedEvents(env) {
         throw new errors/* ConfigurationError */.j1(`publish does not run for ${event} events: pull requests build and test only. Publish from a push to a ` +
             `release branch or a workflow_dispatch.`);
     }
-    const payloadPath = env.GITHUB_EVENT_PATH;
-    if (payloadPath && (0,external_node_fs_.existsSync)(payloadPath)) {
-        const payload = JSON.parse((0,external_node_fs_.readFileSync)(payloadPath, 'utf8'));
+    const payload = readEventPayload(env);
+    if (payload) {
         if (payload.repository?.fork) {
             throw new errors/* ConfigurationError */.j1(`publish does not run in a fork (${payload.repository.full_name}): the upstream repository publishes.`);
         }
     }
 }
 function channelInput(env) {
-    const explicit = lib_core/* getInput */.V4(constants/* PublishInputs */.hi.channel);
+    const explicit = core/* getInput */.V4(constants/* PublishInputs */.hi.channel);
     if (explicit)
         return (0,store_channel/* parseChannel */.pn)(explicit);
-    const risk = lib_core/* getInput */.V4(constants/* PublishInputs */.hi.risk) || 'edge';
+    const risk = core/* getInput */.V4(constants/* PublishInputs */.hi.risk) || 'edge';
     if (!store_channel/* RISKS */.F7.includes(risk)) {
         throw new errors/* ConfigurationError */.j1(`'${constants/* PublishInputs */.hi.risk}' must be one of ${store_channel/* RISKS */.F7.join(', ')}, not '${risk}'.`);
     }
-    const table = new series_SeriesTable();
-    const release = parseReleaseRef(lib_core/* getInput */.V4(constants/* PublishInputs */.hi.ref) || defaultRef(env), table);
-    const trackMap = lib_core/* getInput */.V4(constants/* PublishInputs */.hi.trackMap);
-    return (0,store_channel/* parseChannel */.pn)(`${trackFor(release, trackMap ? release_ref_parseTrackMap(trackMap, table) : undefined)}/${risk}`);
+    const table = new SeriesTable();
+    const trackMap = core/* getInput */.V4(constants/* PublishInputs */.hi.trackMap);
+    const { track } = releaseTarget(core/* getInput */.V4(constants/* PublishInputs */.hi.ref) || defaultRef(env), {
+        table,
+        trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined,
+    });
+    return (0,store_channel/* parseChannel */.pn)(`${track}/${risk}`);
 }
 function parsePromotion(text) {
     let data;
@@ -29276,7 +29087,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _snapcraft_cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6218);
 /* harmony import */ var _store_channel_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7796);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(858);
-/* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9087);
+/* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4212);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3197);
 
 
@@ -29370,7 +29181,7 @@ __webpack_async_result__();
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
-/* unused harmony export runnerTemp */
+/* unused harmony exports runnerTemp, escapeHtml */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
@@ -29453,6 +29264,10 @@ async function flushSummary() {
     catch (error) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
     }
+}
+/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 
@@ -29540,8 +29355,8 @@ async function withRetries(policy, task, retryable, onRetry) {
     }
 }
 
-// EXTERNAL MODULE: ./src/snap-file.ts + 1 modules
-var snap_file = __nccwpck_require__(7037);
+// EXTERNAL MODULE: ./src/snap-file.ts + 2 modules
+var snap_file = __nccwpck_require__(7488);
 // EXTERNAL MODULE: ./src/snapcraft-cli.ts
 var snapcraft_cli = __nccwpck_require__(6218);
 // EXTERNAL MODULE: ./src/store-channel.ts
@@ -29672,7 +29487,7 @@ async function findRevision(cli, info) {
 
 /***/ }),
 
-/***/ 7037:
+/***/ 7488:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29686,8 +29501,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 // EXTERNAL MODULE: ./src/errors.ts
@@ -29733,13 +29548,13 @@ async function readSnapInfo(file) {
 function expandSnapPaths(patterns, cwd) {
     const files = [];
     for (const pattern of patterns) {
-        const path = (0,external_node_path_.resolve)(cwd, pattern);
-        if (!(0,external_node_path_.basename)(path).includes('*')) {
+        const path = (0,external_node_path_namespaceObject.resolve)(cwd, pattern);
+        if (!(0,external_node_path_namespaceObject.basename)(path).includes('*')) {
             files.push(path);
             continue;
         }
-        const dir = (0,external_node_path_.dirname)(path);
-        const re = globToRegExp((0,external_node_path_.basename)(path));
+        const dir = (0,external_node_path_namespaceObject.dirname)(path);
+        const re = globToRegExp((0,external_node_path_namespaceObject.basename)(path));
         const matches = (0,external_node_fs_.existsSync)(dir)
             ? (0,external_node_fs_.readdirSync)(dir)
                 .filter((f) => re.test(f))
@@ -29747,7 +29562,7 @@ function expandSnapPaths(patterns, cwd) {
             : [];
         if (matches.length === 0)
             throw new errors/* ConfigurationError */.j1(`No file matches '${pattern}': did the build upload its snaps?`);
-        files.push(...matches.map((f) => (0,external_node_path_.join)(dir, f)));
+        files.push(...matches.map((f) => (0,external_node_path_namespaceObject.join)(dir, f)));
     }
     if (files.length === 0)
         throw new errors/* ConfigurationError */.j1(`'snaps' is empty: give the .snap files of the build.`);
@@ -30085,13 +29900,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 6760:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 

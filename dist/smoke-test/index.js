@@ -28535,279 +28535,36 @@ const DispatchOutputs = {
 
 /***/ }),
 
-/***/ 6518:
+/***/ 5778:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  F: () => (/* binding */ defaultRef)
-});
-
-// UNUSED EXPORTS: readConstraintsSettings
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
-var lib_core = __nccwpck_require__(3218);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/release-ref.ts
-var release_ref = __nccwpck_require__(4266);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/git.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F: () => (/* binding */ defaultRef)
+/* harmony export */ });
+/* unused harmony export readEventPayload */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
 
 
 /**
- * The one place this toolkit runs git: argv arrays (no shell), no prompts, a stable locale, and a
- * failure turned into one sentence with git's own reason.
+ * What the event that started the run says, read in one place: the ref a step builds by default,
+ * and the event payload (GITHUB_EVENT_PATH) the trust decisions read.
  */
-class git_Git {
-    options;
-    constructor(options = {}) {
-        this.options = options;
-    }
-    /** Runs git and returns its result, whatever the exit code. */
-    async exec(args, input) {
-        const env = {
-            ...process.env,
-            ...this.options.env,
-            GIT_TERMINAL_PROMPT: '0',
-            GIT_ASKPASS: '',
-            SSH_ASKPASS: '',
-            GCM_INTERACTIVE: 'never',
-            LC_ALL: 'C',
-        };
-        return new Promise((resolvePromise, reject) => {
-            const child = spawn('git', args, {
-                cwd: this.options.cwd,
-                env,
-                stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            });
-            const out = [];
-            const err = [];
-            child.stdout.on('data', (chunk) => out.push(chunk));
-            child.stderr.on('data', (chunk) => {
-                err.push(chunk);
-                if (this.options.onStderr) {
-                    for (const line of chunk.toString('utf8').split(/[\r\n]+/))
-                        if (line)
-                            this.options.onStderr(line);
-                }
-            });
-            child.on('error', reject);
-            child.on('close', (code) => resolvePromise({
-                code: code ?? 1,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-            }));
-            if (child.stdin) {
-                // git may exit before reading all of its input; its exit code tells what happened.
-                child.stdin.on('error', () => { });
-                child.stdin.end(input);
-            }
-        });
-    }
-    /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
-    async run(args, input) {
-        const result = await this.exec(args, input);
-        if (result.code !== 0) {
-            throw new ToolError(`git ${describeArgs(args)}`, result.code, git_meaningfulLine(result.stderr));
-        }
-        return result.stdout;
-    }
-    /** True when git exits 0. */
-    async try(args) {
-        return (await this.exec(args)).code === 0;
-    }
-}
-// Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
-function describeArgs(args) {
-    return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
-}
-/** The stderr line that says why git failed: its last fatal/error line, else its last line. */
-function git_meaningfulLine(stderr) {
-    const lines = stderr
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error):/.test(l));
-    return (reason ?? lines.at(-1) ?? '').replace(/\/\/[^/@\s]*@/, '//***@');
-}
-
-;// CONCATENATED MODULE: ./src/requirements-repo.ts
-
-
-
-
-
-const requirements_repo_DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
-/** Removes `user:token@` from URLs so they can be logged. */
-function redactUrl(url) {
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
-}
-/** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
-function normaliseRepoLocation(location, cwd = process.cwd()) {
-    const value = location.trim();
-    if (!value)
-        throw new ConfigurationError(`'requirements-repo' is empty: give a git URL or a local mirror path.`);
-    if (/\s/.test(value) || value.startsWith('-')) {
-        throw new ConfigurationError(`'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`);
-    }
-    if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value))
-        return value;
-    const path = isAbsolute(value) ? value : resolve(cwd, value);
-    if (!existsSync(path)) {
-        throw new ConfigurationError(`'requirements-repo' is '${value}', which is neither a URL (https://, git://, ssh://, file://) nor an existing path.`);
-    }
-    return pathToFileURL(path).href;
-}
-/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
-async function listRemoteRefs(git, url) {
-    const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
-    if (result.code !== 0) {
-        const reason = meaningfulLine(result.stderr) || `git exited with ${result.code}`;
-        throw new ConfigurationError(`Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}. Check the 'requirements-repo' input ` +
-            `(a git URL or a local mirror path) and that the runner can reach it.`);
-    }
-    const branches = new Map();
-    const tags = new Map();
-    for (const line of result.stdout.split('\n')) {
-        const [sha, ref] = line.split('\t');
-        if (!sha || !ref)
-            continue;
-        if (ref.startsWith('refs/heads/'))
-            branches.set(ref.slice(11), sha);
-        else if (ref.endsWith('^{}'))
-            tags.set(ref.slice(10, -3), sha);
-        else if (ref.startsWith('refs/tags/') && !tags.has(ref.slice(10)))
-            tags.set(ref.slice(10), sha);
-    }
-    if (!branches.has('master')) {
-        throw new ConfigurationError(`${redactUrl(url)} has no master branch, so it is not openstack/requirements; check the 'requirements-repo' input.`);
-    }
-    return { branches, tags };
-}
-/**
- * OpenStack's own rule (releases' constraints redirects): master, unless requirements has a
- * `stable/<key>` branch; an `unmaintained/<key>` branch overrides it; a `<key>-eom` tag replaces
- * master or stable; a `<key>-eol` tag always wins. A series requirements has not branched for yet
- * keeps master's constraints.
- */
-function resolveConstraintsRef(release, refs) {
-    if (release.kind === 'master')
-        return { type: 'branch', name: 'master', rule: 'master builds use master' };
-    const key = release.series.key;
-    let chosen = {
-        type: 'branch',
-        name: 'master',
-        rule: `openstack/requirements has not branched for ${key} yet`,
-    };
-    if (refs.branches.has(`stable/${key}`)) {
-        chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
-    }
-    if (refs.branches.has(`unmaintained/${key}`)) {
-        chosen = {
-            type: 'branch',
-            name: `unmaintained/${key}`,
-            rule: 'unmaintained branch overrides stable',
-        };
-    }
-    if (refs.tags.has(`${key}-eom`) && chosen.name !== `unmaintained/${key}`) {
-        chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
-    }
-    if (refs.tags.has(`${key}-eol`)) {
-        chosen = { type: 'tag', name: `${key}-eol`, rule: 'end of life tag wins' };
-    }
-    if (chosen.name === 'master' && release.series.status === 'end of life') {
-        // Building an EOL release against master's pins would succeed and be wrong; say so instead.
-        throw new ConfigurationError(`${release.series.name} (${key}) is end of life but the requirements repo has no ${key}-eol tag ` +
-            `or stable/${key} branch: the 'requirements-repo' mirror looks incomplete (mirror its tags too).`);
-    }
-    return chosen;
-}
-/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
-async function fetchUpperConstraints(url, ref, scratchParent) {
-    const dir = mkdtempSync(join(scratchParent, 'requirements-'));
-    try {
-        const git = new Git({ cwd: dir });
-        await git.run(['init', '--bare', '--quiet']);
-        const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
-        await git.run([
-            'fetch',
-            '--quiet',
-            '--depth=1',
-            '--no-tags',
-            url,
-            `+${remoteRef}:refs/constraints`,
-        ]);
-        const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
-        const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
-        if (show.code !== 0) {
-            throw new ConfigurationError(`openstack/requirements ${ref.type} ${ref.name} (${commit.slice(0, 12)}) has no upper-constraints.txt; ` +
-                `that series predates constraints: set the 'series' input to a newer one.`);
-        }
-        return { text: show.stdout, commit };
-    }
-    finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
-
-// EXTERNAL MODULE: ./src/series.ts + 1 modules
-var series = __nccwpck_require__(1212);
-// EXTERNAL MODULE: ./src/actions/constants.ts
-var constants = __nccwpck_require__(858);
-// EXTERNAL MODULE: ./src/actions/runner.ts
-var runner = __nccwpck_require__(3197);
-;// CONCATENATED MODULE: ./src/actions/constraints-settings.ts
-
-
-
-
-
-
-
-
-function readConstraintsSettings(env = process.env) {
-    const table = new SeriesTable();
-    const ref = core.getInput(I.ref) || defaultRef(env);
-    const trackMapText = core.getInput(I.trackMap);
-    return {
-        project: core.getInput(I.project) || '.',
-        ref,
-        series: core.getInput(I.series) || undefined,
-        requirementsRepo: core.getInput(I.requirementsRepo) || DEFAULT_REQUIREMENTS_REPO,
-        constraintsFile: core.getInput(I.constraintsFile) || undefined,
-        // Unset means the default, `auto`; an explicitly empty value is not distinguishable, so `none` turns it off.
-        exclude: excludeInput(),
-        constraintsPath: core.getInput(I.constraintsPath) || undefined,
-        output: core.getInput(I.output) || undefined,
-        trackMap: trackMapText ? parseTrackMap(trackMapText, table) : undefined,
-        dryRun: getBooleanInput(I.dryRun, false),
-        useCache: getBooleanInput(I.cache, true),
-        workDir: join(runnerTemp(), 'openstack-snap-actions'),
-        table,
-    };
-}
 /** A pull request is checked against its base branch; anything else builds the ref it ran on. */
 function defaultRef(env) {
     const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
     if (!ref) {
-        throw new errors/* ConfigurationError */.j1(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
     }
     return ref;
 }
-function excludeInput() {
-    const words = getListInput(I.exclude);
-    if (words.length === 0)
-        return ['auto'];
-    return words.filter((w) => w !== 'none');
+/** The event payload, or null when there is no event file (a run outside Actions). */
+function readEventPayload(env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path || !existsSync(path))
+        return null;
+    return JSON.parse(readFileSync(path, 'utf8'));
 }
 
 
@@ -28824,6 +28581,7 @@ function excludeInput() {
 /* harmony export */   X5: () => (/* binding */ runnerTemp),
 /* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
+/* unused harmony export escapeHtml */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
@@ -28907,6 +28665,10 @@ async function flushSummary() {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
     }
 }
+/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
 
 
 /***/ }),
@@ -28933,7 +28695,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _smoke_collect_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3719);
 /* harmony import */ var _smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(255);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(858);
-/* harmony import */ var _constraints_settings_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(6518);
+/* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(5778);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(3197);
 
 
@@ -28973,7 +28735,8 @@ async function main() {
     }
     const snap = await (0,_snap_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readSnapInfo */ .f)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.snap, { required: true }));
     const track = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.track) ||
-        (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .trackFor */ .D6)((0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .parseReleaseRef */ .GJ)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.ref) || (0,_constraints_settings_js__WEBPACK_IMPORTED_MODULE_12__/* .defaultRef */ .F)(process.env), new _series_js__WEBPACK_IMPORTED_MODULE_6__/* .SeriesTable */ .o()));
+        (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseTarget */ .J$)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.ref) || (0,_github_event_js__WEBPACK_IMPORTED_MODULE_12__/* .defaultRef */ .F)(process.env), { table: new _series_js__WEBPACK_IMPORTED_MODULE_6__/* .SeriesTable */ .o() })
+            .track;
     const companions = Object.fromEntries((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.companions).map((pair) => {
         const [name, file] = pair.split('=');
         if (!name || !file || !_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.some((s) => s.snap === name)) {
@@ -29086,10 +28849,9 @@ function errorMessage(error) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   D6: () => (/* binding */ trackFor),
-/* harmony export */   GJ: () => (/* binding */ parseReleaseRef)
+/* harmony export */   J$: () => (/* binding */ releaseTarget)
 /* harmony export */ });
-/* unused harmony exports normaliseRefName, parseTrackMap */
+/* unused harmony exports normaliseRefName, DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, parseReleaseRef, parseTrackMap, trackFor */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
@@ -29111,13 +28873,35 @@ function normaliseRefName(input) {
     }
     return ref;
 }
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+const DEVELOPMENT_BRANCHES = ['master', 'main'];
 /**
- * Maps a branch or tag to its OpenStack series: `master`, `stable/<id|name>`,
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+const RELEASE_BRANCH_PATTERNS = [
+    ...DEVELOPMENT_BRANCHES,
+    'stable/*',
+    'unmaintained/*',
+];
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+function releaseBranch(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
  * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
  */
 function parseReleaseRef(input, table) {
     const ref = normaliseRefName(input);
-    if (ref === 'master' || ref === 'main') {
+    if (DEVELOPMENT_BRANCHES.includes(ref)) {
         return { ref, kind: 'master', series: table.development() };
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
@@ -29151,6 +28935,21 @@ function trackFor(release, map = new Map()) {
     if (release.kind === 'master')
         return map.get('master') ?? 'latest';
     return map.get(release.series.key) ?? release.series.key;
+}
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+function releaseTarget(ref, options) {
+    const release = options.series
+        ? {
+            ref: normaliseRefName(ref),
+            kind: 'stable',
+            series: options.table.get(options.series),
+        }
+        : parseReleaseRef(ref, options.table);
+    return { release, track: trackFor(release, options.trackMap) };
 }
 
 

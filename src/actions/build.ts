@@ -31,7 +31,7 @@ import { checkArch } from '../architectures.js';
 import { hostArch } from '../elf.js';
 import { actionsFileCache, actionsPrefixCache } from './actions-cache.js';
 import { BuildInputs as I, BuildOutputs as O } from './constants.js';
-import { defaultRef } from './constraints-settings.js';
+import { defaultRef } from './github-event.js';
 import { flushSummary, getBooleanInput, isEntryPoint, runAction, runnerTemp } from './runner.js';
 
 /** The build action: the bundle runs it, and so do the tests. */
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
         log: core.info,
       }),
     );
+    for (const warning of constraints.warnings) core.warning(warning);
   }
 
   const setup = core.getInput(I.setup) || 'auto';

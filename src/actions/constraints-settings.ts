@@ -1,11 +1,11 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
 import type { ConstrainOptions } from '../constrain.js';
-import { ConfigurationError } from '../errors.js';
 import { parseTrackMap } from '../release-ref.js';
 import { DEFAULT_REQUIREMENTS_REPO } from '../requirements-repo.js';
 import { SeriesTable } from '../series.js';
 import { ConstraintsInputs as I } from './constants.js';
+import { defaultRef } from './github-event.js';
 import { getBooleanInput, getListInput, runnerTemp } from './runner.js';
 
 /** The constraints action's settings, read and validated in one place before anything runs. */
@@ -33,17 +33,6 @@ export function readConstraintsSettings(env: NodeJS.ProcessEnv = process.env): C
     workDir: join(runnerTemp(), 'openstack-snap-actions'),
     table,
   };
-}
-
-/** A pull request is checked against its base branch; anything else builds the ref it ran on. */
-export function defaultRef(env: NodeJS.ProcessEnv): string {
-  const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
-  if (!ref) {
-    throw new ConfigurationError(
-      `No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`,
-    );
-  }
-  return ref;
 }
 
 function excludeInput(): string[] {

@@ -3,7 +3,7 @@ import { actionsFileCache } from './actions-cache.js';
 import { constrain, type ConstrainResult } from '../constrain.js';
 import { ConstraintsOutputs as O } from './constants.js';
 import { readConstraintsSettings } from './constraints-settings.js';
-import { flushSummary, isEntryPoint, runAction } from './runner.js';
+import { escapeHtml, flushSummary, isEntryPoint, runAction } from './runner.js';
 
 /** The constraints action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     }),
   );
   setOutputs(result);
+  for (const warning of result.warnings) core.warning(warning);
   if (result.diff) core.info(result.diff);
   await writeSummary(result, settings.dryRun ?? false);
 }
@@ -45,6 +46,7 @@ export function manifestOf(result: ConstrainResult): Record<string, unknown> {
       cacheHit: result.cacheHit,
       excluded: result.excluded.map((e) => ({ name: e.name, from: e.from, removed: e.removed })),
     },
+    warnings: result.warnings,
     snap: {
       ...result.snap,
       snapcraftYaml: result.snapcraftYaml,
@@ -97,6 +99,9 @@ async function writeSummary(result: ConstrainResult, dryRun: boolean): Promise<v
         result.cacheHit ? 'hit' : 'miss',
       ],
     ]);
+  if (result.warnings.length > 0) {
+    core.summary.addRaw('\n**Look at:**\n', true).addList(result.warnings.map(escapeHtml));
+  }
   const removed = result.excluded.filter((e) => e.removed.length > 0);
   if (removed.length > 0) {
     core.summary.addRaw(

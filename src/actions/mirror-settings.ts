@@ -4,6 +4,7 @@ import { ConfigurationError } from '../errors.js';
 import { basicAuthHeader } from '../git-auth.js';
 import type { MirrorOptions } from '../mirror.js';
 import { parseMirrorPairs, parseRefFilter } from '../mirror-spec.js';
+import { RELEASE_BRANCH_PATTERNS } from '../release-ref.js';
 import { MirrorInputs as I } from './constants.js';
 import { getBooleanInput, getListInput, runnerTemp } from './runner.js';
 
@@ -60,7 +61,7 @@ export function readMirrorSettings(): MirrorSettings {
           workflow,
           branches: getListInput(I.dispatchBranches).length
             ? getListInput(I.dispatchBranches)
-            : ['master', 'stable/*', 'unmaintained/*'],
+            : [...RELEASE_BRANCH_PATTERNS],
           inputName: core.getInput(I.dispatchInput),
           token: dispatchToken!,
         }

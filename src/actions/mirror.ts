@@ -6,7 +6,7 @@ import { dispatchForChanges, type DispatchResult } from '../github-dispatch.js';
 import { mirrorAll, type MirrorStore, type RepoResult } from '../mirror.js';
 import { MirrorOutputs as O } from './constants.js';
 import { readMirrorSettings } from './mirror-settings.js';
-import { flushSummary, isEntryPoint, runAction } from './runner.js';
+import { escapeHtml, flushSummary, isEntryPoint, runAction } from './runner.js';
 
 /** The mirror action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -126,10 +126,6 @@ async function writeSummary(results: RepoResult[], dispatched: DispatchResult[])
 function note(result: RepoResult): string {
   const facts = [result.cacheHit ? 'restored from cache' : '', result.fetched ? 'fetched' : ''];
   return facts.filter(Boolean).join(', ');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 if (isEntryPoint(import.meta.url)) await run();

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { existsSync, readFileSync } from 'node:fs';
+import { readEventPayload } from './github-event.js';
 import { planPipeline } from '../pipeline-plan.js';
 import { PlanInputs as I, PlanOutputs as O } from './constants.js';
 import { flushSummary, getBooleanInput, isEntryPoint, runAction } from './runner.js';
@@ -11,12 +11,7 @@ export async function run(): Promise<void> {
 
 async function main(): Promise<void> {
   const env = process.env;
-  const payload =
-    env.GITHUB_EVENT_PATH && existsSync(env.GITHUB_EVENT_PATH)
-      ? (JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
-          repository?: { fork?: boolean };
-        })
-      : {};
+  const payload = readEventPayload(env) ?? {};
   const plan = planPipeline({
     eventName: env.GITHUB_EVENT_NAME ?? '',
     refName: env.GITHUB_REF_NAME ?? '',

@@ -1,13 +1,12 @@
 import * as core from '@actions/core';
-import { existsSync, readFileSync } from 'node:fs';
 import { ConfigurationError } from '../errors.js';
-import { parseReleaseRef, parseTrackMap, trackFor } from '../release-ref.js';
+import { parseTrackMap, releaseTarget } from '../release-ref.js';
 import type { RetryPolicy } from '../retry.js';
 import { SeriesTable } from '../series.js';
 import { expandSnapPaths } from '../snap-file.js';
 import { parseChannel, RISKS, type Channel } from '../store-channel.js';
 import { PublishInputs as I } from './constants.js';
-import { defaultRef } from './constraints-settings.js';
+import { defaultRef, readEventPayload } from './github-event.js';
 import { getBooleanInput, getListInput } from './runner.js';
 
 export interface PublishSettings {
@@ -70,11 +69,8 @@ function refuseUntrustedEvents(env: NodeJS.ProcessEnv): void {
         `release branch or a workflow_dispatch.`,
     );
   }
-  const payloadPath = env.GITHUB_EVENT_PATH;
-  if (payloadPath && existsSync(payloadPath)) {
-    const payload = JSON.parse(readFileSync(payloadPath, 'utf8')) as {
-      repository?: { fork?: boolean; full_name?: string };
-    };
+  const payload = readEventPayload(env);
+  if (payload) {
     if (payload.repository?.fork) {
       throw new ConfigurationError(
         `publish does not run in a fork (${payload.repository.full_name}): the upstream repository publishes.`,
@@ -91,11 +87,12 @@ function channelInput(env: NodeJS.ProcessEnv): Channel {
     throw new ConfigurationError(`'${I.risk}' must be one of ${RISKS.join(', ')}, not '${risk}'.`);
   }
   const table = new SeriesTable();
-  const release = parseReleaseRef(core.getInput(I.ref) || defaultRef(env), table);
   const trackMap = core.getInput(I.trackMap);
-  return parseChannel(
-    `${trackFor(release, trackMap ? parseTrackMap(trackMap, table) : undefined)}/${risk}`,
-  );
+  const { track } = releaseTarget(core.getInput(I.ref) || defaultRef(env), {
+    table,
+    trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined,
+  });
+  return parseChannel(`${track}/${risk}`);
 }
 
 function parsePromotion(text: string): Record<string, number> {

@@ -75,3 +75,8 @@ export async function flushSummary(): Promise<void> {
     core.warning(`Could not write the job summary: ${String(error)}`);
   }
 }
+
+/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

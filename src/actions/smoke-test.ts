@@ -3,14 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../errors.js';
-import { parseReleaseRef, trackFor } from '../release-ref.js';
+import { releaseTarget } from '../release-ref.js';
 import { SeriesTable } from '../series.js';
 import { readSnapInfo } from '../snap-file.js';
 import { deploymentSteps, SERVICES, type SmokeLevel } from '../smoke/deploy.js';
 import { collectLogs } from '../smoke/collect.js';
 import { junitXml, runSteps } from '../smoke/engine.js';
 import { SmokeInputs as I, SmokeOutputs as O } from './constants.js';
-import { defaultRef } from './constraints-settings.js';
+import { defaultRef } from './github-event.js';
 import {
   flushSummary,
   getBooleanInput,
@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   const snap = await readSnapInfo(core.getInput(I.snap, { required: true }));
   const track =
     core.getInput(I.track) ||
-    trackFor(parseReleaseRef(core.getInput(I.ref) || defaultRef(process.env), new SeriesTable()));
+    releaseTarget(core.getInput(I.ref) || defaultRef(process.env), { table: new SeriesTable() })
+      .track;
   const companions = Object.fromEntries(
     getListInput(I.companions).map((pair) => {
       const [name, file] = pair.split('=');

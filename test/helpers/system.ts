@@ -56,7 +56,10 @@ export function lxdCapability(images: string[]): Capability {
   try {
     execFileSync('lxc', ['info'], { stdio: 'ignore', timeout: 10000 });
   } catch {
-    return { ok: false, reason: 'LXD is not running (scripts/system/lxd-up.sh starts it)' };
+    return {
+      ok: false,
+      reason: 'LXD is not running (sudo bash scripts/setup.sh --system starts it)',
+    };
   }
   for (const image of images) {
     try {
@@ -64,7 +67,7 @@ export function lxdCapability(images: string[]): Capability {
     } catch {
       return {
         ok: false,
-        reason: `LXD image ${image} is missing (scripts/system/make-image.sh builds it)`,
+        reason: `LXD image ${image} is missing (sudo bash scripts/setup.sh --system builds it)`,
       };
     }
   }
@@ -73,7 +76,7 @@ export function lxdCapability(images: string[]): Capability {
     if (!existsSync(path) || !/^flags: .*F/m.test(readFileSync(path, 'utf8'))) {
       return {
         ok: false,
-        reason: `binfmt handler ${handler} with the F flag is not registered (scripts/system/binfmt-up.sh)`,
+        reason: `binfmt handler ${handler} with the F flag is not registered (sudo bash scripts/setup.sh --system registers it)`,
       };
     }
   }
