@@ -3,7 +3,7 @@
 # it) this check is skipped with the reason printed; under CI=true that is an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts=(.ci/run scripts/*.sh scripts/system/*.sh test/standins/*.sh)
+scripts=(.ci/run scripts/*.sh scripts/system/*.sh test/standins/*.sh test/standins/machine/record)
 if ! command -v shellcheck >/dev/null 2>&1; then
   if [ "${CI:-}" = true ]; then
     echo "lint: error: shellcheck is not installed (bash scripts/setup.sh installs it)" >&2

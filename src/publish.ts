@@ -25,6 +25,8 @@ export interface PublishResult {
   readonly released: boolean;
   /** What went wrong, and what state the store is left in. */
   readonly error?: string;
+  /** Why nothing (more) was published: a newer commit is on the branch, and its run publishes. */
+  readonly superseded?: string;
 }
 
 export interface PublishOptions {
@@ -38,6 +40,11 @@ export interface PublishOptions {
   readonly retry: RetryPolicy;
   readonly dryRun?: boolean;
   readonly log?: (message: string) => void;
+  /**
+   * Asked before the first upload and again before releasing: null while this build is still the
+   * one to publish, else why not (the branch moved on). An older run never overwrites a newer one.
+   */
+  readonly stillCurrent?: () => Promise<string | null>;
 }
 
 const transient = (error: unknown): boolean =>
@@ -111,6 +118,17 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     };
   }
 
+  const moved = await options.stillCurrent?.();
+  if (moved) {
+    log(`${moved}; nothing uploaded`);
+    return {
+      name,
+      channel,
+      snaps: infos.map((i) => outcome(i, 'skipped', null)),
+      released: false,
+      superseded: moved,
+    };
+  }
   const snaps: SnapOutcome[] = [];
   for (const [index, info] of infos.entries()) {
     try {
@@ -152,6 +170,11 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     }
   }
   if (!options.release) return { name, channel, snaps, released: false };
+  const movedSince = await options.stillCurrent?.();
+  if (movedSince) {
+    log(`${movedSince}; uploaded and not released`);
+    return { name, channel, snaps, released: false, superseded: movedSince };
+  }
   return releaseAll(options.cli, name, channel, snaps, options.retry, log);
 }
 
@@ -194,4 +217,25 @@ async function findRevision(cli: SnapcraftCli, info: SnapInfo): Promise<number |
   return (
     rows.find((r) => r.version === info.version && r.arches.includes(info.arch))?.revision ?? null
   );
+}
+
+/** Releases revisions an earlier publish uploaded (arch -> revision) to another channel. */
+export async function promote(
+  cli: SnapcraftCli,
+  name: string,
+  channel: string,
+  revisions: Readonly<Record<string, number>>,
+  retry: RetryPolicy,
+  log: (message: string) => void = () => {},
+): Promise<PublishResult> {
+  const snaps = Object.entries(revisions).map(([arch, revision]) => ({
+    file: '',
+    name,
+    version: '',
+    arch,
+    revision,
+    status: 'uploaded' as const,
+    released: false,
+  }));
+  return releaseAll(cli, name, channel, snaps, retry, log);
 }

@@ -13,3 +13,15 @@ export function snapcraftChannelFor(base: string | null, file: string): string {
       `and port the parts, or set 'snapcraft-channel' to a snapcraft that still builds it.`,
   );
 }
+
+/**
+ * The snapcraft to upload and release with: the one for the snap's base where there is one
+ * (the store commands of each track match its builds), else the current stable.
+ */
+export function storeSnapcraftChannel(base: string | null): string {
+  try {
+    return snapcraftChannelFor(base, 'the snap');
+  } catch {
+    return 'latest/stable';
+  }
+}

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runnerSetupPlan } from '../src/runner-setup.js';
 import { snapcraftChannelFor } from '../src/snapcraft-channel.js';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
@@ -222,7 +221,7 @@ withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () =
   },
 );
 
-describe('runner preparation and snapcraft channels', () => {
+describe('snapcraft channels', () => {
   it('picks snapcraft by base', () => {
     expect(snapcraftChannelFor('core24', 'f')).toBe('latest/stable');
     expect(snapcraftChannelFor('core22', 'f')).toBe('latest/stable');
@@ -231,36 +230,5 @@ describe('runner preparation and snapcraft channels', () => {
     expect(() => snapcraftChannelFor(null, 'snapcraft.yaml')).toThrow(
       /snapcraft\.yaml has no base, which no maintained snapcraft builds/,
     );
-  });
-
-  it("opens Docker's FORWARD policy for LXD only where Docker is, and installs what is missing", () => {
-    const withDocker = runnerSetupPlan({
-      snapcraftChannel: '8.x/stable',
-      docker: true,
-      lxdInstalled: false,
-    }).map((s) => s.argv.join(' '));
-    expect(withDocker).toContain('snap install lxd');
-    expect(withDocker).toContain('iptables -I DOCKER-USER -i lxdbr0 -j ACCEPT');
-    expect(withDocker.at(-1)).toBe('snap install snapcraft --classic --channel=8.x/stable');
-    const plain = runnerSetupPlan({
-      snapcraftChannel: 'latest/stable',
-      docker: false,
-      lxdInstalled: true,
-    }).map((s) => s.argv.join(' '));
-    expect(plain.some((c) => c.startsWith('iptables') || c === 'snap install lxd')).toBe(false);
-  });
-
-  it('sets up qemu-user-static and debootstrap instead of snapcraft for an emulated build', () => {
-    const plan = runnerSetupPlan({
-      snapcraftChannel: 'latest/stable',
-      docker: false,
-      lxdInstalled: true,
-      emulate: true,
-    }).map((s) => s.argv.join(' '));
-    expect(plan).toContain('lxd init --auto');
-    expect(plan.at(-1)).toBe(
-      'apt-get install -y -qq qemu-user-static binfmt-support debootstrap squashfs-tools',
-    );
-    expect(plan.some((c) => c.includes('snapcraft'))).toBe(false);
   });
 });

@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { listFiles, ROOT, tempDir } from './helpers/fixtures.js';
 import { runBundle, visibleOutput } from './helpers/run-action.js';
+import { startGitHubApi } from './helpers/github-api.js';
+import { standinMachine } from './helpers/machine.js';
 import { startSnapStore } from './helpers/snap-store.js';
 import { makeBuild } from './helpers/snaps.js';
 import { describeWhen, SQUASHFS } from './helpers/system.js';
@@ -28,6 +30,11 @@ function publishRun(inputs: Record<string, string>, env: Record<string, string> 
   const argvLog = join(tempDir('osa-argv-'), 'argv.log');
   writeFileSync(argvLog, '');
   const runnerTemp = tempDir('osa-runner-temp-');
+  const event = join(runnerTemp, 'event.json');
+  writeFileSync(
+    event,
+    JSON.stringify({ repository: { fork: false, full_name: 'openstack-snaps/snap-keystone' } }),
+  );
   return runBundle(
     'publish',
     { 'retry-delay': '0', ...inputs },
@@ -36,6 +43,7 @@ function publishRun(inputs: Record<string, string>, env: Record<string, string> 
       STANDIN_ARGV_LOG: argvLog,
       RUNNER_TEMP: runnerTemp,
       GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: event,
       GITHUB_REF_NAME: 'stable/2025.1',
       ...store.env,
       ...env,
@@ -117,19 +125,112 @@ withSnaps('the publish action, from its bundle (stand-in snapcraft, store on 127
     expect(store.log.length).toBe(before);
   });
 
+  it('dry-runs anywhere, a pull request included: it touches no store', async () => {
+    const files = makeBuild('keystone', '27.1.1', ['amd64']);
+    const run = await publishRun(
+      { snaps: files[0]!, 'dry-run': 'true' },
+      { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: '' },
+    );
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.outputs.result!)).toMatchObject({ status: 'dry-run' });
+  });
+
+  it("installs snapcraft for the snaps' base on a GitHub-hosted runner, and says so", async () => {
+    const machine = standinMachine();
+    const files = makeBuild('keystone', '27.4.0', ['amd64']);
+    const run = await publishRun(
+      { snaps: files[0]!, 'store-credentials': CREDENTIALS },
+      {
+        RUNNER_ENVIRONMENT: 'github-hosted',
+        PATH: `${machine.bin}:${join(ROOT, 'test/standins')}:${process.env.PATH}`,
+        MACHINE_LOG: machine.log,
+      },
+    );
+    expect(run.status).toBe(0);
+    // The test snaps are core24: the current stable snapcraft uploads them.
+    expect(machine.commands()).toEqual([
+      'snap wait system seed.loaded',
+      'snap install snapcraft --classic --channel=latest/stable',
+    ]);
+    expect(run.stdout).toContain('Prepare the runner (snapcraft latest/stable)');
+    expect(run.outputs.released).toBe('true');
+  });
+
+  it('uploads nothing when the branch has moved past the commit this run built', async () => {
+    const built = 'a'.repeat(40);
+    const newer = 'b'.repeat(40);
+    const token = 'ghs_publishGuardToken0123';
+    let tip = newer;
+    const api = await startGitHubApi(
+      (req) =>
+        req.path === '/repos/openstack-snaps/snap-keystone/git/ref/heads/stable/2025.1'
+          ? { status: 200, body: { ref: 'refs/heads/stable/2025.1', object: { sha: tip } } }
+          : undefined,
+      { token },
+    );
+    try {
+      const files = makeBuild('keystone', '27.5.0', ['amd64']);
+      const before = store.log.length;
+      const env = { GITHUB_REPOSITORY: 'openstack-snaps/snap-keystone', GITHUB_API_URL: api.url };
+      const inputs = { snaps: files[0]!, 'store-credentials': CREDENTIALS, sha: built };
+      const moved = await publishRun({ ...inputs, 'github-token': token }, env);
+      expect(moved.status).toBe(0);
+      expect(moved.stdout).toContain(
+        `::warning::Not published: stable/2025.1 has moved on to ${newer.slice(0, 12)} since this run built ${built.slice(0, 12)}: the newer run publishes.`,
+      );
+      expect(JSON.parse(moved.outputs.result!)).toMatchObject({ status: 'superseded' });
+      expect(moved.outputs.released).toBe('false');
+      expect(store.log.length).toBe(before);
+
+      tip = built;
+      const current = await publishRun({ ...inputs, 'github-token': token }, env);
+      expect(current.status).toBe(0);
+      expect(current.outputs.released).toBe('true');
+      expect(api.requests.filter((r) => r.path.includes('/git/ref/'))).toHaveLength(3);
+
+      // The guard reads the branch with the token; a stand-in that checks it refuses without.
+      const wrong = await publishRun({ ...inputs, 'github-token': 'ghs_wrong' }, env);
+      expect(wrong.status).toBe(1);
+      expect(wrong.stdout).toMatch(/::error::.*Bad credentials/);
+    } finally {
+      await api.stop();
+    }
+  });
+
   describe('refuses, with one error and no store request', () => {
     const cases: [string, Record<string, string>, Record<string, string>, RegExp][] = [
-      [
-        'a pull request',
+      ...[
+        'pull_request',
+        'pull_request_target',
+        'merge_group',
+        'workflow_run',
+        'pull_request_review',
+        'pull_request_review_comment',
+        'issue_comment',
+      ].map((event): [string, Record<string, string>, Record<string, string>, RegExp] => [
+        `a ${event} event`,
         {},
-        { GITHUB_EVENT_NAME: 'pull_request' },
-        /publish does not run for pull_request events/,
+        { GITHUB_EVENT_NAME: event },
+        new RegExp(`publish does not run for '${event}' events: only push, workflow_dispatch`),
+      ]),
+      [
+        'an unreadable event payload',
+        {},
+        { GITHUB_EVENT_PATH: '/nonexistent/event.json' },
+        /publish cannot read the event payload \(GITHUB_EVENT_PATH\)/,
       ],
       [
-        'pull_request_target',
+        'a snap name the store would not have',
+        { 'snap-name': 'Keystone;reboot' },
         {},
-        { GITHUB_EVENT_NAME: 'pull_request_target' },
-        /publish does not run for pull_request_target/,
+        /'snap-name' \('Keystone;reboot'\) is not a snap name/,
+      ],
+      [
+        'a promotion revision that is not a positive whole number',
+        { 'promote-revisions': '{"amd64": 1e21}', 'snap-name': 'keystone' },
+        {},
+        /'promote-revisions' must be JSON of architecture to revision \(a positive whole number\)/,
       ],
       [
         'missing credentials',

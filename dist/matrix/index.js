@@ -28441,6 +28441,10 @@ const PublishInputs = {
     retryDelay: 'retry-delay',
     promoteRevisions: 'promote-revisions',
     dryRun: 'dry-run',
+    setup: 'setup',
+    snapcraftChannel: 'snapcraft-channel',
+    sha: 'sha',
+    githubToken: 'github-token',
 };
 const PublishOutputs = {
     snapName: 'snap-name',

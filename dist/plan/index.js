@@ -28441,6 +28441,10 @@ const PublishInputs = {
     retryDelay: 'retry-delay',
     promoteRevisions: 'promote-revisions',
     dryRun: 'dry-run',
+    setup: 'setup',
+    snapcraftChannel: 'snapcraft-channel',
+    sha: 'sha',
+    githubToken: 'github-token',
 };
 const PublishOutputs = {
     snapName: 'snap-name',
@@ -28539,12 +28543,13 @@ const DispatchOutputs = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   N: () => (/* binding */ readEventPayload)
+/* harmony export */   N5: () => (/* binding */ readEventPayload)
 /* harmony export */ });
-/* unused harmony export defaultRef */
+/* unused harmony exports defaultRef, assertMayPublish, runUrl */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+
 
 
 /**
@@ -28564,7 +28569,39 @@ function readEventPayload(env) {
     const path = env.GITHUB_EVENT_PATH;
     if (!path || !(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(path))
         return null;
-    return JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
+    try {
+        return JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
+ * secrets must not be: only events in PUBLISHING_EVENTS (release-events.ts), outside forks, with
+ * a payload that says so. `what` names the action for the message.
+ */
+function assertMayPublish(env, what) {
+    const event = env.GITHUB_EVENT_NAME ?? '';
+    if (!mayPublishOn(event)) {
+        throw new ConfigurationError(`${what} does not run for ${event ? `'${event}'` : 'unnamed'} events: only ${PUBLISHING_EVENTS.join(', ')} ` +
+            `are trusted to (pull requests, merge queues, workflow_run and comment or review events can carry a fork's code). ` +
+            `Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.`);
+    }
+    const payload = readEventPayload(env);
+    if (!payload) {
+        throw new ConfigurationError(`${what} cannot read the event payload (GITHUB_EVENT_PATH) to check that this is not a fork's run; ` +
+            `it runs only inside GitHub Actions (or with dry-run: true).`);
+    }
+    if (payload.repository?.fork) {
+        throw new ConfigurationError(`${what} does not run in a fork (${payload.repository.full_name}): the upstream repository publishes.`);
+    }
+}
+/** This run's page, for build info and summaries; empty outside Actions. */
+function runUrl(env) {
+    if (!env.GITHUB_RUN_ID || !env.GITHUB_REPOSITORY)
+        return '';
+    return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
 
@@ -28593,7 +28630,7 @@ async function run() {
 }
 async function main() {
     const env = process.env;
-    const payload = (0,_github_event_js__WEBPACK_IMPORTED_MODULE_1__/* .readEventPayload */ .N)(env) ?? {};
+    const payload = (0,_github_event_js__WEBPACK_IMPORTED_MODULE_1__/* .readEventPayload */ .N5)(env) ?? {};
     const plan = (0,_pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__/* .planPipeline */ .a)({
         eventName: env.GITHUB_EVENT_NAME ?? '',
         refName: env.GITHUB_REF_NAME ?? '',

@@ -65,6 +65,10 @@ export const PublishInputs = {
   retryDelay: 'retry-delay',
   promoteRevisions: 'promote-revisions',
   dryRun: 'dry-run',
+  setup: 'setup',
+  snapcraftChannel: 'snapcraft-channel',
+  sha: 'sha',
+  githubToken: 'github-token',
 } as const;
 
 export const PublishOutputs = {

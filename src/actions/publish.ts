@@ -1,10 +1,14 @@
 import * as core from '@actions/core';
-import { releaseAll, publish, type PublishResult } from '../publish.js';
+import { branchTip, githubClient } from '../github-api.js';
+import { promote, publish, type PublishResult } from '../publish.js';
+import { prepareRunner, runnerSetupPlan, shouldPrepare } from '../runner-setup.js';
+import { readSnapInfo } from '../snap-file.js';
 import { SnapcraftCli } from '../snapcraft-cli.js';
+import { storeSnapcraftChannel } from '../snapcraft-channel.js';
 import { formatChannel } from '../store-channel.js';
 import { PublishOutputs as O } from './constants.js';
-import { readPublishSettings } from './publish-settings.js';
-import { flushSummary, isEntryPoint, runAction } from './runner.js';
+import { readPublishSettings, type BranchGuard, type PublishSettings } from './publish-settings.js';
+import { escapeHtml, flushSummary, isEntryPoint, runAction } from './runner.js';
 
 /** The publish action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -13,33 +17,73 @@ export async function run(): Promise<void> {
 
 async function main(): Promise<void> {
   const settings = readPublishSettings();
+  const result = await publishWith(settings);
+  await reportPublish(result, settings.dryRun);
+}
+
+/** Installs snapcraft where needed, then uploads and releases (or promotes): publish's one call. */
+export async function publishWith(settings: PublishSettings): Promise<PublishResult> {
+  if (!settings.dryRun && shouldPrepare(settings.setup)) {
+    const base = settings.files[0] ? (await readSnapInfo(settings.files[0])).base : null;
+    const channel = settings.snapcraftChannel ?? storeSnapcraftChannel(base);
+    await core.group(`Prepare the runner (snapcraft ${channel})`, () =>
+      prepareRunner(
+        runnerSetupPlan({
+          purpose: 'store',
+          snapcraftChannel: channel,
+          docker: false,
+          lxdInstalled: true,
+        }),
+        core.info,
+        core.warning,
+      ),
+    );
+  }
   const cli = new SnapcraftCli({
     command: settings.snapcraft,
     credentials: settings.credentials,
     onOutput: (line) => core.info(line),
   });
   const channel = formatChannel(settings.channel);
-  let result: PublishResult;
   if (settings.promote) {
-    const name = settings.expectedName;
-    if (!name) throw new Error(`promotion needs 'snap-name'`);
-    const snaps = Object.entries(settings.promote).map(([arch, revision]) => ({
-      file: '',
-      name,
-      version: '',
-      arch,
-      revision,
-      status: 'uploaded' as const,
-      released: false,
-    }));
-    result = await core.group(`Promote ${name} to ${channel}`, () =>
-      releaseAll(cli, name, channel, snaps, settings.retry, core.info),
-    );
-  } else {
-    result = await core.group(`Publish to ${channel}`, () =>
-      publish({ ...settings, cli, log: core.info }),
+    const { promote: revisions, expectedName } = settings;
+    return core.group(`Promote ${expectedName} to ${channel}`, () =>
+      promote(cli, expectedName!, channel, revisions, settings.retry, core.info),
     );
   }
+  return core.group(`Publish to ${channel}`, () =>
+    publish({
+      ...settings,
+      cli,
+      log: core.info,
+      stillCurrent: settings.guard ? branchStillAt(settings.guard) : undefined,
+    }),
+  );
+}
+
+/** Null while the branch is at the commit this run built; else the sentence that says so. */
+function branchStillAt(guard: BranchGuard): () => Promise<string | null> {
+  const client = githubClient(guard.token, guard.apiUrl, core.info);
+  return async () => {
+    const tip = await branchTip(client, guard.repository, guard.branch);
+    if (tip === guard.sha) return null;
+    return tip
+      ? `${guard.branch} has moved on to ${tip.slice(0, 12)} since this run built ${guard.sha.slice(0, 12)}: the newer run publishes`
+      : `${guard.branch} no longer exists: this run built ${guard.sha.slice(0, 12)} of it`;
+  };
+}
+
+/** Outputs, the job summary, and the job's failure when publishing failed. */
+export async function reportPublish(result: PublishResult, dryRun: boolean): Promise<void> {
+  const status = result.error
+    ? 'failed'
+    : result.superseded
+      ? 'superseded'
+      : dryRun
+        ? 'dry-run'
+        : result.released
+          ? 'published'
+          : 'uploaded';
   core.setOutput(O.snapName, result.name);
   core.setOutput(O.channel, result.channel);
   core.setOutput(
@@ -51,12 +95,7 @@ async function main(): Promise<void> {
     ),
   );
   core.setOutput(O.released, String(result.released));
-  core.setOutput(O.result, JSON.stringify(result));
-  await writeSummary(result, settings.dryRun);
-  if (result.error) core.setFailed(result.error);
-}
-
-async function writeSummary(result: PublishResult, dryRun: boolean): Promise<void> {
+  core.setOutput(O.result, JSON.stringify({ status, ...result }));
   const icon: Record<string, string> = {
     uploaded: '✅',
     duplicate: '♻️',
@@ -82,8 +121,12 @@ async function writeSummary(result: PublishResult, dryRun: boolean): Promise<voi
         s.released ? 'yes' : 'no',
       ]),
     ]);
-  if (result.error) core.summary.addRaw(`\n**${result.error.replace(/</g, '&lt;')}**\n`, true);
+  if (result.superseded)
+    core.summary.addRaw(`\n**Not published:** ${escapeHtml(result.superseded)}.\n`, true);
+  if (result.error) core.summary.addRaw(`\n**${escapeHtml(result.error)}**\n`, true);
   await flushSummary();
+  if (result.superseded) core.warning(`Not published: ${result.superseded}.`);
+  if (result.error) core.setFailed(result.error);
 }
 
 if (isEntryPoint(import.meta.url)) await run();

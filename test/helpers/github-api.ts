@@ -15,6 +15,7 @@ type Handler = (req: RecordedRequest) => { status: number; body?: unknown } | un
  */
 export async function startGitHubApi(
   handler: Handler,
+  options: { token?: string } = {},
 ): Promise<{ url: string; requests: RecordedRequest[]; stop(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -24,12 +25,20 @@ export async function startGitHubApi(
       const text = Buffer.concat(chunks).toString('utf8');
       const recorded: RecordedRequest = {
         method: req.method ?? 'GET',
-        path: new URL(req.url ?? '/', 'http://x').pathname,
+        // GitHub takes percent-encoded path parameters (Octokit encodes the `/` of a ref).
+        path: decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname),
         body: text ? (JSON.parse(text) as unknown) : undefined,
         authorization: req.headers.authorization,
       };
       requests.push(recorded);
-      const answer = handler(recorded) ?? { status: 404, body: { message: 'Not Found' } };
+      // Like GitHub: with a token to check, a request without it (or with another) is a 401.
+      const authorized =
+        !options.token ||
+        recorded.authorization === `token ${options.token}` ||
+        recorded.authorization === `Bearer ${options.token}`;
+      const answer = !authorized
+        ? { status: 401, body: { message: 'Bad credentials' } }
+        : (handler(recorded) ?? { status: 404, body: { message: 'Not Found' } });
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });

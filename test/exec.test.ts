@@ -1,0 +1,110 @@
+import { describe, expect, it } from '@jest/globals';
+import { asRoot, exec, execOk, LineSplitter, MissingProgramError } from '../src/exec.js';
+import { ToolError } from '../src/errors.js';
+
+describe('the process funnel', () => {
+  it('gives a line that straddles two reads once, whole', () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((l) => lines.push(l));
+    const text = "Building nova\nFailed to run the build script for part 'nova'.\r\ndone";
+    // Every possible cut, including inside the CRLF and inside a multi-byte character.
+    const bytes = Buffer.from(`${text} ✓`);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      lines.length = 0;
+      splitter.push(bytes.subarray(0, cut));
+      splitter.push(bytes.subarray(cut));
+      splitter.end();
+      expect(lines).toEqual([
+        'Building nova',
+        "Failed to run the build script for part 'nova'.",
+        'done ✓',
+      ]);
+    }
+  });
+
+  it('streams exactly the lines of a 20,000-line command as they come', async () => {
+    const seen: string[] = [];
+    const result = await exec(
+      [
+        process.execPath,
+        '-e',
+        'for (let i = 0; i < 20000; i++) console.log(`line ${i} ` + "x".repeat(i % 97))',
+      ],
+      { onLine: (line) => seen.push(line) },
+    );
+    expect(result.code).toBe(0);
+    expect(seen).toHaveLength(20000);
+    expect(seen[19999]).toBe(`line 19999 ${'x'.repeat(19999 % 97)}`);
+    expect(result.stdout.split('\n')).toEqual(seen);
+  });
+
+  it('names a missing program, with what installs it', async () => {
+    const error = await exec(['unsquashfs-not-here'], {
+      installHint: 'apt-get install squashfs-tools',
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingProgramError);
+    expect((error as Error).message).toBe(
+      '`unsquashfs-not-here` failed with exit code 127: unsquashfs-not-here is not installed: apt-get install squashfs-tools',
+    );
+  });
+
+  it('turns a failure into the command and its reason, with secrets redacted everywhere', async () => {
+    const secret = 'macaroon-0123456789';
+    const seen: string[] = [];
+    const error = await execOk(
+      [
+        process.execPath,
+        '-e',
+        `console.log("using ${secret}"); console.error("error: ${secret} expired"); process.exit(3)`,
+      ],
+      { secrets: [secret], onLine: (l) => seen.push(l) },
+    ).catch((e: unknown) => e as ToolError);
+    expect(error).toBeInstanceOf(ToolError);
+    expect((error as ToolError).exitCode).toBe(3);
+    expect((error as Error).message).toContain('error: *** expired');
+    expect(seen).toEqual(['using ***', 'error: *** expired']);
+    expect(JSON.stringify(seen) + (error as Error).message).not.toContain(secret);
+  });
+
+  it('kills a program that runs past its timeout, and says so', async () => {
+    const started = Date.now();
+    const result = await exec([process.execPath, '-e', 'setTimeout(() => {}, 60000)'], {
+      timeoutMs: 300,
+    });
+    expect(Date.now() - started).toBeLessThan(10000);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toBe('timed out after 0 s');
+  });
+
+  it('passes stdin, cwd and env', async () => {
+    const result = await execOk(
+      [
+        process.execPath,
+        '-e',
+        'process.stdin.pipe(process.stdout); console.error(process.cwd(), process.env.OSA_X)',
+      ],
+      { stdin: 'in\n', cwd: '/tmp', env: { OSA_X: 'y' } },
+    );
+    expect(result.stdout).toBe('in');
+    expect(result.stderr).toBe('/tmp y');
+  });
+
+  it('has one rule for root: as is when root, else sudo -n with the environment spelt out', () => {
+    expect(asRoot(['snap', 'install', 'lxd'], 0)).toEqual(['snap', 'install', 'lxd']);
+    expect(asRoot(['snap', 'install', 'lxd'], 1001)).toEqual([
+      'sudo',
+      '-n',
+      'snap',
+      'install',
+      'lxd',
+    ]);
+    expect(asRoot(['apt-get', 'update'], 1001, { DEBIAN_FRONTEND: 'noninteractive' })).toEqual([
+      'sudo',
+      '-n',
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      'update',
+    ]);
+  });
+});
