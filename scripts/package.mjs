@@ -20,9 +20,14 @@ const outIndex = args.indexOf('--out');
 const outRoot = outIndex >= 0 ? args.splice(outIndex, 2)[1] : `${root}/dist`;
 const force = args.includes('--force');
 const only = args.filter((arg) => arg !== '--force');
-const actions = readdirSync(`${root}/actions`, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && (only.length === 0 || only.includes(d.name)))
-  .map((d) => d.name)
+// One bundle per actions/<name>/action.yml, and `snap` for the root action.yml (the one step).
+const actions = [
+  ...readdirSync(`${root}/actions`, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name),
+  'snap',
+]
+  .filter((name) => only.length === 0 || only.includes(name))
   .sort();
 
 /** SHA-256 over everything a bundle is built from: the source, the lockfile, the configuration. */

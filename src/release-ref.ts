@@ -64,6 +64,16 @@ export function releaseBranch(input: string, table: SeriesTable): ReleaseRef | n
 }
 
 /**
+ * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
+ * shaped like none (a feature branch, a version tag): such refs build without release constraints.
+ */
+export function releaseRefOf(input: string, table: SeriesTable): ReleaseRef | null {
+  const ref = normaliseRefName(input);
+  if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref)) return null;
+  return parseReleaseRef(ref, table);
+}
+
+/**
  * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
  * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
  */

@@ -48,22 +48,38 @@ describe('action.yml files', () => {
   });
 });
 
-describe('the root action.yml', () => {
-  it('chains constraints, build and (optionally) publish of this toolkit, and wires every output', () => {
-    const meta = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
-      runs: { using: string; steps: { id: string; uses: string; if?: string }[] };
-      outputs: Record<string, { value: string }>;
-    };
-    expect(meta.runs.using).toBe('composite');
-    expect(meta.runs.steps.map((s) => s.uses)).toEqual(
-      ['constraints', 'build', 'publish'].map(
-        (a) => `openstack-snap-actions/openstack-snap-actions/actions/${a}@v0`,
+describe('action entries', () => {
+  it('are imported by no other module: importing one would run its action too', () => {
+    const entries = readdirSync(join(ROOT, 'src/actions')).filter((f) =>
+      readFileSync(join(ROOT, 'src/actions', f), 'utf8').includes(
+        'if (isEntryPoint(import.meta.url))',
       ),
     );
-    expect(meta.runs.steps[2]!.if).toBe("inputs.publish == 'true'");
-    for (const output of Object.values(meta.outputs))
-      expect(output.value).toMatch(
-        /^\$\{\{ steps\.(constraints|build|publish)\.outputs\.[\w-]+ \}\}$/,
+    expect(entries.sort()).toEqual([...actions, 'snap'].map((a) => `${a}.ts`).sort());
+    for (const file of readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]) {
+      if (!file.endsWith('.ts')) continue;
+      const text = readFileSync(join(ROOT, 'src', file), 'utf8');
+      const prefix = file.startsWith('actions/') ? './' : '../actions/';
+      const imported = entries.filter((e) =>
+        text.includes(`from '${prefix}${e.replace(/\.ts$/, '.js')}'`),
       );
+      expect({ file, imported }).toEqual({ file, imported: [] });
+    }
+  });
+});
+
+describe('the root action.yml', () => {
+  it('runs its own bundle, so constraints, build and publish come from the commit the caller pinned', () => {
+    const meta = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionYaml;
+    expect(meta.runs).toEqual({ using: 'node24', main: 'dist/snap/index.js' });
+    expect(existsSync(join(ROOT, 'dist/snap/index.js'))).toBe(true);
+    expect(Object.keys(meta.inputs ?? {}).sort()).toEqual(
+      Object.values(constants.SnapInputs).sort(),
+    );
+    expect(Object.keys(meta.outputs ?? {}).sort()).toEqual(
+      Object.values(constants.SnapOutputs).sort(),
+    );
+    // Nothing in it floats on a moving tag.
+    expect(readFileSync(join(ROOT, 'action.yml'), 'utf8')).not.toMatch(/@v\d/);
   });
 });

@@ -12,7 +12,7 @@ describe('dist/', () => {
       cwd: ROOT,
       stdio: 'pipe',
     });
-    const actions = readdirSync(join(ROOT, 'actions')).sort();
+    const actions = [...readdirSync(join(ROOT, 'actions')), 'snap'].sort();
     expect(readdirSync(out).sort()).toEqual(actions);
     for (const name of actions) {
       for (const file of ['index.js', 'package.json']) {

@@ -72,9 +72,53 @@ describe('the pipeline decides', () => {
       { eventName: 'workflow_dispatch', inputs: { branch: 'feature/x' } },
       { ref: 'feature/x', checkout: 'feature/x', publish: false },
     ],
+    [
+      'a merge queue builds against its base, like a pull request',
+      {
+        eventName: 'merge_group',
+        refName: 'gh-readonly-queue/main/pr-12-abc',
+        mergeGroupBaseRef: 'refs/heads/main',
+      },
+      { ref: 'main', checkout: '', publish: false },
+    ],
+    [
+      'a repository_dispatch on a release branch publishes',
+      { eventName: 'repository_dispatch', refName: 'stable/2025.1' },
+      { ref: 'stable/2025.1', checkout: '', publish: true },
+    ],
   ])('%s', (_name, event, expected) => {
     expect(planPipeline({ ...base, ...event })).toMatchObject(expected);
   });
+
+  it.each<[string, Partial<PipelineEvent>, boolean]>([
+    ['a release branch', { refName: 'stable/2025.1' }, true],
+    ['main', { refName: 'main' }, true],
+    ['an -eol tag', { refName: '2023.2-eol' }, true],
+    ['a feature branch', { refName: 'feature/uwsgi' }, false],
+    ['a version tag', { refName: '27.0.0' }, false],
+    [
+      'a pull request into a feature branch',
+      { eventName: 'pull_request', baseRef: 'feature/x' },
+      false,
+    ],
+    ['a pull request into stable', { eventName: 'pull_request', baseRef: 'stable/2024.1' }, true],
+    [
+      'a dispatch of a feature branch',
+      { eventName: 'workflow_dispatch', inputs: { branch: 'feature/x' } },
+      false,
+    ],
+  ])('applies release constraints to %s: %s', (_name, event, constraints) => {
+    expect(planPipeline({ ...base, ...event }).constraints).toBe(constraints);
+  });
+
+  it.each(['workflow_run', 'pull_request_review', 'pull_request_review_comment', 'issue_comment'])(
+    'does not run for %s events, which can carry a stranger’s code',
+    (eventName) => {
+      expect(() => planPipeline({ ...base, eventName })).toThrow(
+        new RegExp(`does not run for '${eventName}' events`),
+      );
+    },
+  );
 
   it('refuses other events and hostile branch names', () => {
     expect(() => planPipeline({ ...base, eventName: 'issue_comment' })).toThrow(
@@ -102,6 +146,7 @@ describe('the pipeline decides', () => {
       ref: 'stable/2025.1',
       checkout: '',
       publish: 'false',
+      constraints: 'true',
       reason: 'forks never publish',
     });
   });

@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   T1: () => (/* binding */ MatrixInputs),
 /* harmony export */   ow: () => (/* binding */ MatrixOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28504,6 +28504,7 @@ const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
+    constraints: 'constraints',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -28534,6 +28535,30 @@ const DispatchInputs = {
 const DispatchOutputs = {
     results: 'results',
     failed: 'failed',
+};
+/** The root action.yml (one step: constraints, build, publish): each input is read by name. */
+const SnapInputs = {
+    project: BuildInputs.project,
+    ref: BuildInputs.ref,
+    requirementsRepo: BuildInputs.requirementsRepo,
+    constraints: BuildInputs.constraints,
+    setup: BuildInputs.setup,
+    snapcraftChannel: BuildInputs.snapcraftChannel,
+    cache: BuildInputs.cache,
+    publish: 'publish',
+    risk: PublishInputs.risk,
+    trackMap: PublishInputs.trackMap,
+    storeCredentials: PublishInputs.storeCredentials,
+    dryRun: PublishInputs.dryRun,
+};
+const SnapOutputs = {
+    snap: BuildOutputs.snap,
+    snaps: BuildOutputs.snaps,
+    manifest: BuildOutputs.manifest,
+    series: ConstraintsOutputs.series,
+    track: ConstraintsOutputs.track,
+    channel: PublishOutputs.channel,
+    revisions: PublishOutputs.revisions,
 };
 
 
@@ -28882,6 +28907,16 @@ const RELEASE_BRANCH_PATTERNS = [
 function releaseBranch(input, table) {
     const ref = normaliseRefName(input);
     if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
+ * shaped like none (a feature branch, a version tag): such refs build without release constraints.
+ */
+function releaseRefOf(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
         return null;
     return parseReleaseRef(ref, table);
 }

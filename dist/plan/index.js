@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   hb: () => (/* binding */ PlanInputs),
 /* harmony export */   yK: () => (/* binding */ PlanOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28504,6 +28504,7 @@ const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
+    constraints: 'constraints',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -28534,6 +28535,30 @@ const DispatchInputs = {
 const DispatchOutputs = {
     results: 'results',
     failed: 'failed',
+};
+/** The root action.yml (one step: constraints, build, publish): each input is read by name. */
+const SnapInputs = {
+    project: BuildInputs.project,
+    ref: BuildInputs.ref,
+    requirementsRepo: BuildInputs.requirementsRepo,
+    constraints: BuildInputs.constraints,
+    setup: BuildInputs.setup,
+    snapcraftChannel: BuildInputs.snapcraftChannel,
+    cache: BuildInputs.cache,
+    publish: 'publish',
+    risk: PublishInputs.risk,
+    trackMap: PublishInputs.trackMap,
+    storeCredentials: PublishInputs.storeCredentials,
+    dryRun: PublishInputs.dryRun,
+};
+const SnapOutputs = {
+    snap: BuildOutputs.snap,
+    snaps: BuildOutputs.snaps,
+    manifest: BuildOutputs.manifest,
+    series: ConstraintsOutputs.series,
+    track: ConstraintsOutputs.track,
+    channel: PublishOutputs.channel,
+    revisions: PublishOutputs.revisions,
 };
 
 
@@ -28616,7 +28641,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5778);
-/* harmony import */ var _pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5437);
+/* harmony import */ var _pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6927);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3197);
 
@@ -28635,6 +28660,7 @@ async function main() {
         eventName: env.GITHUB_EVENT_NAME ?? '',
         refName: env.GITHUB_REF_NAME ?? '',
         baseRef: env.GITHUB_BASE_REF || undefined,
+        mergeGroupBaseRef: payload.merge_group?.base_ref,
         fork: payload.repository?.fork === true,
         inputs: {
             branch: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanInputs */ .hb.branch) || undefined,
@@ -28644,9 +28670,13 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.ref, plan.ref);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.checkout, plan.checkout);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.publish, String(plan.publish));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.constraints, String(plan.constraints));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.reason, plan.reason);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason})`);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Pipeline:** ${plan.ref}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`, true);
+    const constraints = plan.constraints
+        ? 'with its release constraints'
+        : 'without release constraints';
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason}); ${constraints}`);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Pipeline:** ${plan.ref}, ${constraints}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`, true);
     await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .flushSummary */ .Pu)();
 }
 if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .isEntryPoint */ .tv)(import.meta.url))
@@ -28802,7 +28832,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 5437:
+/***/ 6927:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28813,6 +28843,25 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/release-events.ts
+/**
+ * The events trusted to publish, push or dispatch: the one definition, used by the pipeline's
+ * plan and by publish, mirror pushes and dispatches. Anything else (pull_request*, merge_group,
+ * workflow_run, issue_comment, pull_request_review*) can run a fork's code or a stranger's
+ * request; a workflow_run that follows a fork's PR, for one, carries its head.
+ */
+const PUBLISHING_EVENTS = [
+    'push',
+    'workflow_dispatch',
+    'schedule',
+    'repository_dispatch',
+];
+function mayPublishOn(eventName) {
+    return PUBLISHING_EVENTS.includes(eventName);
+}
+/** Events that build and test a proposed change against its base branch, never publishing. */
+const CHANGE_EVENTS = ['pull_request', 'pull_request_target', 'merge_group'];
+
 ;// CONCATENATED MODULE: ./src/release-ref.ts
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
@@ -28853,6 +28902,16 @@ const RELEASE_BRANCH_PATTERNS = [
 function releaseBranch(input, table) {
     const ref = normaliseRefName(input);
     if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
+ * shaped like none (a feature branch, a version tag): such refs build without release constraints.
+ */
+function releaseRefOf(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
         return null;
     return parseReleaseRef(ref, table);
 }
@@ -29217,62 +29276,51 @@ class SeriesTable {
 
 
 
+
 /**
- * The pipeline's decisions, in one testable place: pull requests build and test against their
- * base branch and never publish; pushes to release branches publish; a dispatch rebuilds the
- * branch it names and publishes unless told not to; forks never publish.
+ * The pipeline's decisions, in one testable place: changes proposed (pull requests, merge
+ * queues) build and test against their base branch and never publish; pushes to release branches
+ * publish; a dispatch rebuilds the branch it names and publishes unless told not to; forks never
+ * publish; a branch that carries no release builds without release constraints and does not
+ * publish; events that could carry a stranger's code do not run the pipeline at all.
  */
 function planPipeline(event, table = new SeriesTable()) {
-    switch (event.eventName) {
-        case 'pull_request':
-        case 'pull_request_target': {
-            if (!event.baseRef)
-                throw new errors/* ConfigurationError */.j1('A pull_request event without a base branch (GITHUB_BASE_REF).');
-            const base = normaliseRefName(event.baseRef);
-            return {
-                ref: base,
-                checkout: '',
-                publish: false,
-                reason: 'pull requests build and test only',
-            };
-        }
-        case 'workflow_dispatch': {
-            const branch = normaliseRefName(event.inputs?.branch || event.refName);
-            if (event.fork)
-                return { ref: branch, checkout: branch, publish: false, reason: 'forks never publish' };
-            if (event.inputs?.publish === false)
-                return {
-                    ref: branch,
-                    checkout: branch,
-                    publish: false,
-                    reason: 'the dispatch asked not to publish',
-                };
-            if (!releaseBranch(branch, table))
-                return {
-                    ref: branch,
-                    checkout: branch,
-                    publish: false,
-                    reason: `${branch} is not a release branch`,
-                };
-            return {
-                ref: branch,
-                checkout: branch,
-                publish: true,
-                reason: `rebuild of ${branch} requested`,
-            };
-        }
-        case 'push':
-        case 'schedule': {
-            const ref = normaliseRefName(event.refName);
-            if (event.fork)
-                return { ref, checkout: '', publish: false, reason: 'forks never publish' };
-            if (!releaseBranch(ref, table))
-                return { ref, checkout: '', publish: false, reason: `${ref} is not a release branch` };
-            return { ref, checkout: '', publish: true, reason: `${event.eventName} to ${ref}` };
-        }
-        default:
-            throw new errors/* ConfigurationError */.j1(`The snap pipeline does not run for '${event.eventName}' events: use pull_request, push, schedule or workflow_dispatch.`);
+    const name = event.eventName;
+    const constraintsFor = (ref) => releaseRefOf(ref, table) !== null;
+    if (CHANGE_EVENTS.includes(name)) {
+        const raw = name === 'merge_group' ? event.mergeGroupBaseRef : event.baseRef;
+        if (!raw)
+            throw new errors/* ConfigurationError */.j1(`A ${name} event without a base branch (${name === 'merge_group' ? 'merge_group.base_ref' : 'GITHUB_BASE_REF'}).`);
+        const base = normaliseRefName(raw);
+        return {
+            ref: base,
+            checkout: '',
+            publish: false,
+            constraints: constraintsFor(base),
+            reason: name === 'merge_group'
+                ? 'merge queues build and test only'
+                : 'pull requests build and test only',
+        };
     }
+    if (!mayPublishOn(name)) {
+        throw new errors/* ConfigurationError */.j1(`The snap pipeline does not run for '${name}' events: use pull_request, merge_group, ${PUBLISHING_EVENTS.join(', ')}.`);
+    }
+    const dispatch = name === 'workflow_dispatch';
+    const ref = normaliseRefName((dispatch && event.inputs?.branch) || event.refName);
+    const plan = { ref, checkout: dispatch ? ref : '', constraints: constraintsFor(ref) };
+    const refuse = (reason) => ({ ...plan, publish: false, reason });
+    if (event.fork)
+        return refuse('forks never publish');
+    if (dispatch && event.inputs?.publish === false)
+        return refuse('the dispatch asked not to publish');
+    if (!releaseBranch(ref, table)) {
+        return refuse(`${ref} is not a release branch${plan.constraints ? '' : ', so it builds without release constraints'}`);
+    }
+    return {
+        ...plan,
+        publish: true,
+        reason: dispatch ? `rebuild of ${ref} requested` : `${name} to ${ref}`,
+    };
 }
 
 

@@ -30748,7 +30748,7 @@ module.exports = {
 /* harmony export */   _J: () => (/* binding */ PublishOutputs),
 /* harmony export */   hi: () => (/* binding */ PublishInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -30875,6 +30875,7 @@ const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
+    constraints: 'constraints',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -30906,6 +30907,738 @@ const DispatchOutputs = {
     results: 'results',
     failed: 'failed',
 };
+/** The root action.yml (one step: constraints, build, publish): each input is read by name. */
+const SnapInputs = {
+    project: BuildInputs.project,
+    ref: BuildInputs.ref,
+    requirementsRepo: BuildInputs.requirementsRepo,
+    constraints: BuildInputs.constraints,
+    setup: BuildInputs.setup,
+    snapcraftChannel: BuildInputs.snapcraftChannel,
+    cache: BuildInputs.cache,
+    publish: 'publish',
+    risk: PublishInputs.risk,
+    trackMap: PublishInputs.trackMap,
+    storeCredentials: PublishInputs.storeCredentials,
+    dryRun: PublishInputs.dryRun,
+};
+const SnapOutputs = {
+    snap: BuildOutputs.snap,
+    snaps: BuildOutputs.snaps,
+    manifest: BuildOutputs.manifest,
+    series: ConstraintsOutputs.series,
+    track: ConstraintsOutputs.track,
+    channel: PublishOutputs.channel,
+    revisions: PublishOutputs.revisions,
+};
+
+
+/***/ }),
+
+/***/ 663:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  k: () => (/* binding */ publishWith),
+  C: () => (/* binding */ reportPublish)
+});
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: ./src/github-api.ts + 25 modules
+var github_api = __nccwpck_require__(8792);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/retry.ts
+const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 5000, maxDelayMs: 60000 };
+const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Runs `task` until it succeeds, it fails with something `retryable` says is not transient, or
+ * the attempts run out. Waits are exponential with full jitter, capped.
+ */
+async function withRetries(policy, task, retryable, onRetry) {
+    const sleep = policy.sleep ?? realSleep;
+    const random = policy.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await task(attempt);
+        }
+        catch (error) {
+            if (attempt >= policy.attempts || !retryable(error))
+                throw error;
+            const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+            const delay = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+            onRetry?.(error, attempt, delay);
+            await sleep(delay);
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./src/snap-file.ts + 2 modules
+var snap_file = __nccwpck_require__(7488);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/snapcraft-cli.ts
+
+
+class StoreError extends Error {
+    kind;
+    revision;
+    name = 'StoreError';
+    constructor(kind, message, 
+    /** A revision the store created anyway (manual review). */
+    revision = null) {
+        super(message);
+        this.kind = kind;
+        this.revision = revision;
+    }
+}
+const PATTERNS = [
+    ['duplicate', /binary_sha3_384|exact same content has already been uploaded/i],
+    ['review-pending', /waiting for previous upload\(s\) to complete their review/i],
+    ['manual-review', /will need manual review/i],
+    [
+        'credentials',
+        /credentials are no longer valid|macaroon[- ]needs[- ]refresh|invalid[- ]credentials|no valid credentials|not logged in/i,
+    ],
+    [
+        'permission',
+        /permission denied|not the publisher|lacks? (the )?permission|not allowed to|forbidden|insufficient.*scope/i,
+    ],
+    [
+        'transient',
+        /\b(500|502|503|504)\b|service unavailable|timed? ?out|connection (error|reset|refused|aborted)|temporary failure|network is unreachable|remote end closed/i,
+    ],
+];
+/** Classifies snapcraft's output of a failed store command. */
+function classifyStoreFailure(output) {
+    return PATTERNS.find(([, re]) => re.test(output))?.[0] ?? 'unknown';
+}
+/** The line of snapcraft's output that explains a failure. */
+function reason(output) {
+    const lines = output
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    return (lines.find((l) => PATTERNS.some(([, re]) => re.test(l))) ??
+        lines.find((l) => /^error/i.test(l)) ??
+        lines.at(-1) ??
+        '').replace(/^error:\s*/i, '');
+}
+const HINTS = {
+    duplicate: '',
+    'review-pending': 'the store is still reviewing an earlier upload of this snap; rerun once it is done',
+    'manual-review': "a store reviewer must approve it (see the snap's page on the store dashboard) before it can be released",
+    credentials: 'the store credentials have expired or are invalid: export new ones with `snapcraft export-login --snaps NAME --acls package_access,package_push,package_update,package_release -` and update the SNAPCRAFT_STORE_CREDENTIALS secret',
+    permission: 'the store credentials do not allow this: export them with package_push and package_release for this snap and its channels, by an account that collaborates on the snap',
+    transient: 'the store or the network failed; retried',
+    unknown: '',
+};
+/**
+ * The one place the toolkit runs snapcraft for the store: argv arrays, credentials only in the
+ * child's environment (SNAPCRAFT_STORE_CREDENTIALS), never a prompt, and failures classified.
+ */
+class SnapcraftCli {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    /** Uploads without releasing; returns the revision the store created. */
+    async upload(file) {
+        const output = await this.run(['upload', file]);
+        const match = /Revision (\d+) created/i.exec(output);
+        if (!match)
+            throw new StoreError('unknown', `snapcraft upload ${file} printed no revision: ${reason(output)}`);
+        return Number(match[1]);
+    }
+    /** Releases one revision to every channel given, in one call. */
+    async release(name, revision, channels) {
+        await this.run(['release', name, String(revision), channels.join(',')]);
+    }
+    /** The snap's revisions, newest first. */
+    async revisions(name) {
+        const output = await this.run(['list-revisions', name]);
+        const rows = [];
+        for (const line of output.split('\n')) {
+            const cols = line.trim().split(/\s+/);
+            if (!/^\d+$/.test(cols[0] ?? ''))
+                continue;
+            // Rev. Uploaded Arches Version Channels
+            rows.push({
+                revision: Number(cols[0]),
+                arches: (cols[2] ?? '').split(','),
+                version: cols[3] ?? '',
+            });
+        }
+        return rows.sort((a, b) => b.revision - a.revision);
+    }
+    run(args) {
+        const command = this.options.command ?? 'snapcraft';
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_.spawn)(command, args, {
+                stdio: ['ignore', 'pipe', 'pipe'],
+                env: {
+                    ...process.env,
+                    ...this.options.env,
+                    SNAPCRAFT_STORE_CREDENTIALS: this.options.credentials,
+                    SNAPCRAFT_HAS_TTY: 'no',
+                    CRAFT_VERBOSITY_LEVEL: 'brief',
+                },
+            });
+            let output = '';
+            const collect = (chunk) => {
+                const text = chunk.toString('utf8');
+                output += text;
+                for (const line of text.split(/\r?\n/))
+                    if (line.trim())
+                        this.options.onOutput?.(line);
+            };
+            child.stdout.on('data', collect);
+            child.stderr.on('data', collect);
+            child.on('error', (error) => reject(new errors/* ConfigurationError */.j1(`Cannot run ${command} (${error.message}): install snapcraft (snap install snapcraft --classic).`)));
+            child.on('close', (code) => {
+                if (code === 0)
+                    return resolve(output);
+                const kind = classifyStoreFailure(output);
+                const revision = /Revision (\d+)/i.exec(output);
+                const hint = HINTS[kind];
+                reject(new StoreError(kind, `snapcraft ${args[0]} failed (exit ${code}): ${reason(output).replace(/\.$/, '')}.${hint ? ` ${hint[0].toUpperCase()}${hint.slice(1)}.` : ''}`, revision ? Number(revision[1]) : null));
+            });
+        });
+    }
+}
+
+// EXTERNAL MODULE: ./src/store-channel.ts
+var store_channel = __nccwpck_require__(7796);
+;// CONCATENATED MODULE: ./src/publish.ts
+
+
+
+
+
+const publish_transient = (error) => error instanceof StoreError && (error.kind === 'transient' || error.kind === 'review-pending');
+/** Checks one build's snaps against each other and the channel, before anything is uploaded. */
+async function inspectSnaps(files, channel, expectedName) {
+    const infos = await Promise.all(files.map((file) => (0,snap_file/* readSnapInfo */.f)(file)));
+    const names = [...new Set(infos.map((i) => i.name))];
+    if (names.length > 1) {
+        throw new errors/* ConfigurationError */.j1(`The snaps are of different snaps (${names.join(', ')}); publish one snap per step.`);
+    }
+    if (expectedName && names[0] !== expectedName) {
+        throw new errors/* ConfigurationError */.j1(`The snaps are '${names[0]}', but 'snap-name' says '${expectedName}'; check the build's artifacts.`);
+    }
+    const seen = new Map();
+    for (const info of infos) {
+        const other = seen.get(info.arch);
+        if (other)
+            throw new errors/* ConfigurationError */.j1(`${other} and ${info.file} are both ${info.arch}; give one snap per architecture.`);
+        seen.set(info.arch, info.file);
+        (0,store_channel/* checkGrade */.Ac)(info.grade, channel, info.file);
+    }
+    return infos;
+}
+/**
+ * Uploads every architecture first, without releasing; only when all uploads succeeded does it
+ * release the new revisions to the channel, so the channel never mixes old and new builds.
+ */
+async function publish(options) {
+    const log = options.log ?? (() => { });
+    const channel = (0,store_channel/* formatChannel */.Ne)(options.channel);
+    const infos = await inspectSnaps(options.files, options.channel, options.expectedName);
+    const name = infos[0].name;
+    const outcome = (info, status, revision, error) => ({
+        file: info.file,
+        name: info.name,
+        version: info.version,
+        arch: info.arch,
+        revision,
+        status,
+        released: false,
+        ...(error ? { error } : {}),
+    });
+    if (options.dryRun) {
+        for (const info of infos)
+            log(`would upload ${info.file} (${info.name} ${info.version} ${info.arch}) and release it to ${channel}`);
+        return {
+            name,
+            channel,
+            snaps: infos.map((i) => outcome(i, 'would-upload', null)),
+            released: false,
+        };
+    }
+    const moved = await options.stillCurrent?.();
+    if (moved) {
+        log(`${moved}; nothing uploaded`);
+        return {
+            name,
+            channel,
+            snaps: infos.map((i) => outcome(i, 'skipped', null)),
+            released: false,
+            superseded: moved,
+        };
+    }
+    const snaps = [];
+    for (const [index, info] of infos.entries()) {
+        try {
+            const revision = await withRetries(options.retry, () => options.cli.upload(info.file), publish_transient, (error, attempt, delay) => log(`upload ${info.arch} attempt ${attempt} failed (${(0,errors/* errorMessage */.gJ)(error)}); retrying in ${Math.round(delay / 1000)} s`));
+            log(`${info.arch}: revision ${revision} uploaded`);
+            snaps.push(outcome(info, 'uploaded', revision));
+        }
+        catch (error) {
+            if (error instanceof StoreError && error.kind === 'duplicate') {
+                const existing = await findRevision(options.cli, info);
+                if (existing !== null) {
+                    log(`${info.arch}: this exact file is already revision ${existing}`);
+                    snaps.push(outcome(info, 'duplicate', existing));
+                    continue;
+                }
+            }
+            const revision = error instanceof StoreError ? error.revision : null;
+            snaps.push(outcome(info, 'failed', revision, (0,errors/* errorMessage */.gJ)(error)));
+            snaps.push(...infos.slice(index + 1).map((i) => outcome(i, 'skipped', null)));
+            const done = snaps.filter((s) => s.revision !== null && s.status !== 'failed');
+            return {
+                name,
+                channel,
+                snaps,
+                released: false,
+                error: `Upload of ${info.file} failed: ${(0,errors/* errorMessage */.gJ)(error)} Nothing was released to ${channel}` +
+                    (done.length
+                        ? `; uploaded and left unreleased: ${done.map((s) => `${s.arch} r${s.revision}`).join(', ')}.`
+                        : '.'),
+            };
+        }
+    }
+    if (!options.release)
+        return { name, channel, snaps, released: false };
+    const movedSince = await options.stillCurrent?.();
+    if (movedSince) {
+        log(`${movedSince}; uploaded and not released`);
+        return { name, channel, snaps, released: false, superseded: movedSince };
+    }
+    return releaseAll(options.cli, name, channel, snaps, options.retry, log);
+}
+/** Releases revisions (one call each, all channels at once); says exactly where it stopped. */
+async function releaseAll(cli, name, channel, snaps, retry, log = () => { }) {
+    const result = snaps.map((s) => ({ ...s }));
+    for (const snap of result) {
+        try {
+            await withRetries(retry, () => cli.release(name, snap.revision, [channel]), publish_transient);
+            snap.released = true;
+            log(`${snap.arch}: revision ${snap.revision} released to ${channel}`);
+        }
+        catch (error) {
+            const released = result.filter((s) => s.released);
+            return {
+                name,
+                channel,
+                snaps: result,
+                released: false,
+                error: `Releasing ${snap.arch} r${snap.revision} to ${channel} failed: ${(0,errors/* errorMessage */.gJ)(error)}` +
+                    (released.length
+                        ? ` ${channel} now has ${released.map((s) => `${s.arch} r${s.revision}`).join(', ')} from this build and older revisions of the rest; rerun to release them.`
+                        : ' Nothing was released.'),
+            };
+        }
+    }
+    return { name, channel, snaps: result, released: true };
+}
+// The same file uploaded twice is the same version and architecture: its newest such revision.
+async function findRevision(cli, info) {
+    const rows = await cli.revisions(info.name).catch(() => []);
+    return (rows.find((r) => r.version === info.version && r.arches.includes(info.arch))?.revision ?? null);
+}
+/** Releases revisions an earlier publish uploaded (arch -> revision) to another channel. */
+async function promote(cli, name, channel, revisions, retry, log = () => { }) {
+    const snaps = Object.entries(revisions).map(([arch, revision]) => ({
+        file: '',
+        name,
+        version: '',
+        arch,
+        revision,
+        status: 'uploaded',
+        released: false,
+    }));
+    return releaseAll(cli, name, channel, snaps, retry, log);
+}
+
+;// CONCATENATED MODULE: ./src/exec.ts
+
+
+/** The program is not installed (or not on PATH). */
+class MissingProgramError extends errors/* ToolError */.v4 {
+    constructor(program, hint) {
+        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+    }
+}
+/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
+    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    if (uid === 0)
+        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
+    // sudo resets the environment; `env` carries what the root command needs, explicitly.
+    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+}
+/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
+class LineSplitter {
+    emit;
+    rest = '';
+    decoder = new TextDecoder('utf-8');
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        const text = this.rest + this.decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        this.rest = lines.pop();
+        for (const line of lines)
+            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    end() {
+        const text = this.rest + this.decoder.decode();
+        this.rest = '';
+        if (text)
+            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+    }
+}
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
+}
+/**
+ * The one way the toolkit starts a program: argv only, line-buffered output streamed to
+ * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
+ * Resolves with the exit code whatever it is; a program that cannot start is a
+ * MissingProgramError (or the spawn error).
+ */
+function exec_exec(argv, options = {}) {
+    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const redact = redactor(options.secrets);
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_.spawn)(full[0], full.slice(1), {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            signal: options.signal,
+        });
+        const out = [];
+        const err = [];
+        const splitter = (stream, into) => new LineSplitter((line) => {
+            const clean = redact(line);
+            into.push(clean);
+            options.onLine?.(clean, stream);
+        });
+        const stdout = splitter('stdout', out);
+        const stderr = splitter('stderr', err);
+        child.stdout.on('data', (chunk) => stdout.push(chunk));
+        child.stderr.on('data', (chunk) => stderr.push(chunk));
+        let timedOut = false;
+        const timer = options.timeoutMs
+            ? setTimeout(() => {
+                timedOut = true;
+                child.kill('SIGKILL');
+            }, options.timeoutMs)
+            : undefined;
+        child.on('error', (error) => {
+            clearTimeout(timer);
+            if (error.code === 'ENOENT')
+                reject(new MissingProgramError(full[0], options.installHint));
+            else
+                reject(error);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            stdout.end();
+            stderr.end();
+            if (timedOut)
+                err.push(`timed out after ${Math.round(options.timeoutMs / 1000)} s`);
+            resolvePromise({
+                code: code ?? (signal ? 128 : 1),
+                stdout: out.join('\n'),
+                stderr: err.join('\n'),
+            });
+        });
+        if (child.stdin) {
+            // A program may exit before reading all of its input; its exit code tells what happened.
+            child.stdin.on('error', () => { });
+            child.stdin.end(options.stdin);
+        }
+    });
+}
+/**
+ * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
+ * and its subcommand) with its meaningful last lines.
+ */
+async function execOk(argv, options = {}) {
+    const result = await exec_exec(argv, options);
+    if (result.code !== 0) {
+        throw new ToolError(argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
+    }
+    return result;
+}
+/** The lines that say why a program failed: its last error line, else its last lines. */
+function lastLines(text, count = 3) {
+    const lines = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
+    return reason ?? lines.slice(-count).join(' / ');
+}
+
+;// CONCATENATED MODULE: ./src/runner-setup.ts
+
+
+function runnerSetupPlan(options) {
+    const steps = [
+        { why: 'wait for snapd to finish seeding', argv: ['snap', 'wait', 'system', 'seed.loaded'] },
+    ];
+    const snapcraft = {
+        why: `install snapcraft (${options.snapcraftChannel})`,
+        argv: ['snap', 'install', 'snapcraft', '--classic', `--channel=${options.snapcraftChannel}`],
+    };
+    if (options.purpose === 'store')
+        return [...steps, snapcraft];
+    steps.push({
+        why: 'hold snap auto-refresh during the build',
+        argv: ['snap', 'refresh', '--hold=3h'],
+        optional: true,
+    });
+    if (!options.lxdInstalled)
+        steps.push({ why: 'install LXD', argv: ['snap', 'install', 'lxd'] });
+    steps.push({ why: 'wait for LXD', argv: ['lxd', 'waitready', '--timeout=300'] }, { why: 'initialise LXD (storage, lxdbr0)', argv: ['lxd', 'init', '--auto'] }, 
+    // The runner user is not in the lxd group in this session; open the socket to it instead.
+    {
+        why: 'let the runner user reach LXD',
+        argv: ['chmod', 'o+rw', '/var/snap/lxd/common/lxd/unix.socket'],
+    });
+    if (options.docker) {
+        steps.push({
+            why: "let LXD's bridge through Docker's FORWARD DROP",
+            argv: ['iptables', '-I', 'DOCKER-USER', '-i', 'lxdbr0', '-j', 'ACCEPT'],
+            optional: true,
+        }, {
+            why: "let replies back through Docker's FORWARD DROP",
+            argv: [
+                'iptables',
+                '-I',
+                'DOCKER-USER',
+                '-o',
+                'lxdbr0',
+                '-m',
+                'conntrack',
+                '--ctstate',
+                'RELATED,ESTABLISHED',
+                '-j',
+                'ACCEPT',
+            ],
+            optional: true,
+        });
+    }
+    if (options.purpose === 'emulated-build') {
+        const apt = { DEBIAN_FRONTEND: 'noninteractive' };
+        steps.push({ why: 'refresh the package lists', argv: ['apt-get', 'update', '-qq'], env: apt }, {
+            why: 'install qemu-user-static and debootstrap',
+            argv: [
+                'apt-get',
+                'install',
+                '-y',
+                '-qq',
+                'qemu-user-static',
+                'binfmt-support',
+                'debootstrap',
+                'squashfs-tools',
+            ],
+            env: apt,
+        });
+        return steps;
+    }
+    steps.push(snapcraft);
+    return steps;
+}
+/** What the runner has already: the plan leaves those out. */
+async function probeRunner() {
+    const succeeds = (argv) => exec(argv).then((r) => r.code === 0, () => false);
+    const [docker, lxdInstalled] = await Promise.all([
+        succeeds(['docker', '--version']),
+        succeeds(['snap', 'list', 'lxd']),
+    ]);
+    return { docker, lxdInstalled };
+}
+/**
+ * Runs the steps in order, as root, each line of their output to `log` as it comes. A failed
+ * optional step is a warning; any other is a ToolError naming the step. Returns what was done,
+ * one line a step, for the job summary.
+ */
+async function prepareRunner(steps, log, warn = log) {
+    const done = [];
+    for (const step of steps) {
+        log(`${step.why}: ${step.argv.join(' ')}`);
+        let failure = '';
+        try {
+            const result = await exec_exec(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
+            if (result.code !== 0)
+                failure = lastLines(result.stderr || result.stdout) || `exit ${result.code}`;
+        }
+        catch (error) {
+            if (!(error instanceof MissingProgramError))
+                throw error;
+            failure = error.message;
+        }
+        if (!failure) {
+            done.push(`${step.why}: ${step.argv.join(' ')}`);
+            continue;
+        }
+        if (step.optional)
+            warn(`${step.why} failed (${failure}); going on`);
+        else
+            throw new errors/* ToolError */.v4(step.argv.slice(0, 2).join(' '), 1, `runner setup: ${step.why} failed: ${failure}`);
+    }
+    return done;
+}
+function asRootArgv(step) {
+    return asRoot(step.argv, process.getuid?.() ?? 0, step.env);
+}
+/** Whether to prepare the runner: `auto` means on GitHub's hosted runners only. */
+function shouldPrepare(setting, env = process.env) {
+    return setting === 'true' || (setting === 'auto' && env.RUNNER_ENVIRONMENT === 'github-hosted');
+}
+
+;// CONCATENATED MODULE: ./src/snapcraft-channel.ts
+
+/**
+ * The snapcraft channel that builds a base: snapcraft 9 dropped core20 (8.x builds it), core18
+ * needs 7.x; core22 and later build with the current stable snapcraft.
+ */
+function snapcraftChannelFor(base, file) {
+    if (base === 'core18')
+        return '7.x/stable';
+    if (base === 'core20')
+        return '8.x/stable';
+    if (base && /^core(2[2-9]|[3-9]\d)$/.test(base))
+        return 'latest/stable';
+    throw new errors/* ConfigurationError */.j1(`${file} has ${base ? `base ${base}` : 'no base'}, which no maintained snapcraft builds: add base: core22 (or newer) ` +
+        `and port the parts, or set 'snapcraft-channel' to a snapcraft that still builds it.`);
+}
+/**
+ * The snapcraft to upload and release with: the one for the snap's base where there is one
+ * (the store commands of each track match its builds), else the current stable.
+ */
+function storeSnapcraftChannel(base) {
+    try {
+        return snapcraftChannelFor(base, 'the snap');
+    }
+    catch {
+        return 'latest/stable';
+    }
+}
+
+// EXTERNAL MODULE: ./src/actions/constants.ts
+var constants = __nccwpck_require__(858);
+// EXTERNAL MODULE: ./src/actions/runner.ts
+var runner = __nccwpck_require__(3197);
+;// CONCATENATED MODULE: ./src/actions/publish-report.ts
+
+
+
+
+
+
+
+
+
+
+/** Installs snapcraft where needed, then uploads and releases (or promotes): publish's one call. */
+async function publishWith(settings) {
+    if (!settings.dryRun && shouldPrepare(settings.setup)) {
+        const base = settings.files[0] ? (await (0,snap_file/* readSnapInfo */.f)(settings.files[0])).base : null;
+        const channel = settings.snapcraftChannel ?? storeSnapcraftChannel(base);
+        await core/* group */.Os(`Prepare the runner (snapcraft ${channel})`, () => prepareRunner(runnerSetupPlan({
+            purpose: 'store',
+            snapcraftChannel: channel,
+            docker: false,
+            lxdInstalled: true,
+        }), core/* info */.pq, core/* warning */.$e));
+    }
+    const cli = new SnapcraftCli({
+        command: settings.snapcraft,
+        credentials: settings.credentials,
+        onOutput: (line) => core/* info */.pq(line),
+    });
+    const channel = (0,store_channel/* formatChannel */.Ne)(settings.channel);
+    if (settings.promote) {
+        const { promote: revisions, expectedName } = settings;
+        return core/* group */.Os(`Promote ${expectedName} to ${channel}`, () => promote(cli, expectedName, channel, revisions, settings.retry, core/* info */.pq));
+    }
+    return core/* group */.Os(`Publish to ${channel}`, () => publish({
+        ...settings,
+        cli,
+        log: core/* info */.pq,
+        stillCurrent: settings.guard ? branchStillAt(settings.guard) : undefined,
+    }));
+}
+/** Null while the branch is at the commit this run built; else the sentence that says so. */
+function branchStillAt(guard) {
+    const client = (0,github_api/* githubClient */.$f)(guard.token, guard.apiUrl, core/* info */.pq);
+    return async () => {
+        const tip = await (0,github_api/* branchTip */.ux)(client, guard.repository, guard.branch);
+        if (tip === guard.sha)
+            return null;
+        return tip
+            ? `${guard.branch} has moved on to ${tip.slice(0, 12)} since this run built ${guard.sha.slice(0, 12)}: the newer run publishes`
+            : `${guard.branch} no longer exists: this run built ${guard.sha.slice(0, 12)} of it`;
+    };
+}
+/** Outputs, the job summary, and the job's failure when publishing failed. */
+async function reportPublish(result, dryRun) {
+    const status = result.error
+        ? 'failed'
+        : result.superseded
+            ? 'superseded'
+            : dryRun
+                ? 'dry-run'
+                : result.released
+                    ? 'published'
+                    : 'uploaded';
+    core/* setOutput */.uH(constants/* PublishOutputs */._J.snapName, result.name);
+    core/* setOutput */.uH(constants/* PublishOutputs */._J.channel, result.channel);
+    core/* setOutput */.uH(constants/* PublishOutputs */._J.revisions, JSON.stringify(Object.fromEntries(result.snaps.filter((s) => s.revision !== null).map((s) => [s.arch, s.revision]))));
+    core/* setOutput */.uH(constants/* PublishOutputs */._J.released, String(result.released));
+    core/* setOutput */.uH(constants/* PublishOutputs */._J.result, JSON.stringify({ status, ...result }));
+    const icon = {
+        uploaded: '✅',
+        duplicate: '♻️',
+        failed: '❌',
+        skipped: '⏭️',
+        'would-upload': '📝',
+    };
+    core/* summary */.z
+        .addHeading(`${dryRun ? 'Dry run: ' : ''}${result.name} → ${result.channel}${result.released ? ' (released)' : ''}`, 3)
+        .addTable([
+        ['Architecture', 'Version', 'Revision', 'Upload', 'Released'].map((data) => ({
+            data,
+            header: true,
+        })),
+        ...result.snaps.map((s) => [
+            s.arch,
+            s.version,
+            s.revision === null ? '' : String(s.revision),
+            `${icon[s.status] ?? ''} ${s.status}`,
+            s.released ? 'yes' : 'no',
+        ]),
+    ]);
+    if (result.superseded)
+        core/* summary */.z.addRaw(`\n**Not published:** ${(0,runner/* escapeHtml */.ZD)(result.superseded)}.\n`, true);
+    if (result.error)
+        core/* summary */.z.addRaw(`\n**${(0,runner/* escapeHtml */.ZD)(result.error)}**\n`, true);
+    await (0,runner/* flushSummary */.Pu)();
+    if (result.superseded)
+        core/* warning */.$e(`Not published: ${result.superseded}.`);
+    if (result.error)
+        core/* setFailed */.C1(result.error);
+}
 
 
 /***/ }),
@@ -31056,6 +31789,16 @@ const RELEASE_BRANCH_PATTERNS = [
 function releaseBranch(input, table) {
     const ref = normaliseRefName(input);
     if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
+ * shaped like none (a feature branch, a version tag): such refs build without release constraints.
+ */
+function releaseRefOf(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
         return null;
     return parseReleaseRef(ref, table);
 }
@@ -31519,7 +32262,9 @@ const SNAP_NAME = /^(?=.{1,40}$)[a-z0-9](?:-?[a-z0-9])*$/;
  * Reads and validates the publish inputs. Refuses, before anything else, to run where secrets must
  * not be (a dry run touches no store and may run anywhere).
  */
-function readPublishSettings(env = process.env) {
+function readPublishSettings(env = process.env, 
+/** The one-step action publishes what it just built. */
+built) {
     const dryRun = (0,runner/* getBooleanInput */.Vt)(constants/* PublishInputs */.hi.dryRun, false);
     if (!dryRun)
         assertMayPublish(env, 'publish');
@@ -31553,7 +32298,8 @@ function readPublishSettings(env = process.env) {
     return {
         files: promoteText
             ? []
-            : (0,snap_file/* expandSnapPaths */.b)((0,runner/* getListInput */.DF)(constants/* PublishInputs */.hi.snaps), env.GITHUB_WORKSPACE ?? process.cwd()),
+            : (built?.slice() ??
+                (0,snap_file/* expandSnapPaths */.b)((0,runner/* getListInput */.DF)(constants/* PublishInputs */.hi.snaps), env.GITHUB_WORKSPACE ?? process.cwd())),
         channel,
         release: (0,runner/* getBooleanInput */.Vt)(constants/* PublishInputs */.hi.release, true),
         expectedName,
@@ -31632,131 +32378,24 @@ function parsePromotion(text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cl: () => (/* binding */ reportPublish),
-/* harmony export */   eF: () => (/* binding */ run),
-/* harmony export */   kj: () => (/* binding */ publishWith)
+/* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var _github_api_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8792);
-/* harmony import */ var _publish_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9474);
-/* harmony import */ var _runner_setup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(729);
-/* harmony import */ var _snap_file_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7488);
-/* harmony import */ var _snapcraft_cli_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6218);
-/* harmony import */ var _snapcraft_channel_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2727);
-/* harmony import */ var _store_channel_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7796);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(858);
-/* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(9042);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3197);
-
-
-
-
-
-
-
-
+/* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(663);
+/* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9042);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
 
 
 
 /** The publish action: the bundle runs it, and so do local-action and the tests. */
 async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .runAction */ .Cs)('publish', main);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .runAction */ .Cs)('publish', main);
 }
 async function main() {
-    const settings = (0,_publish_settings_js__WEBPACK_IMPORTED_MODULE_9__/* .readPublishSettings */ .D)();
-    const result = await publishWith(settings);
-    await reportPublish(result, settings.dryRun);
+    const settings = (0,_publish_settings_js__WEBPACK_IMPORTED_MODULE_1__/* .readPublishSettings */ .D)();
+    const result = await (0,_publish_report_js__WEBPACK_IMPORTED_MODULE_0__/* .publishWith */ .k)(settings);
+    await (0,_publish_report_js__WEBPACK_IMPORTED_MODULE_0__/* .reportPublish */ .C)(result, settings.dryRun);
 }
-/** Installs snapcraft where needed, then uploads and releases (or promotes): publish's one call. */
-async function publishWith(settings) {
-    if (!settings.dryRun && (0,_runner_setup_js__WEBPACK_IMPORTED_MODULE_3__/* .shouldPrepare */ .Vo)(settings.setup)) {
-        const base = settings.files[0] ? (await (0,_snap_file_js__WEBPACK_IMPORTED_MODULE_4__/* .readSnapInfo */ .f)(settings.files[0])).base : null;
-        const channel = settings.snapcraftChannel ?? (0,_snapcraft_channel_js__WEBPACK_IMPORTED_MODULE_6__/* .storeSnapcraftChannel */ .N)(base);
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Prepare the runner (snapcraft ${channel})`, () => (0,_runner_setup_js__WEBPACK_IMPORTED_MODULE_3__/* .prepareRunner */ .Sb)((0,_runner_setup_js__WEBPACK_IMPORTED_MODULE_3__/* .runnerSetupPlan */ .F9)({
-            purpose: 'store',
-            snapcraftChannel: channel,
-            docker: false,
-            lxdInstalled: true,
-        }), _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e));
-    }
-    const cli = new _snapcraft_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .SnapcraftCli */ .xO({
-        command: settings.snapcraft,
-        credentials: settings.credentials,
-        onOutput: (line) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(line),
-    });
-    const channel = (0,_store_channel_js__WEBPACK_IMPORTED_MODULE_7__/* .formatChannel */ .Ne)(settings.channel);
-    if (settings.promote) {
-        const { promote: revisions, expectedName } = settings;
-        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Promote ${expectedName} to ${channel}`, () => (0,_publish_js__WEBPACK_IMPORTED_MODULE_2__/* .promote */ .pt)(cli, expectedName, channel, revisions, settings.retry, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq));
-    }
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Publish to ${channel}`, () => (0,_publish_js__WEBPACK_IMPORTED_MODULE_2__/* .publish */ .mk)({
-        ...settings,
-        cli,
-        log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-        stillCurrent: settings.guard ? branchStillAt(settings.guard) : undefined,
-    }));
-}
-/** Null while the branch is at the commit this run built; else the sentence that says so. */
-function branchStillAt(guard) {
-    const client = (0,_github_api_js__WEBPACK_IMPORTED_MODULE_1__/* .githubClient */ .$f)(guard.token, guard.apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq);
-    return async () => {
-        const tip = await (0,_github_api_js__WEBPACK_IMPORTED_MODULE_1__/* .branchTip */ .ux)(client, guard.repository, guard.branch);
-        if (tip === guard.sha)
-            return null;
-        return tip
-            ? `${guard.branch} has moved on to ${tip.slice(0, 12)} since this run built ${guard.sha.slice(0, 12)}: the newer run publishes`
-            : `${guard.branch} no longer exists: this run built ${guard.sha.slice(0, 12)} of it`;
-    };
-}
-/** Outputs, the job summary, and the job's failure when publishing failed. */
-async function reportPublish(result, dryRun) {
-    const status = result.error
-        ? 'failed'
-        : result.superseded
-            ? 'superseded'
-            : dryRun
-                ? 'dry-run'
-                : result.released
-                    ? 'published'
-                    : 'uploaded';
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .PublishOutputs */ ._J.snapName, result.name);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .PublishOutputs */ ._J.channel, result.channel);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .PublishOutputs */ ._J.revisions, JSON.stringify(Object.fromEntries(result.snaps.filter((s) => s.revision !== null).map((s) => [s.arch, s.revision]))));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .PublishOutputs */ ._J.released, String(result.released));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .PublishOutputs */ ._J.result, JSON.stringify({ status, ...result }));
-    const icon = {
-        uploaded: '✅',
-        duplicate: '♻️',
-        failed: '❌',
-        skipped: '⏭️',
-        'would-upload': '📝',
-    };
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
-        .addHeading(`${dryRun ? 'Dry run: ' : ''}${result.name} → ${result.channel}${result.released ? ' (released)' : ''}`, 3)
-        .addTable([
-        ['Architecture', 'Version', 'Revision', 'Upload', 'Released'].map((data) => ({
-            data,
-            header: true,
-        })),
-        ...result.snaps.map((s) => [
-            s.arch,
-            s.version,
-            s.revision === null ? '' : String(s.revision),
-            `${icon[s.status] ?? ''} ${s.status}`,
-            s.released ? 'yes' : 'no',
-        ]),
-    ]);
-    if (result.superseded)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`\n**Not published:** ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(result.superseded)}.\n`, true);
-    if (result.error)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`\n**${(0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(result.error)}**\n`, true);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .flushSummary */ .Pu)();
-    if (result.superseded)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Not published: ${result.superseded}.`);
-    if (result.error)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(result.error);
-}
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .isEntryPoint */ .tv)(import.meta.url))
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();
@@ -37299,468 +37938,6 @@ async function branchTip(client, repository, branch) {
 
 /***/ }),
 
-/***/ 9474:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  pt: () => (/* binding */ promote),
-  mk: () => (/* binding */ publish)
-});
-
-// UNUSED EXPORTS: inspectSnaps, releaseAll
-
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 5000, maxDelayMs: 60000 };
-const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/**
- * Runs `task` until it succeeds, it fails with something `retryable` says is not transient, or
- * the attempts run out. Waits are exponential with full jitter, capped.
- */
-async function withRetries(policy, task, retryable, onRetry) {
-    const sleep = policy.sleep ?? realSleep;
-    const random = policy.random ?? Math.random;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await task(attempt);
-        }
-        catch (error) {
-            if (attempt >= policy.attempts || !retryable(error))
-                throw error;
-            const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-            const delay = Math.round(ceiling / 2 + (random() * ceiling) / 2);
-            onRetry?.(error, attempt, delay);
-            await sleep(delay);
-        }
-    }
-}
-
-// EXTERNAL MODULE: ./src/snap-file.ts + 2 modules
-var snap_file = __nccwpck_require__(7488);
-// EXTERNAL MODULE: ./src/snapcraft-cli.ts
-var snapcraft_cli = __nccwpck_require__(6218);
-// EXTERNAL MODULE: ./src/store-channel.ts
-var store_channel = __nccwpck_require__(7796);
-;// CONCATENATED MODULE: ./src/publish.ts
-
-
-
-
-
-const publish_transient = (error) => error instanceof snapcraft_cli/* StoreError */.AD && (error.kind === 'transient' || error.kind === 'review-pending');
-/** Checks one build's snaps against each other and the channel, before anything is uploaded. */
-async function inspectSnaps(files, channel, expectedName) {
-    const infos = await Promise.all(files.map((file) => (0,snap_file/* readSnapInfo */.f)(file)));
-    const names = [...new Set(infos.map((i) => i.name))];
-    if (names.length > 1) {
-        throw new errors/* ConfigurationError */.j1(`The snaps are of different snaps (${names.join(', ')}); publish one snap per step.`);
-    }
-    if (expectedName && names[0] !== expectedName) {
-        throw new errors/* ConfigurationError */.j1(`The snaps are '${names[0]}', but 'snap-name' says '${expectedName}'; check the build's artifacts.`);
-    }
-    const seen = new Map();
-    for (const info of infos) {
-        const other = seen.get(info.arch);
-        if (other)
-            throw new errors/* ConfigurationError */.j1(`${other} and ${info.file} are both ${info.arch}; give one snap per architecture.`);
-        seen.set(info.arch, info.file);
-        (0,store_channel/* checkGrade */.Ac)(info.grade, channel, info.file);
-    }
-    return infos;
-}
-/**
- * Uploads every architecture first, without releasing; only when all uploads succeeded does it
- * release the new revisions to the channel, so the channel never mixes old and new builds.
- */
-async function publish(options) {
-    const log = options.log ?? (() => { });
-    const channel = (0,store_channel/* formatChannel */.Ne)(options.channel);
-    const infos = await inspectSnaps(options.files, options.channel, options.expectedName);
-    const name = infos[0].name;
-    const outcome = (info, status, revision, error) => ({
-        file: info.file,
-        name: info.name,
-        version: info.version,
-        arch: info.arch,
-        revision,
-        status,
-        released: false,
-        ...(error ? { error } : {}),
-    });
-    if (options.dryRun) {
-        for (const info of infos)
-            log(`would upload ${info.file} (${info.name} ${info.version} ${info.arch}) and release it to ${channel}`);
-        return {
-            name,
-            channel,
-            snaps: infos.map((i) => outcome(i, 'would-upload', null)),
-            released: false,
-        };
-    }
-    const moved = await options.stillCurrent?.();
-    if (moved) {
-        log(`${moved}; nothing uploaded`);
-        return {
-            name,
-            channel,
-            snaps: infos.map((i) => outcome(i, 'skipped', null)),
-            released: false,
-            superseded: moved,
-        };
-    }
-    const snaps = [];
-    for (const [index, info] of infos.entries()) {
-        try {
-            const revision = await withRetries(options.retry, () => options.cli.upload(info.file), publish_transient, (error, attempt, delay) => log(`upload ${info.arch} attempt ${attempt} failed (${(0,errors/* errorMessage */.gJ)(error)}); retrying in ${Math.round(delay / 1000)} s`));
-            log(`${info.arch}: revision ${revision} uploaded`);
-            snaps.push(outcome(info, 'uploaded', revision));
-        }
-        catch (error) {
-            if (error instanceof snapcraft_cli/* StoreError */.AD && error.kind === 'duplicate') {
-                const existing = await findRevision(options.cli, info);
-                if (existing !== null) {
-                    log(`${info.arch}: this exact file is already revision ${existing}`);
-                    snaps.push(outcome(info, 'duplicate', existing));
-                    continue;
-                }
-            }
-            const revision = error instanceof snapcraft_cli/* StoreError */.AD ? error.revision : null;
-            snaps.push(outcome(info, 'failed', revision, (0,errors/* errorMessage */.gJ)(error)));
-            snaps.push(...infos.slice(index + 1).map((i) => outcome(i, 'skipped', null)));
-            const done = snaps.filter((s) => s.revision !== null && s.status !== 'failed');
-            return {
-                name,
-                channel,
-                snaps,
-                released: false,
-                error: `Upload of ${info.file} failed: ${(0,errors/* errorMessage */.gJ)(error)} Nothing was released to ${channel}` +
-                    (done.length
-                        ? `; uploaded and left unreleased: ${done.map((s) => `${s.arch} r${s.revision}`).join(', ')}.`
-                        : '.'),
-            };
-        }
-    }
-    if (!options.release)
-        return { name, channel, snaps, released: false };
-    const movedSince = await options.stillCurrent?.();
-    if (movedSince) {
-        log(`${movedSince}; uploaded and not released`);
-        return { name, channel, snaps, released: false, superseded: movedSince };
-    }
-    return releaseAll(options.cli, name, channel, snaps, options.retry, log);
-}
-/** Releases revisions (one call each, all channels at once); says exactly where it stopped. */
-async function releaseAll(cli, name, channel, snaps, retry, log = () => { }) {
-    const result = snaps.map((s) => ({ ...s }));
-    for (const snap of result) {
-        try {
-            await withRetries(retry, () => cli.release(name, snap.revision, [channel]), publish_transient);
-            snap.released = true;
-            log(`${snap.arch}: revision ${snap.revision} released to ${channel}`);
-        }
-        catch (error) {
-            const released = result.filter((s) => s.released);
-            return {
-                name,
-                channel,
-                snaps: result,
-                released: false,
-                error: `Releasing ${snap.arch} r${snap.revision} to ${channel} failed: ${(0,errors/* errorMessage */.gJ)(error)}` +
-                    (released.length
-                        ? ` ${channel} now has ${released.map((s) => `${s.arch} r${s.revision}`).join(', ')} from this build and older revisions of the rest; rerun to release them.`
-                        : ' Nothing was released.'),
-            };
-        }
-    }
-    return { name, channel, snaps: result, released: true };
-}
-// The same file uploaded twice is the same version and architecture: its newest such revision.
-async function findRevision(cli, info) {
-    const rows = await cli.revisions(info.name).catch(() => []);
-    return (rows.find((r) => r.version === info.version && r.arches.includes(info.arch))?.revision ?? null);
-}
-/** Releases revisions an earlier publish uploaded (arch -> revision) to another channel. */
-async function promote(cli, name, channel, revisions, retry, log = () => { }) {
-    const snaps = Object.entries(revisions).map(([arch, revision]) => ({
-        file: '',
-        name,
-        version: '',
-        arch,
-        revision,
-        status: 'uploaded',
-        released: false,
-    }));
-    return releaseAll(cli, name, channel, snaps, retry, log);
-}
-
-
-/***/ }),
-
-/***/ 729:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Sb: () => (/* binding */ prepareRunner),
-  F9: () => (/* binding */ runnerSetupPlan),
-  Vo: () => (/* binding */ shouldPrepare)
-});
-
-// UNUSED EXPORTS: probeRunner
-
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/exec.ts
-
-
-/** The program is not installed (or not on PATH). */
-class MissingProgramError extends errors/* ToolError */.v4 {
-    constructor(program, hint) {
-        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
-    }
-}
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
-function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
-    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    if (uid === 0)
-        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-    // sudo resets the environment; `env` carries what the root command needs, explicitly.
-    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
-}
-/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
-class LineSplitter {
-    emit;
-    rest = '';
-    decoder = new TextDecoder('utf-8');
-    constructor(emit) {
-        this.emit = emit;
-    }
-    push(chunk) {
-        const text = this.rest + this.decoder.decode(chunk, { stream: true });
-        const lines = text.split('\n');
-        this.rest = lines.pop();
-        for (const line of lines)
-            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-    end() {
-        const text = this.rest + this.decoder.decode();
-        this.rest = '';
-        if (text)
-            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
-    }
-}
-function redactor(secrets = []) {
-    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
-}
-/**
- * The one way the toolkit starts a program: argv only, line-buffered output streamed to
- * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
- * Resolves with the exit code whatever it is; a program that cannot start is a
- * MissingProgramError (or the spawn error).
- */
-function exec_exec(argv, options = {}) {
-    const full = options.asRoot ? asRoot(argv) : [...argv];
-    const redact = redactor(options.secrets);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_.spawn)(full[0], full.slice(1), {
-            cwd: options.cwd,
-            env: { ...process.env, ...options.env },
-            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            signal: options.signal,
-        });
-        const out = [];
-        const err = [];
-        const splitter = (stream, into) => new LineSplitter((line) => {
-            const clean = redact(line);
-            into.push(clean);
-            options.onLine?.(clean, stream);
-        });
-        const stdout = splitter('stdout', out);
-        const stderr = splitter('stderr', err);
-        child.stdout.on('data', (chunk) => stdout.push(chunk));
-        child.stderr.on('data', (chunk) => stderr.push(chunk));
-        let timedOut = false;
-        const timer = options.timeoutMs
-            ? setTimeout(() => {
-                timedOut = true;
-                child.kill('SIGKILL');
-            }, options.timeoutMs)
-            : undefined;
-        child.on('error', (error) => {
-            clearTimeout(timer);
-            if (error.code === 'ENOENT')
-                reject(new MissingProgramError(full[0], options.installHint));
-            else
-                reject(error);
-        });
-        child.on('close', (code, signal) => {
-            clearTimeout(timer);
-            stdout.end();
-            stderr.end();
-            if (timedOut)
-                err.push(`timed out after ${Math.round(options.timeoutMs / 1000)} s`);
-            resolvePromise({
-                code: code ?? (signal ? 128 : 1),
-                stdout: out.join('\n'),
-                stderr: err.join('\n'),
-            });
-        });
-        if (child.stdin) {
-            // A program may exit before reading all of its input; its exit code tells what happened.
-            child.stdin.on('error', () => { });
-            child.stdin.end(options.stdin);
-        }
-    });
-}
-/**
- * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
- * and its subcommand) with its meaningful last lines.
- */
-async function execOk(argv, options = {}) {
-    const result = await exec_exec(argv, options);
-    if (result.code !== 0) {
-        throw new ToolError(argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
-    }
-    return result;
-}
-/** The lines that say why a program failed: its last error line, else its last lines. */
-function lastLines(text, count = 3) {
-    const lines = text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
-    return reason ?? lines.slice(-count).join(' / ');
-}
-
-;// CONCATENATED MODULE: ./src/runner-setup.ts
-
-
-function runnerSetupPlan(options) {
-    const steps = [
-        { why: 'wait for snapd to finish seeding', argv: ['snap', 'wait', 'system', 'seed.loaded'] },
-    ];
-    const snapcraft = {
-        why: `install snapcraft (${options.snapcraftChannel})`,
-        argv: ['snap', 'install', 'snapcraft', '--classic', `--channel=${options.snapcraftChannel}`],
-    };
-    if (options.purpose === 'store')
-        return [...steps, snapcraft];
-    steps.push({
-        why: 'hold snap auto-refresh during the build',
-        argv: ['snap', 'refresh', '--hold=3h'],
-        optional: true,
-    });
-    if (!options.lxdInstalled)
-        steps.push({ why: 'install LXD', argv: ['snap', 'install', 'lxd'] });
-    steps.push({ why: 'wait for LXD', argv: ['lxd', 'waitready', '--timeout=300'] }, { why: 'initialise LXD (storage, lxdbr0)', argv: ['lxd', 'init', '--auto'] }, 
-    // The runner user is not in the lxd group in this session; open the socket to it instead.
-    {
-        why: 'let the runner user reach LXD',
-        argv: ['chmod', 'o+rw', '/var/snap/lxd/common/lxd/unix.socket'],
-    });
-    if (options.docker) {
-        steps.push({
-            why: "let LXD's bridge through Docker's FORWARD DROP",
-            argv: ['iptables', '-I', 'DOCKER-USER', '-i', 'lxdbr0', '-j', 'ACCEPT'],
-            optional: true,
-        }, {
-            why: "let replies back through Docker's FORWARD DROP",
-            argv: [
-                'iptables',
-                '-I',
-                'DOCKER-USER',
-                '-o',
-                'lxdbr0',
-                '-m',
-                'conntrack',
-                '--ctstate',
-                'RELATED,ESTABLISHED',
-                '-j',
-                'ACCEPT',
-            ],
-            optional: true,
-        });
-    }
-    if (options.purpose === 'emulated-build') {
-        const apt = { DEBIAN_FRONTEND: 'noninteractive' };
-        steps.push({ why: 'refresh the package lists', argv: ['apt-get', 'update', '-qq'], env: apt }, {
-            why: 'install qemu-user-static and debootstrap',
-            argv: [
-                'apt-get',
-                'install',
-                '-y',
-                '-qq',
-                'qemu-user-static',
-                'binfmt-support',
-                'debootstrap',
-                'squashfs-tools',
-            ],
-            env: apt,
-        });
-        return steps;
-    }
-    steps.push(snapcraft);
-    return steps;
-}
-/** What the runner has already: the plan leaves those out. */
-async function probeRunner() {
-    const succeeds = (argv) => exec(argv).then((r) => r.code === 0, () => false);
-    const [docker, lxdInstalled] = await Promise.all([
-        succeeds(['docker', '--version']),
-        succeeds(['snap', 'list', 'lxd']),
-    ]);
-    return { docker, lxdInstalled };
-}
-/**
- * Runs the steps in order, as root, each line of their output to `log` as it comes. A failed
- * optional step is a warning; any other is a ToolError naming the step. Returns what was done,
- * one line a step, for the job summary.
- */
-async function prepareRunner(steps, log, warn = log) {
-    const done = [];
-    for (const step of steps) {
-        log(`${step.why}: ${step.argv.join(' ')}`);
-        let failure = '';
-        try {
-            const result = await exec_exec(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
-            if (result.code !== 0)
-                failure = lastLines(result.stderr || result.stdout) || `exit ${result.code}`;
-        }
-        catch (error) {
-            if (!(error instanceof MissingProgramError))
-                throw error;
-            failure = error.message;
-        }
-        if (!failure) {
-            done.push(`${step.why}: ${step.argv.join(' ')}`);
-            continue;
-        }
-        if (step.optional)
-            warn(`${step.why} failed (${failure}); going on`);
-        else
-            throw new errors/* ToolError */.v4(step.argv.slice(0, 2).join(' '), 1, `runner setup: ${step.why} failed: ${failure}`);
-    }
-    return done;
-}
-function asRootArgv(step) {
-    return asRoot(step.argv, process.getuid?.() ?? 0, step.env);
-}
-/** Whether to prepare the runner: `auto` means on GitHub's hosted runners only. */
-function shouldPrepare(setting, env = process.env) {
-    return setting === 'true' || (setting === 'auto' && env.RUNNER_ENVIRONMENT === 'github-hosted');
-}
-
-
-/***/ }),
-
 /***/ 7488:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -37852,188 +38029,6 @@ function run(command, args) {
         child.on('error', (error) => reject(new errors/* ConfigurationError */.j1(`Cannot run ${command} (${error.message}): install squashfs-tools.`)));
         child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
     });
-}
-
-
-/***/ }),
-
-/***/ 2727:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   N: () => (/* binding */ storeSnapcraftChannel)
-/* harmony export */ });
-/* unused harmony export snapcraftChannelFor */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-
-/**
- * The snapcraft channel that builds a base: snapcraft 9 dropped core20 (8.x builds it), core18
- * needs 7.x; core22 and later build with the current stable snapcraft.
- */
-function snapcraftChannelFor(base, file) {
-    if (base === 'core18')
-        return '7.x/stable';
-    if (base === 'core20')
-        return '8.x/stable';
-    if (base && /^core(2[2-9]|[3-9]\d)$/.test(base))
-        return 'latest/stable';
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${file} has ${base ? `base ${base}` : 'no base'}, which no maintained snapcraft builds: add base: core22 (or newer) ` +
-        `and port the parts, or set 'snapcraft-channel' to a snapcraft that still builds it.`);
-}
-/**
- * The snapcraft to upload and release with: the one for the snap's base where there is one
- * (the store commands of each track match its builds), else the current stable.
- */
-function storeSnapcraftChannel(base) {
-    try {
-        return snapcraftChannelFor(base, 'the snap');
-    }
-    catch {
-        return 'latest/stable';
-    }
-}
-
-
-/***/ }),
-
-/***/ 6218:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   AD: () => (/* binding */ StoreError),
-/* harmony export */   xO: () => (/* binding */ SnapcraftCli)
-/* harmony export */ });
-/* unused harmony export classifyStoreFailure */
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-
-
-class StoreError extends Error {
-    kind;
-    revision;
-    name = 'StoreError';
-    constructor(kind, message, 
-    /** A revision the store created anyway (manual review). */
-    revision = null) {
-        super(message);
-        this.kind = kind;
-        this.revision = revision;
-    }
-}
-const PATTERNS = [
-    ['duplicate', /binary_sha3_384|exact same content has already been uploaded/i],
-    ['review-pending', /waiting for previous upload\(s\) to complete their review/i],
-    ['manual-review', /will need manual review/i],
-    [
-        'credentials',
-        /credentials are no longer valid|macaroon[- ]needs[- ]refresh|invalid[- ]credentials|no valid credentials|not logged in/i,
-    ],
-    [
-        'permission',
-        /permission denied|not the publisher|lacks? (the )?permission|not allowed to|forbidden|insufficient.*scope/i,
-    ],
-    [
-        'transient',
-        /\b(500|502|503|504)\b|service unavailable|timed? ?out|connection (error|reset|refused|aborted)|temporary failure|network is unreachable|remote end closed/i,
-    ],
-];
-/** Classifies snapcraft's output of a failed store command. */
-function classifyStoreFailure(output) {
-    return PATTERNS.find(([, re]) => re.test(output))?.[0] ?? 'unknown';
-}
-/** The line of snapcraft's output that explains a failure. */
-function reason(output) {
-    const lines = output
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    return (lines.find((l) => PATTERNS.some(([, re]) => re.test(l))) ??
-        lines.find((l) => /^error/i.test(l)) ??
-        lines.at(-1) ??
-        '').replace(/^error:\s*/i, '');
-}
-const HINTS = {
-    duplicate: '',
-    'review-pending': 'the store is still reviewing an earlier upload of this snap; rerun once it is done',
-    'manual-review': "a store reviewer must approve it (see the snap's page on the store dashboard) before it can be released",
-    credentials: 'the store credentials have expired or are invalid: export new ones with `snapcraft export-login --snaps NAME --acls package_access,package_push,package_update,package_release -` and update the SNAPCRAFT_STORE_CREDENTIALS secret',
-    permission: 'the store credentials do not allow this: export them with package_push and package_release for this snap and its channels, by an account that collaborates on the snap',
-    transient: 'the store or the network failed; retried',
-    unknown: '',
-};
-/**
- * The one place the toolkit runs snapcraft for the store: argv arrays, credentials only in the
- * child's environment (SNAPCRAFT_STORE_CREDENTIALS), never a prompt, and failures classified.
- */
-class SnapcraftCli {
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-    /** Uploads without releasing; returns the revision the store created. */
-    async upload(file) {
-        const output = await this.run(['upload', file]);
-        const match = /Revision (\d+) created/i.exec(output);
-        if (!match)
-            throw new StoreError('unknown', `snapcraft upload ${file} printed no revision: ${reason(output)}`);
-        return Number(match[1]);
-    }
-    /** Releases one revision to every channel given, in one call. */
-    async release(name, revision, channels) {
-        await this.run(['release', name, String(revision), channels.join(',')]);
-    }
-    /** The snap's revisions, newest first. */
-    async revisions(name) {
-        const output = await this.run(['list-revisions', name]);
-        const rows = [];
-        for (const line of output.split('\n')) {
-            const cols = line.trim().split(/\s+/);
-            if (!/^\d+$/.test(cols[0] ?? ''))
-                continue;
-            // Rev. Uploaded Arches Version Channels
-            rows.push({
-                revision: Number(cols[0]),
-                arches: (cols[2] ?? '').split(','),
-                version: cols[3] ?? '',
-            });
-        }
-        return rows.sort((a, b) => b.revision - a.revision);
-    }
-    run(args) {
-        const command = this.options.command ?? 'snapcraft';
-        return new Promise((resolve, reject) => {
-            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, {
-                stdio: ['ignore', 'pipe', 'pipe'],
-                env: {
-                    ...process.env,
-                    ...this.options.env,
-                    SNAPCRAFT_STORE_CREDENTIALS: this.options.credentials,
-                    SNAPCRAFT_HAS_TTY: 'no',
-                    CRAFT_VERBOSITY_LEVEL: 'brief',
-                },
-            });
-            let output = '';
-            const collect = (chunk) => {
-                const text = chunk.toString('utf8');
-                output += text;
-                for (const line of text.split(/\r?\n/))
-                    if (line.trim())
-                        this.options.onOutput?.(line);
-            };
-            child.stdout.on('data', collect);
-            child.stderr.on('data', collect);
-            child.on('error', (error) => reject(new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Cannot run ${command} (${error.message}): install snapcraft (snap install snapcraft --classic).`)));
-            child.on('close', (code) => {
-                if (code === 0)
-                    return resolve(output);
-                const kind = classifyStoreFailure(output);
-                const revision = /Revision (\d+)/i.exec(output);
-                const hint = HINTS[kind];
-                reject(new StoreError(kind, `snapcraft ${args[0]} failed (exit ${code}): ${reason(output).replace(/\.$/, '')}.${hint ? ` ${hint[0].toUpperCase()}${hint.slice(1)}.` : ''}`, revision ? Number(revision[1]) : null));
-            });
-        });
-    }
 }
 
 
@@ -49997,8 +49992,6 @@ function getIDToken(aud) {
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(5216);
 /******/ __webpack_exports__ = await __webpack_exports__;
-/******/ var __webpack_exports__publishWith = __webpack_exports__.kj;
-/******/ var __webpack_exports__reportPublish = __webpack_exports__.Cl;
-/******/ var __webpack_exports__run = __webpack_exports__.eF;
-/******/ export { __webpack_exports__publishWith as publishWith, __webpack_exports__reportPublish as reportPublish, __webpack_exports__run as run };
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__run as run };
 /******/ 

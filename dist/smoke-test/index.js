@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   AR: () => (/* binding */ SmokeOutputs),
 /* harmony export */   Nx: () => (/* binding */ SmokeInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, DispatchInputs, DispatchOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28504,6 +28504,7 @@ const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
+    constraints: 'constraints',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -28534,6 +28535,30 @@ const DispatchInputs = {
 const DispatchOutputs = {
     results: 'results',
     failed: 'failed',
+};
+/** The root action.yml (one step: constraints, build, publish): each input is read by name. */
+const SnapInputs = {
+    project: BuildInputs.project,
+    ref: BuildInputs.ref,
+    requirementsRepo: BuildInputs.requirementsRepo,
+    constraints: BuildInputs.constraints,
+    setup: BuildInputs.setup,
+    snapcraftChannel: BuildInputs.snapcraftChannel,
+    cache: BuildInputs.cache,
+    publish: 'publish',
+    risk: PublishInputs.risk,
+    trackMap: PublishInputs.trackMap,
+    storeCredentials: PublishInputs.storeCredentials,
+    dryRun: PublishInputs.dryRun,
+};
+const SnapOutputs = {
+    snap: BuildOutputs.snap,
+    snaps: BuildOutputs.snaps,
+    manifest: BuildOutputs.manifest,
+    series: ConstraintsOutputs.series,
+    track: ConstraintsOutputs.track,
+    channel: PublishOutputs.channel,
+    revisions: PublishOutputs.revisions,
 };
 
 
@@ -28888,7 +28913,7 @@ function errorMessage(error) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   J$: () => (/* binding */ releaseTarget)
 /* harmony export */ });
-/* unused harmony exports normaliseRefName, DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, parseReleaseRef, parseTrackMap, trackFor */
+/* unused harmony exports normaliseRefName, DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, releaseRefOf, parseReleaseRef, parseTrackMap, trackFor */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
@@ -28929,6 +28954,16 @@ const RELEASE_BRANCH_PATTERNS = [
 function releaseBranch(input, table) {
     const ref = normaliseRefName(input);
     if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
+ * shaped like none (a feature branch, a version tag): such refs build without release constraints.
+ */
+function releaseRefOf(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
         return null;
     return parseReleaseRef(ref, table);
 }

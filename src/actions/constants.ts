@@ -135,6 +135,7 @@ export const PlanOutputs = {
   ref: 'ref',
   checkout: 'checkout',
   publish: 'publish',
+  constraints: 'constraints',
   reason: 'reason',
 } as const;
 
@@ -169,4 +170,30 @@ export const DispatchInputs = {
 export const DispatchOutputs = {
   results: 'results',
   failed: 'failed',
+} as const;
+
+/** The root action.yml (one step: constraints, build, publish): each input is read by name. */
+export const SnapInputs = {
+  project: BuildInputs.project,
+  ref: BuildInputs.ref,
+  requirementsRepo: BuildInputs.requirementsRepo,
+  constraints: BuildInputs.constraints,
+  setup: BuildInputs.setup,
+  snapcraftChannel: BuildInputs.snapcraftChannel,
+  cache: BuildInputs.cache,
+  publish: 'publish',
+  risk: PublishInputs.risk,
+  trackMap: PublishInputs.trackMap,
+  storeCredentials: PublishInputs.storeCredentials,
+  dryRun: PublishInputs.dryRun,
+} as const;
+
+export const SnapOutputs = {
+  snap: BuildOutputs.snap,
+  snaps: BuildOutputs.snaps,
+  manifest: BuildOutputs.manifest,
+  series: ConstraintsOutputs.series,
+  track: ConstraintsOutputs.track,
+  channel: PublishOutputs.channel,
+  revisions: PublishOutputs.revisions,
 } as const;

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     eventName: env.GITHUB_EVENT_NAME ?? '',
     refName: env.GITHUB_REF_NAME ?? '',
     baseRef: env.GITHUB_BASE_REF || undefined,
+    mergeGroupBaseRef: payload.merge_group?.base_ref,
     fork: payload.repository?.fork === true,
     inputs: {
       branch: core.getInput(I.branch) || undefined,
@@ -25,10 +26,16 @@ async function main(): Promise<void> {
   core.setOutput(O.ref, plan.ref);
   core.setOutput(O.checkout, plan.checkout);
   core.setOutput(O.publish, String(plan.publish));
+  core.setOutput(O.constraints, String(plan.constraints));
   core.setOutput(O.reason, plan.reason);
-  core.info(`${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason})`);
+  const constraints = plan.constraints
+    ? 'with its release constraints'
+    : 'without release constraints';
+  core.info(
+    `${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason}); ${constraints}`,
+  );
   core.summary.addRaw(
-    `**Pipeline:** ${plan.ref}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`,
+    `**Pipeline:** ${plan.ref}, ${constraints}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`,
     true,
   );
   await flushSummary();

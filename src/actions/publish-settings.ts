@@ -44,7 +44,11 @@ const SNAP_NAME = /^(?=.{1,40}$)[a-z0-9](?:-?[a-z0-9])*$/;
  * Reads and validates the publish inputs. Refuses, before anything else, to run where secrets must
  * not be (a dry run touches no store and may run anywhere).
  */
-export function readPublishSettings(env: NodeJS.ProcessEnv = process.env): PublishSettings {
+export function readPublishSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  /** The one-step action publishes what it just built. */
+  built?: readonly string[],
+): PublishSettings {
   const dryRun = getBooleanInput(I.dryRun, false);
   if (!dryRun) assertMayPublish(env, 'publish');
   const credentials = core.getInput(I.storeCredentials) || env.SNAPCRAFT_STORE_CREDENTIALS || '';
@@ -80,7 +84,8 @@ export function readPublishSettings(env: NodeJS.ProcessEnv = process.env): Publi
   return {
     files: promoteText
       ? []
-      : expandSnapPaths(getListInput(I.snaps), env.GITHUB_WORKSPACE ?? process.cwd()),
+      : (built?.slice() ??
+        expandSnapPaths(getListInput(I.snaps), env.GITHUB_WORKSPACE ?? process.cwd())),
     channel,
     release: getBooleanInput(I.release, true),
     expectedName,
