@@ -38,12 +38,19 @@ function skip(what, why, enable) {
   console.log(`\n--- skipped ${what}: ${why}; ${enable}`);
 }
 
+// The run's event, as a runner gives it: a maintainer's dispatch in the upstream repository.
+const eventFile = join(work, 'event.json');
+writeFileSync(
+  eventFile,
+  JSON.stringify({ repository: { fork: false, full_name: 'openstack-snaps/snap-keystone' } }),
+);
 const realSnapcraft = onPath('snapcraft');
 const standins = join(root, 'test/standins');
 const env = {
   ...process.env,
   GITHUB_REF_NAME: ref,
   GITHUB_EVENT_NAME: 'workflow_dispatch',
+  GITHUB_EVENT_PATH: eventFile,
   GITHUB_WORKSPACE: work,
   RUNNER_TEMP: join(work, 'runner-temp'),
   ...(realSnapcraft ? {} : { PATH: `${standins}${delimiter}${process.env.PATH}` }),

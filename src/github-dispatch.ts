@@ -1,7 +1,9 @@
-import { getOctokit } from '@actions/github';
 import { errorMessage } from './errors.js';
-import type { RepoResult } from './mirror.js';
+import { Git } from './git.js';
+import { githubClient } from './github-api.js';
 import { globToRegExp } from './glob.js';
+import type { RepoResult } from './mirror.js';
+import type { MirrorPair } from './mirror-spec.js';
 
 /** owner/repo of a GitHub-style URL (https://host/owner/repo(.git), git@host:owner/repo.git). */
 export function repositoryOf(url: string): { owner: string; repo: string } | null {
@@ -10,7 +12,7 @@ export function repositoryOf(url: string): { owner: string; repo: string } | nul
 }
 
 export interface DispatchOptions {
-  /** Workflow file name or id in the destination repo (e.g. snap.yml). */
+  /** Workflow file name or id in the destination repos (e.g. snap.yml); a pair may override it. */
   readonly workflow: string;
   /** Which changed branches start a run: glob patterns over branch names. */
   readonly branches: readonly string[];
@@ -19,65 +21,83 @@ export interface DispatchOptions {
   readonly token: string;
   /** GitHub's REST API (GITHUB_API_URL on a runner). */
   readonly apiUrl: string;
+  /** Where the mirror keeps each pair's bare copy (`<slug>.git`): it shows what each push carried. */
+  readonly workDir: string;
+  readonly log?: (line: string) => void;
 }
 
 export interface DispatchResult {
   readonly repository: string;
   readonly branch: string;
   readonly ok: boolean;
+  /** Why no dispatch was needed (the push itself starts the workflow). */
+  readonly skipped?: string;
   readonly error?: string;
 }
 
 /**
- * After a mirror run, starts the named workflow in each destination repo once per release branch
- * that was created or updated, from the repo's default branch, with the branch as input.
+ * After a mirror run, starts each destination's workflow once per release branch the destination
+ * accepted (created or updated; refused refs and refused repos never), from the repo's default
+ * branch, with the branch as input; but only where the push cannot start it: a pushed commit
+ * that carries `.github/workflows/<workflow>` starts its own `push` run (the mirror pushes with a
+ * PAT or App token), and dispatching too would build and publish twice.
  */
 export async function dispatchForChanges(
   results: readonly RepoResult[],
+  pairs: readonly MirrorPair[],
   options: DispatchOptions,
 ): Promise<DispatchResult[]> {
   const patterns = options.branches.map(globToRegExp);
-  const octokit = getOctokit(options.token, { baseUrl: options.apiUrl });
+  const octokit = githubClient(options.token, options.apiUrl, options.log);
   const dispatched: DispatchResult[] = [];
   for (const result of results) {
-    const branches = [...result.created, ...result.updated]
-      .map((c) => c.ref)
-      .filter((ref) => ref.startsWith('refs/heads/'))
-      .map((ref) => ref.slice('refs/heads/'.length))
-      .filter((branch) => patterns.some((p) => p.test(branch)));
-    if (branches.length === 0) continue;
+    if (result.status !== 'mirrored' && result.status !== 'partial') continue;
+    const workflow = pairs.find((p) => p.slug === result.slug)?.dispatch ?? options.workflow;
+    if (!workflow || workflow === 'none') continue;
+    const pushed = [...result.created, ...result.updated].filter(
+      (c) =>
+        c.ref.startsWith('refs/heads/') &&
+        c.new &&
+        patterns.some((p) => p.test(c.ref.slice('refs/heads/'.length))),
+    );
+    if (pushed.length === 0) continue;
     const repository = repositoryOf(result.destination);
+    const name = repository ? `${repository.owner}/${repository.repo}` : result.destination;
+    const fail = (error: string): void => {
+      for (const c of pushed)
+        dispatched.push({ repository: name, branch: c.ref.slice(11), ok: false, error });
+    };
     if (!repository) {
-      dispatched.push(
-        ...branches.map((branch) => ({
-          repository: result.destination,
-          branch,
-          ok: false,
-          error: 'not a GitHub repository URL',
-        })),
-      );
+      fail('not a GitHub repository URL');
       continue;
     }
-    const name = `${repository.owner}/${repository.repo}`;
     let ref: string;
     try {
       ref = (await octokit.rest.repos.get(repository)).data.default_branch;
     } catch (error) {
-      dispatched.push(
-        ...branches.map((branch) => ({
-          repository: name,
-          branch,
-          ok: false,
-          error: errorMessage(error),
-        })),
-      );
+      fail(errorMessage(error));
       continue;
     }
-    for (const branch of branches) {
+    const copy = new Git({ cwd: `${options.workDir}/${result.slug}.git` });
+    for (const change of pushed) {
+      const branch = change.ref.slice('refs/heads/'.length);
+      const path = `.github/workflows/${workflow}`;
+      if (
+        /\.ya?ml$/.test(workflow) &&
+        (await copy.try(['cat-file', '-e', `${change.new}:${path}`]))
+      ) {
+        dispatched.push({
+          repository: name,
+          branch,
+          ok: true,
+          skipped: `the pushed commit has ${path}, so the push starts it`,
+        });
+        continue;
+      }
       try {
         await octokit.rest.actions.createWorkflowDispatch({
           ...repository,
-          workflow_id: options.workflow,
+          workflow_id: workflow,
           ref,
           inputs: options.inputName ? { [options.inputName]: branch } : {},
         });

@@ -11,7 +11,16 @@ export interface MirrorPair {
   readonly destination: string;
   /** A stable, filesystem-safe name for the pair (cache keys, bare copy directories, logs). */
   readonly slug: string;
+  /**
+   * This repository's own dispatch setting: a workflow file to start for changed release
+   * branches, `none` for never (a repository without the workflow, like openstack/requirements),
+   * or undefined for the action's `dispatch-workflow`.
+   */
+  readonly dispatch?: string;
 }
+
+/** A pair as written, before it is checked. */
+type RawPair = [source: string, destination: string, dispatch?: string];
 
 /**
  * Reads the repos input: a YAML list of `{source, destination}`, a YAML map `source: destination`,
@@ -26,12 +35,13 @@ export function parseMirrorPairs(input: string, cwd = process.cwd()): MirrorPair
   const fileCandidate =
     !trimmed.includes('\n') && !trimmed.includes('->') ? resolvePath(trimmed, cwd) : null;
   const text = fileCandidate ? readFileSync(fileCandidate, 'utf8') : trimmed;
-  const pairs = text.includes('->') ? parseArrowLines(text) : parseYamlPairs(text);
+  const pairs: RawPair[] = text.includes('->') ? parseArrowLines(text) : parseYamlPairs(text);
   if (pairs.length === 0) throw new ConfigurationError(`'repos' lists no repositories.`);
   const seen = new Map<string, string>();
-  return pairs.map(([source, destination], index) => {
+  return pairs.map(([source, destination, dispatch], index) => {
     checkUrl(source, `repos entry ${index + 1} source`);
     checkUrl(destination, `repos entry ${index + 1} destination`);
+    if (dispatch !== undefined) checkWorkflow(dispatch, `repos entry ${index + 1} dispatch`);
     const previous = seen.get(destination);
     if (previous !== undefined) {
       throw new ConfigurationError(
@@ -39,7 +49,12 @@ export function parseMirrorPairs(input: string, cwd = process.cwd()): MirrorPair
       );
     }
     seen.set(destination, String(index + 1));
-    return { source, destination, slug: slugOf(source, destination) };
+    return {
+      source,
+      destination,
+      slug: slugOf(source, destination),
+      ...(dispatch !== undefined ? { dispatch } : {}),
+    };
   });
 }
 
@@ -48,40 +63,47 @@ function resolvePath(value: string, cwd: string): string | null {
   return /\.(ya?ml|txt|list)$/.test(value) && existsSync(path) ? path : null;
 }
 
-function parseArrowLines(text: string): [string, string][] {
-  const pairs: [string, string][] = [];
+// `source -> destination`, optionally followed by `dispatch=<workflow file>` or `dispatch=none`.
+function parseArrowLines(text: string): RawPair[] {
+  const pairs: RawPair[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (!line) return;
-    const match = /^(\S+)\s*->\s*(\S+)$/.exec(line);
+    const match = /^(\S+)\s*->\s*(\S+)(?:\s+dispatch=(\S+))?$/.exec(line);
     if (!match) {
       throw new ConfigurationError(
-        `repos line ${index + 1} ('${redactUrl(raw.trim())}') is not 'source -> destination'.`,
+        `repos line ${index + 1} is not 'source -> destination' (optionally followed by dispatch=<workflow> or dispatch=none).`,
       );
     }
-    pairs.push([match[1]!, match[2]!]);
+    pairs.push(match[3] === undefined ? [match[1]!, match[2]!] : [match[1]!, match[2]!, match[3]]);
   });
   return pairs;
 }
 
-function parseYamlPairs(text: string): [string, string][] {
+function parseYamlPairs(text: string): RawPair[] {
   let data: unknown;
   try {
     data = parse(text);
   } catch (error) {
     throw new ConfigurationError(
-      `'repos' is neither 'source -> destination' lines nor valid YAML: ${String(error)}`,
+      `'repos' is neither 'source -> destination' lines nor valid YAML: ${String(error).split('\n')[0]}`,
     );
   }
   if (Array.isArray(data)) {
     return data.map((entry, index) => {
-      const item = entry as { source?: unknown; destination?: unknown } | null;
+      const item = entry as { source?: unknown; destination?: unknown; dispatch?: unknown } | null;
       if (!item || typeof item.source !== 'string' || typeof item.destination !== 'string') {
         throw new ConfigurationError(
           `repos item ${index + 1} needs 'source' and 'destination' strings.`,
         );
       }
-      return [item.source, item.destination];
+      if (item.dispatch === undefined) return [item.source, item.destination];
+      const dispatch = item.dispatch === false ? 'none' : item.dispatch;
+      if (typeof dispatch !== 'string')
+        throw new ConfigurationError(
+          `repos item ${index + 1}: 'dispatch' is a workflow file name, or none.`,
+        );
+      return [item.source, item.destination, dispatch];
     });
   }
   if (data && typeof data === 'object') {
@@ -97,6 +119,16 @@ function parseYamlPairs(text: string): [string, string][] {
   throw new ConfigurationError(
     `'repos' must list pairs: 'source -> destination' lines, a YAML list or a YAML map.`,
   );
+}
+
+/** A workflow file name (snap.yml) or id, or `none`: nothing that could leave the workflows path. */
+export function checkWorkflow(value: string, what: string): string {
+  if (value !== 'none' && !/^([A-Za-z0-9_.-]+\.ya?ml|\d+)$/.test(value)) {
+    throw new ConfigurationError(
+      `${what} ('${value}') is not a workflow file name in .github/workflows (e.g. snap.yml), a workflow id, or none.`,
+    );
+  }
+  return value;
 }
 
 function checkUrl(url: string, what: string): void {

@@ -61,6 +61,10 @@ export interface RepoResult {
 
 const FETCH_REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 
+// A stalled connection (under 1 KB/s for a minute) fails the transfer instead of holding the job
+// until its timeout; the atomic fetch and push leave every ref as it was.
+const NETWORK_ENV = { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '60' };
+
 /** Mirrors every pair, `concurrency` at a time; one repo's failure never stops the others. */
 export async function mirrorAll(options: MirrorOptions): Promise<RepoResult[]> {
   mkdirSync(options.workDir, { recursive: true });
@@ -74,14 +78,16 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
   let cacheHit = false;
   let fetched = false;
   let plan: MirrorPlan = { created: [], updated: [], deleted: [], untouched: [] };
+  // What a result reports as created, updated and deleted is what the destination accepted (or,
+  // in a dry run, would): a refused or failed repo pushed nothing.
   const result = (status: RepoStatus, extra: Partial<RepoResult> = {}): RepoResult => ({
     source: redactUrl(pair.source),
     destination: redactUrl(pair.destination),
     slug: pair.slug,
     status,
-    created: plan.created,
-    updated: plan.updated,
-    deleted: plan.deleted,
+    ...(status === 'refused' || status === 'failed'
+      ? { created: [], updated: [], deleted: [] }
+      : { created: plan.created, updated: plan.updated, deleted: plan.deleted }),
     rejected: [],
     fetched,
     cacheHit,
@@ -117,7 +123,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       cacheHit = await options.store.restore(pair.slug, dir).catch(() => false);
       log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
     }
-    const local = new Git({ cwd: dir });
+    const local = new Git({ cwd: dir, env: NETWORK_ENV });
     await prepareBareCopy(dir, local, log);
 
     // 2. Fetch only what differs from the copy; atomically, so a fetch that dies updates no ref.
@@ -258,7 +264,7 @@ function fetchArgs(source: string, upstream: RefMap, local: RefMap): string[] {
 
 /** Branches and tags of a remote (tags as their tag objects: that is what gets pushed). */
 async function listRefs(url: string, auth: GitAuth): Promise<Map<string, string>> {
-  const result = await new Git({ env: auth.env }).exec([
+  const result = await new Git({ env: { ...NETWORK_ENV, ...auth.env } }).exec([
     'ls-remote',
     url,
     'refs/heads/*',
@@ -322,7 +328,7 @@ async function push(
   if (changes.length === 0) return [];
   const leases = changes.map((c) => `--force-with-lease=${c.ref}:${c.old ?? ''}`);
   const refspecs = changes.map((c) => (c.new ? `${c.new}:${c.ref}` : `:${c.ref}`));
-  const pusher = new Git({ cwd: dir, env: auth.env });
+  const pusher = new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env } });
   const result = await pusher.exec([
     'push',
     '--atomic',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addCommits, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
+import { addCommits, git, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
 import { listFiles, tempDir } from './helpers/fixtures.js';
 import { startGitHubApi } from './helpers/github-api.js';
@@ -59,14 +59,24 @@ function gitRecorder(): { bin: string; log: string } {
   return { bin, log };
 }
 
+/** The mirror runs on a trusted event (a schedule) of a repository that is not a fork. */
+function mirrorRun(inputs: Record<string, string>, env: Record<string, string> = {}) {
+  const event = join(tempDir('osa-event-'), 'event.json');
+  writeFileSync(event, JSON.stringify({ repository: { fork: false, full_name: 'o/admin' } }));
+  return runBundle('mirror', inputs, {
+    GITHUB_EVENT_NAME: 'schedule',
+    GITHUB_EVENT_PATH: event,
+    ...env,
+  });
+}
+
 describe('the mirror action, from its bundle', () => {
   it('mirrors, reports, dispatches builds of changed release branches, and never shows the token', async () => {
     const keystone = upstream('keystone');
     upstream('glance');
     const recorder = gitRecorder();
     const runnerTemp = tempDir('osa-runner-temp-');
-    const run = await runBundle(
-      'mirror',
+    const run = await mirrorRun(
       {
         repos: [
           `${daemon.url}/opendev/keystone.git -> ${http.url}/github/keystone.git`,
@@ -124,9 +134,87 @@ describe('the mirror action, from its bundle', () => {
     }
   });
 
+  it('dispatches per repository, only what the destination accepted, and not where the push starts the workflow itself', async () => {
+    // cinder carries its own workflow on stable/2025.1: the push starts it.
+    const cinder = upstream('cinder');
+    const work = tempDir('osa-cinder-work-');
+    git(work, ['clone', '--quiet', '--branch', 'stable/2025.1', cinder, '.']);
+    mkdirSync(join(work, '.github/workflows'), { recursive: true });
+    writeFileSync(join(work, '.github/workflows/snap.yml'), 'on: push\n');
+    git(work, ['add', '.github']);
+    git(work, ['commit', '--quiet', '-m', 'Build on GitHub']);
+    git(work, ['push', '--quiet', 'origin', 'stable/2025.1']);
+    // heat's destination has refs upstream never had: deleting them all is refused.
+    upstream('heat');
+    const heatDestination = join(root, 'github/heat.git');
+    for (let i = 0; i < 6; i++) addCommits(heatDestination, `stable/old-${i}`, 1);
+    // requirements has no snap.yml anywhere: dispatching to it would 404.
+    const requirements = upstream('requirements');
+    const before = api.requests.length;
+    const run = await mirrorRun(
+      {
+        repos: [
+          `${daemon.url}/opendev/cinder.git -> ${http.url}/github/cinder.git`,
+          `${daemon.url}/opendev/heat.git -> ${http.url}/github/heat.git`,
+          `${daemon.url}/opendev/requirements.git -> ${http.url}/github/requirements.git dispatch=none`,
+        ].join('\n'),
+        token: TOKEN,
+        'dispatch-workflow': 'snap.yml',
+        'dispatch-input': 'branch',
+        cache: 'false',
+      },
+      { GITHUB_API_URL: api.url },
+    );
+    expect(run.status).toBe(1); // heat was refused
+    expect(refsOf(join(root, 'github/requirements.git'))).toBe(refsOf(requirements));
+    expect(JSON.parse(run.outputs.dispatched!)).toEqual([
+      {
+        repository: 'github/cinder',
+        branch: 'master',
+        ok: true,
+      },
+      {
+        repository: 'github/cinder',
+        branch: 'stable/2025.1',
+        ok: true,
+        skipped: 'the pushed commit has .github/workflows/snap.yml, so the push starts it',
+      },
+    ]);
+    const posts = api.requests.slice(before).filter((r) => r.method === 'POST');
+    expect(posts.map((r) => r.path)).toEqual([
+      '/repos/github/cinder/actions/workflows/snap.yml/dispatches',
+    ]);
+    const changes = JSON.parse(run.outputs.changes!) as {
+      destination: string;
+      status: string;
+      created: unknown[];
+      deleted: unknown[];
+    }[];
+    const heat = changes.find((c) => c.destination.endsWith('/heat.git'))!;
+    expect(heat).toMatchObject({ status: 'refused', created: [], deleted: [] });
+    expect(run.outputs['changed-repos']!.split(' ').sort()).toEqual([
+      `${http.url}/github/cinder.git`,
+      `${http.url}/github/requirements.git`,
+    ]);
+  });
+
+  it('pushes nothing for an event that could carry a fork’s code', async () => {
+    upstream('barbican');
+    const run = await mirrorRun(
+      {
+        repos: `${daemon.url}/opendev/barbican.git -> ${http.url}/github/barbican.git`,
+        token: TOKEN,
+      },
+      { GITHUB_EVENT_NAME: 'pull_request' },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/::error::mirror does not run for 'pull_request' events/);
+    expect(refsOf(join(root, 'github/barbican.git'))).toBe('');
+  });
+
   it('fails the job at the end naming each failed repo, after mirroring the rest', async () => {
     upstream('nova');
-    const run = await runBundle('mirror', {
+    const run = await mirrorRun({
       repos: `${daemon.url}/opendev/nova.git -> ${http.url}/github/nova.git\n${daemon.url}/opendev/missing.git -> ${http.url}/github/missing.git`,
       token: TOKEN,
       cache: 'false',
@@ -145,9 +233,9 @@ describe('the mirror action, from its bundle', () => {
       token: TOKEN,
       'cache-dir': cacheDir,
     };
-    expect((await runBundle('mirror', inputs)).status).toBe(0);
+    expect((await mirrorRun(inputs)).status).toBe(0);
     addCommits(neutron, 'stable/2025.1', 1);
-    const second = await runBundle('mirror', inputs);
+    const second = await mirrorRun(inputs);
     expect(JSON.parse(second.outputs.changes!)).toEqual([
       expect.objectContaining({
         status: 'mirrored',
@@ -164,14 +252,23 @@ describe('the mirror action, from its bundle', () => {
       /'refs' pattern 'refs\/pull\/\*' is not under refs\/heads\/ or refs\/tags\//,
     ],
     [{ concurrency: '0' }, /'concurrency' must be a whole number from 1 to 32/],
-    [{ 'dispatch-workflow': 'snap.yml' }, /'dispatch-workflow' needs a token/],
+    [{ 'dispatch-workflow': 'snap.yml' }, /Dispatching builds needs a token/],
+    [
+      { 'dispatch-workflow': 'snap.yml', token: TOKEN, 'dispatch-branches': '?table/*' },
+      /'dispatch-branches' pattern '\?table\/\*' may use letters, digits/,
+    ],
+    [{ 'dispatch-workflow': '../../etc/x.yml', token: TOKEN }, /is not a workflow file name/],
+    [
+      { repos: `${'git://x'}/a.git -> ${'git://y'}/a.git dispatch=../x` },
+      /repos entry 1 dispatch \('\.\.\/x'\) is not a workflow file name/,
+    ],
     [
       { repos: 'https://user:pw@example.com/a.git -> https://github.com/o/a.git' },
       /credentials in its URL; pass the token through the 'token' input/,
     ],
   ])('refuses bad input %j with one error and touches nothing', async (inputs, message) => {
     mkdirSync(join(root, 'untouched'), { recursive: true });
-    const run = await runBundle('mirror', {
+    const run = await mirrorRun({
       repos: `${daemon.url}/opendev/x.git -> ${http.url}/github/x.git`,
       ...inputs,
     });

@@ -29414,7 +29414,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8456);
+/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1886);
 /* harmony import */ var _release_ref_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4266);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1583);
@@ -29628,7 +29628,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 8456:
+/***/ 1886:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34643,7 +34643,132 @@ function github_getOctokit(token, options, ...additionalPlugins) {
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/git.ts
+
+
+/**
+ * The one place this toolkit runs git: argv arrays (no shell), no prompts, a stable locale, and a
+ * failure turned into one sentence with git's own reason.
+ */
+class git_Git {
+    options;
+    constructor(options = {}) {
+        this.options = options;
+    }
+    /** Runs git and returns its result, whatever the exit code. */
+    async exec(args, input) {
+        const env = {
+            ...process.env,
+            ...this.options.env,
+            GIT_TERMINAL_PROMPT: '0',
+            GIT_ASKPASS: '',
+            SSH_ASKPASS: '',
+            GCM_INTERACTIVE: 'never',
+            LC_ALL: 'C',
+        };
+        return new Promise((resolvePromise, reject) => {
+            const child = spawn('git', args, {
+                cwd: this.options.cwd,
+                env,
+                stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            });
+            const out = [];
+            const err = [];
+            child.stdout.on('data', (chunk) => out.push(chunk));
+            child.stderr.on('data', (chunk) => {
+                err.push(chunk);
+                if (this.options.onStderr) {
+                    for (const line of chunk.toString('utf8').split(/[\r\n]+/))
+                        if (line)
+                            this.options.onStderr(line);
+                }
+            });
+            child.on('error', reject);
+            child.on('close', (code) => resolvePromise({
+                code: code ?? 1,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+            }));
+            if (child.stdin) {
+                // git may exit before reading all of its input; its exit code tells what happened.
+                child.stdin.on('error', () => { });
+                child.stdin.end(input);
+            }
+        });
+    }
+    /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
+    async run(args, input) {
+        const result = await this.exec(args, input);
+        if (result.code !== 0) {
+            throw new ToolError(`git ${describeArgs(args)}`, result.code, meaningfulLine(result.stderr));
+        }
+        return result.stdout;
+    }
+    /** True when git exits 0. */
+    async try(args) {
+        return (await this.exec(args)).code === 0;
+    }
+}
+// Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
+function describeArgs(args) {
+    return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
+}
+/** The stderr line that says why git failed: its last fatal/error line, else its last line. */
+function meaningfulLine(stderr) {
+    const lines = stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error):/.test(l));
+    return (reason ?? lines.at(-1) ?? '').replace(/\/\/[^/@\s]*@/, '//***@');
+}
+
+;// CONCATENATED MODULE: ./src/github-api.ts
+
+
+
+
+/**
+ * An Octokit for GitHub's REST API at `apiUrl` that waits out rate limits, primary and secondary
+ * (honouring retry-after), up to `retries` times each, and retries server errors; 4xx answers
+ * other than rate limits are the caller's to read.
+ */
+function github_api_githubClient(token, apiUrl, log = () => { }, retries = 3) {
+    const onLimit = (kind) => (after, request, _octokit, count) => {
+        log(`GitHub ${kind} rate limit on ${request.method} ${request.url}; waiting ${after} s`);
+        return count < retries;
+    };
+    return getOctokit(token, {
+        baseUrl: apiUrl,
+        throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+        retry: { retries, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451] },
+    }, throttling, retry);
+}
+/** `owner/name` of GITHUB_REPOSITORY-style text; anything else is refused. */
+function parseRepository(text, what) {
+    const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(text.trim());
+    if (!match || match[1].startsWith('.') || match[2].startsWith('.')) {
+        throw new ConfigurationError(`${what} ('${text}') is not owner/name.`);
+    }
+    return { owner: match[1], repo: match[2] };
+}
+/** The commit a branch points at now, or null when it does not exist. */
+async function branchTip(client, repository, branch) {
+    try {
+        const { data } = await client.rest.git.getRef({ ...repository, ref: `heads/${branch}` });
+        return data.object.sha;
+    }
+    catch (error) {
+        if (error.status === 404)
+            return null;
+        throw new Error(`cannot read ${repository.owner}/${repository.repo} ${branch}: ${errorMessage(error)}`, { cause: error });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/github-dispatch.ts
+
 
 
 
@@ -34653,50 +34778,63 @@ function repositoryOf(url) {
     return match ? { owner: match[1], repo: match[2] } : null;
 }
 /**
- * After a mirror run, starts the named workflow in each destination repo once per release branch
- * that was created or updated, from the repo's default branch, with the branch as input.
+ * After a mirror run, starts each destination's workflow once per release branch the destination
+ * accepted (created or updated; refused refs and refused repos never), from the repo's default
+ * branch, with the branch as input; but only where the push cannot start it: a pushed commit
+ * that carries `.github/workflows/<workflow>` starts its own `push` run (the mirror pushes with a
+ * PAT or App token), and dispatching too would build and publish twice.
  */
-async function dispatchForChanges(results, options) {
+async function dispatchForChanges(results, pairs, options) {
     const patterns = options.branches.map(globToRegExp);
-    const octokit = getOctokit(options.token, { baseUrl: options.apiUrl });
+    const octokit = githubClient(options.token, options.apiUrl, options.log);
     const dispatched = [];
     for (const result of results) {
-        const branches = [...result.created, ...result.updated]
-            .map((c) => c.ref)
-            .filter((ref) => ref.startsWith('refs/heads/'))
-            .map((ref) => ref.slice('refs/heads/'.length))
-            .filter((branch) => patterns.some((p) => p.test(branch)));
-        if (branches.length === 0)
+        if (result.status !== 'mirrored' && result.status !== 'partial')
+            continue;
+        const workflow = pairs.find((p) => p.slug === result.slug)?.dispatch ?? options.workflow;
+        if (!workflow || workflow === 'none')
+            continue;
+        const pushed = [...result.created, ...result.updated].filter((c) => c.ref.startsWith('refs/heads/') &&
+            c.new &&
+            patterns.some((p) => p.test(c.ref.slice('refs/heads/'.length))));
+        if (pushed.length === 0)
             continue;
         const repository = repositoryOf(result.destination);
+        const name = repository ? `${repository.owner}/${repository.repo}` : result.destination;
+        const fail = (error) => {
+            for (const c of pushed)
+                dispatched.push({ repository: name, branch: c.ref.slice(11), ok: false, error });
+        };
         if (!repository) {
-            dispatched.push(...branches.map((branch) => ({
-                repository: result.destination,
-                branch,
-                ok: false,
-                error: 'not a GitHub repository URL',
-            })));
+            fail('not a GitHub repository URL');
             continue;
         }
-        const name = `${repository.owner}/${repository.repo}`;
         let ref;
         try {
             ref = (await octokit.rest.repos.get(repository)).data.default_branch;
         }
         catch (error) {
-            dispatched.push(...branches.map((branch) => ({
-                repository: name,
-                branch,
-                ok: false,
-                error: errorMessage(error),
-            })));
+            fail(errorMessage(error));
             continue;
         }
-        for (const branch of branches) {
+        const copy = new Git({ cwd: `${options.workDir}/${result.slug}.git` });
+        for (const change of pushed) {
+            const branch = change.ref.slice('refs/heads/'.length);
+            const path = `.github/workflows/${workflow}`;
+            if (/\.ya?ml$/.test(workflow) &&
+                (await copy.try(['cat-file', '-e', `${change.new}:${path}`]))) {
+                dispatched.push({
+                    repository: name,
+                    branch,
+                    ok: true,
+                    skipped: `the pushed commit has ${path}, so the push starts it`,
+                });
+                continue;
+            }
             try {
                 await octokit.rest.actions.createWorkflowDispatch({
                     ...repository,
-                    workflow_id: options.workflow,
+                    workflow_id: workflow,
                     ref,
                     inputs: options.inputName ? { [options.inputName]: branch } : {},
                 });

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { basicAuthHeader } from '../git-auth.js';
 import type { MirrorOptions } from '../mirror.js';
-import { parseMirrorPairs, parseRefFilter } from '../mirror-spec.js';
+import { checkWorkflow, parseMirrorPairs, parseRefFilter } from '../mirror-spec.js';
 import { RELEASE_BRANCH_PATTERNS } from '../release-ref.js';
 import { MirrorInputs as I } from './constants.js';
+import { assertMayPublish } from './github-event.js';
 import { getBooleanInput, getListInput, runnerTemp } from './runner.js';
 
 export interface MirrorSettings extends Omit<MirrorOptions, 'store' | 'log'> {
@@ -20,7 +21,10 @@ export interface MirrorSettings extends Omit<MirrorOptions, 'store' | 'log'> {
 }
 
 /** Reads and validates every mirror input; secrets are masked before anything can print them. */
-export function readMirrorSettings(): MirrorSettings {
+export function readMirrorSettings(env: NodeJS.ProcessEnv = process.env): MirrorSettings {
+  const dryRun = getBooleanInput(I.dryRun, false);
+  // Pushing to the destinations and dispatching builds are as trusted as publishing.
+  if (!dryRun) assertMayPublish(env, 'mirror');
   const token = core.getInput(I.token) || undefined;
   if (token) {
     core.setSecret(token);
@@ -37,13 +41,22 @@ export function readMirrorSettings(): MirrorSettings {
       `'${I.maxDestructiveFraction}' must be a number from 0 to 1 (0.1 is 10%).`,
     );
   }
-  const workflow = core.getInput(I.dispatchWorkflow);
+  const workflow = checkWorkflow(core.getInput(I.dispatchWorkflow) || 'none', I.dispatchWorkflow);
+  const dispatching = workflow !== 'none' || pairs.some((p) => p.dispatch && p.dispatch !== 'none');
   const dispatchToken = core.getInput(I.dispatchToken) || token;
   if (dispatchToken) core.setSecret(dispatchToken);
-  if (workflow && !dispatchToken) {
+  if (dispatching && !dispatchToken) {
     throw new ConfigurationError(
-      `'${I.dispatchWorkflow}' needs a token: set '${I.dispatchToken}' or '${I.token}'.`,
+      `Dispatching builds needs a token: set '${I.dispatchToken}' or '${I.token}'.`,
     );
+  }
+  const dispatchBranches = getListInput(I.dispatchBranches);
+  // Every pattern checked before anything runs: a bad one must not fail after the push.
+  for (const pattern of dispatchBranches) {
+    if (!/^[A-Za-z0-9._/*-]+$/.test(pattern))
+      throw new ConfigurationError(
+        `'${I.dispatchBranches}' pattern '${pattern}' may use letters, digits, '.', '_', '-', '/' and '*' only.`,
+      );
   }
   return {
     pairs,
@@ -53,15 +66,13 @@ export function readMirrorSettings(): MirrorSettings {
     maxDestructiveFraction: fraction,
     allowDestructive: getBooleanInput(I.allowDestructive, false),
     workDir: join(runnerTemp(), 'openstack-snap-actions', 'mirror'),
-    dryRun: getBooleanInput(I.dryRun, false),
+    dryRun,
     useActionsCache: getBooleanInput(I.cache, true),
     cacheDir: core.getInput(I.cacheDir) || undefined,
-    dispatch: workflow
+    dispatch: dispatching
       ? {
           workflow,
-          branches: getListInput(I.dispatchBranches).length
-            ? getListInput(I.dispatchBranches)
-            : [...RELEASE_BRANCH_PATTERNS],
+          branches: dispatchBranches.length ? dispatchBranches : [...RELEASE_BRANCH_PATTERNS],
           inputName: core.getInput(I.dispatchInput),
           token: dispatchToken!,
         }

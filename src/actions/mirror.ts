@@ -40,14 +40,19 @@ async function main(): Promise<void> {
   let dispatched: DispatchResult[] = [];
   if (settings.dispatch && !settings.dryRun) {
     dispatched = await core.group('Dispatch builds of changed release branches', () =>
-      dispatchForChanges(results, {
+      dispatchForChanges(results, settings.pairs, {
         ...settings.dispatch!,
         apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
+        workDir: settings.workDir,
+        log: core.info,
       }),
     );
   }
+  // Reported as changed: what the destinations accepted (results of refused repos carry none).
   const changed = results.filter(
-    (r) => r.created.length + r.updated.length + r.deleted.length > 0 && r.status !== 'dry-run',
+    (r) =>
+      (r.status === 'mirrored' || r.status === 'partial') &&
+      r.created.length + r.updated.length + r.deleted.length > 0,
   );
   const failed = results.filter((r) => ['failed', 'partial', 'refused'].includes(r.status));
   core.setOutput(O.changes, JSON.stringify(results.map(changesOf)));
@@ -116,7 +121,7 @@ async function writeSummary(results: RepoResult[], dispatched: DispatchResult[])
       .addList(
         dispatched.map(
           (d) =>
-            `${d.ok ? '✅' : '❌'} ${d.repository} ${d.branch}${d.error ? `: ${escapeHtml(d.error)}` : ''}`,
+            `${d.skipped ? '➖' : d.ok ? '✅' : '❌'} ${d.repository} ${d.branch}${d.skipped ? `: not dispatched, ${escapeHtml(d.skipped)}` : ''}${d.error ? `: ${escapeHtml(d.error)}` : ''}`,
         ),
       );
   }
