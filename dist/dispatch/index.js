@@ -844,6 +844,1536 @@ class DecodedURL extends URL {
 
 /***/ }),
 
+/***/ 3251:
+/***/ (function(module) {
+
+/**
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+(function (global, factory) {
+	 true ? module.exports = factory() :
+	0;
+}(this, (function () { 'use strict';
+
+	var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+	function getCjsExportFromNamespace (n) {
+		return n && n['default'] || n;
+	}
+
+	var load = function(received, defaults, onto = {}) {
+	  var k, ref, v;
+	  for (k in defaults) {
+	    v = defaults[k];
+	    onto[k] = (ref = received[k]) != null ? ref : v;
+	  }
+	  return onto;
+	};
+
+	var overwrite = function(received, defaults, onto = {}) {
+	  var k, v;
+	  for (k in received) {
+	    v = received[k];
+	    if (defaults[k] !== void 0) {
+	      onto[k] = v;
+	    }
+	  }
+	  return onto;
+	};
+
+	var parser = {
+		load: load,
+		overwrite: overwrite
+	};
+
+	var DLList;
+
+	DLList = class DLList {
+	  constructor(incr, decr) {
+	    this.incr = incr;
+	    this.decr = decr;
+	    this._first = null;
+	    this._last = null;
+	    this.length = 0;
+	  }
+
+	  push(value) {
+	    var node;
+	    this.length++;
+	    if (typeof this.incr === "function") {
+	      this.incr();
+	    }
+	    node = {
+	      value,
+	      prev: this._last,
+	      next: null
+	    };
+	    if (this._last != null) {
+	      this._last.next = node;
+	      this._last = node;
+	    } else {
+	      this._first = this._last = node;
+	    }
+	    return void 0;
+	  }
+
+	  shift() {
+	    var value;
+	    if (this._first == null) {
+	      return;
+	    } else {
+	      this.length--;
+	      if (typeof this.decr === "function") {
+	        this.decr();
+	      }
+	    }
+	    value = this._first.value;
+	    if ((this._first = this._first.next) != null) {
+	      this._first.prev = null;
+	    } else {
+	      this._last = null;
+	    }
+	    return value;
+	  }
+
+	  first() {
+	    if (this._first != null) {
+	      return this._first.value;
+	    }
+	  }
+
+	  getArray() {
+	    var node, ref, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, ref.value));
+	    }
+	    return results;
+	  }
+
+	  forEachShift(cb) {
+	    var node;
+	    node = this.shift();
+	    while (node != null) {
+	      (cb(node), node = this.shift());
+	    }
+	    return void 0;
+	  }
+
+	  debug() {
+	    var node, ref, ref1, ref2, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, {
+	        value: ref.value,
+	        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+	        next: (ref2 = ref.next) != null ? ref2.value : void 0
+	      }));
+	    }
+	    return results;
+	  }
+
+	};
+
+	var DLList_1 = DLList;
+
+	var Events;
+
+	Events = class Events {
+	  constructor(instance) {
+	    this.instance = instance;
+	    this._events = {};
+	    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+	      throw new Error("An Emitter already exists for this object");
+	    }
+	    this.instance.on = (name, cb) => {
+	      return this._addListener(name, "many", cb);
+	    };
+	    this.instance.once = (name, cb) => {
+	      return this._addListener(name, "once", cb);
+	    };
+	    this.instance.removeAllListeners = (name = null) => {
+	      if (name != null) {
+	        return delete this._events[name];
+	      } else {
+	        return this._events = {};
+	      }
+	    };
+	  }
+
+	  _addListener(name, status, cb) {
+	    var base;
+	    if ((base = this._events)[name] == null) {
+	      base[name] = [];
+	    }
+	    this._events[name].push({cb, status});
+	    return this.instance;
+	  }
+
+	  listenerCount(name) {
+	    if (this._events[name] != null) {
+	      return this._events[name].length;
+	    } else {
+	      return 0;
+	    }
+	  }
+
+	  async trigger(name, ...args) {
+	    var e, promises;
+	    try {
+	      if (name !== "debug") {
+	        this.trigger("debug", `Event triggered: ${name}`, args);
+	      }
+	      if (this._events[name] == null) {
+	        return;
+	      }
+	      this._events[name] = this._events[name].filter(function(listener) {
+	        return listener.status !== "none";
+	      });
+	      promises = this._events[name].map(async(listener) => {
+	        var e, returned;
+	        if (listener.status === "none") {
+	          return;
+	        }
+	        if (listener.status === "once") {
+	          listener.status = "none";
+	        }
+	        try {
+	          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+	          if (typeof (returned != null ? returned.then : void 0) === "function") {
+	            return (await returned);
+	          } else {
+	            return returned;
+	          }
+	        } catch (error) {
+	          e = error;
+	          {
+	            this.trigger("error", e);
+	          }
+	          return null;
+	        }
+	      });
+	      return ((await Promise.all(promises))).find(function(x) {
+	        return x != null;
+	      });
+	    } catch (error) {
+	      e = error;
+	      {
+	        this.trigger("error", e);
+	      }
+	      return null;
+	    }
+	  }
+
+	};
+
+	var Events_1 = Events;
+
+	var DLList$1, Events$1, Queues;
+
+	DLList$1 = DLList_1;
+
+	Events$1 = Events_1;
+
+	Queues = class Queues {
+	  constructor(num_priorities) {
+	    var i;
+	    this.Events = new Events$1(this);
+	    this._length = 0;
+	    this._lists = (function() {
+	      var j, ref, results;
+	      results = [];
+	      for (i = j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); i = 1 <= ref ? ++j : --j) {
+	        results.push(new DLList$1((() => {
+	          return this.incr();
+	        }), (() => {
+	          return this.decr();
+	        })));
+	      }
+	      return results;
+	    }).call(this);
+	  }
+
+	  incr() {
+	    if (this._length++ === 0) {
+	      return this.Events.trigger("leftzero");
+	    }
+	  }
+
+	  decr() {
+	    if (--this._length === 0) {
+	      return this.Events.trigger("zero");
+	    }
+	  }
+
+	  push(job) {
+	    return this._lists[job.options.priority].push(job);
+	  }
+
+	  queued(priority) {
+	    if (priority != null) {
+	      return this._lists[priority].length;
+	    } else {
+	      return this._length;
+	    }
+	  }
+
+	  shiftAll(fn) {
+	    return this._lists.forEach(function(list) {
+	      return list.forEachShift(fn);
+	    });
+	  }
+
+	  getFirst(arr = this._lists) {
+	    var j, len, list;
+	    for (j = 0, len = arr.length; j < len; j++) {
+	      list = arr[j];
+	      if (list.length > 0) {
+	        return list;
+	      }
+	    }
+	    return [];
+	  }
+
+	  shiftLastFrom(priority) {
+	    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+	  }
+
+	};
+
+	var Queues_1 = Queues;
+
+	var BottleneckError;
+
+	BottleneckError = class BottleneckError extends Error {};
+
+	var BottleneckError_1 = BottleneckError;
+
+	var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+	NUM_PRIORITIES = 10;
+
+	DEFAULT_PRIORITY = 5;
+
+	parser$1 = parser;
+
+	BottleneckError$1 = BottleneckError_1;
+
+	Job = class Job {
+	  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+	    this.task = task;
+	    this.args = args;
+	    this.rejectOnDrop = rejectOnDrop;
+	    this.Events = Events;
+	    this._states = _states;
+	    this.Promise = Promise;
+	    this.options = parser$1.load(options, jobDefaults);
+	    this.options.priority = this._sanitizePriority(this.options.priority);
+	    if (this.options.id === jobDefaults.id) {
+	      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+	    }
+	    this.promise = new this.Promise((_resolve, _reject) => {
+	      this._resolve = _resolve;
+	      this._reject = _reject;
+	    });
+	    this.retryCount = 0;
+	  }
+
+	  _sanitizePriority(priority) {
+	    var sProperty;
+	    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+	    if (sProperty < 0) {
+	      return 0;
+	    } else if (sProperty > NUM_PRIORITIES - 1) {
+	      return NUM_PRIORITIES - 1;
+	    } else {
+	      return sProperty;
+	    }
+	  }
+
+	  _randomIndex() {
+	    return Math.random().toString(36).slice(2);
+	  }
+
+	  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+	    if (this._states.remove(this.options.id)) {
+	      if (this.rejectOnDrop) {
+	        this._reject(error != null ? error : new BottleneckError$1(message));
+	      }
+	      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+	      return true;
+	    } else {
+	      return false;
+	    }
+	  }
+
+	  _assertStatus(expected) {
+	    var status;
+	    status = this._states.jobStatus(this.options.id);
+	    if (!(status === expected || (expected === "DONE" && status === null))) {
+	      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+	    }
+	  }
+
+	  doReceive() {
+	    this._states.start(this.options.id);
+	    return this.Events.trigger("received", {args: this.args, options: this.options});
+	  }
+
+	  doQueue(reachedHWM, blocked) {
+	    this._assertStatus("RECEIVED");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+	  }
+
+	  doRun() {
+	    if (this.retryCount === 0) {
+	      this._assertStatus("QUEUED");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+	  }
+
+	  async doExecute(chained, clearGlobalState, run, free) {
+	    var error, eventInfo, passed;
+	    if (this.retryCount === 0) {
+	      this._assertStatus("RUNNING");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    this.Events.trigger("executing", eventInfo);
+	    try {
+	      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+	      if (clearGlobalState()) {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._resolve(passed);
+	      }
+	    } catch (error1) {
+	      error = error1;
+	      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	    }
+	  }
+
+	  doExpire(clearGlobalState, run, free) {
+	    var error, eventInfo;
+	    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+	      this._states.next(this.options.id);
+	    }
+	    this._assertStatus("EXECUTING");
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+	    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	  }
+
+	  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+	    var retry, retryAfter;
+	    if (clearGlobalState()) {
+	      retry = (await this.Events.trigger("failed", error, eventInfo));
+	      if (retry != null) {
+	        retryAfter = ~~retry;
+	        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+	        this.retryCount++;
+	        return run(retryAfter);
+	      } else {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._reject(error);
+	      }
+	    }
+	  }
+
+	  doDone(eventInfo) {
+	    this._assertStatus("EXECUTING");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("done", eventInfo);
+	  }
+
+	};
+
+	var Job_1 = Job;
+
+	var BottleneckError$2, LocalDatastore, parser$2;
+
+	parser$2 = parser;
+
+	BottleneckError$2 = BottleneckError_1;
+
+	LocalDatastore = class LocalDatastore {
+	  constructor(instance, storeOptions, storeInstanceOptions) {
+	    this.instance = instance;
+	    this.storeOptions = storeOptions;
+	    this.clientId = this.instance._randomIndex();
+	    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+	    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+	    this._running = 0;
+	    this._done = 0;
+	    this._unblockTime = 0;
+	    this.ready = this.Promise.resolve();
+	    this.clients = {};
+	    this._startHeartbeat();
+	  }
+
+	  _startHeartbeat() {
+	    var base;
+	    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+	      return typeof (base = (this.heartbeat = setInterval(() => {
+	        var amount, incr, maximum, now, reservoir;
+	        now = Date.now();
+	        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+	          this._lastReservoirRefresh = now;
+	          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+	          this.instance._drainAll(this.computeCapacity());
+	        }
+	        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+	          ({
+	            reservoirIncreaseAmount: amount,
+	            reservoirIncreaseMaximum: maximum,
+	            reservoir
+	          } = this.storeOptions);
+	          this._lastReservoirIncrease = now;
+	          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+	          if (incr > 0) {
+	            this.storeOptions.reservoir += incr;
+	            return this.instance._drainAll(this.computeCapacity());
+	          }
+	        }
+	      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+	    } else {
+	      return clearInterval(this.heartbeat);
+	    }
+	  }
+
+	  async __publish__(message) {
+	    await this.yieldLoop();
+	    return this.instance.Events.trigger("message", message.toString());
+	  }
+
+	  async __disconnect__(flush) {
+	    await this.yieldLoop();
+	    clearInterval(this.heartbeat);
+	    return this.Promise.resolve();
+	  }
+
+	  yieldLoop(t = 0) {
+	    return new this.Promise(function(resolve, reject) {
+	      return setTimeout(resolve, t);
+	    });
+	  }
+
+	  computePenalty() {
+	    var ref;
+	    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+	  }
+
+	  async __updateSettings__(options) {
+	    await this.yieldLoop();
+	    parser$2.overwrite(options, options, this.storeOptions);
+	    this._startHeartbeat();
+	    this.instance._drainAll(this.computeCapacity());
+	    return true;
+	  }
+
+	  async __running__() {
+	    await this.yieldLoop();
+	    return this._running;
+	  }
+
+	  async __queued__() {
+	    await this.yieldLoop();
+	    return this.instance.queued();
+	  }
+
+	  async __done__() {
+	    await this.yieldLoop();
+	    return this._done;
+	  }
+
+	  async __groupCheck__(time) {
+	    await this.yieldLoop();
+	    return (this._nextRequest + this.timeout) < time;
+	  }
+
+	  computeCapacity() {
+	    var maxConcurrent, reservoir;
+	    ({maxConcurrent, reservoir} = this.storeOptions);
+	    if ((maxConcurrent != null) && (reservoir != null)) {
+	      return Math.min(maxConcurrent - this._running, reservoir);
+	    } else if (maxConcurrent != null) {
+	      return maxConcurrent - this._running;
+	    } else if (reservoir != null) {
+	      return reservoir;
+	    } else {
+	      return null;
+	    }
+	  }
+
+	  conditionsCheck(weight) {
+	    var capacity;
+	    capacity = this.computeCapacity();
+	    return (capacity == null) || weight <= capacity;
+	  }
+
+	  async __incrementReservoir__(incr) {
+	    var reservoir;
+	    await this.yieldLoop();
+	    reservoir = this.storeOptions.reservoir += incr;
+	    this.instance._drainAll(this.computeCapacity());
+	    return reservoir;
+	  }
+
+	  async __currentReservoir__() {
+	    await this.yieldLoop();
+	    return this.storeOptions.reservoir;
+	  }
+
+	  isBlocked(now) {
+	    return this._unblockTime >= now;
+	  }
+
+	  check(weight, now) {
+	    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+	  }
+
+	  async __check__(weight) {
+	    var now;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    return this.check(weight, now);
+	  }
+
+	  async __register__(index, weight, expiration) {
+	    var now, wait;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    if (this.conditionsCheck(weight)) {
+	      this._running += weight;
+	      if (this.storeOptions.reservoir != null) {
+	        this.storeOptions.reservoir -= weight;
+	      }
+	      wait = Math.max(this._nextRequest - now, 0);
+	      this._nextRequest = now + wait + this.storeOptions.minTime;
+	      return {
+	        success: true,
+	        wait,
+	        reservoir: this.storeOptions.reservoir
+	      };
+	    } else {
+	      return {
+	        success: false
+	      };
+	    }
+	  }
+
+	  strategyIsBlock() {
+	    return this.storeOptions.strategy === 3;
+	  }
+
+	  async __submit__(queueLength, weight) {
+	    var blocked, now, reachedHWM;
+	    await this.yieldLoop();
+	    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+	      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+	    }
+	    now = Date.now();
+	    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+	    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+	    if (blocked) {
+	      this._unblockTime = now + this.computePenalty();
+	      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+	      this.instance._dropAllQueued();
+	    }
+	    return {
+	      reachedHWM,
+	      blocked,
+	      strategy: this.storeOptions.strategy
+	    };
+	  }
+
+	  async __free__(index, weight) {
+	    await this.yieldLoop();
+	    this._running -= weight;
+	    this._done += weight;
+	    this.instance._drainAll(this.computeCapacity());
+	    return {
+	      running: this._running
+	    };
+	  }
+
+	};
+
+	var LocalDatastore_1 = LocalDatastore;
+
+	var BottleneckError$3, States;
+
+	BottleneckError$3 = BottleneckError_1;
+
+	States = class States {
+	  constructor(status1) {
+	    this.status = status1;
+	    this._jobs = {};
+	    this.counts = this.status.map(function() {
+	      return 0;
+	    });
+	  }
+
+	  next(id) {
+	    var current, next;
+	    current = this._jobs[id];
+	    next = current + 1;
+	    if ((current != null) && next < this.status.length) {
+	      this.counts[current]--;
+	      this.counts[next]++;
+	      return this._jobs[id]++;
+	    } else if (current != null) {
+	      this.counts[current]--;
+	      return delete this._jobs[id];
+	    }
+	  }
+
+	  start(id) {
+	    var initial;
+	    initial = 0;
+	    this._jobs[id] = initial;
+	    return this.counts[initial]++;
+	  }
+
+	  remove(id) {
+	    var current;
+	    current = this._jobs[id];
+	    if (current != null) {
+	      this.counts[current]--;
+	      delete this._jobs[id];
+	    }
+	    return current != null;
+	  }
+
+	  jobStatus(id) {
+	    var ref;
+	    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+	  }
+
+	  statusJobs(status) {
+	    var k, pos, ref, results, v;
+	    if (status != null) {
+	      pos = this.status.indexOf(status);
+	      if (pos < 0) {
+	        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+	      }
+	      ref = this._jobs;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        if (v === pos) {
+	          results.push(k);
+	        }
+	      }
+	      return results;
+	    } else {
+	      return Object.keys(this._jobs);
+	    }
+	  }
+
+	  statusCounts() {
+	    return this.counts.reduce(((acc, v, i) => {
+	      acc[this.status[i]] = v;
+	      return acc;
+	    }), {});
+	  }
+
+	};
+
+	var States_1 = States;
+
+	var DLList$2, Sync;
+
+	DLList$2 = DLList_1;
+
+	Sync = class Sync {
+	  constructor(name, Promise) {
+	    this.schedule = this.schedule.bind(this);
+	    this.name = name;
+	    this.Promise = Promise;
+	    this._running = 0;
+	    this._queue = new DLList$2();
+	  }
+
+	  isEmpty() {
+	    return this._queue.length === 0;
+	  }
+
+	  async _tryToRun() {
+	    var args, cb, error, reject, resolve, returned, task;
+	    if ((this._running < 1) && this._queue.length > 0) {
+	      this._running++;
+	      ({task, args, resolve, reject} = this._queue.shift());
+	      cb = (await (async function() {
+	        try {
+	          returned = (await task(...args));
+	          return function() {
+	            return resolve(returned);
+	          };
+	        } catch (error1) {
+	          error = error1;
+	          return function() {
+	            return reject(error);
+	          };
+	        }
+	      })());
+	      this._running--;
+	      this._tryToRun();
+	      return cb();
+	    }
+	  }
+
+	  schedule(task, ...args) {
+	    var promise, reject, resolve;
+	    resolve = reject = null;
+	    promise = new this.Promise(function(_resolve, _reject) {
+	      resolve = _resolve;
+	      return reject = _reject;
+	    });
+	    this._queue.push({task, args, resolve, reject});
+	    this._tryToRun();
+	    return promise;
+	  }
+
+	};
+
+	var Sync_1 = Sync;
+
+	var version = "2.19.5";
+	var version$1 = {
+		version: version
+	};
+
+	var version$2 = /*#__PURE__*/Object.freeze({
+		version: version,
+		default: version$1
+	});
+
+	var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+	parser$3 = parser;
+
+	Events$2 = Events_1;
+
+	RedisConnection$1 = require$$2;
+
+	IORedisConnection$1 = require$$3;
+
+	Scripts$1 = require$$4;
+
+	Group = (function() {
+	  class Group {
+	    constructor(limiterOptions = {}) {
+	      this.deleteKey = this.deleteKey.bind(this);
+	      this.limiterOptions = limiterOptions;
+	      parser$3.load(this.limiterOptions, this.defaults, this);
+	      this.Events = new Events$2(this);
+	      this.instances = {};
+	      this.Bottleneck = Bottleneck_1;
+	      this._startAutoCleanup();
+	      this.sharedConnection = this.connection != null;
+	      if (this.connection == null) {
+	        if (this.limiterOptions.datastore === "redis") {
+	          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        } else if (this.limiterOptions.datastore === "ioredis") {
+	          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        }
+	      }
+	    }
+
+	    key(key = "") {
+	      var ref;
+	      return (ref = this.instances[key]) != null ? ref : (() => {
+	        var limiter;
+	        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+	          id: `${this.id}-${key}`,
+	          timeout: this.timeout,
+	          connection: this.connection
+	        }));
+	        this.Events.trigger("created", limiter, key);
+	        return limiter;
+	      })();
+	    }
+
+	    async deleteKey(key = "") {
+	      var deleted, instance;
+	      instance = this.instances[key];
+	      if (this.connection) {
+	        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+	      }
+	      if (instance != null) {
+	        delete this.instances[key];
+	        await instance.disconnect();
+	      }
+	      return (instance != null) || deleted > 0;
+	    }
+
+	    limiters() {
+	      var k, ref, results, v;
+	      ref = this.instances;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        results.push({
+	          key: k,
+	          limiter: v
+	        });
+	      }
+	      return results;
+	    }
+
+	    keys() {
+	      return Object.keys(this.instances);
+	    }
+
+	    async clusterKeys() {
+	      var cursor, end, found, i, k, keys, len, next, start;
+	      if (this.connection == null) {
+	        return this.Promise.resolve(this.keys());
+	      }
+	      keys = [];
+	      cursor = null;
+	      start = `b_${this.id}-`.length;
+	      end = "_settings".length;
+	      while (cursor !== 0) {
+	        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+	        cursor = ~~next;
+	        for (i = 0, len = found.length; i < len; i++) {
+	          k = found[i];
+	          keys.push(k.slice(start, -end));
+	        }
+	      }
+	      return keys;
+	    }
+
+	    _startAutoCleanup() {
+	      var base;
+	      clearInterval(this.interval);
+	      return typeof (base = (this.interval = setInterval(async() => {
+	        var e, k, ref, results, time, v;
+	        time = Date.now();
+	        ref = this.instances;
+	        results = [];
+	        for (k in ref) {
+	          v = ref[k];
+	          try {
+	            if ((await v._store.__groupCheck__(time))) {
+	              results.push(this.deleteKey(k));
+	            } else {
+	              results.push(void 0);
+	            }
+	          } catch (error) {
+	            e = error;
+	            results.push(v.Events.trigger("error", e));
+	          }
+	        }
+	        return results;
+	      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+	    }
+
+	    updateSettings(options = {}) {
+	      parser$3.overwrite(options, this.defaults, this);
+	      parser$3.overwrite(options, options, this.limiterOptions);
+	      if (options.timeout != null) {
+	        return this._startAutoCleanup();
+	      }
+	    }
+
+	    disconnect(flush = true) {
+	      var ref;
+	      if (!this.sharedConnection) {
+	        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+	      }
+	    }
+
+	  }
+	  Group.prototype.defaults = {
+	    timeout: 1000 * 60 * 5,
+	    connection: null,
+	    Promise: Promise,
+	    id: "group-key"
+	  };
+
+	  return Group;
+
+	}).call(commonjsGlobal);
+
+	var Group_1 = Group;
+
+	var Batcher, Events$3, parser$4;
+
+	parser$4 = parser;
+
+	Events$3 = Events_1;
+
+	Batcher = (function() {
+	  class Batcher {
+	    constructor(options = {}) {
+	      this.options = options;
+	      parser$4.load(this.options, this.defaults, this);
+	      this.Events = new Events$3(this);
+	      this._arr = [];
+	      this._resetPromise();
+	      this._lastFlush = Date.now();
+	    }
+
+	    _resetPromise() {
+	      return this._promise = new this.Promise((res, rej) => {
+	        return this._resolve = res;
+	      });
+	    }
+
+	    _flush() {
+	      clearTimeout(this._timeout);
+	      this._lastFlush = Date.now();
+	      this._resolve();
+	      this.Events.trigger("batch", this._arr);
+	      this._arr = [];
+	      return this._resetPromise();
+	    }
+
+	    add(data) {
+	      var ret;
+	      this._arr.push(data);
+	      ret = this._promise;
+	      if (this._arr.length === this.maxSize) {
+	        this._flush();
+	      } else if ((this.maxTime != null) && this._arr.length === 1) {
+	        this._timeout = setTimeout(() => {
+	          return this._flush();
+	        }, this.maxTime);
+	      }
+	      return ret;
+	    }
+
+	  }
+	  Batcher.prototype.defaults = {
+	    maxTime: null,
+	    maxSize: null,
+	    Promise: Promise
+	  };
+
+	  return Batcher;
+
+	}).call(commonjsGlobal);
+
+	var Batcher_1 = Batcher;
+
+	var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$8 = getCjsExportFromNamespace(version$2);
+
+	var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+	  splice = [].splice;
+
+	NUM_PRIORITIES$1 = 10;
+
+	DEFAULT_PRIORITY$1 = 5;
+
+	parser$5 = parser;
+
+	Queues$1 = Queues_1;
+
+	Job$1 = Job_1;
+
+	LocalDatastore$1 = LocalDatastore_1;
+
+	RedisDatastore$1 = require$$4$1;
+
+	Events$4 = Events_1;
+
+	States$1 = States_1;
+
+	Sync$1 = Sync_1;
+
+	Bottleneck = (function() {
+	  class Bottleneck {
+	    constructor(options = {}, ...invalid) {
+	      var storeInstanceOptions, storeOptions;
+	      this._addToQueue = this._addToQueue.bind(this);
+	      this._validateOptions(options, invalid);
+	      parser$5.load(options, this.instanceDefaults, this);
+	      this._queues = new Queues$1(NUM_PRIORITIES$1);
+	      this._scheduled = {};
+	      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+	      this._limiter = null;
+	      this.Events = new Events$4(this);
+	      this._submitLock = new Sync$1("submit", this.Promise);
+	      this._registerLock = new Sync$1("register", this.Promise);
+	      storeOptions = parser$5.load(options, this.storeDefaults, {});
+	      this._store = (function() {
+	        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+	          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+	          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else if (this.datastore === "local") {
+	          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+	          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else {
+	          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+	        }
+	      }).call(this);
+	      this._queues.on("leftzero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+	      });
+	      this._queues.on("zero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+	      });
+	    }
+
+	    _validateOptions(options, invalid) {
+	      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+	        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+	      }
+	    }
+
+	    ready() {
+	      return this._store.ready;
+	    }
+
+	    clients() {
+	      return this._store.clients;
+	    }
+
+	    channel() {
+	      return `b_${this.id}`;
+	    }
+
+	    channel_client() {
+	      return `b_${this.id}_${this._store.clientId}`;
+	    }
+
+	    publish(message) {
+	      return this._store.__publish__(message);
+	    }
+
+	    disconnect(flush = true) {
+	      return this._store.__disconnect__(flush);
+	    }
+
+	    chain(_limiter) {
+	      this._limiter = _limiter;
+	      return this;
+	    }
+
+	    queued(priority) {
+	      return this._queues.queued(priority);
+	    }
+
+	    clusterQueued() {
+	      return this._store.__queued__();
+	    }
+
+	    empty() {
+	      return this.queued() === 0 && this._submitLock.isEmpty();
+	    }
+
+	    running() {
+	      return this._store.__running__();
+	    }
+
+	    done() {
+	      return this._store.__done__();
+	    }
+
+	    jobStatus(id) {
+	      return this._states.jobStatus(id);
+	    }
+
+	    jobs(status) {
+	      return this._states.statusJobs(status);
+	    }
+
+	    counts() {
+	      return this._states.statusCounts();
+	    }
+
+	    _randomIndex() {
+	      return Math.random().toString(36).slice(2);
+	    }
+
+	    check(weight = 1) {
+	      return this._store.__check__(weight);
+	    }
+
+	    _clearGlobalState(index) {
+	      if (this._scheduled[index] != null) {
+	        clearTimeout(this._scheduled[index].expiration);
+	        delete this._scheduled[index];
+	        return true;
+	      } else {
+	        return false;
+	      }
+	    }
+
+	    async _free(index, job, options, eventInfo) {
+	      var e, running;
+	      try {
+	        ({running} = (await this._store.__free__(index, options.weight)));
+	        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+	        if (running === 0 && this.empty()) {
+	          return this.Events.trigger("idle");
+	        }
+	      } catch (error1) {
+	        e = error1;
+	        return this.Events.trigger("error", e);
+	      }
+	    }
+
+	    _run(index, job, wait) {
+	      var clearGlobalState, free, run;
+	      job.doRun();
+	      clearGlobalState = this._clearGlobalState.bind(this, index);
+	      run = this._run.bind(this, index, job);
+	      free = this._free.bind(this, index, job);
+	      return this._scheduled[index] = {
+	        timeout: setTimeout(() => {
+	          return job.doExecute(this._limiter, clearGlobalState, run, free);
+	        }, wait),
+	        expiration: job.options.expiration != null ? setTimeout(function() {
+	          return job.doExpire(clearGlobalState, run, free);
+	        }, wait + job.options.expiration) : void 0,
+	        job: job
+	      };
+	    }
+
+	    _drainOne(capacity) {
+	      return this._registerLock.schedule(() => {
+	        var args, index, next, options, queue;
+	        if (this.queued() === 0) {
+	          return this.Promise.resolve(null);
+	        }
+	        queue = this._queues.getFirst();
+	        ({options, args} = next = queue.first());
+	        if ((capacity != null) && options.weight > capacity) {
+	          return this.Promise.resolve(null);
+	        }
+	        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+	        index = this._randomIndex();
+	        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+	          var empty;
+	          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+	          if (success) {
+	            queue.shift();
+	            empty = this.empty();
+	            if (empty) {
+	              this.Events.trigger("empty");
+	            }
+	            if (reservoir === 0) {
+	              this.Events.trigger("depleted", empty);
+	            }
+	            this._run(index, next, wait);
+	            return this.Promise.resolve(options.weight);
+	          } else {
+	            return this.Promise.resolve(null);
+	          }
+	        });
+	      });
+	    }
+
+	    _drainAll(capacity, total = 0) {
+	      return this._drainOne(capacity).then((drained) => {
+	        var newCapacity;
+	        if (drained != null) {
+	          newCapacity = capacity != null ? capacity - drained : capacity;
+	          return this._drainAll(newCapacity, total + drained);
+	        } else {
+	          return this.Promise.resolve(total);
+	        }
+	      }).catch((e) => {
+	        return this.Events.trigger("error", e);
+	      });
+	    }
+
+	    _dropAllQueued(message) {
+	      return this._queues.shiftAll(function(job) {
+	        return job.doDrop({message});
+	      });
+	    }
+
+	    stop(options = {}) {
+	      var done, waitForExecuting;
+	      options = parser$5.load(options, this.stopDefaults);
+	      waitForExecuting = (at) => {
+	        var finished;
+	        finished = () => {
+	          var counts;
+	          counts = this._states.counts;
+	          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+	        };
+	        return new this.Promise((resolve, reject) => {
+	          if (finished()) {
+	            return resolve();
+	          } else {
+	            return this.on("done", () => {
+	              if (finished()) {
+	                this.removeAllListeners("done");
+	                return resolve();
+	              }
+	            });
+	          }
+	        });
+	      };
+	      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+	        return next.doDrop({
+	          message: options.dropErrorMessage
+	        });
+	      }, this._drainOne = () => {
+	        return this.Promise.resolve(null);
+	      }, this._registerLock.schedule(() => {
+	        return this._submitLock.schedule(() => {
+	          var k, ref, v;
+	          ref = this._scheduled;
+	          for (k in ref) {
+	            v = ref[k];
+	            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+	              clearTimeout(v.timeout);
+	              clearTimeout(v.expiration);
+	              v.job.doDrop({
+	                message: options.dropErrorMessage
+	              });
+	            }
+	          }
+	          this._dropAllQueued(options.dropErrorMessage);
+	          return waitForExecuting(0);
+	        });
+	      })) : this.schedule({
+	        priority: NUM_PRIORITIES$1 - 1,
+	        weight: 0
+	      }, () => {
+	        return waitForExecuting(1);
+	      });
+	      this._receive = function(job) {
+	        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+	      };
+	      this.stop = () => {
+	        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+	      };
+	      return done;
+	    }
+
+	    async _addToQueue(job) {
+	      var args, blocked, error, options, reachedHWM, shifted, strategy;
+	      ({args, options} = job);
+	      try {
+	        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+	      } catch (error1) {
+	        error = error1;
+	        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+	        job.doDrop({error});
+	        return false;
+	      }
+	      if (blocked) {
+	        job.doDrop();
+	        return true;
+	      } else if (reachedHWM) {
+	        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+	        if (shifted != null) {
+	          shifted.doDrop();
+	        }
+	        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+	          if (shifted == null) {
+	            job.doDrop();
+	          }
+	          return reachedHWM;
+	        }
+	      }
+	      job.doQueue(reachedHWM, blocked);
+	      this._queues.push(job);
+	      await this._drainAll();
+	      return reachedHWM;
+	    }
+
+	    _receive(job) {
+	      if (this._states.jobStatus(job.options.id) != null) {
+	        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+	        return false;
+	      } else {
+	        job.doReceive();
+	        return this._submitLock.schedule(this._addToQueue, job);
+	      }
+	    }
+
+	    submit(...args) {
+	      var cb, fn, job, options, ref, ref1, task;
+	      if (typeof args[0] === "function") {
+	        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+	        options = parser$5.load({}, this.jobDefaults);
+	      } else {
+	        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+	        options = parser$5.load(options, this.jobDefaults);
+	      }
+	      task = (...args) => {
+	        return new this.Promise(function(resolve, reject) {
+	          return fn(...args, function(...args) {
+	            return (args[0] != null ? reject : resolve)(args);
+	          });
+	        });
+	      };
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      job.promise.then(function(args) {
+	        return typeof cb === "function" ? cb(...args) : void 0;
+	      }).catch(function(args) {
+	        if (Array.isArray(args)) {
+	          return typeof cb === "function" ? cb(...args) : void 0;
+	        } else {
+	          return typeof cb === "function" ? cb(args) : void 0;
+	        }
+	      });
+	      return this._receive(job);
+	    }
+
+	    schedule(...args) {
+	      var job, options, task;
+	      if (typeof args[0] === "function") {
+	        [task, ...args] = args;
+	        options = {};
+	      } else {
+	        [options, task, ...args] = args;
+	      }
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      this._receive(job);
+	      return job.promise;
+	    }
+
+	    wrap(fn) {
+	      var schedule, wrapped;
+	      schedule = this.schedule.bind(this);
+	      wrapped = function(...args) {
+	        return schedule(fn.bind(this), ...args);
+	      };
+	      wrapped.withOptions = function(options, ...args) {
+	        return schedule(options, fn, ...args);
+	      };
+	      return wrapped;
+	    }
+
+	    async updateSettings(options = {}) {
+	      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+	      parser$5.overwrite(options, this.instanceDefaults, this);
+	      return this;
+	    }
+
+	    currentReservoir() {
+	      return this._store.__currentReservoir__();
+	    }
+
+	    incrementReservoir(incr = 0) {
+	      return this._store.__incrementReservoir__(incr);
+	    }
+
+	  }
+	  Bottleneck.default = Bottleneck;
+
+	  Bottleneck.Events = Events$4;
+
+	  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+	  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+	    LEAK: 1,
+	    OVERFLOW: 2,
+	    OVERFLOW_PRIORITY: 4,
+	    BLOCK: 3
+	  };
+
+	  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+	  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+	  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+	  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+	  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+	  Bottleneck.prototype.jobDefaults = {
+	    priority: DEFAULT_PRIORITY$1,
+	    weight: 1,
+	    expiration: null,
+	    id: "<no-id>"
+	  };
+
+	  Bottleneck.prototype.storeDefaults = {
+	    maxConcurrent: null,
+	    minTime: 0,
+	    highWater: null,
+	    strategy: Bottleneck.prototype.strategy.LEAK,
+	    penalty: null,
+	    reservoir: null,
+	    reservoirRefreshInterval: null,
+	    reservoirRefreshAmount: null,
+	    reservoirIncreaseInterval: null,
+	    reservoirIncreaseAmount: null,
+	    reservoirIncreaseMaximum: null
+	  };
+
+	  Bottleneck.prototype.localStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 250
+	  };
+
+	  Bottleneck.prototype.redisStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 5000,
+	    clientTimeout: 10000,
+	    Redis: null,
+	    clientOptions: {},
+	    clusterNodes: null,
+	    clearDatastore: false,
+	    connection: null
+	  };
+
+	  Bottleneck.prototype.instanceDefaults = {
+	    datastore: "local",
+	    connection: null,
+	    id: "<no-id>",
+	    rejectOnDrop: true,
+	    trackDoneStatus: false,
+	    Promise: Promise
+	  };
+
+	  Bottleneck.prototype.stopDefaults = {
+	    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+	    dropWaitingJobs: true,
+	    dropErrorMessage: "This limiter has been stopped."
+	  };
+
+	  return Bottleneck;
+
+	}).call(commonjsGlobal);
+
+	var Bottleneck_1 = Bottleneck;
+
+	var lib = Bottleneck_1;
+
+	return lib;
+
+})));
+
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -29372,6 +30902,10 @@ const DispatchInputs = {
     token: 'token',
     wait: 'wait',
     timeoutMinutes: 'timeout-minutes',
+    requirementsRepo: 'requirements-repo',
+    requirementsBranches: 'requirements-branches',
+    stateBranch: 'state-branch',
+    stateToken: 'state-token',
 };
 const DispatchOutputs = {
     results: 'results',
@@ -29414,10 +30948,22 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1886);
-/* harmony import */ var _release_ref_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4266);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(858);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1583);
+/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3207);
+/* harmony import */ var _fleet_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7923);
+/* harmony import */ var _git_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5610);
+/* harmony import */ var _github_api_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8792);
+/* harmony import */ var _glob_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(5601);
+/* harmony import */ var _release_ref_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4266);
+/* harmony import */ var _requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7133);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(858);
+/* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2242);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3197);
+
+
+
+
+
+
 
 
 
@@ -29426,49 +30972,114 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 /** The dispatch action (fleet rebuilds): the bundle runs it, and so do the tests. */
 async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .runAction */ .Cs)('dispatch', main);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .runAction */ .Cs)('dispatch', main);
 }
 async function main() {
-    const token = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.token, { required: true });
+    const env = process.env;
+    (0,_github_event_js__WEBPACK_IMPORTED_MODULE_9__/* .assertMayPublish */ .n_)(env, 'dispatch');
+    const token = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.token, { required: true });
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(token);
-    const repos = (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.repos);
+    const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com';
+    const repos = (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.repos).map((r) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .parseFleetRepo */ .Q)(r, serverUrl));
     if (repos.length === 0)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.repos}' lists no snap repositories.`);
-    const branch = (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_3__/* .normaliseRefName */ .TF)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.branch, { required: true }));
-    const minutes = Number(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.timeoutMinutes) || '180');
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.repos}' lists no snap repositories.`);
+    const minutes = Number(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.timeoutMinutes) || '180');
     if (!(minutes > 0))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.timeoutMinutes}' must be a number of minutes.`);
-    const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${branch} in ${repos.length} snap repos`, () => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .rebuildFleet */ .U)({
-        repos,
-        branch,
-        workflow: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.workflow) || 'snap.yml',
-        publish: (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.publish, true),
-        token,
-        apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
-        wait: (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchInputs */ .UQ.wait, true),
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.timeoutMinutes}' must be a number of minutes.`);
+    const wait = (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.wait, true);
+    const branchInput = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.branch);
+    const requirementsInput = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsRepo);
+    if (!branchInput && !requirementsInput) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Give '${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.branch}' (rebuild that release branch everywhere) or '${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsRepo}' (rebuild what its constraints changed for).`);
+    }
+    const apiUrl = env.GITHUB_API_URL ?? 'https://api.github.com';
+    const client = (0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(token, apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq);
+    const fleet = (targets) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .rebuildFleet */ .U)({
+        client,
+        targets,
+        workflow: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.workflow) || 'snap.yml',
+        publish: (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.publish, true),
+        wait,
         timeoutMs: minutes * 60000,
-        pollMs: Number(process.env.OSA_POLL_MS ?? 30000),
+        pollMs: Number(env.OSA_POLL_MS ?? 30000),
         log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-    }));
-    const failed = results.filter((r) => r.error || (r.conclusion !== null && r.conclusion !== 'success'));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchOutputs */ .tV.results, JSON.stringify(results));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .DispatchOutputs */ .tV.failed, failed.map((r) => r.repo).join(' '));
-    const icon = (r) => r.error ? '❌' : r.conclusion === 'success' ? '✅' : r.conclusion ? '❌' : '▶️';
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
-        .addHeading(`Rebuild of ${branch}`, 3)
-        .addTable([
-        ['Snap repo', 'Result', 'Run'].map((data) => ({ data, header: true })),
-        ...results.map((r) => [
-            r.repo,
-            `${icon(r)} ${r.error ?? r.conclusion ?? 'dispatched'}`,
-            r.runUrl ? `<a href="${r.runUrl}">run</a>` : '',
-        ]),
-    ]);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .flushSummary */ .Pu)();
-    if (failed.length)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Rebuild of ${branch} failed in ${failed.map((r) => `${r.repo} (${r.error ?? r.conclusion})`).join(', ')}`);
+    });
+    if (branchInput) {
+        const branch = (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_6__/* .normaliseRefName */ .TF)(branchInput);
+        const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${branch} in ${repos.length} snap repos`, () => fleet(repos.map((repository) => ({ repository, branch }))));
+        await report(`Rebuild of ${branch}`, results, new Map());
+        return;
+    }
+    // Rebuilds decided by state: what changed in openstack/requirements since each snap's last
+    // successful rebuild, however many runs ago that was.
+    if (!wait)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Rebuilds decided by state record only runs that finished: leave '${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.wait}' true.`);
+    const stateToken = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.stateToken) || env.GITHUB_TOKEN || token;
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(stateToken);
+    const stateBranch = (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_6__/* .normaliseRefName */ .TF)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.stateBranch) || 'osa-fleet-state');
+    const url = (0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .normaliseRepoLocation */ .qL)(requirementsInput);
+    const patterns = ((0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsBranches).length
+        ? (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsBranches)
+        : ['stable/*', 'unmaintained/*']).map(_glob_js__WEBPACK_IMPORTED_MODULE_11__/* .globToRegExp */ .t);
+    const state = new _fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .StateFile */ .iK((0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(stateToken, apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq), (0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRepository */ .SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'), stateBranch);
+    const { tips, current } = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os('What each snap last built against', async () => {
+        const refs = await (0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .listRemoteRefs */ .R8)(new _git_js__WEBPACK_IMPORTED_MODULE_4__/* .Git */ .T(), url);
+        const tips = new Map([...refs.branches].filter(([b]) => patterns.some((p) => p.test(b))));
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${(0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .redactUrl */ .BO)(url)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`);
+        return { tips, current: (await state.read()).state };
+    });
+    const stale = await withBranches(client, (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .staleTargets */ .sh)(repos, tips, current));
+    const why = new Map(stale.map((t) => [`${key(t)}`, t.reason]));
+    if (stale.length === 0) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq("Every snap has been rebuilt against its branch's current constraints.");
+        await report('Rebuilds for changed constraints', [], why);
+        return;
+    }
+    const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${stale.length} snap branches`, () => fleet(stale));
+    await state.update((latest) => (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .recordRebuilds */ .ii)(latest, stale, results, new Date().toISOString()), `Fleet rebuilds: ${results.filter((r) => r.conclusion === 'success').length} of ${results.length} succeeded`);
+    await report('Rebuilds for changed constraints', results, why);
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_5__/* .isEntryPoint */ .tv)(import.meta.url))
+const key = (t) => `${t.repo ?? `${t.repository.owner}/${t.repository.repo}`} ${t.branch}`;
+/** Only branches the snap repo has: a snap that never had stable/2023.1 is not rebuilt for it. */
+async function withBranches(client, targets) {
+    const kept = [];
+    for (const target of targets) {
+        try {
+            await client.rest.repos.getBranch({ ...target.repository, branch: target.branch });
+            kept.push(target);
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${key(target)}: no such branch; nothing to rebuild`);
+        }
+    }
+    return kept;
+}
+async function report(title, results, why) {
+    const failed = results.filter((r) => r.error || (r.conclusion !== null && r.conclusion !== 'success'));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchOutputs */ .tV.results, JSON.stringify(results));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchOutputs */ .tV.failed, [...new Set(failed.map((r) => r.repo))].join(' '));
+    const icon = (r) => r.error ? '❌' : r.conclusion === 'success' ? '✅' : r.conclusion ? '❌' : '▶️';
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addHeading(title, 3);
+    if (results.length === 0)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw('Nothing to rebuild.\n', true);
+    else
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addTable([
+            ['Snap repo', 'Branch', 'Why', 'Result', 'Run'].map((data) => ({ data, header: true })),
+            ...results.map((r) => [
+                r.repo,
+                r.branch,
+                (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(why.get(key(r)) ?? 'requested'),
+                `${icon(r)} ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(r.error ?? r.conclusion ?? 'dispatched')}`,
+                r.runUrl ? `<a href="${r.runUrl}">run</a>` : '',
+            ]),
+        ]);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .flushSummary */ .Pu)();
+    if (failed.length)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${title} failed in ${failed.map((r) => `${r.repo} ${r.branch} (${r.error ?? r.conclusion})`).join(', ')}`);
+}
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();
@@ -29476,30 +31087,117 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1583:
+/***/ 2242:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Pu: () => (/* binding */ flushSummary),
-  Vt: () => (/* binding */ getBooleanInput),
-  DF: () => (/* binding */ getListInput),
-  tv: () => (/* binding */ isEntryPoint),
-  Cs: () => (/* binding */ runAction)
+  n_: () => (/* binding */ assertMayPublish)
 });
 
-// UNUSED EXPORTS: escapeHtml, runnerTemp
+// UNUSED EXPORTS: defaultRef, readEventPayload, runUrl
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
-var core = __nccwpck_require__(6257);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/actions/runner.ts
+;// CONCATENATED MODULE: ./src/release-events.ts
+/**
+ * The events trusted to publish, push or dispatch: the one definition, used by the pipeline's
+ * plan and by publish, mirror pushes and dispatches. Anything else (pull_request*, merge_group,
+ * workflow_run, issue_comment, pull_request_review*) can run a fork's code or a stranger's
+ * request; a workflow_run that follows a fork's PR, for one, carries its head.
+ */
+const PUBLISHING_EVENTS = [
+    'push',
+    'workflow_dispatch',
+    'schedule',
+    'repository_dispatch',
+];
+function mayPublishOn(eventName) {
+    return PUBLISHING_EVENTS.includes(eventName);
+}
+/** Events that build and test a proposed change against its base branch, never publishing. */
+const CHANGE_EVENTS = (/* unused pure expression or super */ null && (['pull_request', 'pull_request_target', 'merge_group']));
+
+;// CONCATENATED MODULE: ./src/actions/github-event.ts
+
+
+
+/**
+ * What the event that started the run says, read in one place: the ref a step builds by default,
+ * and the event payload (GITHUB_EVENT_PATH) the trust decisions read.
+ */
+/** A pull request is checked against its base branch; anything else builds the ref it ran on. */
+function defaultRef(env) {
+    const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
+    if (!ref) {
+        throw new ConfigurationError(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
+    }
+    return ref;
+}
+/** The event payload, or null when there is no event file (a run outside Actions). */
+function readEventPayload(env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path || !(0,external_node_fs_.existsSync)(path))
+        return null;
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
+ * secrets must not be: only events in PUBLISHING_EVENTS (release-events.ts), outside forks, with
+ * a payload that says so. `what` names the action for the message.
+ */
+function assertMayPublish(env, what) {
+    const event = env.GITHUB_EVENT_NAME ?? '';
+    if (!mayPublishOn(event)) {
+        throw new errors/* ConfigurationError */.j1(`${what} does not run for ${event ? `'${event}'` : 'unnamed'} events: only ${PUBLISHING_EVENTS.join(', ')} ` +
+            `are trusted to (pull requests, merge queues, workflow_run and comment or review events can carry a fork's code). ` +
+            `Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.`);
+    }
+    const payload = readEventPayload(env);
+    if (!payload) {
+        throw new errors/* ConfigurationError */.j1(`${what} cannot read the event payload (GITHUB_EVENT_PATH) to check that this is not a fork's run; ` +
+            `it runs only inside GitHub Actions (or with dry-run: true).`);
+    }
+    if (payload.repository?.fork) {
+        throw new errors/* ConfigurationError */.j1(`${what} does not run in a fork (${payload.repository.full_name}): the upstream repository publishes.`);
+    }
+}
+/** This run's page, for build info and summaries; empty outside Actions. */
+function runUrl(env) {
+    if (!env.GITHUB_RUN_ID || !env.GITHUB_REPOSITORY)
+        return '';
+    return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+}
+
+
+/***/ }),
+
+/***/ 3197:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cs: () => (/* binding */ runAction),
+/* harmony export */   DF: () => (/* binding */ getListInput),
+/* harmony export */   Pu: () => (/* binding */ flushSummary),
+/* harmony export */   Vt: () => (/* binding */ getBooleanInput),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml),
+/* harmony export */   tv: () => (/* binding */ isEntryPoint)
+/* harmony export */ });
+/* unused harmony export runnerTemp */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
 
 
 
@@ -29513,18 +31211,18 @@ async function runAction(name, main) {
         await main();
     }
     catch (error) {
-        if ((0,errors/* isConfigurationError */.p0)(error)) {
-            core/* setFailed */.C1(error.message);
+        if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .isConfigurationError */ .p0)(error)) {
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(error.message);
         }
         else {
-            core/* debug */.Yz(error instanceof Error && error.stack ? error.stack : String(error));
-            core/* setFailed */.C1(`${name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
         }
     }
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
-    return core/* getInput */.V4(name)
+    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name)
         .split('\n')
         .map((line) => line.replace(/#.*$/, ''))
         .flatMap((line) => line.split(/[\s,]+/))
@@ -29539,14 +31237,14 @@ function runnerTemp() {
  * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
  */
 function getBooleanInput(name, fallback) {
-    const value = core/* getInput */.V4(name);
+    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
     if (value === '')
         return fallback;
     try {
-        return core/* getBooleanInput */.Vt(name);
+        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
     }
     catch {
-        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -29555,7 +31253,7 @@ function isEntryPoint(moduleUrl) {
     if (!script)
         return false;
     try {
-        return (0,external_node_fs_namespaceObject.realpathSync)(script) === (0,external_node_fs_namespaceObject.realpathSync)((0,external_node_url_.fileURLToPath)(moduleUrl));
+        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(script) === (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(moduleUrl));
     }
     catch {
         return false;
@@ -29567,14 +31265,14 @@ function isEntryPoint(moduleUrl) {
  */
 async function flushSummary() {
     if (!process.env.GITHUB_STEP_SUMMARY) {
-        core/* summary */.z.emptyBuffer();
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.emptyBuffer();
         return;
     }
     try {
-        await core/* summary */.z.write();
+        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
     }
     catch (error) {
-        core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
     }
 }
 /** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
@@ -29591,9 +31289,9 @@ function escapeHtml(text) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   p0: () => (/* binding */ isConfigurationError)
+/* harmony export */   p0: () => (/* binding */ isConfigurationError),
+/* harmony export */   v4: () => (/* binding */ ToolError)
 /* harmony export */ });
-/* unused harmony export ToolError */
 /**
  * A mistake in what the user gave us (an input, a file, a branch name). The message says what to
  * change; the action reports it without a stack trace, and nothing has been written, pushed or
@@ -29628,14 +31326,403 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 1886:
+/***/ 7923:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   iK: () => (/* binding */ StateFile),
+/* harmony export */   ii: () => (/* binding */ recordRebuilds),
+/* harmony export */   sh: () => (/* binding */ staleTargets)
+/* harmony export */ });
+/* unused harmony export EMPTY_STATE */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+
+const EMPTY_STATE = { version: 1, snaps: {} };
+/** The state file: `path` on `branch` of `repository`, read and written with the contents API. */
+class StateFile {
+    client;
+    repository;
+    branch;
+    path;
+    constructor(client, repository, branch, path = 'fleet-state.json') {
+        this.client = client;
+        this.repository = repository;
+        this.branch = branch;
+        this.path = path;
+    }
+    /** The state and the file's blob SHA (null when there is no file yet). */
+    async read() {
+        try {
+            const { data } = await this.client.rest.repos.getContent({
+                ...this.repository,
+                path: this.path,
+                ref: this.branch,
+            });
+            const file = data;
+            const state = JSON.parse(Buffer.from(file.content ?? '', 'base64').toString('utf8'));
+            if (state.version !== 1 || typeof state.snaps !== 'object')
+                throw new Error(`${this.path} on ${this.branch} is not a fleet state file (version 1)`);
+            return { state, sha: file.sha };
+        }
+        catch (error) {
+            if (error.status === 404)
+                return { state: EMPTY_STATE, sha: null };
+            throw error;
+        }
+    }
+    /**
+     * Applies `update` to the newest state and writes it, creating the branch from the default
+     * branch when it is not there yet. Another writer in between (409/422 on the blob SHA) means
+     * read again and re-apply: the update is a merge, never an overwrite.
+     */
+    async update(update, message) {
+        await this.ensureBranch();
+        for (let attempt = 1;; attempt++) {
+            const { state, sha } = await this.read();
+            const next = update(state);
+            try {
+                await this.client.rest.repos.createOrUpdateFileContents({
+                    ...this.repository,
+                    path: this.path,
+                    branch: this.branch,
+                    message,
+                    content: Buffer.from(`${JSON.stringify(next, null, 2)}\n`).toString('base64'),
+                    ...(sha ? { sha } : {}),
+                });
+                return;
+            }
+            catch (error) {
+                const status = error.status;
+                if ((status === 409 || status === 422) && attempt < 3)
+                    continue;
+                throw new Error(`cannot write ${this.path} on ${this.branch}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`, {
+                    cause: error,
+                });
+            }
+        }
+    }
+    async ensureBranch() {
+        try {
+            await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
+            return;
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+        }
+        const { data: repo } = await this.client.rest.repos.get(this.repository);
+        const { data: head } = await this.client.rest.git.getRef({
+            ...this.repository,
+            ref: `heads/${repo.default_branch}`,
+        });
+        await this.client.rest.git.createRef({
+            ...this.repository,
+            ref: `refs/heads/${this.branch}`,
+            sha: head.object.sha,
+        });
+    }
+}
+/** Each (snap repo, release branch) whose last successful rebuild was not for the branch's tip. */
+function staleTargets(repos, tips, state) {
+    const stale = [];
+    for (const repository of repos) {
+        const name = `${repository.owner}/${repository.repo}`;
+        for (const [branch, commit] of tips) {
+            const last = state.snaps[name]?.[branch];
+            if (last?.commit === commit)
+                continue;
+            stale.push({
+                repository,
+                branch,
+                commit,
+                reason: last
+                    ? `constraints moved from ${last.commit.slice(0, 12)} to ${commit.slice(0, 12)}`
+                    : `never rebuilt against ${commit.slice(0, 12)}`,
+            });
+        }
+    }
+    return stale;
+}
+/** The state after these rebuilds: successes move on to their commit, the rest stay. */
+function recordRebuilds(state, targets, results, at) {
+    const snaps = Object.fromEntries(Object.entries(state.snaps).map(([repo, branches]) => [repo, { ...branches }]));
+    targets.forEach((target, index) => {
+        const result = results[index];
+        if (result?.conclusion !== 'success')
+            return;
+        const name = `${target.repository.owner}/${target.repository.repo}`;
+        (snaps[name] ??= {})[target.branch] = { commit: target.commit, run: result.runUrl, at };
+    });
+    return { version: 1, snaps };
+}
+
+
+/***/ }),
+
+/***/ 3207:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ parseFleetRepo),
+/* harmony export */   U: () => (/* binding */ rebuildFleet)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+
+/**
+ * Starts every rebuild first, then waits for all of them against one deadline (a fleet of twenty
+ * does not wait twenty times). Each dispatch asks GitHub for its run (`return_run_details`, Feb
+ * 2026); where GitHub answers 204 without one (GHES), the run is the oldest workflow_dispatch run
+ * of that workflow created since, not already taken by another dispatch of this call.
+ */
+async function rebuildFleet(options) {
+    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const log = options.log ?? (() => { });
+    const { client } = options;
+    const defaults = new Map();
+    const defaultBranch = (target) => {
+        const key = `${target.repository.owner}/${target.repository.repo}`;
+        if (!defaults.has(key))
+            defaults.set(key, client.rest.repos.get(target.repository).then((r) => r.data.default_branch));
+        return defaults.get(key);
+    };
+    const pending = [];
+    for (const target of options.targets) {
+        const name = `${target.repository.owner}/${target.repository.repo}`;
+        const since = Date.now();
+        try {
+            const ref = await defaultBranch(target);
+            const run = await dispatch(client, target, options.workflow, ref, {
+                branch: target.branch,
+                publish: String(options.publish),
+            });
+            log(`${name}: rebuild of ${target.branch} dispatched${run.url ? ` (${run.url})` : ''}`);
+            pending.push({
+                target,
+                name,
+                runId: run.id,
+                runUrl: run.url,
+                since,
+                defaultBranch: ref,
+                conclusion: null,
+            });
+        }
+        catch (error) {
+            pending.push({
+                target,
+                name,
+                runId: null,
+                runUrl: null,
+                since,
+                defaultBranch: '',
+                conclusion: null,
+                error: (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error),
+            });
+        }
+    }
+    const deadline = Date.now() + options.timeoutMs;
+    const waiting = () => options.wait ? pending.filter((p) => !p.error && p.conclusion === null) : [];
+    const claimed = new Set();
+    while (waiting().length > 0 && Date.now() < deadline) {
+        for (const p of waiting()) {
+            try {
+                if (p.runId === null) {
+                    const found = await findRun(client, p, options.workflow, claimed);
+                    if (!found)
+                        continue;
+                    p.runId = found;
+                    claimed.add(found);
+                }
+                const { data: run } = await client.rest.actions.getWorkflowRun({
+                    ...p.target.repository,
+                    run_id: p.runId,
+                });
+                p.runUrl = run.html_url;
+                if (run.status === 'completed') {
+                    p.conclusion = run.conclusion ?? 'unknown';
+                    log(`${p.name} ${p.target.branch}: ${p.conclusion} (${run.html_url})`);
+                }
+            }
+            catch (error) {
+                log(`${p.name}: polling failed (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}); trying again`);
+            }
+        }
+        if (waiting().length > 0)
+            await sleep(options.pollMs);
+    }
+    const minutes = Math.round(options.timeoutMs / 60000);
+    return pending.map((p) => ({
+        repo: p.name,
+        branch: p.target.branch,
+        dispatched: !p.error,
+        runUrl: p.runUrl,
+        conclusion: p.conclusion,
+        ...(p.error
+            ? { error: p.error }
+            : options.wait && p.conclusion === null
+                ? { error: `still running after ${minutes} min` }
+                : {}),
+    }));
+}
+async function dispatch(client, target, workflow, ref, inputs) {
+    const route = 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches';
+    const base = { ...target.repository, workflow_id: workflow, ref, inputs };
+    try {
+        const response = await client.request(route, { ...base, return_run_details: true });
+        const data = (response.data ?? {});
+        return { id: data.workflow_run_id ?? null, url: data.html_url ?? null };
+    }
+    catch (error) {
+        // GHES (and older APIs) refuse the parameter: dispatch without it, and find the run later.
+        if (error.status !== 422 ||
+            !/return_run_details/.test((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)))
+            throw error;
+        await client.request(route, base);
+        return { id: null, url: null };
+    }
+}
+async function findRun(client, p, workflow, claimed) {
+    const { data } = await client.rest.actions.listWorkflowRuns({
+        ...p.target.repository,
+        workflow_id: workflow,
+        event: 'workflow_dispatch',
+        branch: p.defaultBranch,
+        // A little clock skew between this runner and GitHub.
+        created: `>=${new Date(p.since - 10000).toISOString()}`,
+        per_page: 50,
+    });
+    const candidates = data.workflow_runs
+        .filter((r) => !claimed.has(r.id))
+        .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+    return candidates[0]?.id ?? null;
+}
+/** `owner/name`, or a URL of a repository on the GitHub host this runs against. */
+function parseFleetRepo(text, serverUrl) {
+    const value = text.trim();
+    const plain = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
+    let match = plain;
+    if (!match) {
+        const host = new URL(serverUrl).host;
+        const url = URL.canParse(value) ? new URL(value) : null;
+        if (url && url.protocol === 'https:' && url.host === host && !url.username && !url.password)
+            match = /^\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url.pathname);
+    }
+    if (!match || [match[1], match[2]].some((part) => /^\.+$/.test(part) || part.startsWith('-'))) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${value}' is not a snap repository: write owner/name (or https://${new URL(serverUrl).host}/owner/name).`);
+    }
+    return { owner: match[1], repo: match[2] };
+}
+
+
+/***/ }),
+
+/***/ 5610:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  U: () => (/* binding */ rebuildFleet)
+  T: () => (/* binding */ Git),
+  L: () => (/* binding */ meaningfulLine)
 });
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/git.ts
+
+
+/**
+ * The one place this toolkit runs git: argv arrays (no shell), no prompts, a stable locale, and a
+ * failure turned into one sentence with git's own reason.
+ */
+class Git {
+    options;
+    constructor(options = {}) {
+        this.options = options;
+    }
+    /** Runs git and returns its result, whatever the exit code. */
+    async exec(args, input) {
+        const env = {
+            ...process.env,
+            ...this.options.env,
+            GIT_TERMINAL_PROMPT: '0',
+            GIT_ASKPASS: '',
+            SSH_ASKPASS: '',
+            GCM_INTERACTIVE: 'never',
+            LC_ALL: 'C',
+        };
+        return new Promise((resolvePromise, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, {
+                cwd: this.options.cwd,
+                env,
+                stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            });
+            const out = [];
+            const err = [];
+            child.stdout.on('data', (chunk) => out.push(chunk));
+            child.stderr.on('data', (chunk) => {
+                err.push(chunk);
+                if (this.options.onStderr) {
+                    for (const line of chunk.toString('utf8').split(/[\r\n]+/))
+                        if (line)
+                            this.options.onStderr(line);
+                }
+            });
+            child.on('error', reject);
+            child.on('close', (code) => resolvePromise({
+                code: code ?? 1,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+            }));
+            if (child.stdin) {
+                // git may exit before reading all of its input; its exit code tells what happened.
+                child.stdin.on('error', () => { });
+                child.stdin.end(input);
+            }
+        });
+    }
+    /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
+    async run(args, input) {
+        const result = await this.exec(args, input);
+        if (result.code !== 0) {
+            throw new errors/* ToolError */.v4(`git ${describeArgs(args)}`, result.code, meaningfulLine(result.stderr));
+        }
+        return result.stdout;
+    }
+    /** True when git exits 0. */
+    async try(args) {
+        return (await this.exec(args)).code === 0;
+    }
+}
+// Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
+function describeArgs(args) {
+    return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
+}
+/** The stderr line that says why git failed: its last fatal/error line, else its last line. */
+function meaningfulLine(stderr) {
+    const lines = stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error):/.test(l));
+    return (reason ?? lines.at(-1) ?? '').replace(/\/\/[^/@\s]*@/, '//***@');
+}
+
+
+/***/ }),
+
+/***/ 8792:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  $f: () => (/* binding */ githubClient),
+  SU: () => (/* binding */ parseRepository)
+});
+
+// UNUSED EXPORTS: branchTip
 
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
@@ -34636,95 +36723,340 @@ const github_context = new Context();
  * @param     token    the repo PAT or GITHUB_TOKEN
  * @param     options  other options to set
  */
-function github_getOctokit(token, options, ...additionalPlugins) {
+function getOctokit(token, options, ...additionalPlugins) {
     const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __nccwpck_require__(3251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+
+// pkg/dist-src/wrap-request.js
+
+
+async function wrapRequest(state, octokit, request, options) {
+  const limiter = new light();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
+    }
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new RequestError(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = plugin_retry_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/version.js
+var plugin_throttling_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var dist_bundle_noop = () => Promise.resolve();
+function dist_bundle_wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = light,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return dist_bundle_wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
+throttling.triggersNotification = triggersNotification;
+
+
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/git.ts
-
-
-/**
- * The one place this toolkit runs git: argv arrays (no shell), no prompts, a stable locale, and a
- * failure turned into one sentence with git's own reason.
- */
-class git_Git {
-    options;
-    constructor(options = {}) {
-        this.options = options;
-    }
-    /** Runs git and returns its result, whatever the exit code. */
-    async exec(args, input) {
-        const env = {
-            ...process.env,
-            ...this.options.env,
-            GIT_TERMINAL_PROMPT: '0',
-            GIT_ASKPASS: '',
-            SSH_ASKPASS: '',
-            GCM_INTERACTIVE: 'never',
-            LC_ALL: 'C',
-        };
-        return new Promise((resolvePromise, reject) => {
-            const child = spawn('git', args, {
-                cwd: this.options.cwd,
-                env,
-                stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            });
-            const out = [];
-            const err = [];
-            child.stdout.on('data', (chunk) => out.push(chunk));
-            child.stderr.on('data', (chunk) => {
-                err.push(chunk);
-                if (this.options.onStderr) {
-                    for (const line of chunk.toString('utf8').split(/[\r\n]+/))
-                        if (line)
-                            this.options.onStderr(line);
-                }
-            });
-            child.on('error', reject);
-            child.on('close', (code) => resolvePromise({
-                code: code ?? 1,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-            }));
-            if (child.stdin) {
-                // git may exit before reading all of its input; its exit code tells what happened.
-                child.stdin.on('error', () => { });
-                child.stdin.end(input);
-            }
-        });
-    }
-    /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
-    async run(args, input) {
-        const result = await this.exec(args, input);
-        if (result.code !== 0) {
-            throw new ToolError(`git ${describeArgs(args)}`, result.code, meaningfulLine(result.stderr));
-        }
-        return result.stdout;
-    }
-    /** True when git exits 0. */
-    async try(args) {
-        return (await this.exec(args)).code === 0;
-    }
-}
-// Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
-function describeArgs(args) {
-    return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
-}
-/** The stderr line that says why git failed: its last fatal/error line, else its last line. */
-function meaningfulLine(stderr) {
-    const lines = stderr
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error):/.test(l));
-    return (reason ?? lines.at(-1) ?? '').replace(/\/\/[^/@\s]*@/, '//***@');
-}
-
 ;// CONCATENATED MODULE: ./src/github-api.ts
 
 
@@ -34735,7 +37067,7 @@ function meaningfulLine(stderr) {
  * (honouring retry-after), up to `retries` times each, and retries server errors; 4xx answers
  * other than rate limits are the caller's to read.
  */
-function github_api_githubClient(token, apiUrl, log = () => { }, retries = 3) {
+function githubClient(token, apiUrl, log = () => { }, retries = 3) {
     const onLimit = (kind) => (after, request, _octokit, count) => {
         log(`GitHub ${kind} rate limit on ${request.method} ${request.url}; waiting ${after} s`);
         return count < retries;
@@ -34750,7 +37082,7 @@ function github_api_githubClient(token, apiUrl, log = () => { }, retries = 3) {
 function parseRepository(text, what) {
     const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(text.trim());
     if (!match || match[1].startsWith('.') || match[2].startsWith('.')) {
-        throw new ConfigurationError(`${what} ('${text}') is not owner/name.`);
+        throw new errors/* ConfigurationError */.j1(`${what} ('${text}') is not owner/name.`);
     }
     return { owner: match[1], repo: match[2] };
 }
@@ -34767,185 +37099,18 @@ async function branchTip(client, repository, branch) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/github-dispatch.ts
 
+/***/ }),
 
+/***/ 5601:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-/** owner/repo of a GitHub-style URL (https://host/owner/repo(.git), git@host:owner/repo.git). */
-function repositoryOf(url) {
-    const match = /[/:]([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url);
-    return match ? { owner: match[1], repo: match[2] } : null;
-}
-/**
- * After a mirror run, starts each destination's workflow once per release branch the destination
- * accepted (created or updated; refused refs and refused repos never), from the repo's default
- * branch, with the branch as input; but only where the push cannot start it: a pushed commit
- * that carries `.github/workflows/<workflow>` starts its own `push` run (the mirror pushes with a
- * PAT or App token), and dispatching too would build and publish twice.
- */
-async function dispatchForChanges(results, pairs, options) {
-    const patterns = options.branches.map(globToRegExp);
-    const octokit = githubClient(options.token, options.apiUrl, options.log);
-    const dispatched = [];
-    for (const result of results) {
-        if (result.status !== 'mirrored' && result.status !== 'partial')
-            continue;
-        const workflow = pairs.find((p) => p.slug === result.slug)?.dispatch ?? options.workflow;
-        if (!workflow || workflow === 'none')
-            continue;
-        const pushed = [...result.created, ...result.updated].filter((c) => c.ref.startsWith('refs/heads/') &&
-            c.new &&
-            patterns.some((p) => p.test(c.ref.slice('refs/heads/'.length))));
-        if (pushed.length === 0)
-            continue;
-        const repository = repositoryOf(result.destination);
-        const name = repository ? `${repository.owner}/${repository.repo}` : result.destination;
-        const fail = (error) => {
-            for (const c of pushed)
-                dispatched.push({ repository: name, branch: c.ref.slice(11), ok: false, error });
-        };
-        if (!repository) {
-            fail('not a GitHub repository URL');
-            continue;
-        }
-        let ref;
-        try {
-            ref = (await octokit.rest.repos.get(repository)).data.default_branch;
-        }
-        catch (error) {
-            fail(errorMessage(error));
-            continue;
-        }
-        const copy = new Git({ cwd: `${options.workDir}/${result.slug}.git` });
-        for (const change of pushed) {
-            const branch = change.ref.slice('refs/heads/'.length);
-            const path = `.github/workflows/${workflow}`;
-            if (/\.ya?ml$/.test(workflow) &&
-                (await copy.try(['cat-file', '-e', `${change.new}:${path}`]))) {
-                dispatched.push({
-                    repository: name,
-                    branch,
-                    ok: true,
-                    skipped: `the pushed commit has ${path}, so the push starts it`,
-                });
-                continue;
-            }
-            try {
-                await octokit.rest.actions.createWorkflowDispatch({
-                    ...repository,
-                    workflow_id: workflow,
-                    ref,
-                    inputs: options.inputName ? { [options.inputName]: branch } : {},
-                });
-                dispatched.push({ repository: name, branch, ok: true });
-            }
-            catch (error) {
-                dispatched.push({ repository: name, branch, ok: false, error: errorMessage(error) });
-            }
-        }
-    }
-    return dispatched;
-}
-
-;// CONCATENATED MODULE: ./src/pool.ts
-/** Runs `task` over `items` with at most `limit` running at once; results keep the input order. */
-async function mapConcurrent(items, limit, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await task(items[index], index);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/fleet.ts
-
-
-
-
-/**
- * Starts each snap repo's rebuild of a release branch and (optionally) waits for every run,
- * finding each run as the newest workflow_dispatch run of that workflow created after the dispatch.
- */
-async function rebuildFleet(options) {
-    const octokit = github_getOctokit(options.token, { baseUrl: options.apiUrl });
-    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const log = options.log ?? (() => { });
-    const targets = options.repos.map((repo) => {
-        const parsed = /^[\w.-]+\/[\w.-]+$/.test(repo)
-            ? { owner: repo.split('/')[0], repo: repo.split('/')[1] }
-            : repositoryOf(repo);
-        if (!parsed)
-            throw new errors/* ConfigurationError */.j1(`'${repo}' is not owner/repo or a GitHub repository URL.`);
-        return parsed;
-    });
-    return mapConcurrent(targets, 4, async (target) => {
-        const name = `${target.owner}/${target.repo}`;
-        const since = new Date(Date.now() - 5000).toISOString();
-        try {
-            const { data: repo } = await octokit.rest.repos.get(target);
-            await octokit.rest.actions.createWorkflowDispatch({
-                ...target,
-                workflow_id: options.workflow,
-                ref: repo.default_branch,
-                inputs: { branch: options.branch, publish: String(options.publish) },
-            });
-            log(`${name}: rebuild of ${options.branch} dispatched`);
-        }
-        catch (error) {
-            return {
-                repo: name,
-                dispatched: false,
-                runUrl: null,
-                conclusion: null,
-                error: (0,errors/* errorMessage */.gJ)(error),
-            };
-        }
-        if (!options.wait)
-            return { repo: name, dispatched: true, runUrl: null, conclusion: null };
-        const deadline = Date.now() + options.timeoutMs;
-        let runUrl = null;
-        while (Date.now() < deadline) {
-            try {
-                const { data } = await octokit.rest.actions.listWorkflowRuns({
-                    ...target,
-                    workflow_id: options.workflow,
-                    event: 'workflow_dispatch',
-                    created: `>=${since}`,
-                    per_page: 5,
-                });
-                const run = data.workflow_runs[0];
-                if (run) {
-                    runUrl = run.html_url;
-                    if (run.status === 'completed') {
-                        log(`${name}: ${run.conclusion} (${run.html_url})`);
-                        return {
-                            repo: name,
-                            dispatched: true,
-                            runUrl,
-                            conclusion: run.conclusion ?? 'unknown',
-                        };
-                    }
-                }
-            }
-            catch (error) {
-                log(`${name}: polling failed (${(0,errors/* errorMessage */.gJ)(error)}); retrying`);
-            }
-            await sleep(options.pollMs);
-        }
-        return {
-            repo: name,
-            dispatched: true,
-            runUrl,
-            conclusion: null,
-            error: `still running after ${Math.round(options.timeoutMs / 60000)} min`,
-        };
-    });
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   t: () => (/* binding */ globToRegExp)
+/* harmony export */ });
+/** A whole-string RegExp for a glob where `*` matches anything (`/` included) and all else is literal. */
+function globToRegExp(glob) {
+    return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 }
 
 
@@ -35071,6 +37236,157 @@ function releaseTarget(ref, options) {
 
 /***/ }),
 
+/***/ 7133:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  R8: () => (/* binding */ listRemoteRefs),
+  qL: () => (/* binding */ normaliseRepoLocation),
+  BO: () => (/* binding */ redactUrl)
+});
+
+// UNUSED EXPORTS: DEFAULT_REQUIREMENTS_REPO, fetchUpperConstraints, resolveConstraintsRef
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/git.ts + 1 modules
+var src_git = __nccwpck_require__(5610);
+;// CONCATENATED MODULE: ./src/requirements-repo.ts
+
+
+
+
+
+const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
+/** Removes `user:token@` from URLs so they can be logged. */
+function redactUrl(url) {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+}
+/** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
+function normaliseRepoLocation(location, cwd = process.cwd()) {
+    const value = location.trim();
+    if (!value)
+        throw new errors/* ConfigurationError */.j1(`'requirements-repo' is empty: give a git URL or a local mirror path.`);
+    if (/\s/.test(value) || value.startsWith('-')) {
+        throw new errors/* ConfigurationError */.j1(`'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`);
+    }
+    if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value))
+        return value;
+    const path = (0,external_node_path_namespaceObject.isAbsolute)(value) ? value : (0,external_node_path_namespaceObject.resolve)(cwd, value);
+    if (!(0,external_node_fs_.existsSync)(path)) {
+        throw new errors/* ConfigurationError */.j1(`'requirements-repo' is '${value}', which is neither a URL (https://, git://, ssh://, file://) nor an existing path.`);
+    }
+    return (0,external_node_url_.pathToFileURL)(path).href;
+}
+/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
+async function listRemoteRefs(git, url) {
+    const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
+    if (result.code !== 0) {
+        const reason = (0,src_git/* meaningfulLine */.L)(result.stderr) || `git exited with ${result.code}`;
+        throw new errors/* ConfigurationError */.j1(`Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}. Check the 'requirements-repo' input ` +
+            `(a git URL or a local mirror path) and that the runner can reach it.`);
+    }
+    const branches = new Map();
+    const tags = new Map();
+    for (const line of result.stdout.split('\n')) {
+        const [sha, ref] = line.split('\t');
+        if (!sha || !ref)
+            continue;
+        if (ref.startsWith('refs/heads/'))
+            branches.set(ref.slice(11), sha);
+        else if (ref.endsWith('^{}'))
+            tags.set(ref.slice(10, -3), sha);
+        else if (ref.startsWith('refs/tags/') && !tags.has(ref.slice(10)))
+            tags.set(ref.slice(10), sha);
+    }
+    if (!branches.has('master')) {
+        throw new errors/* ConfigurationError */.j1(`${redactUrl(url)} has no master branch, so it is not openstack/requirements; check the 'requirements-repo' input.`);
+    }
+    return { branches, tags };
+}
+/**
+ * OpenStack's own rule (releases' constraints redirects): master, unless requirements has a
+ * `stable/<key>` branch; an `unmaintained/<key>` branch overrides it; a `<key>-eom` tag replaces
+ * master or stable; a `<key>-eol` tag always wins. Only a series still in development (or future)
+ * keeps master's constraints when requirements has not branched for it: a series that has been
+ * released has branched, so finding none of its refs means the mirror is incomplete, not that
+ * master is right.
+ */
+function resolveConstraintsRef(release, refs, repo = 'the requirements repo') {
+    if (release.kind === 'master')
+        return { type: 'branch', name: 'master', rule: 'master builds use master' };
+    const { key, name, status } = release.series;
+    let chosen = null;
+    if (refs.branches.has(`stable/${key}`)) {
+        chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
+    }
+    if (refs.branches.has(`unmaintained/${key}`)) {
+        chosen = {
+            type: 'branch',
+            name: `unmaintained/${key}`,
+            rule: 'unmaintained branch overrides stable',
+        };
+    }
+    if (refs.tags.has(`${key}-eom`) && chosen?.name !== `unmaintained/${key}`) {
+        chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
+    }
+    if (refs.tags.has(`${key}-eol`)) {
+        chosen = { type: 'tag', name: `${key}-eol`, rule: 'end of life tag wins' };
+    }
+    if (chosen)
+        return chosen;
+    if (status === 'development' || status === 'future') {
+        return {
+            type: 'branch',
+            name: 'master',
+            rule: `${key} is in ${status}: openstack/requirements has not branched for it yet`,
+        };
+    }
+    // Building a released series against master's pins would succeed and be wrong; say so instead.
+    throw new ConfigurationError(`${name} (${key}) is ${status}, so openstack/requirements has branched for it, but ${repo} has none of ` +
+        `stable/${key}, unmaintained/${key}, ${key}-eom, ${key}-eol. The 'requirements-repo' mirror looks ` +
+        `incomplete: it may lack the unmaintained/* branches or the tags; mirror all branches and tags ` +
+        `(or use https://opendev.org/openstack/requirements).`);
+}
+/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
+async function fetchUpperConstraints(url, ref, scratchParent) {
+    const dir = mkdtempSync(join(scratchParent, 'requirements-'));
+    try {
+        const git = new Git({ cwd: dir });
+        await git.run(['init', '--bare', '--quiet']);
+        const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
+        await git.run([
+            'fetch',
+            '--quiet',
+            '--depth=1',
+            '--no-tags',
+            url,
+            `+${remoteRef}:refs/constraints`,
+        ]);
+        const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
+        const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
+        if (show.code !== 0) {
+            throw new ConfigurationError(`openstack/requirements ${ref.type} ${ref.name} (${commit.slice(0, 12)}) has no upper-constraints.txt; ` +
+                `that series predates constraints: set the 'series' input to a newer one.`);
+        }
+        return { text: show.stdout, commit };
+    }
+    finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+
+/***/ }),
+
 /***/ 2613:
 /***/ ((module) => {
 
@@ -35166,6 +37482,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -38351,6 +40674,18 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

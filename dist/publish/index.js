@@ -30902,6 +30902,10 @@ const DispatchInputs = {
     token: 'token',
     wait: 'wait',
     timeoutMinutes: 'timeout-minutes',
+    requirementsRepo: 'requirements-repo',
+    requirementsBranches: 'requirements-branches',
+    stateBranch: 'state-branch',
+    stateToken: 'state-token',
 };
 const DispatchOutputs = {
     results: 'results',

@@ -28531,6 +28531,10 @@ const DispatchInputs = {
     token: 'token',
     wait: 'wait',
     timeoutMinutes: 'timeout-minutes',
+    requirementsRepo: 'requirements-repo',
+    requirementsBranches: 'requirements-branches',
+    stateBranch: 'state-branch',
+    stateToken: 'state-token',
 };
 const DispatchOutputs = {
     results: 'results',

@@ -165,6 +165,10 @@ export const DispatchInputs = {
   token: 'token',
   wait: 'wait',
   timeoutMinutes: 'timeout-minutes',
+  requirementsRepo: 'requirements-repo',
+  requirementsBranches: 'requirements-branches',
+  stateBranch: 'state-branch',
+  stateToken: 'state-token',
 } as const;
 
 export const DispatchOutputs = {

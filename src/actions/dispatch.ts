@@ -1,9 +1,22 @@
 import * as core from '@actions/core';
 import { ConfigurationError } from '../errors.js';
-import { rebuildFleet } from '../fleet.js';
+import { rebuildFleet, parseFleetRepo, type FleetResult, type FleetTarget } from '../fleet.js';
+import { recordRebuilds, staleTargets, StateFile, type StaleTarget } from '../fleet-state.js';
+import { Git } from '../git.js';
+import { githubClient, parseRepository, type GitHubClient } from '../github-api.js';
+import { globToRegExp } from '../glob.js';
 import { normaliseRefName } from '../release-ref.js';
+import { listRemoteRefs, normaliseRepoLocation, redactUrl } from '../requirements-repo.js';
 import { DispatchInputs as I, DispatchOutputs as O } from './constants.js';
-import { flushSummary, getBooleanInput, getListInput, isEntryPoint, runAction } from './runner.js';
+import { assertMayPublish } from './github-event.js';
+import {
+  escapeHtml,
+  flushSummary,
+  getBooleanInput,
+  getListInput,
+  isEntryPoint,
+  runAction,
+} from './runner.js';
 
 /** The dispatch action (fleet rebuilds): the bundle runs it, and so do the tests. */
 export async function run(): Promise<void> {
@@ -11,49 +24,135 @@ export async function run(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const env = process.env;
+  assertMayPublish(env, 'dispatch');
   const token = core.getInput(I.token, { required: true });
   core.setSecret(token);
-  const repos = getListInput(I.repos);
+  const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  const repos = getListInput(I.repos).map((r) => parseFleetRepo(r, serverUrl));
   if (repos.length === 0) throw new ConfigurationError(`'${I.repos}' lists no snap repositories.`);
-  const branch = normaliseRefName(core.getInput(I.branch, { required: true }));
   const minutes = Number(core.getInput(I.timeoutMinutes) || '180');
   if (!(minutes > 0))
     throw new ConfigurationError(`'${I.timeoutMinutes}' must be a number of minutes.`);
-  const results = await core.group(`Rebuild ${branch} in ${repos.length} snap repos`, () =>
+  const wait = getBooleanInput(I.wait, true);
+  const branchInput = core.getInput(I.branch);
+  const requirementsInput = core.getInput(I.requirementsRepo);
+  if (!branchInput && !requirementsInput) {
+    throw new ConfigurationError(
+      `Give '${I.branch}' (rebuild that release branch everywhere) or '${I.requirementsRepo}' (rebuild what its constraints changed for).`,
+    );
+  }
+  const apiUrl = env.GITHUB_API_URL ?? 'https://api.github.com';
+  const client = githubClient(token, apiUrl, core.info);
+  const fleet = (targets: readonly FleetTarget[]): Promise<FleetResult[]> =>
     rebuildFleet({
-      repos,
-      branch,
+      client,
+      targets,
       workflow: core.getInput(I.workflow) || 'snap.yml',
       publish: getBooleanInput(I.publish, true),
-      token,
-      apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
-      wait: getBooleanInput(I.wait, true),
+      wait,
       timeoutMs: minutes * 60000,
-      pollMs: Number(process.env.OSA_POLL_MS ?? 30000),
+      pollMs: Number(env.OSA_POLL_MS ?? 30000),
       log: core.info,
-    }),
+    });
+
+  if (branchInput) {
+    const branch = normaliseRefName(branchInput);
+    const results = await core.group(`Rebuild ${branch} in ${repos.length} snap repos`, () =>
+      fleet(repos.map((repository) => ({ repository, branch }))),
+    );
+    await report(`Rebuild of ${branch}`, results, new Map());
+    return;
+  }
+
+  // Rebuilds decided by state: what changed in openstack/requirements since each snap's last
+  // successful rebuild, however many runs ago that was.
+  if (!wait)
+    throw new ConfigurationError(
+      `Rebuilds decided by state record only runs that finished: leave '${I.wait}' true.`,
+    );
+  const stateToken = core.getInput(I.stateToken) || env.GITHUB_TOKEN || token;
+  core.setSecret(stateToken);
+  const stateBranch = normaliseRefName(core.getInput(I.stateBranch) || 'osa-fleet-state');
+  const url = normaliseRepoLocation(requirementsInput);
+  const patterns = (
+    getListInput(I.requirementsBranches).length
+      ? getListInput(I.requirementsBranches)
+      : ['stable/*', 'unmaintained/*']
+  ).map(globToRegExp);
+  const state = new StateFile(
+    githubClient(stateToken, apiUrl, core.info),
+    parseRepository(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
+    stateBranch,
   );
+  const { tips, current } = await core.group('What each snap last built against', async () => {
+    const refs = await listRemoteRefs(new Git(), url);
+    const tips = new Map([...refs.branches].filter(([b]) => patterns.some((p) => p.test(b))));
+    core.info(`${redactUrl(url)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`);
+    return { tips, current: (await state.read()).state };
+  });
+  const stale = await withBranches(client, staleTargets(repos, tips, current));
+  const why = new Map(stale.map((t) => [`${key(t)}`, t.reason]));
+  if (stale.length === 0) {
+    core.info("Every snap has been rebuilt against its branch's current constraints.");
+    await report('Rebuilds for changed constraints', [], why);
+    return;
+  }
+  const results = await core.group(`Rebuild ${stale.length} snap branches`, () => fleet(stale));
+  await state.update(
+    (latest) => recordRebuilds(latest, stale, results, new Date().toISOString()),
+    `Fleet rebuilds: ${results.filter((r) => r.conclusion === 'success').length} of ${results.length} succeeded`,
+  );
+  await report('Rebuilds for changed constraints', results, why);
+}
+
+const key = (t: { repository?: { owner: string; repo: string }; repo?: string; branch: string }) =>
+  `${t.repo ?? `${t.repository!.owner}/${t.repository!.repo}`} ${t.branch}`;
+
+/** Only branches the snap repo has: a snap that never had stable/2023.1 is not rebuilt for it. */
+async function withBranches(client: GitHubClient, targets: StaleTarget[]): Promise<StaleTarget[]> {
+  const kept: StaleTarget[] = [];
+  for (const target of targets) {
+    try {
+      await client.rest.repos.getBranch({ ...target.repository, branch: target.branch });
+      kept.push(target);
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+      core.info(`${key(target)}: no such branch; nothing to rebuild`);
+    }
+  }
+  return kept;
+}
+
+async function report(
+  title: string,
+  results: FleetResult[],
+  why: ReadonlyMap<string, string>,
+): Promise<void> {
   const failed = results.filter(
     (r) => r.error || (r.conclusion !== null && r.conclusion !== 'success'),
   );
   core.setOutput(O.results, JSON.stringify(results));
-  core.setOutput(O.failed, failed.map((r) => r.repo).join(' '));
-  const icon = (r: (typeof results)[number]): string =>
+  core.setOutput(O.failed, [...new Set(failed.map((r) => r.repo))].join(' '));
+  const icon = (r: FleetResult): string =>
     r.error ? '❌' : r.conclusion === 'success' ? '✅' : r.conclusion ? '❌' : '▶️';
-  core.summary
-    .addHeading(`Rebuild of ${branch}`, 3)
-    .addTable([
-      ['Snap repo', 'Result', 'Run'].map((data) => ({ data, header: true })),
+  core.summary.addHeading(title, 3);
+  if (results.length === 0) core.summary.addRaw('Nothing to rebuild.\n', true);
+  else
+    core.summary.addTable([
+      ['Snap repo', 'Branch', 'Why', 'Result', 'Run'].map((data) => ({ data, header: true })),
       ...results.map((r) => [
         r.repo,
-        `${icon(r)} ${r.error ?? r.conclusion ?? 'dispatched'}`,
+        r.branch,
+        escapeHtml(why.get(key(r)) ?? 'requested'),
+        `${icon(r)} ${escapeHtml(r.error ?? r.conclusion ?? 'dispatched')}`,
         r.runUrl ? `<a href="${r.runUrl}">run</a>` : '',
       ]),
     ]);
   await flushSummary();
   if (failed.length)
     core.setFailed(
-      `Rebuild of ${branch} failed in ${failed.map((r) => `${r.repo} (${r.error ?? r.conclusion})`).join(', ')}`,
+      `${title} failed in ${failed.map((r) => `${r.repo} ${r.branch} (${r.error ?? r.conclusion})`).join(', ')}`,
     );
 }
 

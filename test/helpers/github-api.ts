@@ -3,11 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 export interface RecordedRequest {
   method: string;
   path: string;
+  query: URLSearchParams;
   body: unknown;
   authorization: string | undefined;
 }
 
-type Handler = (req: RecordedRequest) => { status: number; body?: unknown } | undefined;
+type Handler = (
+  req: RecordedRequest,
+) => { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
 
 /**
  * An HTTP server on 127.0.0.1 answering the documented GitHub REST endpoints a test needs
@@ -27,6 +30,7 @@ export async function startGitHubApi(
         method: req.method ?? 'GET',
         // GitHub takes percent-encoded path parameters (Octokit encodes the `/` of a ref).
         path: decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname),
+        query: new URL(req.url ?? '/', 'http://x').searchParams,
         body: text ? (JSON.parse(text) as unknown) : undefined,
         authorization: req.headers.authorization,
       };
@@ -39,7 +43,10 @@ export async function startGitHubApi(
       const answer = !authorized
         ? { status: 401, body: { message: 'Bad credentials' } }
         : (handler(recorded) ?? { status: 404, body: { message: 'Not Found' } });
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.writeHead(answer.status, {
+        'content-type': 'application/json',
+        ...('headers' in answer ? answer.headers : {}),
+      });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
   });
