@@ -30,6 +30,31 @@ withSnaps('the smoke-test action, from its bundle', () => {
     expect(run.stdout).toContain('would run: smoke after revert: boot an instance and reach it');
   });
 
+  it('skips a snap the all-in-one cloud has no recipe for, with a notice, not a failure', async () => {
+    const snap = makeSnap(tempDir(), { name: 'cinder', version: '26.0.0', arch: 'amd64' });
+    const run = await runBundle(
+      'smoke-test',
+      { snap, level: 'deploy' },
+      { GITHUB_REF_NAME: 'master' },
+    );
+    expect(run.status).toBe(0);
+    expect(run.outputs.result).toBe('skipped');
+    expect(run.stdout).toContain(
+      '::notice::smoke test skipped: the all-in-one cloud has no recipe for cinder (it tests keystone, nova, neutron, glance, nova-hypervisor)',
+    );
+  });
+
+  it('takes companions from the track publish would use (track-map)', async () => {
+    const snap = makeSnap(tempDir(), { name: 'nova', version: '32.0.0', arch: 'amd64' });
+    const run = await runBundle(
+      'smoke-test',
+      { snap, level: 'deploy', 'dry-run': 'true', 'track-map': 'master=2026.2' },
+      { GITHUB_REF_NAME: 'main' },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('would run: install keystone from 2026.2/edge');
+  });
+
   it.each([
     [{ level: 'quick' }, /'level' must be deploy, smoke or upgrade, not 'quick'/],
     [

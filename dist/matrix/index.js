@@ -28510,6 +28510,7 @@ const PlanOutputs = {
 const SmokeInputs = {
     snap: 'snap',
     track: 'track',
+    trackMap: 'track-map',
     ref: 'ref',
     level: 'level',
     companions: 'companions',

@@ -30881,6 +30881,7 @@ const PlanOutputs = {
 const SmokeInputs = {
     snap: 'snap',
     track: 'track',
+    trackMap: 'track-map',
     ref: 'ref',
     level: 'level',
     companions: 'companions',

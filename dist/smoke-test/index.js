@@ -28510,6 +28510,7 @@ const PlanOutputs = {
 const SmokeInputs = {
     snap: 'snap',
     track: 'track',
+    trackMap: 'track-map',
     ref: 'ref',
     level: 'level',
     companions: 'companions',
@@ -28800,9 +28801,21 @@ async function main() {
         return;
     }
     const snap = await (0,_snap_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readSnapInfo */ .f)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.snap, { required: true }));
+    if (!(0,_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .hasSmokeRecipe */ .gW)(snap.name)) {
+        const why = `the all-in-one cloud has no recipe for ${snap.name} (it tests ${_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.map((s) => s.snap).join(', ')})`;
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, 'skipped');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Smoke test skipped**: ${why}.\n`, true);
+        await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(`smoke test skipped: ${why}`);
+        return;
+    }
+    const table = new _series_js__WEBPACK_IMPORTED_MODULE_6__/* .SeriesTable */ .o();
+    const trackMap = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.trackMap);
     const track = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.track) ||
-        (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseTarget */ .J$)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.ref) || (0,_github_event_js__WEBPACK_IMPORTED_MODULE_12__/* .defaultRef */ .F1)(process.env), { table: new _series_js__WEBPACK_IMPORTED_MODULE_6__/* .SeriesTable */ .o() })
-            .track;
+        (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseTarget */ .J$)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.ref) || (0,_github_event_js__WEBPACK_IMPORTED_MODULE_12__/* .defaultRef */ .F1)(process.env), {
+            table,
+            trackMap: trackMap ? (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .parseTrackMap */ .fo)(trackMap, table) : undefined,
+        }).track;
     const companions = Object.fromEntries((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.companions).map((pair) => {
         const [name, file] = pair.split('=');
         if (!name || !file || !_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.some((s) => s.snap === name)) {
@@ -28915,9 +28928,10 @@ function errorMessage(error) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J$: () => (/* binding */ releaseTarget)
+/* harmony export */   J$: () => (/* binding */ releaseTarget),
+/* harmony export */   fo: () => (/* binding */ parseTrackMap)
 /* harmony export */ });
-/* unused harmony exports normaliseRefName, DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, releaseRefOf, parseReleaseRef, parseTrackMap, trackFor */
+/* unused harmony exports normaliseRefName, DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, releaseRefOf, parseReleaseRef, trackFor */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
@@ -29000,7 +29014,7 @@ function parseTrackMap(text, table) {
             continue;
         const match = /^([^=:\s]+)\s*[=:]\s*([a-z0-9][a-z0-9._-]*)$/.exec(line);
         if (!match) {
-            throw new ConfigurationError(`track-map line ${index + 1} ('${raw.trim()}') is not 'series=track' (e.g. 2025.1=2025.1, master=latest).`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`track-map line ${index + 1} ('${raw.trim()}') is not 'series=track' (e.g. 2025.1=2025.1, master=latest).`);
         }
         const key = match[1].toLowerCase();
         map.set(key === 'master' ? 'master' : table.get(key).key, match[2]);
@@ -29408,7 +29422,8 @@ function collectLogs(dir, failed, options) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Bg: () => (/* binding */ SERVICES),
-  D$: () => (/* binding */ deploymentSteps)
+  D$: () => (/* binding */ deploymentSteps),
+  gW: () => (/* binding */ hasSmokeRecipe)
 });
 
 // UNUSED EXPORTS: ADMIN_ENV
@@ -29533,9 +29548,16 @@ const ADMIN_ENV = {
 function portOf(snap, options) {
     return options.ports?.[snap] ?? SERVICES.find((s) => s.snap === snap)?.port ?? 0;
 }
+/**
+ * Whether the all-in-one cloud has a recipe for a snap: the one place that decides which snaps
+ * are smoke-tested. Others (cinder, heat, horizon ...) are skipped with a notice, not failed.
+ */
+function hasSmokeRecipe(snap) {
+    return SERVICES.some((s) => s.snap === snap);
+}
 /** The steps of a deployment (and, per level, the smoke and upgrade checks), in order. */
 function deploymentSteps(options) {
-    if (!SERVICES.some((s) => s.snap === options.snap)) {
+    if (!hasSmokeRecipe(options.snap)) {
         throw new errors/* ConfigurationError */.j1(`'${options.snap}' is not a service of the all-in-one cloud (${SERVICES.map((s) => s.snap).join(', ')}).`);
     }
     const sudo = (argv) => [...options.sudo, ...argv];

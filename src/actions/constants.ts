@@ -142,6 +142,7 @@ export const PlanOutputs = {
 export const SmokeInputs = {
   snap: 'snap',
   track: 'track',
+  trackMap: 'track-map',
   ref: 'ref',
   level: 'level',
   companions: 'companions',

@@ -3,10 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../errors.js';
-import { releaseTarget } from '../release-ref.js';
+import { parseTrackMap, releaseTarget } from '../release-ref.js';
 import { SeriesTable } from '../series.js';
 import { readSnapInfo } from '../snap-file.js';
-import { deploymentSteps, SERVICES, type SmokeLevel } from '../smoke/deploy.js';
+import { deploymentSteps, hasSmokeRecipe, SERVICES, type SmokeLevel } from '../smoke/deploy.js';
 import { collectLogs } from '../smoke/collect.js';
 import { junitXml, runSteps } from '../smoke/engine.js';
 import { SmokeInputs as I, SmokeOutputs as O } from './constants.js';
@@ -48,10 +48,22 @@ async function main(): Promise<void> {
     return;
   }
   const snap = await readSnapInfo(core.getInput(I.snap, { required: true }));
+  if (!hasSmokeRecipe(snap.name)) {
+    const why = `the all-in-one cloud has no recipe for ${snap.name} (it tests ${SERVICES.map((s) => s.snap).join(', ')})`;
+    core.setOutput(O.result, 'skipped');
+    core.summary.addRaw(`**Smoke test skipped**: ${why}.\n`, true);
+    await flushSummary();
+    core.notice(`smoke test skipped: ${why}`);
+    return;
+  }
+  const table = new SeriesTable();
+  const trackMap = core.getInput(I.trackMap);
   const track =
     core.getInput(I.track) ||
-    releaseTarget(core.getInput(I.ref) || defaultRef(process.env), { table: new SeriesTable() })
-      .track;
+    releaseTarget(core.getInput(I.ref) || defaultRef(process.env), {
+      table,
+      trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined,
+    }).track;
   const companions = Object.fromEntries(
     getListInput(I.companions).map((pair) => {
       const [name, file] = pair.split('=');

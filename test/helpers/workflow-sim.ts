@@ -1,0 +1,552 @@
+/**
+ * A job-graph evaluator for GitHub Actions workflows, on GitHub's own parser and expression
+ * evaluator (@actions/workflow-parser, @actions/expressions): for one event it decides which jobs
+ * and steps of a caller workflow and the reusable workflow it calls would run, with which inputs,
+ * secrets and matrix legs, and what each `with:` evaluates to. Steps run through a model the
+ * scenario gives (the toolkit's plan and matrix actions run for real, from their bundles, in a
+ * workspace laid out as the runner lays it out); everything is recorded for assertions.
+ *
+ * What it follows of github.com (docs.github.com, "Workflow syntax" and "Expressions"): job `if`
+ * defaults to success() and is wrapped in success() && (...) unless it calls a status function;
+ * a job whose needs failed or were skipped is skipped unless its `if` says otherwise; success()
+ * at job level means every job in the needs closure succeeded; step `if` defaults to success()
+ * over the previous steps; a called workflow sees the caller's github context, its own `inputs`
+ * (typed, with defaults) and only the secrets passed to it; `job.workflow_repository` and
+ * `job.workflow_sha` name the called workflow's repository and the commit the caller pinned.
+ */
+import {
+  convertWorkflowTemplate,
+  isBasicExpression,
+  isBoolean,
+  isMapping,
+  isNumber,
+  isSequence,
+  isString,
+  NoOperationTraceWriter,
+  parseWorkflow,
+} from '@actions/workflow-parser';
+import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
+import { data, Evaluator, Lexer, Parser } from '@actions/expressions';
+import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token';
+import { readFileSync } from 'node:fs';
+
+export type Js = null | boolean | number | string | Js[] | { [key: string]: Js };
+export type Result = 'success' | 'failure' | 'cancelled' | 'skipped';
+
+/** A workflow file, parsed by GitHub's parser (its errors fail the load). */
+export interface WorkflowFile {
+  readonly path: string;
+  readonly text: string;
+  readonly root: MappingToken;
+}
+
+export function loadWorkflow(path: string, text = readFileSync(path, 'utf8')): WorkflowFile {
+  const parsed = parseWorkflow({ name: path, content: text }, new NoOperationTraceWriter());
+  const errors = parsed.context.errors.getErrors();
+  if (errors.length > 0 || !parsed.value || !isMapping(parsed.value)) {
+    throw new Error(`${path}: ${errors.map((e) => e.message).join('; ') || 'not a workflow'}`);
+  }
+  return { path, text, root: parsed.value };
+}
+
+/** The workflow's triggers as GitHub's converter reads them (branch filters and all). */
+export async function eventsOf(file: WorkflowFile): Promise<Record<string, unknown>> {
+  const parsed = parseWorkflow(
+    { name: file.path, content: file.text },
+    new NoOperationTraceWriter(),
+  );
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value!);
+  if (template.errors?.length) throw new Error(`${file.path}: ${template.errors[0]!.Message}`);
+  return template.events as Record<string, unknown>;
+}
+
+export function get(map: TemplateToken | undefined, key: string): TemplateToken | undefined {
+  if (!map || !isMapping(map)) return undefined;
+  for (const pair of map) if (isString(pair.key) && pair.key.value === key) return pair.value;
+  return undefined;
+}
+
+export function keys(map: TemplateToken | undefined): string[] {
+  if (!map || !isMapping(map)) return [];
+  return [...map].map((pair) => (isString(pair.key) ? pair.key.value : String(pair.key)));
+}
+
+export function items(seq: TemplateToken | undefined): TemplateToken[] {
+  return seq && isSequence(seq) ? [...seq] : [];
+}
+
+/** The text of a scalar as written (an expression's source), for static checks. */
+export function sourceOf(token: TemplateToken | undefined): string {
+  if (!token) return '';
+  if (isBasicExpression(token)) return token.source ?? token.expression;
+  if (isString(token)) return token.value;
+  if (isBoolean(token) || isNumber(token)) return String(token.value);
+  if (isMapping(token))
+    return [...token].map((p) => `${sourceOf(p.key)}: ${sourceOf(p.value)}`).join('\n');
+  if (isSequence(token)) return [...token].map(sourceOf).join('\n');
+  return '';
+}
+
+/** How status functions answer where an expression is evaluated. */
+export interface Status {
+  readonly success: boolean;
+  readonly failure: boolean;
+  readonly cancelled: boolean;
+}
+
+const CONTEXTS = [
+  'github',
+  'inputs',
+  'vars',
+  'needs',
+  'matrix',
+  'strategy',
+  'steps',
+  'job',
+  'jobs',
+  'secrets',
+  'env',
+  'runner',
+];
+
+const toData = (value: Js): data.ExpressionData =>
+  JSON.parse(JSON.stringify(value ?? null), data.reviver) as data.ExpressionData;
+const fromData = (value: data.ExpressionData): Js =>
+  JSON.parse(JSON.stringify(value, data.replacer) ?? 'null') as Js;
+
+/** Evaluates one expression (without `${{ }}`) in the contexts, with the status functions. */
+export function evaluate(expr: string, contexts: Record<string, Js>, status: Status): Js {
+  const functions = new Map(
+    (
+      [
+        ['always', () => true],
+        ['success', () => status.success],
+        ['failure', () => status.failure],
+        ['cancelled', () => status.cancelled],
+      ] as [string, () => boolean][]
+    ).map(([name, fn]) => [
+      name,
+      { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(fn()) },
+    ]),
+  );
+  const lexed = new Lexer(expr).lex();
+  const ast = new Parser(lexed.tokens, CONTEXTS, [...functions.values()]).parse();
+  const dict = new data.Dictionary(
+    ...CONTEXTS.map((name) => ({ key: name, value: toData(contexts[name] ?? {}) })),
+  );
+  return fromData(new Evaluator(ast, dict, functions).evaluate());
+}
+
+/** A token evaluated to plain data. */
+export function evalToken(
+  token: TemplateToken | undefined,
+  contexts: Record<string, Js>,
+  status: Status,
+): Js {
+  if (!token) return null;
+  if (isBasicExpression(token)) return evaluate(token.expression, contexts, status);
+  if (isString(token) || isBoolean(token) || isNumber(token)) return token.value;
+  if (isMapping(token))
+    return Object.fromEntries(
+      [...token].map((p) => [sourceOf(p.key), evalToken(p.value, contexts, status)]),
+    );
+  if (isSequence(token)) return [...token].map((t) => evalToken(t, contexts, status));
+  return null;
+}
+
+/** What an input or `with` value becomes: GitHub passes strings to actions. */
+export function asString(value: Js): string {
+  if (value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export function truthy(value: Js): boolean {
+  return !(value === false || value === null || value === 0 || value === '');
+}
+
+const STATUS_CALL = /\b(success|failure|cancelled|always)\s*\(/;
+
+/** An `if:` as GitHub reads it: implicit ${{ }}, and success() && (...) without a status call. */
+export function ifExpression(token: TemplateToken | undefined): string {
+  if (!token) return 'success()';
+  let text = isBasicExpression(token) ? token.expression : sourceOf(token);
+  text = text
+    .trim()
+    .replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
+    .trim();
+  return STATUS_CALL.test(text) ? text : `success() && (${text})`;
+}
+
+/** One step as it ran (or did not). */
+export interface StepRun {
+  readonly index: number;
+  readonly id: string | null;
+  readonly uses: string | null;
+  readonly run: string | null;
+  readonly ran: boolean;
+  readonly with: Record<string, string>;
+  readonly env: Record<string, string>;
+  readonly outcome: Result;
+  readonly outputs: Record<string, string>;
+  /** For `./` actions: where the workspace directory came from (a checkout step). */
+  readonly resolvedFrom?: { repository: string; ref: string } | null;
+}
+
+/** One leg of a job (a matrix entry, or the job itself). */
+export interface LegRun {
+  readonly matrix: Record<string, Js>;
+  readonly name: string;
+  readonly runsOn: Js;
+  readonly timeoutMinutes: Js;
+  readonly steps: StepRun[];
+  readonly result: Result;
+}
+
+export interface JobRun {
+  /** caller job id, or `caller/called` for jobs of a reusable workflow. */
+  readonly id: string;
+  readonly result: Result;
+  readonly legs: LegRun[];
+  readonly outputs: Record<string, string>;
+  /** The secrets context this job saw (called workflows see only what the caller passed). */
+  readonly secrets: Record<string, string>;
+  /** For a reusable workflow job: the inputs and secrets it called with. */
+  readonly calledWith?: { inputs: Record<string, Js>; secrets: Record<string, string> };
+}
+
+/** What a scenario's model says about one step that runs. */
+export interface StepModel {
+  outcome?: Result;
+  outputs?: Record<string, string>;
+}
+
+export interface StepContext {
+  readonly job: string;
+  readonly leg: Record<string, Js>;
+  readonly uses: string | null;
+  readonly run: string | null;
+  readonly with: Record<string, string>;
+  readonly env: Record<string, string>;
+  readonly id: string | null;
+  readonly contexts: Record<string, Js>;
+  /** The workspace directory a `./` action lives in, when the job checked it out. */
+  readonly localAction?: { dir: string; repository: string; ref: string };
+}
+
+export interface Simulation {
+  /** The caller workflow and, by `uses:` reference, the reusable workflows it calls. */
+  readonly caller: WorkflowFile;
+  readonly called?: Readonly<Record<string, WorkflowFile>>;
+  readonly github: Record<string, Js>;
+  readonly inputs?: Record<string, Js>;
+  readonly secrets: Record<string, string>;
+  readonly vars?: Record<string, string>;
+  /** The commit `job.workflow_sha` names for a called workflow (the caller's pin resolved). */
+  readonly calledSha?: string;
+  /** The run is cancelled while this job runs (its id, `caller/called` for called jobs). */
+  readonly cancelDuring?: string;
+  /** The outcome and outputs of a step that runs; default success, no outputs. */
+  readonly model: (step: StepContext) => Promise<StepModel> | StepModel;
+}
+
+/** Runs the caller workflow's jobs (and called workflows' jobs) for one event. */
+export async function simulate(sim: Simulation): Promise<Map<string, JobRun>> {
+  const runs = new Map<string, JobRun>();
+  const state = { cancelled: false };
+  await runJobs(
+    sim,
+    state,
+    sim.caller,
+    '',
+    {
+      github: sim.github,
+      inputs: sim.inputs ?? {},
+      vars: sim.vars ?? {},
+      secrets: { GITHUB_TOKEN: '***github-token***', ...sim.secrets },
+      job: {},
+    },
+    runs,
+  );
+  return runs;
+}
+
+interface RunState {
+  /** The run has been cancelled (from the job named by cancelDuring on). */
+  cancelled: boolean;
+}
+
+async function runJobs(
+  sim: Simulation,
+  state: RunState,
+  file: WorkflowFile,
+  prefix: string,
+  base: Record<string, Js>,
+  runs: Map<string, JobRun>,
+): Promise<Record<string, JobRun>> {
+  const jobs = get(file.root, 'jobs');
+  const ids = keys(jobs);
+  const done: Record<string, JobRun> = {};
+  const needsOf = (id: string): string[] => {
+    const needs = get(get(jobs, id), 'needs');
+    if (!needs) return [];
+    return isSequence(needs) ? items(needs).map(sourceOf) : [sourceOf(needs)];
+  };
+  const closure = (id: string, seen = new Set<string>()): Set<string> => {
+    for (const need of needsOf(id)) if (!seen.has(need)) closure(need, seen.add(need));
+    return seen;
+  };
+  const pending = [...ids];
+  while (pending.length > 0) {
+    const index = pending.findIndex((id) => needsOf(id).every((n) => done[n]));
+    if (index < 0) throw new Error(`${file.path}: a cycle or an unknown job in needs`);
+    const id = pending.splice(index, 1)[0]!;
+    const job = get(jobs, id)!;
+    const ancestors = [...closure(id)].map((n) => done[n]!);
+    const needs = Object.fromEntries(
+      needsOf(id).map((n) => [n, { result: done[n]!.result, outputs: done[n]!.outputs }]),
+    );
+    const status: Status = {
+      success: !state.cancelled && ancestors.every((a) => a.result === 'success'),
+      failure: ancestors.some((a) => a.result === 'failure'),
+      cancelled: state.cancelled,
+    };
+    const contexts = { ...base, needs };
+    const runIt = truthy(evaluate(ifExpression(get(job, 'if')), contexts, status));
+    const fullId = prefix ? `${prefix}/${id}` : id;
+    let run: JobRun;
+    if (!runIt) {
+      run = {
+        id: fullId,
+        result: 'skipped',
+        legs: [],
+        outputs: {},
+        secrets: asStrings(base.secrets ?? {}),
+      };
+    } else if (get(job, 'uses')) {
+      run = await runCalled(sim, state, job, fullId, contexts, runs);
+    } else if (sim.cancelDuring === fullId) {
+      state.cancelled = true;
+      run = {
+        id: fullId,
+        result: 'cancelled',
+        legs: [],
+        outputs: {},
+        secrets: asStrings(base.secrets ?? {}),
+      };
+    } else {
+      run = await runJob(sim, state, job, fullId, contexts);
+    }
+    done[id] = run;
+    runs.set(fullId, run);
+  }
+  return done;
+}
+
+function asStrings(value: Js): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries((value ?? {}) as Record<string, Js>).map(([k, v]) => [k, asString(v)]),
+  );
+}
+
+async function runCalled(
+  sim: Simulation,
+  state: RunState,
+  job: TemplateToken,
+  id: string,
+  contexts: Record<string, Js>,
+  runs: Map<string, JobRun>,
+): Promise<JobRun> {
+  const ref = sourceOf(get(job, 'uses'));
+  const called = sim.called?.[ref];
+  if (!called) throw new Error(`no workflow file given for ${ref}`);
+  const never: Status = { success: true, failure: false, cancelled: false };
+  const given = (evalToken(get(job, 'with'), contexts, never) ?? {}) as Record<string, Js>;
+  const definitions = get(get(get(called.root, 'on'), 'workflow_call'), 'inputs');
+  const inputs: Record<string, Js> = {};
+  for (const name of keys(definitions)) {
+    const definition = get(definitions, name);
+    const type = sourceOf(get(definition, 'type'));
+    const value =
+      name in given ? given[name]! : evalToken(get(definition, 'default'), contexts, never);
+    inputs[name] =
+      type === 'boolean'
+        ? value === true || value === 'true'
+        : type === 'number'
+          ? Number(value)
+          : value === null
+            ? ''
+            : asString(value);
+  }
+  for (const name of Object.keys(given)) {
+    if (!(name in inputs)) throw new Error(`${id}: ${called.path} has no input '${name}'`);
+  }
+  const secretValues = get(job, 'secrets');
+  const secrets =
+    secretValues && isString(secretValues) && secretValues.value === 'inherit'
+      ? asStrings(contexts.secrets ?? {})
+      : asStrings(evalToken(secretValues, contexts, never) ?? {});
+  const calledContexts = {
+    github: contexts.github!,
+    inputs,
+    vars: contexts.vars ?? {},
+    secrets: { GITHUB_TOKEN: '***github-token***', ...secrets },
+    job: {
+      workflow_repository: ref.replace(/\/\.github\/workflows\/.*$/, ''),
+      workflow_sha: sim.calledSha ?? '',
+      workflow_ref: ref,
+    },
+  };
+  const inner = await runJobs(sim, state, called, id, calledContexts, runs);
+  const results = Object.values(inner).map((r) => r.result);
+  const result: Result = results.includes('failure')
+    ? 'failure'
+    : results.includes('cancelled')
+      ? 'cancelled'
+      : 'success';
+  return {
+    id,
+    result,
+    legs: [],
+    outputs: {},
+    secrets: calledContexts.secrets,
+    calledWith: { inputs, secrets },
+  };
+}
+
+async function runJob(
+  sim: Simulation,
+  state: RunState,
+  job: TemplateToken,
+  id: string,
+  contexts: Record<string, Js>,
+): Promise<JobRun> {
+  const never: Status = { success: true, failure: false, cancelled: false };
+  const matrix = evalToken(get(get(job, 'strategy'), 'matrix'), contexts, never) as Record<
+    string,
+    Js
+  > | null;
+  const legs: Record<string, Js>[] = matrix ? expandMatrix(matrix) : [{}];
+  const runs: LegRun[] = [];
+  let outputs: Record<string, string> = {};
+  for (const leg of legs) {
+    const legContexts: Record<string, Js> = {
+      ...contexts,
+      matrix: leg,
+      steps: {},
+      env: {},
+      runner: {},
+    };
+    const steps: StepRun[] = [];
+    let failed = false;
+    const checkouts = new Map<string, { repository: string; ref: string }>();
+    const jobEnv = (evalToken(get(job, 'env'), legContexts, never) ?? {}) as Record<string, Js>;
+    legContexts.env = jobEnv;
+    for (const [index, step] of items(get(job, 'steps')).entries()) {
+      const status: Status = {
+        success: !failed && !state.cancelled,
+        failure: failed,
+        cancelled: state.cancelled,
+      };
+      const stepId = get(step, 'id') ? sourceOf(get(step, 'id')) : null;
+      const uses = get(step, 'uses') ? sourceOf(get(step, 'uses')) : null;
+      const runText = get(step, 'run') ? sourceOf(get(step, 'run')) : null;
+      const ran = truthy(evaluate(ifExpression(get(step, 'if')), legContexts, status));
+      if (!ran) {
+        steps.push({
+          index,
+          id: stepId,
+          uses,
+          run: runText,
+          ran,
+          with: {},
+          env: {},
+          outcome: 'skipped',
+          outputs: {},
+        });
+        continue;
+      }
+      const withValues = asStrings(evalToken(get(step, 'with'), legContexts, status));
+      const env = asStrings({
+        ...jobEnv,
+        ...((evalToken(get(step, 'env'), legContexts, status) ?? {}) as Record<string, Js>),
+      });
+      let localAction: StepContext['localAction'];
+      let resolvedFrom: StepRun['resolvedFrom'];
+      if (uses?.startsWith('./')) {
+        const dir = uses.slice(2).split('/')[0]!;
+        const source = checkouts.get(dir) ?? null;
+        resolvedFrom = source;
+        if (source) localAction = { dir, ...source };
+      }
+      const model = await sim.model({
+        job: id,
+        leg,
+        uses,
+        run: runText,
+        with: withValues,
+        env,
+        id: stepId,
+        contexts: legContexts,
+        localAction,
+      });
+      const outcome = model.outcome ?? 'success';
+      if (uses?.startsWith('actions/checkout@')) {
+        checkouts.set(withValues.path || '.', {
+          repository:
+            withValues.repository ||
+            asString((contexts.github as Record<string, Js>).repository ?? ''),
+          ref: withValues.ref ?? '',
+        });
+      }
+      const outputs = model.outputs ?? {};
+      if (stepId)
+        (legContexts.steps as Record<string, Js>)[stepId] = {
+          outputs,
+          outcome,
+          conclusion: outcome,
+        };
+      if (outcome === 'failure') failed = true;
+      steps.push({
+        index,
+        id: stepId,
+        uses,
+        run: runText,
+        ran,
+        with: withValues,
+        env,
+        outcome,
+        outputs,
+        resolvedFrom,
+      });
+    }
+    const result: Result = failed ? 'failure' : 'success';
+    runs.push({
+      matrix: leg,
+      name: asString(evalToken(get(job, 'name'), legContexts, never) ?? id),
+      runsOn: evalToken(get(job, 'runs-on'), legContexts, never),
+      timeoutMinutes: evalToken(get(job, 'timeout-minutes'), legContexts, never),
+      steps,
+      result,
+    });
+    outputs = asStrings(evalToken(get(job, 'outputs'), legContexts, never) ?? {});
+  }
+  const result: Result = runs.some((r) => r.result === 'cancelled')
+    ? 'cancelled'
+    : runs.some((r) => r.result === 'failure')
+      ? 'failure'
+      : 'success';
+  return { id, result, legs: runs, outputs, secrets: asStrings(contexts.secrets ?? {}) };
+}
+
+/** A matrix's legs: the product of its axes, then `include` entries (the form the toolkit uses). */
+function expandMatrix(matrix: Record<string, Js>): Record<string, Js>[] {
+  const { include, exclude: _exclude, ...axes } = matrix;
+  let legs: Record<string, Js>[] = [{}];
+  for (const [axis, values] of Object.entries(axes)) {
+    legs = legs.flatMap((leg) => (values as Js[]).map((v) => ({ ...leg, [axis]: v })));
+  }
+  if (Object.keys(axes).length === 0) legs = [];
+  for (const entry of (include ?? []) as Record<string, Js>[]) legs.push(entry);
+  return legs;
+}

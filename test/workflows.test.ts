@@ -1,0 +1,774 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
+import { runBundle } from './helpers/run-action.js';
+import {
+  eventsOf,
+  get,
+  items,
+  keys,
+  loadWorkflow,
+  simulate,
+  sourceOf,
+  type JobRun,
+  type Js,
+  type StepContext,
+  type StepModel,
+  type WorkflowFile,
+} from './helpers/workflow-sim.js';
+
+const TOOLKIT = 'openstack-snap-actions/openstack-snap-actions';
+const CALLED_REF = `${TOOLKIT}/.github/workflows/snap.yml@v0`;
+/** The commit the caller's `@v0` (or a full SHA) resolves to when the run starts. */
+const PIN = '5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f';
+const HEAD = 'c0ffee0000000000000000000000000000000001';
+const STORE_SECRET = 'store-credentials-never-elsewhere';
+const MIRROR_SECRET = 'mirror-token-never-elsewhere';
+
+/**
+ * Inputs of the third-party actions the workflows use, from their action.yml at the pinned
+ * versions (actions/checkout v5.0.0, upload-artifact v5.0.0, download-artifact v5.0.0,
+ * setup-node v5.0.0); the toolkit's own actions are read from actions/<name>/action.yml.
+ */
+const THIRD_PARTY: Record<string, { inputs: string[]; required: string[] }> = {
+  'actions/checkout': {
+    inputs: [
+      'repository',
+      'ref',
+      'token',
+      'ssh-key',
+      'ssh-known-hosts',
+      'ssh-strict',
+      'ssh-user',
+      'persist-credentials',
+      'path',
+      'clean',
+      'filter',
+      'sparse-checkout',
+      'sparse-checkout-cone-mode',
+      'fetch-depth',
+      'fetch-tags',
+      'show-progress',
+      'lfs',
+      'submodules',
+      'set-safe-directory',
+      'github-server-url',
+    ],
+    required: [],
+  },
+  'actions/upload-artifact': {
+    inputs: [
+      'name',
+      'path',
+      'if-no-files-found',
+      'retention-days',
+      'compression-level',
+      'overwrite',
+      'include-hidden-files',
+    ],
+    required: ['path'],
+  },
+  'actions/download-artifact': {
+    inputs: [
+      'name',
+      'artifact-ids',
+      'path',
+      'pattern',
+      'merge-multiple',
+      'github-token',
+      'repository',
+      'run-id',
+    ],
+    required: [],
+  },
+  'actions/setup-node': {
+    inputs: [
+      'node-version',
+      'node-version-file',
+      'architecture',
+      'check-latest',
+      'registry-url',
+      'scope',
+      'token',
+      'cache',
+      'package-manager-cache',
+      'cache-dependency-path',
+      'mirror',
+      'mirror-token',
+      'always-auth',
+    ],
+    required: [],
+  },
+};
+
+interface ActionMeta {
+  inputs: string[];
+  required: string[];
+}
+
+/** The action a `uses:` names, as a name this suite knows its inputs for. */
+function actionName(uses: string): string {
+  const toolkit =
+    /^(?:\.\/\.osa|openstack-snap-actions\/openstack-snap-actions)\/actions\/([\w-]+)(?:@.*)?$/.exec(
+      uses,
+    );
+  if (toolkit) return `toolkit/${toolkit[1]}`;
+  if (uses === './actions/build' || uses.startsWith('./actions/'))
+    return `toolkit/${uses.slice(10)}`;
+  return uses.replace(/@.*$/, '');
+}
+
+function actionMeta(name: string): ActionMeta {
+  if (name.startsWith('toolkit/')) {
+    const meta = parse(
+      readFileSync(join(ROOT, 'actions', name.slice(8), 'action.yml'), 'utf8'),
+    ) as {
+      inputs?: Record<string, { required?: boolean; default?: string }>;
+    };
+    const inputs = meta.inputs ?? {};
+    return {
+      inputs: Object.keys(inputs),
+      required: Object.entries(inputs)
+        .filter(([, i]) => i.required && i.default === undefined)
+        .map(([k]) => k),
+    };
+  }
+  const known = THIRD_PARTY[name];
+  if (!known) throw new Error(`no inputs known for ${name}`);
+  return known;
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly event: string;
+  readonly ref: string;
+  readonly baseRef?: string;
+  readonly payload?: Record<string, Js>;
+  readonly inputs?: Record<string, Js>;
+  /** Fork pull requests get no secrets. */
+  readonly secrets?: Record<string, string>;
+  readonly failBuild?: string[];
+  readonly failSmoke?: string[];
+  /** The run is cancelled while this job runs. */
+  readonly cancelDuring?: string;
+}
+
+interface Outcome {
+  readonly triggered: boolean;
+  readonly jobs: Map<string, JobRun>;
+  readonly steps: (StepContext & { ran: true })[];
+  readonly plan?: Record<string, string>;
+}
+
+const caller = loadWorkflow(join(ROOT, 'examples/workflows/snap-repo.yml'));
+const called = loadWorkflow(join(ROOT, '.github/workflows/snap.yml'));
+const project = fixture('openstack-archive/snap-keystone/master');
+
+/** GitHub's branch filter globs: `*` within a segment, `**` across them. */
+function branchMatches(patterns: string[], branch: string): boolean {
+  return patterns.some((p) =>
+    new RegExp(
+      `^${p
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*/g, '\0')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\0/g, '.*')}$`,
+    ).test(branch),
+  );
+}
+
+async function triggers(file: WorkflowFile, event: string, ref: string): Promise<boolean> {
+  const events = await eventsOf(file);
+  if (!(event in events)) return false;
+  const filter = events[event] as { branches?: string[] } | null;
+  if (event === 'push' && filter?.branches)
+    return branchMatches(filter.branches, ref.replace(/^refs\/heads\//, ''));
+  return true;
+}
+
+/** Runs a scenario through the example caller and snap.yml; plan and matrix run for real. */
+async function run(scenario: Scenario, options: { direct?: boolean } = {}): Promise<Outcome> {
+  const workspaceRoot = tempDir('osa-sim-');
+  const refName = scenario.ref.replace(/^refs\/(heads|tags)\//, '');
+  const payload = {
+    repository: { fork: false, full_name: 'openstack-snaps/snap-keystone' },
+    ...scenario.payload,
+  };
+  const eventFile = join(workspaceRoot, 'event.json');
+  writeFileSync(eventFile, JSON.stringify(payload));
+  const github: Record<string, Js> = {
+    event_name: scenario.event,
+    event: payload,
+    ref: scenario.ref,
+    ref_name: refName,
+    base_ref: scenario.baseRef ?? '',
+    sha: HEAD,
+    repository: 'openstack-snaps/snap-keystone',
+    repository_owner: 'openstack-snaps',
+    server_url: 'https://github.com',
+    workflow: 'Snap',
+    token: '***github-token***',
+  };
+  const triggered = options.direct || (await triggers(caller, scenario.event, scenario.ref));
+  const steps: Outcome['steps'] = [];
+  let plan: Record<string, string> | undefined;
+  // workflow_dispatch inputs as GitHub fills them: the caller's defaults, typed, then the given.
+  const definitions = get(get(get(caller.root, 'on'), 'workflow_dispatch'), 'inputs');
+  const dispatchDefaults = Object.fromEntries(
+    keys(definitions).map((k) => {
+      const definition = get(definitions, k);
+      const value = sourceOf(get(definition, 'default'));
+      return [k, sourceOf(get(definition, 'type')) === 'boolean' ? value === 'true' : value];
+    }),
+  );
+  const model = async (step: StepContext): Promise<StepModel> => {
+    steps.push({ ...step, ran: true });
+    const leg = step.leg as { arch?: string };
+    const workspace = join(workspaceRoot, step.job.replace(/\//g, '_'), String(leg.arch ?? ''));
+    mkdirSync(workspace, { recursive: true });
+    if (step.uses?.startsWith('actions/checkout@')) {
+      const path = join(workspace, step.with.path || '.');
+      if (step.with.repository === TOOLKIT) {
+        // The toolkit, at whatever the workflow asked for: only the pinned commit is this tree.
+        if (step.with.ref === PIN)
+          cpSync(join(ROOT, 'actions'), join(path, 'actions'), { recursive: true });
+      } else if (step.with.path === 'snap') {
+        cpSync(project, path, { recursive: true });
+      }
+      return {};
+    }
+    if (step.uses?.startsWith('./')) {
+      // A local action runs only if this job checked its directory out (as the runner needs).
+      if (!step.localAction || !existsSync(join(workspace, step.uses, 'action.yml')))
+        return { outcome: 'failure' };
+    }
+    const name = step.uses ? actionName(step.uses) : null;
+    if (name === 'toolkit/plan' || name === 'toolkit/matrix') {
+      const inputs =
+        name === 'toolkit/matrix'
+          ? { ...step.with, project: join(workspace, step.with.project!) }
+          : step.with;
+      const result = await runBundle(name.slice(8), inputs, {
+        GITHUB_EVENT_NAME: scenario.event,
+        GITHUB_REF_NAME: refName,
+        GITHUB_BASE_REF: scenario.baseRef ?? '',
+        GITHUB_EVENT_PATH: eventFile,
+      });
+      if (name === 'toolkit/plan') plan = result.outputs;
+      return { outcome: result.status === 0 ? 'success' : 'failure', outputs: result.outputs };
+    }
+    if (step.run?.includes('rev-parse HEAD')) return { outputs: { sha: HEAD } };
+    if (name === 'toolkit/build') {
+      const failed = scenario.failBuild?.includes(leg.arch ?? '');
+      return {
+        outcome: failed ? 'failure' : 'success',
+        outputs: failed
+          ? { 'logs-dir': `/tmp/logs/${leg.arch}` }
+          : { snaps: `/tmp/snaps/${leg.arch}/keystone_27_${leg.arch}.snap`, 'logs-dir': '' },
+      };
+    }
+    if (name === 'toolkit/smoke-test') {
+      return {
+        outcome: scenario.failSmoke?.includes(leg.arch ?? '') ? 'failure' : 'success',
+        outputs: { junit: '/tmp/junit.xml' },
+      };
+    }
+    if (name === 'toolkit/publish')
+      return {
+        outputs: {
+          revisions: '{"amd64":11,"arm64":12,"ppc64el":13}',
+          released: 'true',
+          'snap-name': 'keystone',
+          channel: '2025.1/edge',
+        },
+      };
+    if (step.run && step.job.endsWith('/results')) {
+      // The results job's own script decides, run as the runner would.
+      const summary = join(workspace, 'summary.md');
+      const result = spawnSync('bash', ['-e', '-c', step.run], {
+        env: { ...process.env, ...step.env, GITHUB_STEP_SUMMARY: summary },
+        encoding: 'utf8',
+      });
+      return {
+        outcome: result.status === 0 ? 'success' : 'failure',
+        outputs: { stdout: result.stdout },
+      };
+    }
+    return {};
+  };
+  if (!triggered) return { triggered, jobs: new Map(), steps };
+  const jobs = await simulate({
+    caller: options.direct ? directCaller : caller,
+    called: { [CALLED_REF]: called },
+    github,
+    inputs: { ...dispatchDefaults, ...scenario.inputs },
+    secrets: scenario.secrets ?? { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET },
+    calledSha: PIN,
+    cancelDuring: scenario.cancelDuring,
+    model,
+  });
+  return { triggered, jobs, steps, plan };
+}
+
+/** A caller that calls snap.yml for any event (to see what snap.yml itself does with it). */
+const directCaller = loadWorkflow(
+  'direct.yml',
+  `on: [workflow_run]\njobs:\n  snap:\n    uses: ${CALLED_REF}\n    secrets:\n      SNAPCRAFT_STORE_CREDENTIALS: \${{ secrets.SNAPCRAFT_STORE_CREDENTIALS }}\n`,
+);
+
+const push = (branch: string, extra: Partial<Scenario> = {}): Scenario => ({
+  name: `push to ${branch}`,
+  event: 'push',
+  ref: `refs/heads/${branch}`,
+  ...extra,
+});
+const pr = (fork: boolean): Scenario => ({
+  name: fork ? 'pull request from a fork' : 'pull request in the repo',
+  event: 'pull_request',
+  ref: 'refs/pull/12/merge',
+  baseRef: 'stable/2025.1',
+  payload: { pull_request: { number: 12, head: { repo: { fork } } } },
+  secrets: fork ? {} : { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET },
+});
+const dispatch = (branch: string, publish: boolean): Scenario => ({
+  name: `workflow_dispatch of ${branch}, publish ${publish}`,
+  event: 'workflow_dispatch',
+  ref: 'refs/heads/main',
+  inputs: { branch, publish },
+});
+
+const publishes = (o: Outcome) => o.jobs.get('snap/publish')?.result === 'success';
+
+/** The properties every scenario keeps, whatever the event. */
+function expectHouseProperties(o: Outcome, scenario: Scenario): void {
+  for (const step of o.steps) {
+    // Every with: key exists in the action's action.yml, and every required input is given.
+    if (step.uses) {
+      const meta = actionMeta(actionName(step.uses));
+      for (const key of Object.keys(step.with))
+        expect({ uses: step.uses, key, known: meta.inputs.includes(key) }).toEqual({
+          uses: step.uses,
+          key,
+          known: true,
+        });
+      for (const key of meta.required)
+        expect({ uses: step.uses, key, given: !!step.with[key] }).toEqual({
+          uses: step.uses,
+          key,
+          given: true,
+        });
+    }
+    // No secret reaches a job other than publish.
+    const seen = JSON.stringify([step.with, step.env]);
+    if (!step.job.endsWith('/publish'))
+      expect({ job: step.job, leaks: seen.includes(STORE_SECRET) }).toEqual({
+        job: step.job,
+        leaks: false,
+      });
+    // The toolkit's actions come from the commit the caller pinned.
+    if (step.uses?.startsWith('./.osa/'))
+      expect(step.localAction).toEqual({ dir: '.osa', repository: TOOLKIT, ref: PIN });
+  }
+  for (const job of o.jobs.values()) {
+    for (const leg of job.legs) {
+      // Every leg builds and publishes the one commit the plan resolved.
+      const snapCheckout = leg.steps.find(
+        (s) => s.uses?.startsWith('actions/checkout@') && s.with.path === 'snap',
+      );
+      if (snapCheckout && !job.id.endsWith('/plan')) expect(snapCheckout.with.ref).toBe(HEAD);
+      // Every job that runs snapcraft installs it (setup is not turned off for the first such step).
+      const first = leg.steps.find(
+        (s) => s.ran && s.uses && ['toolkit/build', 'toolkit/publish'].includes(actionName(s.uses)),
+      );
+      if (first) expect(first.with.setup ?? 'auto').not.toBe('false');
+      // Every job has a time limit within the hosted runner's six hours.
+      if (job.id !== 'snap') expect(Number(leg.timeoutMinutes)).toBeGreaterThan(0);
+      expect(Number(leg.timeoutMinutes ?? 0)).toBeLessThanOrEqual(360);
+    }
+  }
+  // Artifact names are unique per arch and may be overwritten (re-runs of failed jobs).
+  const uploads = o.steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
+  const names = uploads.map((s) => s.with.name);
+  expect(new Set(names).size).toBe(names.length);
+  for (const upload of uploads) expect(upload.with.overwrite).toBe('true');
+  // Publish only for trusted release events, never after a failed, cancelled or missing leg.
+  const trusted = ['push', 'workflow_dispatch', 'schedule', 'repository_dispatch'].includes(
+    scenario.event,
+  );
+  if (publishes(o)) {
+    expect(trusted).toBe(true);
+    expect(scenario.cancelDuring).toBeUndefined();
+    const build = o.jobs.get('snap/build')!;
+    expect(build.result).toBe('success');
+    expect(build.legs.every((l) => l.result === 'success')).toBe(true);
+    expect(['success', 'skipped']).toContain(o.jobs.get('snap/smoke')!.result);
+    expect(o.jobs.get('snap/publish')!.secrets.SNAPCRAFT_STORE_CREDENTIALS).toBe(STORE_SECRET);
+  }
+}
+
+describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on GitHub’s parser', () => {
+  let fixtures: Record<string, Outcome>;
+  const scenarios: Scenario[] = [
+    pr(true),
+    pr(false),
+    push('master'),
+    push('main'),
+    push('stable/2025.1'),
+    push('unmaintained/2023.1'),
+    push('feature/uwsgi', { name: 'push to feature/uwsgi (not a trigger)' }),
+    dispatch('stable/2024.1', true),
+    dispatch('stable/2024.1', false),
+    dispatch('feature/uwsgi', true),
+    {
+      name: 'merge_group',
+      event: 'merge_group',
+      ref: 'refs/heads/gh-readonly-queue/main/pr-12-abc',
+      payload: { merge_group: { base_ref: 'refs/heads/main', head_sha: HEAD } },
+    },
+    { name: 'workflow_run', event: 'workflow_run', ref: 'refs/heads/main' },
+    push('stable/2025.1', {
+      name: 'push to stable/2025.1, the arm64 build fails',
+      failBuild: ['arm64'],
+    }),
+    push('stable/2025.1', {
+      name: 'push to stable/2025.1, cancelled during the builds',
+      cancelDuring: 'snap/build',
+    }),
+  ];
+
+  beforeAll(async () => {
+    fixtures = {};
+    for (const scenario of scenarios) fixtures[scenario.name] = await run(scenario);
+  }, 240000);
+
+  it.each(scenarios.map((s) => [s.name, s] as const))(
+    '%s: the house properties hold',
+    (name, scenario) => {
+      const o = fixtures[name]!;
+      if (o.triggered) expectHouseProperties(o, scenario);
+    },
+  );
+
+  it('pull requests (in the repo or from a fork) build every arch as its own check, and never publish', () => {
+    for (const name of ['pull request from a fork', 'pull request in the repo']) {
+      const o = fixtures[name]!;
+      expect(o.plan).toMatchObject({ ref: 'stable/2025.1', publish: 'false', constraints: 'true' });
+      expect(o.jobs.get('snap/build')!.legs.map((l) => l.name)).toEqual([
+        'build amd64',
+        'build arm64',
+        'build ppc64el',
+      ]);
+      expect(o.jobs.get('snap/results')!.result).toBe('success');
+      expect(o.jobs.get('snap/publish')!.result).toBe('skipped');
+    }
+    // A fork's pull request has no secrets to pass on, and the caller passes none anyway.
+    expect(fixtures['pull request from a fork']!.jobs.get('snap')!.calledWith!.secrets).toEqual({
+      SNAPCRAFT_STORE_CREDENTIALS: '',
+    });
+    expect(fixtures['pull request in the repo']!.jobs.get('snap')!.calledWith!.secrets).toEqual({
+      SNAPCRAFT_STORE_CREDENTIALS: '',
+    });
+  });
+
+  it.each(['master', 'main', 'stable/2025.1', 'unmaintained/2023.1'])(
+    'a push to %s builds the commit it pushed and publishes it',
+    (branch) => {
+      const o = fixtures[`push to ${branch}`]!;
+      expect(o.plan).toMatchObject({ ref: branch, publish: 'true', constraints: 'true' });
+      expect(publishes(o)).toBe(true);
+      const publish = o.steps.find(
+        (s) => s.job === 'snap/publish' && s.uses === './.osa/actions/publish',
+      )!;
+      expect(publish.with).toMatchObject({
+        ref: branch,
+        sha: HEAD,
+        'snap-name': 'keystone',
+        'store-credentials': STORE_SECRET,
+      });
+    },
+  );
+
+  it('a push to a branch the caller does not build starts nothing', () => {
+    expect(fixtures['push to feature/uwsgi (not a trigger)']!.triggered).toBe(false);
+  });
+
+  it('a dispatch rebuilds the branch it names, and publishes only when asked', () => {
+    const yes = fixtures['workflow_dispatch of stable/2024.1, publish true']!;
+    expect(yes.plan).toMatchObject({
+      ref: 'stable/2024.1',
+      checkout: 'stable/2024.1',
+      publish: 'true',
+    });
+    expect(publishes(yes)).toBe(true);
+    const no = fixtures['workflow_dispatch of stable/2024.1, publish false']!;
+    expect(no.jobs.get('snap')!.calledWith!.inputs).toMatchObject({
+      branch: 'stable/2024.1',
+      publish: false,
+    });
+    expect(publishes(no)).toBe(false);
+    expect(no.jobs.get('snap/publish')!.result).toBe('skipped');
+  });
+
+  it('a dispatch of a feature branch builds it without release constraints, and does not publish', () => {
+    const o = fixtures['workflow_dispatch of feature/uwsgi, publish true']!;
+    expect(o.plan).toMatchObject({ ref: 'feature/uwsgi', publish: 'false', constraints: 'false' });
+    const builds = o.steps.filter((s) => s.uses === './.osa/actions/build');
+    expect(builds.map((s) => s.with.constraints)).toEqual(['false', 'false', 'false']);
+    expect(o.jobs.get('snap/results')!.result).toBe('success');
+  });
+
+  it('a merge queue builds like a pull request and gets no credentials', () => {
+    const o = fixtures.merge_group!;
+    expect(o.triggered).toBe(true);
+    expect(o.plan).toMatchObject({ ref: 'main', publish: 'false' });
+    expect(o.jobs.get('snap')!.calledWith!.secrets).toEqual({ SNAPCRAFT_STORE_CREDENTIALS: '' });
+    expect(o.jobs.get('snap/results')!.result).toBe('success');
+  });
+
+  it('workflow_run does not start the snap repo’s pipeline', () => {
+    expect(fixtures.workflow_run!.triggered).toBe(false);
+  });
+
+  it('one failed build leg: every arch still reports, results fails, nothing is published', () => {
+    const o = fixtures['push to stable/2025.1, the arm64 build fails']!;
+    expect(o.jobs.get('snap/build')!.legs.map((l) => [l.matrix.arch, l.result])).toEqual([
+      ['amd64', 'success'],
+      ['arm64', 'failure'],
+      ['ppc64el', 'success'],
+    ]);
+    const logs = o.steps.filter(
+      (s) =>
+        s.uses?.startsWith('actions/upload-artifact@') && s.with.name?.startsWith('build-logs-'),
+    );
+    expect(logs.map((s) => s.with.name)).toEqual(['build-logs-arm64']);
+    expect(o.jobs.get('snap/results')!.result).toBe('failure');
+    expect(publishes(o)).toBe(false);
+  });
+
+  it('a cancelled run publishes nothing', () => {
+    const o = fixtures['push to stable/2025.1, cancelled during the builds']!;
+    expect(o.jobs.get('snap/build')!.result).toBe('cancelled');
+    expect(o.jobs.get('snap/smoke')!.result).toBe('skipped');
+    // results (if: always()) still reports; publish (!cancelled()) does not run.
+    expect(o.jobs.get('snap/results')!.result).not.toBe('skipped');
+    expect(o.jobs.get('snap/publish')!.result).toBe('skipped');
+  });
+
+  it('builds ppc64el emulated on the amd64 runner, with the longer time limit', () => {
+    const o = fixtures['push to stable/2025.1']!;
+    expect(
+      o.jobs.get('snap/build')!.legs.map((l) => [l.matrix.arch, l.runsOn, l.timeoutMinutes]),
+    ).toEqual([
+      ['amd64', 'ubuntu-24.04', 120],
+      ['arm64', 'ubuntu-24.04-arm', 120],
+      ['ppc64el', 'ubuntu-24.04', 350],
+    ]);
+  });
+});
+
+describe('snap.yml for events no caller should route to it', () => {
+  it('workflow_run: the plan refuses, results says the plan failed, nothing publishes', async () => {
+    const o = await run(
+      { name: 'direct workflow_run', event: 'workflow_run', ref: 'refs/heads/main' },
+      { direct: true },
+    );
+    expect(o.jobs.get('snap/plan')!.result).toBe('failure');
+    expect(o.jobs.get('snap/build')!.result).toBe('skipped');
+    expect(o.jobs.get('snap/publish')!.result).toBe('skipped');
+    const results = o.steps.find((s) => s.job === 'snap/results')!;
+    expect(results.env.PLAN).toBe('failure');
+    expect(o.jobs.get('snap/results')!.result).toBe('failure');
+  }, 60000);
+
+  it('a caller that pins another commit than the one checked out gets no toolkit actions', async () => {
+    // If the toolkit were checked out at anything but job.workflow_sha, its actions would be
+    // missing from the workspace and every leg would fail; this is what the model relies on.
+    const file = loadWorkflow(
+      'pinned.yml',
+      readFileSync(join(ROOT, '.github/workflows/snap.yml'), 'utf8').replaceAll(
+        '${{ job.workflow_sha }}',
+        'v0',
+      ),
+    );
+    const o = await simulate({
+      caller: loadWorkflow('c.yml', `on: [push]\njobs:\n  snap:\n    uses: ${CALLED_REF}\n`),
+      called: { [CALLED_REF]: file },
+      github: {
+        event_name: 'push',
+        ref: 'refs/heads/master',
+        ref_name: 'master',
+        sha: HEAD,
+        repository: 'o/r',
+        event: {},
+      },
+      secrets: {},
+      calledSha: PIN,
+      model: (step) =>
+        step.uses?.startsWith('./.osa/') && step.localAction?.ref !== PIN
+          ? { outcome: 'failure' }
+          : {},
+    });
+    expect(o.get('snap/plan')!.result).toBe('failure');
+  });
+});
+
+describe('static rules over every workflow and example', () => {
+  const files = [
+    ...readdirSync(join(ROOT, '.github/workflows')).map((f) => join(ROOT, '.github/workflows', f)),
+    ...readdirSync(join(ROOT, 'examples/workflows')).map((f) =>
+      join(ROOT, 'examples/workflows', f),
+    ),
+  ];
+  it.each(files.map((f) => [f.slice(ROOT.length + 1), f]))(
+    '%s: parses, every job has a timeout, every with: key exists, no toolkit action floats inside the toolkit',
+    (rel, file) => {
+      const workflow = loadWorkflow(file);
+      const jobs = get(workflow.root, 'jobs');
+      for (const id of keys(jobs)) {
+        const job = get(jobs, id);
+        if (get(job, 'uses')) continue; // a reusable workflow's own jobs carry their limits
+        expect({ job: id, timeout: sourceOf(get(job, 'timeout-minutes')) !== '' }).toEqual({
+          job: id,
+          timeout: true,
+        });
+        for (const step of items(get(job, 'steps'))) {
+          const uses = sourceOf(get(step, 'uses'));
+          if (!uses) continue;
+          if (rel.startsWith('.github/')) expect(uses).not.toMatch(/^openstack-snap-actions\//);
+          const meta = actionMeta(actionName(uses));
+          for (const key of keys(get(step, 'with')))
+            expect({ uses, key, known: meta.inputs.includes(key) }).toEqual({
+              uses,
+              key,
+              known: true,
+            });
+        }
+      }
+      expect(readFileSync(file, 'utf8')).not.toMatch(
+        /always\(\)[^\n]*publish|publish[^\n]*always\(\)/,
+      );
+    },
+  );
+
+  it('the root action.yml floats on no tag either', () => {
+    expect(readFileSync(join(ROOT, 'action.yml'), 'utf8')).not.toMatch(/uses:/);
+  });
+});
+
+describe('the example mirror and fleet rebuild workflows', () => {
+  const mirror = loadWorkflow(join(ROOT, 'examples/workflows/mirror.yml'));
+  const fleet = loadWorkflow(join(ROOT, 'examples/workflows/fleet-rebuild.yml'));
+  const simulateMirror = (mirrorOutcome: 'success' | 'failure', cancelDuring?: string) => {
+    const steps: StepContext[] = [];
+    return simulate({
+      caller: mirror,
+      called: { './.github/workflows/fleet-rebuild.yml': fleet },
+      github: {
+        event_name: 'schedule',
+        ref: 'refs/heads/main',
+        ref_name: 'main',
+        sha: HEAD,
+        repository: 'openstack-snaps/admin',
+        event: {},
+      },
+      secrets: { MIRROR_TOKEN: MIRROR_SECRET },
+      cancelDuring,
+      model: (step) => {
+        steps.push(step);
+        return step.uses?.includes('/actions/mirror@')
+          ? { outcome: mirrorOutcome, outputs: { changes: '[]' } }
+          : {};
+      },
+    }).then((jobs) => ({ jobs, steps }));
+  };
+
+  it('rebuilds by state after every mirror run, a failed one included, but not after a cancel', async () => {
+    const failed = await simulateMirror('failure');
+    expect(failed.jobs.get('mirror')!.result).toBe('failure');
+    expect(failed.jobs.get('rebuild/rebuild')!.result).toBe('success');
+    const dispatch = failed.steps.find((s) => s.uses?.includes('/actions/dispatch@'))!;
+    // No branch: the state decides; the requirements mirror is what it reads.
+    expect(dispatch.with.branch).toBe('');
+    expect(dispatch.with['requirements-repo']).toBe(
+      'https://github.com/openstack-snaps/requirements',
+    );
+    expect(dispatch.with.token).toBe(MIRROR_SECRET);
+    const cancelled = await simulateMirror('success', 'mirror');
+    expect(cancelled.jobs.get('rebuild')!.result).toBe('skipped');
+  });
+
+  it('never dispatches to the requirements repo, and gives the mirror token only to the steps that push or dispatch', async () => {
+    const { steps } = await simulateMirror('success');
+    const mirrorStep = steps.find((s) => s.uses?.includes('/actions/mirror@'))!;
+    expect(mirrorStep.with.repos).toMatch(/openstack-snaps\/requirements dispatch=none$/m);
+    for (const step of steps) {
+      const sees = JSON.stringify([step.with, step.env]).includes(MIRROR_SECRET);
+      const needs = !!step.uses && /\/actions\/(mirror|dispatch)@/.test(step.uses);
+      expect({ uses: step.uses, run: !!step.run, sees }).toEqual({
+        uses: step.uses,
+        run: !!step.run,
+        sees: needs,
+      });
+    }
+  });
+
+  it('rebuilds one branch by hand when asked', async () => {
+    const steps: StepContext[] = [];
+    await simulate({
+      caller: fleet,
+      github: {
+        event_name: 'workflow_dispatch',
+        ref: 'refs/heads/main',
+        ref_name: 'main',
+        sha: HEAD,
+        repository: 'openstack-snaps/admin',
+        event: {},
+      },
+      inputs: { branch: 'stable/2025.1' },
+      secrets: { FLEET_TOKEN: MIRROR_SECRET },
+      model: (step) => {
+        steps.push(step);
+        return {};
+      },
+    });
+    expect(steps[0]!.with).toMatchObject({ branch: 'stable/2025.1', token: MIRROR_SECRET });
+  });
+});
+
+// The simulator follows GitHub's own rules; these pin the ones the suite leans on.
+describe('the job-graph evaluator itself', () => {
+  it('skips a job whose need failed unless its if says otherwise, and runs always() after a cancel', async () => {
+    const file = loadWorkflow(
+      'w.yml',
+      'on: [push]\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: fail\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: ok\n  c:\n    needs: a\n    if: always()\n    runs-on: x\n    steps:\n      - run: ok\n  d:\n    needs: a\n    if: ${{ !cancelled() }}\n    runs-on: x\n    steps:\n      - run: ok\n',
+    );
+    const jobs = await simulate({
+      caller: file,
+      github: { event_name: 'push' },
+      secrets: {},
+      model: (s) => (s.run === 'fail' ? { outcome: 'failure' } : {}),
+    });
+    expect([...jobs.values()].map((j) => [j.id, j.result])).toEqual([
+      ['a', 'failure'],
+      ['b', 'skipped'],
+      ['c', 'success'],
+      ['d', 'success'],
+    ]);
+    const cancelled = await simulate({
+      caller: file,
+      github: { event_name: 'push' },
+      secrets: {},
+      cancelDuring: 'a',
+      model: () => ({}),
+    });
+    expect([...cancelled.values()].map((j) => [j.id, j.result])).toEqual([
+      ['a', 'cancelled'],
+      ['b', 'skipped'],
+      ['c', 'success'],
+      ['d', 'skipped'],
+    ]);
+  });
+});
