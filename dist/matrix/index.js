@@ -28604,12 +28604,14 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.hasBuilds, String(include.length > 0));
     for (const s of skipped)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
+    // The branch column only for release rebuilds (several branches); a cell is never left empty.
+    const byBranch = (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixInputs */ .T1.branches).length > 0;
+    const row = (branch, cells) => byBranch ? [branch ?? '', ...cells] : cells;
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
         .addHeading('Build matrix', 3)
         .addTable([
-        ['Branch', 'Arch', 'Runner', 'How'].map((data) => ({ data, header: true })),
-        ...include.map((e) => [
-            e.branch ?? '',
+        row('Branch', ['Arch', 'Runner', 'How']).map((data) => ({ data, header: true })),
+        ...include.map((e) => row(e.branch, [
             e.arch,
             Array.isArray(e.runner) ? e.runner.join(', ') : e.runner,
             e.emulate
@@ -28617,8 +28619,8 @@ async function main() {
                 : e['build-on'] === e.arch
                     ? 'native'
                     : `cross from ${e['build-on']}`,
-        ]),
-        ...skipped.map((s) => [s.branch ?? '', s.arch, '', `skipped: ${s.reason}`]),
+        ])),
+        ...skipped.map((s) => row(s.branch, [s.arch, 'none', `skipped: ${s.reason}`])),
     ]);
     await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .flushSummary */ .Pu)();
 }

@@ -31629,7 +31629,7 @@ async function reportPublish(result, dryRun) {
         ...result.snaps.map((s) => [
             s.arch,
             s.version,
-            s.revision === null ? '' : String(s.revision),
+            s.revision === null ? '–' : String(s.revision),
             `${icon[s.status] ?? ''} ${s.status}`,
             s.released ? 'yes' : 'no',
         ]),

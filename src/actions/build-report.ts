@@ -70,7 +70,7 @@ export async function reportBuild(
           : `snapcraft ${result.snapcraftChannel}, LXD`,
         constraints
           ? `${constraints.constraintsRef?.name ?? 'file'} ${constraints.constraintsCommit?.slice(0, 12) ?? ''}`
-          : '',
+          : 'as in snapcraft.yaml',
         `${result.seconds.toFixed(0)} s`,
       ]),
     ])

@@ -27,21 +27,26 @@ async function main(): Promise<void> {
   core.setOutput(O.hasBuilds, String(include.length > 0));
   for (const s of skipped)
     core.warning(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
+  // The branch column only for release rebuilds (several branches); a cell is never left empty.
+  const byBranch = getListInput(I.branches).length > 0;
+  const row = (branch: string | undefined, cells: string[]): string[] =>
+    byBranch ? [branch ?? '', ...cells] : cells;
   core.summary
     .addHeading('Build matrix', 3)
     .addTable([
-      ['Branch', 'Arch', 'Runner', 'How'].map((data) => ({ data, header: true })),
-      ...include.map((e) => [
-        e.branch ?? '',
-        e.arch,
-        Array.isArray(e.runner) ? e.runner.join(', ') : e.runner,
-        e.emulate
-          ? `emulated ${e['build-on']} (qemu-user)`
-          : e['build-on'] === e.arch
-            ? 'native'
-            : `cross from ${e['build-on']}`,
-      ]),
-      ...skipped.map((s) => [s.branch ?? '', s.arch, '', `skipped: ${s.reason}`]),
+      row('Branch', ['Arch', 'Runner', 'How']).map((data) => ({ data, header: true })),
+      ...include.map((e) =>
+        row(e.branch, [
+          e.arch,
+          Array.isArray(e.runner) ? e.runner.join(', ') : e.runner,
+          e.emulate
+            ? `emulated ${e['build-on']} (qemu-user)`
+            : e['build-on'] === e.arch
+              ? 'native'
+              : `cross from ${e['build-on']}`,
+        ]),
+      ),
+      ...skipped.map((s) => row(s.branch, [s.arch, 'none', `skipped: ${s.reason}`])),
     ]);
   await flushSummary();
 }

@@ -105,7 +105,7 @@ export async function reportPublish(result: PublishResult, dryRun: boolean): Pro
       ...result.snaps.map((s) => [
         s.arch,
         s.version,
-        s.revision === null ? '' : String(s.revision),
+        s.revision === null ? '–' : String(s.revision),
         `${icon[s.status] ?? ''} ${s.status}`,
         s.released ? 'yes' : 'no',
       ]),
