@@ -266,16 +266,27 @@ function excludeCandidates(
     for (const part of project.pythonParts) {
       if (part.source) {
         const name = nameFromSource(part.source, project.projectDir, part.sourceSubdir);
-        const local = !/^[a-z][a-z0-9+.-]*:\/\/|^[\w.-]+@[\w.-]+:/i.test(part.source);
+        const local = !/^[a-z][a-z0-9+.-]*:\/\/|^[\w.-]+@[\w.-]+:|^lp:/i.test(part.source);
         const dir = resolve(project.projectDir, part.source, part.sourceSubdir ?? '');
         // A local tree with nothing pip installs (a requirements-only part) installs no project.
         if (name) add(name, `part ${part.name} source`);
-        else if (!local || isPythonProject(dir)) unknown(part.name, `its source '${part.source}'`);
+        else if (
+          !local ||
+          isPythonProject(dir) ||
+          /\.(tar\.(gz|bz2|xz)|tgz|zip|whl)$/.test(part.source)
+        )
+          unknown(part.name, `its source '${part.source}'`);
       }
       for (const pkg of part.pythonPackages) {
-        // Requirement specifiers (names, versions) are what constraints pin; URLs and paths are not.
-        if (!/^[a-z][a-z0-9+.-]*:\/\/|^git\+|^[\w.-]+@[\w.-]+:|#egg=|^\.{1,2}(\/|$)|^\//i.test(pkg))
-          continue;
+        // Requirement specifiers (names, versions) are what constraints pin; URLs, direct
+        // references (`name @ url`) and paths (pip takes anything with a `/` that exists) are not.
+        const path =
+          /^\.{1,2}(\/|$)|^\//.test(pkg) ||
+          (pkg.includes('/') && existsSync(resolve(project.projectDir, pkg)));
+        const url = /^[a-z][a-z0-9+.-]*:\/\/|^git\+|^[\w.-]+@[\w.-]+:|#egg=|^\S+\s*@\s*\S/i.test(
+          pkg,
+        );
+        if (!path && !url) continue;
         const name = nameFromSource(pkg, project.projectDir);
         if (name) add(name, `part ${part.name} python-packages`);
         else unknown(part.name, `'${pkg}' in python-packages`);

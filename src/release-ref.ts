@@ -142,11 +142,13 @@ export interface ReleaseTarget {
  * renamed branch): it is still checked as a safe ref name, then built as that series.
  */
 export function releaseTarget(ref: string, options: ReleaseOptions): ReleaseTarget {
-  const release = options.series
+  const development = (DEVELOPMENT_BRANCHES as readonly string[]).includes(options.series ?? '');
+  const release: ReleaseRef = options.series
     ? {
         ref: normaliseRefName(ref),
-        kind: 'stable' as const,
-        series: options.table.get(options.series),
+        // `series: master` (or main) means the series in development, published as master is.
+        kind: development ? 'master' : 'stable',
+        series: development ? options.table.development() : options.table.get(options.series),
       }
     : parseReleaseRef(ref, options.table);
   return { release, track: trackFor(release, options.trackMap) };

@@ -7,6 +7,7 @@ import {
   isScalar,
   isSeq,
   parseDocument,
+  visit,
   type Document,
   type Node,
   type Pair,
@@ -180,80 +181,94 @@ export function parseSnapcraftYaml(
   };
   if (document.errors.length > 0) {
     throw new ConfigurationError(
-      document.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`).join('\n'),
+      document.errors
+        .map((e) => `${at(e.pos[0])}: ${yamlErrorMessage(e.code, e.message)}`)
+        .join('\n'),
     );
   }
-  const duplicates = duplicateKeys(document.contents, []);
-  if (duplicates.length > 0) {
+  // Everything wrong is collected first and reported together, in the file's order.
+  const problems = new Map<number, string>();
+  const fail = (): never => {
     throw new ConfigurationError(
-      duplicates
-        .map(
-          (d) =>
-            `${at(d.offset)}: duplicate key '${d.path}' (first at line ${lineCounter.linePos(d.firstOffset).line}): ` +
-            'snapcraft would keep only one of them silently; remove or merge the other',
+      [...problems]
+        .sort(([a], [b]) => a - b)
+        .map(([offset, message]) =>
+          offset >= 0 ? `${at(offset)}: ${message}` : `${file}: ${message}`,
         )
         .join('\n'),
+    );
+  };
+  for (const d of duplicateKeys(document.contents, [])) {
+    problems.set(
+      d.offset,
+      `duplicate key '${d.path}' (first at line ${lineCounter.linePos(d.firstOffset).line}): ` +
+        'snapcraft would keep only one of them silently; remove or merge the other',
     );
   }
   const root = document.contents;
   if (!isMap(root)) {
-    throw new ConfigurationError(
-      `${file}: the top level is not a mapping of keys (name, base, parts, ...).`,
-    );
+    problems.set(-1, 'the top level is not a mapping of keys (name, base, parts, ...).');
+    return fail();
   }
-  const name = scalarString(root.get('name', true));
-  if (!name)
-    throw new ConfigurationError(
-      `${file}: the 'name' key is missing or empty; a snap needs a name.`,
-    );
-  const base = scalarString(root.get('base', true)) ?? null;
+  const value = (map: YAMLMap, key: string): unknown =>
+    resolveNode(effectivePair(map, key, document)?.value, document);
+  const name = scalarString(value(root, 'name'));
+  if (!name) problems.set(-2, "the 'name' key is missing or empty; a snap needs a name.");
+  const base = scalarString(value(root, 'base')) ?? null;
   const generation = pythonGeneration(base, file);
   const keys = PYTHON_PLUGIN_KEYS[generation];
-  const parts = root.get('parts', true);
+  const parts = value(root, 'parts');
   if (!isMap(parts)) {
-    throw new ConfigurationError(
-      `${file}: the 'parts' key is missing or is not a mapping of part names to parts.`,
-    );
+    problems.set(-3, "the 'parts' key is missing or is not a mapping of part names to parts.");
+    return fail();
   }
   const pythonParts: PythonPart[] = [];
-  const wrong: string[] = [];
   for (const pair of parts.items) {
     const partName = keyString(pair);
     const part = resolveNode(pair.value, document);
     if (!isMap(part)) continue;
-    const get = (key: string): unknown => effectivePair(part, key, document)?.value;
-    if (!PYTHON_PLUGINS.has(scalarString(get('plugin')) ?? '')) continue;
+    if (!PYTHON_PLUGINS.has(scalarString(value(part, 'plugin')) ?? '')) continue;
     for (const foreign of keys.foreign) {
       const found = effectivePair(part, foreign, document);
       if (!found) continue;
       const right = foreign.includes('constraints') ? keys.constraints : keys.requirements;
-      const key = found.key as Scalar;
-      wrong.push(
-        `${at(key.range?.[0] ?? 0)}: part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
+      // A key in a merged anchor is one mistake, however many parts merge it: named once.
+      const offset = (found.key as Scalar).range?.[0] ?? 0;
+      if (problems.has(offset)) continue;
+      problems.set(
+        offset,
+        `part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
           `with base ${base ?? '(none)'}; rename it to '${right}'`,
       );
     }
     pythonParts.push({
       name: partName,
-      constraints: stringList(resolveNode(get(keys.constraints), document)),
-      source: scalarString(get('source')),
-      sourceSubdir: scalarString(get('source-subdir')),
-      pythonPackages: stringList(resolveNode(get(keys.packages), document)),
+      constraints: stringList(value(part, keys.constraints), document),
+      source: scalarString(value(part, 'source')),
+      sourceSubdir: scalarString(value(part, 'source-subdir')),
+      pythonPackages: stringList(value(part, keys.packages), document),
     });
   }
-  if (wrong.length > 0) throw new ConfigurationError(wrong.join('\n'));
+  if (problems.size > 0) fail();
   return {
     file,
     projectDir,
     text,
-    name,
+    name: name!,
     base,
-    grade: scalarString(root.get('grade', true)) ?? null,
+    grade: scalarString(value(root, 'grade')) ?? null,
     generation,
     constraintsKey: keys.constraints,
     pythonParts,
     document,
   };
+}
+
+// The yaml package's messages name its own API in places; say what to change in the file.
+function yamlErrorMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS')
+    return 'snapcraft.yaml must be one YAML document; remove the second (after ---)';
+  return message.split('\n')[0]!;
 }
 
 /** An alias's target, or the node itself. */
@@ -320,18 +335,31 @@ function duplicateKeys(node: unknown, path: string[]): Duplicate[] {
   return found;
 }
 
-// Jinja/cookiecutter templates parse as YAML by accident ({{ x }} is a flow mapping), so look at the text.
+// Jinja/cookiecutter templates parse as YAML by accident ({{ x }} is a flow mapping), so look at
+// the text: `{{` or `{%` outside comments, quoted strings and block scalars (where a shell script's
+// `--format '{{.Id}}'` is just text) means a template.
 function rejectTemplates(text: string, file: string): void {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trimStart().startsWith('#')) continue;
-    if (/\{\{|\{%/.test(line)) {
-      throw new ConfigurationError(
-        `${file}:${i + 1}: this is a template ('${line.trim()}'), not a snapcraft.yaml; render it first ` +
-          `(cookiecutter, jinja) and point 'project' at the result.`,
-      );
-    }
+  const exempt: [number, number][] = [];
+  visit(parseDocument(text, { uniqueKeys: false }), {
+    Scalar(_key, node) {
+      if (node.type !== 'PLAIN' && node.range) exempt.push([node.range[0], node.range[1]]);
+    },
+  });
+  for (const match of text.matchAll(/\{\{|\{%/g)) {
+    const offset = match.index;
+    if (exempt.some(([start, end]) => offset >= start && offset < end)) continue;
+    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+    const before = text.slice(lineStart, offset);
+    if (/^\s*#|\s#/.test(before)) continue;
+    const line = text.slice(
+      lineStart,
+      text.indexOf('\n', offset) < 0 ? undefined : text.indexOf('\n', offset),
+    );
+    const number = text.slice(0, lineStart).split('\n').length;
+    throw new ConfigurationError(
+      `${file}:${number}: this is a template ('${line.trim()}'), not a snapcraft.yaml; render it first ` +
+        `(cookiecutter, jinja) and point 'project' at the result.`,
+    );
   }
 }
 
@@ -340,9 +368,12 @@ export function scalarString(node: unknown): string | undefined {
   return undefined;
 }
 
-function stringList(node: unknown): string[] {
+/** A list's (or a single value's) strings, aliases resolved; items that are not strings are left out. */
+export function stringList(node: unknown, document: Document): string[] {
   if (isSeq(node))
-    return node.items.map((item) => scalarString(item)).filter((s): s is string => !!s);
+    return node.items
+      .map((item) => scalarString(resolveNode(item, document)))
+      .filter((s): s is string => !!s);
   const single = scalarString(node);
   return single ? [single] : [];
 }

@@ -39,13 +39,46 @@ describe('the project a python part builds from source', () => {
     ['https://example.org/dist/osc_lib-3.0.0-py3-none-any.whl', 'osc_lib'],
     ['https://example.org/dist/keystone-26.0.0.0rc1.tar.gz', 'keystone'],
     ['https://example.org/dist/oslo.messaging-14.9.0.tar.gz', 'oslo.messaging'],
+    // Found by a review of real snaps: branch and end-of-life tarballs, GitHub's other archive
+    // links, a repository whose distribution has another name, PEP 508 direct references.
+    ['https://tarballs.opendev.org/openstack/nova/nova-unmaintained-2023.1.tar.gz', 'nova'],
+    ['https://tarballs.opendev.org/openstack/keystone/keystone-ocata-eol.tar.gz', 'keystone'],
+    ['https://github.com/openstack/python-openstackclient/tarball/7.1.5', 'python-openstackclient'],
+    ['https://api.github.com/repos/openstack/nova/tarball/master', 'nova'],
+    ['https://opendev.org/openstack/keystoneauth/archive/master.tar.gz', 'keystoneauth1'],
+    ['osc-lib @ git+https://opendev.org/openstack/osc-lib@stable/2025.1', 'osc-lib'],
+    ['oslo.config[fixtures] @ file:///srv/oslo.config', 'oslo.config'],
   ])('%s -> %s', (source, name) => {
     expect(nameFromSource(source, '/nonexistent')).toBe(name);
   });
 
   it('cannot tell from an arbitrary download URL, and says nothing rather than guess', () => {
     expect(nameFromSource('http://xmlsoft.org/sources/', '/nonexistent')).toBeUndefined();
+    // A project in a subdirectory of a remote repository is not the repository's.
+    expect(
+      nameFromSource(
+        'https://github.com/canonical/snap-openstack',
+        '/nonexistent',
+        'sunbeam-python',
+      ),
+    ).toBeUndefined();
+    expect(
+      nameFromSource(
+        'git+https://github.com/canonical/snap-openstack@main#subdirectory=sunbeam-python',
+        '/x',
+      ),
+    ).toBeUndefined();
+    expect(nameFromSource('lp:keystone', '/nonexistent')).toBeUndefined();
     expect(nameFromSource('https://example.org/download?id=12', '/nonexistent')).toBeUndefined();
+  });
+
+  it('reads a local sdist by its file name, and setup.cfg keys in any case or on the next line', () => {
+    expect(nameFromSource('dist/keystone-26.0.0.tar.gz', '/project')).toBe('keystone');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'setup.cfg'), '[metadata]\nNAME = upper-case\n');
+    expect(nameFromPythonProject(dir)).toBe('upper-case');
+    writeFileSync(join(dir, 'setup.cfg'), '[metadata]\nname =\n    continued\nsummary = x\n');
+    expect(nameFromPythonProject(dir)).toBe('continued');
   });
 
   it('reads pyproject.toml with a TOML parser: multi-line tables, comments, Poetry', () => {

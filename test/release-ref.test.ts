@@ -113,6 +113,10 @@ describe('one answer to "which release, which track"', () => {
     expect(target.release.series.name).toBe('bobcat');
     expect(target.track).toBe('2023.2');
     expect(releaseTarget('master', { table, series: 'epoxy' }).track).toBe('2025.1');
+    // series: master is the series in development, published as master is.
+    const development = releaseTarget('feature/x', { table, series: 'master' });
+    expect(development.release.series).toBe(table.development());
+    expect(development.track).toBe('latest');
     expect(() => releaseTarget('feature/$(id)', { table, series: '2023.2' })).toThrow(
       /letters, digits/,
     );

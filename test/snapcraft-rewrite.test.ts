@@ -47,19 +47,33 @@ function expectPreserved(project: SnapcraftProject, reference: string): string {
   const key = project.constraintsKey;
   expect(dataWithoutConstraints(result.text, key)).toEqual(dataWithoutConstraints(original, key));
   const reparsed = parseSnapcraftYaml(result.text, project.file, project.projectDir);
-  for (const part of reparsed.pythonParts) expect(part.constraints[0]).toBe(reference);
+  for (const part of reparsed.pythonParts) {
+    expect(part.constraints).toContain(reference);
+    expect(part.constraints.filter((e) => /upper-constraints|constraints\/upper/.test(e))).toEqual([
+      reference,
+    ]);
+  }
   // Every line the diff touches, less its constraints key and value, is the same on both sides:
   // whole lines that are only constraints (the key, its list items) may come and go.
   const touched = unifiedDiff(original, result.text, 'x')
     .split('\n')
     .filter((l) => /^[+-](?![+-]{2} [ab]\/)/.test(l));
-  const fragment = new RegExp(`,?\\s*${key}:\\s*(\\[[^\\]]*\\]|[^\\s#,}]+)?`);
-  const entry = /^\s*-\s+(\S*upper-constraints\.txt|\S*\/constraints\/upper\/\S*|\$\S+)\s*$/;
+  const fragment = new RegExp(`\\s*${key}:\\s*(\\[[^\\]]*\\]|[^\\s#,}]+)?\\s*`);
+  // A list item that is ours or stale, or a line of one (a folded item's indicator, its text).
+  const entry =
+    /^\s*(-\s+)?(\S*upper-constraints\.txt\S*|\S*\/constraints\/upper\/\S*|\$\S+)\s*$|^\s*-\s*[>|][+-]?\s*$/;
   const rest = (sign: string): string[] =>
     touched
       .filter((l) => l.startsWith(sign) && !entry.test(l.slice(1)))
-      .map((l) => l.slice(1).replace(fragment, '').trimEnd())
-      .filter((l) => l.trim() !== '');
+      .map((l) =>
+        l
+          .slice(1)
+          .replace(fragment, ' ')
+          .replace(/\s*,\s*(?=[,}\]])|,\s*$/g, '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      )
+      .filter((l) => l !== '');
   expect(rest('+')).toEqual(rest('-'));
   const comments = (text: string): string[] =>
     text
@@ -142,6 +156,106 @@ describe('the rewrite keeps every byte it does not mean to change', () => {
   it.each(edges)('%s', (_name, text) => {
     const { project, reference } = rewriteOf(text);
     expectPreserved(project, reference);
+  });
+
+  // Cases a real-snaps review found, each a promise the rewrite broke before.
+  const found: [string, string][] = [
+    [
+      'a plugin given by an alias',
+      `name: k\nbase: core22\nparts:\n  a: {plugin: &py python, source: .}\n  b:\n    plugin: *py\n    source: https://opendev.org/openstack/nova/archive/master.tar.gz\n`,
+    ],
+    [
+      'an anchor on the first list item',
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    python-constraints:\n      - &pins local-pins.txt\n    other: *pins\n`,
+    ],
+    [
+      'a constraints value that is an alias of another key',
+      `name: k\nbase: core18\nenvironment:\n  UPPER: &uc ${UC}\nparts:\n  a: {plugin: python, source: ., constraints: *uc}\n`,
+    ],
+    [
+      'an alias item before a stale URL',
+      `name: k\nbase: core22\nx: &pins local-pins.txt\nparts:\n  a:\n    plugin: python\n    python-constraints:\n      - *pins\n      - ${UC}\n`,
+    ],
+    [
+      'a folded item first, then another',
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    python-constraints:\n      - >-\n        ${UC}\n      - local.txt\n`,
+    ],
+    [
+      'a folded stale item after ours',
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    python-constraints:\n      - $CRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n      - >-\n        ${UC}\n      - local.txt\n`,
+    ],
+    [
+      'an empty key with a comment, and ~',
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    python-constraints:   # TODO: pin to the release\n  b:\n    plugin: python\n    python-constraints: ~  # none yet\n`,
+    ],
+    [
+      'a flow map with a null key, and one with a trailing comma',
+      `name: k\nbase: core22\nparts:\n  a: {plugin: python, python-constraints: null, source: .}\n  b: {plugin: python, source: .,}\n`,
+    ],
+    [
+      'the last item of a file with no final newline',
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    python-constraints:\n      - local.txt\n      - ${UC}`,
+    ],
+    [
+      'flow list entries that need their quotes',
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    python-constraints: ['${UC}', 'yes', '1.0', 'null']\n`,
+    ],
+    [
+      'the cgit form of the constraints URL',
+      'name: k\nparts:\n  a:\n    plugin: python\n    constraints: https://git.openstack.org/cgit/openstack/requirements/plain/upper-constraints.txt?h=stable/ocata\n',
+    ],
+    [
+      'parts named by a number and a boolean',
+      `name: k\nbase: core22\nparts:\n  2023.1:\n    plugin: python\n    source: .\n  true:\n    plugin: python\n    source: .\n`,
+    ],
+    [
+      'templates-looking text in a block scalar and a quoted string',
+      `name: k\nbase: core22\ndescription: 'Progress: {%d}'\nparts:\n  a:\n    plugin: python\n    override-pull: |\n      docker inspect --format '{{.Id}}' img\n`,
+    ],
+    [
+      'a hyphenated anchor on a list item',
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    build-packages:\n      - &py-dev python3-dev\n    source: .\n`,
+    ],
+  ];
+  it.each(found)('%s', (_name, text) => {
+    const { project, reference } = rewriteOf(text);
+    expectPreserved(project, reference);
+    const result = rewriteConstraints(project, reference).text;
+    const anchors = [...result.matchAll(/&([\w-]+)/g)].map((m) => m[1]);
+    expect(new Set(anchors).size).toBe(anchors.length);
+  });
+
+  it('replaces the cgit form of the dead URL, and never leaves a stale one in a list', () => {
+    const cgit = rewriteOf(found[10]![1]);
+    expect(rewriteConstraints(cgit.project, cgit.reference).text).toContain(
+      `    constraints: ${cgit.reference}\n`,
+    );
+    for (const index of [3, 4, 5, 8]) {
+      const { project, reference } = rewriteOf(found[index]![1]);
+      expect(rewriteConstraints(project, reference).text).not.toContain('stable/2024.1');
+    }
+  });
+
+  it("keeps the other keys of an aliased constraints value, and the user's quotes", () => {
+    const alias = rewriteOf(found[2]![1]);
+    expect(rewriteConstraints(alias.project, alias.reference).text).toContain(`UPPER: &uc ${UC}\n`);
+    const quoted = rewriteOf(found[9]![1]);
+    expect(rewriteConstraints(quoted.project, quoted.reference).text).toContain(
+      `python-constraints: [${quoted.reference}, 'yes', '1.0', 'null']\n`,
+    );
+    const comment = rewriteOf(found[6]![1]);
+    expect(rewriteConstraints(comment.project, comment.reference).text).toContain(
+      `python-constraints: [${comment.reference}]   # TODO: pin to the release\n`,
+    );
+  });
+
+  it('refuses, saying why, to edit an entry other keys share through an anchor', () => {
+    const { project, reference } = rewriteOf(
+      `name: k\nbase: core22\nparts:\n  a:\n    plugin: python\n    python-constraints:\n      - &uc ${UC}\n    build-environment:\n      - UPPER: *uc\n`,
+    );
+    expect(() => rewriteConstraints(project, reference)).toThrow(
+      /part 'a': its 'python-constraints' \(or an entry of it\) is the anchor &uc, which other keys use too/,
+    );
   });
 
   it('edits an anchored constraints list once, where it is written', () => {

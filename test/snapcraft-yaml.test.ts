@@ -202,6 +202,35 @@ describe('bad snapcraft.yaml gets one clear error', () => {
     expect(() => parseSnapcraftYaml(text, 'snapcraft.yaml')).toThrow(/^snapcraft\.yaml:\d+:\d+: /);
   });
 
+  it('names duplicates and wrong keys together, each once, in the file’s order', () => {
+    const text = [
+      'name: k',
+      'base: core20',
+      'parts:',
+      '  x-py: &py {plugin: python, source: ., python-constraints: [c.txt]}',
+      '  a: {plugin: python, source: ., python-constraints: [c.txt]}',
+      '  b: {plugin: python, source: ., source: ./b, python-requirements: [r.txt]}',
+      '  c:',
+      '    <<: *py',
+      '  d:',
+      '    <<: *py',
+      '',
+    ].join('\n');
+    const lines = catchError(() => parseSnapcraftYaml(text, 's.yaml')).message.split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^s\.yaml:4:41: part 'x-py' uses 'python-constraints'/),
+      expect.stringMatching(/^s\.yaml:5:34: part 'a' uses 'python-constraints'/),
+      expect.stringMatching(/^s\.yaml:6:34: duplicate key 'parts\.b\.source' \(first at line 6\)/),
+      expect.stringMatching(/^s\.yaml:6:47: part 'b' uses 'python-requirements'/),
+    ]);
+  });
+
+  it('says a second document is not snapcraft.yaml, in its own words', () => {
+    expect(() => parseSnapcraftYaml('name: a\nparts: {}\n---\nname: b\n', 's.yaml')).toThrow(
+      /must be one YAML document; remove the second/,
+    );
+  });
+
   it('refuses an unknown base, and every constraints key the base does not know, at its key', () => {
     expect(() => parseSnapcraftYaml('name: x\nbase: core21\nparts: {}\n', 's.yaml')).toThrow(
       /base 'core21' is not one/,
