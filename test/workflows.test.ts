@@ -541,9 +541,9 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
     ]);
     const logs = o.steps.filter(
       (s) =>
-        s.uses?.startsWith('actions/upload-artifact@') && s.with.name?.startsWith('build-logs-'),
+        s.uses?.startsWith('actions/upload-artifact@') && s.with.name?.includes('-build-logs-'),
     );
-    expect(logs.map((s) => s.with.name)).toEqual(['build-logs-arm64']);
+    expect(logs.map((s) => s.with.name)).toEqual(['snap-build-logs-arm64']);
     expect(o.jobs.get('snap/results')!.result).toBe('failure');
     expect(publishes(o)).toBe(false);
   });
@@ -728,7 +728,7 @@ describe('the example mirror and fleet rebuild workflows', () => {
         event: {},
       },
       inputs: { branch: 'stable/2025.1' },
-      secrets: { FLEET_TOKEN: MIRROR_SECRET },
+      secrets: { MIRROR_TOKEN: MIRROR_SECRET },
       model: (step) => {
         steps.push(step);
         return {};
@@ -740,6 +740,30 @@ describe('the example mirror and fleet rebuild workflows', () => {
 
 // The simulator follows GitHub's own rules; these pin the ones the suite leans on.
 describe('the job-graph evaluator itself', () => {
+  it('refuses a call github.com would refuse: a string for a boolean input, an undeclared input or secret', async () => {
+    const call = (withText: string, secrets = '') =>
+      simulate({
+        caller: loadWorkflow(
+          'c.yml',
+          `on: [push]\njobs:\n  snap:\n    uses: ${CALLED_REF}\n    with:\n${withText}${secrets}`,
+        ),
+        called: { [CALLED_REF]: called },
+        github: { event_name: 'push', ref: 'refs/heads/master' },
+        secrets: {},
+        model: () => ({}),
+      });
+    await expect(call("      publish: 'true'\n")).rejects.toThrow(
+      /input 'publish' of .* is boolean, given "true"/,
+    );
+    await expect(call('      publish: ${{ inputs.publish }}\n')).rejects.toThrow(
+      /is boolean, given null/,
+    );
+    await expect(call('      nonsense: 1\n')).rejects.toThrow(/has no input 'nonsense'/);
+    await expect(call('      publish: true\n', '    secrets:\n      TOKEN: x\n')).rejects.toThrow(
+      /declares no secret 'TOKEN'/,
+    );
+  });
+
   it('skips a job whose need failed unless its if says otherwise, and runs always() after a cancel', async () => {
     const file = loadWorkflow(
       'w.yml',

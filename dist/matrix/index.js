@@ -28465,6 +28465,8 @@ const MatrixOutputs = {
     skipped: 'skipped',
     arches: 'arches',
     hasBuilds: 'has-builds',
+    nativeMatrix: 'native-matrix',
+    hasNative: 'has-native',
 };
 const BuildInputs = {
     project: 'project',
@@ -28602,6 +28604,10 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.skipped, JSON.stringify(skipped));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.arches, [...new Set(include.map((e) => e.arch))].join(' '));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.hasBuilds, String(include.length > 0));
+    // Smoke tests need a cloud on the runner: legs built under emulation have none.
+    const native = include.filter((e) => !e.emulate);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.nativeMatrix, JSON.stringify({ include: native }));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.hasNative, String(native.length > 0));
     for (const s of skipped)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
     // The branch column only for release rebuilds (several branches); a cell is never left empty.
@@ -28974,11 +28980,13 @@ function trackFor(release, map = new Map()) {
  * renamed branch): it is still checked as a safe ref name, then built as that series.
  */
 function releaseTarget(ref, options) {
+    const development = DEVELOPMENT_BRANCHES.includes(options.series ?? '');
     const release = options.series
         ? {
             ref: normaliseRefName(ref),
-            kind: 'stable',
-            series: options.table.get(options.series),
+            // `series: master` (or main) means the series in development, published as master is.
+            kind: development ? 'master' : 'stable',
+            series: development ? options.table.development() : options.table.get(options.series),
         }
         : parseReleaseRef(ref, options.table);
     return { release, track: trackFor(release, options.trackMap) };
@@ -29097,70 +29105,87 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
         return `${file}:${pos.line}:${pos.col}`;
     };
     if (document.errors.length > 0) {
-        throw new errors/* ConfigurationError */.j1(document.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`).join('\n'));
-    }
-    const duplicates = duplicateKeys(document.contents, []);
-    if (duplicates.length > 0) {
-        throw new errors/* ConfigurationError */.j1(duplicates
-            .map((d) => `${at(d.offset)}: duplicate key '${d.path}' (first at line ${lineCounter.linePos(d.firstOffset).line}): ` +
-            'snapcraft would keep only one of them silently; remove or merge the other')
+        throw new errors/* ConfigurationError */.j1(document.errors
+            .map((e) => `${at(e.pos[0])}: ${yamlErrorMessage(e.code, e.message)}`)
             .join('\n'));
+    }
+    // Everything wrong is collected first and reported together, in the file's order.
+    const problems = new Map();
+    const fail = () => {
+        throw new errors/* ConfigurationError */.j1([...problems]
+            .sort(([a], [b]) => a - b)
+            .map(([offset, message]) => offset >= 0 ? `${at(offset)}: ${message}` : `${file}: ${message}`)
+            .join('\n'));
+    };
+    for (const d of duplicateKeys(document.contents, [])) {
+        problems.set(d.offset, `duplicate key '${d.path}' (first at line ${lineCounter.linePos(d.firstOffset).line}): ` +
+            'snapcraft would keep only one of them silently; remove or merge the other');
     }
     const root = document.contents;
     if (!(0,dist/* isMap */.jh)(root)) {
-        throw new errors/* ConfigurationError */.j1(`${file}: the top level is not a mapping of keys (name, base, parts, ...).`);
+        problems.set(-1, 'the top level is not a mapping of keys (name, base, parts, ...).');
+        return fail();
     }
-    const name = scalarString(root.get('name', true));
+    const value = (map, key) => resolveNode(effectivePair(map, key, document)?.value, document);
+    const name = scalarString(value(root, 'name'));
     if (!name)
-        throw new errors/* ConfigurationError */.j1(`${file}: the 'name' key is missing or empty; a snap needs a name.`);
-    const base = scalarString(root.get('base', true)) ?? null;
+        problems.set(-2, "the 'name' key is missing or empty; a snap needs a name.");
+    const base = scalarString(value(root, 'base')) ?? null;
     const generation = pythonGeneration(base, file);
     const keys = PYTHON_PLUGIN_KEYS[generation];
-    const parts = root.get('parts', true);
+    const parts = value(root, 'parts');
     if (!(0,dist/* isMap */.jh)(parts)) {
-        throw new errors/* ConfigurationError */.j1(`${file}: the 'parts' key is missing or is not a mapping of part names to parts.`);
+        problems.set(-3, "the 'parts' key is missing or is not a mapping of part names to parts.");
+        return fail();
     }
     const pythonParts = [];
-    const wrong = [];
     for (const pair of parts.items) {
         const partName = keyString(pair);
         const part = resolveNode(pair.value, document);
         if (!(0,dist/* isMap */.jh)(part))
             continue;
-        const get = (key) => effectivePair(part, key, document)?.value;
-        if (!PYTHON_PLUGINS.has(scalarString(get('plugin')) ?? ''))
+        if (!PYTHON_PLUGINS.has(scalarString(value(part, 'plugin')) ?? ''))
             continue;
         for (const foreign of keys.foreign) {
             const found = effectivePair(part, foreign, document);
             if (!found)
                 continue;
             const right = foreign.includes('constraints') ? keys.constraints : keys.requirements;
-            const key = found.key;
-            wrong.push(`${at(key.range?.[0] ?? 0)}: part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
+            // A key in a merged anchor is one mistake, however many parts merge it: named once.
+            const offset = found.key.range?.[0] ?? 0;
+            if (problems.has(offset))
+                continue;
+            problems.set(offset, `part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
                 `with base ${base ?? '(none)'}; rename it to '${right}'`);
         }
         pythonParts.push({
             name: partName,
-            constraints: stringList(resolveNode(get(keys.constraints), document)),
-            source: scalarString(get('source')),
-            sourceSubdir: scalarString(get('source-subdir')),
-            pythonPackages: stringList(resolveNode(get(keys.packages), document)),
+            constraints: stringList(value(part, keys.constraints), document),
+            source: scalarString(value(part, 'source')),
+            sourceSubdir: scalarString(value(part, 'source-subdir')),
+            pythonPackages: stringList(value(part, keys.packages), document),
         });
     }
-    if (wrong.length > 0)
-        throw new errors/* ConfigurationError */.j1(wrong.join('\n'));
+    if (problems.size > 0)
+        fail();
     return {
         file,
         projectDir,
         text,
-        name,
+        name: name,
         base,
-        grade: scalarString(root.get('grade', true)) ?? null,
+        grade: scalarString(value(root, 'grade')) ?? null,
         generation,
         constraintsKey: keys.constraints,
         pythonParts,
         document,
     };
+}
+// The yaml package's messages name its own API in places; say what to change in the file.
+function yamlErrorMessage(code, message) {
+    if (code === 'MULTIPLE_DOCS')
+        return 'snapcraft.yaml must be one YAML document; remove the second (after ---)';
+    return message.split('\n')[0];
 }
 /** An alias's target, or the node itself. */
 function resolveNode(node, document) {
@@ -29221,17 +29246,29 @@ function duplicateKeys(node, path) {
     }
     return found;
 }
-// Jinja/cookiecutter templates parse as YAML by accident ({{ x }} is a flow mapping), so look at the text.
+// Jinja/cookiecutter templates parse as YAML by accident ({{ x }} is a flow mapping), so look at
+// the text: `{{` or `{%` outside comments, quoted strings and block scalars (where a shell script's
+// `--format '{{.Id}}'` is just text) means a template.
 function rejectTemplates(text, file) {
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i];
-        if (line.trimStart().startsWith('#'))
+    const exempt = [];
+    (0,dist/* visit */.YR)((0,dist/* parseDocument */.Tp)(text, { uniqueKeys: false }), {
+        Scalar(_key, node) {
+            if (node.type !== 'PLAIN' && node.range)
+                exempt.push([node.range[0], node.range[1]]);
+        },
+    });
+    for (const match of text.matchAll(/\{\{|\{%/g)) {
+        const offset = match.index;
+        if (exempt.some(([start, end]) => offset >= start && offset < end))
             continue;
-        if (/\{\{|\{%/.test(line)) {
-            throw new errors/* ConfigurationError */.j1(`${file}:${i + 1}: this is a template ('${line.trim()}'), not a snapcraft.yaml; render it first ` +
-                `(cookiecutter, jinja) and point 'project' at the result.`);
-        }
+        const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+        const before = text.slice(lineStart, offset);
+        if (/^\s*#|\s#/.test(before))
+            continue;
+        const line = text.slice(lineStart, text.indexOf('\n', offset) < 0 ? undefined : text.indexOf('\n', offset));
+        const number = text.slice(0, lineStart).split('\n').length;
+        throw new errors/* ConfigurationError */.j1(`${file}:${number}: this is a template ('${line.trim()}'), not a snapcraft.yaml; render it first ` +
+            `(cookiecutter, jinja) and point 'project' at the result.`);
     }
 }
 function scalarString(node) {
@@ -29239,9 +29276,12 @@ function scalarString(node) {
         return String(node.value);
     return undefined;
 }
-function stringList(node) {
+/** A list's (or a single value's) strings, aliases resolved; items that are not strings are left out. */
+function stringList(node, document) {
     if ((0,dist/* isSeq */.oP)(node))
-        return node.items.map((item) => scalarString(item)).filter((s) => !!s);
+        return node.items
+            .map((item) => scalarString(resolveNode(item, document)))
+            .filter((s) => !!s);
     const single = scalarString(node);
     return single ? [single] : [];
 }
@@ -32375,7 +32415,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 

@@ -30836,6 +30836,8 @@ const MatrixOutputs = {
     skipped: 'skipped',
     arches: 'arches',
     hasBuilds: 'has-builds',
+    nativeMatrix: 'native-matrix',
+    hasNative: 'has-native',
 };
 const BuildInputs = {
     project: 'project',
@@ -31854,11 +31856,13 @@ function trackFor(release, map = new Map()) {
  * renamed branch): it is still checked as a safe ref name, then built as that series.
  */
 function releaseTarget(ref, options) {
+    const development = DEVELOPMENT_BRANCHES.includes(options.series ?? '');
     const release = options.series
         ? {
             ref: normaliseRefName(ref),
-            kind: 'stable',
-            series: options.table.get(options.series),
+            // `series: master` (or main) means the series in development, published as master is.
+            kind: development ? 'master' : 'stable',
+            series: development ? options.table.development() : options.table.get(options.series),
         }
         : parseReleaseRef(ref, options.table);
     return { release, track: trackFor(release, options.trackMap) };

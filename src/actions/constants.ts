@@ -92,6 +92,8 @@ export const MatrixOutputs = {
   skipped: 'skipped',
   arches: 'arches',
   hasBuilds: 'has-builds',
+  nativeMatrix: 'native-matrix',
+  hasNative: 'has-native',
 } as const;
 
 export const BuildInputs = {

@@ -25,6 +25,10 @@ async function main(): Promise<void> {
   core.setOutput(O.skipped, JSON.stringify(skipped));
   core.setOutput(O.arches, [...new Set(include.map((e) => e.arch))].join(' '));
   core.setOutput(O.hasBuilds, String(include.length > 0));
+  // Smoke tests need a cloud on the runner: legs built under emulation have none.
+  const native = include.filter((e) => !e.emulate);
+  core.setOutput(O.nativeMatrix, JSON.stringify({ include: native }));
+  core.setOutput(O.hasNative, String(native.length > 0));
   for (const s of skipped)
     core.warning(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
   // The branch column only for release rebuilds (several branches); a cell is never left empty.

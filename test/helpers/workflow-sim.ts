@@ -362,30 +362,59 @@ async function runCalled(
   if (!called) throw new Error(`no workflow file given for ${ref}`);
   const never: Status = { success: true, failure: false, cancelled: false };
   const given = (evalToken(get(job, 'with'), contexts, never) ?? {}) as Record<string, Js>;
-  const definitions = get(get(get(called.root, 'on'), 'workflow_call'), 'inputs');
+  const callConfig = get(get(called.root, 'on'), 'workflow_call');
+  const definitions = get(callConfig, 'inputs');
   const inputs: Record<string, Js> = {};
+  // As github.com checks a call before any job starts: every input declared, typed as declared
+  // (a string 'true' or an empty value for a boolean input is refused), required ones given.
+  for (const name of Object.keys(given)) {
+    if (!keys(definitions).includes(name))
+      throw new Error(`${id}: ${called.path} has no input '${name}'`);
+  }
   for (const name of keys(definitions)) {
     const definition = get(definitions, name);
     const type = sourceOf(get(definition, 'type'));
-    const value =
-      name in given ? given[name]! : evalToken(get(definition, 'default'), contexts, never);
+    const required = sourceOf(get(definition, 'required')) === 'true';
+    if (name in given) {
+      const value = given[name]!;
+      const ok =
+        type === 'boolean'
+          ? typeof value === 'boolean'
+          : type === 'number'
+            ? typeof value === 'number'
+            : typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+      if (!ok)
+        throw new Error(
+          `${id}: input '${name}' of ${called.path} is ${type}, given ${JSON.stringify(value)}`,
+        );
+      inputs[name] = type === 'string' ? asString(value) : value;
+      continue;
+    }
+    if (required) throw new Error(`${id}: ${called.path} requires input '${name}'`);
+    const fallback = evalToken(get(definition, 'default'), contexts, never);
     inputs[name] =
       type === 'boolean'
-        ? value === true || value === 'true'
+        ? fallback === true
         : type === 'number'
-          ? Number(value)
-          : value === null
-            ? ''
-            : asString(value);
-  }
-  for (const name of Object.keys(given)) {
-    if (!(name in inputs)) throw new Error(`${id}: ${called.path} has no input '${name}'`);
+          ? Number(fallback)
+          : asString(fallback);
   }
   const secretValues = get(job, 'secrets');
-  const secrets =
-    secretValues && isString(secretValues) && secretValues.value === 'inherit'
-      ? asStrings(contexts.secrets ?? {})
-      : asStrings(evalToken(secretValues, contexts, never) ?? {});
+  const inherit = !!secretValues && isString(secretValues) && secretValues.value === 'inherit';
+  const secrets = inherit
+    ? asStrings(contexts.secrets ?? {})
+    : asStrings(evalToken(secretValues, contexts, never) ?? {});
+  const declared = get(callConfig, 'secrets');
+  if (!inherit) {
+    for (const name of Object.keys(secrets)) {
+      if (!keys(declared).includes(name))
+        throw new Error(`${id}: ${called.path} declares no secret '${name}'`);
+    }
+    for (const name of keys(declared)) {
+      if (sourceOf(get(get(declared, name), 'required')) === 'true' && !(name in secrets))
+        throw new Error(`${id}: ${called.path} requires secret '${name}'`);
+    }
+  }
   const calledContexts = {
     github: contexts.github!,
     inputs,
