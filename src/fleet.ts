@@ -7,15 +7,25 @@ export interface FleetTarget {
   readonly branch: string;
 }
 
+/** A rebuild that was started: its run, when GitHub said or once it is found. */
+export interface FleetRun {
+  readonly target: FleetTarget;
+  runId: number | null;
+  runUrl: string | null;
+  /** When it was dispatched (ISO): a run found by listing was created after it. */
+  readonly since: string;
+  /** The branch the workflow was dispatched on (the repo's default branch). */
+  readonly defaultBranch: string;
+  conclusion: string | null;
+  error?: string;
+}
+
 export interface FleetOptions {
   readonly client: GitHubClient;
-  readonly targets: readonly FleetTarget[];
   /** The workflow file that takes `branch` (and `publish`) as workflow_dispatch inputs. */
   readonly workflow: string;
   readonly publish: boolean;
-  /** Wait for the runs to finish (else just start them). */
-  readonly wait: boolean;
-  /** One deadline for every run, from the first dispatch. */
+  /** One deadline for every run. */
   readonly timeoutMs: number;
   readonly pollMs: number;
   readonly log?: (line: string) => void;
@@ -32,32 +42,22 @@ export interface FleetResult {
   readonly error?: string;
 }
 
-interface Pending {
-  readonly target: FleetTarget;
-  readonly name: string;
-  /** The run, when GitHub said which (return_run_details), or once found. */
-  runId: number | null;
-  runUrl: string | null;
-  /** When the dispatch was made: a run found by listing must be created after it. */
-  readonly since: number;
-  readonly defaultBranch: string;
-  conclusion: string | null;
-  error?: string;
-}
+export const repoName = (target: FleetTarget): string =>
+  `${target.repository.owner}/${target.repository.repo}`;
 
 /**
- * Starts every rebuild first, then waits for all of them against one deadline (a fleet of twenty
- * does not wait twenty times). Each dispatch asks GitHub for its run (`return_run_details`, Feb
- * 2026); where GitHub answers 204 without one (GHES), the run is the oldest workflow_dispatch run
- * of that workflow created since, not already taken by another dispatch of this call.
+ * Starts every rebuild, asking GitHub for each one's run (`return_run_details`, Feb 2026). Where
+ * GitHub answers 204 without one (GHES refuses the parameter), the run is found later by listing.
  */
-export async function rebuildFleet(options: FleetOptions): Promise<FleetResult[]> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const log = options.log ?? (() => {});
+export async function dispatchAll(
+  targets: readonly FleetTarget[],
+  options: FleetOptions,
+): Promise<FleetRun[]> {
   const { client } = options;
+  const log = options.log ?? (() => {});
   const defaults = new Map<string, Promise<string>>();
   const defaultBranch = (target: FleetTarget): Promise<string> => {
-    const key = `${target.repository.owner}/${target.repository.repo}`;
+    const key = repoName(target);
     if (!defaults.has(key))
       defaults.set(
         key,
@@ -65,21 +65,20 @@ export async function rebuildFleet(options: FleetOptions): Promise<FleetResult[]
       );
     return defaults.get(key)!;
   };
-
-  const pending: Pending[] = [];
-  for (const target of options.targets) {
-    const name = `${target.repository.owner}/${target.repository.repo}`;
-    const since = Date.now();
+  const runs: FleetRun[] = [];
+  for (const target of targets) {
+    const since = new Date().toISOString();
     try {
       const ref = await defaultBranch(target);
       const run = await dispatch(client, target, options.workflow, ref, {
         branch: target.branch,
         publish: String(options.publish),
       });
-      log(`${name}: rebuild of ${target.branch} dispatched${run.url ? ` (${run.url})` : ''}`);
-      pending.push({
+      log(
+        `${repoName(target)}: rebuild of ${target.branch} dispatched${run.url ? ` (${run.url})` : ''}`,
+      );
+      runs.push({
         target,
-        name,
         runId: run.id,
         runUrl: run.url,
         since,
@@ -87,9 +86,8 @@ export async function rebuildFleet(options: FleetOptions): Promise<FleetResult[]
         conclusion: null,
       });
     } catch (error) {
-      pending.push({
+      runs.push({
         target,
-        name,
         runId: null,
         runUrl: null,
         since,
@@ -99,48 +97,105 @@ export async function rebuildFleet(options: FleetOptions): Promise<FleetResult[]
       });
     }
   }
+  return runs;
+}
 
+/**
+ * Follows runs until each has finished or the deadline passes, one listing of runs per repository
+ * a round (not a request per run: a fleet of sixty would otherwise spend a token's hourly limit).
+ * A run not yet known is the oldest workflow_dispatch run created since its dispatch that no
+ * other dispatch of this call has taken. Updates the runs in place.
+ */
+export async function awaitRuns(runs: FleetRun[], options: FleetOptions): Promise<void> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const log = options.log ?? (() => {});
+  const { client } = options;
   const deadline = Date.now() + options.timeoutMs;
-  const waiting = (): Pending[] =>
-    options.wait ? pending.filter((p) => !p.error && p.conclusion === null) : [];
-  const claimed = new Set<number>();
-  while (waiting().length > 0 && Date.now() < deadline) {
-    for (const p of waiting()) {
+  const claimed = new Set(runs.map((r) => r.runId).filter((id): id is number => id !== null));
+  const waiting = (): FleetRun[] => runs.filter((r) => !r.error && r.conclusion === null);
+  while (waiting().length > 0) {
+    const byRepo = new Map<string, FleetRun[]>();
+    for (const run of waiting())
+      byRepo.set(repoName(run.target), [...(byRepo.get(repoName(run.target)) ?? []), run]);
+    for (const [name, group] of byRepo) {
       try {
-        if (p.runId === null) {
-          const found = await findRun(client, p, options.workflow, claimed);
-          if (!found) continue;
-          p.runId = found;
-          claimed.add(found);
-        }
-        const { data: run } = await client.rest.actions.getWorkflowRun({
-          ...p.target.repository,
-          run_id: p.runId,
+        const oldest = group.map((r) => Date.parse(r.since)).reduce((a, b) => Math.min(a, b));
+        const { data } = await client.rest.actions.listWorkflowRuns({
+          ...group[0]!.target.repository,
+          workflow_id: options.workflow,
+          event: 'workflow_dispatch',
+          // A little clock skew between this runner and GitHub.
+          created: `>=${new Date(oldest - 10000).toISOString()}`,
+          per_page: 100,
         });
-        p.runUrl = run.html_url;
-        if (run.status === 'completed') {
-          p.conclusion = run.conclusion ?? 'unknown';
-          log(`${p.name} ${p.target.branch}: ${p.conclusion} (${run.html_url})`);
+        const listed = [...data.workflow_runs].sort(
+          (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at),
+        );
+        for (const run of group) {
+          let found = listed.find((r) => r.id === run.runId);
+          if (run.runId === null) {
+            found = listed.find(
+              (r) =>
+                !claimed.has(r.id) &&
+                r.head_branch === run.defaultBranch &&
+                Date.parse(r.created_at) >= Date.parse(run.since) - 10000,
+            );
+            if (!found) continue;
+            run.runId = found.id;
+            claimed.add(found.id);
+          }
+          if (!found) {
+            // Older than the listing reaches: ask for the run itself.
+            found = (
+              await client.rest.actions.getWorkflowRun({
+                ...run.target.repository,
+                run_id: run.runId!,
+              })
+            ).data as unknown as (typeof listed)[number];
+          }
+          run.runUrl = found.html_url;
+          if (found.status === 'completed') {
+            run.conclusion = found.conclusion ?? 'unknown';
+            log(`${name} ${run.target.branch}: ${run.conclusion} (${found.html_url})`);
+          }
         }
       } catch (error) {
-        log(`${p.name}: polling failed (${errorMessage(error)}); trying again`);
+        log(`${name}: polling failed (${errorMessage(error)}); trying again`);
       }
     }
-    if (waiting().length > 0) await sleep(options.pollMs);
+    if (waiting().length === 0 || Date.now() >= deadline) break;
+    await sleep(options.pollMs);
   }
+}
+
+/** Starts every rebuild, then waits for all of them against one deadline. */
+export async function rebuildFleet(
+  targets: readonly FleetTarget[],
+  options: FleetOptions & { readonly wait: boolean },
+): Promise<FleetResult[]> {
+  const runs = await dispatchAll(targets, options);
+  if (options.wait) await awaitRuns(runs, options);
   const minutes = Math.round(options.timeoutMs / 60000);
-  return pending.map((p) => ({
-    repo: p.name,
-    branch: p.target.branch,
-    dispatched: !p.error,
-    runUrl: p.runUrl,
-    conclusion: p.conclusion,
-    ...(p.error
-      ? { error: p.error }
-      : options.wait && p.conclusion === null
-        ? { error: `still running after ${minutes} min` }
-        : {}),
-  }));
+  return runs.map((run) =>
+    resultOf(
+      run,
+      run.error ??
+        (options.wait && run.conclusion === null
+          ? `still running after ${minutes} min`
+          : undefined),
+    ),
+  );
+}
+
+export function resultOf(run: FleetRun, error = run.error): FleetResult {
+  return {
+    repo: repoName(run.target),
+    branch: run.target.branch,
+    dispatched: !run.error,
+    runUrl: run.runUrl,
+    conclusion: run.conclusion,
+    ...(error ? { error } : {}),
+  };
 }
 
 async function dispatch(
@@ -168,32 +223,10 @@ async function dispatch(
   }
 }
 
-async function findRun(
-  client: GitHubClient,
-  p: Pending,
-  workflow: string,
-  claimed: ReadonlySet<number>,
-): Promise<number | null> {
-  const { data } = await client.rest.actions.listWorkflowRuns({
-    ...p.target.repository,
-    workflow_id: workflow,
-    event: 'workflow_dispatch',
-    branch: p.defaultBranch,
-    // A little clock skew between this runner and GitHub.
-    created: `>=${new Date(p.since - 10000).toISOString()}`,
-    per_page: 50,
-  });
-  const candidates = data.workflow_runs
-    .filter((r) => !claimed.has(r.id))
-    .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
-  return candidates[0]?.id ?? null;
-}
-
 /** `owner/name`, or a URL of a repository on the GitHub host this runs against. */
 export function parseFleetRepo(text: string, serverUrl: string): { owner: string; repo: string } {
   const value = text.trim();
-  const plain = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
-  let match = plain;
+  let match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
   if (!match) {
     const host = new URL(serverUrl).host;
     const url = URL.canParse(value) ? new URL(value) : null;

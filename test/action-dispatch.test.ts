@@ -24,6 +24,8 @@ interface World {
   broken: Set<string>;
   /** Repos whose runs fail. */
   failing: Set<string>;
+  /** Repos whose runs do not finish while this is set. */
+  slow: Set<string>;
   /** Answer the next dispatch with a secondary rate limit. */
   limitNext: boolean;
   runs: { id: number; repo: string; polls: number; created: string; branch: string }[];
@@ -128,37 +130,28 @@ function handle(
       },
     };
   }
+  // A run finishes after it has been looked at twice, through its own endpoint or a listing.
+  const view = (run: World['runs'][number]) => {
+    run.polls++;
+    const done = run.polls >= 2 && !world.slow.has(run.repo);
+    return {
+      id: run.id,
+      html_url: `https://github.example/openstack-snaps/${run.repo}/actions/runs/${run.id}`,
+      created_at: run.created,
+      head_branch: run.branch,
+      status: done ? 'completed' : 'in_progress',
+      conclusion: done ? (world.failing.has(run.repo) ? 'failure' : 'success') : null,
+    };
+  };
   const runId = /^\/actions\/runs\/(\d+)$/.exec(rest);
   if (req.method === 'GET' && runId) {
     const run = world.runs.find((r) => r.id === Number(runId[1]) && r.repo === repo);
-    if (!run) return undefined;
-    run.polls++;
-    const done = run.polls >= 2;
-    return {
-      status: 200,
-      body: {
-        id: run.id,
-        html_url: `https://github.example/openstack-snaps/${repo}/actions/runs/${run.id}`,
-        status: done ? 'completed' : 'in_progress',
-        conclusion: done ? (world.failing.has(repo) ? 'failure' : 'success') : null,
-      },
-    };
+    return run ? { status: 200, body: view(run) } : undefined;
   }
   if (req.method === 'GET' && rest === '/actions/workflows/snap.yml/runs') {
     const since = Date.parse((req.query.get('created') ?? '>=1970-01-01').slice(2));
     const runs = world.runs.filter((r) => r.repo === repo && Date.parse(r.created) >= since);
-    return {
-      status: 200,
-      body: {
-        total_count: runs.length,
-        workflow_runs: runs.map((r) => ({
-          id: r.id,
-          created_at: r.created,
-          status: 'queued',
-          conclusion: null,
-        })),
-      },
-    };
+    return { status: 200, body: { total_count: runs.length, workflow_runs: runs.map(view) } };
   }
   return undefined;
 }
@@ -178,6 +171,7 @@ beforeEach(() => {
     ghes: new Set(),
     broken: new Set(),
     failing: new Set(),
+    slow: new Set(),
     limitNext: false,
     runs: [],
     state: null,
@@ -245,8 +239,11 @@ describe('the dispatch action (fleet rebuilds), against a GitHub REST stand-in o
     // Every dispatch came before the first poll; the rate-limited one was retried after waiting.
     const order = requests.map((r) => `${r.method} ${r.path}`);
     const lastDispatch = order.map((o) => o.endsWith('/dispatches')).lastIndexOf(true);
-    const firstPoll = order.findIndex((o) => /\/actions\/runs(\/\d+)?$/.test(o));
+    const firstPoll = order.findIndex((o) => /\/runs(\/\d+)?$/.test(o));
+    expect(firstPoll).toBeGreaterThan(0);
     expect(lastDispatch).toBeLessThan(firstPoll);
+    // Waiting costs one listing per repository a round, not a request per run.
+    expect(order.filter((o) => /\/actions\/runs\/\d+$/.test(o))).toEqual([]);
     expect(
       order.filter(
         (o) =>
@@ -325,6 +322,43 @@ describe('the dispatch action (fleet rebuilds), against a GitHub REST stand-in o
     const third = await dispatchRun(inputs);
     expect(JSON.parse(third.outputs.results!)).toEqual([]);
     expect(third.summary).toContain('Nothing to rebuild.');
+  });
+
+  it('follows a rebuild that outlasts its run in the next run, instead of starting it again', async () => {
+    world.branches = { 'snap-glance': ['stable/2025.1'] };
+    world.slow.add('snap-glance');
+    const inputs = {
+      repos: 'openstack-snaps/snap-glance',
+      'requirements-repo': requirements.url,
+      'requirements-branches': 'stable/2025.1',
+      'state-token': STATE_TOKEN,
+      'timeout-minutes': '0.002',
+    };
+    const first = await dispatchRun(inputs);
+    // Still running is not a failure: it is marked, and followed next time.
+    expect(first.status).toBe(0);
+    expect(first.summary).toContain('running; the next run follows it');
+    const state = () =>
+      JSON.parse(Buffer.from(world.state!.content, 'base64').toString('utf8')) as {
+        snaps: Record<string, Record<string, { commit?: string; pending?: { runId: number } }>>;
+      };
+    expect(state().snaps['openstack-snaps/snap-glance']!['stable/2025.1']).toEqual({
+      pending: expect.objectContaining({ runId: 1000 }),
+    });
+
+    world.slow.clear();
+    requests.length = 0;
+    const second = await dispatchRun({ ...inputs, 'timeout-minutes': '5' });
+    expect(second.status).toBe(0);
+    expect(requests.filter((r) => r.method === 'POST' && r.path.endsWith('/dispatches'))).toEqual(
+      [],
+    );
+    expect(second.summary).toContain('started earlier for');
+    expect(state().snaps['openstack-snaps/snap-glance']!['stable/2025.1']).toEqual({
+      commit: git(requirements.path, ['rev-parse', 'refs/heads/stable/2025.1']).trim(),
+      run: 'https://github.example/openstack-snaps/snap-glance/actions/runs/1000',
+      at: expect.any(String),
+    });
   });
 
   it('creates the state branch the first time', async () => {

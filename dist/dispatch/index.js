@@ -30983,7 +30983,7 @@ async function main() {
     const token = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.token, { required: true });
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(token);
     const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com';
-    const repos = (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.repos).map((r) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .parseFleetRepo */ .Q)(r, serverUrl));
+    const repos = (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.repos).map((r) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .parseFleetRepo */ .QV)(r, serverUrl));
     if (repos.length === 0)
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.repos}' lists no snap repositories.`);
     const minutes = Number(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.timeoutMinutes) || '180');
@@ -30997,26 +30997,23 @@ async function main() {
     }
     const apiUrl = env.GITHUB_API_URL ?? 'https://api.github.com';
     const client = (0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(token, apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq);
-    const fleet = (targets) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .rebuildFleet */ .U)({
+    const fleet = {
         client,
-        targets,
         workflow: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.workflow) || 'snap.yml',
         publish: (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.publish, true),
-        wait,
         timeoutMs: minutes * 60000,
         pollMs: Number(env.OSA_POLL_MS ?? 30000),
         log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-    });
+    };
     if (branchInput) {
         const branch = (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_6__/* .normaliseRefName */ .TF)(branchInput);
-        const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${branch} in ${repos.length} snap repos`, () => fleet(repos.map((repository) => ({ repository, branch }))));
+        const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${branch} in ${repos.length} snap repos`, () => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .rebuildFleet */ .UD)(repos.map((repository) => ({ repository, branch })), { ...fleet, wait }));
         await report(`Rebuild of ${branch}`, results, new Map());
         return;
     }
     // Rebuilds decided by state: what changed in openstack/requirements since each snap's last
-    // successful rebuild, however many runs ago that was.
-    if (!wait)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Rebuilds decided by state record only runs that finished: leave '${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.wait}' true.`);
+    // successful rebuild, however many runs ago that was; rebuilds an earlier run started are
+    // followed, not started again.
     const stateToken = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.stateToken) || env.GITHUB_TOKEN || token;
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(stateToken);
     const stateBranch = (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_6__/* .normaliseRefName */ .TF)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.stateBranch) || 'osa-fleet-state');
@@ -31025,22 +31022,34 @@ async function main() {
         ? (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsBranches)
         : ['stable/*', 'unmaintained/*']).map(_glob_js__WEBPACK_IMPORTED_MODULE_11__/* .globToRegExp */ .t);
     const state = new _fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .StateFile */ .iK((0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(stateToken, apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq), (0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRepository */ .SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'), stateBranch);
-    const { tips, current } = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os('What each snap last built against', async () => {
+    const { rebuild, follow } = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os('What each snap last built against', async () => {
         const refs = await (0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .listRemoteRefs */ .R8)(new _git_js__WEBPACK_IMPORTED_MODULE_4__/* .Git */ .T(), url);
         const tips = new Map([...refs.branches].filter(([b]) => patterns.some((p) => p.test(b))));
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${(0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .redactUrl */ .BO)(url)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`);
-        return { tips, current: (await state.read()).state };
+        return (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .planRebuilds */ .YE)(repos, tips, (await state.read()).state);
     });
-    const stale = await withBranches(client, (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .staleTargets */ .sh)(repos, tips, current));
-    const why = new Map(stale.map((t) => [`${key(t)}`, t.reason]));
-    if (stale.length === 0) {
+    const started = await withBranches(client, rebuild);
+    const why = new Map([...started, ...follow].map((t) => [`${key(t)}`, t.reason]));
+    if (started.length === 0 && follow.length === 0) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq("Every snap has been rebuilt against its branch's current constraints.");
         await report('Rebuilds for changed constraints', [], why);
         return;
     }
-    const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${stale.length} snap branches`, () => fleet(stale));
-    await state.update((latest) => (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .recordRebuilds */ .ii)(latest, stale, results, new Date().toISOString()), `Fleet rebuilds: ${results.filter((r) => r.conclusion === 'success').length} of ${results.length} succeeded`);
-    await report('Rebuilds for changed constraints', results, why);
+    const tracked = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${started.length} snap branches`, async () => {
+        const runs = await (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .dispatchAll */ .ME)(started, fleet);
+        const all = [
+            ...runs.map((run, i) => ({ commit: started[i].commit, run })),
+            ...follow.map((f) => ({ commit: f.commit, run: f.run })),
+        ];
+        // Marked pending at once: if this job dies waiting, the next run follows these runs.
+        await state.update((latest) => (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .recordRuns */ ._P)(latest, all, new Date().toISOString()), `Fleet rebuilds started: ${runs.filter((r) => !r.error).length}`);
+        if (wait)
+            await (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .awaitRuns */ .Lo)(all.map((t) => t.run), fleet);
+        return all;
+    });
+    await state.update((latest) => (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .recordRuns */ ._P)(latest, tracked, new Date().toISOString()), `Fleet rebuilds: ${tracked.filter((t) => t.run.conclusion === 'success').length} of ${tracked.length} succeeded`);
+    // A run still going is not a failure: it is marked pending, and the next run follows it.
+    await report('Rebuilds for changed constraints', tracked.map((t) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .resultOf */ .Bg)(t.run)), why);
 }
 const key = (t) => `${t.repo ?? `${t.repository.owner}/${t.repository.repo}`} ${t.branch}`;
 /** Only branches the snap repo has: a snap that never had stable/2023.1 is not rebuilt for it. */
@@ -31074,7 +31083,7 @@ async function report(title, results, why) {
                 r.repo,
                 r.branch,
                 (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(why.get(key(r)) ?? 'requested'),
-                `${icon(r)} ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(r.error ?? r.conclusion ?? 'dispatched')}`,
+                `${icon(r)} ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(r.error ?? r.conclusion ?? (r.runUrl || r.dispatched ? 'running; the next run follows it' : 'dispatched'))}`,
                 r.runUrl ? `<a href="${r.runUrl}">run</a>` : '',
             ]),
         ]);
@@ -31333,12 +31342,14 @@ function errorMessage(error) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   iK: () => (/* binding */ StateFile),
-/* harmony export */   ii: () => (/* binding */ recordRebuilds),
-/* harmony export */   sh: () => (/* binding */ staleTargets)
+/* harmony export */   YE: () => (/* binding */ planRebuilds),
+/* harmony export */   _P: () => (/* binding */ recordRuns),
+/* harmony export */   iK: () => (/* binding */ StateFile)
 /* harmony export */ });
 /* unused harmony export EMPTY_STATE */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3207);
+
 
 const EMPTY_STATE = { version: 1, snaps: {} };
 /** The state file: `path` on `branch` of `repository`, read and written with the contents API. */
@@ -31425,37 +31436,87 @@ class StateFile {
         });
     }
 }
-/** Each (snap repo, release branch) whose last successful rebuild was not for the branch's tip. */
-function staleTargets(repos, tips, state) {
-    const stale = [];
+// A rebuild whose run was never found (GHES, listing lost it) is started again after a day.
+const FORGET_AFTER_MS = 24 * 3600 * 1000;
+/**
+ * For each (snap repo, release branch): nothing when its last successful rebuild was for the
+ * branch's tip; follow the run when an earlier fleet run started one for that tip; else rebuild.
+ */
+function planRebuilds(repos, tips, state, now = Date.now()) {
+    const rebuild = [];
+    const follow = [];
     for (const repository of repos) {
         const name = `${repository.owner}/${repository.repo}`;
         for (const [branch, commit] of tips) {
             const last = state.snaps[name]?.[branch];
             if (last?.commit === commit)
                 continue;
-            stale.push({
+            const pending = last?.pending;
+            if (pending?.commit === commit &&
+                (pending.runId !== null || now - Date.parse(pending.since) < FORGET_AFTER_MS)) {
+                follow.push({
+                    repository,
+                    branch,
+                    commit,
+                    reason: `started earlier for ${commit.slice(0, 12)}`,
+                    run: {
+                        target: { repository, branch },
+                        runId: pending.runId,
+                        runUrl: pending.runUrl,
+                        since: pending.since,
+                        defaultBranch: pending.defaultBranch,
+                        conclusion: null,
+                    },
+                });
+                continue;
+            }
+            rebuild.push({
                 repository,
                 branch,
                 commit,
-                reason: last
+                reason: last?.commit
                     ? `constraints moved from ${last.commit.slice(0, 12)} to ${commit.slice(0, 12)}`
                     : `never rebuilt against ${commit.slice(0, 12)}`,
             });
         }
     }
-    return stale;
+    return { rebuild, follow };
 }
-/** The state after these rebuilds: successes move on to their commit, the rest stay. */
-function recordRebuilds(state, targets, results, at) {
+/**
+ * The state after these runs: a success moves its branch on to the commit it built; a run that
+ * finished otherwise (or never started) clears its pending mark so the next run starts it again;
+ * a run still going stays pending, to be followed.
+ */
+function recordRuns(state, runs, at) {
     const snaps = Object.fromEntries(Object.entries(state.snaps).map(([repo, branches]) => [repo, { ...branches }]));
-    targets.forEach((target, index) => {
-        const result = results[index];
-        if (result?.conclusion !== 'success')
-            return;
-        const name = `${target.repository.owner}/${target.repository.repo}`;
-        (snaps[name] ??= {})[target.branch] = { commit: target.commit, run: result.runUrl, at };
-    });
+    for (const { commit, run } of runs) {
+        const name = (0,_fleet_js__WEBPACK_IMPORTED_MODULE_1__/* .repoName */ .Qq)(run.target);
+        const branches = (snaps[name] ??= {});
+        const { pending: _pending, ...settled } = branches[run.target.branch] ?? {};
+        if (run.conclusion === 'success') {
+            branches[run.target.branch] = { commit, run: run.runUrl, at };
+        }
+        else if (run.error || run.conclusion !== null) {
+            if (Object.keys(settled).length > 0)
+                branches[run.target.branch] = settled;
+            else
+                delete branches[run.target.branch];
+            if (Object.keys(branches).length === 0)
+                delete snaps[name];
+        }
+        else {
+            branches[run.target.branch] = {
+                ...settled,
+                pending: {
+                    commit,
+                    runId: run.runId,
+                    runUrl: run.runUrl,
+                    since: run.since,
+                    defaultBranch: run.defaultBranch,
+                },
+            };
+        }
+    }
     return { version: 1, snaps };
 }
 
@@ -31466,42 +31527,42 @@ function recordRebuilds(state, targets, results, at) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ parseFleetRepo),
-/* harmony export */   U: () => (/* binding */ rebuildFleet)
+/* harmony export */   Bg: () => (/* binding */ resultOf),
+/* harmony export */   Lo: () => (/* binding */ awaitRuns),
+/* harmony export */   ME: () => (/* binding */ dispatchAll),
+/* harmony export */   QV: () => (/* binding */ parseFleetRepo),
+/* harmony export */   Qq: () => (/* binding */ repoName),
+/* harmony export */   UD: () => (/* binding */ rebuildFleet)
 /* harmony export */ });
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 
+const repoName = (target) => `${target.repository.owner}/${target.repository.repo}`;
 /**
- * Starts every rebuild first, then waits for all of them against one deadline (a fleet of twenty
- * does not wait twenty times). Each dispatch asks GitHub for its run (`return_run_details`, Feb
- * 2026); where GitHub answers 204 without one (GHES), the run is the oldest workflow_dispatch run
- * of that workflow created since, not already taken by another dispatch of this call.
+ * Starts every rebuild, asking GitHub for each one's run (`return_run_details`, Feb 2026). Where
+ * GitHub answers 204 without one (GHES refuses the parameter), the run is found later by listing.
  */
-async function rebuildFleet(options) {
-    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const log = options.log ?? (() => { });
+async function dispatchAll(targets, options) {
     const { client } = options;
+    const log = options.log ?? (() => { });
     const defaults = new Map();
     const defaultBranch = (target) => {
-        const key = `${target.repository.owner}/${target.repository.repo}`;
+        const key = repoName(target);
         if (!defaults.has(key))
             defaults.set(key, client.rest.repos.get(target.repository).then((r) => r.data.default_branch));
         return defaults.get(key);
     };
-    const pending = [];
-    for (const target of options.targets) {
-        const name = `${target.repository.owner}/${target.repository.repo}`;
-        const since = Date.now();
+    const runs = [];
+    for (const target of targets) {
+        const since = new Date().toISOString();
         try {
             const ref = await defaultBranch(target);
             const run = await dispatch(client, target, options.workflow, ref, {
                 branch: target.branch,
                 publish: String(options.publish),
             });
-            log(`${name}: rebuild of ${target.branch} dispatched${run.url ? ` (${run.url})` : ''}`);
-            pending.push({
+            log(`${repoName(target)}: rebuild of ${target.branch} dispatched${run.url ? ` (${run.url})` : ''}`);
+            runs.push({
                 target,
-                name,
                 runId: run.id,
                 runUrl: run.url,
                 since,
@@ -31510,9 +31571,8 @@ async function rebuildFleet(options) {
             });
         }
         catch (error) {
-            pending.push({
+            runs.push({
                 target,
-                name,
                 runId: null,
                 runUrl: null,
                 since,
@@ -31522,49 +31582,91 @@ async function rebuildFleet(options) {
             });
         }
     }
+    return runs;
+}
+/**
+ * Follows runs until each has finished or the deadline passes, one listing of runs per repository
+ * a round (not a request per run: a fleet of sixty would otherwise spend a token's hourly limit).
+ * A run not yet known is the oldest workflow_dispatch run created since its dispatch that no
+ * other dispatch of this call has taken. Updates the runs in place.
+ */
+async function awaitRuns(runs, options) {
+    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const log = options.log ?? (() => { });
+    const { client } = options;
     const deadline = Date.now() + options.timeoutMs;
-    const waiting = () => options.wait ? pending.filter((p) => !p.error && p.conclusion === null) : [];
-    const claimed = new Set();
-    while (waiting().length > 0 && Date.now() < deadline) {
-        for (const p of waiting()) {
+    const claimed = new Set(runs.map((r) => r.runId).filter((id) => id !== null));
+    const waiting = () => runs.filter((r) => !r.error && r.conclusion === null);
+    while (waiting().length > 0) {
+        const byRepo = new Map();
+        for (const run of waiting())
+            byRepo.set(repoName(run.target), [...(byRepo.get(repoName(run.target)) ?? []), run]);
+        for (const [name, group] of byRepo) {
             try {
-                if (p.runId === null) {
-                    const found = await findRun(client, p, options.workflow, claimed);
-                    if (!found)
-                        continue;
-                    p.runId = found;
-                    claimed.add(found);
-                }
-                const { data: run } = await client.rest.actions.getWorkflowRun({
-                    ...p.target.repository,
-                    run_id: p.runId,
+                const oldest = group.map((r) => Date.parse(r.since)).reduce((a, b) => Math.min(a, b));
+                const { data } = await client.rest.actions.listWorkflowRuns({
+                    ...group[0].target.repository,
+                    workflow_id: options.workflow,
+                    event: 'workflow_dispatch',
+                    // A little clock skew between this runner and GitHub.
+                    created: `>=${new Date(oldest - 10000).toISOString()}`,
+                    per_page: 100,
                 });
-                p.runUrl = run.html_url;
-                if (run.status === 'completed') {
-                    p.conclusion = run.conclusion ?? 'unknown';
-                    log(`${p.name} ${p.target.branch}: ${p.conclusion} (${run.html_url})`);
+                const listed = [...data.workflow_runs].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+                for (const run of group) {
+                    let found = listed.find((r) => r.id === run.runId);
+                    if (run.runId === null) {
+                        found = listed.find((r) => !claimed.has(r.id) &&
+                            r.head_branch === run.defaultBranch &&
+                            Date.parse(r.created_at) >= Date.parse(run.since) - 10000);
+                        if (!found)
+                            continue;
+                        run.runId = found.id;
+                        claimed.add(found.id);
+                    }
+                    if (!found) {
+                        // Older than the listing reaches: ask for the run itself.
+                        found = (await client.rest.actions.getWorkflowRun({
+                            ...run.target.repository,
+                            run_id: run.runId,
+                        })).data;
+                    }
+                    run.runUrl = found.html_url;
+                    if (found.status === 'completed') {
+                        run.conclusion = found.conclusion ?? 'unknown';
+                        log(`${name} ${run.target.branch}: ${run.conclusion} (${found.html_url})`);
+                    }
                 }
             }
             catch (error) {
-                log(`${p.name}: polling failed (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}); trying again`);
+                log(`${name}: polling failed (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}); trying again`);
             }
         }
-        if (waiting().length > 0)
-            await sleep(options.pollMs);
+        if (waiting().length === 0 || Date.now() >= deadline)
+            break;
+        await sleep(options.pollMs);
     }
+}
+/** Starts every rebuild, then waits for all of them against one deadline. */
+async function rebuildFleet(targets, options) {
+    const runs = await dispatchAll(targets, options);
+    if (options.wait)
+        await awaitRuns(runs, options);
     const minutes = Math.round(options.timeoutMs / 60000);
-    return pending.map((p) => ({
-        repo: p.name,
-        branch: p.target.branch,
-        dispatched: !p.error,
-        runUrl: p.runUrl,
-        conclusion: p.conclusion,
-        ...(p.error
-            ? { error: p.error }
-            : options.wait && p.conclusion === null
-                ? { error: `still running after ${minutes} min` }
-                : {}),
-    }));
+    return runs.map((run) => resultOf(run, run.error ??
+        (options.wait && run.conclusion === null
+            ? `still running after ${minutes} min`
+            : undefined)));
+}
+function resultOf(run, error = run.error) {
+    return {
+        repo: repoName(run.target),
+        branch: run.target.branch,
+        dispatched: !run.error,
+        runUrl: run.runUrl,
+        conclusion: run.conclusion,
+        ...(error ? { error } : {}),
+    };
 }
 async function dispatch(client, target, workflow, ref, inputs) {
     const route = 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches';
@@ -31583,26 +31685,10 @@ async function dispatch(client, target, workflow, ref, inputs) {
         return { id: null, url: null };
     }
 }
-async function findRun(client, p, workflow, claimed) {
-    const { data } = await client.rest.actions.listWorkflowRuns({
-        ...p.target.repository,
-        workflow_id: workflow,
-        event: 'workflow_dispatch',
-        branch: p.defaultBranch,
-        // A little clock skew between this runner and GitHub.
-        created: `>=${new Date(p.since - 10000).toISOString()}`,
-        per_page: 50,
-    });
-    const candidates = data.workflow_runs
-        .filter((r) => !claimed.has(r.id))
-        .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
-    return candidates[0]?.id ?? null;
-}
 /** `owner/name`, or a URL of a repository on the GitHub host this runs against. */
 function parseFleetRepo(text, serverUrl) {
     const value = text.trim();
-    const plain = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
-    let match = plain;
+    let match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
     if (!match) {
         const host = new URL(serverUrl).host;
         const url = URL.canParse(value) ? new URL(value) : null;

@@ -1,7 +1,15 @@
 import * as core from '@actions/core';
 import { ConfigurationError } from '../errors.js';
-import { rebuildFleet, parseFleetRepo, type FleetResult, type FleetTarget } from '../fleet.js';
-import { recordRebuilds, staleTargets, StateFile, type StaleTarget } from '../fleet-state.js';
+import {
+  awaitRuns,
+  dispatchAll,
+  parseFleetRepo,
+  rebuildFleet,
+  resultOf,
+  type FleetOptions,
+  type FleetResult,
+} from '../fleet.js';
+import { planRebuilds, recordRuns, StateFile, type StaleTarget } from '../fleet-state.js';
 import { Git } from '../git.js';
 import { githubClient, parseRepository, type GitHubClient } from '../github-api.js';
 import { globToRegExp } from '../glob.js';
@@ -44,33 +52,30 @@ async function main(): Promise<void> {
   }
   const apiUrl = env.GITHUB_API_URL ?? 'https://api.github.com';
   const client = githubClient(token, apiUrl, core.info);
-  const fleet = (targets: readonly FleetTarget[]): Promise<FleetResult[]> =>
-    rebuildFleet({
-      client,
-      targets,
-      workflow: core.getInput(I.workflow) || 'snap.yml',
-      publish: getBooleanInput(I.publish, true),
-      wait,
-      timeoutMs: minutes * 60000,
-      pollMs: Number(env.OSA_POLL_MS ?? 30000),
-      log: core.info,
-    });
+  const fleet: FleetOptions = {
+    client,
+    workflow: core.getInput(I.workflow) || 'snap.yml',
+    publish: getBooleanInput(I.publish, true),
+    timeoutMs: minutes * 60000,
+    pollMs: Number(env.OSA_POLL_MS ?? 30000),
+    log: core.info,
+  };
 
   if (branchInput) {
     const branch = normaliseRefName(branchInput);
     const results = await core.group(`Rebuild ${branch} in ${repos.length} snap repos`, () =>
-      fleet(repos.map((repository) => ({ repository, branch }))),
+      rebuildFleet(
+        repos.map((repository) => ({ repository, branch })),
+        { ...fleet, wait },
+      ),
     );
     await report(`Rebuild of ${branch}`, results, new Map());
     return;
   }
 
   // Rebuilds decided by state: what changed in openstack/requirements since each snap's last
-  // successful rebuild, however many runs ago that was.
-  if (!wait)
-    throw new ConfigurationError(
-      `Rebuilds decided by state record only runs that finished: leave '${I.wait}' true.`,
-    );
+  // successful rebuild, however many runs ago that was; rebuilds an earlier run started are
+  // followed, not started again.
   const stateToken = core.getInput(I.stateToken) || env.GITHUB_TOKEN || token;
   core.setSecret(stateToken);
   const stateBranch = normaliseRefName(core.getInput(I.stateBranch) || 'osa-fleet-state');
@@ -85,25 +90,47 @@ async function main(): Promise<void> {
     parseRepository(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
     stateBranch,
   );
-  const { tips, current } = await core.group('What each snap last built against', async () => {
+  const { rebuild, follow } = await core.group('What each snap last built against', async () => {
     const refs = await listRemoteRefs(new Git(), url);
     const tips = new Map([...refs.branches].filter(([b]) => patterns.some((p) => p.test(b))));
     core.info(`${redactUrl(url)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`);
-    return { tips, current: (await state.read()).state };
+    return planRebuilds(repos, tips, (await state.read()).state);
   });
-  const stale = await withBranches(client, staleTargets(repos, tips, current));
-  const why = new Map(stale.map((t) => [`${key(t)}`, t.reason]));
-  if (stale.length === 0) {
+  const started = await withBranches(client, rebuild);
+  const why = new Map<string, string>([...started, ...follow].map((t) => [`${key(t)}`, t.reason]));
+  if (started.length === 0 && follow.length === 0) {
     core.info("Every snap has been rebuilt against its branch's current constraints.");
     await report('Rebuilds for changed constraints', [], why);
     return;
   }
-  const results = await core.group(`Rebuild ${stale.length} snap branches`, () => fleet(stale));
+  const tracked = await core.group(`Rebuild ${started.length} snap branches`, async () => {
+    const runs = await dispatchAll(started, fleet);
+    const all = [
+      ...runs.map((run, i) => ({ commit: started[i]!.commit, run })),
+      ...follow.map((f) => ({ commit: f.commit, run: f.run })),
+    ];
+    // Marked pending at once: if this job dies waiting, the next run follows these runs.
+    await state.update(
+      (latest) => recordRuns(latest, all, new Date().toISOString()),
+      `Fleet rebuilds started: ${runs.filter((r) => !r.error).length}`,
+    );
+    if (wait)
+      await awaitRuns(
+        all.map((t) => t.run),
+        fleet,
+      );
+    return all;
+  });
   await state.update(
-    (latest) => recordRebuilds(latest, stale, results, new Date().toISOString()),
-    `Fleet rebuilds: ${results.filter((r) => r.conclusion === 'success').length} of ${results.length} succeeded`,
+    (latest) => recordRuns(latest, tracked, new Date().toISOString()),
+    `Fleet rebuilds: ${tracked.filter((t) => t.run.conclusion === 'success').length} of ${tracked.length} succeeded`,
   );
-  await report('Rebuilds for changed constraints', results, why);
+  // A run still going is not a failure: it is marked pending, and the next run follows it.
+  await report(
+    'Rebuilds for changed constraints',
+    tracked.map((t) => resultOf(t.run)),
+    why,
+  );
 }
 
 const key = (t: { repository?: { owner: string; repo: string }; repo?: string; branch: string }) =>
@@ -145,7 +172,7 @@ async function report(
         r.repo,
         r.branch,
         escapeHtml(why.get(key(r)) ?? 'requested'),
-        `${icon(r)} ${escapeHtml(r.error ?? r.conclusion ?? 'dispatched')}`,
+        `${icon(r)} ${escapeHtml(r.error ?? r.conclusion ?? (r.runUrl || r.dispatched ? 'running; the next run follows it' : 'dispatched'))}`,
         r.runUrl ? `<a href="${r.runUrl}">run</a>` : '',
       ]),
     ]);
