@@ -12,4 +12,6 @@ export default {
   testTimeout: 60000,
   collectCoverageFrom: ['src/**/*.ts'],
   reporters: ['default', '<rootDir>/scripts/jest-closing-line.cjs'],
+  globalSetup: '<rootDir>/test/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/global-teardown.mjs',
 };

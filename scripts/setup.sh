@@ -12,8 +12,9 @@
 #
 # Where it cannot install (not root and no sudo, or no apt-get), it says in one line what will be
 # skipped and the command that would install it, and exits 0: the commands after it still run what
-# they can, and tests that need a missing part skip with the reason printed. Under CI=true a
-# missing host tool is an error instead, so CI never passes by skipping.
+# they can, and tests that need a missing part skip with the reason printed. git is the exception:
+# without it nothing runs, so its absence is an error. Under CI=true any missing host tool is an
+# error, so CI never passes by skipping.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -124,13 +125,23 @@ if [ "${#missing_packages[@]}" -gt 0 ]; then
 fi
 
 still_missing=()
+missing_pkgs=()
 for entry in "${host_tools[@]}"; do
   IFS='|' read -r cmd pkg why <<<"$entry"
-  has "$cmd" || still_missing+=("$cmd ($why)")
+  has "$cmd" && continue
+  still_missing+=("$cmd ($why)")
+  [[ " ${missing_pkgs[*]} " == *" $pkg "* ]] || missing_pkgs+=("$pkg")
 done
 if [ "${#still_missing[@]}" -gt 0 ]; then
-  how='sudo bash scripts/setup.sh'
-  has apt-get || how='install git, squashfs-tools and shellcheck with your package manager'
+  # As root: this script again, or apt-get itself; elsewhere, the package manager.
+  how="as root: bash scripts/setup.sh (or apt-get install ${missing_pkgs[*]})"
+  has sudo && how="sudo bash scripts/setup.sh, or $how"
+  has apt-get || how="install ${missing_pkgs[*]} with your package manager"
+  if ! has git; then
+    # Without git nothing runs: the example and most tests are git repositories and servers.
+    echo "setup: error: git is not installed and could not be (${failed:-not installed}); the example and the tests need it. Install it: $how" >&2
+    exit 1
+  fi
   line="missing $(join_by '; ' "${still_missing[@]}"): ${failed:-not installed}; what needs them is skipped, each saying why. To enable it: $how"
   if [ "${CI:-}" = true ]; then
     echo "setup: error: $line" >&2

@@ -24,6 +24,7 @@ import {
 } from './constrain.js';
 import { buildInContainer } from './container-build.js';
 import { ConfigurationError } from './errors.js';
+import { exec } from './exec.js';
 import { Lxd } from './lxd.js';
 import { prepareRunner, probeRunner, runnerSetupPlan, shouldPrepare } from './runner-setup.js';
 import type { SnapInfo } from './snap-file.js';
@@ -84,6 +85,8 @@ export interface BuildResult {
   readonly constraints: ConstrainResult | null;
   /** What runner setup did, one line a step; empty when it did not run. */
   readonly setup: string[];
+  /** What the snapcraft that built natively says it is (`snapcraft 8.11.2`); null for emulated builds. */
+  readonly snapcraftVersion: string | null;
   readonly seconds: number;
 }
 
@@ -182,6 +185,13 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
   mkdirSync(wheelDir, { recursive: true });
   const wheelsFrom = await restoreWheels(io.prefixCache, wheelDir, wheelKeys);
 
+  // Which snapcraft builds, in its own words, for the record (a stand-in says it is one).
+  const snapcraftVersion = emulate
+    ? null
+    : await exec([settings.snapcraft, '--version']).then(
+        (r) => (r.code === 0 ? r.stdout.trim().split('\n')[0] || null : null),
+        () => null,
+      );
   const started = Date.now();
   const snaps = await io.group(
     `Build ${project.name} for ${arch}${emulate ? ' (emulated)' : ''}`,
@@ -226,6 +236,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
     wheels,
     constraints,
     setup,
+    snapcraftVersion,
     seconds,
   };
 }
@@ -253,6 +264,7 @@ export function buildManifest(
     arch: settings.arch,
     emulated: settings.emulate,
     snapcraftChannel: result.snapcraftChannel,
+    snapcraftVersion: result.snapcraftVersion,
     runner,
     buildUrl: settings.buildUrl || null,
     image: settings.emulate ? result.image : null,

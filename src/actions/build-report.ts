@@ -67,7 +67,7 @@ export async function reportBuild(
         s.arch,
         settings.emulate
           ? `emulated in ${result.image}`
-          : `snapcraft ${result.snapcraftChannel}, LXD`,
+          : `${result.snapcraftVersion ?? `snapcraft ${result.snapcraftChannel}`}, LXD`,
         constraints
           ? `${constraints.constraintsRef?.name ?? 'file'} ${constraints.constraintsCommit?.slice(0, 12) ?? ''}`
           : 'as in snapcraft.yaml',

@@ -42,8 +42,9 @@ export function findFiles(name: string): string[] {
   return listFiles(FIXTURES).filter((file) => basename(file) === name);
 }
 
+/** A fresh temp dir under the test run's root (removed when the run ends), else the OS's. */
 export function tempDir(prefix = 'osa-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.OSA_TEST_ROOT ?? tmpdir(), prefix));
 }
 
 /** A writable copy of a fixture directory (a snap project), in a fresh temp dir. */

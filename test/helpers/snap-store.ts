@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { tempDir } from './fixtures.js';
 import { makeStandinSnapcraftSnaps } from './snaps.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -230,7 +230,7 @@ export async function startSnapStore(options: {
 
 // The store opens the squashfs image and reads meta/snap.yaml, as its review does.
 function snapYamlOf(bytes: Buffer): { version: unknown; architectures: string[]; grade?: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'osa-store-'));
+  const dir = tempDir('osa-store-');
   try {
     writeFileSync(join(dir, 'upload.snap'), bytes);
     return parse(
@@ -350,7 +350,7 @@ export async function serveStandinSnapcraft(options: {
   readonly revision: number;
   readonly version: string;
 }) {
-  const snaps = makeStandinSnapcraftSnaps(mkdtempSync(join(tmpdir(), 'osa-standin-snaps-')), {
+  const snaps = makeStandinSnapcraftSnaps(tempDir('osa-standin-snaps-'), {
     arch: options.arch,
     version: options.version,
     base: 'core22',

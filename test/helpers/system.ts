@@ -1,8 +1,8 @@
 import { describe } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { tempDir } from './fixtures.js';
 
 /**
  * Says on stderr that tests are skipped, and why: a skipped check must never look like a passed
@@ -85,7 +85,7 @@ export function lxdCapability(images: string[]): Capability {
 
 /** The root filesystem tarball of a local LXD image (a split image's non-meta file). */
 export function exportRootfs(image: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'osa-exported-'));
+  const dir = tempDir('osa-exported-');
   execFileSync('lxc', ['image', 'export', image, `${dir}/`]);
   return join(
     dir,
