@@ -5,7 +5,7 @@ import type { FileCache } from './constrain.js';
 import { hostArch } from './elf.js';
 import { ConfigurationError } from './errors.js';
 import type { Lxd } from './lxd.js';
-import { runSync } from './run-sync.js';
+import { execOk } from './exec.js';
 import { readSnapInfo } from './snap-file.js';
 import {
   downloadStoreRevision,
@@ -132,7 +132,7 @@ export async function ensureBuildImage(options: BuildImageOptions): Promise<Buil
   }
 
   const base = await buildRootfs({ ...options, snapcraft, rootfsTarball: rootfs });
-  writeMetadata(meta, imageDir, arch, series, snapcraft);
+  await writeMetadata(meta, imageDir, arch, series, snapcraft);
   await lxd.run(['image', 'import', meta, rootfs, '--alias', alias]);
   log(`build image ${alias} built: snapcraft ${snapcraft.version} (r${snapcraft.revision})`);
   let saved = false;
@@ -148,13 +148,14 @@ async function buildRootfs(
 ): Promise<{ name: string; revision: number }> {
   const { arch, log = () => {} } = options;
   const root = join(options.workDir, 'rootfs');
-  asRoot(['rm', '-rf', root]);
-  asRoot(['mkdir', '-p', root]);
+  const asRoot = rootRunner(log);
+  await asRoot(['rm', '-rf', root]);
+  await asRoot(['mkdir', '-p', root]);
   try {
     if ('tarball' in options.rootfs) {
-      asRoot(['tar', '-C', root, '--numeric-owner', '-xpf', options.rootfs.tarball]);
+      await asRoot(['tar', '-C', root, '--numeric-owner', '-xpf', options.rootfs.tarball]);
     } else {
-      debootstrap(options.rootfs.debootstrap, arch, root, log);
+      await debootstrap(options.rootfs.debootstrap, arch, root, log);
     }
     const downloads = join(options.workDir, 'snaps');
     log(`downloading snapcraft ${options.snapcraft.version} for ${arch}`);
@@ -173,8 +174,8 @@ async function buildRootfs(
       ['snapcraft', snapcraftFile],
       [baseName, baseFile],
     ] as const) {
-      asRoot(['mkdir', '-p', join(root, 'snap', name)]);
-      asRoot([
+      await asRoot(['mkdir', '-p', join(root, 'snap', name)]);
+      await asRoot([
         'unsquashfs',
         '-no-progress',
         '-quiet',
@@ -185,12 +186,12 @@ async function buildRootfs(
     }
     const wrapper = join(options.workDir, 'snapcraft-wrapper');
     writeFileSync(wrapper, snapcraftWrapper(options.snapcraft, arch), { mode: 0o755 });
-    asRoot(['install', '-D', '-m', '0755', wrapper, join(root, 'usr/local/bin/snapcraft')]);
-    asRoot(['tar', '-C', root, '--numeric-owner', '-czf', options.rootfsTarball, '.']);
-    asRoot(['chmod', '0644', options.rootfsTarball]);
+    await asRoot(['install', '-D', '-m', '0755', wrapper, join(root, 'usr/local/bin/snapcraft')]);
+    await asRoot(['tar', '-C', root, '--numeric-owner', '-czf', options.rootfsTarball, '.']);
+    await asRoot(['chmod', '0644', options.rootfsTarball]);
     return { name: baseName, revision: baseRevision.revision };
   } finally {
-    asRoot(['rm', '-rf', root]);
+    await asRoot(['rm', '-rf', root]);
   }
 }
 
@@ -218,13 +219,13 @@ export function snapcraftWrapper(snapcraft: StoreRevision, arch: string): string
   ].join('\n');
 }
 
-function writeMetadata(
+async function writeMetadata(
   meta: string,
   dir: string,
   arch: string,
   series: string,
   snapcraft: StoreRevision,
-): void {
+): Promise<void> {
   const staging = join(dir, 'meta');
   mkdirSync(staging, { recursive: true });
   // LXD only launches images of the host's architecture (named as `uname -m` names it): a
@@ -242,23 +243,24 @@ function writeMetadata(
       '',
     ].join('\n'),
   );
-  runSync(['tar', '-C', staging, '-czf', meta, 'metadata.yaml']);
+  await execOk(['tar', '-C', staging, '-czf', meta, 'metadata.yaml']);
   rmSync(staging, { recursive: true, force: true });
 }
 
-function debootstrap(
+async function debootstrap(
   spec: DebootstrapSpec,
   arch: string,
   root: string,
   log: (line: string) => void,
-): void {
+): Promise<void> {
+  const asRoot = rootRunner(log);
   const foreign = arch !== hostArch();
   // Older debootstraps lack newer Ubuntu series; every Ubuntu script since gutsy is the same.
   const script = existsSync(`/usr/share/debootstrap/scripts/${spec.suite}`)
     ? []
     : ['/usr/share/debootstrap/scripts/gutsy'];
   log(`debootstrap ${spec.suite} ${arch} from ${spec.mirror}${foreign ? ' (emulated)' : ''}`);
-  asRoot([
+  await asRoot([
     'debootstrap',
     ...(foreign ? ['--foreign', `--arch=${arch}`] : []),
     `--variant=${spec.variant}`,
@@ -269,17 +271,19 @@ function debootstrap(
     spec.mirror,
     ...script,
   ]);
-  if (foreign) asRoot(['chroot', root, '/debootstrap/debootstrap', '--second-stage']);
+  if (foreign) await asRoot(['chroot', root, '/debootstrap/debootstrap', '--second-stage']);
   if (spec.sources.length) {
     const list = join(root, '..', 'sources.list');
     writeFileSync(list, `${spec.sources.join('\n')}\n`);
-    asRoot(['install', '-m', '0644', list, join(root, 'etc/apt/sources.list')]);
+    await asRoot(['install', '-m', '0644', list, join(root, 'etc/apt/sources.list')]);
   }
-  asRoot(['find', join(root, 'var/cache/apt/archives'), '-name', '*.deb', '-delete']);
-  asRoot(['find', join(root, 'var/lib/apt/lists'), '-mindepth', '1', '-delete']);
+  await asRoot(['find', join(root, 'var/cache/apt/archives'), '-name', '*.deb', '-delete']);
+  await asRoot(['find', join(root, 'var/lib/apt/lists'), '-mindepth', '1', '-delete']);
 }
 
-/** Runs argv; as root through `sudo -n` when not root (hosted runners have passwordless sudo). */
-function asRoot(argv: readonly string[]): string {
-  return runSync(process.getuid?.() === 0 ? argv : ['sudo', '-n', ...argv]);
+/** Runs argv as root (the funnel's one rule), each line of its output to the log as it comes. */
+function rootRunner(log: (line: string) => void): (argv: readonly string[]) => Promise<void> {
+  return async (argv) => {
+    await execOk(argv, { asRoot: true, onLine: (line) => line && log(`  ${line}`) });
+  };
 }

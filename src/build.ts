@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { BuildError, buildInContainer, failingPart, verifyArch } from './container-build.js';
+import { BuildError, failingPart, verifyArch } from './container-build.js';
 import { errorMessage } from './errors.js';
-import type { Lxd } from './lxd.js';
+import { exec } from './exec.js';
 import type { SnapInfo } from './snap-file.js';
 
 export interface NativeBuildOptions {
@@ -29,26 +28,20 @@ export async function buildNative(options: NativeBuildOptions): Promise<SnapInfo
     ...(options.platform ? [`--platform=${options.platform}`] : []),
   ];
   const output: string[] = [];
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(options.snapcraft, args, {
+  let code: number;
+  try {
+    ({ code } = await exec([options.snapcraft, ...args], {
       cwd: options.projectDir,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split(/\r?\n/)) {
-        if (!line) continue;
+      env: options.env,
+      onLine: (line) => {
+        if (!line) return;
         output.push(line);
         log(line);
-      }
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', (error) =>
-      reject(new BuildError(`Cannot run ${options.snapcraft}: ${error.message}`, '', null, null)),
-    );
-    child.on('close', (c) => resolve(c ?? 1));
-  });
+      },
+    }));
+  } catch (error) {
+    throw new BuildError(`Cannot run ${options.snapcraft}: ${errorMessage(error)}`, '', null, null);
+  }
   if (code !== 0) {
     mkdirSync(options.logsDir, { recursive: true });
     writeFileSync(join(options.logsDir, 'build-output.log'), `${output.join('\n')}\n`);
@@ -102,5 +95,3 @@ function copySnapcraftLogs(target: string): void {
     }
   }
 }
-
-export { buildInContainer, type Lxd };

@@ -10,12 +10,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { countFiles } from './build-caches.js';
 import { elfArch, UNAME_ARCH } from './elf.js';
-import { ConfigurationError, errorMessage } from './errors.js';
+import { ConfigurationError, errorMessage, ExternalError } from './errors.js';
+import { exec, execOk, lastLines } from './exec.js';
 import type { Lxd } from './lxd.js';
-import { runSync } from './run-sync.js';
 import { readSnapInfo, type SnapInfo } from './snap-file.js';
 
 export interface ContainerBuildOptions {
@@ -66,7 +65,7 @@ export interface ContainerBuildResult {
 }
 
 /** A build that failed, with where it failed and the evidence saved. */
-export class BuildError extends Error {
+export class BuildError extends ExternalError {
   override readonly name = 'BuildError';
   constructor(
     message: string,
@@ -74,7 +73,7 @@ export class BuildError extends Error {
     readonly part: string | null,
     readonly step: string | null,
   ) {
-    super(message);
+    super(message, logsDir ? { evidence: logsDir } : {});
   }
 }
 
@@ -116,7 +115,9 @@ export async function buildInContainer(
       REMOTE_PROJECT,
     ]);
     if (moved.code !== 0)
-      throw new Error(`could not put the project in place in ${instance}: ${moved.stderr.trim()}`);
+      throw new ExternalError(
+        `could not put the project in place in ${instance}: ${lastLines(moved.stderr)}`,
+      );
     // Snaps already in the project (an earlier build's) are not this build's output.
     const findSnaps = async (): Promise<string[]> =>
       (
@@ -177,7 +178,7 @@ async function carryIn(lxd: Lxd, instance: string, dir: CarriedDirectory): Promi
   await lxd.runIn(instance, ['mkdir', '-p', dir.container]);
   if (files === 0) return 0;
   const tarball = `${dir.host}.tar`;
-  runSync(['tar', '-C', dir.host, '-cf', tarball, '.']);
+  await execOk(['tar', '-C', dir.host, '-cf', tarball, '.']);
   try {
     await lxd.pushFile(instance, tarball, '/root/.osa-carry.tar');
   } finally {
@@ -203,7 +204,7 @@ async function carryOut(lxd: Lxd, instance: string, dir: CarriedDirectory): Prom
   try {
     rmSync(dir.host, { recursive: true, force: true });
     mkdirSync(dir.host, { recursive: true });
-    runSync(['tar', '-C', dir.host, '-xf', tarball]);
+    await execOk(['tar', '-C', dir.host, '-xf', tarball]);
   } finally {
     rmSync(tarball, { force: true });
   }
@@ -280,12 +281,12 @@ export async function verifyArch(file: string, arch: string): Promise<SnapInfo> 
     );
   }
   const dir = `${file}.contents`;
-  const unpack = spawnSync('unsquashfs', ['-no-progress', '-quiet', '-d', dir, file], {
-    encoding: 'utf8',
+  const unpack = await exec(['unsquashfs', '-no-progress', '-quiet', '-d', dir, file], {
+    installHint: 'install squashfs-tools',
   });
-  if (unpack.status !== 0)
+  if (unpack.code !== 0)
     throw new BuildError(
-      `Cannot unpack ${basename(file)}: ${unpack.stderr.trim()}`,
+      `Cannot unpack ${basename(file)}: ${lastLines(unpack.stderr)}`,
       '',
       null,
       null,
@@ -305,7 +306,7 @@ export async function verifyArch(file: string, arch: string): Promise<SnapInfo> 
   };
   chmodSync(dir, 0o755);
   walk(dir);
-  spawnSync('rm', ['-rf', dir]);
+  rmSync(dir, { recursive: true, force: true });
   if (wrong.length > 0) {
     throw new BuildError(
       `${basename(file)} says ${arch} but carries binaries of another architecture: ${wrong.slice(0, 5).join(', ')}.`,

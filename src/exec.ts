@@ -9,7 +9,13 @@ export interface ExecOptions {
   readonly stdin?: string | Buffer;
   /** Kill the program (and say so) after this long. */
   readonly timeoutMs?: number;
+  /** Aborting kills the program (with killGroup, everything it started too). */
   readonly signal?: AbortSignal;
+  /**
+   * Run the program in its own process group and kill the whole group on timeout or abort: a
+   * hung command's children must not outlive it.
+   */
+  readonly killGroup?: boolean;
   /** Each complete line as it comes, stdout and stderr alike, with secrets redacted. */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Values that must never appear in a line, an error or a result; replaced by `***`. */
@@ -22,8 +28,13 @@ export interface ExecOptions {
 
 export interface ExecResult {
   readonly code: number;
+  /** Exactly what the program wrote (secrets redacted): a file's content stays byte for byte. */
   readonly stdout: string;
   readonly stderr: string;
+  /** Every line, stdout and stderr as they came (the meaningful last lines of a failure are here). */
+  readonly lines: readonly string[];
+  /** The program ran past timeoutMs or was aborted, and was killed. */
+  readonly killed: boolean;
 }
 
 /** The program is not installed (or not on PATH). */
@@ -81,45 +92,68 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
   const full = options.asRoot ? asRoot(argv) : [...argv];
   const redact = redactor(options.secrets);
   return new Promise((resolvePromise, reject) => {
+    if (options.signal?.aborted) {
+      resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
+      return;
+    }
     const child = spawn(full[0]!, full.slice(1), {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      signal: options.signal,
+      detached: options.killGroup,
     });
-    const out: string[] = [];
-    const err: string[] = [];
-    const splitter = (stream: 'stdout' | 'stderr', into: string[]) =>
+    const raw = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const lines: string[] = [];
+    const splitter = (stream: 'stdout' | 'stderr') =>
       new LineSplitter((line) => {
         const clean = redact(line);
-        into.push(clean);
+        lines.push(clean);
         options.onLine?.(clean, stream);
       });
-    const stdout = splitter('stdout', out);
-    const stderr = splitter('stderr', err);
-    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-    let timedOut = false;
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          child.kill('SIGKILL');
-        }, options.timeoutMs)
-      : undefined;
-    child.on('error', (error: NodeJS.ErrnoException) => {
+    const out = splitter('stdout');
+    const err = splitter('stderr');
+    child.stdout!.on('data', (chunk: Buffer) => {
+      raw.stdout.push(chunk);
+      out.push(chunk);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      raw.stderr.push(chunk);
+      err.push(chunk);
+    });
+    let killed = false;
+    const kill = (): void => {
+      killed = true;
+      try {
+        if (options.killGroup && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+    options.signal?.addEventListener('abort', kill, { once: true });
+    const done = (): void => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', kill);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      done();
       if (error.code === 'ENOENT') reject(new MissingProgramError(full[0]!, options.installHint));
       else reject(error);
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      stdout.end();
-      stderr.end();
-      if (timedOut) err.push(`timed out after ${Math.round(options.timeoutMs! / 1000)} s`);
+      done();
+      out.end();
+      err.end();
+      let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
+      if (killed && options.timeoutMs && !options.signal?.aborted)
+        stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
       resolvePromise({
         code: code ?? (signal ? 128 : 1),
-        stdout: out.join('\n'),
-        stderr: err.join('\n'),
+        stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
+        stderr,
+        lines,
+        killed,
       });
     });
     if (child.stdin) {
@@ -132,16 +166,16 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
 
 /**
  * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
- * and its subcommand) with its meaningful last lines.
+ * and its subcommand, or `name`) with its meaningful last lines.
  */
 export async function execOk(
   argv: readonly string[],
-  options: ExecOptions = {},
+  options: ExecOptions & { readonly name?: string } = {},
 ): Promise<ExecResult> {
   const result = await exec(argv, options);
   if (result.code !== 0) {
     throw new ToolError(
-      argv.slice(0, 2).join(' '),
+      options.name ?? argv.slice(0, 2).join(' '),
       result.code,
       lastLines(result.stderr || result.stdout),
     );
@@ -149,12 +183,15 @@ export async function execOk(
   return result;
 }
 
-/** The lines that say why a program failed: its last error line, else its last lines. */
-export function lastLines(text: string, count = 3): string {
+/**
+ * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
+ * lines; URLs lose any userinfo, so a token typed into one never shows.
+ */
+export function lastLines(text: string, count = 1): string {
   const lines = text
-    .split('\n')
+    .split(/\r?\n/)
     .map((l) => l.trim())
     .filter(Boolean);
   const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
-  return reason ?? lines.slice(-count).join(' / ');
+  return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
 }

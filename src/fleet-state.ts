@@ -1,4 +1,4 @@
-import { errorMessage } from './errors.js';
+import { ConfigurationError, errorMessage, ExternalError } from './errors.js';
 import type { GitHubClient } from './github-api.js';
 import { repoName, type FleetRun, type FleetTarget } from './fleet.js';
 
@@ -52,7 +52,9 @@ export class StateFile {
         Buffer.from(file.content ?? '', 'base64').toString('utf8'),
       ) as FleetState;
       if (state.version !== 1 || typeof state.snaps !== 'object')
-        throw new Error(`${this.path} on ${this.branch} is not a fleet state file (version 1)`);
+        throw new ConfigurationError(
+          `${this.path} on ${this.branch} is not a fleet state file (version 1): move it away or choose another 'state-branch'.`,
+        );
       return { state, sha: file.sha };
     } catch (error) {
       if ((error as { status?: number }).status === 404) return { state: EMPTY_STATE, sha: null };
@@ -83,9 +85,12 @@ export class StateFile {
       } catch (error) {
         const status = (error as { status?: number }).status;
         if ((status === 409 || status === 422) && attempt < 3) continue;
-        throw new Error(`cannot write ${this.path} on ${this.branch}: ${errorMessage(error)}`, {
-          cause: error,
-        });
+        throw new ExternalError(
+          `cannot write ${this.path} on ${this.branch}: ${errorMessage(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
     }
   }

@@ -1,7 +1,7 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { ConfigurationError, errorMessage } from './errors.js';
+import { ConfigurationError, errorMessage, ExternalError } from './errors.js';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
@@ -54,9 +54,9 @@ export async function branchTip(
     return data.object.sha;
   } catch (error) {
     if ((error as { status?: number }).status === 404) return null;
-    throw new Error(
+    throw new ExternalError(
       `cannot read ${repository.owner}/${repository.repo} ${branch}: ${errorMessage(error)}`,
-      { cause: error },
+      { cause: error, retryable: ((error as { status?: number }).status ?? 500) >= 500 },
     );
   }
 }

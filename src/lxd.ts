@@ -1,16 +1,11 @@
-import { spawn } from 'node:child_process';
 import { ToolError } from './errors.js';
-import { meaningfulLine } from './git.js';
+import { exec, lastLines, type ExecResult } from './exec.js';
 
-export interface ExecResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { ExecResult };
 
 /**
- * The one place the toolkit runs `lxc`: argv arrays, no shell, output streamed line by line to
- * the log, failures as one sentence with LXD's reason.
+ * `lxc`, as a thin client of the process funnel: argv arrays, no shell, output streamed line by
+ * line to the log, failures as one sentence with LXD's reason.
  */
 export class Lxd {
   constructor(
@@ -21,27 +16,11 @@ export class Lxd {
   ) {}
 
   exec(args: readonly string[], onLine?: (line: string) => void): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.options.command ?? 'lxc', args, {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, LC_ALL: 'C' },
-      });
-      let stdout = '';
-      let stderr = '';
-      const lines = (text: string): void => {
-        const sink = onLine ?? this.options.onLine;
-        if (sink) for (const line of text.split(/\r?\n/)) if (line) sink(line);
-      };
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString('utf8');
-        if (onLine) lines(c.toString('utf8'));
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString('utf8');
-        if (onLine) lines(c.toString('utf8'));
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    const sink = onLine ?? this.options.onLine;
+    return exec([this.options.command ?? 'lxc', ...args], {
+      env: { LC_ALL: 'C' },
+      installHint: 'install LXD (snap install lxd, or apt-get install lxd)',
+      onLine: sink ? (line) => line && sink(line) : undefined,
     });
   }
 
@@ -51,7 +30,7 @@ export class Lxd {
       throw new ToolError(
         `lxc ${args.slice(0, 2).join(' ')}`,
         result.code,
-        meaningfulLine(result.stderr),
+        lastLines(result.stderr),
       );
     return result.stdout;
   }
@@ -100,11 +79,7 @@ export class Lxd {
   async runIn(name: string, argv: readonly string[]): Promise<string> {
     const result = await this.execIn(name, argv);
     if (result.code !== 0)
-      throw new ToolError(
-        `lxc exec ${name} -- ${argv[0]}`,
-        result.code,
-        meaningfulLine(result.stderr),
-      );
+      throw new ToolError(`lxc exec ${name} -- ${argv[0]}`, result.code, lastLines(result.stderr));
     return result.stdout;
   }
 

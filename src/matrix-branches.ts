@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { ConfigurationError } from './errors.js';
-import { Git, meaningfulLine } from './git.js';
+import { lastLines } from './exec.js';
+import { Git } from './git.js';
 import { buildMatrix, type MatrixEntry, type MatrixOptions, type Skipped } from './matrix.js';
 import { normaliseRefName } from './release-ref.js';
 import { locateSnapcraftYaml, parseSnapcraftYaml } from './snapcraft-yaml.js';
@@ -44,7 +45,7 @@ async function showAtBranch(git: Git, branch: string, path: string): Promise<str
   ]) {
     const result = await git.exec(['show', `${ref}:./${path}`]);
     if (result.code === 0) return result.stdout;
-    reason = meaningfulLine(result.stderr);
+    reason = lastLines(result.stderr);
   }
   throw new ConfigurationError(
     `Cannot read ${path} on '${branch}' (${reason}): check out with fetch-depth: 0 so every release branch is there, or fix the branch name.`,

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage } from './errors.js';
-import { Git, meaningfulLine } from './git.js';
+import { errorMessage, ExternalError } from './errors.js';
+import { lastLines } from './exec.js';
+import { Git } from './git.js';
 import { NO_AUTH, extraHeaderAuth, type GitAuth } from './git-auth.js';
 import {
   destructiveChanges,
@@ -100,7 +101,9 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     const auth = extraHeaderAuth(pair.destination, options.token);
     const [upstream, destination] = await Promise.all([
       listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
-        throw new Error(`cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`);
+        throw new ExternalError(
+          `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
+        );
       }),
       listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
     ]);
@@ -110,7 +113,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       });
     }
     if (destination instanceof Error) {
-      throw new Error(
+      throw new ExternalError(
         `cannot list the destination ${redactUrl(pair.destination)}: ${destination.message}`,
       );
     }
@@ -132,7 +135,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       const fetch = await local.exec(fetchArgs(pair.source, upstream, before));
       if (fetch.code !== 0) {
         return result('failed', {
-          error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${meaningfulLine(fetch.stderr)}`,
+          error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${lastLines(fetch.stderr)}`,
         });
       }
       // Refs the complete, successful listing no longer has are gone upstream, so gone here.
@@ -271,7 +274,7 @@ async function listRefs(url: string, auth: GitAuth): Promise<Map<string, string>
     'refs/tags/*',
   ]);
   if (result.code !== 0)
-    throw new Error(meaningfulLine(result.stderr) || `git ls-remote exited ${result.code}`);
+    throw new ExternalError(lastLines(result.stderr) || `git ls-remote exited ${result.code}`);
   const refs = new Map<string, string>();
   for (const line of result.stdout.split('\n')) {
     const [id, ref] = line.split('\t');
@@ -343,8 +346,8 @@ async function push(
   const culprits = rejected.filter((r) => !/atomic (push|transaction) fail/.test(r.reason));
   if (culprits.length > 0) return culprits;
   if (rejected.length > 0) return rejected;
-  throw new Error(
-    `push to ${redactUrl(destination)} failed: ${meaningfulLine(result.stderr) || `exit ${result.code}`}`,
+  throw new ExternalError(
+    `push to ${redactUrl(destination)} failed: ${lastLines(result.stderr) || `exit ${result.code}`}`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { ConfigurationError, errorMessage } from './errors.js';
+import { ConfigurationError, errorMessage, isRetryable } from './errors.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { readSnapInfo, type SnapInfo } from './snap-file.js';
 import { StoreError, type SnapcraftCli } from './snapcraft-cli.js';
@@ -46,9 +46,6 @@ export interface PublishOptions {
    */
   readonly stillCurrent?: () => Promise<string | null>;
 }
-
-const transient = (error: unknown): boolean =>
-  error instanceof StoreError && (error.kind === 'transient' || error.kind === 'review-pending');
 
 /** Checks one build's snaps against each other and the channel, before anything is uploaded. */
 export async function inspectSnaps(
@@ -135,7 +132,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
       const revision = await withRetries(
         options.retry,
         () => options.cli.upload(info.file),
-        transient,
+        isRetryable,
         (error, attempt, delay) =>
           log(
             `upload ${info.arch} attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delay / 1000)} s`,
@@ -190,7 +187,7 @@ export async function releaseAll(
   const result = snaps.map((s) => ({ ...s }));
   for (const snap of result) {
     try {
-      await withRetries(retry, () => cli.release(name, snap.revision!, [channel]), transient);
+      await withRetries(retry, () => cli.release(name, snap.revision!, [channel]), isRetryable);
       (snap as { released: boolean }).released = true;
       log(`${snap.arch}: revision ${snap.revision} released to ${channel}`);
     } catch (error) {

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError } from './errors.js';
-import { Git, meaningfulLine } from './git.js';
+import { lastLines } from './exec.js';
+import { Git } from './git.js';
 import type { ReleaseRef } from './release-ref.js';
 
 export const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
@@ -52,7 +53,7 @@ export function normaliseRepoLocation(location: string, cwd = process.cwd()): st
 export async function listRemoteRefs(git: Git, url: string): Promise<RemoteRefs> {
   const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
   if (result.code !== 0) {
-    const reason = meaningfulLine(result.stderr) || `git exited with ${result.code}`;
+    const reason = lastLines(result.stderr) || `git exited with ${result.code}`;
     throw new ConfigurationError(
       `Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}. Check the 'requirements-repo' input ` +
         `(a git URL or a local mirror path) and that the runner can reach it.`,

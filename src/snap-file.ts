@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigurationError } from './errors.js';
+import { exec, lastLines } from './exec.js';
 import { globToRegExp } from './glob.js';
 
 /** What a built .snap says about itself in meta/snap.yaml. */
@@ -20,10 +20,12 @@ export interface SnapInfo {
 export async function readSnapInfo(file: string): Promise<SnapInfo> {
   if (!existsSync(file))
     throw new ConfigurationError(`${file} does not exist: check the 'snaps' input.`);
-  const { code, stdout, stderr } = await run('unsquashfs', ['-cat', file, 'meta/snap.yaml']);
+  const { code, stdout, stderr } = await exec(['unsquashfs', '-cat', file, 'meta/snap.yaml'], {
+    installHint: 'install squashfs-tools',
+  });
   if (code !== 0 || !stdout.trim()) {
     throw new ConfigurationError(
-      `${file} is not a snap (no readable meta/snap.yaml: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`}).`,
+      `${file} is not a snap (no readable meta/snap.yaml: ${lastLines(stderr) || `exit ${code}`}).`,
     );
   }
   const meta = parse(stdout) as {
@@ -73,23 +75,4 @@ export function expandSnapPaths(patterns: readonly string[], cwd: string): strin
   if (files.length === 0)
     throw new ConfigurationError(`'snaps' is empty: give the .snap files of the build.`);
   return [...new Set(files)];
-}
-
-function run(
-  command: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', (error) =>
-      reject(
-        new ConfigurationError(`Cannot run ${command} (${error.message}): install squashfs-tools.`),
-      ),
-    );
-    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
-  });
 }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, ExternalError } from './errors.js';
+import { exec, MissingProgramError } from './exec.js';
 
 /** Why the store said no, from what snapcraft printed. */
 export type StoreFailureKind =
@@ -11,7 +11,7 @@ export type StoreFailureKind =
   | 'transient'
   | 'unknown';
 
-export class StoreError extends Error {
+export class StoreError extends ExternalError {
   override readonly name = 'StoreError';
   constructor(
     readonly kind: StoreFailureKind,
@@ -19,7 +19,7 @@ export class StoreError extends Error {
     /** A revision the store created anyway (manual review). */
     readonly revision: number | null = null,
   ) {
-    super(message);
+    super(message, { retryable: kind === 'transient' || kind === 'review-pending' });
   }
 }
 
@@ -128,47 +128,37 @@ export class SnapcraftCli {
     return rows.sort((a, b) => b.revision - a.revision);
   }
 
-  private run(args: string[]): Promise<string> {
+  private async run(args: string[]): Promise<string> {
     const command = this.options.command ?? 'snapcraft';
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, args, {
-        stdio: ['ignore', 'pipe', 'pipe'],
+    let result;
+    try {
+      result = await exec([command, ...args], {
         env: {
-          ...process.env,
           ...this.options.env,
           SNAPCRAFT_STORE_CREDENTIALS: this.options.credentials,
           SNAPCRAFT_HAS_TTY: 'no',
           CRAFT_VERBOSITY_LEVEL: 'brief',
         },
+        secrets: [this.options.credentials],
+        onLine: (line) => {
+          if (line.trim()) this.options.onOutput?.(line);
+        },
       });
-      let output = '';
-      const collect = (chunk: Buffer): void => {
-        const text = chunk.toString('utf8');
-        output += text;
-        for (const line of text.split(/\r?\n/)) if (line.trim()) this.options.onOutput?.(line);
-      };
-      child.stdout.on('data', collect);
-      child.stderr.on('data', collect);
-      child.on('error', (error) =>
-        reject(
-          new ConfigurationError(
-            `Cannot run ${command} (${error.message}): install snapcraft (snap install snapcraft --classic).`,
-          ),
-        ),
+    } catch (error) {
+      if (!(error instanceof MissingProgramError)) throw error;
+      throw new ConfigurationError(
+        `Cannot run ${command} (not installed): install snapcraft (snap install snapcraft --classic), or leave the action's setup on.`,
       );
-      child.on('close', (code) => {
-        if (code === 0) return resolve(output);
-        const kind = classifyStoreFailure(output);
-        const revision = /Revision (\d+)/i.exec(output);
-        const hint = HINTS[kind];
-        reject(
-          new StoreError(
-            kind,
-            `snapcraft ${args[0]} failed (exit ${code}): ${reason(output).replace(/\.$/, '')}.${hint ? ` ${hint[0]!.toUpperCase()}${hint.slice(1)}.` : ''}`,
-            revision ? Number(revision[1]) : null,
-          ),
-        );
-      });
-    });
+    }
+    const output = result.lines.join('\n');
+    if (result.code === 0) return output;
+    const kind = classifyStoreFailure(output);
+    const revision = /Revision (\d+)/i.exec(output);
+    const hint = HINTS[kind];
+    throw new StoreError(
+      kind,
+      `snapcraft ${args[0]} failed (exit ${result.code}): ${reason(output).replace(/\.$/, '')}.${hint ? ` ${hint[0]!.toUpperCase()}${hint.slice(1)}.` : ''}`,
+      revision ? Number(revision[1]) : null,
+    );
   }
 }

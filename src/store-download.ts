@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, ExternalError, isRetryable } from './errors.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { parseChannel } from './store-channel.js';
 
@@ -122,7 +122,7 @@ async function downloadOnce(rev: StoreRevision, dir: string): Promise<string> {
   const digest = hash.digest('hex');
   if (size !== rev.size || digest !== rev.sha3_384) {
     rmSync(partial, { force: true });
-    throw new Error(
+    throw new ExternalError(
       `${rev.name} revision ${rev.revision} did not download intact: ${size} bytes with SHA3-384 ` +
         `${digest.slice(0, 16)}…, the store published ${rev.size} bytes with ${rev.sha3_384.slice(0, 16)}…`,
     );
@@ -132,7 +132,11 @@ async function downloadOnce(rev: StoreRevision, dir: string): Promise<string> {
 }
 
 /** A dropped connection or a 5xx is worth another try; a bad channel or checksum is not. */
-class TransientStoreError extends Error {}
+class TransientStoreError extends ExternalError {
+  constructor(message: string) {
+    super(message, { retryable: true });
+  }
+}
 
 const STORE_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 8000 };
 
@@ -141,7 +145,7 @@ export function resolveStoreRevision(
   options: Parameters<typeof resolveOnce>[0],
   retry: RetryPolicy = STORE_RETRY,
 ): Promise<StoreRevision> {
-  return withRetries(retry, () => resolveOnce(options), transient);
+  return withRetries(retry, () => resolveOnce(options), isRetryable);
 }
 
 /** downloadOnce, retried over dropped connections and 5xx answers. */
@@ -150,11 +154,7 @@ export function downloadStoreRevision(
   dir: string,
   retry: RetryPolicy = STORE_RETRY,
 ): Promise<string> {
-  return withRetries(retry, () => downloadOnce(rev, dir), transient);
-}
-
-function transient(error: unknown): boolean {
-  return error instanceof TransientStoreError;
+  return withRetries(retry, () => downloadOnce(rev, dir), isRetryable);
 }
 
 /** fetch's "fetch failed" hides the reason in its cause (ECONNREFUSED, ENOTFOUND, ...). */

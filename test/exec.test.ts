@@ -35,7 +35,8 @@ describe('the process funnel', () => {
     expect(result.code).toBe(0);
     expect(seen).toHaveLength(20000);
     expect(seen[19999]).toBe(`line 19999 ${'x'.repeat(19999 % 97)}`);
-    expect(result.stdout.split('\n')).toEqual(seen);
+    expect(result.lines).toEqual(seen);
+    expect(result.stdout).toBe(`${seen.join('\n')}\n`);
   });
 
   it('names a missing program, with what installs it', async () => {
@@ -85,8 +86,8 @@ describe('the process funnel', () => {
       ],
       { stdin: 'in\n', cwd: '/tmp', env: { OSA_X: 'y' } },
     );
-    expect(result.stdout).toBe('in');
-    expect(result.stderr).toBe('/tmp y');
+    expect(result.stdout).toBe('in\n');
+    expect(result.stderr).toBe('/tmp y\n');
   });
 
   it('has one rule for root: as is when root, else sudo -n with the environment spelt out', () => {

@@ -20,7 +20,7 @@ const base = (extra: Partial<DeployOptions> = {}): DeployOptions => ({
   track: '2025.1',
   etcDir: join(ROOT, 'smoke/etc'),
   waitMs: 120000,
-  sudo: ['sudo'],
+  asRoot: true,
   ...extra,
 });
 
@@ -76,7 +76,7 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
 
   it("drops snap-test's config snippets into /var/snap/<snap>/common/etc/", async () => {
     const root = tempDir('osa-fsroot-');
-    const configure = deploymentSteps(base({ snap: 'nova', sudo: [], fsRoot: root })).find(
+    const configure = deploymentSteps(base({ snap: 'nova', asRoot: false, fsRoot: root })).find(
       (s) => s.name === 'configure nova-hypervisor',
     )!;
     const suite = await runSteps('configure', [configure]);
@@ -139,7 +139,7 @@ withSnaps(
       const options = base({
         level: 'upgrade',
         file,
-        sudo: [],
+        asRoot: false,
         waitMs: 3000,
         ports: { keystone: port },
       });
@@ -179,7 +179,7 @@ withSnaps(
     it("reports a failed refresh with snapd's reason, skips the rest, collects the artifact, and says so in JUnit", async () => {
       const { steps, etcRoot } = upgradeRun('install --dangerous');
       // Configured as the deployment does it, so the artifact shows the config too.
-      const configure = deploymentSteps(base({ sudo: [], fsRoot: etcRoot })).find(
+      const configure = deploymentSteps(base({ asRoot: false, fsRoot: etcRoot })).find(
         (s) => s.name === 'configure keystone',
       )!;
       expect((await runSteps('configure', [configure])).passed).toBe(true);
@@ -188,7 +188,7 @@ withSnaps(
       const suite = await runSteps('upgrade keystone', steps, {
         collect: async (f) => {
           collected.push(f.name);
-          collectLogs(artifact, f, { sudo: [], fsRoot: etcRoot });
+          await collectLogs(artifact, f, { asRoot: false, fsRoot: etcRoot });
         },
       });
       expect(suite.failed).toMatchObject({ name: 'refresh keystone to the new build' });

@@ -28580,7 +28580,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _matrix_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(446);
-/* harmony import */ var _matrix_branches_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7562);
+/* harmony import */ var _matrix_branches_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2627);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3197);
 
@@ -28749,32 +28749,56 @@ function escapeHtml(text) {
 /* harmony export */   p0: () => (/* binding */ isConfigurationError),
 /* harmony export */   v4: () => (/* binding */ ToolError)
 /* harmony export */ });
+/* unused harmony exports ExternalError, Bug, isRetryable */
 /**
- * A mistake in what the user gave us (an input, a file, a branch name). The message says what to
- * change; the action reports it without a stack trace, and nothing has been written, pushed or
- * published when it is thrown.
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
 }
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
 /**
- * An external program failed. Carries the command (without secrets), its exit code and the line of
- * stderr that explains it, so the report is one actionable sentence.
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
  */
-class ToolError extends Error {
+class ToolError extends ExternalError {
     command;
     exitCode;
     detail;
     name = 'ToolError';
-    constructor(command, exitCode, detail) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`);
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
         this.command = command;
         this.exitCode = exitCode;
         this.detail = detail;
     }
 }
+/** An invariant of the toolkit's own broke. */
+class Bug extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'Bug';
+}
 function isConfigurationError(error) {
     return error instanceof ConfigurationError;
+}
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
@@ -28783,7 +28807,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 7562:
+/***/ 2627:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28798,12 +28822,164 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var errors = __nccwpck_require__(3916);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/exec.ts
+
+
+/** The program is not installed (or not on PATH). */
+class MissingProgramError extends errors/* ToolError */.v4 {
+    constructor(program, hint) {
+        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+    }
+}
+/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
+    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    if (uid === 0)
+        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
+    // sudo resets the environment; `env` carries what the root command needs, explicitly.
+    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+}
+/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
+class LineSplitter {
+    emit;
+    rest = '';
+    decoder = new TextDecoder('utf-8');
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        const text = this.rest + this.decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        this.rest = lines.pop();
+        for (const line of lines)
+            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    end() {
+        const text = this.rest + this.decoder.decode();
+        this.rest = '';
+        if (text)
+            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+    }
+}
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
+}
+/**
+ * The one way the toolkit starts a program: argv only, line-buffered output streamed to
+ * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
+ * Resolves with the exit code whatever it is; a program that cannot start is a
+ * MissingProgramError (or the spawn error).
+ */
+function exec(argv, options = {}) {
+    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const redact = redactor(options.secrets);
+    return new Promise((resolvePromise, reject) => {
+        if (options.signal?.aborted) {
+            resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
+            return;
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: options.killGroup,
+        });
+        const raw = { stdout: [], stderr: [] };
+        const lines = [];
+        const splitter = (stream) => new LineSplitter((line) => {
+            const clean = redact(line);
+            lines.push(clean);
+            options.onLine?.(clean, stream);
+        });
+        const out = splitter('stdout');
+        const err = splitter('stderr');
+        child.stdout.on('data', (chunk) => {
+            raw.stdout.push(chunk);
+            out.push(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            raw.stderr.push(chunk);
+            err.push(chunk);
+        });
+        let killed = false;
+        const kill = () => {
+            killed = true;
+            try {
+                if (options.killGroup && child.pid)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        };
+        const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+        options.signal?.addEventListener('abort', kill, { once: true });
+        const done = () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+        };
+        child.on('error', (error) => {
+            done();
+            if (error.code === 'ENOENT')
+                reject(new MissingProgramError(full[0], options.installHint));
+            else
+                reject(error);
+        });
+        child.on('close', (code, signal) => {
+            done();
+            out.end();
+            err.end();
+            let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
+            if (killed && options.timeoutMs && !options.signal?.aborted)
+                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
+            resolvePromise({
+                code: code ?? (signal ? 128 : 1),
+                stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
+                stderr,
+                lines,
+                killed,
+            });
+        });
+        if (child.stdin) {
+            // A program may exit before reading all of its input; its exit code tells what happened.
+            child.stdin.on('error', () => { });
+            child.stdin.end(options.stdin);
+        }
+    });
+}
+/**
+ * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
+ * and its subcommand, or `name`) with its meaningful last lines.
+ */
+async function execOk(argv, options = {}) {
+    const result = await exec(argv, options);
+    if (result.code !== 0) {
+        throw new ToolError(options.name ?? argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
+    }
+    return result;
+}
+/**
+ * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
+ * lines; URLs lose any userinfo, so a token typed into one never shows.
+ */
+function lastLines(text, count = 1) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
+    return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
+}
+
 ;// CONCATENATED MODULE: ./src/git.ts
 
 
 /**
- * The one place this toolkit runs git: argv arrays (no shell), no prompts, a stable locale, and a
- * failure turned into one sentence with git's own reason.
+ * git, as a thin client of the process funnel: argv arrays (no shell), no prompts, a stable
+ * locale, and a failure turned into one sentence with git's own reason.
  */
 class Git {
     options;
@@ -28811,51 +28987,32 @@ class Git {
         this.options = options;
     }
     /** Runs git and returns its result, whatever the exit code. */
-    async exec(args, input) {
-        const env = {
-            ...process.env,
-            ...this.options.env,
-            GIT_TERMINAL_PROMPT: '0',
-            GIT_ASKPASS: '',
-            SSH_ASKPASS: '',
-            GCM_INTERACTIVE: 'never',
-            LC_ALL: 'C',
-        };
-        return new Promise((resolvePromise, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, {
-                cwd: this.options.cwd,
-                env,
-                stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            });
-            const out = [];
-            const err = [];
-            child.stdout.on('data', (chunk) => out.push(chunk));
-            child.stderr.on('data', (chunk) => {
-                err.push(chunk);
-                if (this.options.onStderr) {
-                    for (const line of chunk.toString('utf8').split(/[\r\n]+/))
-                        if (line)
-                            this.options.onStderr(line);
+    exec(args, input) {
+        return exec(['git', ...args], {
+            cwd: this.options.cwd,
+            env: {
+                ...this.options.env,
+                GIT_TERMINAL_PROMPT: '0',
+                GIT_ASKPASS: '',
+                SSH_ASKPASS: '',
+                GCM_INTERACTIVE: 'never',
+                LC_ALL: 'C',
+            },
+            stdin: input,
+            installHint: 'install git',
+            onLine: this.options.onStderr
+                ? (line, stream) => {
+                    if (stream === 'stderr' && line)
+                        this.options.onStderr(line);
                 }
-            });
-            child.on('error', reject);
-            child.on('close', (code) => resolvePromise({
-                code: code ?? 1,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-            }));
-            if (child.stdin) {
-                // git may exit before reading all of its input; its exit code tells what happened.
-                child.stdin.on('error', () => { });
-                child.stdin.end(input);
-            }
+                : undefined,
         });
     }
     /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
     async run(args, input) {
         const result = await this.exec(args, input);
         if (result.code !== 0) {
-            throw new errors/* ToolError */.v4(`git ${describeArgs(args)}`, result.code, meaningfulLine(result.stderr));
+            throw new errors/* ToolError */.v4(`git ${describeArgs(args)}`, result.code, lastLines(result.stderr));
         }
         return result.stdout;
     }
@@ -28867,15 +29024,6 @@ class Git {
 // Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
 function describeArgs(args) {
     return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
-}
-/** The stderr line that says why git failed: its last fatal/error line, else its last line. */
-function meaningfulLine(stderr) {
-    const lines = stderr
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error):/.test(l));
-    return (reason ?? lines.at(-1) ?? '').replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
 // EXTERNAL MODULE: ./src/matrix.ts + 1 modules
@@ -29300,6 +29448,7 @@ function constraintsReference(generation, relPath) {
 
 
 
+
 /**
  * The matrix for the checked-out project, or, for release rebuilds, release x arch: each branch's
  * own snapcraft.yaml (read from git, as branches differ in base and architectures).
@@ -29334,7 +29483,7 @@ async function showAtBranch(git, branch, path) {
         const result = await git.exec(['show', `${ref}:./${path}`]);
         if (result.code === 0)
             return result.stdout;
-        reason = meaningfulLine(result.stderr);
+        reason = lastLines(result.stderr);
     }
     throw new errors/* ConfigurationError */.j1(`Cannot read ${path} on '${branch}' (${reason}): check out with fetch-depth: 0 so every release branch is there, or fix the branch name.`);
 }

@@ -28804,33 +28804,56 @@ function escapeHtml(text) {
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
 /* harmony export */   p0: () => (/* binding */ isConfigurationError)
 /* harmony export */ });
-/* unused harmony export ToolError */
+/* unused harmony exports ExternalError, ToolError, Bug, isRetryable */
 /**
- * A mistake in what the user gave us (an input, a file, a branch name). The message says what to
- * change; the action reports it without a stack trace, and nothing has been written, pushed or
- * published when it is thrown.
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
 }
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
 /**
- * An external program failed. Carries the command (without secrets), its exit code and the line of
- * stderr that explains it, so the report is one actionable sentence.
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
  */
-class ToolError extends Error {
+class ToolError extends ExternalError {
     command;
     exitCode;
     detail;
     name = 'ToolError';
-    constructor(command, exitCode, detail) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`);
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
         this.command = command;
         this.exitCode = exitCode;
         this.detail = detail;
     }
 }
+/** An invariant of the toolkit's own broke. */
+class Bug extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'Bug';
+}
 function isConfigurationError(error) {
     return error instanceof ConfigurationError;
+}
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);

@@ -30942,7 +30942,7 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 663:
+/***/ 959:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30985,19 +30985,19 @@ async function withRetries(policy, task, retryable, onRetry) {
 
 // EXTERNAL MODULE: ./src/snap-file.ts + 2 modules
 var snap_file = __nccwpck_require__(7488);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: ./src/exec.ts + 1 modules
+var src_exec = __nccwpck_require__(4981);
 ;// CONCATENATED MODULE: ./src/snapcraft-cli.ts
 
 
-class StoreError extends Error {
+class StoreError extends errors/* ExternalError */.yA {
     kind;
     revision;
     name = 'StoreError';
     constructor(kind, message, 
     /** A revision the store created anyway (manual review). */
     revision = null) {
-        super(message);
+        super(message, { retryable: kind === 'transient' || kind === 'review-pending' });
         this.kind = kind;
         this.revision = revision;
     }
@@ -31081,39 +31081,36 @@ class SnapcraftCli {
         }
         return rows.sort((a, b) => b.revision - a.revision);
     }
-    run(args) {
+    async run(args) {
         const command = this.options.command ?? 'snapcraft';
-        return new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_.spawn)(command, args, {
-                stdio: ['ignore', 'pipe', 'pipe'],
+        let result;
+        try {
+            result = await (0,src_exec/* exec */.m0)([command, ...args], {
                 env: {
-                    ...process.env,
                     ...this.options.env,
                     SNAPCRAFT_STORE_CREDENTIALS: this.options.credentials,
                     SNAPCRAFT_HAS_TTY: 'no',
                     CRAFT_VERBOSITY_LEVEL: 'brief',
                 },
-            });
-            let output = '';
-            const collect = (chunk) => {
-                const text = chunk.toString('utf8');
-                output += text;
-                for (const line of text.split(/\r?\n/))
+                secrets: [this.options.credentials],
+                onLine: (line) => {
                     if (line.trim())
                         this.options.onOutput?.(line);
-            };
-            child.stdout.on('data', collect);
-            child.stderr.on('data', collect);
-            child.on('error', (error) => reject(new errors/* ConfigurationError */.j1(`Cannot run ${command} (${error.message}): install snapcraft (snap install snapcraft --classic).`)));
-            child.on('close', (code) => {
-                if (code === 0)
-                    return resolve(output);
-                const kind = classifyStoreFailure(output);
-                const revision = /Revision (\d+)/i.exec(output);
-                const hint = HINTS[kind];
-                reject(new StoreError(kind, `snapcraft ${args[0]} failed (exit ${code}): ${reason(output).replace(/\.$/, '')}.${hint ? ` ${hint[0].toUpperCase()}${hint.slice(1)}.` : ''}`, revision ? Number(revision[1]) : null));
+                },
             });
-        });
+        }
+        catch (error) {
+            if (!(error instanceof src_exec/* MissingProgramError */.Vu))
+                throw error;
+            throw new errors/* ConfigurationError */.j1(`Cannot run ${command} (not installed): install snapcraft (snap install snapcraft --classic), or leave the action's setup on.`);
+        }
+        const output = result.lines.join('\n');
+        if (result.code === 0)
+            return output;
+        const kind = classifyStoreFailure(output);
+        const revision = /Revision (\d+)/i.exec(output);
+        const hint = HINTS[kind];
+        throw new StoreError(kind, `snapcraft ${args[0]} failed (exit ${result.code}): ${reason(output).replace(/\.$/, '')}.${hint ? ` ${hint[0].toUpperCase()}${hint.slice(1)}.` : ''}`, revision ? Number(revision[1]) : null);
     }
 }
 
@@ -31125,7 +31122,6 @@ var store_channel = __nccwpck_require__(7796);
 
 
 
-const publish_transient = (error) => error instanceof StoreError && (error.kind === 'transient' || error.kind === 'review-pending');
 /** Checks one build's snaps against each other and the channel, before anything is uploaded. */
 async function inspectSnaps(files, channel, expectedName) {
     const infos = await Promise.all(files.map((file) => (0,snap_file/* readSnapInfo */.f)(file)));
@@ -31189,7 +31185,7 @@ async function publish(options) {
     const snaps = [];
     for (const [index, info] of infos.entries()) {
         try {
-            const revision = await withRetries(options.retry, () => options.cli.upload(info.file), publish_transient, (error, attempt, delay) => log(`upload ${info.arch} attempt ${attempt} failed (${(0,errors/* errorMessage */.gJ)(error)}); retrying in ${Math.round(delay / 1000)} s`));
+            const revision = await withRetries(options.retry, () => options.cli.upload(info.file), errors/* isRetryable */.r3, (error, attempt, delay) => log(`upload ${info.arch} attempt ${attempt} failed (${(0,errors/* errorMessage */.gJ)(error)}); retrying in ${Math.round(delay / 1000)} s`));
             log(`${info.arch}: revision ${revision} uploaded`);
             snaps.push(outcome(info, 'uploaded', revision));
         }
@@ -31232,7 +31228,7 @@ async function releaseAll(cli, name, channel, snaps, retry, log = () => { }) {
     const result = snaps.map((s) => ({ ...s }));
     for (const snap of result) {
         try {
-            await withRetries(retry, () => cli.release(name, snap.revision, [channel]), publish_transient);
+            await withRetries(retry, () => cli.release(name, snap.revision, [channel]), errors/* isRetryable */.r3);
             snap.released = true;
             log(`${snap.arch}: revision ${snap.revision} released to ${channel}`);
         }
@@ -31269,130 +31265,6 @@ async function promote(cli, name, channel, revisions, retry, log = () => { }) {
         released: false,
     }));
     return releaseAll(cli, name, channel, snaps, retry, log);
-}
-
-;// CONCATENATED MODULE: ./src/exec.ts
-
-
-/** The program is not installed (or not on PATH). */
-class MissingProgramError extends errors/* ToolError */.v4 {
-    constructor(program, hint) {
-        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
-    }
-}
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
-function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
-    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    if (uid === 0)
-        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-    // sudo resets the environment; `env` carries what the root command needs, explicitly.
-    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
-}
-/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
-class LineSplitter {
-    emit;
-    rest = '';
-    decoder = new TextDecoder('utf-8');
-    constructor(emit) {
-        this.emit = emit;
-    }
-    push(chunk) {
-        const text = this.rest + this.decoder.decode(chunk, { stream: true });
-        const lines = text.split('\n');
-        this.rest = lines.pop();
-        for (const line of lines)
-            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-    end() {
-        const text = this.rest + this.decoder.decode();
-        this.rest = '';
-        if (text)
-            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
-    }
-}
-function redactor(secrets = []) {
-    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
-}
-/**
- * The one way the toolkit starts a program: argv only, line-buffered output streamed to
- * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
- * Resolves with the exit code whatever it is; a program that cannot start is a
- * MissingProgramError (or the spawn error).
- */
-function exec_exec(argv, options = {}) {
-    const full = options.asRoot ? asRoot(argv) : [...argv];
-    const redact = redactor(options.secrets);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_.spawn)(full[0], full.slice(1), {
-            cwd: options.cwd,
-            env: { ...process.env, ...options.env },
-            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            signal: options.signal,
-        });
-        const out = [];
-        const err = [];
-        const splitter = (stream, into) => new LineSplitter((line) => {
-            const clean = redact(line);
-            into.push(clean);
-            options.onLine?.(clean, stream);
-        });
-        const stdout = splitter('stdout', out);
-        const stderr = splitter('stderr', err);
-        child.stdout.on('data', (chunk) => stdout.push(chunk));
-        child.stderr.on('data', (chunk) => stderr.push(chunk));
-        let timedOut = false;
-        const timer = options.timeoutMs
-            ? setTimeout(() => {
-                timedOut = true;
-                child.kill('SIGKILL');
-            }, options.timeoutMs)
-            : undefined;
-        child.on('error', (error) => {
-            clearTimeout(timer);
-            if (error.code === 'ENOENT')
-                reject(new MissingProgramError(full[0], options.installHint));
-            else
-                reject(error);
-        });
-        child.on('close', (code, signal) => {
-            clearTimeout(timer);
-            stdout.end();
-            stderr.end();
-            if (timedOut)
-                err.push(`timed out after ${Math.round(options.timeoutMs / 1000)} s`);
-            resolvePromise({
-                code: code ?? (signal ? 128 : 1),
-                stdout: out.join('\n'),
-                stderr: err.join('\n'),
-            });
-        });
-        if (child.stdin) {
-            // A program may exit before reading all of its input; its exit code tells what happened.
-            child.stdin.on('error', () => { });
-            child.stdin.end(options.stdin);
-        }
-    });
-}
-/**
- * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
- * and its subcommand) with its meaningful last lines.
- */
-async function execOk(argv, options = {}) {
-    const result = await exec_exec(argv, options);
-    if (result.code !== 0) {
-        throw new ToolError(argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
-    }
-    return result;
-}
-/** The lines that say why a program failed: its last error line, else its last lines. */
-function lastLines(text, count = 3) {
-    const lines = text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
-    return reason ?? lines.slice(-count).join(' / ');
 }
 
 ;// CONCATENATED MODULE: ./src/runner-setup.ts
@@ -31485,12 +31357,12 @@ async function prepareRunner(steps, log, warn = log) {
         log(`${step.why}: ${step.argv.join(' ')}`);
         let failure = '';
         try {
-            const result = await exec_exec(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
+            const result = await (0,src_exec/* exec */.m0)(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
             if (result.code !== 0)
-                failure = lastLines(result.stderr || result.stdout) || `exit ${result.code}`;
+                failure = (0,src_exec/* lastLines */.w$)(result.stderr || result.stdout) || `exit ${result.code}`;
         }
         catch (error) {
-            if (!(error instanceof MissingProgramError))
+            if (!(error instanceof src_exec/* MissingProgramError */.Vu))
                 throw error;
             failure = error.message;
         }
@@ -31506,7 +31378,7 @@ async function prepareRunner(steps, log, warn = log) {
     return done;
 }
 function asRootArgv(step) {
-    return asRoot(step.argv, process.getuid?.() ?? 0, step.env);
+    return (0,src_exec/* asRoot */.tE)(step.argv, process.getuid?.() ?? 0, step.env);
 }
 /** Whether to prepare the runner: `auto` means on GitHub's hosted runners only. */
 function shouldPrepare(setting, env = process.env) {
@@ -32389,7 +32261,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(663);
+/* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(959);
 /* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9042);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
 
@@ -32522,37 +32394,236 @@ function escapeHtml(text) {
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
 /* harmony export */   p0: () => (/* binding */ isConfigurationError),
-/* harmony export */   v4: () => (/* binding */ ToolError)
+/* harmony export */   r3: () => (/* binding */ isRetryable),
+/* harmony export */   v4: () => (/* binding */ ToolError),
+/* harmony export */   yA: () => (/* binding */ ExternalError)
 /* harmony export */ });
+/* unused harmony export Bug */
 /**
- * A mistake in what the user gave us (an input, a file, a branch name). The message says what to
- * change; the action reports it without a stack trace, and nothing has been written, pushed or
- * published when it is thrown.
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
 }
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
 /**
- * An external program failed. Carries the command (without secrets), its exit code and the line of
- * stderr that explains it, so the report is one actionable sentence.
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
  */
-class ToolError extends Error {
+class ToolError extends ExternalError {
     command;
     exitCode;
     detail;
     name = 'ToolError';
-    constructor(command, exitCode, detail) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`);
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
         this.command = command;
         this.exitCode = exitCode;
         this.detail = detail;
     }
 }
+/** An invariant of the toolkit's own broke. */
+class Bug extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'Bug';
+}
 function isConfigurationError(error) {
     return error instanceof ConfigurationError;
 }
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
+}
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+
+
+/***/ }),
+
+/***/ 4981:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Vu: () => (/* binding */ MissingProgramError),
+  tE: () => (/* binding */ asRoot),
+  m0: () => (/* binding */ exec),
+  w$: () => (/* binding */ lastLines)
+});
+
+// UNUSED EXPORTS: LineSplitter, execOk
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/exec.ts
+
+
+/** The program is not installed (or not on PATH). */
+class MissingProgramError extends errors/* ToolError */.v4 {
+    constructor(program, hint) {
+        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+    }
+}
+/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
+    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    if (uid === 0)
+        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
+    // sudo resets the environment; `env` carries what the root command needs, explicitly.
+    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+}
+/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
+class LineSplitter {
+    emit;
+    rest = '';
+    decoder = new TextDecoder('utf-8');
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        const text = this.rest + this.decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        this.rest = lines.pop();
+        for (const line of lines)
+            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    end() {
+        const text = this.rest + this.decoder.decode();
+        this.rest = '';
+        if (text)
+            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+    }
+}
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
+}
+/**
+ * The one way the toolkit starts a program: argv only, line-buffered output streamed to
+ * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
+ * Resolves with the exit code whatever it is; a program that cannot start is a
+ * MissingProgramError (or the spawn error).
+ */
+function exec(argv, options = {}) {
+    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const redact = redactor(options.secrets);
+    return new Promise((resolvePromise, reject) => {
+        if (options.signal?.aborted) {
+            resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
+            return;
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: options.killGroup,
+        });
+        const raw = { stdout: [], stderr: [] };
+        const lines = [];
+        const splitter = (stream) => new LineSplitter((line) => {
+            const clean = redact(line);
+            lines.push(clean);
+            options.onLine?.(clean, stream);
+        });
+        const out = splitter('stdout');
+        const err = splitter('stderr');
+        child.stdout.on('data', (chunk) => {
+            raw.stdout.push(chunk);
+            out.push(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            raw.stderr.push(chunk);
+            err.push(chunk);
+        });
+        let killed = false;
+        const kill = () => {
+            killed = true;
+            try {
+                if (options.killGroup && child.pid)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        };
+        const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+        options.signal?.addEventListener('abort', kill, { once: true });
+        const done = () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+        };
+        child.on('error', (error) => {
+            done();
+            if (error.code === 'ENOENT')
+                reject(new MissingProgramError(full[0], options.installHint));
+            else
+                reject(error);
+        });
+        child.on('close', (code, signal) => {
+            done();
+            out.end();
+            err.end();
+            let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
+            if (killed && options.timeoutMs && !options.signal?.aborted)
+                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
+            resolvePromise({
+                code: code ?? (signal ? 128 : 1),
+                stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
+                stderr,
+                lines,
+                killed,
+            });
+        });
+        if (child.stdin) {
+            // A program may exit before reading all of its input; its exit code tells what happened.
+            child.stdin.on('error', () => { });
+            child.stdin.end(options.stdin);
+        }
+    });
+}
+/**
+ * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
+ * and its subcommand, or `name`) with its meaningful last lines.
+ */
+async function execOk(argv, options = {}) {
+    const result = await exec(argv, options);
+    if (result.code !== 0) {
+        throw new ToolError(options.name ?? argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
+    }
+    return result;
+}
+/**
+ * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
+ * lines; URLs lose any userinfo, so a token typed into one never shows.
+ */
+function lastLines(text, count = 1) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
+    return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
 
@@ -37940,7 +38011,7 @@ async function branchTip(client, repository, branch) {
     catch (error) {
         if (error.status === 404)
             return null;
-        throw new Error(`cannot read ${repository.owner}/${repository.repo} ${branch}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
+        throw new errors/* ExternalError */.yA(`cannot read ${repository.owner}/${repository.repo} ${branch}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error, retryable: (error.status ?? 500) >= 500 });
     }
 }
 
@@ -37957,8 +38028,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   f: () => (/* binding */ readSnapInfo)
 });
 
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:path"
@@ -37967,6 +38036,8 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var dist = __nccwpck_require__(8815);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/exec.ts + 1 modules
+var exec = __nccwpck_require__(4981);
 ;// CONCATENATED MODULE: ./src/glob.ts
 /** A whole-string RegExp for a glob where `*` matches anything (`/` included) and all else is literal. */
 function globToRegExp(glob) {
@@ -37984,9 +38055,11 @@ function globToRegExp(glob) {
 async function readSnapInfo(file) {
     if (!(0,external_node_fs_.existsSync)(file))
         throw new errors/* ConfigurationError */.j1(`${file} does not exist: check the 'snaps' input.`);
-    const { code, stdout, stderr } = await run('unsquashfs', ['-cat', file, 'meta/snap.yaml']);
+    const { code, stdout, stderr } = await (0,exec/* exec */.m0)(['unsquashfs', '-cat', file, 'meta/snap.yaml'], {
+        installHint: 'install squashfs-tools',
+    });
     if (code !== 0 || !stdout.trim()) {
-        throw new errors/* ConfigurationError */.j1(`${file} is not a snap (no readable meta/snap.yaml: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`}).`);
+        throw new errors/* ConfigurationError */.j1(`${file} is not a snap (no readable meta/snap.yaml: ${(0,exec/* lastLines */.w$)(stderr) || `exit ${code}`}).`);
     }
     const meta = (0,dist/* parse */.qg)(stdout);
     if (!meta?.name)
@@ -38027,17 +38100,6 @@ function expandSnapPaths(patterns, cwd) {
     if (files.length === 0)
         throw new errors/* ConfigurationError */.j1(`'snaps' is empty: give the .snap files of the build.`);
     return [...new Set(files)];
-}
-function run(command, args) {
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c) => (stdout += c.toString('utf8')));
-        child.stderr.on('data', (c) => (stderr += c.toString('utf8')));
-        child.on('error', (error) => reject(new errors/* ConfigurationError */.j1(`Cannot run ${command} (${error.message}): install squashfs-tools.`)));
-        child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
-    });
 }
 
 
@@ -38154,13 +38216,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_h
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 

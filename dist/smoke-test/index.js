@@ -28836,7 +28836,7 @@ async function main() {
         companions,
         etcDir: ETC_DIR,
         waitMs: timeout * 1000,
-        sudo: process.getuid?.() === 0 ? [] : ['sudo'],
+        asRoot: true,
         cirrosImage: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.cirrosImage) || undefined,
     });
     if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.dryRun, false)) {
@@ -28852,7 +28852,7 @@ async function main() {
     }
     const suite = await (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__/* .runSteps */ .rl)(`${snap.name} ${level}`, steps, {
         log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-        collect: async (failed) => void (0,_smoke_collect_js__WEBPACK_IMPORTED_MODULE_9__/* .collectLogs */ .Q)(logsDir, failed, { sudo: process.getuid?.() === 0 ? [] : ['sudo'] }),
+        collect: async (failed) => void (await (0,_smoke_collect_js__WEBPACK_IMPORTED_MODULE_9__/* .collectLogs */ .Q)(logsDir, failed, { asRoot: true })),
     });
     (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(logsDir, { recursive: true });
     (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)(junit, (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__/* .junitXml */ .E5)(suite));
@@ -28889,38 +28889,235 @@ __webpack_async_result__();
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   p0: () => (/* binding */ isConfigurationError)
+/* harmony export */   p0: () => (/* binding */ isConfigurationError),
+/* harmony export */   v4: () => (/* binding */ ToolError),
+/* harmony export */   yA: () => (/* binding */ ExternalError)
 /* harmony export */ });
-/* unused harmony export ToolError */
+/* unused harmony exports Bug, isRetryable */
 /**
- * A mistake in what the user gave us (an input, a file, a branch name). The message says what to
- * change; the action reports it without a stack trace, and nothing has been written, pushed or
- * published when it is thrown.
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
  */
 class ConfigurationError extends Error {
     name = 'ConfigurationError';
 }
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
 /**
- * An external program failed. Carries the command (without secrets), its exit code and the line of
- * stderr that explains it, so the report is one actionable sentence.
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
  */
-class ToolError extends Error {
+class ToolError extends ExternalError {
     command;
     exitCode;
     detail;
     name = 'ToolError';
-    constructor(command, exitCode, detail) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`);
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
         this.command = command;
         this.exitCode = exitCode;
         this.detail = detail;
     }
 }
+/** An invariant of the toolkit's own broke. */
+class Bug extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'Bug';
+}
 function isConfigurationError(error) {
     return error instanceof ConfigurationError;
 }
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
+}
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+
+
+/***/ }),
+
+/***/ 4981:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Vu: () => (/* binding */ MissingProgramError),
+  m0: () => (/* binding */ exec),
+  w$: () => (/* binding */ lastLines)
+});
+
+// UNUSED EXPORTS: LineSplitter, asRoot, execOk
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/exec.ts
+
+
+/** The program is not installed (or not on PATH). */
+class MissingProgramError extends errors/* ToolError */.v4 {
+    constructor(program, hint) {
+        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+    }
+}
+/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
+    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    if (uid === 0)
+        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
+    // sudo resets the environment; `env` carries what the root command needs, explicitly.
+    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+}
+/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
+class LineSplitter {
+    emit;
+    rest = '';
+    decoder = new TextDecoder('utf-8');
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        const text = this.rest + this.decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        this.rest = lines.pop();
+        for (const line of lines)
+            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    end() {
+        const text = this.rest + this.decoder.decode();
+        this.rest = '';
+        if (text)
+            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+    }
+}
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
+}
+/**
+ * The one way the toolkit starts a program: argv only, line-buffered output streamed to
+ * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
+ * Resolves with the exit code whatever it is; a program that cannot start is a
+ * MissingProgramError (or the spawn error).
+ */
+function exec(argv, options = {}) {
+    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const redact = redactor(options.secrets);
+    return new Promise((resolvePromise, reject) => {
+        if (options.signal?.aborted) {
+            resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
+            return;
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: options.killGroup,
+        });
+        const raw = { stdout: [], stderr: [] };
+        const lines = [];
+        const splitter = (stream) => new LineSplitter((line) => {
+            const clean = redact(line);
+            lines.push(clean);
+            options.onLine?.(clean, stream);
+        });
+        const out = splitter('stdout');
+        const err = splitter('stderr');
+        child.stdout.on('data', (chunk) => {
+            raw.stdout.push(chunk);
+            out.push(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            raw.stderr.push(chunk);
+            err.push(chunk);
+        });
+        let killed = false;
+        const kill = () => {
+            killed = true;
+            try {
+                if (options.killGroup && child.pid)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        };
+        const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+        options.signal?.addEventListener('abort', kill, { once: true });
+        const done = () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+        };
+        child.on('error', (error) => {
+            done();
+            if (error.code === 'ENOENT')
+                reject(new MissingProgramError(full[0], options.installHint));
+            else
+                reject(error);
+        });
+        child.on('close', (code, signal) => {
+            done();
+            out.end();
+            err.end();
+            let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
+            if (killed && options.timeoutMs && !options.signal?.aborted)
+                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
+            resolvePromise({
+                code: code ?? (signal ? 128 : 1),
+                stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
+                stderr,
+                lines,
+                killed,
+            });
+        });
+        if (child.stdin) {
+            // A program may exit before reading all of its input; its exit code tells what happened.
+            child.stdin.on('error', () => { });
+            child.stdin.end(options.stdin);
+        }
+    });
+}
+/**
+ * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
+ * and its subcommand, or `name`) with its meaningful last lines.
+ */
+async function execOk(argv, options = {}) {
+    const result = await exec(argv, options);
+    if (result.code !== 0) {
+        throw new ToolError(options.name ?? argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
+    }
+    return result;
+}
+/**
+ * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
+ * lines; URLs lose any userinfo, so a token typed into one never shows.
+ */
+function lastLines(text, count = 1) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
+    return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
 
@@ -29369,13 +29566,12 @@ class SeriesTable {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Q: () => (/* binding */ collectLogs)
 /* harmony export */ });
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8583);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8583);
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4981);
 
 
 
@@ -29384,28 +29580,23 @@ class SeriesTable {
  * What a maintainer needs to see why a smoke test failed, as files for an artifact: the failing
  * step with its last lines, `snap services`, each service snap's logs and its config snippets.
  */
-function collectLogs(dir, failed, options) {
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(dir, { recursive: true });
+async function collectLogs(dir, failed, options) {
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.mkdirSync)(dir, { recursive: true });
     const written = [];
     const write = (file, text) => {
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(dir, file), text);
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(dir, file), text);
         written.push(file);
     };
     write('failed-step.txt', `${failed.name}\n${failed.error ?? ''}\n\n${failed.lastLines.join('\n')}\n`);
-    const capture = (file, argv) => {
-        const full = [...options.sudo, ...argv];
-        const r = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)(full[0], full.slice(1), {
-            encoding: 'utf8',
-            timeout: 60000,
-            env: { ...process.env },
-        });
-        write(file, `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `cannot run ${argv[0]}: ${r.error.message}\n` : ''}`);
+    const capture = async (file, argv) => {
+        const r = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_3__/* .exec */ .m0)(argv, { asRoot: options.asRoot, timeoutMs: 60000 }).catch((error) => ({ stdout: '', stderr: `cannot run ${argv[0]}: ${String(error)}\n` }));
+        write(file, `${r.stdout}${r.stderr}`);
     };
-    capture('snap-services.txt', ['snap', 'services']);
-    for (const service of _deploy_js__WEBPACK_IMPORTED_MODULE_3__/* .SERVICES */ .Bg) {
-        capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
-        const etc = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(options.fsRoot ?? '/', 'var/snap', service.snap, 'common/etc');
-        capture(`${service.snap}-config.txt`, [
+    await capture('snap-services.txt', ['snap', 'services']);
+    for (const service of _deploy_js__WEBPACK_IMPORTED_MODULE_2__/* .SERVICES */ .Bg) {
+        await capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
+        const etc = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(options.fsRoot ?? '/', 'var/snap', service.snap, 'common/etc');
+        await capture(`${service.snap}-config.txt`, [
             'sh',
             '-c',
             'find "$1" -type f 2>/dev/null | sort | while read -r f; do echo "== $f"; cat "$f"; done',
@@ -29438,10 +29629,10 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
 // EXTERNAL MODULE: ./src/smoke/engine.ts
 var engine = __nccwpck_require__(255);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./src/smoke/waits.ts
 
 
@@ -29515,6 +29706,7 @@ async function waitForHttp(url, options) {
 
 
 
+
 /** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
 const SERVICES = [
     { snap: 'keystone', port: 5000, path: '/v3', sync: [['keystone.manage', 'db_sync']] },
@@ -29564,7 +29756,7 @@ function deploymentSteps(options) {
     if (!hasSmokeRecipe(options.snap)) {
         throw new errors/* ConfigurationError */.j1(`'${options.snap}' is not a service of the all-in-one cloud (${SERVICES.map((s) => s.snap).join(', ')}).`);
     }
-    const sudo = (argv) => [...options.sudo, ...argv];
+    const root = { asRoot: options.asRoot };
     const run = (name, argvs, timeoutMs = 600000, retries = 0) => ({
         name,
         timeoutMs,
@@ -29572,7 +29764,7 @@ function deploymentSteps(options) {
         retryDelayMs: 5000,
         run: async (ctx) => {
             for (const argv of argvs)
-                await ctx.run(sudo(argv));
+                await ctx.run(argv, root);
         },
     });
     const host = options.host ?? '127.0.0.1';
@@ -29609,8 +29801,8 @@ function deploymentSteps(options) {
                 ? 'store'
                 : options.file
             : (options.companions?.[service.snap] ?? 'store');
-        steps.push(installStep(service.snap, source, options, sudo));
-        steps.push(configureStep(service.snap, options, sudo));
+        steps.push(installStep(service.snap, source, options));
+        steps.push(configureStep(service.snap, options));
         if (service.sync.length)
             steps.push(run(`db sync ${service.snap}`, service.sync.map((argv) => [...argv]), 600000));
         if (service.port)
@@ -29635,17 +29827,17 @@ function deploymentSteps(options) {
         }
         const catalog = CATALOG[service.snap];
         if (catalog)
-            steps.push(registerStep(service.snap, catalog, portOf(service.snap, options), options, sudo));
+            steps.push(registerStep(service.snap, catalog, portOf(service.snap, options)));
     }
     if (options.level === 'deploy')
         return steps;
-    steps.push(...smokeSteps(options, sudo, 'smoke'));
+    steps.push(...smokeSteps(options, 'smoke'));
     if (!upgrade)
         return steps;
     // Store revision deployed and smoke-tested above; now the new build, then back.
     steps.push(run(`refresh ${options.snap} to the new build`, [
         ['snap', 'install', '--dangerous', options.file],
-    ]), waitApi(options.snap, options, host), ...smokeSteps(options, sudo, 'smoke after refresh'), run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]), waitApi(options.snap, options, host), ...smokeSteps(options, sudo, 'smoke after revert'));
+    ]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after refresh'), run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after revert'));
     return steps;
 }
 function waitApi(snap, options, host) {
@@ -29664,9 +29856,10 @@ function waitApi(snap, options, host) {
     };
 }
 /** The service's user and its catalog entry, as snap-test registered them with the openstack client. */
-function registerStep(snap, catalog, port, options, sudo) {
+function registerStep(snap, catalog, port) {
     const url = `http://localhost:${port}${catalog.path}`;
-    const openstack = (...args) => sudo(['openstack', ...args]);
+    // The client needs no root (and sudo's env_reset would drop its OS_* environment).
+    const openstack = (...args) => ['openstack', ...args];
     return {
         name: `register ${snap} in keystone`,
         timeoutMs: 300000,
@@ -29692,7 +29885,7 @@ function registerStep(snap, catalog, port, options, sudo) {
         },
     };
 }
-function installStep(snap, source, options, sudo) {
+function installStep(snap, source, options) {
     const argv = source === 'store'
         ? ['snap', 'install', snap, `--channel=${options.track}/edge`]
         : ['snap', 'install', '--dangerous', source];
@@ -29704,7 +29897,7 @@ function installStep(snap, source, options, sudo) {
         run: async (ctx) => {
             if (source !== 'store' && !(0,external_node_fs_.existsSync)(source))
                 throw new errors/* ConfigurationError */.j1(`${source} does not exist.`);
-            await ctx.run(sudo(argv));
+            await ctx.run(argv, { asRoot: options.asRoot });
             // nova-hypervisor needs its interfaces connected; the others auto-connect.
             if (snap === 'nova-hypervisor') {
                 for (const plug of [
@@ -29715,8 +29908,9 @@ function installStep(snap, source, options, sudo) {
                     'hardware-observe',
                     'system-observe',
                 ]) {
-                    await ctx.run(sudo(['snap', 'connect', `nova-hypervisor:${plug}`]), {
+                    await ctx.run(['snap', 'connect', `nova-hypervisor:${plug}`], {
                         allowFailure: true,
+                        asRoot: options.asRoot,
                     });
                 }
             }
@@ -29724,27 +29918,28 @@ function installStep(snap, source, options, sudo) {
     };
 }
 /** Copies snap-test's snippets for a snap into /var/snap/<snap>/common/etc/ (as `install -D`). */
-function configureStep(snap, options, sudo) {
+function configureStep(snap, options) {
     const dir = (0,external_node_path_.join)(options.etcDir, `snap-${snap}`);
     return {
         name: `configure ${snap}`,
         timeoutMs: 60000,
         run: async (ctx) => {
             for (const file of (0,external_node_fs_.existsSync)(dir) ? walk(dir) : []) {
-                await ctx.run(sudo([
+                await ctx.run([
                     'install',
                     '-D',
                     '-m',
                     '0644',
                     file,
                     (0,external_node_path_.join)(options.fsRoot ?? '/', 'var/snap', snap, 'common/etc', (0,external_node_path_.relative)(dir, file)),
-                ]));
+                ], { asRoot: options.asRoot });
             }
         },
     };
 }
-function smokeSteps(options, sudo, label) {
-    const openstack = (...args) => sudo(['openstack', ...args]);
+function smokeSteps(options, label) {
+    // The client needs no root (and sudo's env_reset would drop its OS_* environment).
+    const openstack = (...args) => ['openstack', ...args];
     return [
         {
             name: `${label}: image, flavor and network`,
@@ -29768,7 +29963,7 @@ function smokeSteps(options, sudo, label) {
                 const address = (await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'))).output.join(' ');
                 const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
                 if (!ip)
-                    throw new Error(`smoke-vm has no address (${address})`);
+                    throw new engine/* StepFailure */.pH(`smoke-vm has no address (${address})`);
                 await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
                 await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'));
             },
@@ -29793,12 +29988,12 @@ function walk(dir) {
 /* harmony export */   pH: () => (/* binding */ StepFailure),
 /* harmony export */   rl: () => (/* binding */ runSteps)
 /* harmony export */ });
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4981);
 
 
-class StepFailure extends Error {
+/** A step's command failed or timed out: the cloud under test, not the toolkit. */
+class StepFailure extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA {
     name = 'StepFailure';
 }
 /**
@@ -29845,14 +30040,13 @@ async function runSteps(name, steps, options = {}) {
             if (options.collect)
                 await options
                     .collect(result)
-                    .catch((e) => log(`log collection failed: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e)}`));
+                    .catch((e) => log(`log collection failed: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e)}`));
         }
     }
     return { name, passed: !failed, steps: results, ...(failed ? { failed } : {}) };
 }
 async function attempt(step, log) {
     const controller = new AbortController();
-    const children = new Set();
     const lines = [];
     const ctx = {
         signal: controller.signal,
@@ -29860,57 +30054,43 @@ async function attempt(step, log) {
             lines.push(line);
             log(`  ${line}`);
         },
-        run: (argv, options = {}) => new Promise((resolve, reject) => {
+        run: async (argv, options = {}) => {
             if (controller.signal.aborted)
-                return reject(new StepFailure('the step timed out'));
-            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(argv[0], argv.slice(1), {
-                env: { ...process.env, ...options.env },
-                stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-                detached: true,
-            });
-            children.add(child);
+                throw new StepFailure('the step timed out');
+            // In a process group of its own, killed whole when the step times out: a hung command
+            // (and what it started) must not outlive its step.
             const output = [];
-            const collect = (chunk) => {
-                for (const line of chunk.toString('utf8').split(/\r?\n/)) {
-                    if (!line)
-                        continue;
-                    output.push(line);
-                    ctx.log(line);
-                }
-            };
-            child.stdout.on('data', collect);
-            child.stderr.on('data', collect);
-            if (options.input !== undefined)
-                child.stdin.end(options.input);
-            child.on('error', (e) => {
-                children.delete(child);
-                reject(new StepFailure(`cannot run ${argv[0]}: ${e.message}`));
-            });
-            child.on('close', (code) => {
-                children.delete(child);
-                const result = { code: code ?? 1, output };
-                if (result.code !== 0 && !options.allowFailure) {
-                    reject(new StepFailure(`\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`));
-                }
-                else {
-                    resolve(result);
-                }
-            });
-        }),
+            let result;
+            try {
+                result = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .exec */ .m0)(argv, {
+                    env: options.env,
+                    stdin: options.input,
+                    asRoot: options.asRoot,
+                    signal: controller.signal,
+                    killGroup: true,
+                    onLine: (line) => {
+                        if (!line)
+                            return;
+                        output.push(line);
+                        ctx.log(line);
+                    },
+                });
+            }
+            catch (error) {
+                if (error instanceof _exec_js__WEBPACK_IMPORTED_MODULE_1__/* .MissingProgramError */ .Vu)
+                    throw new StepFailure(`cannot run ${argv[0]}: ${error.message}`);
+                throw error;
+            }
+            if (result.code !== 0 && !options.allowFailure) {
+                throw new StepFailure(`\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`);
+            }
+            return { code: result.code, output };
+        },
     };
     let timer;
     const timeout = new Promise((_, reject) => {
         timer = setTimeout(() => {
             controller.abort();
-            // Kill what the step started (and their children): a hung command must not outlive its step.
-            for (const child of children) {
-                try {
-                    process.kill(-child.pid, 'SIGKILL');
-                }
-                catch {
-                    child.kill('SIGKILL');
-                }
-            }
             reject(new StepFailure(`timed out after ${Math.round(step.timeoutMs / 1000)} s`));
         }, step.timeoutMs);
     });
@@ -29919,7 +30099,7 @@ async function attempt(step, log) {
         return { lines };
     }
     catch (error) {
-        return { error: (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(error), lines };
+        return { error: (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error), lines };
     }
     finally {
         clearTimeout(timer);
@@ -29958,14 +30138,13 @@ function junitXml(suite) {
 /* harmony export */   f: () => (/* binding */ readSnapInfo)
 /* harmony export */ });
 /* unused harmony export expandSnapPaths */
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3916);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8815);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4981);
 
 
 
@@ -29974,18 +30153,20 @@ function junitXml(suite) {
 
 /** Reads meta/snap.yaml out of a .snap (a squashfs image) with unsquashfs. */
 async function readSnapInfo(file) {
-    if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(file))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file} does not exist: check the 'snaps' input.`);
-    const { code, stdout, stderr } = await run('unsquashfs', ['-cat', file, 'meta/snap.yaml']);
+    if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(file))
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file} does not exist: check the 'snaps' input.`);
+    const { code, stdout, stderr } = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_4__/* .exec */ .m0)(['unsquashfs', '-cat', file, 'meta/snap.yaml'], {
+        installHint: 'install squashfs-tools',
+    });
     if (code !== 0 || !stdout.trim()) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file} is not a snap (no readable meta/snap.yaml: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`}).`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file} is not a snap (no readable meta/snap.yaml: ${(0,_exec_js__WEBPACK_IMPORTED_MODULE_4__/* .lastLines */ .w$)(stderr) || `exit ${code}`}).`);
     }
-    const meta = (0,yaml__WEBPACK_IMPORTED_MODULE_3__/* .parse */ .qg)(stdout);
+    const meta = (0,yaml__WEBPACK_IMPORTED_MODULE_2__/* .parse */ .qg)(stdout);
     if (!meta?.name)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file}: meta/snap.yaml has no name.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file}: meta/snap.yaml has no name.`);
     const arches = meta.architectures ?? ['all'];
     if (arches.length !== 1) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`${file} is built for ${arches.join(', ')}; upload one snap per architecture.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file} is built for ${arches.join(', ')}; upload one snap per architecture.`);
     }
     return {
         file,
@@ -30019,17 +30200,6 @@ function expandSnapPaths(patterns, cwd) {
     if (files.length === 0)
         throw new ConfigurationError(`'snaps' is empty: give the .snap files of the build.`);
     return [...new Set(files)];
-}
-function run(command, args) {
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c) => (stdout += c.toString('utf8')));
-        child.stderr.on('data', (c) => (stderr += c.toString('utf8')));
-        child.on('error', (error) => reject(new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Cannot run ${command} (${error.message}): install squashfs-tools.`)));
-        child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
-    });
 }
 
 
@@ -30095,13 +30265,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_h
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 

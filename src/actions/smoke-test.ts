@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     companions,
     etcDir: ETC_DIR,
     waitMs: timeout * 1000,
-    sudo: process.getuid?.() === 0 ? [] : ['sudo'],
+    asRoot: true,
     cirrosImage: core.getInput(I.cirrosImage) || undefined,
   });
   if (getBooleanInput(I.dryRun, false)) {
@@ -104,8 +104,7 @@ async function main(): Promise<void> {
   }
   const suite = await runSteps(`${snap.name} ${level}`, steps, {
     log: core.info,
-    collect: async (failed) =>
-      void collectLogs(logsDir, failed, { sudo: process.getuid?.() === 0 ? [] : ['sudo'] }),
+    collect: async (failed) => void (await collectLogs(logsDir, failed, { asRoot: true })),
   });
   mkdirSync(logsDir, { recursive: true });
   writeFileSync(junit, junitXml(suite));

@@ -1,18 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES } from './deploy.js';
 import type { StepResult } from './engine.js';
+import { exec } from '../exec.js';
 
 /**
  * What a maintainer needs to see why a smoke test failed, as files for an artifact: the failing
  * step with its last lines, `snap services`, each service snap's logs and its config snippets.
  */
-export function collectLogs(
+export async function collectLogs(
   dir: string,
   failed: StepResult,
-  options: { sudo: readonly string[]; fsRoot?: string },
-): string[] {
+  options: { asRoot: boolean; fsRoot?: string },
+): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const write = (file: string, text: string): void => {
@@ -23,23 +23,17 @@ export function collectLogs(
     'failed-step.txt',
     `${failed.name}\n${failed.error ?? ''}\n\n${failed.lastLines.join('\n')}\n`,
   );
-  const capture = (file: string, argv: string[]): void => {
-    const full = [...options.sudo, ...argv];
-    const r = spawnSync(full[0]!, full.slice(1), {
-      encoding: 'utf8',
-      timeout: 60000,
-      env: { ...process.env },
-    });
-    write(
-      file,
-      `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `cannot run ${argv[0]}: ${r.error.message}\n` : ''}`,
+  const capture = async (file: string, argv: string[]): Promise<void> => {
+    const r = await exec(argv, { asRoot: options.asRoot, timeoutMs: 60000 }).catch(
+      (error: unknown) => ({ stdout: '', stderr: `cannot run ${argv[0]}: ${String(error)}\n` }),
     );
+    write(file, `${r.stdout}${r.stderr}`);
   };
-  capture('snap-services.txt', ['snap', 'services']);
+  await capture('snap-services.txt', ['snap', 'services']);
   for (const service of SERVICES) {
-    capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
+    await capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
     const etc = join(options.fsRoot ?? '/', 'var/snap', service.snap, 'common/etc');
-    capture(`${service.snap}-config.txt`, [
+    await capture(`${service.snap}-config.txt`, [
       'sh',
       '-c',
       'find "$1" -type f 2>/dev/null | sort | while read -r f; do echo "== $f"; cat "$f"; done',

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import type { Step, StepContext } from './engine.js';
+import { StepFailure, type Step, type StepContext } from './engine.js';
 import { waitForHttp } from './waits.js';
 
 export type SmokeLevel = 'deploy' | 'smoke' | 'upgrade';
@@ -56,8 +56,8 @@ export interface DeployOptions {
   readonly etcDir: string;
   /** Bound for each wait, in ms. */
   readonly waitMs: number;
-  /** Prefix for privileged commands (['sudo'] on runners, [] as root). */
-  readonly sudo: readonly string[];
+  /** Run the privileged commands as root (the funnel's rule: as is when root, else sudo -n). */
+  readonly asRoot: boolean;
   readonly host?: string;
   /** API ports by snap, where they differ from the defaults (tests). */
   readonly ports?: Readonly<Record<string, number>>;
@@ -86,14 +86,14 @@ export function deploymentSteps(options: DeployOptions): Step[] {
       `'${options.snap}' is not a service of the all-in-one cloud (${SERVICES.map((s) => s.snap).join(', ')}).`,
     );
   }
-  const sudo = (argv: string[]): string[] => [...options.sudo, ...argv];
+  const root = { asRoot: options.asRoot };
   const run = (name: string, argvs: string[][], timeoutMs = 600000, retries = 0): Step => ({
     name,
     timeoutMs,
     retries,
     retryDelayMs: 5000,
     run: async (ctx) => {
-      for (const argv of argvs) await ctx.run(sudo(argv));
+      for (const argv of argvs) await ctx.run(argv, root);
     },
   });
   const host = options.host ?? '127.0.0.1';
@@ -139,8 +139,8 @@ export function deploymentSteps(options: DeployOptions): Step[] {
           ? 'store'
           : options.file
         : (options.companions?.[service.snap] ?? 'store');
-    steps.push(installStep(service.snap, source, options, sudo));
-    steps.push(configureStep(service.snap, options, sudo));
+    steps.push(installStep(service.snap, source, options));
+    steps.push(configureStep(service.snap, options));
     if (service.sync.length)
       steps.push(
         run(
@@ -171,11 +171,10 @@ export function deploymentSteps(options: DeployOptions): Step[] {
       );
     }
     const catalog = CATALOG[service.snap];
-    if (catalog)
-      steps.push(registerStep(service.snap, catalog, portOf(service.snap, options), options, sudo));
+    if (catalog) steps.push(registerStep(service.snap, catalog, portOf(service.snap, options)));
   }
   if (options.level === 'deploy') return steps;
-  steps.push(...smokeSteps(options, sudo, 'smoke'));
+  steps.push(...smokeSteps(options, 'smoke'));
   if (!upgrade) return steps;
   // Store revision deployed and smoke-tested above; now the new build, then back.
   steps.push(
@@ -183,10 +182,10 @@ export function deploymentSteps(options: DeployOptions): Step[] {
       ['snap', 'install', '--dangerous', options.file],
     ]),
     waitApi(options.snap, options, host),
-    ...smokeSteps(options, sudo, 'smoke after refresh'),
+    ...smokeSteps(options, 'smoke after refresh'),
     run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]),
     waitApi(options.snap, options, host),
-    ...smokeSteps(options, sudo, 'smoke after revert'),
+    ...smokeSteps(options, 'smoke after revert'),
   );
   return steps;
 }
@@ -208,15 +207,10 @@ function waitApi(snap: string, options: DeployOptions, host: string): Step {
 }
 
 /** The service's user and its catalog entry, as snap-test registered them with the openstack client. */
-function registerStep(
-  snap: string,
-  catalog: { type: string; path: string },
-  port: number,
-  options: DeployOptions,
-  sudo: (a: string[]) => string[],
-): Step {
+function registerStep(snap: string, catalog: { type: string; path: string }, port: number): Step {
   const url = `http://localhost:${port}${catalog.path}`;
-  const openstack = (...args: string[]): string[] => sudo(['openstack', ...args]);
+  // The client needs no root (and sudo's env_reset would drop its OS_* environment).
+  const openstack = (...args: string[]): string[] => ['openstack', ...args];
   return {
     name: `register ${snap} in keystone`,
     timeoutMs: 300000,
@@ -246,12 +240,7 @@ function registerStep(
   };
 }
 
-function installStep(
-  snap: string,
-  source: string,
-  options: DeployOptions,
-  sudo: (a: string[]) => string[],
-): Step {
+function installStep(snap: string, source: string, options: DeployOptions): Step {
   const argv =
     source === 'store'
       ? ['snap', 'install', snap, `--channel=${options.track}/edge`]
@@ -264,7 +253,7 @@ function installStep(
     run: async (ctx: StepContext) => {
       if (source !== 'store' && !existsSync(source))
         throw new ConfigurationError(`${source} does not exist.`);
-      await ctx.run(sudo(argv));
+      await ctx.run(argv, { asRoot: options.asRoot });
       // nova-hypervisor needs its interfaces connected; the others auto-connect.
       if (snap === 'nova-hypervisor') {
         for (const plug of [
@@ -275,8 +264,9 @@ function installStep(
           'hardware-observe',
           'system-observe',
         ]) {
-          await ctx.run(sudo(['snap', 'connect', `nova-hypervisor:${plug}`]), {
+          await ctx.run(['snap', 'connect', `nova-hypervisor:${plug}`], {
             allowFailure: true,
+            asRoot: options.asRoot,
           });
         }
       }
@@ -285,11 +275,7 @@ function installStep(
 }
 
 /** Copies snap-test's snippets for a snap into /var/snap/<snap>/common/etc/ (as `install -D`). */
-function configureStep(
-  snap: string,
-  options: DeployOptions,
-  sudo: (a: string[]) => string[],
-): Step {
+function configureStep(snap: string, options: DeployOptions): Step {
   const dir = join(options.etcDir, `snap-${snap}`);
   return {
     name: `configure ${snap}`,
@@ -297,26 +283,24 @@ function configureStep(
     run: async (ctx) => {
       for (const file of existsSync(dir) ? walk(dir) : []) {
         await ctx.run(
-          sudo([
+          [
             'install',
             '-D',
             '-m',
             '0644',
             file,
             join(options.fsRoot ?? '/', 'var/snap', snap, 'common/etc', relative(dir, file)),
-          ]),
+          ],
+          { asRoot: options.asRoot },
         );
       }
     },
   };
 }
 
-function smokeSteps(
-  options: DeployOptions,
-  sudo: (a: string[]) => string[],
-  label: string,
-): Step[] {
-  const openstack = (...args: string[]): string[] => sudo(['openstack', ...args]);
+function smokeSteps(options: DeployOptions, label: string): Step[] {
+  // The client needs no root (and sudo's env_reset would drop its OS_* environment).
+  const openstack = (...args: string[]): string[] => ['openstack', ...args];
   return [
     {
       name: `${label}: image, flavor and network`,
@@ -384,7 +368,7 @@ function smokeSteps(
           await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'))
         ).output.join(' ');
         const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
-        if (!ip) throw new Error(`smoke-vm has no address (${address})`);
+        if (!ip) throw new StepFailure(`smoke-vm has no address (${address})`);
         await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
         await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'));
       },

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { errorMessage } from '../errors.js';
+import { errorMessage, ExternalError } from '../errors.js';
+import { exec, MissingProgramError } from '../exec.js';
 
 export interface RunResult {
   readonly code: number;
@@ -10,7 +10,13 @@ export interface RunResult {
 export interface StepContext {
   run(
     argv: readonly string[],
-    options?: { env?: Record<string, string>; input?: string; allowFailure?: boolean },
+    options?: {
+      env?: Record<string, string>;
+      input?: string;
+      allowFailure?: boolean;
+      /** Privileged: run as root by the funnel's one rule (root already, else sudo -n). */
+      asRoot?: boolean;
+    },
   ): Promise<RunResult>;
   log(line: string): void;
   /** Aborted when the step times out; long waits should stop on it. */
@@ -46,7 +52,8 @@ export interface SuiteResult {
   readonly failed?: StepResult;
 }
 
-export class StepFailure extends Error {
+/** A step's command failed or timed out: the cloud under test, not the toolkit. */
+export class StepFailure extends ExternalError {
   override readonly name = 'StepFailure';
 }
 
@@ -114,7 +121,6 @@ async function attempt(
   log: (line: string) => void,
 ): Promise<{ error?: string; lines: string[] }> {
   const controller = new AbortController();
-  const children = new Set<ChildProcess>();
   const lines: string[] = [];
   const ctx: StepContext = {
     signal: controller.signal,
@@ -122,57 +128,42 @@ async function attempt(
       lines.push(line);
       log(`  ${line}`);
     },
-    run: (argv, options = {}) =>
-      new Promise<RunResult>((resolve, reject) => {
-        if (controller.signal.aborted) return reject(new StepFailure('the step timed out'));
-        const child = spawn(argv[0]!, argv.slice(1), {
-          env: { ...process.env, ...options.env },
-          stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-          detached: true,
-        });
-        children.add(child);
-        const output: string[] = [];
-        const collect = (chunk: Buffer): void => {
-          for (const line of chunk.toString('utf8').split(/\r?\n/)) {
-            if (!line) continue;
+    run: async (argv, options = {}) => {
+      if (controller.signal.aborted) throw new StepFailure('the step timed out');
+      // In a process group of its own, killed whole when the step times out: a hung command
+      // (and what it started) must not outlive its step.
+      const output: string[] = [];
+      let result;
+      try {
+        result = await exec(argv, {
+          env: options.env,
+          stdin: options.input,
+          asRoot: options.asRoot,
+          signal: controller.signal,
+          killGroup: true,
+          onLine: (line) => {
+            if (!line) return;
             output.push(line);
             ctx.log(line);
-          }
-        };
-        child.stdout!.on('data', collect);
-        child.stderr!.on('data', collect);
-        if (options.input !== undefined) child.stdin!.end(options.input);
-        child.on('error', (e) => {
-          children.delete(child);
-          reject(new StepFailure(`cannot run ${argv[0]}: ${e.message}`));
+          },
         });
-        child.on('close', (code) => {
-          children.delete(child);
-          const result = { code: code ?? 1, output };
-          if (result.code !== 0 && !options.allowFailure) {
-            reject(
-              new StepFailure(
-                `\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`,
-              ),
-            );
-          } else {
-            resolve(result);
-          }
-        });
-      }),
+      } catch (error) {
+        if (error instanceof MissingProgramError)
+          throw new StepFailure(`cannot run ${argv[0]}: ${error.message}`);
+        throw error;
+      }
+      if (result.code !== 0 && !options.allowFailure) {
+        throw new StepFailure(
+          `\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`,
+        );
+      }
+      return { code: result.code, output };
+    },
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      // Kill what the step started (and their children): a hung command must not outlive its step.
-      for (const child of children) {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }
       reject(new StepFailure(`timed out after ${Math.round(step.timeoutMs / 1000)} s`));
     }, step.timeoutMs);
   });
