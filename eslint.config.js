@@ -13,19 +13,50 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
-      // Deep library code must not talk to the runner; only src/actions/* may.
-      'no-restricted-imports': 'off',
     },
   },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
-  {
-    files: ['src/**/*.ts'],
-    ignores: ['src/actions/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: '@actions/core', message: 'Only src/actions/* talk to the runner.' }] },
-      ],
-    },
-  },
+  // The house rules for src/ (README "Layout"):
+  // - a domain folder is used from outside only through its index.ts, its API;
+  // - only src/actions/* talk to the runner (@actions/core);
+  // - only platform/exec.ts starts programs: everything else goes through its funnel;
+  // - every throw says which kind it is (platform/errors.ts), so no bare `new Error(`.
+  ...houseRules(),
 );
+
+function houseRules() {
+  const throughIndex = {
+    group: ['../*/*', '!../*/index.js', '../../*/*', '!../../*/index.js'],
+    message: 'Import another domain through its index.ts (its API), not its files.',
+  };
+  const notActions = {
+    group: ['../actions/*', '../../actions/*'],
+    message: 'The library does not import the action entries; move what is shared below src/.',
+  };
+  const core = { name: '@actions/core', message: 'Only src/actions/* talk to the runner.' };
+  const spawn = ['node:child_process', 'child_process'].map((name) => ({
+    name,
+    message: 'Start programs through the funnel: exec() from src/platform/exec.ts.',
+  }));
+  const imports = (paths, patterns) => ({
+    'no-restricted-imports': ['error', { paths, patterns }],
+  });
+  return [
+    {
+      files: ['src/**/*.ts'],
+      rules: {
+        ...imports([core, ...spawn], [throughIndex, notActions]),
+        'no-restricted-syntax': [
+          'error',
+          {
+            selector: "NewExpression[callee.name='Error']",
+            message:
+              'Say which kind it is: ConfigurationError, ExternalError (or a subclass) or Bug (src/platform/errors.ts).',
+          },
+        ],
+      },
+    },
+    { files: ['src/actions/**/*.ts'], rules: imports(spawn, [throughIndex]) },
+    { files: ['src/platform/exec.ts'], rules: imports([core], [throughIndex, notActions]) },
+  ];
+}

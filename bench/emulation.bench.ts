@@ -1,6 +1,6 @@
 // Emulation factor: the same build step in a native amd64 container and in an arm64 (and ppc64el)
 // container run by qemu-user, so the matrix's preference for native runners rests on a number.
-import { Lxd } from '../src/lxd.js';
+import { Lxd } from '../src/platform/lxd.js';
 
 // A build step's typical work: compress a tree (what snapcraft's pack does) and run a tool many times.
 const STEP = [

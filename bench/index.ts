@@ -1,6 +1,7 @@
 // `npm run bench [-- NAME...]`: prints each benchmark's ratio against the naive way.
 import { benchEmulation } from './emulation.bench.js';
 import { benchMirror, type Measure } from './mirror.bench.js';
+import { benchStartup } from './startup.bench.js';
 
 const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
@@ -69,6 +70,17 @@ if (want('emulation')) {
     }
     console.log(
       'the matrix builds arm64 on native arm64 runners, and emulates only what has no runner',
+    );
+  }
+}
+
+if (want('startup')) {
+  console.log(
+    '\nstartup: each bundle that can cache, as built (cache SDK loaded on first use) vs the SDK loaded up front',
+  );
+  for (const r of benchStartup()) {
+    console.log(
+      `${r.bundle.padEnd(12)} ${r.ours.toFixed(3).padStart(7)} s  eager ${r.eager.toFixed(3).padStart(7)} s  ${(r.eager / r.ours).toFixed(2).padStart(5)}x faster`,
     );
   }
 }

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addCommits, git, initBare } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer } from '../scripts/lib/git-http-server.mjs';
-import { DirectoryStore } from '../src/dir-store.js';
-import { mirrorAll } from '../src/mirror.js';
-import { parseMirrorPairs, parseRefFilter } from '../src/mirror-spec.js';
+import { DirectoryStore } from '../src/mirror/dir-store.js';
+import { mirrorAll } from '../src/mirror/mirror.js';
+import { parseMirrorPairs, parseRefFilter } from '../src/mirror/spec.js';
 
 export interface Measure {
   readonly seconds: number;

@@ -3,7 +3,9 @@
 // bundles are committed; CI rebuilds them and fails when they differ (check-dist).
 // The bundles are independent: they build concurrently, one per core. dist/.inputs-sha256 records
 // what the committed bundles were built from; when nothing changed since, the build is skipped
-// (--force builds anyway; the check-dist CI job and test/dist.test.ts always build afresh).
+// (--force builds anyway, as the check-dist CI job and .ci/run do before comparing with git).
+// --check builds nothing: it exits 1 when dist/ was built from other inputs than the tree's
+// (test/dist.test.ts runs it, so `npm test` catches a source change without `npm run package`).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,8 @@ const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const outRoot = outIndex >= 0 ? args.splice(outIndex, 2)[1] : `${root}/dist`;
 const force = args.includes('--force');
-const only = args.filter((arg) => arg !== '--force');
+const check = args.includes('--check');
+const only = args.filter((arg) => arg !== '--force' && arg !== '--check');
 // One bundle per actions/<name>/action.yml, and `snap` for the root action.yml (the one step).
 const actions = [
   ...readdirSync(`${root}/actions`, { withFileTypes: true })
@@ -46,6 +49,20 @@ function inputsDigest() {
 const stamp = `${outRoot}/.inputs-sha256`;
 const inPlace = outIndex < 0 && only.length === 0;
 const digest = inPlace ? inputsDigest() : null;
+if (check) {
+  const recorded = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '(none)';
+  const missing = actions.filter((name) => !existsSync(`${outRoot}/${name}/index.js`));
+  if (recorded === digest && missing.length === 0) {
+    console.log('dist/ was built from the current source');
+    process.exit(0);
+  }
+  console.error(
+    missing.length
+      ? `dist/ has no bundle for ${missing.join(', ')}: run 'npm run package' and commit dist/.`
+      : `dist/ was built from other source (inputs ${recorded.slice(0, 12)}, now ${digest.slice(0, 12)}): run 'npm run package' and commit dist/.`,
+  );
+  process.exit(1);
+}
 if (
   inPlace &&
   !force &&

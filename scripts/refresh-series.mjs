@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates src/data/series-status.ts from openstack/releases' data/series_status.yaml.
+// Regenerates src/release/data/series-status.ts from openstack/releases' data/series_status.yaml.
 // Usage: node scripts/refresh-series.mjs PATH/TO/series_status.yaml
 // (take the file from a checkout or mirror of openstack/releases, then commit the result).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ if (!source) {
   process.exit(2);
 }
 const entries = parse(readFileSync(source, 'utf8'));
-// The statuses src/series.ts types (SeriesStatus); a new one needs the code to learn it first.
+// The statuses src/release/series.ts types (SeriesStatus); a new one needs the code to learn it first.
 const STATUSES = ['future', 'development', 'maintained', 'unmaintained', 'end of life'];
 for (const e of entries) {
   if (!STATUSES.includes(String(e.status))) {
@@ -32,5 +32,5 @@ import type { SeriesRecord } from '../series.js';
 
 export const SERIES_STATUS: readonly SeriesRecord[] = ${JSON.stringify(series, null, 2)};
 `;
-writeFileSync(new URL('../src/data/series-status.ts', import.meta.url), out);
+writeFileSync(new URL('../src/release/data/series-status.ts', import.meta.url), out);
 console.log(`wrote ${series.length} series`);

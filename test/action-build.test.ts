@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { snapcraftChannelFor } from '../src/snapcraft-channel.js';
+import { snapcraftChannelFor } from '../src/snapcraft/channel.js';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';

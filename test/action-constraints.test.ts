@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fixtureCopy, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
@@ -83,6 +85,52 @@ describe('the constraints action, from its committed bundle', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/::error::.*dry-run/);
+  });
+});
+
+describe('the constraints action with the Actions cache', () => {
+  // A stand-in for the runner's cache service (v2, Twirp), as strict as it about the token: the
+  // bundle loads the cache SDK only when a cache is used, and this proves the loaded SDK reaches
+  // the service and that a miss (and a refused save) costs the run nothing.
+  it('asks the cache service for the constraints, and builds them itself on a miss', async () => {
+    const calls: { method: string; auth: string | undefined; body: Record<string, unknown> }[] = [];
+    const service = createServer((request, response) => {
+      let text = '';
+      request.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      request.on('end', () => {
+        const method = request.url?.split('/').pop() ?? '';
+        calls.push({ method, auth: request.headers.authorization, body: JSON.parse(text || '{}') });
+        if (request.headers.authorization !== 'Bearer runtime-token') {
+          response.writeHead(401).end();
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ ok: false }));
+      });
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    const { port } = service.address() as AddressInfo;
+    try {
+      const project = fixtureCopy('openstack-archive/snap-glance/master');
+      const run = await runBundle(
+        'constraints',
+        { project, ref: 'stable/ocata', 'requirements-repo': server.url },
+        {
+          ACTIONS_CACHE_SERVICE_V2: 'true',
+          ACTIONS_RESULTS_URL: `http://127.0.0.1:${port}/`,
+          ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+        },
+      );
+      expect(run.status).toBe(0);
+      expect(run.outputs['constraints-ref']).toBe('ocata-eol');
+      const commit = run.outputs['constraints-commit'];
+      expect(calls.map((c) => c.method)).toEqual(['GetCacheEntryDownloadURL', 'CreateCacheEntry']);
+      expect(calls.every((c) => c.auth === 'Bearer runtime-token')).toBe(true);
+      expect(calls[0]!.body).toMatchObject({ key: `openstack-upper-constraints-${commit}` });
+      expect(run.summary).toContain('miss');
+    } finally {
+      await new Promise((resolve) => service.close(resolve));
+    }
   });
 });
 

@@ -2,16 +2,13 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BuildError,
-  buildInContainer,
-  type ContainerBuildOptions,
-} from '../src/container-build.js';
-import { elfArch } from '../src/elf.js';
-import { ConfigurationError } from '../src/errors.js';
-import { Lxd } from '../src/lxd.js';
+import { buildInContainer, type ContainerBuildOptions } from '../src/build/container.js';
+import { elfArch } from '../src/build/elf.js';
+import { ConfigurationError } from '../src/platform/errors.js';
+import { Lxd } from '../src/platform/lxd.js';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { announceSkip, lxdCapability } from './helpers/system.js';
+import { BuildError } from '../src/build/failure.js';
 
 const IMAGES = { amd64: 'osa-amd64', arm64: 'osa-arm64', ppc64el: 'osa-ppc64el' };
 const capability = lxdCapability(Object.values(IMAGES));

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { constrain, type ConstrainOptions } from '../src/constrain.js';
-import { DirectoryCache } from '../src/dir-cache.js';
-import { ConfigurationError } from '../src/errors.js';
+import { constrain, type ConstrainOptions } from '../src/constraints/constrain.js';
+import { DirectoryCache } from '../src/platform/dir-cache.js';
+import { ConfigurationError } from '../src/platform/errors.js';
 import { fixtureCopy, REQUIREMENTS, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 

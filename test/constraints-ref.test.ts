@@ -7,17 +7,17 @@ import {
   requirementsHistory,
   startGitDaemon,
 } from '../scripts/lib/git-fixtures.mjs';
-import { ConfigurationError } from '../src/errors.js';
-import { Git } from '../src/git.js';
-import { parseReleaseRef } from '../src/release-ref.js';
+import { ConfigurationError } from '../src/platform/errors.js';
+import { Git } from '../src/platform/git.js';
+import { parseReleaseRef } from '../src/release/ref.js';
 import {
   fetchUpperConstraints,
   listRemoteRefs,
   normaliseRepoLocation,
   resolveConstraintsRef,
   type RemoteRefs,
-} from '../src/requirements-repo.js';
-import { SeriesTable } from '../src/series.js';
+} from '../src/constraints/requirements-repo.js';
+import { SeriesTable } from '../src/release/series.js';
 import { RELEASES, REQUIREMENTS, tempDir } from './helpers/fixtures.js';
 
 const table = new SeriesTable();

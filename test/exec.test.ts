@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { asRoot, exec, execOk, LineSplitter, MissingProgramError } from '../src/exec.js';
-import { ToolError } from '../src/errors.js';
+import { asRoot, exec, execOk, LineSplitter, MissingProgramError } from '../src/platform/exec.js';
+import { ToolError } from '../src/platform/errors.js';
 
 describe('the process funnel', () => {
   it('gives a line that straddles two reads once, whole', () => {

@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../scripts/lib/git-fixtures.mjs';
-import { snapArchitectures } from '../src/architectures.js';
-import { ConfigurationError } from '../src/errors.js';
-import { buildMatrix, DEFAULT_ARCHES, parseSelfHosted } from '../src/matrix.js';
-import { matrixFor } from '../src/matrix-branches.js';
-import { parseSnapcraftYaml } from '../src/snapcraft-yaml.js';
+import { snapArchitectures } from '../src/snapcraft/architectures.js';
+import { ConfigurationError } from '../src/platform/errors.js';
+import { buildMatrix, DEFAULT_ARCHES, parseSelfHosted } from '../src/build/matrix.js';
+import { matrixFor } from '../src/build/matrix-branches.js';
+import { parseSnapcraftYaml } from '../src/snapcraft/yaml.js';
 import { findFiles, fixture, tempDir } from './helpers/fixtures.js';
 import { runBundle } from './helpers/run-action.js';
 

@@ -3,9 +3,9 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addCommits, git, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
-import { DirectoryStore } from '../src/dir-store.js';
-import { mirrorAll, type MirrorOptions, type RepoResult } from '../src/mirror.js';
-import { parseMirrorPairs, parseRefFilter } from '../src/mirror-spec.js';
+import { DirectoryStore } from '../src/mirror/dir-store.js';
+import { mirrorAll, type MirrorOptions, type RepoResult } from '../src/mirror/mirror.js';
+import { parseMirrorPairs, parseRefFilter } from '../src/mirror/spec.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const TOKEN = 'ghs_mirrorTestToken0123456789';

@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigurationError } from '../src/errors.js';
-import { planPipeline, type PipelineEvent } from '../src/pipeline-plan.js';
+import { ConfigurationError } from '../src/platform/errors.js';
+import { planPipeline, type PipelineEvent } from '../src/github/plan.js';
 import { ROOT, tempDir } from './helpers/fixtures.js';
 import { runBundle } from './helpers/run-action.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nameFromPythonProject, nameFromSource } from '../src/project-names.js';
+import { nameFromPythonProject, nameFromSource } from '../src/constraints/project-names.js';
 import { tempDir } from './helpers/fixtures.js';
 
 describe('the project a python part builds from source', () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { ConfigurationError } from '../src/errors.js';
-import { publish, type PublishOptions } from '../src/publish.js';
-import { SnapcraftCli } from '../src/snapcraft-cli.js';
-import { parseChannel } from '../src/store-channel.js';
+import { ConfigurationError } from '../src/platform/errors.js';
+import { publish, type PublishOptions } from '../src/store/publish.js';
+import { SnapcraftCli } from '../src/snapcraft/cli.js';
+import { parseChannel } from '../src/store/channel.js';
 import { ROOT } from './helpers/fixtures.js';
 import { startSnapStore } from './helpers/snap-store.js';
 import { makeBuild } from './helpers/snaps.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError } from '../src/errors.js';
+import { ConfigurationError } from '../src/platform/errors.js';
 import {
   normaliseRefName,
   parseReleaseRef,
@@ -7,8 +7,8 @@ import {
   releaseBranch,
   releaseTarget,
   trackFor,
-} from '../src/release-ref.js';
-import { SeriesTable } from '../src/series.js';
+} from '../src/release/ref.js';
+import { SeriesTable } from '../src/release/series.js';
 
 const table = new SeriesTable();
 

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ToolError } from '../src/errors.js';
-import { prepareRunner, probeRunner, runnerSetupPlan, shouldPrepare } from '../src/runner-setup.js';
+import { ToolError } from '../src/platform/errors.js';
+import {
+  prepareRunner,
+  probeRunner,
+  runnerSetupPlan,
+  shouldPrepare,
+} from '../src/build/runner-setup.js';
 import { standinMachine } from './helpers/machine.js';
 
 const saved = { ...process.env };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { ConfigurationError } from '../src/errors.js';
-import { SeriesTable } from '../src/series.js';
+import { ConfigurationError } from '../src/platform/errors.js';
+import { SeriesTable } from '../src/release/series.js';
 import { RELEASES } from './helpers/fixtures.js';
 
 const table = new SeriesTable();

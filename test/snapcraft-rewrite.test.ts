@@ -1,14 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { unifiedDiff } from '../src/diff.js';
-import { rewriteConstraints } from '../src/snapcraft-rewrite.js';
-import {
-  constraintsReference,
-  parseSnapcraftYaml,
-  type SnapcraftProject,
-} from '../src/snapcraft-yaml.js';
+import { unifiedDiff } from '../src/platform/diff.js';
+import { rewriteConstraints } from '../src/snapcraft/rewrite.js';
+import { parseSnapcraftYaml, type SnapcraftProject } from '../src/snapcraft/yaml.js';
 import { findFiles, fixture } from './helpers/fixtures.js';
+import { constraintsReference } from '../src/snapcraft/keys.js';
 
 const REL = 'snap/local/upper-constraints.txt';
 const UC =

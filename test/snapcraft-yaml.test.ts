@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { unifiedDiff } from '../src/diff.js';
-import { ConfigurationError } from '../src/errors.js';
-import { rewriteConstraints } from '../src/snapcraft-rewrite.js';
-import { constraintsReference, parseSnapcraftYaml } from '../src/snapcraft-yaml.js';
+import { unifiedDiff } from '../src/platform/diff.js';
+import { ConfigurationError } from '../src/platform/errors.js';
+import { rewriteConstraints } from '../src/snapcraft/rewrite.js';
+import { parseSnapcraftYaml } from '../src/snapcraft/yaml.js';
 import { findFiles, fixture } from './helpers/fixtures.js';
+import { constraintsReference } from '../src/snapcraft/keys.js';
 
 const REL = 'snap/local/upper-constraints.txt';
 const all = findFiles('snapcraft.yaml');

@@ -5,7 +5,7 @@ import {
   normalizePackageName,
   parseConstraints,
   removePackages,
-} from '../src/upper-constraints.js';
+} from '../src/constraints/upper-constraints.js';
 import { findFiles, fixture } from './helpers/fixtures.js';
 
 const files = findFiles('upper-constraints.txt');

@@ -30942,136 +30942,26 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 765:
-/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
+/***/ 6820:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */   z: () => (/* binding */ reportFleet)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3207);
-/* harmony import */ var _fleet_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7923);
-/* harmony import */ var _git_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1243);
-/* harmony import */ var _github_api_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8792);
-/* harmony import */ var _glob_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(5601);
-/* harmony import */ var _release_ref_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4266);
-/* harmony import */ var _requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7133);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(858);
-/* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2242);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3197);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1783);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
 
 
 
 
-
-
-
-
-
-
-
-
-/** The dispatch action (fleet rebuilds): the bundle runs it, and so do the tests. */
-async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .runAction */ .Cs)('dispatch', main);
-}
-async function main() {
-    const env = process.env;
-    (0,_github_event_js__WEBPACK_IMPORTED_MODULE_9__/* .assertMayPublish */ .n_)(env, 'dispatch');
-    const token = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.token, { required: true });
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(token);
-    const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com';
-    const repos = (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.repos).map((r) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .parseFleetRepo */ .QV)(r, serverUrl));
-    if (repos.length === 0)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.repos}' lists no snap repositories.`);
-    const minutes = Number(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.timeoutMinutes) || '180');
-    if (!(minutes > 0))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.timeoutMinutes}' must be a number of minutes.`);
-    const wait = (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.wait, true);
-    const branchInput = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.branch);
-    const requirementsInput = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsRepo);
-    if (!branchInput && !requirementsInput) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Give '${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.branch}' (rebuild that release branch everywhere) or '${_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsRepo}' (rebuild what its constraints changed for).`);
-    }
-    const apiUrl = env.GITHUB_API_URL ?? 'https://api.github.com';
-    const client = (0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(token, apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq);
-    const fleet = {
-        client,
-        workflow: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.workflow) || 'snap.yml',
-        publish: (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.publish, true),
-        timeoutMs: minutes * 60000,
-        pollMs: Number(env.OSA_POLL_MS ?? 30000),
-        log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-    };
-    if (branchInput) {
-        const branch = (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_6__/* .normaliseRefName */ .TF)(branchInput);
-        const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${branch} in ${repos.length} snap repos`, () => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .rebuildFleet */ .UD)(repos.map((repository) => ({ repository, branch })), { ...fleet, wait }));
-        await report(`Rebuild of ${branch}`, results, new Map());
-        return;
-    }
-    // Rebuilds decided by state: what changed in openstack/requirements since each snap's last
-    // successful rebuild, however many runs ago that was; rebuilds an earlier run started are
-    // followed, not started again.
-    const stateToken = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.stateToken) || env.GITHUB_TOKEN || token;
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(stateToken);
-    const stateBranch = (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_6__/* .normaliseRefName */ .TF)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.stateBranch) || 'osa-fleet-state');
-    const url = (0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .normaliseRepoLocation */ .qL)(requirementsInput);
-    const patterns = ((0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsBranches).length
-        ? (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchInputs */ .UQ.requirementsBranches)
-        : ['stable/*', 'unmaintained/*']).map(_glob_js__WEBPACK_IMPORTED_MODULE_11__/* .globToRegExp */ .t);
-    const state = new _fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .StateFile */ .iK((0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(stateToken, apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq), (0,_github_api_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRepository */ .SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'), stateBranch);
-    const { rebuild, follow } = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os('What each snap last built against', async () => {
-        const refs = await (0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .listRemoteRefs */ .R8)(new _git_js__WEBPACK_IMPORTED_MODULE_4__/* .Git */ .T(), url);
-        const tips = new Map([...refs.branches].filter(([b]) => patterns.some((p) => p.test(b))));
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${(0,_requirements_repo_js__WEBPACK_IMPORTED_MODULE_7__/* .redactUrl */ .BO)(url)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`);
-        return (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .planRebuilds */ .YE)(repos, tips, (await state.read()).state);
-    });
-    const started = await withBranches(client, rebuild);
-    const why = new Map([...started, ...follow].map((t) => [`${key(t)}`, t.reason]));
-    if (started.length === 0 && follow.length === 0) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq("Every snap has been rebuilt against its branch's current constraints.");
-        await report('Rebuilds for changed constraints', [], why);
-        return;
-    }
-    const tracked = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${started.length} snap branches`, async () => {
-        const runs = await (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .dispatchAll */ .ME)(started, fleet);
-        const all = [
-            ...runs.map((run, i) => ({ commit: started[i].commit, run })),
-            ...follow.map((f) => ({ commit: f.commit, run: f.run })),
-        ];
-        // Marked pending at once: if this job dies waiting, the next run follows these runs.
-        await state.update((latest) => (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .recordRuns */ ._P)(latest, all, new Date().toISOString()), `Fleet rebuilds started: ${runs.filter((r) => !r.error).length}`);
-        if (wait)
-            await (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .awaitRuns */ .Lo)(all.map((t) => t.run), fleet);
-        return all;
-    });
-    await state.update((latest) => (0,_fleet_state_js__WEBPACK_IMPORTED_MODULE_3__/* .recordRuns */ ._P)(latest, tracked, new Date().toISOString()), `Fleet rebuilds: ${tracked.filter((t) => t.run.conclusion === 'success').length} of ${tracked.length} succeeded`);
+/** The outputs and the summary of a fleet rebuild; fails the step when a rebuild failed. */
+async function reportFleet(title, results, why) {
     // A run still going is not a failure: it is marked pending, and the next run follows it.
-    await report('Rebuilds for changed constraints', tracked.map((t) => (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .resultOf */ .Bg)(t.run)), why);
-}
-const key = (t) => `${t.repo ?? `${t.repository.owner}/${t.repository.repo}`} ${t.branch}`;
-/** Only branches the snap repo has: a snap that never had stable/2023.1 is not rebuilt for it. */
-async function withBranches(client, targets) {
-    const kept = [];
-    for (const target of targets) {
-        try {
-            await client.rest.repos.getBranch({ ...target.repository, branch: target.branch });
-            kept.push(target);
-        }
-        catch (error) {
-            if (error.status !== 404)
-                throw error;
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${key(target)}: no such branch; nothing to rebuild`);
-        }
-    }
-    return kept;
-}
-async function report(title, results, why) {
     const failed = results.filter((r) => r.error || (r.conclusion !== null && r.conclusion !== 'success'));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchOutputs */ .tV.results, JSON.stringify(results));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_8__/* .DispatchOutputs */ .tV.failed, [...new Set(failed.map((r) => r.repo))].join(' '));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .DispatchOutputs */ .tV.results, JSON.stringify(results));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .DispatchOutputs */ .tV.failed, [...new Set(failed.map((r) => r.repo))].join(' '));
     const icon = (r) => r.error ? '❌' : r.conclusion === 'success' ? '✅' : r.conclusion ? '❌' : '▶️';
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addHeading(title, 3);
     if (results.length === 0)
@@ -31082,16 +30972,269 @@ async function report(title, results, why) {
             ...results.map((r) => [
                 r.repo,
                 r.branch,
-                (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(why.get(key(r)) ?? 'requested'),
-                `${icon(r)} ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .escapeHtml */ .ZD)(r.error ?? r.conclusion ?? (r.runUrl || r.dispatched ? 'running; the next run follows it' : 'dispatched'))}`,
+                (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(why.get((0,_github_index_js__WEBPACK_IMPORTED_MODULE_3__/* .targetKey */ .h)(r)) ?? 'requested'),
+                `${icon(r)} ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(r.error ?? r.conclusion ?? (r.runUrl || r.dispatched ? 'running; the next run follows it' : 'dispatched'))}`,
                 r.runUrl ? `<a href="${r.runUrl}">run</a>` : '',
             ]),
         ]);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .flushSummary */ .Pu)();
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .flushSummary */ .Pu)();
     if (failed.length)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${title} failed in ${failed.map((r) => `${r.repo} ${r.branch} (${r.error ?? r.conclusion})`).join(', ')}`);
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_10__/* .isEntryPoint */ .tv)(import.meta.url))
+
+
+/***/ }),
+
+/***/ 6856:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  G: () => (/* binding */ readDispatchSettings)
+});
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: ./src/constraints/requirements-repo.ts + 1 modules
+var requirements_repo = __nccwpck_require__(2192);
+// EXTERNAL MODULE: ./src/github/fleet.ts
+var fleet = __nccwpck_require__(6871);
+// EXTERNAL MODULE: ./src/github/api.ts + 25 modules
+var api = __nccwpck_require__(9616);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/platform/glob.ts
+/** A whole-string RegExp for a glob where `*` matches anything (`/` included) and all else is literal. */
+function globToRegExp(glob) {
+    return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+}
+
+;// CONCATENATED MODULE: ./src/release/ref.ts
+
+// What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
+// is refused before it can reach a command line, a path or a cache key.
+const SAFE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+/** Strips `refs/heads/` / `refs/tags/` and refuses names that are not plain git ref names. */
+function normaliseRefName(input) {
+    const ref = input.trim().replace(/^refs\/(heads|tags)\//, '');
+    if (!ref) {
+        throw new errors/* ConfigurationError */.j1('The ref is empty: give a branch or tag such as master or stable/2025.1.');
+    }
+    if (!SAFE_REF.test(ref) ||
+        ref.includes('..') ||
+        ref.includes('//') ||
+        ref.endsWith('/') ||
+        ref.endsWith('.lock')) {
+        throw new errors/* ConfigurationError */.j1(`'${ref}' is not a branch or tag name this toolkit accepts: use letters, digits, '.', '_', '-' and '/' ` +
+            `only (e.g. master, stable/2025.1, unmaintained/zed, ocata-eol).`);
+    }
+    return ref;
+}
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+const DEVELOPMENT_BRANCHES = ['master', 'main'];
+/**
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+const RELEASE_BRANCH_PATTERNS = [
+    ...DEVELOPMENT_BRANCHES,
+    'stable/*',
+    'unmaintained/*',
+];
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+function releaseBranch(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
+ * shaped like none (a feature branch, a version tag): such refs build without release constraints.
+ */
+function releaseRefOf(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
+ * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
+ */
+function parseReleaseRef(input, table) {
+    const ref = normaliseRefName(input);
+    if (DEVELOPMENT_BRANCHES.includes(ref)) {
+        return { ref, kind: 'master', series: table.development() };
+    }
+    const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
+    if (branch) {
+        return { ref, kind: branch[1], series: table.get(branch[2]) };
+    }
+    const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
+    if (tag) {
+        return { ref, kind: tag[2], series: table.get(tag[1]) };
+    }
+    throw new ConfigurationError(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
+        `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
+}
+/** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
+function parseTrackMap(text, table) {
+    const map = new Map();
+    for (const [index, raw] of text.split(/\r?\n/).entries()) {
+        const line = raw.replace(/#.*$/, '').trim();
+        if (!line)
+            continue;
+        const match = /^([^=:\s]+)\s*[=:]\s*([a-z0-9][a-z0-9._-]*)$/.exec(line);
+        if (!match) {
+            throw new ConfigurationError(`track-map line ${index + 1} ('${raw.trim()}') is not 'series=track' (e.g. 2025.1=2025.1, master=latest).`);
+        }
+        const key = match[1].toLowerCase();
+        map.set(key === 'master' ? 'master' : table.get(key).key, match[2]);
+    }
+    return map;
+}
+function trackFor(release, map = new Map()) {
+    if (release.kind === 'master')
+        return map.get('master') ?? 'latest';
+    return map.get(release.series.key) ?? release.series.key;
+}
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+function releaseTarget(ref, options) {
+    const development = DEVELOPMENT_BRANCHES.includes(options.series ?? '');
+    const release = options.series
+        ? {
+            ref: normaliseRefName(ref),
+            // `series: master` (or main) means the series in development, published as master is.
+            kind: development ? 'master' : 'stable',
+            series: development ? options.table.development() : options.table.get(options.series),
+        }
+        : parseReleaseRef(ref, options.table);
+    return { release, track: trackFor(release, options.trackMap) };
+}
+
+// EXTERNAL MODULE: ./src/actions/constants.ts
+var constants = __nccwpck_require__(858);
+// EXTERNAL MODULE: ./src/actions/runner.ts
+var runner = __nccwpck_require__(3197);
+;// CONCATENATED MODULE: ./src/actions/dispatch-settings.ts
+
+
+
+
+
+
+
+/** The dispatch action's inputs, checked; tokens are registered as secrets as they are read. */
+function readDispatchSettings(env = process.env) {
+    const token = (0,runner/* getRequiredInput */.K1)(constants/* DispatchInputs */.UQ.token, 'a token that may start workflows in the snap repos');
+    core/* setSecret */.Pq(token);
+    const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com';
+    const repos = (0,runner/* getListInput */.DF)(constants/* DispatchInputs */.UQ.repos).map((r) => (0,fleet/* parseFleetRepo */.QV)(r, serverUrl));
+    if (repos.length === 0)
+        throw new errors/* ConfigurationError */.j1(`'${constants/* DispatchInputs */.UQ.repos}' lists no snap repositories.`);
+    const minutes = Number(core/* getInput */.V4(constants/* DispatchInputs */.UQ.timeoutMinutes) || '180');
+    if (!(minutes > 0))
+        throw new errors/* ConfigurationError */.j1(`'${constants/* DispatchInputs */.UQ.timeoutMinutes}' must be a number of minutes.`);
+    const branch = core/* getInput */.V4(constants/* DispatchInputs */.UQ.branch);
+    const requirements = core/* getInput */.V4(constants/* DispatchInputs */.UQ.requirementsRepo);
+    if (!branch && !requirements) {
+        throw new errors/* ConfigurationError */.j1(`Give '${constants/* DispatchInputs */.UQ.branch}' (rebuild that release branch everywhere) or '${constants/* DispatchInputs */.UQ.requirementsRepo}' (rebuild what its constraints changed for).`);
+    }
+    let constraints = null;
+    if (!branch) {
+        const stateToken = core/* getInput */.V4(constants/* DispatchInputs */.UQ.stateToken) || env.GITHUB_TOKEN || token;
+        core/* setSecret */.Pq(stateToken);
+        const patterns = (0,runner/* getListInput */.DF)(constants/* DispatchInputs */.UQ.requirementsBranches);
+        constraints = {
+            requirementsUrl: (0,requirements_repo/* normaliseRepoLocation */.qL)(requirements),
+            branchPatterns: (patterns.length ? patterns : ['stable/*', 'unmaintained/*']).map(globToRegExp),
+            stateToken,
+            stateRepository: (0,api/* parseRepository */.SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
+            stateBranch: normaliseRefName(core/* getInput */.V4(constants/* DispatchInputs */.UQ.stateBranch) || 'osa-fleet-state'),
+        };
+    }
+    return {
+        token,
+        apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+        repos,
+        workflow: core/* getInput */.V4(constants/* DispatchInputs */.UQ.workflow) || 'snap.yml',
+        publish: (0,runner/* getBooleanInput */.Vt)(constants/* DispatchInputs */.UQ.publish, true),
+        wait: (0,runner/* getBooleanInput */.Vt)(constants/* DispatchInputs */.UQ.wait, true),
+        timeoutMs: minutes * 60000,
+        pollMs: Number(env.OSA_POLL_MS ?? 30000),
+        branch: branch ? normaliseRefName(branch) : null,
+        constraints,
+    };
+}
+
+
+/***/ }),
+
+/***/ 765:
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9616);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6871);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(1783);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(4963);
+/* harmony import */ var _dispatch_report_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6820);
+/* harmony import */ var _dispatch_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6856);
+/* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6200);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3197);
+
+
+
+
+
+
+/** The dispatch action (fleet rebuilds): the bundle runs it, and so do the tests. */
+async function run() {
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .runAction */ .Cs)('dispatch', main);
+}
+async function main() {
+    (0,_github_event_js__WEBPACK_IMPORTED_MODULE_3__/* .assertMayPublish */ .n_)(process.env, 'dispatch');
+    const settings = (0,_dispatch_settings_js__WEBPACK_IMPORTED_MODULE_2__/* .readDispatchSettings */ .G)();
+    const fleet = {
+        client: (0,_github_index_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(settings.token, settings.apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq),
+        workflow: settings.workflow,
+        publish: settings.publish,
+        timeoutMs: settings.timeoutMs,
+        pollMs: settings.pollMs,
+        log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    };
+    const { branch, constraints } = settings;
+    if (branch) {
+        const results = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Rebuild ${branch} in ${settings.repos.length} snap repos`, () => (0,_github_index_js__WEBPACK_IMPORTED_MODULE_6__/* .rebuildFleet */ .UD)(settings.repos.map((repository) => ({ repository, branch })), { ...fleet, wait: settings.wait }));
+        await (0,_dispatch_report_js__WEBPACK_IMPORTED_MODULE_1__/* .reportFleet */ .z)(`Rebuild of ${branch}`, results, new Map());
+    }
+    else if (constraints) {
+        const { results, why } = await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os('Rebuilds for changed constraints', () => (0,_github_index_js__WEBPACK_IMPORTED_MODULE_7__/* .rebuildForConstraints */ .B)({
+            fleet,
+            repos: settings.repos,
+            requirementsUrl: constraints.requirementsUrl,
+            branchPatterns: constraints.branchPatterns,
+            state: new _github_index_js__WEBPACK_IMPORTED_MODULE_8__/* .StateFile */ .iK((0,_github_index_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(constraints.stateToken, settings.apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq), constraints.stateRepository, constraints.stateBranch),
+            wait: settings.wait,
+        }));
+        await (0,_dispatch_report_js__WEBPACK_IMPORTED_MODULE_1__/* .reportFleet */ .z)('Rebuilds for changed constraints', results, why);
+    }
+}
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();
@@ -31099,7 +31242,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2242:
+/***/ 6200:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31112,9 +31255,9 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/release-events.ts
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/release/events.ts
 /**
  * The events trusted to publish, push or dispatch: the one definition, used by the pipeline's
  * plan and by publish, mirror pushes and dispatches. Anything else (pull_request*, merge_group,
@@ -31198,6 +31341,7 @@ function runUrl(env) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Cs: () => (/* binding */ runAction),
 /* harmony export */   DF: () => (/* binding */ getListInput),
+/* harmony export */   K1: () => (/* binding */ getRequiredInput),
 /* harmony export */   Pu: () => (/* binding */ flushSummary),
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
@@ -31209,28 +31353,47 @@ function runUrl(env) {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
 
 
 
 
 /**
- * Runs an action's main function: a user's mistake is reported as one error line that says what
- * to change; anything else is a bug, reported with its stack in the debug log.
+ * Runs an action's main function and reports what it throws by kind (platform/errors.ts): a
+ * user's mistake as the one line that says what to change; an external failure as what failed,
+ * whether a re-run may help and where the evidence is; anything else as a bug of ours. Stacks go
+ * to the debug log.
  */
 async function runAction(name, main) {
     try {
         await main();
     }
     catch (error) {
-        if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .isConfigurationError */ .p0)(error)) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(error.message);
-        }
-        else {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
+        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+            case 'configuration':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                break;
+            case 'external': {
+                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                    (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
+                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                break;
+            }
+            case 'bug':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                    'the debug log (re-run with debug logging enabled).');
         }
     }
+}
+/** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
+function getRequiredInput(name, what) {
+    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    if (!value)
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' is required: give ${what}.`);
+    return value;
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
@@ -31256,7 +31419,7 @@ function getBooleanInput(name, fallback) {
         return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
     }
     catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -31295,674 +31458,154 @@ function escapeHtml(text) {
 
 /***/ }),
 
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   p0: () => (/* binding */ isConfigurationError),
-/* harmony export */   v4: () => (/* binding */ ToolError),
-/* harmony export */   yA: () => (/* binding */ ExternalError)
-/* harmony export */ });
-/* unused harmony exports Bug, isRetryable */
-/**
- * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
- * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
- *   to change, and nothing has been written, pushed or published.
- * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
- *   says what, with its exit code or status where there is one, whether trying again may help,
- *   and where the evidence is.
- * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
- * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
- */
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-}
-class ExternalError extends Error {
-    name = 'ExternalError';
-    retryable;
-    evidence;
-    constructor(message, failure = {}) {
-        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
-        this.retryable = failure.retryable ?? false;
-        this.evidence = failure.evidence ?? null;
-    }
-}
-/**
- * A program failed. Carries the command (without secrets), its exit code and the line that
- * explains it, so the report is one actionable sentence.
- */
-class ToolError extends ExternalError {
-    command;
-    exitCode;
-    detail;
-    name = 'ToolError';
-    constructor(command, exitCode, detail, failure = {}) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
-        this.command = command;
-        this.exitCode = exitCode;
-        this.detail = detail;
-    }
-}
-/** An invariant of the toolkit's own broke. */
-class Bug extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'Bug';
-}
-function isConfigurationError(error) {
-    return error instanceof ConfigurationError;
-}
-/** The one answer to "may trying again help?": only an external failure that says so. */
-function isRetryable(error) {
-    return error instanceof ExternalError && error.retryable;
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-
-/***/ }),
-
-/***/ 4981:
+/***/ 2192:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m0: () => (/* binding */ exec),
-  w$: () => (/* binding */ lastLines)
+  R8: () => (/* binding */ listRemoteRefs),
+  qL: () => (/* binding */ normaliseRepoLocation)
 });
 
-// UNUSED EXPORTS: LineSplitter, MissingProgramError, asRoot, execOk
+// UNUSED EXPORTS: DEFAULT_REQUIREMENTS_REPO, fetchUpperConstraints, resolveConstraintsRef
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/exec.ts
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+// EXTERNAL MODULE: ./src/platform/redact.ts
+var redact = __nccwpck_require__(1598);
+// EXTERNAL MODULE: ./src/platform/exec.ts + 1 modules
+var exec = __nccwpck_require__(1378);
+;// CONCATENATED MODULE: ./src/constraints/requirements-repo.ts
 
 
-/** The program is not installed (or not on PATH). */
-class MissingProgramError extends errors/* ToolError */.v4 {
-    constructor(program, hint) {
-        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+
+
+const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
+/** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
+function normaliseRepoLocation(location, cwd = process.cwd()) {
+    const value = location.trim();
+    if (!value)
+        throw new errors/* ConfigurationError */.j1(`'requirements-repo' is empty: give a git URL or a local mirror path.`);
+    if (/\s/.test(value) || value.startsWith('-')) {
+        throw new errors/* ConfigurationError */.j1(`'requirements-repo' ('${(0,redact/* redactUrl */.BO)(value)}') is not a git URL or path: it has spaces or starts with '-'.`);
     }
-}
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
-function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
-    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    if (uid === 0)
-        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-    // sudo resets the environment; `env` carries what the root command needs, explicitly.
-    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
-}
-/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
-class LineSplitter {
-    emit;
-    rest = '';
-    decoder = new TextDecoder('utf-8');
-    constructor(emit) {
-        this.emit = emit;
+    if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value))
+        return value;
+    const path = (0,external_node_path_namespaceObject.isAbsolute)(value) ? value : (0,external_node_path_namespaceObject.resolve)(cwd, value);
+    if (!(0,external_node_fs_.existsSync)(path)) {
+        throw new errors/* ConfigurationError */.j1(`'requirements-repo' is '${value}', which is neither a URL (https://, git://, ssh://, file://) nor an existing path.`);
     }
-    push(chunk) {
-        const text = this.rest + this.decoder.decode(chunk, { stream: true });
-        const lines = text.split('\n');
-        this.rest = lines.pop();
-        for (const line of lines)
-            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-    end() {
-        const text = this.rest + this.decoder.decode();
-        this.rest = '';
-        if (text)
-            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
-    }
+    return (0,external_node_url_.pathToFileURL)(path).href;
 }
-function redactor(secrets = []) {
-    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
-}
-/**
- * The one way the toolkit starts a program: argv only, line-buffered output streamed to
- * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
- * Resolves with the exit code whatever it is; a program that cannot start is a
- * MissingProgramError (or the spawn error).
- */
-function exec(argv, options = {}) {
-    const full = options.asRoot ? asRoot(argv) : [...argv];
-    const redact = redactor(options.secrets);
-    return new Promise((resolvePromise, reject) => {
-        if (options.signal?.aborted) {
-            resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
-            return;
-        }
-        const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
-            cwd: options.cwd,
-            env: { ...process.env, ...options.env },
-            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            detached: options.killGroup,
-        });
-        const raw = { stdout: [], stderr: [] };
-        const lines = [];
-        const splitter = (stream) => new LineSplitter((line) => {
-            const clean = redact(line);
-            lines.push(clean);
-            options.onLine?.(clean, stream);
-        });
-        const out = splitter('stdout');
-        const err = splitter('stderr');
-        child.stdout.on('data', (chunk) => {
-            raw.stdout.push(chunk);
-            out.push(chunk);
-        });
-        child.stderr.on('data', (chunk) => {
-            raw.stderr.push(chunk);
-            err.push(chunk);
-        });
-        let killed = false;
-        const kill = () => {
-            killed = true;
-            try {
-                if (options.killGroup && child.pid)
-                    process.kill(-child.pid, 'SIGKILL');
-                else
-                    child.kill('SIGKILL');
-            }
-            catch {
-                child.kill('SIGKILL');
-            }
-        };
-        const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
-        options.signal?.addEventListener('abort', kill, { once: true });
-        const done = () => {
-            clearTimeout(timer);
-            options.signal?.removeEventListener('abort', kill);
-        };
-        child.on('error', (error) => {
-            done();
-            if (error.code === 'ENOENT')
-                reject(new MissingProgramError(full[0], options.installHint));
-            else
-                reject(error);
-        });
-        child.on('close', (code, signal) => {
-            done();
-            out.end();
-            err.end();
-            let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
-            if (killed && options.timeoutMs && !options.signal?.aborted)
-                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
-            resolvePromise({
-                code: code ?? (signal ? 128 : 1),
-                stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
-                stderr,
-                lines,
-                killed,
-            });
-        });
-        if (child.stdin) {
-            // A program may exit before reading all of its input; its exit code tells what happened.
-            child.stdin.on('error', () => { });
-            child.stdin.end(options.stdin);
-        }
-    });
-}
-/**
- * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
- * and its subcommand, or `name`) with its meaningful last lines.
- */
-async function execOk(argv, options = {}) {
-    const result = await exec(argv, options);
+/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
+async function listRemoteRefs(git, url) {
+    const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
     if (result.code !== 0) {
-        throw new ToolError(options.name ?? argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
+        const reason = (0,exec/* lastLines */.w$)(result.stderr) || `git exited with ${result.code}`;
+        throw new errors/* ConfigurationError */.j1(`Cannot read openstack/requirements at ${(0,redact/* redactUrl */.BO)(url)}: ${reason}. Check the 'requirements-repo' input ` +
+            `(a git URL or a local mirror path) and that the runner can reach it.`);
     }
-    return result;
+    const branches = new Map();
+    const tags = new Map();
+    for (const line of result.stdout.split('\n')) {
+        const [sha, ref] = line.split('\t');
+        if (!sha || !ref)
+            continue;
+        if (ref.startsWith('refs/heads/'))
+            branches.set(ref.slice(11), sha);
+        else if (ref.endsWith('^{}'))
+            tags.set(ref.slice(10, -3), sha);
+        else if (ref.startsWith('refs/tags/') && !tags.has(ref.slice(10)))
+            tags.set(ref.slice(10), sha);
+    }
+    if (!branches.has('master')) {
+        throw new errors/* ConfigurationError */.j1(`${(0,redact/* redactUrl */.BO)(url)} has no master branch, so it is not openstack/requirements; check the 'requirements-repo' input.`);
+    }
+    return { branches, tags };
 }
 /**
- * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
- * lines; URLs lose any userinfo, so a token typed into one never shows.
+ * OpenStack's own rule (releases' constraints redirects): master, unless requirements has a
+ * `stable/<key>` branch; an `unmaintained/<key>` branch overrides it; a `<key>-eom` tag replaces
+ * master or stable; a `<key>-eol` tag always wins. Only a series still in development (or future)
+ * keeps master's constraints when requirements has not branched for it: a series that has been
+ * released has branched, so finding none of its refs means the mirror is incomplete, not that
+ * master is right.
  */
-function lastLines(text, count = 1) {
-    const lines = text
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
-    return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
-}
-
-
-/***/ }),
-
-/***/ 7923:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   YE: () => (/* binding */ planRebuilds),
-/* harmony export */   _P: () => (/* binding */ recordRuns),
-/* harmony export */   iK: () => (/* binding */ StateFile)
-/* harmony export */ });
-/* unused harmony export EMPTY_STATE */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3207);
-
-
-const EMPTY_STATE = { version: 1, snaps: {} };
-/** The state file: `path` on `branch` of `repository`, read and written with the contents API. */
-class StateFile {
-    client;
-    repository;
-    branch;
-    path;
-    constructor(client, repository, branch, path = 'fleet-state.json') {
-        this.client = client;
-        this.repository = repository;
-        this.branch = branch;
-        this.path = path;
+function resolveConstraintsRef(release, refs, repo = 'the requirements repo') {
+    if (release.kind === 'master')
+        return { type: 'branch', name: 'master', rule: 'master builds use master' };
+    const { key, name, status } = release.series;
+    let chosen = null;
+    if (refs.branches.has(`stable/${key}`)) {
+        chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
     }
-    /** The state and the file's blob SHA (null when there is no file yet). */
-    async read() {
-        try {
-            const { data } = await this.client.rest.repos.getContent({
-                ...this.repository,
-                path: this.path,
-                ref: this.branch,
-            });
-            const file = data;
-            const state = JSON.parse(Buffer.from(file.content ?? '', 'base64').toString('utf8'));
-            if (state.version !== 1 || typeof state.snaps !== 'object')
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${this.path} on ${this.branch} is not a fleet state file (version 1): move it away or choose another 'state-branch'.`);
-            return { state, sha: file.sha };
-        }
-        catch (error) {
-            if (error.status === 404)
-                return { state: EMPTY_STATE, sha: null };
-            throw error;
-        }
+    if (refs.branches.has(`unmaintained/${key}`)) {
+        chosen = {
+            type: 'branch',
+            name: `unmaintained/${key}`,
+            rule: 'unmaintained branch overrides stable',
+        };
     }
-    /**
-     * Applies `update` to the newest state and writes it, creating the branch from the default
-     * branch when it is not there yet. Another writer in between (409/422 on the blob SHA) means
-     * read again and re-apply: the update is a merge, never an overwrite.
-     */
-    async update(update, message) {
-        await this.ensureBranch();
-        for (let attempt = 1;; attempt++) {
-            const { state, sha } = await this.read();
-            const next = update(state);
-            try {
-                await this.client.rest.repos.createOrUpdateFileContents({
-                    ...this.repository,
-                    path: this.path,
-                    branch: this.branch,
-                    message,
-                    content: Buffer.from(`${JSON.stringify(next, null, 2)}\n`).toString('base64'),
-                    ...(sha ? { sha } : {}),
-                });
-                return;
-            }
-            catch (error) {
-                const status = error.status;
-                if ((status === 409 || status === 422) && attempt < 3)
-                    continue;
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA(`cannot write ${this.path} on ${this.branch}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`, {
-                    cause: error,
-                });
-            }
-        }
+    if (refs.tags.has(`${key}-eom`) && chosen?.name !== `unmaintained/${key}`) {
+        chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
     }
-    async ensureBranch() {
-        try {
-            await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
-            return;
-        }
-        catch (error) {
-            if (error.status !== 404)
-                throw error;
-        }
-        const { data: repo } = await this.client.rest.repos.get(this.repository);
-        const { data: head } = await this.client.rest.git.getRef({
-            ...this.repository,
-            ref: `heads/${repo.default_branch}`,
-        });
-        await this.client.rest.git.createRef({
-            ...this.repository,
-            ref: `refs/heads/${this.branch}`,
-            sha: head.object.sha,
-        });
+    if (refs.tags.has(`${key}-eol`)) {
+        chosen = { type: 'tag', name: `${key}-eol`, rule: 'end of life tag wins' };
     }
-}
-// A rebuild whose run was never found (GHES, listing lost it) is started again after a day.
-const FORGET_AFTER_MS = 24 * 3600 * 1000;
-/**
- * For each (snap repo, release branch): nothing when its last successful rebuild was for the
- * branch's tip; follow the run when an earlier fleet run started one for that tip; else rebuild.
- */
-function planRebuilds(repos, tips, state, now = Date.now()) {
-    const rebuild = [];
-    const follow = [];
-    for (const repository of repos) {
-        const name = `${repository.owner}/${repository.repo}`;
-        for (const [branch, commit] of tips) {
-            const last = state.snaps[name]?.[branch];
-            if (last?.commit === commit)
-                continue;
-            const pending = last?.pending;
-            if (pending?.commit === commit &&
-                (pending.runId !== null || now - Date.parse(pending.since) < FORGET_AFTER_MS)) {
-                follow.push({
-                    repository,
-                    branch,
-                    commit,
-                    reason: `started earlier for ${commit.slice(0, 12)}`,
-                    run: {
-                        target: { repository, branch },
-                        runId: pending.runId,
-                        runUrl: pending.runUrl,
-                        since: pending.since,
-                        defaultBranch: pending.defaultBranch,
-                        conclusion: null,
-                    },
-                });
-                continue;
-            }
-            rebuild.push({
-                repository,
-                branch,
-                commit,
-                reason: last?.commit
-                    ? `constraints moved from ${last.commit.slice(0, 12)} to ${commit.slice(0, 12)}`
-                    : `never rebuilt against ${commit.slice(0, 12)}`,
-            });
-        }
+    if (chosen)
+        return chosen;
+    if (status === 'development' || status === 'future') {
+        return {
+            type: 'branch',
+            name: 'master',
+            rule: `${key} is in ${status}: openstack/requirements has not branched for it yet`,
+        };
     }
-    return { rebuild, follow };
+    // Building a released series against master's pins would succeed and be wrong; say so instead.
+    throw new ConfigurationError(`${name} (${key}) is ${status}, so openstack/requirements has branched for it, but ${repo} has none of ` +
+        `stable/${key}, unmaintained/${key}, ${key}-eom, ${key}-eol. The 'requirements-repo' mirror looks ` +
+        `incomplete: it may lack the unmaintained/* branches or the tags; mirror all branches and tags ` +
+        `(or use https://opendev.org/openstack/requirements).`);
 }
-/**
- * The state after these runs: a success moves its branch on to the commit it built; a run that
- * finished otherwise (or never started) clears its pending mark so the next run starts it again;
- * a run still going stays pending, to be followed.
- */
-function recordRuns(state, runs, at) {
-    const snaps = Object.fromEntries(Object.entries(state.snaps).map(([repo, branches]) => [repo, { ...branches }]));
-    for (const { commit, run } of runs) {
-        const name = (0,_fleet_js__WEBPACK_IMPORTED_MODULE_1__/* .repoName */ .Qq)(run.target);
-        const branches = (snaps[name] ??= {});
-        const { pending: _pending, ...settled } = branches[run.target.branch] ?? {};
-        if (run.conclusion === 'success') {
-            branches[run.target.branch] = { commit, run: run.runUrl, at };
-        }
-        else if (run.error || run.conclusion !== null) {
-            if (Object.keys(settled).length > 0)
-                branches[run.target.branch] = settled;
-            else
-                delete branches[run.target.branch];
-            if (Object.keys(branches).length === 0)
-                delete snaps[name];
-        }
-        else {
-            branches[run.target.branch] = {
-                ...settled,
-                pending: {
-                    commit,
-                    runId: run.runId,
-                    runUrl: run.runUrl,
-                    since: run.since,
-                    defaultBranch: run.defaultBranch,
-                },
-            };
-        }
-    }
-    return { version: 1, snaps };
-}
-
-
-/***/ }),
-
-/***/ 3207:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Bg: () => (/* binding */ resultOf),
-/* harmony export */   Lo: () => (/* binding */ awaitRuns),
-/* harmony export */   ME: () => (/* binding */ dispatchAll),
-/* harmony export */   QV: () => (/* binding */ parseFleetRepo),
-/* harmony export */   Qq: () => (/* binding */ repoName),
-/* harmony export */   UD: () => (/* binding */ rebuildFleet)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-
-const repoName = (target) => `${target.repository.owner}/${target.repository.repo}`;
-/**
- * Starts every rebuild, asking GitHub for each one's run (`return_run_details`, Feb 2026). Where
- * GitHub answers 204 without one (GHES refuses the parameter), the run is found later by listing.
- */
-async function dispatchAll(targets, options) {
-    const { client } = options;
-    const log = options.log ?? (() => { });
-    const defaults = new Map();
-    const defaultBranch = (target) => {
-        const key = repoName(target);
-        if (!defaults.has(key))
-            defaults.set(key, client.rest.repos.get(target.repository).then((r) => r.data.default_branch));
-        return defaults.get(key);
-    };
-    const runs = [];
-    for (const target of targets) {
-        const since = new Date().toISOString();
-        try {
-            const ref = await defaultBranch(target);
-            const run = await dispatch(client, target, options.workflow, ref, {
-                branch: target.branch,
-                publish: String(options.publish),
-            });
-            log(`${repoName(target)}: rebuild of ${target.branch} dispatched${run.url ? ` (${run.url})` : ''}`);
-            runs.push({
-                target,
-                runId: run.id,
-                runUrl: run.url,
-                since,
-                defaultBranch: ref,
-                conclusion: null,
-            });
-        }
-        catch (error) {
-            runs.push({
-                target,
-                runId: null,
-                runUrl: null,
-                since,
-                defaultBranch: '',
-                conclusion: null,
-                error: (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error),
-            });
-        }
-    }
-    return runs;
-}
-/**
- * Follows runs until each has finished or the deadline passes, one listing of runs per repository
- * a round (not a request per run: a fleet of sixty would otherwise spend a token's hourly limit).
- * A run not yet known is the oldest workflow_dispatch run created since its dispatch that no
- * other dispatch of this call has taken. Updates the runs in place.
- */
-async function awaitRuns(runs, options) {
-    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const log = options.log ?? (() => { });
-    const { client } = options;
-    const deadline = Date.now() + options.timeoutMs;
-    const claimed = new Set(runs.map((r) => r.runId).filter((id) => id !== null));
-    const waiting = () => runs.filter((r) => !r.error && r.conclusion === null);
-    while (waiting().length > 0) {
-        const byRepo = new Map();
-        for (const run of waiting())
-            byRepo.set(repoName(run.target), [...(byRepo.get(repoName(run.target)) ?? []), run]);
-        for (const [name, group] of byRepo) {
-            try {
-                const oldest = group.map((r) => Date.parse(r.since)).reduce((a, b) => Math.min(a, b));
-                const { data } = await client.rest.actions.listWorkflowRuns({
-                    ...group[0].target.repository,
-                    workflow_id: options.workflow,
-                    event: 'workflow_dispatch',
-                    // A little clock skew between this runner and GitHub.
-                    created: `>=${new Date(oldest - 10000).toISOString()}`,
-                    per_page: 100,
-                });
-                const listed = [...data.workflow_runs].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
-                for (const run of group) {
-                    let found = listed.find((r) => r.id === run.runId);
-                    if (run.runId === null) {
-                        found = listed.find((r) => !claimed.has(r.id) &&
-                            r.head_branch === run.defaultBranch &&
-                            Date.parse(r.created_at) >= Date.parse(run.since) - 10000);
-                        if (!found)
-                            continue;
-                        run.runId = found.id;
-                        claimed.add(found.id);
-                    }
-                    if (!found) {
-                        // Older than the listing reaches: ask for the run itself.
-                        found = (await client.rest.actions.getWorkflowRun({
-                            ...run.target.repository,
-                            run_id: run.runId,
-                        })).data;
-                    }
-                    run.runUrl = found.html_url;
-                    if (found.status === 'completed') {
-                        run.conclusion = found.conclusion ?? 'unknown';
-                        log(`${name} ${run.target.branch}: ${run.conclusion} (${found.html_url})`);
-                    }
-                }
-            }
-            catch (error) {
-                log(`${name}: polling failed (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}); trying again`);
-            }
-        }
-        if (waiting().length === 0 || Date.now() >= deadline)
-            break;
-        await sleep(options.pollMs);
-    }
-}
-/** Starts every rebuild, then waits for all of them against one deadline. */
-async function rebuildFleet(targets, options) {
-    const runs = await dispatchAll(targets, options);
-    if (options.wait)
-        await awaitRuns(runs, options);
-    const minutes = Math.round(options.timeoutMs / 60000);
-    return runs.map((run) => resultOf(run, run.error ??
-        (options.wait && run.conclusion === null
-            ? `still running after ${minutes} min`
-            : undefined)));
-}
-function resultOf(run, error = run.error) {
-    return {
-        repo: repoName(run.target),
-        branch: run.target.branch,
-        dispatched: !run.error,
-        runUrl: run.runUrl,
-        conclusion: run.conclusion,
-        ...(error ? { error } : {}),
-    };
-}
-async function dispatch(client, target, workflow, ref, inputs) {
-    const route = 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches';
-    const base = { ...target.repository, workflow_id: workflow, ref, inputs };
+/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
+async function fetchUpperConstraints(url, ref, scratchParent) {
+    const dir = mkdtempSync(join(scratchParent, 'requirements-'));
     try {
-        const response = await client.request(route, { ...base, return_run_details: true });
-        const data = (response.data ?? {});
-        return { id: data.workflow_run_id ?? null, url: data.html_url ?? null };
-    }
-    catch (error) {
-        // GHES (and older APIs) refuse the parameter: dispatch without it, and find the run later.
-        if (error.status !== 422 ||
-            !/return_run_details/.test((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)))
-            throw error;
-        await client.request(route, base);
-        return { id: null, url: null };
-    }
-}
-/** `owner/name`, or a URL of a repository on the GitHub host this runs against. */
-function parseFleetRepo(text, serverUrl) {
-    const value = text.trim();
-    let match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
-    if (!match) {
-        const host = new URL(serverUrl).host;
-        const url = URL.canParse(value) ? new URL(value) : null;
-        if (url && url.protocol === 'https:' && url.host === host && !url.username && !url.password)
-            match = /^\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url.pathname);
-    }
-    if (!match || [match[1], match[2]].some((part) => /^\.+$/.test(part) || part.startsWith('-'))) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${value}' is not a snap repository: write owner/name (or https://${new URL(serverUrl).host}/owner/name).`);
-    }
-    return { owner: match[1], repo: match[2] };
-}
-
-
-/***/ }),
-
-/***/ 1243:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ Git)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4981);
-
-
-/**
- * git, as a thin client of the process funnel: argv arrays (no shell), no prompts, a stable
- * locale, and a failure turned into one sentence with git's own reason.
- */
-class Git {
-    options;
-    constructor(options = {}) {
-        this.options = options;
-    }
-    /** Runs git and returns its result, whatever the exit code. */
-    exec(args, input) {
-        return (0,_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .exec */ .m0)(['git', ...args], {
-            cwd: this.options.cwd,
-            env: {
-                ...this.options.env,
-                GIT_TERMINAL_PROMPT: '0',
-                GIT_ASKPASS: '',
-                SSH_ASKPASS: '',
-                GCM_INTERACTIVE: 'never',
-                LC_ALL: 'C',
-            },
-            stdin: input,
-            installHint: 'install git',
-            onLine: this.options.onStderr
-                ? (line, stream) => {
-                    if (stream === 'stderr' && line)
-                        this.options.onStderr(line);
-                }
-                : undefined,
-        });
-    }
-    /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
-    async run(args, input) {
-        const result = await this.exec(args, input);
-        if (result.code !== 0) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v4(`git ${describeArgs(args)}`, result.code, (0,_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .lastLines */ .w$)(result.stderr));
+        const git = new Git({ cwd: dir });
+        await git.run(['init', '--bare', '--quiet']);
+        const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
+        await git.run([
+            'fetch',
+            '--quiet',
+            '--depth=1',
+            '--no-tags',
+            url,
+            `+${remoteRef}:refs/constraints`,
+        ]);
+        const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
+        const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
+        if (show.code !== 0) {
+            throw new ConfigurationError(`openstack/requirements ${ref.type} ${ref.name} (${commit.slice(0, 12)}) has no upper-constraints.txt; ` +
+                `that series predates constraints: set the 'series' input to a newer one.`);
         }
-        return result.stdout;
+        return { text: show.stdout, commit };
     }
-    /** True when git exits 0. */
-    async try(args) {
-        return (await this.exec(args)).code === 0;
+    finally {
+        rmSync(dir, { recursive: true, force: true });
     }
-}
-// Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
-function describeArgs(args) {
-    return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
 }
 
 
 /***/ }),
 
-/***/ 8792:
+/***/ 9616:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37305,9 +36948,9 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/github-api.ts
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/github/api.ts
 
 
 
@@ -37352,291 +36995,777 @@ async function branchTip(client, repository, branch) {
 
 /***/ }),
 
-/***/ 5601:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   t: () => (/* binding */ globToRegExp)
-/* harmony export */ });
-/** A whole-string RegExp for a glob where `*` matches anything (`/` included) and all else is literal. */
-function globToRegExp(glob) {
-    return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-}
-
-
-/***/ }),
-
-/***/ 4266:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   TF: () => (/* binding */ normaliseRefName)
-/* harmony export */ });
-/* unused harmony exports DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, releaseRefOf, parseReleaseRef, parseTrackMap, trackFor, releaseTarget */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-
-// What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
-// is refused before it can reach a command line, a path or a cache key.
-const SAFE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
-/** Strips `refs/heads/` / `refs/tags/` and refuses names that are not plain git ref names. */
-function normaliseRefName(input) {
-    const ref = input.trim().replace(/^refs\/(heads|tags)\//, '');
-    if (!ref) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1('The ref is empty: give a branch or tag such as master or stable/2025.1.');
-    }
-    if (!SAFE_REF.test(ref) ||
-        ref.includes('..') ||
-        ref.includes('//') ||
-        ref.endsWith('/') ||
-        ref.endsWith('.lock')) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${ref}' is not a branch or tag name this toolkit accepts: use letters, digits, '.', '_', '-' and '/' ` +
-            `only (e.g. master, stable/2025.1, unmaintained/zed, ocata-eol).`);
-    }
-    return ref;
-}
-/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
-const DEVELOPMENT_BRANCHES = ['master', 'main'];
-/**
- * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
- * with their release's constraints and publish to its track. The one definition of "release
- * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
- */
-const RELEASE_BRANCH_PATTERNS = [
-    ...DEVELOPMENT_BRANCHES,
-    'stable/*',
-    'unmaintained/*',
-];
-/**
- * The release a branch carries, or null when it is not a release branch (a feature branch, a
- * tag). A release branch of a series OpenStack does not know is the user's to fix.
- */
-function releaseBranch(input, table) {
-    const ref = normaliseRefName(input);
-    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
-        return null;
-    return parseReleaseRef(ref, table);
-}
-/**
- * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
- * shaped like none (a feature branch, a version tag): such refs build without release constraints.
- */
-function releaseRefOf(input, table) {
-    const ref = normaliseRefName(input);
-    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
-        return null;
-    return parseReleaseRef(ref, table);
-}
-/**
- * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
- * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
- */
-function parseReleaseRef(input, table) {
-    const ref = normaliseRefName(input);
-    if (DEVELOPMENT_BRANCHES.includes(ref)) {
-        return { ref, kind: 'master', series: table.development() };
-    }
-    const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
-    if (branch) {
-        return { ref, kind: branch[1], series: table.get(branch[2]) };
-    }
-    const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
-    if (tag) {
-        return { ref, kind: tag[2], series: table.get(tag[1]) };
-    }
-    throw new ConfigurationError(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
-        `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
-}
-/** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
-function parseTrackMap(text, table) {
-    const map = new Map();
-    for (const [index, raw] of text.split(/\r?\n/).entries()) {
-        const line = raw.replace(/#.*$/, '').trim();
-        if (!line)
-            continue;
-        const match = /^([^=:\s]+)\s*[=:]\s*([a-z0-9][a-z0-9._-]*)$/.exec(line);
-        if (!match) {
-            throw new ConfigurationError(`track-map line ${index + 1} ('${raw.trim()}') is not 'series=track' (e.g. 2025.1=2025.1, master=latest).`);
-        }
-        const key = match[1].toLowerCase();
-        map.set(key === 'master' ? 'master' : table.get(key).key, match[2]);
-    }
-    return map;
-}
-function trackFor(release, map = new Map()) {
-    if (release.kind === 'master')
-        return map.get('master') ?? 'latest';
-    return map.get(release.series.key) ?? release.series.key;
-}
-/**
- * The one answer to "which release is this ref, and which track does it publish to", used by
- * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
- * renamed branch): it is still checked as a safe ref name, then built as that series.
- */
-function releaseTarget(ref, options) {
-    const development = DEVELOPMENT_BRANCHES.includes(options.series ?? '');
-    const release = options.series
-        ? {
-            ref: normaliseRefName(ref),
-            // `series: master` (or main) means the series in development, published as master is.
-            kind: development ? 'master' : 'stable',
-            series: development ? options.table.development() : options.table.get(options.series),
-        }
-        : parseReleaseRef(ref, options.table);
-    return { release, track: trackFor(release, options.trackMap) };
-}
-
-
-/***/ }),
-
-/***/ 7133:
+/***/ 1783:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  R8: () => (/* binding */ listRemoteRefs),
-  qL: () => (/* binding */ normaliseRepoLocation),
-  BO: () => (/* binding */ redactUrl)
+  B: () => (/* binding */ rebuildForConstraints),
+  h: () => (/* binding */ targetKey)
 });
 
-// UNUSED EXPORTS: DEFAULT_REQUIREMENTS_REPO, fetchUpperConstraints, resolveConstraintsRef
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/exec.ts + 1 modules
-var exec = __nccwpck_require__(4981);
-// EXTERNAL MODULE: ./src/git.ts
-var git = __nccwpck_require__(1243);
-;// CONCATENATED MODULE: ./src/requirements-repo.ts
+// EXTERNAL MODULE: ./src/constraints/requirements-repo.ts + 1 modules
+var requirements_repo = __nccwpck_require__(2192);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+// EXTERNAL MODULE: ./src/platform/exec.ts + 1 modules
+var exec = __nccwpck_require__(1378);
+;// CONCATENATED MODULE: ./src/platform/git.ts
 
 
+/**
+ * git, as a thin client of the process funnel: argv arrays (no shell), no prompts, a stable
+ * locale, and a failure turned into one sentence with git's own reason.
+ */
+class Git {
+    options;
+    constructor(options = {}) {
+        this.options = options;
+    }
+    /** Runs git and returns its result, whatever the exit code. */
+    exec(args, input) {
+        return (0,exec/* exec */.m0)(['git', ...args], {
+            cwd: this.options.cwd,
+            env: {
+                ...this.options.env,
+                GIT_TERMINAL_PROMPT: '0',
+                GIT_ASKPASS: '',
+                SSH_ASKPASS: '',
+                GCM_INTERACTIVE: 'never',
+                LC_ALL: 'C',
+            },
+            stdin: input,
+            installHint: 'install git',
+            onLine: this.options.onStderr
+                ? (line, stream) => {
+                    if (stream === 'stderr' && line)
+                        this.options.onStderr(line);
+                }
+                : undefined,
+        });
+    }
+    /** Runs git and returns stdout; a non-zero exit becomes a ToolError with git's reason. */
+    async run(args, input) {
+        const result = await this.exec(args, input);
+        if (result.code !== 0) {
+            throw new errors/* ToolError */.v4(`git ${describeArgs(args)}`, result.code, (0,exec/* lastLines */.w$)(result.stderr));
+        }
+        return result.stdout;
+    }
+    /** True when git exits 0. */
+    async try(args) {
+        return (await this.exec(args)).code === 0;
+    }
+}
+// Show the subcommand and its flags; URLs lose any userinfo so a token typed into one never shows.
+function describeArgs(args) {
+    return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
+}
+
+// EXTERNAL MODULE: ./src/platform/redact.ts
+var redact = __nccwpck_require__(1598);
+// EXTERNAL MODULE: ./src/github/fleet.ts
+var github_fleet = __nccwpck_require__(6871);
+// EXTERNAL MODULE: ./src/github/fleet-state.ts
+var fleet_state = __nccwpck_require__(4963);
+;// CONCATENATED MODULE: ./src/github/constraint-rebuilds.ts
 
 
 
 
-const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
-/** Removes `user:token@` from URLs so they can be logged. */
+const targetKey = (t) => `${t.repo ?? `${t.repository.owner}/${t.repository.repo}`} ${t.branch}`;
+/**
+ * Rebuilds decided by state: each snap branch whose constraints changed in openstack/requirements
+ * since its last successful rebuild, however many runs ago that was. Rebuilds an earlier run
+ * started are followed, not started again; a run still going when this returns stays pending in
+ * the state for the next run to follow.
+ */
+async function rebuildForConstraints(options) {
+    const { fleet, state } = options;
+    const log = fleet.log ?? (() => { });
+    const refs = await (0,requirements_repo/* listRemoteRefs */.R8)(new Git(), options.requirementsUrl);
+    const tips = new Map([...refs.branches].filter(([b]) => options.branchPatterns.some((p) => p.test(b))));
+    log(`${(0,redact/* redactUrl */.BO)(options.requirementsUrl)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`);
+    const { rebuild, follow } = (0,fleet_state/* planRebuilds */.YE)(options.repos, tips, (await state.read()).state);
+    const started = await withBranches(fleet.client, rebuild, log);
+    const why = new Map([...started, ...follow].map((t) => [targetKey(t), t.reason]));
+    if (started.length === 0 && follow.length === 0) {
+        log("Every snap has been rebuilt against its branch's current constraints.");
+        return { results: [], why };
+    }
+    const runs = await (0,github_fleet/* dispatchAll */.ME)(started, fleet);
+    const tracked = [
+        ...runs.map((run, i) => ({ commit: started[i].commit, run })),
+        ...follow.map((f) => ({ commit: f.commit, run: f.run })),
+    ];
+    // Marked pending at once: if this job dies waiting, the next run follows these runs.
+    await state.update((latest) => (0,fleet_state/* recordRuns */._P)(latest, tracked, new Date().toISOString()), `Fleet rebuilds started: ${runs.filter((r) => !r.error).length}`);
+    if (options.wait)
+        await (0,github_fleet/* awaitRuns */.Lo)(tracked.map((t) => t.run), fleet);
+    await state.update((latest) => (0,fleet_state/* recordRuns */._P)(latest, tracked, new Date().toISOString()), `Fleet rebuilds: ${tracked.filter((t) => t.run.conclusion === 'success').length} of ${tracked.length} succeeded`);
+    return { results: tracked.map((t) => (0,github_fleet/* resultOf */.Bg)(t.run)), why };
+}
+/** Only branches the snap repo has: a snap that never had stable/2023.1 is not rebuilt for it. */
+async function withBranches(client, targets, log) {
+    const kept = [];
+    for (const target of targets) {
+        try {
+            await client.rest.repos.getBranch({ ...target.repository, branch: target.branch });
+            kept.push(target);
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+            log(`${targetKey(target)}: no such branch; nothing to rebuild`);
+        }
+    }
+    return kept;
+}
+
+
+/***/ }),
+
+/***/ 4963:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   YE: () => (/* binding */ planRebuilds),
+/* harmony export */   _P: () => (/* binding */ recordRuns),
+/* harmony export */   iK: () => (/* binding */ StateFile)
+/* harmony export */ });
+/* unused harmony export EMPTY_STATE */
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6316);
+/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6871);
+
+
+const EMPTY_STATE = { version: 1, snaps: {} };
+/** The state file: `path` on `branch` of `repository`, read and written with the contents API. */
+class StateFile {
+    client;
+    repository;
+    branch;
+    path;
+    constructor(client, repository, branch, path = 'fleet-state.json') {
+        this.client = client;
+        this.repository = repository;
+        this.branch = branch;
+        this.path = path;
+    }
+    /** The state and the file's blob SHA (null when there is no file yet). */
+    async read() {
+        try {
+            const { data } = await this.client.rest.repos.getContent({
+                ...this.repository,
+                path: this.path,
+                ref: this.branch,
+            });
+            const file = data;
+            const state = JSON.parse(Buffer.from(file.content ?? '', 'base64').toString('utf8'));
+            if (state.version !== 1 || typeof state.snaps !== 'object')
+                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${this.path} on ${this.branch} is not a fleet state file (version 1): move it away or choose another 'state-branch'.`);
+            return { state, sha: file.sha };
+        }
+        catch (error) {
+            if (error.status === 404)
+                return { state: EMPTY_STATE, sha: null };
+            throw error;
+        }
+    }
+    /**
+     * Applies `update` to the newest state and writes it, creating the branch from the default
+     * branch when it is not there yet. Another writer in between (409/422 on the blob SHA) means
+     * read again and re-apply: the update is a merge, never an overwrite.
+     */
+    async update(update, message) {
+        await this.ensureBranch();
+        for (let attempt = 1;; attempt++) {
+            const { state, sha } = await this.read();
+            const next = update(state);
+            try {
+                await this.client.rest.repos.createOrUpdateFileContents({
+                    ...this.repository,
+                    path: this.path,
+                    branch: this.branch,
+                    message,
+                    content: Buffer.from(`${JSON.stringify(next, null, 2)}\n`).toString('base64'),
+                    ...(sha ? { sha } : {}),
+                });
+                return;
+            }
+            catch (error) {
+                const status = error.status;
+                if ((status === 409 || status === 422) && attempt < 3)
+                    continue;
+                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA(`cannot write ${this.path} on ${this.branch}: ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`, {
+                    cause: error,
+                });
+            }
+        }
+    }
+    async ensureBranch() {
+        try {
+            await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
+            return;
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+        }
+        const { data: repo } = await this.client.rest.repos.get(this.repository);
+        const { data: head } = await this.client.rest.git.getRef({
+            ...this.repository,
+            ref: `heads/${repo.default_branch}`,
+        });
+        await this.client.rest.git.createRef({
+            ...this.repository,
+            ref: `refs/heads/${this.branch}`,
+            sha: head.object.sha,
+        });
+    }
+}
+// A rebuild whose run was never found (GHES, listing lost it) is started again after a day.
+const FORGET_AFTER_MS = 24 * 3600 * 1000;
+/**
+ * For each (snap repo, release branch): nothing when its last successful rebuild was for the
+ * branch's tip; follow the run when an earlier fleet run started one for that tip; else rebuild.
+ */
+function planRebuilds(repos, tips, state, now = Date.now()) {
+    const rebuild = [];
+    const follow = [];
+    for (const repository of repos) {
+        const name = `${repository.owner}/${repository.repo}`;
+        for (const [branch, commit] of tips) {
+            const last = state.snaps[name]?.[branch];
+            if (last?.commit === commit)
+                continue;
+            const pending = last?.pending;
+            if (pending?.commit === commit &&
+                (pending.runId !== null || now - Date.parse(pending.since) < FORGET_AFTER_MS)) {
+                follow.push({
+                    repository,
+                    branch,
+                    commit,
+                    reason: `started earlier for ${commit.slice(0, 12)}`,
+                    run: {
+                        target: { repository, branch },
+                        runId: pending.runId,
+                        runUrl: pending.runUrl,
+                        since: pending.since,
+                        defaultBranch: pending.defaultBranch,
+                        conclusion: null,
+                    },
+                });
+                continue;
+            }
+            rebuild.push({
+                repository,
+                branch,
+                commit,
+                reason: last?.commit
+                    ? `constraints moved from ${last.commit.slice(0, 12)} to ${commit.slice(0, 12)}`
+                    : `never rebuilt against ${commit.slice(0, 12)}`,
+            });
+        }
+    }
+    return { rebuild, follow };
+}
+/**
+ * The state after these runs: a success moves its branch on to the commit it built; a run that
+ * finished otherwise (or never started) clears its pending mark so the next run starts it again;
+ * a run still going stays pending, to be followed.
+ */
+function recordRuns(state, runs, at) {
+    const snaps = Object.fromEntries(Object.entries(state.snaps).map(([repo, branches]) => [repo, { ...branches }]));
+    for (const { commit, run } of runs) {
+        const name = (0,_fleet_js__WEBPACK_IMPORTED_MODULE_1__/* .repoName */ .Qq)(run.target);
+        const branches = (snaps[name] ??= {});
+        const { pending: _pending, ...settled } = branches[run.target.branch] ?? {};
+        if (run.conclusion === 'success') {
+            branches[run.target.branch] = { commit, run: run.runUrl, at };
+        }
+        else if (run.error || run.conclusion !== null) {
+            if (Object.keys(settled).length > 0)
+                branches[run.target.branch] = settled;
+            else
+                delete branches[run.target.branch];
+            if (Object.keys(branches).length === 0)
+                delete snaps[name];
+        }
+        else {
+            branches[run.target.branch] = {
+                ...settled,
+                pending: {
+                    commit,
+                    runId: run.runId,
+                    runUrl: run.runUrl,
+                    since: run.since,
+                    defaultBranch: run.defaultBranch,
+                },
+            };
+        }
+    }
+    return { version: 1, snaps };
+}
+
+
+/***/ }),
+
+/***/ 6871:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bg: () => (/* binding */ resultOf),
+/* harmony export */   Lo: () => (/* binding */ awaitRuns),
+/* harmony export */   ME: () => (/* binding */ dispatchAll),
+/* harmony export */   QV: () => (/* binding */ parseFleetRepo),
+/* harmony export */   Qq: () => (/* binding */ repoName),
+/* harmony export */   UD: () => (/* binding */ rebuildFleet)
+/* harmony export */ });
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6316);
+
+const repoName = (target) => `${target.repository.owner}/${target.repository.repo}`;
+/**
+ * Starts every rebuild, asking GitHub for each one's run (`return_run_details`, Feb 2026). Where
+ * GitHub answers 204 without one (GHES refuses the parameter), the run is found later by listing.
+ */
+async function dispatchAll(targets, options) {
+    const { client } = options;
+    const log = options.log ?? (() => { });
+    const defaults = new Map();
+    const defaultBranch = (target) => {
+        const key = repoName(target);
+        if (!defaults.has(key))
+            defaults.set(key, client.rest.repos.get(target.repository).then((r) => r.data.default_branch));
+        return defaults.get(key);
+    };
+    const runs = [];
+    for (const target of targets) {
+        const since = new Date().toISOString();
+        try {
+            const ref = await defaultBranch(target);
+            const run = await dispatch(client, target, options.workflow, ref, {
+                branch: target.branch,
+                publish: String(options.publish),
+            });
+            log(`${repoName(target)}: rebuild of ${target.branch} dispatched${run.url ? ` (${run.url})` : ''}`);
+            runs.push({
+                target,
+                runId: run.id,
+                runUrl: run.url,
+                since,
+                defaultBranch: ref,
+                conclusion: null,
+            });
+        }
+        catch (error) {
+            runs.push({
+                target,
+                runId: null,
+                runUrl: null,
+                since,
+                defaultBranch: '',
+                conclusion: null,
+                error: (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error),
+            });
+        }
+    }
+    return runs;
+}
+/**
+ * Follows runs until each has finished or the deadline passes, one listing of runs per repository
+ * a round (not a request per run: a fleet of sixty would otherwise spend a token's hourly limit).
+ * A run not yet known is the oldest workflow_dispatch run created since its dispatch that no
+ * other dispatch of this call has taken. Updates the runs in place.
+ */
+async function awaitRuns(runs, options) {
+    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const log = options.log ?? (() => { });
+    const { client } = options;
+    const deadline = Date.now() + options.timeoutMs;
+    const claimed = new Set(runs.map((r) => r.runId).filter((id) => id !== null));
+    const waiting = () => runs.filter((r) => !r.error && r.conclusion === null);
+    while (waiting().length > 0) {
+        const byRepo = new Map();
+        for (const run of waiting())
+            byRepo.set(repoName(run.target), [...(byRepo.get(repoName(run.target)) ?? []), run]);
+        for (const [name, group] of byRepo) {
+            try {
+                const oldest = group.map((r) => Date.parse(r.since)).reduce((a, b) => Math.min(a, b));
+                const { data } = await client.rest.actions.listWorkflowRuns({
+                    ...group[0].target.repository,
+                    workflow_id: options.workflow,
+                    event: 'workflow_dispatch',
+                    // A little clock skew between this runner and GitHub.
+                    created: `>=${new Date(oldest - 10000).toISOString()}`,
+                    per_page: 100,
+                });
+                const listed = [...data.workflow_runs].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+                for (const run of group) {
+                    let found = listed.find((r) => r.id === run.runId);
+                    if (run.runId === null) {
+                        found = listed.find((r) => !claimed.has(r.id) &&
+                            r.head_branch === run.defaultBranch &&
+                            Date.parse(r.created_at) >= Date.parse(run.since) - 10000);
+                        if (!found)
+                            continue;
+                        run.runId = found.id;
+                        claimed.add(found.id);
+                    }
+                    if (!found) {
+                        // Older than the listing reaches: ask for the run itself.
+                        found = (await client.rest.actions.getWorkflowRun({
+                            ...run.target.repository,
+                            run_id: run.runId,
+                        })).data;
+                    }
+                    run.runUrl = found.html_url;
+                    if (found.status === 'completed') {
+                        run.conclusion = found.conclusion ?? 'unknown';
+                        log(`${name} ${run.target.branch}: ${run.conclusion} (${found.html_url})`);
+                    }
+                }
+            }
+            catch (error) {
+                log(`${name}: polling failed (${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}); trying again`);
+            }
+        }
+        if (waiting().length === 0 || Date.now() >= deadline)
+            break;
+        await sleep(options.pollMs);
+    }
+}
+/** Starts every rebuild, then waits for all of them against one deadline. */
+async function rebuildFleet(targets, options) {
+    const runs = await dispatchAll(targets, options);
+    if (options.wait)
+        await awaitRuns(runs, options);
+    const minutes = Math.round(options.timeoutMs / 60000);
+    return runs.map((run) => resultOf(run, run.error ??
+        (options.wait && run.conclusion === null
+            ? `still running after ${minutes} min`
+            : undefined)));
+}
+function resultOf(run, error = run.error) {
+    return {
+        repo: repoName(run.target),
+        branch: run.target.branch,
+        dispatched: !run.error,
+        runUrl: run.runUrl,
+        conclusion: run.conclusion,
+        ...(error ? { error } : {}),
+    };
+}
+async function dispatch(client, target, workflow, ref, inputs) {
+    const route = 'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches';
+    const base = { ...target.repository, workflow_id: workflow, ref, inputs };
+    try {
+        const response = await client.request(route, { ...base, return_run_details: true });
+        const data = (response.data ?? {});
+        return { id: data.workflow_run_id ?? null, url: data.html_url ?? null };
+    }
+    catch (error) {
+        // GHES (and older APIs) refuse the parameter: dispatch without it, and find the run later.
+        if (error.status !== 422 ||
+            !/return_run_details/.test((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)))
+            throw error;
+        await client.request(route, base);
+        return { id: null, url: null };
+    }
+}
+/** `owner/name`, or a URL of a repository on the GitHub host this runs against. */
+function parseFleetRepo(text, serverUrl) {
+    const value = text.trim();
+    let match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
+    if (!match) {
+        const host = new URL(serverUrl).host;
+        const url = URL.canParse(value) ? new URL(value) : null;
+        if (url && url.protocol === 'https:' && url.host === host && !url.username && !url.password)
+            match = /^\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url.pathname);
+    }
+    if (!match || [match[1], match[2]].some((part) => /^\.+$/.test(part) || part.startsWith('-'))) {
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${value}' is not a snap repository: write owner/name (or https://${new URL(serverUrl).host}/owner/name).`);
+    }
+    return { owner: match[1], repo: match[2] };
+}
+
+
+/***/ }),
+
+/***/ 6316:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f8: () => (/* binding */ errorKind),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   r3: () => (/* binding */ isRetryable),
+/* harmony export */   v4: () => (/* binding */ ToolError),
+/* harmony export */   yA: () => (/* binding */ ExternalError)
+/* harmony export */ });
+/* unused harmony export Bug */
+/**
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
+ */
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+}
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
+/**
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
+ */
+class ToolError extends ExternalError {
+    command;
+    exitCode;
+    detail;
+    name = 'ToolError';
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
+        this.command = command;
+        this.exitCode = exitCode;
+        this.detail = detail;
+    }
+}
+/** An invariant of the toolkit's own broke. */
+class Bug extends Error {
+    name = 'Bug';
+}
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
+}
+/**
+ * Which kind a thrown value is. Errors of ours say so by class; an unknown error from a library or
+ * the system (an HTTP status, ECONNRESET) is external; a TypeError/RangeError/ReferenceError is a
+ * bug whoever threw it.
+ */
+function errorKind(error) {
+    if (error instanceof ConfigurationError)
+        return 'configuration';
+    if (error instanceof ExternalError)
+        return 'external';
+    if (error instanceof Bug ||
+        error instanceof TypeError ||
+        error instanceof RangeError ||
+        error instanceof ReferenceError ||
+        !(error instanceof Error))
+        return 'bug';
+    return 'external';
+}
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
+
+/***/ }),
+
+/***/ 1378:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m0: () => (/* binding */ exec),
+  w$: () => (/* binding */ lastLines)
+});
+
+// UNUSED EXPORTS: LineSplitter, MissingProgramError, asRoot, execOk
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+// EXTERNAL MODULE: ./src/platform/redact.ts
+var platform_redact = __nccwpck_require__(1598);
+;// CONCATENATED MODULE: ./src/platform/exec.ts
+
+
+
+/** The program is not installed (or not on PATH). */
+class MissingProgramError extends errors/* ToolError */.v4 {
+    constructor(program, hint) {
+        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+    }
+}
+/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
+    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    if (uid === 0)
+        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
+    // sudo resets the environment; `env` carries what the root command needs, explicitly.
+    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+}
+/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
+class LineSplitter {
+    emit;
+    rest = '';
+    decoder = new TextDecoder('utf-8');
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        const text = this.rest + this.decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        this.rest = lines.pop();
+        for (const line of lines)
+            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    end() {
+        const text = this.rest + this.decoder.decode();
+        this.rest = '';
+        if (text)
+            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+    }
+}
+/**
+ * The one way the toolkit starts a program: argv only, line-buffered output streamed to
+ * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
+ * Resolves with the exit code whatever it is; a program that cannot start is a
+ * MissingProgramError (or the spawn error).
+ */
+function exec(argv, options = {}) {
+    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const redact = (0,platform_redact/* redactor */.$p)(options.secrets);
+    return new Promise((resolvePromise, reject) => {
+        if (options.signal?.aborted) {
+            resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
+            return;
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: options.killGroup,
+        });
+        const raw = { stdout: [], stderr: [] };
+        const lines = [];
+        const splitter = (stream) => new LineSplitter((line) => {
+            const clean = redact(line);
+            lines.push(clean);
+            options.onLine?.(clean, stream);
+        });
+        const out = splitter('stdout');
+        const err = splitter('stderr');
+        child.stdout.on('data', (chunk) => {
+            raw.stdout.push(chunk);
+            out.push(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            raw.stderr.push(chunk);
+            err.push(chunk);
+        });
+        let killed = false;
+        const kill = () => {
+            killed = true;
+            try {
+                if (options.killGroup && child.pid)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        };
+        const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+        options.signal?.addEventListener('abort', kill, { once: true });
+        const done = () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+        };
+        child.on('error', (error) => {
+            done();
+            if (error.code === 'ENOENT')
+                reject(new MissingProgramError(full[0], options.installHint));
+            else
+                reject(error);
+        });
+        child.on('close', (code, signal) => {
+            done();
+            out.end();
+            err.end();
+            let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
+            if (killed && options.timeoutMs && !options.signal?.aborted)
+                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
+            resolvePromise({
+                code: code ?? (signal ? 128 : 1),
+                stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
+                stderr,
+                lines,
+                killed,
+            });
+        });
+        if (child.stdin) {
+            // A program may exit before reading all of its input; its exit code tells what happened.
+            child.stdin.on('error', () => { });
+            child.stdin.end(options.stdin);
+        }
+    });
+}
+/**
+ * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
+ * and its subcommand, or `name`) with its meaningful last lines.
+ */
+async function execOk(argv, options = {}) {
+    const result = await exec(argv, options);
+    if (result.code !== 0) {
+        throw new ToolError(options.name ?? argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
+    }
+    return result;
+}
+/**
+ * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
+ * lines; URLs lose any userinfo, so a token typed into one never shows.
+ */
+function lastLines(text, count = 1) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
+    return (0,platform_redact/* redactUserinfo */.PM)(reason ?? lines.slice(-count).join(' / '));
+}
+
+
+/***/ }),
+
+/***/ 1598:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $p: () => (/* binding */ redactor),
+/* harmony export */   BO: () => (/* binding */ redactUrl),
+/* harmony export */   PM: () => (/* binding */ redactUserinfo)
+/* harmony export */ });
+/** Removes `user:token@` from a URL so it can be logged. */
 function redactUrl(url) {
     return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
 }
-/** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
-function normaliseRepoLocation(location, cwd = process.cwd()) {
-    const value = location.trim();
-    if (!value)
-        throw new errors/* ConfigurationError */.j1(`'requirements-repo' is empty: give a git URL or a local mirror path.`);
-    if (/\s/.test(value) || value.startsWith('-')) {
-        throw new errors/* ConfigurationError */.j1(`'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`);
-    }
-    if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value))
-        return value;
-    const path = (0,external_node_path_namespaceObject.isAbsolute)(value) ? value : (0,external_node_path_namespaceObject.resolve)(cwd, value);
-    if (!(0,external_node_fs_.existsSync)(path)) {
-        throw new errors/* ConfigurationError */.j1(`'requirements-repo' is '${value}', which is neither a URL (https://, git://, ssh://, file://) nor an existing path.`);
-    }
-    return (0,external_node_url_.pathToFileURL)(path).href;
+/** Removes the userinfo of every URL in a text (a program's message may quote its remote). */
+function redactUserinfo(text) {
+    return text.replace(/\/\/[^/@\s]*@/g, '//***@');
 }
-/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
-async function listRemoteRefs(git, url) {
-    const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
-    if (result.code !== 0) {
-        const reason = (0,exec/* lastLines */.w$)(result.stderr) || `git exited with ${result.code}`;
-        throw new errors/* ConfigurationError */.j1(`Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}. Check the 'requirements-repo' input ` +
-            `(a git URL or a local mirror path) and that the runner can reach it.`);
-    }
-    const branches = new Map();
-    const tags = new Map();
-    for (const line of result.stdout.split('\n')) {
-        const [sha, ref] = line.split('\t');
-        if (!sha || !ref)
-            continue;
-        if (ref.startsWith('refs/heads/'))
-            branches.set(ref.slice(11), sha);
-        else if (ref.endsWith('^{}'))
-            tags.set(ref.slice(10, -3), sha);
-        else if (ref.startsWith('refs/tags/') && !tags.has(ref.slice(10)))
-            tags.set(ref.slice(10), sha);
-    }
-    if (!branches.has('master')) {
-        throw new errors/* ConfigurationError */.j1(`${redactUrl(url)} has no master branch, so it is not openstack/requirements; check the 'requirements-repo' input.`);
-    }
-    return { branches, tags };
-}
-/**
- * OpenStack's own rule (releases' constraints redirects): master, unless requirements has a
- * `stable/<key>` branch; an `unmaintained/<key>` branch overrides it; a `<key>-eom` tag replaces
- * master or stable; a `<key>-eol` tag always wins. Only a series still in development (or future)
- * keeps master's constraints when requirements has not branched for it: a series that has been
- * released has branched, so finding none of its refs means the mirror is incomplete, not that
- * master is right.
- */
-function resolveConstraintsRef(release, refs, repo = 'the requirements repo') {
-    if (release.kind === 'master')
-        return { type: 'branch', name: 'master', rule: 'master builds use master' };
-    const { key, name, status } = release.series;
-    let chosen = null;
-    if (refs.branches.has(`stable/${key}`)) {
-        chosen = { type: 'branch', name: `stable/${key}`, rule: 'stable branch' };
-    }
-    if (refs.branches.has(`unmaintained/${key}`)) {
-        chosen = {
-            type: 'branch',
-            name: `unmaintained/${key}`,
-            rule: 'unmaintained branch overrides stable',
-        };
-    }
-    if (refs.tags.has(`${key}-eom`) && chosen?.name !== `unmaintained/${key}`) {
-        chosen = { type: 'tag', name: `${key}-eom`, rule: 'end of extended maintenance tag' };
-    }
-    if (refs.tags.has(`${key}-eol`)) {
-        chosen = { type: 'tag', name: `${key}-eol`, rule: 'end of life tag wins' };
-    }
-    if (chosen)
-        return chosen;
-    if (status === 'development' || status === 'future') {
-        return {
-            type: 'branch',
-            name: 'master',
-            rule: `${key} is in ${status}: openstack/requirements has not branched for it yet`,
-        };
-    }
-    // Building a released series against master's pins would succeed and be wrong; say so instead.
-    throw new ConfigurationError(`${name} (${key}) is ${status}, so openstack/requirements has branched for it, but ${repo} has none of ` +
-        `stable/${key}, unmaintained/${key}, ${key}-eom, ${key}-eol. The 'requirements-repo' mirror looks ` +
-        `incomplete: it may lack the unmaintained/* branches or the tags; mirror all branches and tags ` +
-        `(or use https://opendev.org/openstack/requirements).`);
-}
-/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
-async function fetchUpperConstraints(url, ref, scratchParent) {
-    const dir = mkdtempSync(join(scratchParent, 'requirements-'));
-    try {
-        const git = new Git({ cwd: dir });
-        await git.run(['init', '--bare', '--quiet']);
-        const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
-        await git.run([
-            'fetch',
-            '--quiet',
-            '--depth=1',
-            '--no-tags',
-            url,
-            `+${remoteRef}:refs/constraints`,
-        ]);
-        const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
-        const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
-        if (show.code !== 0) {
-            throw new ConfigurationError(`openstack/requirements ${ref.type} ${ref.name} (${commit.slice(0, 12)}) has no upper-constraints.txt; ` +
-                `that series predates constraints: set the 'series' input to a newer one.`);
-        }
-        return { text: show.stdout, commit };
-    }
-    finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
+/** Replaces each secret (of 4 characters or more; longest first) with `***`. */
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
 }
 
 

@@ -28571,6 +28571,37 @@ const SnapOutputs = {
 
 /***/ }),
 
+/***/ 7258:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ readMatrixSettings)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4883);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
+
+
+
+
+/** The matrix action's inputs, checked. */
+function readMatrixSettings() {
+    const arches = (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.arches);
+    return {
+        project: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.project) || '.',
+        options: {
+            arches: arches.length ? arches : _build_index_js__WEBPACK_IMPORTED_MODULE_3__/* .DEFAULT_ARCHES */ .Rx,
+            selfHosted: (0,_build_index_js__WEBPACK_IMPORTED_MODULE_3__/* .parseSelfHosted */ .X3)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.selfHosted)),
+            emulate: (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.emulate, true),
+        },
+        branches: (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.branches),
+    };
+}
+
+
+/***/ }),
+
 /***/ 4838:
 /***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28579,10 +28610,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _matrix_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(446);
-/* harmony import */ var _matrix_branches_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2627);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(858);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3197);
+/* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7264);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
+/* harmony import */ var _matrix_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7258);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3197);
 
 
 
@@ -28590,28 +28621,23 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 /** The matrix action: the bundle runs it, and so do the tests. */
 async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .runAction */ .Cs)('matrix', main);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .runAction */ .Cs)('matrix', main);
 }
 async function main() {
-    const arches = (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixInputs */ .T1.arches);
-    const options = {
-        arches: arches.length ? arches : _matrix_js__WEBPACK_IMPORTED_MODULE_1__/* .DEFAULT_ARCHES */ .Rx,
-        selfHosted: (0,_matrix_js__WEBPACK_IMPORTED_MODULE_1__/* .parseSelfHosted */ .X3)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixInputs */ .T1.selfHosted)),
-        emulate: (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixInputs */ .T1.emulate, true),
-    };
-    const { include, skipped } = await (0,_matrix_branches_js__WEBPACK_IMPORTED_MODULE_2__/* .matrixFor */ .b)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixInputs */ .T1.project) || '.', options, (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixInputs */ .T1.branches));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.matrix, JSON.stringify({ include }));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.skipped, JSON.stringify(skipped));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.arches, [...new Set(include.map((e) => e.arch))].join(' '));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.hasBuilds, String(include.length > 0));
+    const settings = (0,_matrix_settings_js__WEBPACK_IMPORTED_MODULE_2__/* .readMatrixSettings */ .V)();
+    const { include, skipped } = await (0,_build_index_js__WEBPACK_IMPORTED_MODULE_4__/* .matrixFor */ .b)(settings.project, settings.options, settings.branches);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.matrix, JSON.stringify({ include }));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.skipped, JSON.stringify(skipped));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.arches, [...new Set(include.map((e) => e.arch))].join(' '));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.hasBuilds, String(include.length > 0));
     // Smoke tests need a cloud on the runner: legs built under emulation have none.
     const native = include.filter((e) => !e.emulate);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.nativeMatrix, JSON.stringify({ include: native }));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixOutputs */ .ow.hasNative, String(native.length > 0));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.nativeMatrix, JSON.stringify({ include: native }));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.hasNative, String(native.length > 0));
     for (const s of skipped)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
     // The branch column only for release rebuilds (several branches); a cell is never left empty.
-    const byBranch = (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .MatrixInputs */ .T1.branches).length > 0;
+    const byBranch = settings.branches.length > 0;
     const row = (branch, cells) => byBranch ? [branch ?? '', ...cells] : cells;
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
         .addHeading('Build matrix', 3)
@@ -28628,9 +28654,9 @@ async function main() {
         ])),
         ...skipped.map((s) => row(s.branch, [s.arch, 'none', `skipped: ${s.reason}`])),
     ]);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .flushSummary */ .Pu)();
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .flushSummary */ .Pu)();
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .isEntryPoint */ .tv)(import.meta.url))
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();
@@ -28648,34 +28674,53 @@ __webpack_async_result__();
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
-/* unused harmony exports runnerTemp, escapeHtml */
+/* unused harmony exports getRequiredInput, runnerTemp, escapeHtml */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
 
 
 
 
 /**
- * Runs an action's main function: a user's mistake is reported as one error line that says what
- * to change; anything else is a bug, reported with its stack in the debug log.
+ * Runs an action's main function and reports what it throws by kind (platform/errors.ts): a
+ * user's mistake as the one line that says what to change; an external failure as what failed,
+ * whether a re-run may help and where the evidence is; anything else as a bug of ours. Stacks go
+ * to the debug log.
  */
 async function runAction(name, main) {
     try {
         await main();
     }
     catch (error) {
-        if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .isConfigurationError */ .p0)(error)) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(error.message);
-        }
-        else {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
+        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+            case 'configuration':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                break;
+            case 'external': {
+                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                    (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
+                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                break;
+            }
+            case 'bug':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                    'the debug log (re-run with debug logging enabled).');
         }
     }
+}
+/** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
+function getRequiredInput(name, what) {
+    const value = core.getInput(name);
+    if (!value)
+        throw new ConfigurationError(`Input '${name}' is required: give ${what}.`);
+    return value;
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
@@ -28701,7 +28746,7 @@ function getBooleanInput(name, fallback) {
         return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
     }
     catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -28740,74 +28785,7 @@ function escapeHtml(text) {
 
 /***/ }),
 
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   p0: () => (/* binding */ isConfigurationError),
-/* harmony export */   v4: () => (/* binding */ ToolError)
-/* harmony export */ });
-/* unused harmony exports ExternalError, Bug, isRetryable */
-/**
- * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
- * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
- *   to change, and nothing has been written, pushed or published.
- * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
- *   says what, with its exit code or status where there is one, whether trying again may help,
- *   and where the evidence is.
- * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
- * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
- */
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-}
-class ExternalError extends Error {
-    name = 'ExternalError';
-    retryable;
-    evidence;
-    constructor(message, failure = {}) {
-        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
-        this.retryable = failure.retryable ?? false;
-        this.evidence = failure.evidence ?? null;
-    }
-}
-/**
- * A program failed. Carries the command (without secrets), its exit code and the line that
- * explains it, so the report is one actionable sentence.
- */
-class ToolError extends ExternalError {
-    command;
-    exitCode;
-    detail;
-    name = 'ToolError';
-    constructor(command, exitCode, detail, failure = {}) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
-        this.command = command;
-        this.exitCode = exitCode;
-        this.detail = detail;
-    }
-}
-/** An invariant of the toolkit's own broke. */
-class Bug extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'Bug';
-}
-function isConfigurationError(error) {
-    return error instanceof ConfigurationError;
-}
-/** The one answer to "may trying again help?": only an external failure that says so. */
-function isRetryable(error) {
-    return error instanceof ExternalError && error.retryable;
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-
-/***/ }),
-
-/***/ 2627:
+/***/ 7264:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28818,11 +28796,27 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/exec.ts
+;// CONCATENATED MODULE: ./src/platform/redact.ts
+/** Removes `user:token@` from a URL so it can be logged. */
+function redactUrl(url) {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+}
+/** Removes the userinfo of every URL in a text (a program's message may quote its remote). */
+function redactUserinfo(text) {
+    return text.replace(/\/\/[^/@\s]*@/g, '//***@');
+}
+/** Replaces each secret (of 4 characters or more; longest first) with `***`. */
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
+}
+
+;// CONCATENATED MODULE: ./src/platform/exec.ts
+
 
 
 /** The program is not installed (or not on PATH). */
@@ -28860,10 +28854,6 @@ class LineSplitter {
         if (text)
             this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
     }
-}
-function redactor(secrets = []) {
-    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
 }
 /**
  * The one way the toolkit starts a program: argv only, line-buffered output streamed to
@@ -28971,10 +28961,10 @@ function lastLines(text, count = 1) {
         .map((l) => l.trim())
         .filter(Boolean);
     const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
-    return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
+    return redactUserinfo(reason ?? lines.slice(-count).join(' / '));
 }
 
-;// CONCATENATED MODULE: ./src/git.ts
+;// CONCATENATED MODULE: ./src/platform/git.ts
 
 
 /**
@@ -29026,9 +29016,7 @@ function describeArgs(args) {
     return args.map((a) => a.replace(/\/\/[^/@\s]*@/, '//***@')).join(' ');
 }
 
-// EXTERNAL MODULE: ./src/matrix.ts + 1 modules
-var matrix = __nccwpck_require__(446);
-;// CONCATENATED MODULE: ./src/release-ref.ts
+;// CONCATENATED MODULE: ./src/release/ref.ts
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
 // is refused before it can reach a command line, a path or a cache key.
@@ -29144,18 +29132,8 @@ function releaseTarget(ref, options) {
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/snapcraft-yaml.ts
+;// CONCATENATED MODULE: ./src/snapcraft/keys.ts
 
-
-
-
-/** Where snapcraft looks for its project file, in its own order. */
-const SNAPCRAFT_YAML_LOCATIONS = [
-    'snap/snapcraft.yaml',
-    'snapcraft.yaml',
-    '.snapcraft.yaml',
-    'build-aux/snap/snapcraft.yaml',
-];
 /**
  * The python plugin's keys per base: the one table. Sources, per row:
  * - legacy (no base, core, core18): snapcraft 2-7's v1 plugin, snapcraft_legacy/plugins/v1/python.py;
@@ -29193,6 +29171,92 @@ const PYTHON_PLUGIN_KEYS = {
         plugin: "craft-parts' python plugin (core22 and later)",
     },
 };
+/** Classifies a base; an unknown base is the user's to fix, not ours to guess. */
+function pythonGeneration(base, file) {
+    if (base === null || base === 'core' || base === 'core18')
+        return 'legacy';
+    if (base === 'core20')
+        return 'core20';
+    const match = /^core(\d\d)$/.exec(base);
+    if (match && Number(match[1]) >= 22)
+        return 'craft-parts';
+    throw new errors/* ConfigurationError */.j1(`${file}: base '${base}' is not one this toolkit knows (core, core18, core20, core22, core24, core26 ...); fix the 'base' key.`);
+}
+/** The reference a part's constraints key should hold for a file at `relPath` in the project. */
+function constraintsReference(generation, relPath) {
+    // Snapcraft expands its project variable in part properties, so the reference works whether
+    // the part's source is local or a remote tarball, and inside the LXD build instance.
+    return `${PYTHON_PLUGIN_KEYS[generation].projectDirVariable}/${relPath}`;
+}
+
+;// CONCATENATED MODULE: ./src/snapcraft/yaml-nodes.ts
+
+/** Reading the yaml library's nodes as snapcraft reads them: aliases resolved, merges applied. */
+/** An alias's target, or the node itself. */
+function resolveNode(node, document) {
+    return (0,dist/* isAlias */.Vj)(node) ? node.resolve(document) : node;
+}
+const MERGE_KEY = '<<';
+function isMergePair(pair) {
+    const key = pair.key;
+    if (typeof key === 'symbol')
+        return true;
+    return (0,dist/* isScalar */.jn)(key) && (key.value === MERGE_KEY || typeof key.value === 'symbol');
+}
+/**
+ * The pair that gives `key` its value in a map, as YAML 1.1 merges resolve it: the map's own
+ * pair, else the first merged map (`<<: *anchor` or `<<: [*a, *b]`) that has it.
+ */
+function effectivePair(map, key, document) {
+    const own = map.items.find((p) => !isMergePair(p) && keyString(p) === key);
+    if (own)
+        return own;
+    for (const pair of map.items.filter(isMergePair)) {
+        const value = resolveNode(pair.value, document);
+        const sources = (0,dist/* isSeq */.oP)(value) ? value.items.map((i) => resolveNode(i, document)) : [value];
+        for (const source of sources) {
+            if (!(0,dist/* isMap */.jh)(source))
+                continue;
+            const found = effectivePair(source, key, document);
+            if (found)
+                return found;
+        }
+    }
+    return undefined;
+}
+function keyString(pair) {
+    const key = pair.key;
+    return String((0,dist/* isScalar */.jn)(key) ? key.value : key);
+}
+function scalarString(node) {
+    if ((0,dist/* isScalar */.jn)(node) && node.value !== null && node.value !== undefined)
+        return String(node.value);
+    return undefined;
+}
+/** A list's (or a single value's) strings, aliases resolved; items that are not strings are left out. */
+function stringList(node, document) {
+    if ((0,dist/* isSeq */.oP)(node))
+        return node.items
+            .map((item) => scalarString(resolveNode(item, document)))
+            .filter((s) => !!s);
+    const single = scalarString(node);
+    return single ? [single] : [];
+}
+
+;// CONCATENATED MODULE: ./src/snapcraft/yaml.ts
+
+
+
+
+
+
+/** Where snapcraft looks for its project file, in its own order. */
+const SNAPCRAFT_YAML_LOCATIONS = [
+    'snap/snapcraft.yaml',
+    'snapcraft.yaml',
+    '.snapcraft.yaml',
+    'build-aux/snap/snapcraft.yaml',
+];
 /**
  * Finds snapcraft.yaml in a project directory (which is then the project root, whatever its
  * name), or accepts a path to the file itself (whose root is then derived from where it lives).
@@ -29222,17 +29286,6 @@ function projectDirOf(file) {
     return dir;
 }
 const PYTHON_PLUGINS = new Set(['python', 'python2', 'python3']);
-/** Classifies a base; an unknown base is the user's to fix, not ours to guess. */
-function pythonGeneration(base, file) {
-    if (base === null || base === 'core' || base === 'core18')
-        return 'legacy';
-    if (base === 'core20')
-        return 'core20';
-    const match = /^core(\d\d)$/.exec(base);
-    if (match && Number(match[1]) >= 22)
-        return 'craft-parts';
-    throw new errors/* ConfigurationError */.j1(`${file}: base '${base}' is not one this toolkit knows (core, core18, core20, core22, core24, core26 ...); fix the 'base' key.`);
-}
 /**
  * Parses snapcraft.yaml text. Everything wrong is reported at once, in one ConfigurationError of
  * `file:line:col: what` lines: every duplicate key (with its path and both lines), every
@@ -29335,42 +29388,6 @@ function yamlErrorMessage(code, message) {
         return 'snapcraft.yaml must be one YAML document; remove the second (after ---)';
     return message.split('\n')[0];
 }
-/** An alias's target, or the node itself. */
-function resolveNode(node, document) {
-    return (0,dist/* isAlias */.Vj)(node) ? node.resolve(document) : node;
-}
-const MERGE_KEY = '<<';
-function isMergePair(pair) {
-    const key = pair.key;
-    if (typeof key === 'symbol')
-        return true;
-    return (0,dist/* isScalar */.jn)(key) && (key.value === MERGE_KEY || typeof key.value === 'symbol');
-}
-/**
- * The pair that gives `key` its value in a map, as YAML 1.1 merges resolve it: the map's own
- * pair, else the first merged map (`<<: *anchor` or `<<: [*a, *b]`) that has it.
- */
-function effectivePair(map, key, document) {
-    const own = map.items.find((p) => !isMergePair(p) && keyString(p) === key);
-    if (own)
-        return own;
-    for (const pair of map.items.filter(isMergePair)) {
-        const value = resolveNode(pair.value, document);
-        const sources = (0,dist/* isSeq */.oP)(value) ? value.items.map((i) => resolveNode(i, document)) : [value];
-        for (const source of sources) {
-            if (!(0,dist/* isMap */.jh)(source))
-                continue;
-            const found = effectivePair(source, key, document);
-            if (found)
-                return found;
-        }
-    }
-    return undefined;
-}
-function keyString(pair) {
-    const key = pair.key;
-    return String((0,dist/* isScalar */.jn)(key) ? key.value : key);
-}
 // Every key that appears twice in one mapping, anywhere, with the dotted path to it.
 function duplicateKeys(node, path) {
     const found = [];
@@ -29419,30 +29436,10 @@ function rejectTemplates(text, file) {
             `(cookiecutter, jinja) and point 'project' at the result.`);
     }
 }
-function scalarString(node) {
-    if ((0,dist/* isScalar */.jn)(node) && node.value !== null && node.value !== undefined)
-        return String(node.value);
-    return undefined;
-}
-/** A list's (or a single value's) strings, aliases resolved; items that are not strings are left out. */
-function stringList(node, document) {
-    if ((0,dist/* isSeq */.oP)(node))
-        return node.items
-            .map((item) => scalarString(resolveNode(item, document)))
-            .filter((s) => !!s);
-    const single = scalarString(node);
-    return single ? [single] : [];
-}
-/** The reference a part's constraints key should hold for a file at `relPath` in the project. */
-function constraintsReference(generation, relPath) {
-    // Snapcraft expands its project variable in part properties, so the reference works whether
-    // the part's source is local or a remote tarball, and inside the LXD build instance.
-    return `${PYTHON_PLUGIN_KEYS[generation].projectDirVariable}/${relPath}`;
-}
 
-;// CONCATENATED MODULE: ./src/matrix-branches.ts
-
-
+// EXTERNAL MODULE: ./src/build/matrix.ts + 1 modules
+var matrix = __nccwpck_require__(4883);
+;// CONCATENATED MODULE: ./src/build/matrix-branches.ts
 
 
 
@@ -29491,7 +29488,7 @@ async function showAtBranch(git, branch, path) {
 
 /***/ }),
 
-/***/ 446:
+/***/ 4883:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29504,11 +29501,11 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: HOSTED_RUNNERS
 
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/architectures.ts
+;// CONCATENATED MODULE: ./src/snapcraft/architectures.ts
 
 
 /** Debian architecture names snapcraft and the store use. */
@@ -29597,7 +29594,7 @@ function checkArch(arch, file, context) {
     return arch;
 }
 
-;// CONCATENATED MODULE: ./src/matrix.ts
+;// CONCATENATED MODULE: ./src/build/matrix.ts
 
 
 /** GitHub's hosted runners by architecture: native builds where GitHub has them. */
@@ -29689,6 +29686,90 @@ function parseSelfHosted(text) {
         result[checkArch(match[1], 'self-hosted input')] = match[2].split(/[,\s]+/).filter(Boolean);
     });
     return result;
+}
+
+
+/***/ }),
+
+/***/ 6316:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f8: () => (/* binding */ errorKind),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   r3: () => (/* binding */ isRetryable),
+/* harmony export */   v4: () => (/* binding */ ToolError),
+/* harmony export */   yA: () => (/* binding */ ExternalError)
+/* harmony export */ });
+/* unused harmony export Bug */
+/**
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
+ */
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+}
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
+/**
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
+ */
+class ToolError extends ExternalError {
+    command;
+    exitCode;
+    detail;
+    name = 'ToolError';
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
+        this.command = command;
+        this.exitCode = exitCode;
+        this.detail = detail;
+    }
+}
+/** An invariant of the toolkit's own broke. */
+class Bug extends Error {
+    name = 'Bug';
+}
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
+}
+/**
+ * Which kind a thrown value is. Errors of ours say so by class; an unknown error from a library or
+ * the system (an HTTP status, ECONNRESET) is external; a TypeError/RangeError/ReferenceError is a
+ * bug whoever threw it.
+ */
+function errorKind(error) {
+    if (error instanceof ConfigurationError)
+        return 'configuration';
+    if (error instanceof ExternalError)
+        return 'external';
+    if (error instanceof Bug ||
+        error instanceof TypeError ||
+        error instanceof RangeError ||
+        error instanceof ReferenceError ||
+        !(error instanceof Error))
+        return 'bug';
+    return 'external';
+}
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
 }
 
 

@@ -28571,16 +28571,22 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 5778:
+/***/ 4686:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   N5: () => (/* binding */ readEventPayload)
-/* harmony export */ });
-/* unused harmony exports defaultRef, assertMayPublish, runUrl */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  N: () => (/* binding */ readPlanSettings)
+});
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: ./src/actions/constants.ts
+var constants = __nccwpck_require__(858);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/actions/github-event.ts
 
 
 
@@ -28599,10 +28605,10 @@ function defaultRef(env) {
 /** The event payload, or null when there is no event file (a run outside Actions). */
 function readEventPayload(env) {
     const path = env.GITHUB_EVENT_PATH;
-    if (!path || !(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(path))
+    if (!path || !(0,external_node_fs_.existsSync)(path))
         return null;
     try {
-        return JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
     }
     catch {
         return null;
@@ -28636,6 +28642,29 @@ function runUrl(env) {
     return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
+// EXTERNAL MODULE: ./src/actions/runner.ts
+var runner = __nccwpck_require__(3197);
+;// CONCATENATED MODULE: ./src/actions/plan-settings.ts
+
+
+
+
+/** What the plan action decides from: the event (names, payload) and its inputs. */
+function readPlanSettings(env = process.env) {
+    const payload = readEventPayload(env) ?? {};
+    return {
+        eventName: env.GITHUB_EVENT_NAME ?? '',
+        refName: env.GITHUB_REF_NAME ?? '',
+        baseRef: env.GITHUB_BASE_REF || undefined,
+        mergeGroupBaseRef: payload.merge_group?.base_ref,
+        fork: payload.repository?.fork === true,
+        inputs: {
+            branch: core/* getInput */.V4(constants/* PlanInputs */.hb.branch) || undefined,
+            publish: (0,runner/* getBooleanInput */.Vt)(constants/* PlanInputs */.hb.publish, true),
+        },
+    };
+}
+
 
 /***/ }),
 
@@ -28647,10 +28676,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5778);
-/* harmony import */ var _pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6927);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(858);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3197);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6882);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
+/* harmony import */ var _plan_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4686);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3197);
 
 
 
@@ -28658,35 +28687,23 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 /** The plan action: the reusable workflow's decisions, from the event. */
 async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .runAction */ .Cs)('plan', main);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .runAction */ .Cs)('plan', main);
 }
 async function main() {
-    const env = process.env;
-    const payload = (0,_github_event_js__WEBPACK_IMPORTED_MODULE_1__/* .readEventPayload */ .N5)(env) ?? {};
-    const plan = (0,_pipeline_plan_js__WEBPACK_IMPORTED_MODULE_2__/* .planPipeline */ .a)({
-        eventName: env.GITHUB_EVENT_NAME ?? '',
-        refName: env.GITHUB_REF_NAME ?? '',
-        baseRef: env.GITHUB_BASE_REF || undefined,
-        mergeGroupBaseRef: payload.merge_group?.base_ref,
-        fork: payload.repository?.fork === true,
-        inputs: {
-            branch: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanInputs */ .hb.branch) || undefined,
-            publish: (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanInputs */ .hb.publish, true),
-        },
-    });
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.ref, plan.ref);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.checkout, plan.checkout);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.publish, String(plan.publish));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.constraints, String(plan.constraints));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .PlanOutputs */ .yK.reason, plan.reason);
+    const plan = (0,_github_index_js__WEBPACK_IMPORTED_MODULE_4__/* .planPipeline */ .a)((0,_plan_settings_js__WEBPACK_IMPORTED_MODULE_2__/* .readPlanSettings */ .N)());
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.ref, plan.ref);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.checkout, plan.checkout);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.publish, String(plan.publish));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.constraints, String(plan.constraints));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.reason, plan.reason);
     const constraints = plan.constraints
         ? 'with its release constraints'
         : 'without release constraints';
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason}); ${constraints}`);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Pipeline:** ${plan.ref}, ${constraints}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`, true);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .flushSummary */ .Pu)();
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .flushSummary */ .Pu)();
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .isEntryPoint */ .tv)(import.meta.url))
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();
@@ -28703,34 +28720,53 @@ __webpack_async_result__();
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
-/* unused harmony exports getListInput, runnerTemp, escapeHtml */
+/* unused harmony exports getRequiredInput, getListInput, runnerTemp, escapeHtml */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
 
 
 
 
 /**
- * Runs an action's main function: a user's mistake is reported as one error line that says what
- * to change; anything else is a bug, reported with its stack in the debug log.
+ * Runs an action's main function and reports what it throws by kind (platform/errors.ts): a
+ * user's mistake as the one line that says what to change; an external failure as what failed,
+ * whether a re-run may help and where the evidence is; anything else as a bug of ours. Stacks go
+ * to the debug log.
  */
 async function runAction(name, main) {
     try {
         await main();
     }
     catch (error) {
-        if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .isConfigurationError */ .p0)(error)) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(error.message);
-        }
-        else {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
+        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+            case 'configuration':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                break;
+            case 'external': {
+                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                    (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
+                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                break;
+            }
+            case 'bug':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                    'the debug log (re-run with debug logging enabled).');
         }
     }
+}
+/** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
+function getRequiredInput(name, what) {
+    const value = core.getInput(name);
+    if (!value)
+        throw new ConfigurationError(`Input '${name}' is required: give ${what}.`);
+    return value;
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
@@ -28757,7 +28793,7 @@ function getBooleanInput(name, fallback) {
         return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
     }
     catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -28796,73 +28832,7 @@ function escapeHtml(text) {
 
 /***/ }),
 
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   p0: () => (/* binding */ isConfigurationError)
-/* harmony export */ });
-/* unused harmony exports ExternalError, ToolError, Bug, isRetryable */
-/**
- * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
- * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
- *   to change, and nothing has been written, pushed or published.
- * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
- *   says what, with its exit code or status where there is one, whether trying again may help,
- *   and where the evidence is.
- * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
- * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
- */
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-}
-class ExternalError extends Error {
-    name = 'ExternalError';
-    retryable;
-    evidence;
-    constructor(message, failure = {}) {
-        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
-        this.retryable = failure.retryable ?? false;
-        this.evidence = failure.evidence ?? null;
-    }
-}
-/**
- * A program failed. Carries the command (without secrets), its exit code and the line that
- * explains it, so the report is one actionable sentence.
- */
-class ToolError extends ExternalError {
-    command;
-    exitCode;
-    detail;
-    name = 'ToolError';
-    constructor(command, exitCode, detail, failure = {}) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
-        this.command = command;
-        this.exitCode = exitCode;
-        this.detail = detail;
-    }
-}
-/** An invariant of the toolkit's own broke. */
-class Bug extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'Bug';
-}
-function isConfigurationError(error) {
-    return error instanceof ConfigurationError;
-}
-/** The one answer to "may trying again help?": only an external failure that says so. */
-function isRetryable(error) {
-    return error instanceof ExternalError && error.retryable;
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-
-/***/ }),
-
-/***/ 6927:
+/***/ 6882:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28871,28 +28841,309 @@ __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ planPipeline)
 });
 
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/release-events.ts
-/**
- * The events trusted to publish, push or dispatch: the one definition, used by the pipeline's
- * plan and by publish, mirror pushes and dispatches. Anything else (pull_request*, merge_group,
- * workflow_run, issue_comment, pull_request_review*) can run a fork's code or a stranger's
- * request; a workflow_run that follows a fork's PR, for one, carries its head.
- */
-const PUBLISHING_EVENTS = [
-    'push',
-    'workflow_dispatch',
-    'schedule',
-    'repository_dispatch',
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/release/data/series-status.ts
+const SERIES_STATUS = [
+    {
+        name: 'indri',
+        releaseId: '2027.1',
+        status: 'future',
+        slurp: true,
+        initialRelease: '2027-03-24',
+    },
+    {
+        name: 'hibiscus',
+        releaseId: '2026.2',
+        status: 'development',
+        slurp: false,
+        initialRelease: '2026-09-30',
+    },
+    {
+        name: 'gazpacho',
+        releaseId: '2026.1',
+        status: 'maintained',
+        slurp: true,
+        initialRelease: '2026-04-01',
+    },
+    {
+        name: 'flamingo',
+        releaseId: '2025.2',
+        status: 'maintained',
+        slurp: false,
+        initialRelease: '2025-10-01',
+    },
+    {
+        name: 'epoxy',
+        releaseId: '2025.1',
+        status: 'maintained',
+        slurp: true,
+        initialRelease: '2025-04-02',
+    },
+    {
+        name: 'dalmatian',
+        releaseId: '2024.2',
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2024-10-02',
+    },
+    {
+        name: 'caracal',
+        releaseId: '2024.1',
+        status: 'unmaintained',
+        slurp: true,
+        initialRelease: '2024-04-03',
+    },
+    {
+        name: 'bobcat',
+        releaseId: '2023.2',
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2023-10-04',
+    },
+    {
+        name: 'antelope',
+        releaseId: '2023.1',
+        status: 'unmaintained',
+        slurp: true,
+        initialRelease: '2023-03-22',
+    },
+    {
+        name: 'zed',
+        releaseId: null,
+        status: 'unmaintained',
+        slurp: false,
+        initialRelease: '2022-10-05',
+    },
+    {
+        name: 'yoga',
+        releaseId: null,
+        status: 'unmaintained',
+        slurp: false,
+        initialRelease: '2022-03-30',
+    },
+    {
+        name: 'xena',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2021-10-06',
+    },
+    {
+        name: 'wallaby',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2021-04-14',
+    },
+    {
+        name: 'victoria',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2020-10-14',
+    },
+    {
+        name: 'ussuri',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2020-05-13',
+    },
+    {
+        name: 'train',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2019-10-16',
+    },
+    {
+        name: 'stein',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2019-04-10',
+    },
+    {
+        name: 'rocky',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2018-08-30',
+    },
+    {
+        name: 'queens',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2018-02-28',
+    },
+    {
+        name: 'pike',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2017-08-30',
+    },
+    {
+        name: 'ocata',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2017-02-22',
+    },
+    {
+        name: 'newton',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2016-10-06',
+    },
+    {
+        name: 'mitaka',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2016-04-07',
+    },
+    {
+        name: 'liberty',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2015-10-15',
+    },
+    {
+        name: 'kilo',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2015-04-30',
+    },
+    {
+        name: 'juno',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2014-10-16',
+    },
+    {
+        name: 'icehouse',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2014-04-17',
+    },
+    {
+        name: 'havana',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2013-10-17',
+    },
+    {
+        name: 'grizzly',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2013-04-04',
+    },
+    {
+        name: 'folsom',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2012-09-27',
+    },
+    {
+        name: 'essex',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2012-04-05',
+    },
+    {
+        name: 'diablo',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-09-22',
+    },
+    {
+        name: 'cactus',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-04-15',
+    },
+    {
+        name: 'bexar',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-02-03',
+    },
+    {
+        name: 'austin',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2010-10-21',
+    },
 ];
-function mayPublishOn(eventName) {
-    return PUBLISHING_EVENTS.includes(eventName);
-}
-/** Events that build and test a proposed change against its base branch, never publishing. */
-const CHANGE_EVENTS = ['pull_request', 'pull_request_target', 'merge_group'];
 
-;// CONCATENATED MODULE: ./src/release-ref.ts
+;// CONCATENATED MODULE: ./src/release/series.ts
+
+
+/** The OpenStack release table: codename <-> release-id, status, SLURP. */
+class SeriesTable {
+    byName = new Map();
+    constructor(records = SERIES_STATUS) {
+        for (const record of records) {
+            const series = { ...record, key: record.releaseId ?? record.name };
+            this.byName.set(record.name.toLowerCase(), series);
+            if (record.releaseId)
+                this.byName.set(record.releaseId, series);
+        }
+    }
+    /** All series, newest first (the order of series_status.yaml). */
+    all() {
+        return [...new Set(this.byName.values())];
+    }
+    /** Looks a series up by codename (any case) or release-id; undefined if OpenStack has none. */
+    find(nameOrId) {
+        return this.byName.get(nameOrId.trim().toLowerCase());
+    }
+    /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
+    get(nameOrId) {
+        const series = this.find(nameOrId);
+        if (!series) {
+            const known = this.all()
+                .slice(0, 6)
+                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+                .join(', ');
+            throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
+                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
+                `(scripts/refresh-series.mjs).`);
+        }
+        return series;
+    }
+    /**
+     * The series master is working on: the one in development, else the newest future one (between
+     * a release and the next cycle's start the table can have no series in development).
+     */
+    development() {
+        const all = this.all();
+        const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
+        if (!found) {
+            throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
+                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
+        }
+        return found;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/release/ref.ts
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
 // is refused before it can reach a command line, a path or a cache key.
@@ -29004,309 +29255,26 @@ function releaseTarget(ref, options) {
     return { release, track: trackFor(release, options.trackMap) };
 }
 
-;// CONCATENATED MODULE: ./src/data/series-status.ts
-const SERIES_STATUS = [
-    {
-        "name": "indri",
-        "releaseId": "2027.1",
-        "status": "future",
-        "slurp": true,
-        "initialRelease": "2027-03-24"
-    },
-    {
-        "name": "hibiscus",
-        "releaseId": "2026.2",
-        "status": "development",
-        "slurp": false,
-        "initialRelease": "2026-09-30"
-    },
-    {
-        "name": "gazpacho",
-        "releaseId": "2026.1",
-        "status": "maintained",
-        "slurp": true,
-        "initialRelease": "2026-04-01"
-    },
-    {
-        "name": "flamingo",
-        "releaseId": "2025.2",
-        "status": "maintained",
-        "slurp": false,
-        "initialRelease": "2025-10-01"
-    },
-    {
-        "name": "epoxy",
-        "releaseId": "2025.1",
-        "status": "maintained",
-        "slurp": true,
-        "initialRelease": "2025-04-02"
-    },
-    {
-        "name": "dalmatian",
-        "releaseId": "2024.2",
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2024-10-02"
-    },
-    {
-        "name": "caracal",
-        "releaseId": "2024.1",
-        "status": "unmaintained",
-        "slurp": true,
-        "initialRelease": "2024-04-03"
-    },
-    {
-        "name": "bobcat",
-        "releaseId": "2023.2",
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2023-10-04"
-    },
-    {
-        "name": "antelope",
-        "releaseId": "2023.1",
-        "status": "unmaintained",
-        "slurp": true,
-        "initialRelease": "2023-03-22"
-    },
-    {
-        "name": "zed",
-        "releaseId": null,
-        "status": "unmaintained",
-        "slurp": false,
-        "initialRelease": "2022-10-05"
-    },
-    {
-        "name": "yoga",
-        "releaseId": null,
-        "status": "unmaintained",
-        "slurp": false,
-        "initialRelease": "2022-03-30"
-    },
-    {
-        "name": "xena",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2021-10-06"
-    },
-    {
-        "name": "wallaby",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2021-04-14"
-    },
-    {
-        "name": "victoria",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2020-10-14"
-    },
-    {
-        "name": "ussuri",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2020-05-13"
-    },
-    {
-        "name": "train",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2019-10-16"
-    },
-    {
-        "name": "stein",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2019-04-10"
-    },
-    {
-        "name": "rocky",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2018-08-30"
-    },
-    {
-        "name": "queens",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2018-02-28"
-    },
-    {
-        "name": "pike",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2017-08-30"
-    },
-    {
-        "name": "ocata",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2017-02-22"
-    },
-    {
-        "name": "newton",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2016-10-06"
-    },
-    {
-        "name": "mitaka",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2016-04-07"
-    },
-    {
-        "name": "liberty",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2015-10-15"
-    },
-    {
-        "name": "kilo",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2015-04-30"
-    },
-    {
-        "name": "juno",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2014-10-16"
-    },
-    {
-        "name": "icehouse",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2014-04-17"
-    },
-    {
-        "name": "havana",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2013-10-17"
-    },
-    {
-        "name": "grizzly",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2013-04-04"
-    },
-    {
-        "name": "folsom",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2012-09-27"
-    },
-    {
-        "name": "essex",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2012-04-05"
-    },
-    {
-        "name": "diablo",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-09-22"
-    },
-    {
-        "name": "cactus",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-04-15"
-    },
-    {
-        "name": "bexar",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-02-03"
-    },
-    {
-        "name": "austin",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2010-10-21"
-    }
+;// CONCATENATED MODULE: ./src/release/events.ts
+/**
+ * The events trusted to publish, push or dispatch: the one definition, used by the pipeline's
+ * plan and by publish, mirror pushes and dispatches. Anything else (pull_request*, merge_group,
+ * workflow_run, issue_comment, pull_request_review*) can run a fork's code or a stranger's
+ * request; a workflow_run that follows a fork's PR, for one, carries its head.
+ */
+const PUBLISHING_EVENTS = [
+    'push',
+    'workflow_dispatch',
+    'schedule',
+    'repository_dispatch',
 ];
-
-;// CONCATENATED MODULE: ./src/series.ts
-
-
-/** The OpenStack release table: codename <-> release-id, status, SLURP. */
-class SeriesTable {
-    byName = new Map();
-    constructor(records = SERIES_STATUS) {
-        for (const record of records) {
-            const series = { ...record, key: record.releaseId ?? record.name };
-            this.byName.set(record.name.toLowerCase(), series);
-            if (record.releaseId)
-                this.byName.set(record.releaseId, series);
-        }
-    }
-    /** All series, newest first (the order of series_status.yaml). */
-    all() {
-        return [...new Set(this.byName.values())];
-    }
-    /** Looks a series up by codename (any case) or release-id; undefined if OpenStack has none. */
-    find(nameOrId) {
-        return this.byName.get(nameOrId.trim().toLowerCase());
-    }
-    /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
-    get(nameOrId) {
-        const series = this.find(nameOrId);
-        if (!series) {
-            const known = this.all()
-                .slice(0, 6)
-                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
-                .join(', ');
-            throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
-                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
-                `(scripts/refresh-series.mjs).`);
-        }
-        return series;
-    }
-    /**
-     * The series master is working on: the one in development, else the newest future one (between
-     * a release and the next cycle's start the table can have no series in development).
-     */
-    development() {
-        const all = this.all();
-        const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
-        if (!found) {
-            throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
-                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
-        }
-        return found;
-    }
+function mayPublishOn(eventName) {
+    return PUBLISHING_EVENTS.includes(eventName);
 }
+/** Events that build and test a proposed change against its base branch, never publishing. */
+const CHANGE_EVENTS = ['pull_request', 'pull_request_target', 'merge_group'];
 
-;// CONCATENATED MODULE: ./src/pipeline-plan.ts
-
-
+;// CONCATENATED MODULE: ./src/github/plan.ts
 
 
 /**
@@ -29353,6 +29321,89 @@ function planPipeline(event, table = new SeriesTable()) {
         publish: true,
         reason: dispatch ? `rebuild of ${ref} requested` : `${name} to ${ref}`,
     };
+}
+
+
+/***/ }),
+
+/***/ 6316:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f8: () => (/* binding */ errorKind),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   r3: () => (/* binding */ isRetryable),
+/* harmony export */   yA: () => (/* binding */ ExternalError)
+/* harmony export */ });
+/* unused harmony exports ToolError, Bug */
+/**
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
+ */
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+}
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
+/**
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
+ */
+class ToolError extends ExternalError {
+    command;
+    exitCode;
+    detail;
+    name = 'ToolError';
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
+        this.command = command;
+        this.exitCode = exitCode;
+        this.detail = detail;
+    }
+}
+/** An invariant of the toolkit's own broke. */
+class Bug extends Error {
+    name = 'Bug';
+}
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
+}
+/**
+ * Which kind a thrown value is. Errors of ours say so by class; an unknown error from a library or
+ * the system (an HTTP status, ECONNRESET) is external; a TypeError/RangeError/ReferenceError is a
+ * bug whoever threw it.
+ */
+function errorKind(error) {
+    if (error instanceof ConfigurationError)
+        return 'configuration';
+    if (error instanceof ExternalError)
+        return 'external';
+    if (error instanceof Bug ||
+        error instanceof TypeError ||
+        error instanceof RangeError ||
+        error instanceof ReferenceError ||
+        !(error instanceof Error))
+        return 'bug';
+    return 'external';
+}
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
 }
 
 

@@ -30942,7 +30942,7 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 959:
+/***/ 5636:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30954,12 +30954,13 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var core = __nccwpck_require__(6257);
-// EXTERNAL MODULE: ./src/github-api.ts + 25 modules
-var github_api = __nccwpck_require__(8792);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 5000, maxDelayMs: 60000 };
+// EXTERNAL MODULE: ./src/github/api.ts + 25 modules
+var api = __nccwpck_require__(9616);
+// EXTERNAL MODULE: ./src/store/channel.ts
+var store_channel = __nccwpck_require__(4494);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/platform/retry.ts
 const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Runs `task` until it succeeds, it fails with something `retryable` says is not transient, or
@@ -30983,12 +30984,11 @@ async function withRetries(policy, task, retryable, onRetry) {
     }
 }
 
-// EXTERNAL MODULE: ./src/snap-file.ts + 2 modules
-var snap_file = __nccwpck_require__(7488);
-// EXTERNAL MODULE: ./src/exec.ts + 1 modules
-var src_exec = __nccwpck_require__(4981);
-;// CONCATENATED MODULE: ./src/snapcraft-cli.ts
-
+// EXTERNAL MODULE: ./src/snapcraft/snap-file.ts + 2 modules
+var snap_file = __nccwpck_require__(6343);
+// EXTERNAL MODULE: ./src/platform/exec.ts + 2 modules
+var platform_exec = __nccwpck_require__(375);
+;// CONCATENATED MODULE: ./src/snapcraft/cli.ts
 
 class StoreError extends errors/* ExternalError */.yA {
     kind;
@@ -31085,7 +31085,7 @@ class SnapcraftCli {
         const command = this.options.command ?? 'snapcraft';
         let result;
         try {
-            result = await (0,src_exec/* exec */.m0)([command, ...args], {
+            result = await (0,platform_exec/* exec */.m0)([command, ...args], {
                 env: {
                     ...this.options.env,
                     SNAPCRAFT_STORE_CREDENTIALS: this.options.credentials,
@@ -31100,7 +31100,7 @@ class SnapcraftCli {
             });
         }
         catch (error) {
-            if (!(error instanceof src_exec/* MissingProgramError */.Vu))
+            if (!(error instanceof platform_exec/* MissingProgramError */.Vu))
                 throw error;
             throw new errors/* ConfigurationError */.j1(`Cannot run ${command} (not installed): install snapcraft (snap install snapcraft --classic), or leave the action's setup on.`);
         }
@@ -31114,11 +31114,7 @@ class SnapcraftCli {
     }
 }
 
-// EXTERNAL MODULE: ./src/store-channel.ts
-var store_channel = __nccwpck_require__(7796);
-;// CONCATENATED MODULE: ./src/publish.ts
-
-
+;// CONCATENATED MODULE: ./src/store/publish.ts
 
 
 
@@ -31267,8 +31263,7 @@ async function promote(cli, name, channel, revisions, retry, log = () => { }) {
     return releaseAll(cli, name, channel, snaps, retry, log);
 }
 
-;// CONCATENATED MODULE: ./src/runner-setup.ts
-
+;// CONCATENATED MODULE: ./src/build/runner-setup.ts
 
 function runnerSetupPlan(options) {
     const steps = [
@@ -31357,12 +31352,12 @@ async function prepareRunner(steps, log, warn = log) {
         log(`${step.why}: ${step.argv.join(' ')}`);
         let failure = '';
         try {
-            const result = await (0,src_exec/* exec */.m0)(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
+            const result = await (0,platform_exec/* exec */.m0)(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
             if (result.code !== 0)
-                failure = (0,src_exec/* lastLines */.w$)(result.stderr || result.stdout) || `exit ${result.code}`;
+                failure = (0,platform_exec/* lastLines */.w$)(result.stderr || result.stdout) || `exit ${result.code}`;
         }
         catch (error) {
-            if (!(error instanceof src_exec/* MissingProgramError */.Vu))
+            if (!(error instanceof platform_exec/* MissingProgramError */.Vu))
                 throw error;
             failure = error.message;
         }
@@ -31378,14 +31373,14 @@ async function prepareRunner(steps, log, warn = log) {
     return done;
 }
 function asRootArgv(step) {
-    return (0,src_exec/* asRoot */.tE)(step.argv, process.getuid?.() ?? 0, step.env);
+    return (0,platform_exec/* asRoot */.tE)(step.argv, process.getuid?.() ?? 0, step.env);
 }
 /** Whether to prepare the runner: `auto` means on GitHub's hosted runners only. */
 function shouldPrepare(setting, env = process.env) {
     return setting === 'true' || (setting === 'auto' && env.RUNNER_ENVIRONMENT === 'github-hosted');
 }
 
-;// CONCATENATED MODULE: ./src/snapcraft-channel.ts
+;// CONCATENATED MODULE: ./src/snapcraft/channel.ts
 
 /**
  * The snapcraft channel that builds a base: snapcraft 9 dropped core20 (8.x builds it), core18
@@ -31426,9 +31421,6 @@ var runner = __nccwpck_require__(3197);
 
 
 
-
-
-
 /** Installs snapcraft where needed, then uploads and releases (or promotes): publish's one call. */
 async function publishWith(settings) {
     if (!settings.dryRun && shouldPrepare(settings.setup)) {
@@ -31460,9 +31452,9 @@ async function publishWith(settings) {
 }
 /** Null while the branch is at the commit this run built; else the sentence that says so. */
 function branchStillAt(guard) {
-    const client = (0,github_api/* githubClient */.$f)(guard.token, guard.apiUrl, core/* info */.pq);
+    const client = (0,api/* githubClient */.$f)(guard.token, guard.apiUrl, core/* info */.pq);
     return async () => {
-        const tip = await (0,github_api/* branchTip */.ux)(client, guard.repository, guard.branch);
+        const tip = await (0,api/* branchTip */.ux)(client, guard.repository, guard.branch);
         if (tip === guard.sha)
             return null;
         return tip
@@ -31522,7 +31514,7 @@ async function reportPublish(result, dryRun) {
 
 /***/ }),
 
-/***/ 9042:
+/***/ 9772:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31533,11 +31525,11 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: ./src/snapcraft/snap-file.ts + 2 modules
+var snap_file = __nccwpck_require__(6343);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/architectures.ts
+;// CONCATENATED MODULE: ./src/snapcraft/architectures.ts
 
 
 /** Debian architecture names snapcraft and the store use. */
@@ -31626,9 +31618,311 @@ function checkArch(arch, file, context) {
     return arch;
 }
 
-// EXTERNAL MODULE: ./src/github-api.ts + 25 modules
-var github_api = __nccwpck_require__(8792);
-;// CONCATENATED MODULE: ./src/release-ref.ts
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+// EXTERNAL MODULE: ./src/github/api.ts + 25 modules
+var api = __nccwpck_require__(9616);
+;// CONCATENATED MODULE: ./src/release/data/series-status.ts
+const SERIES_STATUS = [
+    {
+        name: 'indri',
+        releaseId: '2027.1',
+        status: 'future',
+        slurp: true,
+        initialRelease: '2027-03-24',
+    },
+    {
+        name: 'hibiscus',
+        releaseId: '2026.2',
+        status: 'development',
+        slurp: false,
+        initialRelease: '2026-09-30',
+    },
+    {
+        name: 'gazpacho',
+        releaseId: '2026.1',
+        status: 'maintained',
+        slurp: true,
+        initialRelease: '2026-04-01',
+    },
+    {
+        name: 'flamingo',
+        releaseId: '2025.2',
+        status: 'maintained',
+        slurp: false,
+        initialRelease: '2025-10-01',
+    },
+    {
+        name: 'epoxy',
+        releaseId: '2025.1',
+        status: 'maintained',
+        slurp: true,
+        initialRelease: '2025-04-02',
+    },
+    {
+        name: 'dalmatian',
+        releaseId: '2024.2',
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2024-10-02',
+    },
+    {
+        name: 'caracal',
+        releaseId: '2024.1',
+        status: 'unmaintained',
+        slurp: true,
+        initialRelease: '2024-04-03',
+    },
+    {
+        name: 'bobcat',
+        releaseId: '2023.2',
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2023-10-04',
+    },
+    {
+        name: 'antelope',
+        releaseId: '2023.1',
+        status: 'unmaintained',
+        slurp: true,
+        initialRelease: '2023-03-22',
+    },
+    {
+        name: 'zed',
+        releaseId: null,
+        status: 'unmaintained',
+        slurp: false,
+        initialRelease: '2022-10-05',
+    },
+    {
+        name: 'yoga',
+        releaseId: null,
+        status: 'unmaintained',
+        slurp: false,
+        initialRelease: '2022-03-30',
+    },
+    {
+        name: 'xena',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2021-10-06',
+    },
+    {
+        name: 'wallaby',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2021-04-14',
+    },
+    {
+        name: 'victoria',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2020-10-14',
+    },
+    {
+        name: 'ussuri',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2020-05-13',
+    },
+    {
+        name: 'train',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2019-10-16',
+    },
+    {
+        name: 'stein',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2019-04-10',
+    },
+    {
+        name: 'rocky',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2018-08-30',
+    },
+    {
+        name: 'queens',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2018-02-28',
+    },
+    {
+        name: 'pike',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2017-08-30',
+    },
+    {
+        name: 'ocata',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2017-02-22',
+    },
+    {
+        name: 'newton',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2016-10-06',
+    },
+    {
+        name: 'mitaka',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2016-04-07',
+    },
+    {
+        name: 'liberty',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2015-10-15',
+    },
+    {
+        name: 'kilo',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2015-04-30',
+    },
+    {
+        name: 'juno',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2014-10-16',
+    },
+    {
+        name: 'icehouse',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2014-04-17',
+    },
+    {
+        name: 'havana',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2013-10-17',
+    },
+    {
+        name: 'grizzly',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2013-04-04',
+    },
+    {
+        name: 'folsom',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2012-09-27',
+    },
+    {
+        name: 'essex',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2012-04-05',
+    },
+    {
+        name: 'diablo',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-09-22',
+    },
+    {
+        name: 'cactus',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-04-15',
+    },
+    {
+        name: 'bexar',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-02-03',
+    },
+    {
+        name: 'austin',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2010-10-21',
+    },
+];
+
+;// CONCATENATED MODULE: ./src/release/series.ts
+
+
+/** The OpenStack release table: codename <-> release-id, status, SLURP. */
+class SeriesTable {
+    byName = new Map();
+    constructor(records = SERIES_STATUS) {
+        for (const record of records) {
+            const series = { ...record, key: record.releaseId ?? record.name };
+            this.byName.set(record.name.toLowerCase(), series);
+            if (record.releaseId)
+                this.byName.set(record.releaseId, series);
+        }
+    }
+    /** All series, newest first (the order of series_status.yaml). */
+    all() {
+        return [...new Set(this.byName.values())];
+    }
+    /** Looks a series up by codename (any case) or release-id; undefined if OpenStack has none. */
+    find(nameOrId) {
+        return this.byName.get(nameOrId.trim().toLowerCase());
+    }
+    /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
+    get(nameOrId) {
+        const series = this.find(nameOrId);
+        if (!series) {
+            const known = this.all()
+                .slice(0, 6)
+                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+                .join(', ');
+            throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
+                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
+                `(scripts/refresh-series.mjs).`);
+        }
+        return series;
+    }
+    /**
+     * The series master is working on: the one in development, else the newest future one (between
+     * a release and the next cycle's start the table can have no series in development).
+     */
+    development() {
+        const all = this.all();
+        const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
+        if (!found) {
+            throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
+                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
+        }
+        return found;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/release/ref.ts
 
 // What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
 // is refused before it can reach a command line, a path or a cache key.
@@ -31740,315 +32034,13 @@ function releaseTarget(ref, options) {
     return { release, track: trackFor(release, options.trackMap) };
 }
 
-;// CONCATENATED MODULE: ./src/data/series-status.ts
-const SERIES_STATUS = [
-    {
-        "name": "indri",
-        "releaseId": "2027.1",
-        "status": "future",
-        "slurp": true,
-        "initialRelease": "2027-03-24"
-    },
-    {
-        "name": "hibiscus",
-        "releaseId": "2026.2",
-        "status": "development",
-        "slurp": false,
-        "initialRelease": "2026-09-30"
-    },
-    {
-        "name": "gazpacho",
-        "releaseId": "2026.1",
-        "status": "maintained",
-        "slurp": true,
-        "initialRelease": "2026-04-01"
-    },
-    {
-        "name": "flamingo",
-        "releaseId": "2025.2",
-        "status": "maintained",
-        "slurp": false,
-        "initialRelease": "2025-10-01"
-    },
-    {
-        "name": "epoxy",
-        "releaseId": "2025.1",
-        "status": "maintained",
-        "slurp": true,
-        "initialRelease": "2025-04-02"
-    },
-    {
-        "name": "dalmatian",
-        "releaseId": "2024.2",
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2024-10-02"
-    },
-    {
-        "name": "caracal",
-        "releaseId": "2024.1",
-        "status": "unmaintained",
-        "slurp": true,
-        "initialRelease": "2024-04-03"
-    },
-    {
-        "name": "bobcat",
-        "releaseId": "2023.2",
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2023-10-04"
-    },
-    {
-        "name": "antelope",
-        "releaseId": "2023.1",
-        "status": "unmaintained",
-        "slurp": true,
-        "initialRelease": "2023-03-22"
-    },
-    {
-        "name": "zed",
-        "releaseId": null,
-        "status": "unmaintained",
-        "slurp": false,
-        "initialRelease": "2022-10-05"
-    },
-    {
-        "name": "yoga",
-        "releaseId": null,
-        "status": "unmaintained",
-        "slurp": false,
-        "initialRelease": "2022-03-30"
-    },
-    {
-        "name": "xena",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2021-10-06"
-    },
-    {
-        "name": "wallaby",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2021-04-14"
-    },
-    {
-        "name": "victoria",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2020-10-14"
-    },
-    {
-        "name": "ussuri",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2020-05-13"
-    },
-    {
-        "name": "train",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2019-10-16"
-    },
-    {
-        "name": "stein",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2019-04-10"
-    },
-    {
-        "name": "rocky",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2018-08-30"
-    },
-    {
-        "name": "queens",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2018-02-28"
-    },
-    {
-        "name": "pike",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2017-08-30"
-    },
-    {
-        "name": "ocata",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2017-02-22"
-    },
-    {
-        "name": "newton",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2016-10-06"
-    },
-    {
-        "name": "mitaka",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2016-04-07"
-    },
-    {
-        "name": "liberty",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2015-10-15"
-    },
-    {
-        "name": "kilo",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2015-04-30"
-    },
-    {
-        "name": "juno",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2014-10-16"
-    },
-    {
-        "name": "icehouse",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2014-04-17"
-    },
-    {
-        "name": "havana",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2013-10-17"
-    },
-    {
-        "name": "grizzly",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2013-04-04"
-    },
-    {
-        "name": "folsom",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2012-09-27"
-    },
-    {
-        "name": "essex",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2012-04-05"
-    },
-    {
-        "name": "diablo",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-09-22"
-    },
-    {
-        "name": "cactus",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-04-15"
-    },
-    {
-        "name": "bexar",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-02-03"
-    },
-    {
-        "name": "austin",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2010-10-21"
-    }
-];
-
-;// CONCATENATED MODULE: ./src/series.ts
-
-
-/** The OpenStack release table: codename <-> release-id, status, SLURP. */
-class SeriesTable {
-    byName = new Map();
-    constructor(records = SERIES_STATUS) {
-        for (const record of records) {
-            const series = { ...record, key: record.releaseId ?? record.name };
-            this.byName.set(record.name.toLowerCase(), series);
-            if (record.releaseId)
-                this.byName.set(record.releaseId, series);
-        }
-    }
-    /** All series, newest first (the order of series_status.yaml). */
-    all() {
-        return [...new Set(this.byName.values())];
-    }
-    /** Looks a series up by codename (any case) or release-id; undefined if OpenStack has none. */
-    find(nameOrId) {
-        return this.byName.get(nameOrId.trim().toLowerCase());
-    }
-    /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
-    get(nameOrId) {
-        const series = this.find(nameOrId);
-        if (!series) {
-            const known = this.all()
-                .slice(0, 6)
-                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
-                .join(', ');
-            throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
-                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
-                `(scripts/refresh-series.mjs).`);
-        }
-        return series;
-    }
-    /**
-     * The series master is working on: the one in development, else the newest future one (between
-     * a release and the next cycle's start the table can have no series in development).
-     */
-    development() {
-        const all = this.all();
-        const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
-        if (!found) {
-            throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
-                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
-        }
-        return found;
-    }
-}
-
-// EXTERNAL MODULE: ./src/snap-file.ts + 2 modules
-var snap_file = __nccwpck_require__(7488);
-// EXTERNAL MODULE: ./src/store-channel.ts
-var store_channel = __nccwpck_require__(7796);
+// EXTERNAL MODULE: ./src/store/channel.ts
+var channel = __nccwpck_require__(4494);
 // EXTERNAL MODULE: ./src/actions/constants.ts
 var constants = __nccwpck_require__(858);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: ./src/release-events.ts
+;// CONCATENATED MODULE: ./src/release/events.ts
 /**
  * The events trusted to publish, push or dispatch: the one definition, used by the pipeline's
  * plan and by publish, mirror pushes and dispatches. Anything else (pull_request*, merge_group,
@@ -32135,8 +32127,6 @@ var runner = __nccwpck_require__(3197);
 
 
 
-
-
 // The store's rule for snap names: lower-case letters, digits and single hyphens, up to 40.
 const SNAP_NAME = /^(?=.{1,40}$)[a-z0-9](?:-?[a-z0-9])*$/;
 /**
@@ -32197,17 +32187,17 @@ built) {
 function channelInput(ref, table) {
     const explicit = core/* getInput */.V4(constants/* PublishInputs */.hi.channel);
     if (explicit)
-        return (0,store_channel/* parseChannel */.pn)(explicit);
+        return (0,channel/* parseChannel */.pn)(explicit);
     const risk = core/* getInput */.V4(constants/* PublishInputs */.hi.risk) || 'edge';
-    if (!store_channel/* RISKS */.F7.includes(risk)) {
-        throw new errors/* ConfigurationError */.j1(`'${constants/* PublishInputs */.hi.risk}' must be one of ${store_channel/* RISKS */.F7.join(', ')}, not '${risk}'.`);
+    if (!channel/* RISKS */.F7.includes(risk)) {
+        throw new errors/* ConfigurationError */.j1(`'${constants/* PublishInputs */.hi.risk}' must be one of ${channel/* RISKS */.F7.join(', ')}, not '${risk}'.`);
     }
     const trackMap = core/* getInput */.V4(constants/* PublishInputs */.hi.trackMap);
     const { track } = releaseTarget(ref, {
         table,
         trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined,
     });
-    return (0,store_channel/* parseChannel */.pn)(`${track}/${risk}`);
+    return (0,channel/* parseChannel */.pn)(`${track}/${risk}`);
 }
 function guardInput(ref, table, env) {
     const sha = core/* getInput */.V4(constants/* PublishInputs */.hi.sha);
@@ -32224,7 +32214,7 @@ function guardInput(ref, table, env) {
         throw new errors/* ConfigurationError */.j1(`'${constants/* PublishInputs */.hi.sha}' needs '${constants/* PublishInputs */.hi.githubToken}' to read the branch.`);
     core/* setSecret */.Pq(token);
     return {
-        repository: (0,github_api/* parseRepository */.SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
+        repository: (0,api/* parseRepository */.SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
         branch: release.ref,
         sha,
         token,
@@ -32261,8 +32251,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(959);
-/* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9042);
+/* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5636);
+/* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9772);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
 
 
@@ -32295,34 +32285,53 @@ __webpack_async_result__();
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
 /* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
-/* unused harmony export runnerTemp */
+/* unused harmony exports getRequiredInput, runnerTemp */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
 
 
 
 
 /**
- * Runs an action's main function: a user's mistake is reported as one error line that says what
- * to change; anything else is a bug, reported with its stack in the debug log.
+ * Runs an action's main function and reports what it throws by kind (platform/errors.ts): a
+ * user's mistake as the one line that says what to change; an external failure as what failed,
+ * whether a re-run may help and where the evidence is; anything else as a bug of ours. Stacks go
+ * to the debug log.
  */
 async function runAction(name, main) {
     try {
         await main();
     }
     catch (error) {
-        if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .isConfigurationError */ .p0)(error)) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(error.message);
-        }
-        else {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
+        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+            case 'configuration':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                break;
+            case 'external': {
+                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                    (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
+                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                break;
+            }
+            case 'bug':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                    'the debug log (re-run with debug logging enabled).');
         }
     }
+}
+/** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
+function getRequiredInput(name, what) {
+    const value = core.getInput(name);
+    if (!value)
+        throw new ConfigurationError(`Input '${name}' is required: give ${what}.`);
+    return value;
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
@@ -32348,7 +32357,7 @@ function getBooleanInput(name, fallback) {
         return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
     }
     catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -32387,249 +32396,7 @@ function escapeHtml(text) {
 
 /***/ }),
 
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   p0: () => (/* binding */ isConfigurationError),
-/* harmony export */   r3: () => (/* binding */ isRetryable),
-/* harmony export */   v4: () => (/* binding */ ToolError),
-/* harmony export */   yA: () => (/* binding */ ExternalError)
-/* harmony export */ });
-/* unused harmony export Bug */
-/**
- * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
- * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
- *   to change, and nothing has been written, pushed or published.
- * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
- *   says what, with its exit code or status where there is one, whether trying again may help,
- *   and where the evidence is.
- * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
- * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
- */
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-}
-class ExternalError extends Error {
-    name = 'ExternalError';
-    retryable;
-    evidence;
-    constructor(message, failure = {}) {
-        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
-        this.retryable = failure.retryable ?? false;
-        this.evidence = failure.evidence ?? null;
-    }
-}
-/**
- * A program failed. Carries the command (without secrets), its exit code and the line that
- * explains it, so the report is one actionable sentence.
- */
-class ToolError extends ExternalError {
-    command;
-    exitCode;
-    detail;
-    name = 'ToolError';
-    constructor(command, exitCode, detail, failure = {}) {
-        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
-        this.command = command;
-        this.exitCode = exitCode;
-        this.detail = detail;
-    }
-}
-/** An invariant of the toolkit's own broke. */
-class Bug extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'Bug';
-}
-function isConfigurationError(error) {
-    return error instanceof ConfigurationError;
-}
-/** The one answer to "may trying again help?": only an external failure that says so. */
-function isRetryable(error) {
-    return error instanceof ExternalError && error.retryable;
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-
-/***/ }),
-
-/***/ 4981:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Vu: () => (/* binding */ MissingProgramError),
-  tE: () => (/* binding */ asRoot),
-  m0: () => (/* binding */ exec),
-  w$: () => (/* binding */ lastLines)
-});
-
-// UNUSED EXPORTS: LineSplitter, execOk
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/exec.ts
-
-
-/** The program is not installed (or not on PATH). */
-class MissingProgramError extends errors/* ToolError */.v4 {
-    constructor(program, hint) {
-        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
-    }
-}
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
-function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
-    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    if (uid === 0)
-        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-    // sudo resets the environment; `env` carries what the root command needs, explicitly.
-    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
-}
-/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
-class LineSplitter {
-    emit;
-    rest = '';
-    decoder = new TextDecoder('utf-8');
-    constructor(emit) {
-        this.emit = emit;
-    }
-    push(chunk) {
-        const text = this.rest + this.decoder.decode(chunk, { stream: true });
-        const lines = text.split('\n');
-        this.rest = lines.pop();
-        for (const line of lines)
-            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-    end() {
-        const text = this.rest + this.decoder.decode();
-        this.rest = '';
-        if (text)
-            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
-    }
-}
-function redactor(secrets = []) {
-    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
-}
-/**
- * The one way the toolkit starts a program: argv only, line-buffered output streamed to
- * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
- * Resolves with the exit code whatever it is; a program that cannot start is a
- * MissingProgramError (or the spawn error).
- */
-function exec(argv, options = {}) {
-    const full = options.asRoot ? asRoot(argv) : [...argv];
-    const redact = redactor(options.secrets);
-    return new Promise((resolvePromise, reject) => {
-        if (options.signal?.aborted) {
-            resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
-            return;
-        }
-        const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
-            cwd: options.cwd,
-            env: { ...process.env, ...options.env },
-            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            detached: options.killGroup,
-        });
-        const raw = { stdout: [], stderr: [] };
-        const lines = [];
-        const splitter = (stream) => new LineSplitter((line) => {
-            const clean = redact(line);
-            lines.push(clean);
-            options.onLine?.(clean, stream);
-        });
-        const out = splitter('stdout');
-        const err = splitter('stderr');
-        child.stdout.on('data', (chunk) => {
-            raw.stdout.push(chunk);
-            out.push(chunk);
-        });
-        child.stderr.on('data', (chunk) => {
-            raw.stderr.push(chunk);
-            err.push(chunk);
-        });
-        let killed = false;
-        const kill = () => {
-            killed = true;
-            try {
-                if (options.killGroup && child.pid)
-                    process.kill(-child.pid, 'SIGKILL');
-                else
-                    child.kill('SIGKILL');
-            }
-            catch {
-                child.kill('SIGKILL');
-            }
-        };
-        const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
-        options.signal?.addEventListener('abort', kill, { once: true });
-        const done = () => {
-            clearTimeout(timer);
-            options.signal?.removeEventListener('abort', kill);
-        };
-        child.on('error', (error) => {
-            done();
-            if (error.code === 'ENOENT')
-                reject(new MissingProgramError(full[0], options.installHint));
-            else
-                reject(error);
-        });
-        child.on('close', (code, signal) => {
-            done();
-            out.end();
-            err.end();
-            let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
-            if (killed && options.timeoutMs && !options.signal?.aborted)
-                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
-            resolvePromise({
-                code: code ?? (signal ? 128 : 1),
-                stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
-                stderr,
-                lines,
-                killed,
-            });
-        });
-        if (child.stdin) {
-            // A program may exit before reading all of its input; its exit code tells what happened.
-            child.stdin.on('error', () => { });
-            child.stdin.end(options.stdin);
-        }
-    });
-}
-/**
- * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
- * and its subcommand, or `name`) with its meaningful last lines.
- */
-async function execOk(argv, options = {}) {
-    const result = await exec(argv, options);
-    if (result.code !== 0) {
-        throw new ToolError(options.name ?? argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
-    }
-    return result;
-}
-/**
- * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
- * lines; URLs lose any userinfo, so a token typed into one never shows.
- */
-function lastLines(text, count = 1) {
-    const lines = text
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
-    return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
-}
-
-
-/***/ }),
-
-/***/ 8792:
+/***/ 9616:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37971,9 +37738,9 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/github-api.ts
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/github/api.ts
 
 
 
@@ -38018,7 +37785,276 @@ async function branchTip(client, repository, branch) {
 
 /***/ }),
 
-/***/ 7488:
+/***/ 6316:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f8: () => (/* binding */ errorKind),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   r3: () => (/* binding */ isRetryable),
+/* harmony export */   v4: () => (/* binding */ ToolError),
+/* harmony export */   yA: () => (/* binding */ ExternalError)
+/* harmony export */ });
+/* unused harmony export Bug */
+/**
+ * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
+ * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
+ *   to change, and nothing has been written, pushed or published.
+ * - ExternalError: something outside failed (a program, the store, GitHub, a git server, LXD);
+ *   says what, with its exit code or status where there is one, whether trying again may help,
+ *   and where the evidence is.
+ * - Bug: an invariant of ours broke; reported as a bug, with its stack in the debug log.
+ * `new Error(` is not used in src/ (eslint): every throw says which of the three it is.
+ */
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+}
+class ExternalError extends Error {
+    name = 'ExternalError';
+    retryable;
+    evidence;
+    constructor(message, failure = {}) {
+        super(message, failure.cause === undefined ? undefined : { cause: failure.cause });
+        this.retryable = failure.retryable ?? false;
+        this.evidence = failure.evidence ?? null;
+    }
+}
+/**
+ * A program failed. Carries the command (without secrets), its exit code and the line that
+ * explains it, so the report is one actionable sentence.
+ */
+class ToolError extends ExternalError {
+    command;
+    exitCode;
+    detail;
+    name = 'ToolError';
+    constructor(command, exitCode, detail, failure = {}) {
+        super(`\`${command}\` failed with exit code ${exitCode}${detail ? `: ${detail}` : ''}`, failure);
+        this.command = command;
+        this.exitCode = exitCode;
+        this.detail = detail;
+    }
+}
+/** An invariant of the toolkit's own broke. */
+class Bug extends Error {
+    name = 'Bug';
+}
+/** The one answer to "may trying again help?": only an external failure that says so. */
+function isRetryable(error) {
+    return error instanceof ExternalError && error.retryable;
+}
+/**
+ * Which kind a thrown value is. Errors of ours say so by class; an unknown error from a library or
+ * the system (an HTTP status, ECONNRESET) is external; a TypeError/RangeError/ReferenceError is a
+ * bug whoever threw it.
+ */
+function errorKind(error) {
+    if (error instanceof ConfigurationError)
+        return 'configuration';
+    if (error instanceof ExternalError)
+        return 'external';
+    if (error instanceof Bug ||
+        error instanceof TypeError ||
+        error instanceof RangeError ||
+        error instanceof ReferenceError ||
+        !(error instanceof Error))
+        return 'bug';
+    return 'external';
+}
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
+
+/***/ }),
+
+/***/ 375:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Vu: () => (/* binding */ MissingProgramError),
+  tE: () => (/* binding */ asRoot),
+  m0: () => (/* binding */ exec),
+  w$: () => (/* binding */ lastLines)
+});
+
+// UNUSED EXPORTS: LineSplitter, execOk
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/platform/redact.ts
+/** Removes `user:token@` from a URL so it can be logged. */
+function redactUrl(url) {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+}
+/** Removes the userinfo of every URL in a text (a program's message may quote its remote). */
+function redactUserinfo(text) {
+    return text.replace(/\/\/[^/@\s]*@/g, '//***@');
+}
+/** Replaces each secret (of 4 characters or more; longest first) with `***`. */
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
+}
+
+;// CONCATENATED MODULE: ./src/platform/exec.ts
+
+
+
+/** The program is not installed (or not on PATH). */
+class MissingProgramError extends errors/* ToolError */.v4 {
+    constructor(program, hint) {
+        super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+    }
+}
+/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
+    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    if (uid === 0)
+        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
+    // sudo resets the environment; `env` carries what the root command needs, explicitly.
+    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+}
+/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
+class LineSplitter {
+    emit;
+    rest = '';
+    decoder = new TextDecoder('utf-8');
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        const text = this.rest + this.decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        this.rest = lines.pop();
+        for (const line of lines)
+            this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    end() {
+        const text = this.rest + this.decoder.decode();
+        this.rest = '';
+        if (text)
+            this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+    }
+}
+/**
+ * The one way the toolkit starts a program: argv only, line-buffered output streamed to
+ * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
+ * Resolves with the exit code whatever it is; a program that cannot start is a
+ * MissingProgramError (or the spawn error).
+ */
+function exec(argv, options = {}) {
+    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const redact = redactor(options.secrets);
+    return new Promise((resolvePromise, reject) => {
+        if (options.signal?.aborted) {
+            resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
+            return;
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: options.killGroup,
+        });
+        const raw = { stdout: [], stderr: [] };
+        const lines = [];
+        const splitter = (stream) => new LineSplitter((line) => {
+            const clean = redact(line);
+            lines.push(clean);
+            options.onLine?.(clean, stream);
+        });
+        const out = splitter('stdout');
+        const err = splitter('stderr');
+        child.stdout.on('data', (chunk) => {
+            raw.stdout.push(chunk);
+            out.push(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            raw.stderr.push(chunk);
+            err.push(chunk);
+        });
+        let killed = false;
+        const kill = () => {
+            killed = true;
+            try {
+                if (options.killGroup && child.pid)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        };
+        const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+        options.signal?.addEventListener('abort', kill, { once: true });
+        const done = () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+        };
+        child.on('error', (error) => {
+            done();
+            if (error.code === 'ENOENT')
+                reject(new MissingProgramError(full[0], options.installHint));
+            else
+                reject(error);
+        });
+        child.on('close', (code, signal) => {
+            done();
+            out.end();
+            err.end();
+            let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
+            if (killed && options.timeoutMs && !options.signal?.aborted)
+                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
+            resolvePromise({
+                code: code ?? (signal ? 128 : 1),
+                stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
+                stderr,
+                lines,
+                killed,
+            });
+        });
+        if (child.stdin) {
+            // A program may exit before reading all of its input; its exit code tells what happened.
+            child.stdin.on('error', () => { });
+            child.stdin.end(options.stdin);
+        }
+    });
+}
+/**
+ * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
+ * and its subcommand, or `name`) with its meaningful last lines.
+ */
+async function execOk(argv, options = {}) {
+    const result = await exec(argv, options);
+    if (result.code !== 0) {
+        throw new ToolError(options.name ?? argv.slice(0, 2).join(' '), result.code, lastLines(result.stderr || result.stdout));
+    }
+    return result;
+}
+/**
+ * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
+ * lines; URLs lose any userinfo, so a token typed into one never shows.
+ */
+function lastLines(text, count = 1) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
+    return redactUserinfo(reason ?? lines.slice(-count).join(' / '));
+}
+
+
+/***/ }),
+
+/***/ 6343:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38034,19 +38070,17 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/exec.ts + 1 modules
-var exec = __nccwpck_require__(4981);
-;// CONCATENATED MODULE: ./src/glob.ts
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+// EXTERNAL MODULE: ./src/platform/exec.ts + 2 modules
+var exec = __nccwpck_require__(375);
+;// CONCATENATED MODULE: ./src/platform/glob.ts
 /** A whole-string RegExp for a glob where `*` matches anything (`/` included) and all else is literal. */
 function globToRegExp(glob) {
     return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 }
 
-;// CONCATENATED MODULE: ./src/snap-file.ts
-
-
+;// CONCATENATED MODULE: ./src/snapcraft/snap-file.ts
 
 
 
@@ -38105,7 +38139,7 @@ function expandSnapPaths(patterns, cwd) {
 
 /***/ }),
 
-/***/ 7796:
+/***/ 4494:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -38114,13 +38148,13 @@ function expandSnapPaths(patterns, cwd) {
 /* harmony export */   Ne: () => (/* binding */ formatChannel),
 /* harmony export */   pn: () => (/* binding */ parseChannel)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6316);
 
 const RISKS = ['stable', 'candidate', 'beta', 'edge'];
 function parseChannel(text) {
     const parts = text.trim().split('/');
     const bad = () => {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${text}' is not a store channel: write track/risk[/branch], e.g. 2025.1/edge or latest/beta.`);
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${text}' is not a store channel: write track/risk[/branch], e.g. 2025.1/edge or latest/beta.`);
     };
     if (parts.some((p) => !/^[a-z0-9][a-z0-9._-]*$/i.test(p)))
         bad();
@@ -38141,7 +38175,7 @@ function formatChannel(channel) {
 /** `grade: devel` snaps may only go to edge and beta (the store refuses the rest). */
 function checkGrade(grade, channel, file) {
     if (grade === 'devel' && (channel.risk === 'stable' || channel.risk === 'candidate')) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${file} has grade devel, which the store refuses on ${formatChannel(channel)}: release it to edge or beta, ` +
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${file} has grade devel, which the store refuses on ${formatChannel(channel)}: release it to edge or beta, ` +
             `or build it with grade: stable.`);
     }
 }

@@ -28571,16 +28571,565 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 5778:
+/***/ 3197:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   F1: () => (/* binding */ defaultRef)
+/* harmony export */   Cs: () => (/* binding */ runAction),
+/* harmony export */   DF: () => (/* binding */ getListInput),
+/* harmony export */   K1: () => (/* binding */ getRequiredInput),
+/* harmony export */   Pu: () => (/* binding */ flushSummary),
+/* harmony export */   Vt: () => (/* binding */ getBooleanInput),
+/* harmony export */   X5: () => (/* binding */ runnerTemp),
+/* harmony export */   tv: () => (/* binding */ isEntryPoint)
 /* harmony export */ });
-/* unused harmony exports readEventPayload, assertMayPublish, runUrl */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* unused harmony export escapeHtml */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
+
+
+
+
+/**
+ * Runs an action's main function and reports what it throws by kind (platform/errors.ts): a
+ * user's mistake as the one line that says what to change; an external failure as what failed,
+ * whether a re-run may help and where the evidence is; anything else as a bug of ours. Stacks go
+ * to the debug log.
+ */
+async function runAction(name, main) {
+    try {
+        await main();
+    }
+    catch (error) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
+        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+            case 'configuration':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                break;
+            case 'external': {
+                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                    (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
+                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                break;
+            }
+            case 'bug':
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                    'the debug log (re-run with debug logging enabled).');
+        }
+    }
+}
+/** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
+function getRequiredInput(name, what) {
+    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    if (!value)
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' is required: give ${what}.`);
+    return value;
+}
+/** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
+function getListInput(name) {
+    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name)
+        .split('\n')
+        .map((line) => line.replace(/#.*$/, ''))
+        .flatMap((line) => line.split(/[\s,]+/))
+        .filter(Boolean);
+}
+/** RUNNER_TEMP on a runner; the OS temp dir elsewhere. */
+function runnerTemp() {
+    return process.env.RUNNER_TEMP || process.env.TMPDIR || '/tmp';
+}
+/**
+ * A strict boolean input (true/True/TRUE/false/...): anything else is refused by core. An unset
+ * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
+ */
+function getBooleanInput(name, fallback) {
+    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    if (value === '')
+        return fallback;
+    try {
+        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
+    }
+    catch {
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+    }
+}
+/** True when this module is the script node was started with (the bundle), not an import. */
+function isEntryPoint(moduleUrl) {
+    const script = process.argv[1];
+    if (!script)
+        return false;
+    try {
+        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(script) === (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(moduleUrl));
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * Writes the job summary built in core.summary. Where there is no summary file (a local run) it is
+ * dropped; a summary that cannot be written is a warning, never the reason a job fails.
+ */
+async function flushSummary() {
+    if (!process.env.GITHUB_STEP_SUMMARY) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.emptyBuffer();
+        return;
+    }
+    try {
+        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
+    }
+    catch (error) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
+    }
+}
+/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+
+/***/ }),
+
+/***/ 5412:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  J: () => (/* binding */ readSmokeSettings)
+});
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/release/data/series-status.ts
+const SERIES_STATUS = [
+    {
+        name: 'indri',
+        releaseId: '2027.1',
+        status: 'future',
+        slurp: true,
+        initialRelease: '2027-03-24',
+    },
+    {
+        name: 'hibiscus',
+        releaseId: '2026.2',
+        status: 'development',
+        slurp: false,
+        initialRelease: '2026-09-30',
+    },
+    {
+        name: 'gazpacho',
+        releaseId: '2026.1',
+        status: 'maintained',
+        slurp: true,
+        initialRelease: '2026-04-01',
+    },
+    {
+        name: 'flamingo',
+        releaseId: '2025.2',
+        status: 'maintained',
+        slurp: false,
+        initialRelease: '2025-10-01',
+    },
+    {
+        name: 'epoxy',
+        releaseId: '2025.1',
+        status: 'maintained',
+        slurp: true,
+        initialRelease: '2025-04-02',
+    },
+    {
+        name: 'dalmatian',
+        releaseId: '2024.2',
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2024-10-02',
+    },
+    {
+        name: 'caracal',
+        releaseId: '2024.1',
+        status: 'unmaintained',
+        slurp: true,
+        initialRelease: '2024-04-03',
+    },
+    {
+        name: 'bobcat',
+        releaseId: '2023.2',
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2023-10-04',
+    },
+    {
+        name: 'antelope',
+        releaseId: '2023.1',
+        status: 'unmaintained',
+        slurp: true,
+        initialRelease: '2023-03-22',
+    },
+    {
+        name: 'zed',
+        releaseId: null,
+        status: 'unmaintained',
+        slurp: false,
+        initialRelease: '2022-10-05',
+    },
+    {
+        name: 'yoga',
+        releaseId: null,
+        status: 'unmaintained',
+        slurp: false,
+        initialRelease: '2022-03-30',
+    },
+    {
+        name: 'xena',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2021-10-06',
+    },
+    {
+        name: 'wallaby',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2021-04-14',
+    },
+    {
+        name: 'victoria',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2020-10-14',
+    },
+    {
+        name: 'ussuri',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2020-05-13',
+    },
+    {
+        name: 'train',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2019-10-16',
+    },
+    {
+        name: 'stein',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2019-04-10',
+    },
+    {
+        name: 'rocky',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2018-08-30',
+    },
+    {
+        name: 'queens',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2018-02-28',
+    },
+    {
+        name: 'pike',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2017-08-30',
+    },
+    {
+        name: 'ocata',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2017-02-22',
+    },
+    {
+        name: 'newton',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2016-10-06',
+    },
+    {
+        name: 'mitaka',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2016-04-07',
+    },
+    {
+        name: 'liberty',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2015-10-15',
+    },
+    {
+        name: 'kilo',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2015-04-30',
+    },
+    {
+        name: 'juno',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2014-10-16',
+    },
+    {
+        name: 'icehouse',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2014-04-17',
+    },
+    {
+        name: 'havana',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2013-10-17',
+    },
+    {
+        name: 'grizzly',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2013-04-04',
+    },
+    {
+        name: 'folsom',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2012-09-27',
+    },
+    {
+        name: 'essex',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2012-04-05',
+    },
+    {
+        name: 'diablo',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-09-22',
+    },
+    {
+        name: 'cactus',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-04-15',
+    },
+    {
+        name: 'bexar',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2011-02-03',
+    },
+    {
+        name: 'austin',
+        releaseId: null,
+        status: 'end of life',
+        slurp: false,
+        initialRelease: '2010-10-21',
+    },
+];
+
+;// CONCATENATED MODULE: ./src/release/series.ts
+
+
+/** The OpenStack release table: codename <-> release-id, status, SLURP. */
+class SeriesTable {
+    byName = new Map();
+    constructor(records = SERIES_STATUS) {
+        for (const record of records) {
+            const series = { ...record, key: record.releaseId ?? record.name };
+            this.byName.set(record.name.toLowerCase(), series);
+            if (record.releaseId)
+                this.byName.set(record.releaseId, series);
+        }
+    }
+    /** All series, newest first (the order of series_status.yaml). */
+    all() {
+        return [...new Set(this.byName.values())];
+    }
+    /** Looks a series up by codename (any case) or release-id; undefined if OpenStack has none. */
+    find(nameOrId) {
+        return this.byName.get(nameOrId.trim().toLowerCase());
+    }
+    /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
+    get(nameOrId) {
+        const series = this.find(nameOrId);
+        if (!series) {
+            const known = this.all()
+                .slice(0, 6)
+                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+                .join(', ');
+            throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
+                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
+                `(scripts/refresh-series.mjs).`);
+        }
+        return series;
+    }
+    /**
+     * The series master is working on: the one in development, else the newest future one (between
+     * a release and the next cycle's start the table can have no series in development).
+     */
+    development() {
+        const all = this.all();
+        const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
+        if (!found) {
+            throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
+                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
+        }
+        return found;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/release/ref.ts
+
+// What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
+// is refused before it can reach a command line, a path or a cache key.
+const SAFE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+/** Strips `refs/heads/` / `refs/tags/` and refuses names that are not plain git ref names. */
+function normaliseRefName(input) {
+    const ref = input.trim().replace(/^refs\/(heads|tags)\//, '');
+    if (!ref) {
+        throw new errors/* ConfigurationError */.j1('The ref is empty: give a branch or tag such as master or stable/2025.1.');
+    }
+    if (!SAFE_REF.test(ref) ||
+        ref.includes('..') ||
+        ref.includes('//') ||
+        ref.endsWith('/') ||
+        ref.endsWith('.lock')) {
+        throw new errors/* ConfigurationError */.j1(`'${ref}' is not a branch or tag name this toolkit accepts: use letters, digits, '.', '_', '-' and '/' ` +
+            `only (e.g. master, stable/2025.1, unmaintained/zed, ocata-eol).`);
+    }
+    return ref;
+}
+/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
+const DEVELOPMENT_BRANCHES = ['master', 'main'];
+/**
+ * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
+ * with their release's constraints and publish to its track. The one definition of "release
+ * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
+ */
+const RELEASE_BRANCH_PATTERNS = [
+    ...DEVELOPMENT_BRANCHES,
+    'stable/*',
+    'unmaintained/*',
+];
+/**
+ * The release a branch carries, or null when it is not a release branch (a feature branch, a
+ * tag). A release branch of a series OpenStack does not know is the user's to fix.
+ */
+function releaseBranch(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
+ * shaped like none (a feature branch, a version tag): such refs build without release constraints.
+ */
+function releaseRefOf(input, table) {
+    const ref = normaliseRefName(input);
+    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
+        return null;
+    return parseReleaseRef(ref, table);
+}
+/**
+ * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
+ * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
+ */
+function parseReleaseRef(input, table) {
+    const ref = normaliseRefName(input);
+    if (DEVELOPMENT_BRANCHES.includes(ref)) {
+        return { ref, kind: 'master', series: table.development() };
+    }
+    const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
+    if (branch) {
+        return { ref, kind: branch[1], series: table.get(branch[2]) };
+    }
+    const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
+    if (tag) {
+        return { ref, kind: tag[2], series: table.get(tag[1]) };
+    }
+    throw new errors/* ConfigurationError */.j1(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
+        `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
+}
+/** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
+function parseTrackMap(text, table) {
+    const map = new Map();
+    for (const [index, raw] of text.split(/\r?\n/).entries()) {
+        const line = raw.replace(/#.*$/, '').trim();
+        if (!line)
+            continue;
+        const match = /^([^=:\s]+)\s*[=:]\s*([a-z0-9][a-z0-9._-]*)$/.exec(line);
+        if (!match) {
+            throw new errors/* ConfigurationError */.j1(`track-map line ${index + 1} ('${raw.trim()}') is not 'series=track' (e.g. 2025.1=2025.1, master=latest).`);
+        }
+        const key = match[1].toLowerCase();
+        map.set(key === 'master' ? 'master' : table.get(key).key, match[2]);
+    }
+    return map;
+}
+function trackFor(release, map = new Map()) {
+    if (release.kind === 'master')
+        return map.get('master') ?? 'latest';
+    return map.get(release.series.key) ?? release.series.key;
+}
+/**
+ * The one answer to "which release is this ref, and which track does it publish to", used by
+ * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
+ * renamed branch): it is still checked as a safe ref name, then built as that series.
+ */
+function releaseTarget(ref, options) {
+    const development = DEVELOPMENT_BRANCHES.includes(options.series ?? '');
+    const release = options.series
+        ? {
+            ref: normaliseRefName(ref),
+            // `series: master` (or main) means the series in development, published as master is.
+            kind: development ? 'master' : 'stable',
+            series: development ? options.table.development() : options.table.get(options.series),
+        }
+        : parseReleaseRef(ref, options.table);
+    return { release, track: trackFor(release, options.trackMap) };
+}
+
+// EXTERNAL MODULE: ./src/smoke/services.ts
+var services = __nccwpck_require__(2021);
+// EXTERNAL MODULE: ./src/actions/constants.ts
+var constants = __nccwpck_require__(858);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/actions/github-event.ts
 
 
 
@@ -28592,7 +29141,7 @@ const SnapOutputs = {
 function defaultRef(env) {
     const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
     if (!ref) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
+        throw new errors/* ConfigurationError */.j1(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
     }
     return ref;
 }
@@ -28636,107 +29185,62 @@ function runUrl(env) {
     return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
-
-/***/ }),
-
-/***/ 3197:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   DF: () => (/* binding */ getListInput),
-/* harmony export */   Pu: () => (/* binding */ flushSummary),
-/* harmony export */   Vt: () => (/* binding */ getBooleanInput),
-/* harmony export */   X5: () => (/* binding */ runnerTemp),
-/* harmony export */   tv: () => (/* binding */ isEntryPoint)
-/* harmony export */ });
-/* unused harmony export escapeHtml */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/actions/runner.ts
+var runner = __nccwpck_require__(3197);
+;// CONCATENATED MODULE: ./src/actions/smoke-settings.ts
 
 
 
 
-/**
- * Runs an action's main function: a user's mistake is reported as one error line that says what
- * to change; anything else is a bug, reported with its stack in the debug log.
- */
-async function runAction(name, main) {
-    try {
-        await main();
-    }
-    catch (error) {
-        if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .isConfigurationError */ .p0)(error)) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(error.message);
+
+
+
+
+
+// snap-test's config snippets ship beside the bundle: dist/smoke-test/index.js -> ../../smoke/etc.
+const ETC_DIR = (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url)), '..', '..', 'smoke', 'etc');
+const LEVELS = ['deploy', 'smoke', 'upgrade'];
+/** The smoke-test action's inputs, checked. An emulated build needs no snap or track: it is skipped. */
+function readSmokeSettings(env = process.env) {
+    const level = (core/* getInput */.V4(constants/* SmokeInputs */.Nx.level) || 'smoke');
+    if (!LEVELS.includes(level))
+        throw new errors/* ConfigurationError */.j1(`'${constants/* SmokeInputs */.Nx.level}' must be deploy, smoke or upgrade, not '${level}'.`);
+    const emulated = (0,runner/* getBooleanInput */.Vt)(constants/* SmokeInputs */.Nx.emulated, false);
+    const companions = Object.fromEntries((0,runner/* getListInput */.DF)(constants/* SmokeInputs */.Nx.companions).map((pair) => {
+        const [name, file] = pair.split('=');
+        if (!name || !file || !services/* SERVICES */.Bg.some((s) => s.snap === name)) {
+            throw new errors/* ConfigurationError */.j1(`'${constants/* SmokeInputs */.Nx.companions}' entry '${pair}' is not service=path/to/file.snap (${services/* SERVICES */.Bg.map((s) => s.snap).join(', ')}).`);
         }
-        else {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
-        }
-    }
+        return [name, file];
+    }));
+    const timeout = Number(core/* getInput */.V4(constants/* SmokeInputs */.Nx.timeout) || '600');
+    if (!(timeout > 0))
+        throw new errors/* ConfigurationError */.j1(`'${constants/* SmokeInputs */.Nx.timeout}' must be seconds to wait for each service.`);
+    return {
+        level,
+        emulated,
+        snapFile: emulated ? core/* getInput */.V4(constants/* SmokeInputs */.Nx.snap) : (0,runner/* getRequiredInput */.K1)(constants/* SmokeInputs */.Nx.snap, 'the .snap file to test'),
+        track: emulated ? '' : trackOf(env),
+        companions,
+        etcDir: ETC_DIR,
+        waitMs: timeout * 1000,
+        asRoot: true,
+        cirrosImage: core/* getInput */.V4(constants/* SmokeInputs */.Nx.cirrosImage) || undefined,
+        dryRun: (0,runner/* getBooleanInput */.Vt)(constants/* SmokeInputs */.Nx.dryRun, false),
+        logsDir: (0,external_node_path_.join)((0,runner/* runnerTemp */.X5)(), 'smoke-test'),
+    };
 }
-/** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
-function getListInput(name) {
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name)
-        .split('\n')
-        .map((line) => line.replace(/#.*$/, ''))
-        .flatMap((line) => line.split(/[\s,]+/))
-        .filter(Boolean);
-}
-/** RUNNER_TEMP on a runner; the OS temp dir elsewhere. */
-function runnerTemp() {
-    return process.env.RUNNER_TEMP || process.env.TMPDIR || '/tmp';
-}
-/**
- * A strict boolean input (true/True/TRUE/false/...): anything else is refused by core. An unset
- * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
- */
-function getBooleanInput(name, fallback) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
-    if (value === '')
-        return fallback;
-    try {
-        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
-    }
-    catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
-    }
-}
-/** True when this module is the script node was started with (the bundle), not an import. */
-function isEntryPoint(moduleUrl) {
-    const script = process.argv[1];
-    if (!script)
-        return false;
-    try {
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(script) === (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(moduleUrl));
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * Writes the job summary built in core.summary. Where there is no summary file (a local run) it is
- * dropped; a summary that cannot be written is a warning, never the reason a job fails.
- */
-async function flushSummary() {
-    if (!process.env.GITHUB_STEP_SUMMARY) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.emptyBuffer();
-        return;
-    }
-    try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
-    }
-    catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
-    }
-}
-/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Companion snaps come from the release's track: given, or from the ref (and track-map). */
+function trackOf(env) {
+    const track = core/* getInput */.V4(constants/* SmokeInputs */.Nx.track);
+    if (track)
+        return track;
+    const table = new SeriesTable();
+    const trackMap = core/* getInput */.V4(constants/* SmokeInputs */.Nx.trackMap);
+    return releaseTarget(core/* getInput */.V4(constants/* SmokeInputs */.Nx.ref) || defaultRef(env), {
+        table,
+        trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined,
+    }).track;
 }
 
 
@@ -28750,31 +29254,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3916);
-/* harmony import */ var _release_ref_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4266);
-/* harmony import */ var _series_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1212);
-/* harmony import */ var _snap_file_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7502);
-/* harmony import */ var _smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8583);
-/* harmony import */ var _smoke_collect_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3719);
-/* harmony import */ var _smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(255);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(858);
-/* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(5778);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(3197);
-
-
-
-
-
-
-
-
-
+/* harmony import */ var _smoke_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(199);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
+/* harmony import */ var _smoke_settings_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5412);
 
 
 
@@ -28782,100 +29265,52 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 /** The smoke-test action: the bundle runs it, and so do the tests. */
 async function run() {
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .runAction */ .Cs)('smoke-test', main);
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .runAction */ .Cs)('smoke-test', main);
 }
-// snap-test's config snippets ship beside the bundle: dist/smoke-test/index.js -> ../../smoke/etc.
-const ETC_DIR = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)((0,node_url__WEBPACK_IMPORTED_MODULE_3__.fileURLToPath)(import.meta.url)), '..', '..', 'smoke', 'etc');
 async function main() {
-    const level = (_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.level) || 'smoke');
-    if (!['deploy', 'smoke', 'upgrade'].includes(level)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.level}' must be deploy, smoke or upgrade, not '${level}'.`);
+    const settings = (0,_smoke_settings_js__WEBPACK_IMPORTED_MODULE_3__/* .readSmokeSettings */ .J)();
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .SmokeOutputs */ .AR.logsDir, settings.logsDir);
+    const outcome = await (0,_smoke_index_js__WEBPACK_IMPORTED_MODULE_4__/* .smokeTest */ .K)({ ...settings, log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq });
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .SmokeOutputs */ .AR.result, outcome.result);
+    await report(settings, outcome);
+}
+const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' };
+async function report(settings, outcome) {
+    const { level } = settings;
+    if (outcome.result === 'skipped') {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Smoke test skipped**: ${outcome.why}.\n`, true);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(`smoke test skipped: ${outcome.brief}`);
     }
-    const logsDir = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .runnerTemp */ .X5)(), 'smoke-test');
-    const junit = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(logsDir, 'junit.xml');
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.logsDir, logsDir);
-    if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.emulated, false)) {
-        // A cloud under qemu-user emulation would time out, not test anything.
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, 'skipped');
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Smoke test skipped**: this build is emulated; the cloud runs only on native amd64 or arm64 runners.\n`, true);
-        await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm('smoke test skipped: emulated architecture');
-        return;
-    }
-    const snap = await (0,_snap_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readSnapInfo */ .f)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.snap, { required: true }));
-    if (!(0,_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .hasSmokeRecipe */ .gW)(snap.name)) {
-        const why = `the all-in-one cloud has no recipe for ${snap.name} (it tests ${_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.map((s) => s.snap).join(', ')})`;
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, 'skipped');
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Smoke test skipped**: ${why}.\n`, true);
-        await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(`smoke test skipped: ${why}`);
-        return;
-    }
-    const table = new _series_js__WEBPACK_IMPORTED_MODULE_6__/* .SeriesTable */ .o();
-    const trackMap = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.trackMap);
-    const track = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.track) ||
-        (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseTarget */ .J$)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.ref) || (0,_github_event_js__WEBPACK_IMPORTED_MODULE_12__/* .defaultRef */ .F1)(process.env), {
-            table,
-            trackMap: trackMap ? (0,_release_ref_js__WEBPACK_IMPORTED_MODULE_5__/* .parseTrackMap */ .fo)(trackMap, table) : undefined,
-        }).track;
-    const companions = Object.fromEntries((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.companions).map((pair) => {
-        const [name, file] = pair.split('=');
-        if (!name || !file || !_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.some((s) => s.snap === name)) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.companions}' entry '${pair}' is not service=path/to/file.snap (${_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .SERVICES */ .Bg.map((s) => s.snap).join(', ')}).`);
-        }
-        return [name, file];
-    }));
-    const timeout = Number(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.timeout) || '600');
-    if (!(timeout > 0))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`'${_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.timeout}' must be seconds to wait for each service.`);
-    const steps = (0,_smoke_deploy_js__WEBPACK_IMPORTED_MODULE_8__/* .deploymentSteps */ .D$)({
-        level,
-        snap: snap.name,
-        file: snap.file,
-        track,
-        companions,
-        etcDir: ETC_DIR,
-        waitMs: timeout * 1000,
-        asRoot: true,
-        cirrosImage: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.cirrosImage) || undefined,
-    });
-    if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeInputs */ .Nx.dryRun, false)) {
+    else if (outcome.result === 'dry-run') {
+        const { snap, steps } = outcome;
         for (const step of steps)
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`would run: ${step.name}`);
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, 'dry-run');
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`would run: ${step}`);
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
             .addHeading(`Smoke test plan (${level}) of ${snap.name} ${snap.version}: dry run`, 3)
-            .addRaw(`Companion snaps from <code>${track}/edge</code>; each step bounded.\n`, true)
-            .addList(steps.map((s) => s.name), true);
-        await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
-        return;
+            .addRaw(`Companion snaps from <code>${settings.track}/edge</code>; each step bounded.\n`, true)
+            .addList(steps, true);
     }
-    const suite = await (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__/* .runSteps */ .rl)(`${snap.name} ${level}`, steps, {
-        log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-        collect: async (failed) => void (await (0,_smoke_collect_js__WEBPACK_IMPORTED_MODULE_9__/* .collectLogs */ .Q)(logsDir, failed, { asRoot: true })),
-    });
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(logsDir, { recursive: true });
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)(junit, (0,_smoke_engine_js__WEBPACK_IMPORTED_MODULE_10__/* .junitXml */ .E5)(suite));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.junit, junit);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_11__/* .SmokeOutputs */ .AR.result, suite.passed ? 'passed' : 'failed');
-    const icon = { passed: '✅', failed: '❌', skipped: '⏭️' };
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
-        .addHeading(`Smoke test (${level}) of ${snap.name} ${snap.version}: ${suite.passed ? 'passed' : 'failed'}`, 3)
-        .addTable([
-        ['Step', 'Result', 'Time'].map((data) => ({ data, header: true })),
-        ...suite.steps.map((s) => [
-            s.name,
-            `${icon[s.status]} ${s.status}${s.attempts > 1 ? ` (${s.attempts} tries)` : ''}`,
-            `${s.seconds.toFixed(1)} s`,
-        ]),
-    ]);
-    if (suite.failed)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addCodeBlock(`${suite.failed.error}\n\n${suite.failed.lastLines.join('\n')}`);
-    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .flushSummary */ .Pu)();
-    if (suite.failed)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Smoke test failed at '${suite.failed.name}': ${suite.failed.error}`);
+    else {
+        const { snap, suite } = outcome;
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .SmokeOutputs */ .AR.junit, outcome.junit);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
+            .addHeading(`Smoke test (${level}) of ${snap.name} ${snap.version}: ${outcome.result}`, 3)
+            .addTable([
+            ['Step', 'Result', 'Time'].map((data) => ({ data, header: true })),
+            ...suite.steps.map((s) => [
+                s.name,
+                `${ICON[s.status]} ${s.status}${s.attempts > 1 ? ` (${s.attempts} tries)` : ''}`,
+                `${s.seconds.toFixed(1)} s`,
+            ]),
+        ]);
+        if (suite.failed)
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addCodeBlock(`${suite.failed.error}\n\n${suite.failed.lastLines.join('\n')}`);
+    }
+    await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .flushSummary */ .Pu)();
+    if (outcome.result === 'failed' && outcome.suite.failed)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Smoke test failed at '${outcome.suite.failed.name}': ${outcome.suite.failed.error}`);
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_13__/* .isEntryPoint */ .tv)(import.meta.url))
+if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .isEntryPoint */ .tv)(import.meta.url))
     await run();
 
 __webpack_async_result__();
@@ -28883,17 +29318,18 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3916:
+/***/ 6316:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f8: () => (/* binding */ errorKind),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
-/* harmony export */   p0: () => (/* binding */ isConfigurationError),
+/* harmony export */   r3: () => (/* binding */ isRetryable),
 /* harmony export */   v4: () => (/* binding */ ToolError),
 /* harmony export */   yA: () => (/* binding */ ExternalError)
 /* harmony export */ });
-/* unused harmony exports Bug, isRetryable */
+/* unused harmony export Bug */
 /**
  * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
  * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
@@ -28934,15 +29370,30 @@ class ToolError extends ExternalError {
     }
 }
 /** An invariant of the toolkit's own broke. */
-class Bug extends (/* unused pure expression or super */ null && (Error)) {
+class Bug extends Error {
     name = 'Bug';
-}
-function isConfigurationError(error) {
-    return error instanceof ConfigurationError;
 }
 /** The one answer to "may trying again help?": only an external failure that says so. */
 function isRetryable(error) {
     return error instanceof ExternalError && error.retryable;
+}
+/**
+ * Which kind a thrown value is. Errors of ours say so by class; an unknown error from a library or
+ * the system (an HTTP status, ECONNRESET) is external; a TypeError/RangeError/ReferenceError is a
+ * bug whoever threw it.
+ */
+function errorKind(error) {
+    if (error instanceof ConfigurationError)
+        return 'configuration';
+    if (error instanceof ExternalError)
+        return 'external';
+    if (error instanceof Bug ||
+        error instanceof TypeError ||
+        error instanceof RangeError ||
+        error instanceof ReferenceError ||
+        !(error instanceof Error))
+        return 'bug';
+    return 'external';
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
@@ -28951,24 +29402,98 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 4981:
+/***/ 2021:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bg: () => (/* binding */ SERVICES),
+/* harmony export */   Lv: () => (/* binding */ DATABASES),
+/* harmony export */   O8: () => (/* binding */ ADMIN_ENV),
+/* harmony export */   W8: () => (/* binding */ CATALOG),
+/* harmony export */   gW: () => (/* binding */ hasSmokeRecipe)
+/* harmony export */ });
+/** What snap-test's all-in-one cloud is made of: its services, databases, catalog and admin. */
+/** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
+const SERVICES = [
+    { snap: 'keystone', port: 5000, path: '/v3', sync: [['keystone.manage', 'db_sync']] },
+    {
+        snap: 'nova',
+        port: 8774,
+        path: '/',
+        sync: [
+            ['nova.manage', 'api_db', 'sync'],
+            ['nova.manage', 'cell_v2', 'map_cell0'],
+            ['nova.manage', 'db', 'sync'],
+        ],
+    },
+    { snap: 'neutron', port: 9696, path: '/', sync: [['neutron.manage', 'upgrade', 'head']] },
+    { snap: 'glance', port: 9292, path: '/', sync: [['glance.manage', 'db_sync']] },
+    { snap: 'nova-hypervisor', port: 0, path: '', sync: [] },
+];
+const DATABASES = ['keystone', 'nova', 'nova_api', 'nova_cell0', 'neutron', 'glance'];
+/** Service catalog entries snap-test registered: type and the API path of the endpoint. */
+const CATALOG = {
+    nova: { type: 'compute', path: '/v2.1' },
+    neutron: { type: 'network', path: '' },
+    glance: { type: 'image', path: '' },
+};
+/** The admin credentials the bootstrap creates and the client steps use (a throwaway cloud). */
+const ADMIN_ENV = {
+    OS_AUTH_URL: 'http://localhost:5000/v3',
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: 'openstack',
+    OS_PROJECT_NAME: 'admin',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_IDENTITY_API_VERSION: '3',
+};
+/**
+ * Whether the all-in-one cloud has a recipe for a snap: the one place that decides which snaps
+ * are smoke-tested. Others (cinder, heat, horizon ...) are skipped with a notice, not failed.
+ */
+function hasSmokeRecipe(snap) {
+    return SERVICES.some((s) => s.snap === snap);
+}
+
+
+/***/ }),
+
+/***/ 199:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Vu: () => (/* binding */ MissingProgramError),
-  m0: () => (/* binding */ exec),
-  w$: () => (/* binding */ lastLines)
+  K: () => (/* binding */ smokeTest)
 });
 
-// UNUSED EXPORTS: LineSplitter, asRoot, execOk
-
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/exec.ts
+;// CONCATENATED MODULE: ./src/platform/redact.ts
+/** Removes `user:token@` from a URL so it can be logged. */
+function redactUrl(url) {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+}
+/** Removes the userinfo of every URL in a text (a program's message may quote its remote). */
+function redactUserinfo(text) {
+    return text.replace(/\/\/[^/@\s]*@/g, '//***@');
+}
+/** Replaces each secret (of 4 characters or more; longest first) with `***`. */
+function redactor(secrets = []) {
+    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
+}
+
+;// CONCATENATED MODULE: ./src/platform/exec.ts
+
 
 
 /** The program is not installed (or not on PATH). */
@@ -29006,10 +29531,6 @@ class LineSplitter {
         if (text)
             this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
     }
-}
-function redactor(secrets = []) {
-    const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-    return (text) => values.reduce((t, s) => t.split(s).join('***'), text);
 }
 /**
  * The one way the toolkit starts a program: argv only, line-buffered output streamed to
@@ -29117,461 +29638,68 @@ function lastLines(text, count = 1) {
         .map((l) => l.trim())
         .filter(Boolean);
     const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
-    return (reason ?? lines.slice(-count).join(' / ')).replace(/\/\/[^/@\s]*@/, '//***@');
+    return redactUserinfo(reason ?? lines.slice(-count).join(' / '));
 }
 
+;// CONCATENATED MODULE: ./src/snapcraft/snap-file.ts
 
-/***/ }),
 
-/***/ 4266:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J$: () => (/* binding */ releaseTarget),
-/* harmony export */   fo: () => (/* binding */ parseTrackMap)
-/* harmony export */ });
-/* unused harmony exports normaliseRefName, DEVELOPMENT_BRANCHES, RELEASE_BRANCH_PATTERNS, releaseBranch, releaseRefOf, parseReleaseRef, trackFor */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 
-// What a git ref name of OpenStack's can contain. Anything else (spaces, `$`, `;`, backquotes, `..`)
-// is refused before it can reach a command line, a path or a cache key.
-const SAFE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
-/** Strips `refs/heads/` / `refs/tags/` and refuses names that are not plain git ref names. */
-function normaliseRefName(input) {
-    const ref = input.trim().replace(/^refs\/(heads|tags)\//, '');
-    if (!ref) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1('The ref is empty: give a branch or tag such as master or stable/2025.1.');
+/** Reads meta/snap.yaml out of a .snap (a squashfs image) with unsquashfs. */
+async function readSnapInfo(file) {
+    if (!(0,external_node_fs_.existsSync)(file))
+        throw new errors/* ConfigurationError */.j1(`${file} does not exist: check the 'snaps' input.`);
+    const { code, stdout, stderr } = await exec(['unsquashfs', '-cat', file, 'meta/snap.yaml'], {
+        installHint: 'install squashfs-tools',
+    });
+    if (code !== 0 || !stdout.trim()) {
+        throw new errors/* ConfigurationError */.j1(`${file} is not a snap (no readable meta/snap.yaml: ${lastLines(stderr) || `exit ${code}`}).`);
     }
-    if (!SAFE_REF.test(ref) ||
-        ref.includes('..') ||
-        ref.includes('//') ||
-        ref.endsWith('/') ||
-        ref.endsWith('.lock')) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${ref}' is not a branch or tag name this toolkit accepts: use letters, digits, '.', '_', '-' and '/' ` +
-            `only (e.g. master, stable/2025.1, unmaintained/zed, ocata-eol).`);
+    const meta = (0,dist/* parse */.qg)(stdout);
+    if (!meta?.name)
+        throw new errors/* ConfigurationError */.j1(`${file}: meta/snap.yaml has no name.`);
+    const arches = meta.architectures ?? ['all'];
+    if (arches.length !== 1) {
+        throw new errors/* ConfigurationError */.j1(`${file} is built for ${arches.join(', ')}; upload one snap per architecture.`);
     }
-    return ref;
+    return {
+        file,
+        name: meta.name,
+        version: String(meta.version ?? ''),
+        arch: arches[0],
+        grade: meta.grade ?? 'stable',
+        base: meta.base ?? null,
+    };
 }
-/** The development branch's names: OpenStack's `master`, and `main` of many snap repos on GitHub. */
-const DEVELOPMENT_BRANCHES = ['master', 'main'];
-/**
- * The branches that carry a release line, as glob patterns (`*` is one path segment): they build
- * with their release's constraints and publish to its track. The one definition of "release
- * branch": the pipeline's plan, the mirror's default dispatch filter and the examples use it.
- */
-const RELEASE_BRANCH_PATTERNS = [
-    ...DEVELOPMENT_BRANCHES,
-    'stable/*',
-    'unmaintained/*',
-];
-/**
- * The release a branch carries, or null when it is not a release branch (a feature branch, a
- * tag). A release branch of a series OpenStack does not know is the user's to fix.
- */
-function releaseBranch(input, table) {
-    const ref = normaliseRefName(input);
-    if (!/^(master|main|(stable|unmaintained)\/[^/]+)$/.test(ref))
-        return null;
-    return parseReleaseRef(ref, table);
-}
-/**
- * The release a branch or tag carries (a release branch, or an -eol/-eom tag), or null when it is
- * shaped like none (a feature branch, a version tag): such refs build without release constraints.
- */
-function releaseRefOf(input, table) {
-    const ref = normaliseRefName(input);
-    if (!/^(master|main|(stable|unmaintained)\/[^/]+|[^/]+-(eol|eom))$/.test(ref))
-        return null;
-    return parseReleaseRef(ref, table);
-}
-/**
- * Maps a branch or tag to its OpenStack series: `master` (or `main`), `stable/<id|name>`,
- * `unmaintained/<id|name>`, `<id|name>-eol`, `<id|name>-eom`.
- */
-function parseReleaseRef(input, table) {
-    const ref = normaliseRefName(input);
-    if (DEVELOPMENT_BRANCHES.includes(ref)) {
-        return { ref, kind: 'master', series: table.development() };
-    }
-    const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
-    if (branch) {
-        return { ref, kind: branch[1], series: table.get(branch[2]) };
-    }
-    const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
-    if (tag) {
-        return { ref, kind: tag[2], series: table.get(tag[1]) };
-    }
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
-        `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
-}
-/** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
-function parseTrackMap(text, table) {
-    const map = new Map();
-    for (const [index, raw] of text.split(/\r?\n/).entries()) {
-        const line = raw.replace(/#.*$/, '').trim();
-        if (!line)
+/** Expands the snaps input: paths, one per line, with `*` allowed in the file name. */
+function expandSnapPaths(patterns, cwd) {
+    const files = [];
+    for (const pattern of patterns) {
+        const path = resolve(cwd, pattern);
+        if (!basename(path).includes('*')) {
+            files.push(path);
             continue;
-        const match = /^([^=:\s]+)\s*[=:]\s*([a-z0-9][a-z0-9._-]*)$/.exec(line);
-        if (!match) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`track-map line ${index + 1} ('${raw.trim()}') is not 'series=track' (e.g. 2025.1=2025.1, master=latest).`);
         }
-        const key = match[1].toLowerCase();
-        map.set(key === 'master' ? 'master' : table.get(key).key, match[2]);
+        const dir = dirname(path);
+        const re = globToRegExp(basename(path));
+        const matches = existsSync(dir)
+            ? readdirSync(dir)
+                .filter((f) => re.test(f))
+                .sort()
+            : [];
+        if (matches.length === 0)
+            throw new ConfigurationError(`No file matches '${pattern}': did the build upload its snaps?`);
+        files.push(...matches.map((f) => join(dir, f)));
     }
-    return map;
-}
-function trackFor(release, map = new Map()) {
-    if (release.kind === 'master')
-        return map.get('master') ?? 'latest';
-    return map.get(release.series.key) ?? release.series.key;
-}
-/**
- * The one answer to "which release is this ref, and which track does it publish to", used by
- * constraints, publish and smoke-test. The `series` option rescues any ref (a feature branch, a
- * renamed branch): it is still checked as a safe ref name, then built as that series.
- */
-function releaseTarget(ref, options) {
-    const development = DEVELOPMENT_BRANCHES.includes(options.series ?? '');
-    const release = options.series
-        ? {
-            ref: normaliseRefName(ref),
-            // `series: master` (or main) means the series in development, published as master is.
-            kind: development ? 'master' : 'stable',
-            series: development ? options.table.development() : options.table.get(options.series),
-        }
-        : parseReleaseRef(ref, options.table);
-    return { release, track: trackFor(release, options.trackMap) };
+    if (files.length === 0)
+        throw new ConfigurationError(`'snaps' is empty: give the .snap files of the build.`);
+    return [...new Set(files)];
 }
 
-
-/***/ }),
-
-/***/ 1212:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  o: () => (/* binding */ SeriesTable)
-});
-
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/data/series-status.ts
-const SERIES_STATUS = [
-    {
-        "name": "indri",
-        "releaseId": "2027.1",
-        "status": "future",
-        "slurp": true,
-        "initialRelease": "2027-03-24"
-    },
-    {
-        "name": "hibiscus",
-        "releaseId": "2026.2",
-        "status": "development",
-        "slurp": false,
-        "initialRelease": "2026-09-30"
-    },
-    {
-        "name": "gazpacho",
-        "releaseId": "2026.1",
-        "status": "maintained",
-        "slurp": true,
-        "initialRelease": "2026-04-01"
-    },
-    {
-        "name": "flamingo",
-        "releaseId": "2025.2",
-        "status": "maintained",
-        "slurp": false,
-        "initialRelease": "2025-10-01"
-    },
-    {
-        "name": "epoxy",
-        "releaseId": "2025.1",
-        "status": "maintained",
-        "slurp": true,
-        "initialRelease": "2025-04-02"
-    },
-    {
-        "name": "dalmatian",
-        "releaseId": "2024.2",
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2024-10-02"
-    },
-    {
-        "name": "caracal",
-        "releaseId": "2024.1",
-        "status": "unmaintained",
-        "slurp": true,
-        "initialRelease": "2024-04-03"
-    },
-    {
-        "name": "bobcat",
-        "releaseId": "2023.2",
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2023-10-04"
-    },
-    {
-        "name": "antelope",
-        "releaseId": "2023.1",
-        "status": "unmaintained",
-        "slurp": true,
-        "initialRelease": "2023-03-22"
-    },
-    {
-        "name": "zed",
-        "releaseId": null,
-        "status": "unmaintained",
-        "slurp": false,
-        "initialRelease": "2022-10-05"
-    },
-    {
-        "name": "yoga",
-        "releaseId": null,
-        "status": "unmaintained",
-        "slurp": false,
-        "initialRelease": "2022-03-30"
-    },
-    {
-        "name": "xena",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2021-10-06"
-    },
-    {
-        "name": "wallaby",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2021-04-14"
-    },
-    {
-        "name": "victoria",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2020-10-14"
-    },
-    {
-        "name": "ussuri",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2020-05-13"
-    },
-    {
-        "name": "train",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2019-10-16"
-    },
-    {
-        "name": "stein",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2019-04-10"
-    },
-    {
-        "name": "rocky",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2018-08-30"
-    },
-    {
-        "name": "queens",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2018-02-28"
-    },
-    {
-        "name": "pike",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2017-08-30"
-    },
-    {
-        "name": "ocata",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2017-02-22"
-    },
-    {
-        "name": "newton",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2016-10-06"
-    },
-    {
-        "name": "mitaka",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2016-04-07"
-    },
-    {
-        "name": "liberty",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2015-10-15"
-    },
-    {
-        "name": "kilo",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2015-04-30"
-    },
-    {
-        "name": "juno",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2014-10-16"
-    },
-    {
-        "name": "icehouse",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2014-04-17"
-    },
-    {
-        "name": "havana",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2013-10-17"
-    },
-    {
-        "name": "grizzly",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2013-04-04"
-    },
-    {
-        "name": "folsom",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2012-09-27"
-    },
-    {
-        "name": "essex",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2012-04-05"
-    },
-    {
-        "name": "diablo",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-09-22"
-    },
-    {
-        "name": "cactus",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-04-15"
-    },
-    {
-        "name": "bexar",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2011-02-03"
-    },
-    {
-        "name": "austin",
-        "releaseId": null,
-        "status": "end of life",
-        "slurp": false,
-        "initialRelease": "2010-10-21"
-    }
-];
-
-;// CONCATENATED MODULE: ./src/series.ts
-
-
-/** The OpenStack release table: codename <-> release-id, status, SLURP. */
-class SeriesTable {
-    byName = new Map();
-    constructor(records = SERIES_STATUS) {
-        for (const record of records) {
-            const series = { ...record, key: record.releaseId ?? record.name };
-            this.byName.set(record.name.toLowerCase(), series);
-            if (record.releaseId)
-                this.byName.set(record.releaseId, series);
-        }
-    }
-    /** All series, newest first (the order of series_status.yaml). */
-    all() {
-        return [...new Set(this.byName.values())];
-    }
-    /** Looks a series up by codename (any case) or release-id; undefined if OpenStack has none. */
-    find(nameOrId) {
-        return this.byName.get(nameOrId.trim().toLowerCase());
-    }
-    /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
-    get(nameOrId) {
-        const series = this.find(nameOrId);
-        if (!series) {
-            const known = this.all()
-                .slice(0, 6)
-                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
-                .join(', ');
-            throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
-                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
-                `(scripts/refresh-series.mjs).`);
-        }
-        return series;
-    }
-    /**
-     * The series master is working on: the one in development, else the newest future one (between
-     * a release and the next cycle's start the table can have no series in development).
-     */
-    development() {
-        const all = this.all();
-        const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
-        if (!found) {
-            throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
-                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
-        }
-        return found;
-    }
-}
-
-
-/***/ }),
-
-/***/ 3719:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ collectLogs)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8583);
-/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4981);
+// EXTERNAL MODULE: ./src/smoke/services.ts
+var services = __nccwpck_require__(2021);
+;// CONCATENATED MODULE: ./src/smoke/collect.ts
 
 
 
@@ -29581,21 +29709,21 @@ class SeriesTable {
  * step with its last lines, `snap services`, each service snap's logs and its config snippets.
  */
 async function collectLogs(dir, failed, options) {
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.mkdirSync)(dir, { recursive: true });
+    (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
     const written = [];
     const write = (file, text) => {
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(dir, file), text);
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, file), text);
         written.push(file);
     };
     write('failed-step.txt', `${failed.name}\n${failed.error ?? ''}\n\n${failed.lastLines.join('\n')}\n`);
     const capture = async (file, argv) => {
-        const r = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_3__/* .exec */ .m0)(argv, { asRoot: options.asRoot, timeoutMs: 60000 }).catch((error) => ({ stdout: '', stderr: `cannot run ${argv[0]}: ${String(error)}\n` }));
+        const r = await exec(argv, { asRoot: options.asRoot, timeoutMs: 60000 }).catch((error) => ({ stdout: '', stderr: `cannot run ${argv[0]}: ${String(error)}\n` }));
         write(file, `${r.stdout}${r.stderr}`);
     };
     await capture('snap-services.txt', ['snap', 'services']);
-    for (const service of _deploy_js__WEBPACK_IMPORTED_MODULE_2__/* .SERVICES */ .Bg) {
+    for (const service of services/* SERVICES */.Bg) {
         await capture(`${service.snap}.log`, ['snap', 'logs', '-n', '500', service.snap]);
-        const etc = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(options.fsRoot ?? '/', 'var/snap', service.snap, 'common/etc');
+        const etc = (0,external_node_path_.join)(options.fsRoot ?? '/', 'var/snap', service.snap, 'common/etc');
         await capture(`${service.snap}-config.txt`, [
             'sh',
             '-c',
@@ -29607,30 +29735,144 @@ async function collectLogs(dir, failed, options) {
     return written;
 }
 
+;// CONCATENATED MODULE: ./src/smoke/engine.ts
 
-/***/ }),
+/** A step's command failed or timed out: the cloud under test, not the toolkit. */
+class engine_StepFailure extends errors/* ExternalError */.yA {
+    name = 'StepFailure';
+}
+/**
+ * Runs steps in order, each bounded in time; the first failure stops the run (later steps are
+ * skipped, as they depend on it), then `collect` gathers logs for the report.
+ */
+async function runSteps(name, steps, options = {}) {
+    const log = options.log ?? (() => { });
+    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const results = [];
+    let failed;
+    for (const step of steps) {
+        if (failed) {
+            results.push({ name: step.name, status: 'skipped', seconds: 0, attempts: 0, lastLines: [] });
+            continue;
+        }
+        const started = Date.now();
+        let attempts = 0;
+        let error;
+        let lines;
+        for (;;) {
+            attempts++;
+            log(`▶ ${step.name}${attempts > 1 ? ` (try ${attempts})` : ''}`);
+            const outcome = await attempt(step, log);
+            lines = outcome.lines;
+            error = outcome.error;
+            if (!error || attempts > (step.retries ?? 0))
+                break;
+            log(`  ${error}; retrying in ${Math.round((step.retryDelayMs ?? 0) / 1000)} s`);
+            await sleep(step.retryDelayMs ?? 0);
+        }
+        const result = {
+            name: step.name,
+            status: error ? 'failed' : 'passed',
+            seconds: (Date.now() - started) / 1000,
+            attempts,
+            ...(error ? { error } : {}),
+            lastLines: lines.slice(-20),
+        };
+        results.push(result);
+        log(`${error ? '✗' : '✓'} ${step.name} (${result.seconds.toFixed(1)} s)${error ? `: ${error}` : ''}`);
+        if (error) {
+            failed = result;
+            if (options.collect)
+                await options
+                    .collect(result)
+                    .catch((e) => log(`log collection failed: ${(0,errors/* errorMessage */.gJ)(e)}`));
+        }
+    }
+    return { name, passed: !failed, steps: results, ...(failed ? { failed } : {}) };
+}
+async function attempt(step, log) {
+    const controller = new AbortController();
+    const lines = [];
+    const ctx = {
+        signal: controller.signal,
+        log: (line) => {
+            lines.push(line);
+            log(`  ${line}`);
+        },
+        run: async (argv, options = {}) => {
+            if (controller.signal.aborted)
+                throw new engine_StepFailure('the step timed out');
+            // In a process group of its own, killed whole when the step times out: a hung command
+            // (and what it started) must not outlive its step.
+            const output = [];
+            let result;
+            try {
+                result = await exec(argv, {
+                    env: options.env,
+                    stdin: options.input,
+                    asRoot: options.asRoot,
+                    signal: controller.signal,
+                    killGroup: true,
+                    onLine: (line) => {
+                        if (!line)
+                            return;
+                        output.push(line);
+                        ctx.log(line);
+                    },
+                });
+            }
+            catch (error) {
+                if (error instanceof MissingProgramError)
+                    throw new engine_StepFailure(`cannot run ${argv[0]}: ${error.message}`);
+                throw error;
+            }
+            if (result.code !== 0 && !options.allowFailure) {
+                throw new engine_StepFailure(`\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`);
+            }
+            return { code: result.code, output };
+        },
+    };
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+            controller.abort();
+            reject(new engine_StepFailure(`timed out after ${Math.round(step.timeoutMs / 1000)} s`));
+        }, step.timeoutMs);
+    });
+    try {
+        await Promise.race([step.run(ctx), timeout]);
+        return { lines };
+    }
+    catch (error) {
+        return { error: (0,errors/* errorMessage */.gJ)(error), lines };
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+/** JUnit XML for test reporters: one testsuite, a testcase per step. */
+function junitXml(suite) {
+    const esc = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const total = suite.steps.reduce((sum, s) => sum + s.seconds, 0);
+    const cases = suite.steps.map((s) => {
+        const open = `  <testcase classname="${esc(suite.name)}" name="${esc(s.name)}" time="${s.seconds.toFixed(3)}"`;
+        if (s.status === 'passed')
+            return `${open}/>`;
+        if (s.status === 'skipped')
+            return `${open}>\n    <skipped message="an earlier step failed"/>\n  </testcase>`;
+        return `${open}>\n    <failure message="${esc(s.error ?? 'failed')}">${esc(s.lastLines.join('\n'))}</failure>\n  </testcase>`;
+    });
+    const failures = suite.steps.filter((s) => s.status === 'failed').length;
+    const skipped = suite.steps.filter((s) => s.status === 'skipped').length;
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuite name="${esc(suite.name)}" tests="${suite.steps.length}" failures="${failures}" skipped="${skipped}" time="${total.toFixed(3)}">`,
+        ...cases,
+        '</testsuite>',
+        '',
+    ].join('\n');
+}
 
-/***/ 8583:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Bg: () => (/* binding */ SERVICES),
-  D$: () => (/* binding */ deploymentSteps),
-  gW: () => (/* binding */ hasSmokeRecipe)
-});
-
-// UNUSED EXPORTS: ADMIN_ENV
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/smoke/engine.ts
-var engine = __nccwpck_require__(255);
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./src/smoke/waits.ts
@@ -29696,7 +29938,7 @@ async function waitForHttp(url, options) {
         await sleep(250, options.signal);
     }
     const seconds = Math.round(options.timeoutMs / 1000);
-    throw new engine/* StepFailure */.pH(listening && last === 'the request timed out'
+    throw new engine_StepFailure(listening && last === 'the request timed out'
         ? `${hostname}:${portNumber} accepts connections but ${url} did not answer within ${seconds} s (the service is hung)`
         : `${url} did not answer within ${seconds} s (last: ${last})`);
 }
@@ -29707,54 +29949,14 @@ async function waitForHttp(url, options) {
 
 
 
-/** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
-const SERVICES = [
-    { snap: 'keystone', port: 5000, path: '/v3', sync: [['keystone.manage', 'db_sync']] },
-    {
-        snap: 'nova',
-        port: 8774,
-        path: '/',
-        sync: [
-            ['nova.manage', 'api_db', 'sync'],
-            ['nova.manage', 'cell_v2', 'map_cell0'],
-            ['nova.manage', 'db', 'sync'],
-        ],
-    },
-    { snap: 'neutron', port: 9696, path: '/', sync: [['neutron.manage', 'upgrade', 'head']] },
-    { snap: 'glance', port: 9292, path: '/', sync: [['glance.manage', 'db_sync']] },
-    { snap: 'nova-hypervisor', port: 0, path: '', sync: [] },
-];
-const DATABASES = ['keystone', 'nova', 'nova_api', 'nova_cell0', 'neutron', 'glance'];
-/** Service catalog entries snap-test registered: type and the API path of the endpoint. */
-const CATALOG = {
-    nova: { type: 'compute', path: '/v2.1' },
-    neutron: { type: 'network', path: '' },
-    glance: { type: 'image', path: '' },
-};
-/** The admin credentials the bootstrap creates and the client steps use (a throwaway cloud). */
-const ADMIN_ENV = {
-    OS_AUTH_URL: 'http://localhost:5000/v3',
-    OS_USERNAME: 'admin',
-    OS_PASSWORD: 'openstack',
-    OS_PROJECT_NAME: 'admin',
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_IDENTITY_API_VERSION: '3',
-};
+
 function portOf(snap, options) {
-    return options.ports?.[snap] ?? SERVICES.find((s) => s.snap === snap)?.port ?? 0;
-}
-/**
- * Whether the all-in-one cloud has a recipe for a snap: the one place that decides which snaps
- * are smoke-tested. Others (cinder, heat, horizon ...) are skipped with a notice, not failed.
- */
-function hasSmokeRecipe(snap) {
-    return SERVICES.some((s) => s.snap === snap);
+    return options.ports?.[snap] ?? services/* SERVICES */.Bg.find((s) => s.snap === snap)?.port ?? 0;
 }
 /** The steps of a deployment (and, per level, the smoke and upgrade checks), in order. */
 function deploymentSteps(options) {
-    if (!hasSmokeRecipe(options.snap)) {
-        throw new errors/* ConfigurationError */.j1(`'${options.snap}' is not a service of the all-in-one cloud (${SERVICES.map((s) => s.snap).join(', ')}).`);
+    if (!(0,services/* hasSmokeRecipe */.gW)(options.snap)) {
+        throw new errors/* ConfigurationError */.j1(`'${options.snap}' is not a service of the all-in-one cloud (${services/* SERVICES */.Bg.map((s) => s.snap).join(', ')}).`);
     }
     const root = { asRoot: options.asRoot };
     const run = (name, argvs, timeoutMs = 600000, retries = 0) => ({
@@ -29787,7 +29989,7 @@ function deploymentSteps(options) {
             ['rabbitmqctl', 'add_user', 'openstack', 'rabbitmq'],
             ['rabbitmqctl', 'set_permissions', 'openstack', '.*', '.*', '.*'],
         ]),
-        run('databases', DATABASES.map((db) => [
+        run('databases', services/* DATABASES */.Lv.map((db) => [
             'mysql',
             '-u',
             'root',
@@ -29795,7 +29997,7 @@ function deploymentSteps(options) {
             `CREATE DATABASE IF NOT EXISTS ${db}; CREATE USER IF NOT EXISTS '${db.split('_')[0]}'@'localhost' IDENTIFIED BY '${db.split('_')[0]}'; GRANT ALL PRIVILEGES ON ${db}.* TO '${db.split('_')[0]}'@'localhost';`,
         ])),
     ];
-    for (const service of SERVICES) {
+    for (const service of services/* SERVICES */.Bg) {
         const source = service.snap === options.snap
             ? upgrade
                 ? 'store'
@@ -29813,19 +30015,19 @@ function deploymentSteps(options) {
                     'keystone.manage',
                     'bootstrap',
                     '--bootstrap-password',
-                    ADMIN_ENV.OS_PASSWORD,
+                    services/* ADMIN_ENV */.O8.OS_PASSWORD,
                     '--bootstrap-admin-url',
-                    ADMIN_ENV.OS_AUTH_URL,
+                    services/* ADMIN_ENV */.O8.OS_AUTH_URL,
                     '--bootstrap-internal-url',
-                    ADMIN_ENV.OS_AUTH_URL,
+                    services/* ADMIN_ENV */.O8.OS_AUTH_URL,
                     '--bootstrap-public-url',
-                    ADMIN_ENV.OS_AUTH_URL,
+                    services/* ADMIN_ENV */.O8.OS_AUTH_URL,
                     '--bootstrap-region-id',
                     'RegionOne',
                 ],
             ]));
         }
-        const catalog = CATALOG[service.snap];
+        const catalog = services/* CATALOG */.W8[service.snap];
         if (catalog)
             steps.push(registerStep(service.snap, catalog, portOf(service.snap, options)));
     }
@@ -29841,7 +30043,7 @@ function deploymentSteps(options) {
     return steps;
 }
 function waitApi(snap, options, host) {
-    const service = SERVICES.find((s) => s.snap === snap);
+    const service = services/* SERVICES */.Bg.find((s) => s.snap === snap);
     return {
         name: `wait for ${snap} API`,
         timeoutMs: options.waitMs + 5000,
@@ -29866,7 +30068,7 @@ function registerStep(snap, catalog, port) {
         retries: 2,
         retryDelayMs: 5000,
         run: async (ctx) => {
-            const env = { ...ADMIN_ENV };
+            const env = { ...services/* ADMIN_ENV */.O8 };
             // Re-running must not fail on what exists: a retry starts where the last try stopped.
             await ctx.run(openstack('project', 'create', '--or-show', 'service'), { env });
             await ctx.run(openstack('user', 'create', '--or-show', '--password', snap, snap), { env });
@@ -29963,7 +30165,7 @@ function smokeSteps(options, label) {
                 const address = (await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'))).output.join(' ');
                 const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
                 if (!ip)
-                    throw new engine/* StepFailure */.pH(`smoke-vm has no address (${address})`);
+                    throw new engine_StepFailure(`smoke-vm has no address (${address})`);
                 await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
                 await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'));
             },
@@ -29977,229 +30179,43 @@ function walk(dir) {
     });
 }
 
-
-/***/ }),
-
-/***/ 255:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E5: () => (/* binding */ junitXml),
-/* harmony export */   pH: () => (/* binding */ StepFailure),
-/* harmony export */   rl: () => (/* binding */ runSteps)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4981);
+;// CONCATENATED MODULE: ./src/smoke/smoke-test.ts
 
 
-/** A step's command failed or timed out: the cloud under test, not the toolkit. */
-class StepFailure extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA {
-    name = 'StepFailure';
-}
+
+
+
+
+
 /**
- * Runs steps in order, each bounded in time; the first failure stops the run (later steps are
- * skipped, as they depend on it), then `collect` gathers logs for the report.
+ * A smoke test of one built snap in snap-test's all-in-one cloud, at the asked level. Skipped
+ * (not failed) where it cannot mean anything: an emulated build, a snap the cloud has no recipe
+ * for. A failure's logs are collected into `logsDir`; junit.xml is written there either way.
  */
-async function runSteps(name, steps, options = {}) {
-    const log = options.log ?? (() => { });
-    const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const results = [];
-    let failed;
-    for (const step of steps) {
-        if (failed) {
-            results.push({ name: step.name, status: 'skipped', seconds: 0, attempts: 0, lastLines: [] });
-            continue;
-        }
-        const started = Date.now();
-        let attempts = 0;
-        let error;
-        let lines;
-        for (;;) {
-            attempts++;
-            log(`▶ ${step.name}${attempts > 1 ? ` (try ${attempts})` : ''}`);
-            const outcome = await attempt(step, log);
-            lines = outcome.lines;
-            error = outcome.error;
-            if (!error || attempts > (step.retries ?? 0))
-                break;
-            log(`  ${error}; retrying in ${Math.round((step.retryDelayMs ?? 0) / 1000)} s`);
-            await sleep(step.retryDelayMs ?? 0);
-        }
-        const result = {
-            name: step.name,
-            status: error ? 'failed' : 'passed',
-            seconds: (Date.now() - started) / 1000,
-            attempts,
-            ...(error ? { error } : {}),
-            lastLines: lines.slice(-20),
+async function smokeTest(options) {
+    if (options.emulated)
+        return {
+            result: 'skipped',
+            why: 'this build is emulated; the cloud runs only on native amd64 or arm64 runners',
+            brief: 'emulated architecture',
+            snap: null,
         };
-        results.push(result);
-        log(`${error ? '✗' : '✓'} ${step.name} (${result.seconds.toFixed(1)} s)${error ? `: ${error}` : ''}`);
-        if (error) {
-            failed = result;
-            if (options.collect)
-                await options
-                    .collect(result)
-                    .catch((e) => log(`log collection failed: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e)}`));
-        }
+    const snap = await readSnapInfo(options.snapFile);
+    if (!(0,services/* hasSmokeRecipe */.gW)(snap.name)) {
+        const why = `the all-in-one cloud has no recipe for ${snap.name} (it tests ${services/* SERVICES */.Bg.map((s) => s.snap).join(', ')})`;
+        return { result: 'skipped', why, brief: why, snap };
     }
-    return { name, passed: !failed, steps: results, ...(failed ? { failed } : {}) };
-}
-async function attempt(step, log) {
-    const controller = new AbortController();
-    const lines = [];
-    const ctx = {
-        signal: controller.signal,
-        log: (line) => {
-            lines.push(line);
-            log(`  ${line}`);
-        },
-        run: async (argv, options = {}) => {
-            if (controller.signal.aborted)
-                throw new StepFailure('the step timed out');
-            // In a process group of its own, killed whole when the step times out: a hung command
-            // (and what it started) must not outlive its step.
-            const output = [];
-            let result;
-            try {
-                result = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_1__/* .exec */ .m0)(argv, {
-                    env: options.env,
-                    stdin: options.input,
-                    asRoot: options.asRoot,
-                    signal: controller.signal,
-                    killGroup: true,
-                    onLine: (line) => {
-                        if (!line)
-                            return;
-                        output.push(line);
-                        ctx.log(line);
-                    },
-                });
-            }
-            catch (error) {
-                if (error instanceof _exec_js__WEBPACK_IMPORTED_MODULE_1__/* .MissingProgramError */ .Vu)
-                    throw new StepFailure(`cannot run ${argv[0]}: ${error.message}`);
-                throw error;
-            }
-            if (result.code !== 0 && !options.allowFailure) {
-                throw new StepFailure(`\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`);
-            }
-            return { code: result.code, output };
-        },
-    };
-    let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => {
-            controller.abort();
-            reject(new StepFailure(`timed out after ${Math.round(step.timeoutMs / 1000)} s`));
-        }, step.timeoutMs);
+    const steps = deploymentSteps({ ...options, snap: snap.name, file: snap.file });
+    if (options.dryRun)
+        return { result: 'dry-run', snap, steps: steps.map((s) => s.name) };
+    const suite = await runSteps(`${snap.name} ${options.level}`, steps, {
+        log: options.log,
+        collect: async (failed) => void (await collectLogs(options.logsDir, failed, { asRoot: options.asRoot })),
     });
-    try {
-        await Promise.race([step.run(ctx), timeout]);
-        return { lines };
-    }
-    catch (error) {
-        return { error: (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error), lines };
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-/** JUnit XML for test reporters: one testsuite, a testcase per step. */
-function junitXml(suite) {
-    const esc = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-    const total = suite.steps.reduce((sum, s) => sum + s.seconds, 0);
-    const cases = suite.steps.map((s) => {
-        const open = `  <testcase classname="${esc(suite.name)}" name="${esc(s.name)}" time="${s.seconds.toFixed(3)}"`;
-        if (s.status === 'passed')
-            return `${open}/>`;
-        if (s.status === 'skipped')
-            return `${open}>\n    <skipped message="an earlier step failed"/>\n  </testcase>`;
-        return `${open}>\n    <failure message="${esc(s.error ?? 'failed')}">${esc(s.lastLines.join('\n'))}</failure>\n  </testcase>`;
-    });
-    const failures = suite.steps.filter((s) => s.status === 'failed').length;
-    const skipped = suite.steps.filter((s) => s.status === 'skipped').length;
-    return [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        `<testsuite name="${esc(suite.name)}" tests="${suite.steps.length}" failures="${failures}" skipped="${skipped}" time="${total.toFixed(3)}">`,
-        ...cases,
-        '</testsuite>',
-        '',
-    ].join('\n');
-}
-
-
-/***/ }),
-
-/***/ 7502:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   f: () => (/* binding */ readSnapInfo)
-/* harmony export */ });
-/* unused harmony export expandSnapPaths */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
-/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4981);
-
-
-
-
-
-
-/** Reads meta/snap.yaml out of a .snap (a squashfs image) with unsquashfs. */
-async function readSnapInfo(file) {
-    if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(file))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file} does not exist: check the 'snaps' input.`);
-    const { code, stdout, stderr } = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_4__/* .exec */ .m0)(['unsquashfs', '-cat', file, 'meta/snap.yaml'], {
-        installHint: 'install squashfs-tools',
-    });
-    if (code !== 0 || !stdout.trim()) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file} is not a snap (no readable meta/snap.yaml: ${(0,_exec_js__WEBPACK_IMPORTED_MODULE_4__/* .lastLines */ .w$)(stderr) || `exit ${code}`}).`);
-    }
-    const meta = (0,yaml__WEBPACK_IMPORTED_MODULE_2__/* .parse */ .qg)(stdout);
-    if (!meta?.name)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file}: meta/snap.yaml has no name.`);
-    const arches = meta.architectures ?? ['all'];
-    if (arches.length !== 1) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`${file} is built for ${arches.join(', ')}; upload one snap per architecture.`);
-    }
-    return {
-        file,
-        name: meta.name,
-        version: String(meta.version ?? ''),
-        arch: arches[0],
-        grade: meta.grade ?? 'stable',
-        base: meta.base ?? null,
-    };
-}
-/** Expands the snaps input: paths, one per line, with `*` allowed in the file name. */
-function expandSnapPaths(patterns, cwd) {
-    const files = [];
-    for (const pattern of patterns) {
-        const path = resolve(cwd, pattern);
-        if (!basename(path).includes('*')) {
-            files.push(path);
-            continue;
-        }
-        const dir = dirname(path);
-        const re = globToRegExp(basename(path));
-        const matches = existsSync(dir)
-            ? readdirSync(dir)
-                .filter((f) => re.test(f))
-                .sort()
-            : [];
-        if (matches.length === 0)
-            throw new ConfigurationError(`No file matches '${pattern}': did the build upload its snaps?`);
-        files.push(...matches.map((f) => join(dir, f)));
-    }
-    if (files.length === 0)
-        throw new ConfigurationError(`'snaps' is empty: give the .snap files of the build.`);
-    return [...new Set(files)];
+    (0,external_node_fs_.mkdirSync)(options.logsDir, { recursive: true });
+    const junit = (0,external_node_path_.join)(options.logsDir, 'junit.xml');
+    (0,external_node_fs_.writeFileSync)(junit, junitXml(suite));
+    return { result: suite.passed ? 'passed' : 'failed', snap, suite, junit };
 }
 
 
@@ -33531,7 +33547,7 @@ exports.isScalarValue = isScalarValue;
 
 
 
-var stringifyCollection = __nccwpck_require__(8831);
+var stringifyCollection = __nccwpck_require__(1212);
 var addPairToJSMap = __nccwpck_require__(7104);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
@@ -33686,7 +33702,7 @@ exports.findPair = findPair;
 
 
 var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(8831);
+var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
@@ -37928,7 +37944,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 8831:
+/***/ 1212:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 

@@ -1,9 +1,13 @@
 import * as core from '@actions/core';
-import type { CacheUse, PrefixCache } from '../build-caches.js';
-import { buildManifest, runBuild, type BuildIO, type BuildResult } from '../build-run.js';
-import { BuildError } from '../container-build.js';
-import type { FileCache } from '../constrain.js';
-import { DirectoryCache } from '../dir-cache.js';
+import {
+  BuildError,
+  type BuildIO,
+  buildManifest,
+  type BuildResult,
+  type CacheUse,
+  runBuild,
+} from '../build/index.js';
+import { DirectoryCache, type FileCache, type PrefixCache } from '../platform/index.js';
 import { actionsFileCache, actionsPrefixCache } from './actions-cache.js';
 import type { BuildActionSettings } from './build-settings.js';
 import { BuildOutputs as O } from './constants.js';

@@ -1,10 +1,9 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import type { BuildSettings } from '../build-run.js';
-import { checkArch } from '../architectures.js';
-import { hostArch } from '../elf.js';
-import { ConfigurationError } from '../errors.js';
-import { DEFAULT_REQUIREMENTS_REPO } from '../requirements-repo.js';
+import { type BuildSettings, hostArch } from '../build/index.js';
+import { checkArch } from '../snapcraft/index.js';
+import { ConfigurationError } from '../platform/index.js';
+import { DEFAULT_REQUIREMENTS_REPO } from '../constraints/index.js';
 import { BuildInputs as I } from './constants.js';
 import { defaultRef, runUrl } from './github-event.js';
 import { getBooleanInput, runnerTemp } from './runner.js';

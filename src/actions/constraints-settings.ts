@@ -1,9 +1,7 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import type { ConstrainOptions } from '../constrain.js';
-import { parseTrackMap } from '../release-ref.js';
-import { DEFAULT_REQUIREMENTS_REPO } from '../requirements-repo.js';
-import { SeriesTable } from '../series.js';
+import { type ConstrainOptions, DEFAULT_REQUIREMENTS_REPO } from '../constraints/index.js';
+import { parseTrackMap, SeriesTable } from '../release/index.js';
 import { ConstraintsInputs as I } from './constants.js';
 import { defaultRef } from './github-event.js';
 import { getBooleanInput, getListInput, runnerTemp } from './runner.js';

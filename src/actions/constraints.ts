@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
 import { actionsFileCache } from './actions-cache.js';
-import { constrain, type ConstrainResult } from '../constrain.js';
-import { ConstraintsOutputs as O } from './constants.js';
+import { constrain } from '../constraints/index.js';
+import { reportConstraints } from './constraints-report.js';
 import { readConstraintsSettings } from './constraints-settings.js';
-import { escapeHtml, flushSummary, isEntryPoint, runAction } from './runner.js';
+import { isEntryPoint, runAction } from './runner.js';
 
 /** The constraints action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -19,103 +19,7 @@ async function main(): Promise<void> {
       log: core.info,
     }),
   );
-  setOutputs(result);
-  for (const warning of result.warnings) core.warning(warning);
-  if (result.diff) core.info(result.diff);
-  await writeSummary(result, settings.dryRun ?? false);
-}
-
-export function manifestOf(result: ConstrainResult): Record<string, unknown> {
-  const { release } = result;
-  return {
-    ref: release.ref,
-    refKind: release.kind,
-    series: {
-      key: release.series.key,
-      name: release.series.name,
-      releaseId: release.series.releaseId,
-      status: release.series.status,
-      slurp: release.series.slurp,
-    },
-    track: result.track,
-    constraints: {
-      repo: result.requirementsRepo,
-      ref: result.constraintsRef,
-      commit: result.constraintsCommit,
-      file: result.constraintsFile,
-      cacheHit: result.cacheHit,
-      excluded: result.excluded.map((e) => ({ name: e.name, from: e.from, removed: e.removed })),
-    },
-    warnings: result.warnings,
-    snap: {
-      ...result.snap,
-      snapcraftYaml: result.snapcraftYaml,
-      changed: result.changed,
-      parts: result.parts,
-    },
-  };
-}
-
-function setOutputs(result: ConstrainResult): void {
-  core.setOutput(O.series, result.release.series.key);
-  core.setOutput(O.seriesName, result.release.series.name);
-  core.setOutput(O.releaseId, result.release.series.releaseId ?? '');
-  core.setOutput(O.track, result.track);
-  core.setOutput(O.constraintsRef, result.constraintsRef?.name ?? '');
-  core.setOutput(O.constraintsCommit, result.constraintsCommit ?? '');
-  core.setOutput(O.constraintsFile, result.constraintsFile);
-  core.setOutput(O.snapcraftYaml, result.snapcraftYaml);
-  core.setOutput(O.changed, String(result.changed));
-  core.setOutput(
-    O.excluded,
-    result.excluded
-      .filter((e) => e.removed.length > 0)
-      .map((e) => e.name)
-      .join(' '),
-  );
-  core.setOutput(O.manifest, JSON.stringify(manifestOf(result)));
-}
-
-async function writeSummary(result: ConstrainResult, dryRun: boolean): Promise<void> {
-  const { release } = result;
-  const source = result.constraintsRef
-    ? `${result.constraintsRef.type} <code>${result.constraintsRef.name}</code> at <code>${result.constraintsCommit?.slice(0, 12)}</code> (${result.constraintsRef.rule})`
-    : 'pre-fetched file';
-  core.summary
-    .addHeading(`OpenStack constraints for ${result.snap.name}${dryRun ? ' (dry run)' : ''}`, 3)
-    .addTable([
-      [
-        { data: 'Ref', header: true },
-        { data: 'Series', header: true },
-        { data: 'Track', header: true },
-        { data: 'openstack/requirements', header: true },
-        { data: 'Cache', header: true },
-      ],
-      [
-        release.ref,
-        `${release.series.name} (${release.series.key}, ${release.series.status})`,
-        result.track,
-        source,
-        result.cacheHit ? 'hit' : 'miss',
-      ],
-    ]);
-  if (result.warnings.length > 0) {
-    core.summary.addRaw('\n**Look at:**\n', true).addList(result.warnings.map(escapeHtml));
-  }
-  const removed = result.excluded.filter((e) => e.removed.length > 0);
-  if (removed.length > 0) {
-    core.summary.addRaw(
-      `Removed from the constraints (built from source): ${removed.map((e) => `<code>${e.name}</code> (${e.from})`).join(', ')}`,
-      true,
-    );
-  }
-  core.summary.addRaw(
-    result.changed
-      ? '\n```diff\n' + result.diff + '```\n'
-      : '\nsnapcraft.yaml already points at the constraints.\n',
-    true,
-  );
-  await flushSummary();
+  await reportConstraints(result, settings.dryRun ?? false);
 }
 
 if (isEntryPoint(import.meta.url)) await run();

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigurationError } from '../errors.js';
-import { mayPublishOn, PUBLISHING_EVENTS } from '../release-events.js';
+import { ConfigurationError } from '../platform/index.js';
+import { mayPublishOn, PUBLISHING_EVENTS } from '../release/index.js';
 
 /**
  * What the event that started the run says, read in one place: the ref a step builds by default,

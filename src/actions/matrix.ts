@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import { DEFAULT_ARCHES, parseSelfHosted } from '../matrix.js';
-import { matrixFor } from '../matrix-branches.js';
-import { MatrixInputs as I, MatrixOutputs as O } from './constants.js';
-import { flushSummary, getBooleanInput, getListInput, isEntryPoint, runAction } from './runner.js';
+import { matrixFor } from '../build/index.js';
+import { MatrixOutputs as O } from './constants.js';
+import { readMatrixSettings } from './matrix-settings.js';
+import { flushSummary, isEntryPoint, runAction } from './runner.js';
 
 /** The matrix action: the bundle runs it, and so do the tests. */
 export async function run(): Promise<void> {
@@ -10,16 +10,11 @@ export async function run(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const arches = getListInput(I.arches);
-  const options = {
-    arches: arches.length ? arches : DEFAULT_ARCHES,
-    selfHosted: parseSelfHosted(core.getInput(I.selfHosted)),
-    emulate: getBooleanInput(I.emulate, true),
-  };
+  const settings = readMatrixSettings();
   const { include, skipped } = await matrixFor(
-    core.getInput(I.project) || '.',
-    options,
-    getListInput(I.branches),
+    settings.project,
+    settings.options,
+    settings.branches,
   );
   core.setOutput(O.matrix, JSON.stringify({ include }));
   core.setOutput(O.skipped, JSON.stringify(skipped));
@@ -32,7 +27,7 @@ async function main(): Promise<void> {
   for (const s of skipped)
     core.warning(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
   // The branch column only for release rebuilds (several branches); a cell is never left empty.
-  const byBranch = getListInput(I.branches).length > 0;
+  const byBranch = settings.branches.length > 0;
   const row = (branch: string | undefined, cells: string[]): string[] =>
     byBranch ? [branch ?? '', ...cells] : cells;
   core.summary

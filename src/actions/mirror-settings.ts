@@ -1,13 +1,16 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { ConfigurationError } from '../errors.js';
-import { basicAuthHeader } from '../git-auth.js';
-import type { MirrorOptions } from '../mirror.js';
-import { checkWorkflow, parseMirrorPairs, parseRefFilter } from '../mirror-spec.js';
-import { RELEASE_BRANCH_PATTERNS } from '../release-ref.js';
+import { basicAuthHeader, ConfigurationError } from '../platform/index.js';
+import {
+  checkWorkflow,
+  type MirrorOptions,
+  parseMirrorPairs,
+  parseRefFilter,
+} from '../mirror/index.js';
+import { RELEASE_BRANCH_PATTERNS } from '../release/index.js';
 import { MirrorInputs as I } from './constants.js';
 import { assertMayPublish } from './github-event.js';
-import { getBooleanInput, getListInput, runnerTemp } from './runner.js';
+import { getBooleanInput, getListInput, getRequiredInput, runnerTemp } from './runner.js';
 
 export interface MirrorSettings extends Omit<MirrorOptions, 'store' | 'log'> {
   readonly useActionsCache: boolean;
@@ -31,7 +34,7 @@ export function readMirrorSettings(env: NodeJS.ProcessEnv = process.env): Mirror
     core.setSecret(basicAuthHeader(token).slice('AUTHORIZATION: basic '.length));
   }
   const pairs = parseMirrorPairs(
-    core.getInput(I.repos, { required: true }),
+    getRequiredInput(I.repos, 'the repositories to mirror, one `source destination` per line'),
     process.env.GITHUB_WORKSPACE,
   );
   const concurrency = wholeNumber(I.concurrency, core.getInput(I.concurrency) || '4', 1, 32);

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import { readEventPayload } from './github-event.js';
-import { planPipeline } from '../pipeline-plan.js';
-import { PlanInputs as I, PlanOutputs as O } from './constants.js';
-import { flushSummary, getBooleanInput, isEntryPoint, runAction } from './runner.js';
+import { planPipeline } from '../github/index.js';
+import { PlanOutputs as O } from './constants.js';
+import { readPlanSettings } from './plan-settings.js';
+import { flushSummary, isEntryPoint, runAction } from './runner.js';
 
 /** The plan action: the reusable workflow's decisions, from the event. */
 export async function run(): Promise<void> {
@@ -10,19 +10,7 @@ export async function run(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const env = process.env;
-  const payload = readEventPayload(env) ?? {};
-  const plan = planPipeline({
-    eventName: env.GITHUB_EVENT_NAME ?? '',
-    refName: env.GITHUB_REF_NAME ?? '',
-    baseRef: env.GITHUB_BASE_REF || undefined,
-    mergeGroupBaseRef: payload.merge_group?.base_ref,
-    fork: payload.repository?.fork === true,
-    inputs: {
-      branch: core.getInput(I.branch) || undefined,
-      publish: getBooleanInput(I.publish, true),
-    },
-  });
+  const plan = planPipeline(readPlanSettings());
   core.setOutput(O.ref, plan.ref);
   core.setOutput(O.checkout, plan.checkout);
   core.setOutput(O.publish, String(plan.publish));

@@ -1,11 +1,8 @@
 import * as core from '@actions/core';
-import { branchTip, githubClient } from '../github-api.js';
-import { promote, publish, type PublishResult } from '../publish.js';
-import { prepareRunner, runnerSetupPlan, shouldPrepare } from '../runner-setup.js';
-import { readSnapInfo } from '../snap-file.js';
-import { SnapcraftCli } from '../snapcraft-cli.js';
-import { storeSnapcraftChannel } from '../snapcraft-channel.js';
-import { formatChannel } from '../store-channel.js';
+import { branchTip, githubClient } from '../github/index.js';
+import { formatChannel, promote, publish, type PublishResult } from '../store/index.js';
+import { prepareRunner, runnerSetupPlan, shouldPrepare } from '../build/index.js';
+import { readSnapInfo, SnapcraftCli, storeSnapcraftChannel } from '../snapcraft/index.js';
 import { PublishOutputs as O } from './constants.js';
 import type { BranchGuard, PublishSettings } from './publish-settings.js';
 import { escapeHtml, flushSummary } from './runner.js';

@@ -1,12 +1,9 @@
 import * as core from '@actions/core';
-import { KNOWN_ARCHES } from '../architectures.js';
-import { ConfigurationError } from '../errors.js';
-import { parseRepository } from '../github-api.js';
-import { parseTrackMap, releaseBranch, releaseTarget } from '../release-ref.js';
-import type { RetryPolicy } from '../retry.js';
-import { SeriesTable } from '../series.js';
-import { expandSnapPaths } from '../snap-file.js';
-import { parseChannel, RISKS, type Channel } from '../store-channel.js';
+import { expandSnapPaths, KNOWN_ARCHES } from '../snapcraft/index.js';
+import { ConfigurationError, type RetryPolicy } from '../platform/index.js';
+import { parseRepository } from '../github/index.js';
+import { parseTrackMap, releaseBranch, releaseTarget, SeriesTable } from '../release/index.js';
+import { type Channel, parseChannel, RISKS } from '../store/index.js';
 import { PublishInputs as I } from './constants.js';
 import { assertMayPublish, defaultRef } from './github-event.js';
 import { getBooleanInput, getListInput } from './runner.js';

@@ -1,23 +1,53 @@
 import * as core from '@actions/core';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError, errorMessage, isConfigurationError } from '../errors.js';
+import {
+  ConfigurationError,
+  errorKind,
+  errorMessage,
+  ExternalError,
+  isRetryable,
+} from '../platform/index.js';
 
 /**
- * Runs an action's main function: a user's mistake is reported as one error line that says what
- * to change; anything else is a bug, reported with its stack in the debug log.
+ * Runs an action's main function and reports what it throws by kind (platform/errors.ts): a
+ * user's mistake as the one line that says what to change; an external failure as what failed,
+ * whether a re-run may help and where the evidence is; anything else as a bug of ours. Stacks go
+ * to the debug log.
  */
 export async function runAction(name: string, main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (error) {
-    if (isConfigurationError(error)) {
-      core.setFailed(error.message);
-    } else {
-      core.debug(error instanceof Error && error.stack ? error.stack : String(error));
-      core.setFailed(`${name}: ${errorMessage(error)}`);
+    core.debug(error instanceof Error && error.stack ? error.stack : String(error));
+    const message = errorMessage(error);
+    switch (errorKind(error)) {
+      case 'configuration':
+        core.setFailed(message);
+        break;
+      case 'external': {
+        const evidence = error instanceof ExternalError ? error.evidence : null;
+        core.setFailed(
+          `${name}: ${message}` +
+            (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
+            (isRetryable(error) ? ' (this may be transient: re-running the job may succeed)' : ''),
+        );
+        break;
+      }
+      case 'bug':
+        core.setFailed(
+          `${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+            'the debug log (re-run with debug logging enabled).',
+        );
     }
   }
+}
+
+/** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
+export function getRequiredInput(name: string, what: string): string {
+  const value = core.getInput(name);
+  if (!value) throw new ConfigurationError(`Input '${name}' is required: give ${what}.`);
+  return value;
 }
 
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */

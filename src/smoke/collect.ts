@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICES } from './deploy.js';
 import type { StepResult } from './engine.js';
-import { exec } from '../exec.js';
+import { exec } from '../platform/index.js';
+import { SERVICES } from './services.js';
 
 /**
  * What a maintainer needs to see why a smoke test failed, as files for an artifact: the failing

@@ -1,48 +1,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../platform/index.js';
 import { StepFailure, type Step, type StepContext } from './engine.js';
 import { waitForHttp } from './waits.js';
-
-export type SmokeLevel = 'deploy' | 'smoke' | 'upgrade';
-
-/** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
-export const SERVICES = [
-  { snap: 'keystone', port: 5000, path: '/v3', sync: [['keystone.manage', 'db_sync']] },
-  {
-    snap: 'nova',
-    port: 8774,
-    path: '/',
-    sync: [
-      ['nova.manage', 'api_db', 'sync'],
-      ['nova.manage', 'cell_v2', 'map_cell0'],
-      ['nova.manage', 'db', 'sync'],
-    ],
-  },
-  { snap: 'neutron', port: 9696, path: '/', sync: [['neutron.manage', 'upgrade', 'head']] },
-  { snap: 'glance', port: 9292, path: '/', sync: [['glance.manage', 'db_sync']] },
-  { snap: 'nova-hypervisor', port: 0, path: '', sync: [] },
-] as const;
-
-const DATABASES = ['keystone', 'nova', 'nova_api', 'nova_cell0', 'neutron', 'glance'];
-
-/** Service catalog entries snap-test registered: type and the API path of the endpoint. */
-const CATALOG: Record<string, { type: string; path: string }> = {
-  nova: { type: 'compute', path: '/v2.1' },
-  neutron: { type: 'network', path: '' },
-  glance: { type: 'image', path: '' },
-};
-
-/** The admin credentials the bootstrap creates and the client steps use (a throwaway cloud). */
-export const ADMIN_ENV = {
-  OS_AUTH_URL: 'http://localhost:5000/v3',
-  OS_USERNAME: 'admin',
-  OS_PASSWORD: 'openstack',
-  OS_PROJECT_NAME: 'admin',
-  OS_USER_DOMAIN_NAME: 'Default',
-  OS_PROJECT_DOMAIN_NAME: 'Default',
-  OS_IDENTITY_API_VERSION: '3',
-};
+import {
+  ADMIN_ENV,
+  CATALOG,
+  DATABASES,
+  hasSmokeRecipe,
+  SERVICES,
+  type SmokeLevel,
+} from './services.js';
 
 export interface DeployOptions {
   readonly level: SmokeLevel;
@@ -69,14 +37,6 @@ export interface DeployOptions {
 
 function portOf(snap: string, options: DeployOptions): number {
   return options.ports?.[snap] ?? SERVICES.find((s) => s.snap === snap)?.port ?? 0;
-}
-
-/**
- * Whether the all-in-one cloud has a recipe for a snap: the one place that decides which snaps
- * are smoke-tested. Others (cinder, heat, horizon ...) are skipped with a notice, not failed.
- */
-export function hasSmokeRecipe(snap: string): boolean {
-  return SERVICES.some((s) => s.snap === snap);
 }
 
 /** The steps of a deployment (and, per level, the smoke and upgrade checks), in order. */

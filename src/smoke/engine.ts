@@ -1,5 +1,4 @@
-import { errorMessage, ExternalError } from '../errors.js';
-import { exec, MissingProgramError } from '../exec.js';
+import { errorMessage, exec, ExternalError, MissingProgramError } from '../platform/index.js';
 
 export interface RunResult {
   readonly code: number;

@@ -1,0 +1,61 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExternalError } from '../platform/index.js';
+
+/** A build that failed, with where it failed and the evidence saved. */
+export class BuildError extends ExternalError {
+  override readonly name = 'BuildError';
+  constructor(
+    message: string,
+    readonly logsDir: string,
+    readonly part: string | null,
+    readonly step: string | null,
+  ) {
+    super(message, logsDir ? { evidence: logsDir } : {});
+  }
+}
+
+/** The part and step snapcraft names when a build fails. */
+export function failingPart(output: string): { part: string | null; step: string | null } {
+  const patterns: [RegExp, (m: RegExpExecArray) => { part: string; step: string | null }][] = [
+    [
+      /Failed to run the (build|pull|stage|prime|override-\w+) script for part '([^']+)'/,
+      (m) => ({ part: m[2]!, step: m[1]! }),
+    ],
+    [
+      /Failed to (pull|build|stage|prime) source for part '([^']+)'/i,
+      (m) => ({ part: m[2]!, step: m[1]! }),
+    ],
+    [/part '([^']+)'[^\n]*(?:failed|error)/i, (m) => ({ part: m[1]!, step: null })],
+  ];
+  for (const [re, pick] of patterns) {
+    const match = re.exec(output);
+    if (match) return pick(match);
+  }
+  return { part: null, step: null };
+}
+
+/**
+ * The BuildError for a build that exited non-zero, native or in a container: saves the whole
+ * output as build-output.log in `logsDir` and names the failing part and step when snapcraft did.
+ */
+export function buildFailure(
+  arch: string,
+  output: readonly string[],
+  code: number,
+  logsDir: string,
+  what?: string,
+): BuildError {
+  mkdirSync(logsDir, { recursive: true });
+  writeFileSync(join(logsDir, 'build-output.log'), `${output.join('\n')}\n`);
+  const { part, step } = failingPart(output.join('\n'));
+  const where = part
+    ? `part '${part}'${step ? ` failed in its ${step} step` : ' failed'}`
+    : `exit code ${code}`;
+  return new BuildError(
+    `The ${arch} build ${what ?? `failed: ${where}`}. Last lines:\n${output.slice(-15).join('\n')}\nLogs: ${logsDir}`,
+    logsDir,
+    part,
+    step,
+  );
+}

@@ -1,0 +1,87 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { BuildError, buildFailure } from './failure.js';
+import { verifyArch } from './verify.js';
+import { errorMessage, exec } from '../platform/index.js';
+import type { SnapInfo } from '../snapcraft/index.js';
+
+export interface NativeBuildOptions {
+  readonly projectDir: string;
+  readonly arch: string;
+  /** core24+ platform name, passed to snapcraft so it builds just that one. */
+  readonly platform?: string;
+  readonly snapcraft: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly outputDir: string;
+  readonly logsDir: string;
+  readonly log?: (line: string) => void;
+}
+
+/** `snapcraft pack --use-lxd` on the runner (LXD instance of the host's arch), then arch checks. */
+export async function buildNative(options: NativeBuildOptions): Promise<SnapInfo[]> {
+  const log = options.log ?? (() => {});
+  const before = new Set(listSnaps(options.projectDir));
+  const args = [
+    'pack',
+    '--use-lxd',
+    ...(options.platform ? [`--platform=${options.platform}`] : []),
+  ];
+  const output: string[] = [];
+  let code: number;
+  try {
+    ({ code } = await exec([options.snapcraft, ...args], {
+      cwd: options.projectDir,
+      env: options.env,
+      onLine: (line) => {
+        if (!line) return;
+        output.push(line);
+        log(line);
+      },
+    }));
+  } catch (error) {
+    throw new BuildError(`Cannot run ${options.snapcraft}: ${errorMessage(error)}`, '', null, null);
+  }
+  if (code !== 0) {
+    const error = buildFailure(options.arch, output, code, options.logsDir);
+    copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'));
+    throw error;
+  }
+  const made = listSnaps(options.projectDir).filter((f) => !before.has(f));
+  if (made.length === 0)
+    throw new BuildError(
+      `snapcraft pack succeeded but left no new .snap in ${options.projectDir}`,
+      '',
+      null,
+      null,
+    );
+  mkdirSync(options.outputDir, { recursive: true });
+  const snaps: SnapInfo[] = [];
+  for (const name of made) {
+    const target = join(options.outputDir, name);
+    copyFileSync(join(options.projectDir, name), target);
+    snaps.push(await verifyArch(target, options.arch));
+  }
+  return snaps;
+}
+
+function listSnaps(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.snap') && statSync(join(dir, f)).isFile());
+}
+
+/** snapcraft writes a log per run under ~/.local/state/snapcraft/log; keep them for the artifact. */
+function copySnapcraftLogs(target: string): void {
+  const source = join(
+    process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'),
+    'snapcraft/log',
+  );
+  if (!existsSync(source)) return;
+  mkdirSync(target, { recursive: true });
+  for (const file of readdirSync(source)) {
+    try {
+      copyFileSync(join(source, file), join(target, file));
+    } catch (error) {
+      writeFileSync(join(target, `${file}.unreadable`), errorMessage(error));
+    }
+  }
+}

@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildNative } from './native.js';
+import { isoWeek, restoreWheels, saveWheels, wheelCacheKeys, type CacheUse } from './caches.js';
+import { BASE_SERIES, ensureBuildImage, ubuntuDebootstrap, type BuildImage } from './image.js';
+import { constrain, type ConstrainResult, DEFAULT_CONSTRAINTS_PATH } from '../constraints/index.js';
+import {
+  ConfigurationError,
+  exec,
+  type FileCache,
+  Lxd,
+  type PrefixCache,
+} from '../platform/index.js';
+import {
+  locateSnapcraftYaml,
+  parseSnapcraftYaml,
+  snapcraftChannelFor,
+  type SnapInfo,
+} from '../snapcraft/index.js';
+import { buildInContainer } from './container.js';
+import { prepareRunner, probeRunner, runnerSetupPlan, shouldPrepare } from './runner-setup.js';
+
+/** One build, as the build action (and the one-step action) asks for it. */
+export interface BuildSettings {
+  /** The snap's directory or its snapcraft.yaml. */
+  readonly project: string;
+  readonly arch: string;
+  /** Build in an LXD container of `arch` under qemu-user (arches without a runner). */
+  readonly emulate: boolean;
+  /** core24+ platform name for snapcraft's --platform. */
+  readonly platform?: string;
+  /** The snapcraft channel; by default the one that builds the base. */
+  readonly snapcraftChannel?: string;
+  /** The snapcraft command (a stand-in in tests). */
+  readonly snapcraft: string;
+  /** `auto` (hosted runners), `true` or `false`. */
+  readonly setup: string;
+  /** An LXD image for emulated builds; empty lets the action make one. */
+  readonly image?: string;
+  readonly instanceConfig: Readonly<Record<string, string>>;
+  /** What runs inside the emulated container (argv). */
+  readonly containerCommand: readonly string[];
+  /** Apply the release's constraints first, for `ref` from `requirementsRepo`. */
+  readonly constraints: boolean;
+  readonly ref?: string;
+  readonly requirementsRepo: string;
+  readonly outputDir: string;
+  readonly logsDir: string;
+  readonly rootfs?: string;
+  readonly storeApi?: string;
+  /** Scratch space (RUNNER_TEMP). */
+  readonly workDir: string;
+  /** The run's URL, recorded in the snap's build info. */
+  readonly buildUrl?: string;
+}
+
+/** How a build talks to its surroundings: the log, log groups, the caches. */
+export interface BuildIO {
+  readonly log: (line: string) => void;
+  readonly warn: (line: string) => void;
+  readonly group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  readonly fileCache?: FileCache;
+  readonly prefixCache?: PrefixCache;
+}
+
+export interface BuildResult {
+  readonly name: string;
+  readonly base: string | null;
+  readonly snaps: SnapInfo[];
+  readonly snapcraftChannel: string;
+  readonly image: string | null;
+  readonly buildImage: BuildImage | null;
+  readonly wheels: CacheUse;
+  readonly constraints: ConstrainResult | null;
+  /** What runner setup did, one line a step; empty when it did not run. */
+  readonly setup: string[];
+  /** What the snapcraft that built natively says it is (`snapcraft 8.11.2`); null for emulated builds. */
+  readonly snapcraftVersion: string | null;
+  readonly seconds: number;
+}
+
+const CONTAINER_PIP_CACHE = '/root/.cache/pip';
+// The build image has no init to boot under emulation: a sleep holds the container up.
+const NO_INIT = { 'raw.lxc': 'lxc.init.cmd = /bin/sleep infinity' };
+
+/**
+ * Applies the constraints (if asked), prepares a hosted runner, then builds natively with
+ * `snapcraft pack --use-lxd`, or in an emulated container of `arch` (making and caching its
+ * image when none is given), carrying pip's wheels through the cache. Every snap is checked.
+ */
+export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<BuildResult> {
+  const { file, projectDir } = locateSnapcraftYaml(settings.project);
+  const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
+  const { arch, emulate } = settings;
+  const channel = settings.snapcraftChannel || snapcraftChannelFor(project.base, file);
+  const series = project.base ? BASE_SERIES[project.base] : undefined;
+  if (emulate && !settings.image && !series) {
+    throw new ConfigurationError(
+      `${file} has ${project.base ? `base ${project.base}` : 'no base'}, so the action cannot make an emulated ${arch} build image for it: ` +
+        `set 'image' to an LXD image of ${arch} that has snapcraft in it.`,
+    );
+  }
+  const buildEnv = {
+    SNAPCRAFT_BUILD_INFO: '1',
+    ...(settings.buildUrl
+      ? { SNAPCRAFT_IMAGE_INFO: JSON.stringify({ build_url: settings.buildUrl }) }
+      : {}),
+  };
+
+  let constraints: ConstrainResult | null = null;
+  if (settings.constraints) {
+    if (!settings.ref)
+      throw new ConfigurationError(`Constraints need the branch being built: set 'ref'.`);
+    constraints = await io.group('Apply OpenStack constraints', () =>
+      constrain({
+        project: projectDir,
+        ref: settings.ref!,
+        requirementsRepo: settings.requirementsRepo,
+        exclude: ['auto'],
+        workDir: join(settings.workDir, 'openstack-snap-actions'),
+        cache: io.fileCache,
+        log: io.log,
+      }),
+    );
+    for (const warning of constraints.warnings) io.warn(warning);
+  }
+
+  let setup: string[] = [];
+  if (shouldPrepare(settings.setup)) {
+    const purpose = emulate ? 'emulated-build' : 'build';
+    const installs = emulate ? 'qemu-user-static, debootstrap' : `snapcraft ${channel}`;
+    setup = await io.group(`Prepare the runner (snapd, LXD, ${installs})`, async () =>
+      prepareRunner(
+        runnerSetupPlan({ purpose, snapcraftChannel: channel, ...(await probeRunner()) }),
+        io.log,
+        io.warn,
+      ),
+    );
+  }
+
+  let buildImage: BuildImage | null = null;
+  let image = settings.image || null;
+  let instanceConfig = settings.instanceConfig;
+  if (emulate && !image) {
+    buildImage = await io.group(`Build image: Ubuntu ${series} for ${arch} with snapcraft`, () =>
+      ensureBuildImage({
+        lxd: new Lxd(),
+        arch,
+        series: series!,
+        snapcraftChannel: channel,
+        rootfs: settings.rootfs
+          ? { tarball: settings.rootfs }
+          : { debootstrap: ubuntuDebootstrap(series!, arch) },
+        storeApi: settings.storeApi,
+        cache: io.fileCache,
+        keySuffix: isoWeek(new Date()),
+        workDir: join(settings.workDir, 'osa-build-image', arch),
+        log: io.log,
+      }),
+    );
+    image = buildImage.alias;
+    if (Object.keys(instanceConfig).length === 0) instanceConfig = NO_INIT;
+  }
+
+  // pip's wheels: carried through the container for emulated builds, and craft's shared cache
+  // (which snapcraft mounts into its build instance) for native ones.
+  const wheelKeys = wheelCacheKeys({
+    kind: emulate ? 'pip' : 'craft',
+    series: series ?? project.base ?? 'nobase',
+    arch,
+    constraintsCommit: constraints?.constraintsCommit ?? constraintsDigest(projectDir),
+  });
+  const wheelDir = join(settings.workDir, emulate ? 'osa-pip' : 'osa-craft-cache', arch);
+  mkdirSync(wheelDir, { recursive: true });
+  const wheelsFrom = await restoreWheels(io.prefixCache, wheelDir, wheelKeys);
+
+  // Which snapcraft builds, in its own words, for the record (a stand-in says it is one).
+  const snapcraftVersion = emulate
+    ? null
+    : await exec([settings.snapcraft, '--version']).then(
+        (r) => (r.code === 0 ? r.stdout.trim().split('\n')[0] || null : null),
+        () => null,
+      );
+  const started = Date.now();
+  const snaps = await io.group(
+    `Build ${project.name} for ${arch}${emulate ? ' (emulated)' : ''}`,
+    async () => {
+      if (emulate) {
+        const result = await buildInContainer({
+          lxd: new Lxd(),
+          projectDir,
+          arch,
+          image: image!,
+          instanceConfig,
+          command: [...settings.containerCommand],
+          env: { ...buildEnv, PIP_CACHE_DIR: CONTAINER_PIP_CACHE },
+          carry: [{ host: wheelDir, container: CONTAINER_PIP_CACHE }],
+          outputDir: settings.outputDir,
+          logsDir: settings.logsDir,
+          log: io.log,
+        });
+        return result.snaps;
+      }
+      return buildNative({
+        projectDir,
+        arch,
+        platform: settings.platform,
+        snapcraft: settings.snapcraft,
+        env: { ...buildEnv, CRAFT_SHARED_CACHE: wheelDir },
+        outputDir: settings.outputDir,
+        logsDir: settings.logsDir,
+        log: io.log,
+      });
+    },
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const wheels = await saveWheels(io.prefixCache, wheelDir, wheelKeys, wheelsFrom);
+  return {
+    name: project.name,
+    base: project.base,
+    snaps,
+    snapcraftChannel: channel,
+    image,
+    buildImage,
+    wheels,
+    constraints,
+    setup,
+    snapcraftVersion,
+    seconds,
+  };
+}
+
+/** Without a constraints commit, the constraints file the project carries names the wheels. */
+function constraintsDigest(projectDir: string): string | null {
+  for (const path of [DEFAULT_CONSTRAINTS_PATH, 'upper-constraints.txt']) {
+    const file = join(projectDir, path);
+    if (existsSync(file))
+      return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
+  }
+  return null;
+}
+
+/** What a build made, for the record: snapcraft, base, runner, image, caches, SHA3-384 per snap. */
+export function buildManifest(
+  result: BuildResult,
+  settings: BuildSettings,
+  runner: { name: string | null; image: string | null; os: string | null },
+): Record<string, unknown> {
+  const { buildImage, constraints } = result;
+  return {
+    snap: result.name,
+    base: result.base,
+    arch: settings.arch,
+    emulated: settings.emulate,
+    snapcraftChannel: result.snapcraftChannel,
+    snapcraftVersion: result.snapcraftVersion,
+    runner,
+    buildUrl: settings.buildUrl || null,
+    image: settings.emulate ? result.image : null,
+    snapcraft: buildImage?.snapcraft ?? null,
+    caches: {
+      buildImage: buildImage
+        ? {
+            alias: buildImage.alias,
+            source: buildImage.source,
+            key: buildImage.cacheKey,
+            saved: buildImage.saved,
+          }
+        : null,
+      wheels: result.wheels,
+    },
+    seconds: result.seconds,
+    constraints: constraints
+      ? {
+          ref: constraints.constraintsRef?.name ?? null,
+          commit: constraints.constraintsCommit,
+          excluded: constraints.excluded.filter((e) => e.removed.length).map((e) => e.name),
+        }
+      : null,
+    snaps: result.snaps.map((s) => ({
+      file: s.file,
+      version: s.version,
+      arch: s.arch,
+      sha3_384: createHash('sha3-384').update(readFileSync(s.file)).digest('hex'),
+    })),
+  };
+}

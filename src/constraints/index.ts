@@ -1,0 +1,12 @@
+/**
+ * constraints/: a release's pip constraints from openstack/requirements (which branch or tag,
+ * fetched by commit, cached), and applying them to every Python part of snapcraft.yaml, less the
+ * projects the snap builds from source.
+ */
+export { DEFAULT_CONSTRAINTS_PATH, constrain } from './constrain.js';
+export type { ConstrainOptions, ConstrainResult } from './constrain.js';
+export {
+  DEFAULT_REQUIREMENTS_REPO,
+  listRemoteRefs,
+  normaliseRepoLocation,
+} from './requirements-repo.js';

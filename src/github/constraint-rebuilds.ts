@@ -1,0 +1,95 @@
+import { listRemoteRefs } from '../constraints/index.js';
+import { Git, redactUrl } from '../platform/index.js';
+import type { GitHubClient } from './api.js';
+import { awaitRuns, dispatchAll, resultOf, type FleetOptions, type FleetResult } from './fleet.js';
+import { planRebuilds, recordRuns, StateFile, type StaleTarget } from './fleet-state.js';
+
+export interface ConstraintRebuildOptions {
+  readonly fleet: FleetOptions;
+  readonly repos: readonly { owner: string; repo: string }[];
+  /** openstack/requirements (or a mirror), and the branches of it that matter. */
+  readonly requirementsUrl: string;
+  readonly branchPatterns: readonly RegExp[];
+  /** Where the fleet state lives: a branch of the repository running the fleet. */
+  readonly state: StateFile;
+  /** Wait for the runs (else they stay pending, followed by the next run). */
+  readonly wait: boolean;
+}
+
+export interface ConstraintRebuilds {
+  readonly results: FleetResult[];
+  /** Why each (repo, branch) was rebuilt, by `owner/repo branch`. */
+  readonly why: ReadonlyMap<string, string>;
+}
+
+export const targetKey = (t: {
+  repository?: { owner: string; repo: string };
+  repo?: string;
+  branch: string;
+}): string => `${t.repo ?? `${t.repository!.owner}/${t.repository!.repo}`} ${t.branch}`;
+
+/**
+ * Rebuilds decided by state: each snap branch whose constraints changed in openstack/requirements
+ * since its last successful rebuild, however many runs ago that was. Rebuilds an earlier run
+ * started are followed, not started again; a run still going when this returns stays pending in
+ * the state for the next run to follow.
+ */
+export async function rebuildForConstraints(
+  options: ConstraintRebuildOptions,
+): Promise<ConstraintRebuilds> {
+  const { fleet, state } = options;
+  const log = fleet.log ?? (() => {});
+  const refs = await listRemoteRefs(new Git(), options.requirementsUrl);
+  const tips = new Map(
+    [...refs.branches].filter(([b]) => options.branchPatterns.some((p) => p.test(b))),
+  );
+  log(
+    `${redactUrl(options.requirementsUrl)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`,
+  );
+  const { rebuild, follow } = planRebuilds(options.repos, tips, (await state.read()).state);
+  const started = await withBranches(fleet.client, rebuild, log);
+  const why = new Map([...started, ...follow].map((t) => [targetKey(t), t.reason]));
+  if (started.length === 0 && follow.length === 0) {
+    log("Every snap has been rebuilt against its branch's current constraints.");
+    return { results: [], why };
+  }
+  const runs = await dispatchAll(started, fleet);
+  const tracked = [
+    ...runs.map((run, i) => ({ commit: started[i]!.commit, run })),
+    ...follow.map((f) => ({ commit: f.commit, run: f.run })),
+  ];
+  // Marked pending at once: if this job dies waiting, the next run follows these runs.
+  await state.update(
+    (latest) => recordRuns(latest, tracked, new Date().toISOString()),
+    `Fleet rebuilds started: ${runs.filter((r) => !r.error).length}`,
+  );
+  if (options.wait)
+    await awaitRuns(
+      tracked.map((t) => t.run),
+      fleet,
+    );
+  await state.update(
+    (latest) => recordRuns(latest, tracked, new Date().toISOString()),
+    `Fleet rebuilds: ${tracked.filter((t) => t.run.conclusion === 'success').length} of ${tracked.length} succeeded`,
+  );
+  return { results: tracked.map((t) => resultOf(t.run)), why };
+}
+
+/** Only branches the snap repo has: a snap that never had stable/2023.1 is not rebuilt for it. */
+async function withBranches(
+  client: GitHubClient,
+  targets: StaleTarget[],
+  log: (line: string) => void,
+): Promise<StaleTarget[]> {
+  const kept: StaleTarget[] = [];
+  for (const target of targets) {
+    try {
+      await client.rest.repos.getBranch({ ...target.repository, branch: target.branch });
+      kept.push(target);
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+      log(`${targetKey(target)}: no such branch; nothing to rebuild`);
+    }
+  }
+  return kept;
+}

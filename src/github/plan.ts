@@ -1,0 +1,89 @@
+import { ConfigurationError } from '../platform/index.js';
+import {
+  CHANGE_EVENTS,
+  mayPublishOn,
+  normaliseRefName,
+  PUBLISHING_EVENTS,
+  releaseBranch,
+  releaseRefOf,
+  SeriesTable,
+} from '../release/index.js';
+
+/** What the event that started a run says, as GitHub gives it. */
+export interface PipelineEvent {
+  readonly eventName: string;
+  /** GITHUB_REF_NAME: the branch or tag pushed, or `<n>/merge` for a pull request. */
+  readonly refName: string;
+  /** GITHUB_BASE_REF: a pull request's base branch. */
+  readonly baseRef?: string;
+  /** A merge_group event's base (payload merge_group.base_ref, `refs/heads/main`). */
+  readonly mergeGroupBaseRef?: string;
+  /** The repository is a fork (event payload repository.fork). */
+  readonly fork: boolean;
+  /** workflow_dispatch inputs. */
+  readonly inputs?: { readonly branch?: string; readonly publish?: boolean };
+}
+
+export interface PipelinePlan {
+  /** The branch or tag whose constraints and track apply. */
+  readonly ref: string;
+  /** The branch to check out and build ('' for the event's own commit). */
+  readonly checkout: string;
+  readonly publish: boolean;
+  /** Whether the release's constraints apply: false for a branch that carries no release. */
+  readonly constraints: boolean;
+  /** Why publish is on or off, for the summary. */
+  readonly reason: string;
+}
+
+/**
+ * The pipeline's decisions, in one testable place: changes proposed (pull requests, merge
+ * queues) build and test against their base branch and never publish; pushes to release branches
+ * publish; a dispatch rebuilds the branch it names and publishes unless told not to; forks never
+ * publish; a branch that carries no release builds without release constraints and does not
+ * publish; events that could carry a stranger's code do not run the pipeline at all.
+ */
+export function planPipeline(event: PipelineEvent, table = new SeriesTable()): PipelinePlan {
+  const name = event.eventName;
+  const constraintsFor = (ref: string): boolean => releaseRefOf(ref, table) !== null;
+  if ((CHANGE_EVENTS as readonly string[]).includes(name)) {
+    const raw = name === 'merge_group' ? event.mergeGroupBaseRef : event.baseRef;
+    if (!raw)
+      throw new ConfigurationError(
+        `A ${name} event without a base branch (${name === 'merge_group' ? 'merge_group.base_ref' : 'GITHUB_BASE_REF'}).`,
+      );
+    const base = normaliseRefName(raw);
+    return {
+      ref: base,
+      checkout: '',
+      publish: false,
+      constraints: constraintsFor(base),
+      reason:
+        name === 'merge_group'
+          ? 'merge queues build and test only'
+          : 'pull requests build and test only',
+    };
+  }
+  if (!mayPublishOn(name)) {
+    throw new ConfigurationError(
+      `The snap pipeline does not run for '${name}' events: use pull_request, merge_group, ${PUBLISHING_EVENTS.join(', ')}.`,
+    );
+  }
+  const dispatch = name === 'workflow_dispatch';
+  const ref = normaliseRefName((dispatch && event.inputs?.branch) || event.refName);
+  const plan = { ref, checkout: dispatch ? ref : '', constraints: constraintsFor(ref) };
+  const refuse = (reason: string): PipelinePlan => ({ ...plan, publish: false, reason });
+  if (event.fork) return refuse('forks never publish');
+  if (dispatch && event.inputs?.publish === false)
+    return refuse('the dispatch asked not to publish');
+  if (!releaseBranch(ref, table)) {
+    return refuse(
+      `${ref} is not a release branch${plan.constraints ? '' : ', so it builds without release constraints'}`,
+    );
+  }
+  return {
+    ...plan,
+    publish: true,
+    reason: dispatch ? `rebuild of ${ref} requested` : `${name} to ${ref}`,
+  };
+}

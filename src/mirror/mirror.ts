@@ -1,0 +1,371 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  errorMessage,
+  ExternalError,
+  extraHeaderAuth,
+  Git,
+  type GitAuth,
+  lastLines,
+  mapConcurrent,
+  NO_AUTH,
+  redactUrl,
+} from '../platform/index.js';
+import {
+  destructiveChanges,
+  destructiveLimit,
+  isEmptyPlan,
+  planMirror,
+  type MirrorPlan,
+  type RefChange,
+  type RefMap,
+} from './plan.js';
+import type { MirrorPair, RefFilter } from './spec.js';
+
+/** Keeps each repo's bare copy between runs (in actions: @actions/cache; else a directory). */
+export interface MirrorStore {
+  /** Puts the saved copy for `slug` at `dir`; true if there was one. */
+  restore(slug: string, dir: string): Promise<boolean>;
+  save(slug: string, dir: string): Promise<void>;
+}
+
+export interface MirrorOptions {
+  readonly pairs: readonly MirrorPair[];
+  readonly filter: RefFilter;
+  /** Token for http(s) destinations, sent as an extraheader through the environment. */
+  readonly token?: string;
+  readonly concurrency: number;
+  /** Share of the destination's mirrored refs one run may delete or force-update. */
+  readonly maxDestructiveFraction: number;
+  /** Push even when the destructive share is exceeded. */
+  readonly allowDestructive: boolean;
+  /** Where the bare copies live. */
+  readonly workDir: string;
+  readonly store?: MirrorStore;
+  readonly dryRun?: boolean;
+  readonly log?: (slug: string, message: string) => void;
+}
+
+export type RepoStatus = 'unchanged' | 'mirrored' | 'dry-run' | 'refused' | 'failed' | 'partial';
+
+export interface RepoResult {
+  readonly source: string;
+  readonly destination: string;
+  readonly slug: string;
+  readonly status: RepoStatus;
+  readonly created: RefChange[];
+  readonly updated: RefChange[];
+  readonly deleted: RefChange[];
+  /** Refs the destination refused, with its reason. */
+  readonly rejected: { ref: string; reason: string }[];
+  /** Whether the source had anything new to fetch. */
+  readonly fetched: boolean;
+  readonly cacheHit: boolean;
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+const FETCH_REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+
+// A stalled connection (under 1 KB/s for a minute) fails the transfer instead of holding the job
+// until its timeout; the atomic fetch and push leave every ref as it was.
+const NETWORK_ENV = { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '60' };
+
+/** Mirrors every pair, `concurrency` at a time; one repo's failure never stops the others. */
+export async function mirrorAll(options: MirrorOptions): Promise<RepoResult[]> {
+  mkdirSync(options.workDir, { recursive: true });
+  return mapConcurrent(options.pairs, options.concurrency, (pair) => mirrorOne(pair, options));
+}
+
+async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<RepoResult> {
+  const started = Date.now();
+  const log = (message: string): void => options.log?.(pair.slug, message);
+  const dir = join(options.workDir, `${pair.slug}.git`);
+  let cacheHit = false;
+  let fetched = false;
+  let plan: MirrorPlan = { created: [], updated: [], deleted: [], untouched: [] };
+  // What a result reports as created, updated and deleted is what the destination accepted (or,
+  // in a dry run, would): a refused or failed repo pushed nothing.
+  const result = (status: RepoStatus, extra: Partial<RepoResult> = {}): RepoResult => ({
+    source: redactUrl(pair.source),
+    destination: redactUrl(pair.destination),
+    slug: pair.slug,
+    status,
+    ...(status === 'refused' || status === 'failed'
+      ? { created: [], updated: [], deleted: [] }
+      : { created: plan.created, updated: plan.updated, deleted: plan.deleted }),
+    rejected: [],
+    fetched,
+    cacheHit,
+    durationMs: Date.now() - started,
+    ...extra,
+  });
+  try {
+    // 1. What the source and the destination have, listed at once. A source listing that fails,
+    // or lists nothing, stops this repo here.
+    const auth = extraHeaderAuth(pair.destination, options.token);
+    const [upstream, destination] = await Promise.all([
+      listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
+        throw new ExternalError(
+          `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
+        );
+      }),
+      listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
+    ]);
+    if (![...upstream.keys()].some((ref) => options.filter.matches(ref))) {
+      return result('refused', {
+        error: `the source lists no branches or tags to mirror; refusing to mirror an empty listing over ${redactUrl(pair.destination)}`,
+      });
+    }
+    if (destination instanceof Error) {
+      throw new ExternalError(
+        `cannot list the destination ${redactUrl(pair.destination)}: ${destination.message}`,
+      );
+    }
+    // The common case, nothing new upstream, costs those two listings: no cache, no fetch.
+    if (sameRefs(filtered(upstream, options.filter), filtered(destination, options.filter))) {
+      return result('unchanged');
+    }
+
+    if (!existsSync(dir) && options.store) {
+      cacheHit = await options.store.restore(pair.slug, dir).catch(() => false);
+      log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
+    }
+    const local = new Git({ cwd: dir, env: NETWORK_ENV });
+    await prepareBareCopy(dir, local, log);
+
+    // 2. Fetch only what differs from the copy; atomically, so a fetch that dies updates no ref.
+    const before = await localRefs(local);
+    if (!sameRefs(upstream, before)) {
+      const fetch = await local.exec(fetchArgs(pair.source, upstream, before));
+      if (fetch.code !== 0) {
+        return result('failed', {
+          error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${lastLines(fetch.stderr)}`,
+        });
+      }
+      // Refs the complete, successful listing no longer has are gone upstream, so gone here.
+      const gone = [...(await localRefs(local))].filter(([ref]) => !upstream.has(ref));
+      if (gone.length > 0) {
+        const commands = gone.map(([ref, id]) => `delete ${ref} ${id}`);
+        await local.run(['update-ref', '--stdin'], ['start', ...commands, 'commit', ''].join('\n'));
+      }
+      fetched = true;
+      log('fetched new objects');
+    }
+    // Never shallow: prepareBareCopy replaced any shallow copy, and fetches here are full.
+    const mirrored = await localRefs(local);
+
+    // 3. The plan to make the destination's mirrored refs equal the source's. The destination
+    // listing is seconds old; every push is leased on it, so a change since then is refused.
+    const fastForwards = await fastForwardPairs(local, mirrored, destination);
+    plan = planMirror(mirrored, destination, options.filter, (o, n) =>
+      fastForwards.has(`${o}..${n}`),
+    );
+    if (options.store && fetched)
+      await options.store
+        .save(pair.slug, dir)
+        .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`));
+    if (isEmptyPlan(plan)) return result('unchanged');
+
+    // 4. Safety: a run that would destroy much of the destination needs to be told so.
+    const destructive = destructiveChanges(plan);
+    const mirroredAtDestination = [...destination.keys()].filter((ref) =>
+      options.filter.matches(ref),
+    ).length;
+    const limit = destructiveLimit(mirroredAtDestination, options.maxDestructiveFraction);
+    if (destructive.length > limit && !options.allowDestructive) {
+      return result('refused', {
+        error:
+          `would delete or force-update ${destructive.length} of ${mirroredAtDestination} refs (limit ${limit}): ` +
+          `${destructive
+            .slice(0, 5)
+            .map((c) => c.ref)
+            .join(', ')}${destructive.length > 5 ? ', ...' : ''}. ` +
+          `If the source really changed that much, rerun with allow-destructive: true.`,
+      });
+    }
+    if (options.dryRun) return result('dry-run');
+
+    // 5. One atomic push, each ref leased on what was read; refs the destination refuses are
+    // reported and left out of one retry, so one protected ref does not block the rest.
+    const changes = [...plan.created, ...plan.updated, ...plan.deleted];
+    let rejected = await push(dir, pair.destination, changes, auth);
+    if (rejected.length > 0 && rejected.length < changes.length) {
+      const refused = new Set(rejected.map((r) => r.ref));
+      log(`destination refused ${[...refused].join(', ')}; pushing the rest`);
+      const retry = await push(
+        dir,
+        pair.destination,
+        changes.filter((c) => !refused.has(c.ref)),
+        auth,
+      );
+      rejected = [...rejected, ...retry];
+    }
+    if (rejected.length > 0) {
+      const refused = new Set(rejected.map((r) => r.ref));
+      const keep = (list: RefChange[]): RefChange[] => list.filter((c) => !refused.has(c.ref));
+      const pushed = {
+        created: keep(plan.created),
+        updated: keep(plan.updated),
+        deleted: keep(plan.deleted),
+      };
+      plan = { ...plan, ...pushed };
+      return result(isEmptyPlan(plan) ? 'failed' : 'partial', {
+        rejected,
+        error: `the destination refused ${rejected.map((r) => `${r.ref} (${r.reason})`).join(', ')}`,
+      });
+    }
+    return result('mirrored');
+  } catch (error) {
+    return result('failed', { error: errorMessage(error) });
+  }
+}
+
+async function prepareBareCopy(
+  dir: string,
+  git: Git,
+  log: (message: string) => void,
+): Promise<void> {
+  const usable = existsSync(dir) && (await git.try(['rev-parse', '--git-dir']));
+  if (usable && (await git.run(['rev-parse', '--is-shallow-repository'])).trim() !== 'true') {
+    return configureCopy(git);
+  }
+  if (usable) log('the cached copy is shallow; starting a full copy');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await git.run(['init', '--bare', '--quiet']);
+  await configureCopy(git);
+}
+
+async function configureCopy(git: Git): Promise<void> {
+  // A commit-graph keeps ancestry checks and push negotiation fast on long histories; gc runs in
+  // the foreground, so a cache save never copies a repository a detached gc is rewriting.
+  const settings: [string, string][] = [
+    ['fetch.writeCommitGraph', 'true'],
+    ['gc.autoDetach', 'false'],
+    ['maintenance.autoDetach', 'false'],
+  ];
+  const current = (await git.exec(['config', '--get-regexp', '^(fetch|gc|maintenance)\\.'])).stdout;
+  for (const [key, value] of settings) {
+    if (!current.toLowerCase().includes(`${key.toLowerCase()} ${value}`))
+      await git.run(['config', key, value]);
+  }
+}
+
+/** The fetch for what differs: targeted when few refs changed, everything on a first fetch. */
+function fetchArgs(source: string, upstream: RefMap, local: RefMap): string[] {
+  // No forced-update walk over the whole history; no FETCH_HEAD, which nobody reads.
+  const args = ['fetch', '--atomic', '--no-tags', '--quiet', '--no-show-forced-updates'];
+  args.push('--no-write-fetch-head');
+  const changed = [...upstream].filter(([ref, id]) => local.get(ref) !== id).map(([ref]) => ref);
+  if (local.size === 0 || changed.length > 200)
+    return [...args, '--prune', source, ...FETCH_REFSPECS];
+  // Negotiate from where the changed refs were (and master), not from every ref of the copy.
+  const tips = new Set(changed.map((ref) => local.get(ref)).filter((id): id is string => !!id));
+  for (const ref of ['refs/heads/master', 'refs/heads/main']) {
+    const id = local.get(ref);
+    if (id) tips.add(id);
+  }
+  const negotiation = [...tips].map((id) => `--negotiation-tip=${id}`);
+  return [...args, ...negotiation, source, ...changed.map((ref) => `+${ref}:${ref}`)];
+}
+
+/** Branches and tags of a remote (tags as their tag objects: that is what gets pushed). */
+async function listRefs(url: string, auth: GitAuth): Promise<Map<string, string>> {
+  const result = await new Git({ env: { ...NETWORK_ENV, ...auth.env } }).exec([
+    'ls-remote',
+    url,
+    'refs/heads/*',
+    'refs/tags/*',
+  ]);
+  if (result.code !== 0)
+    throw new ExternalError(lastLines(result.stderr) || `git ls-remote exited ${result.code}`);
+  const refs = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const [id, ref] = line.split('\t');
+    if (id && ref && !ref.endsWith('^{}')) refs.set(ref, id);
+  }
+  return refs;
+}
+
+async function localRefs(git: Git): Promise<Map<string, string>> {
+  const out = await git.run([
+    'for-each-ref',
+    '--format=%(objectname) %(refname)',
+    'refs/heads',
+    'refs/tags',
+  ]);
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [id, ref] = line.split(' ');
+    if (id && ref) refs.set(ref, id);
+  }
+  return refs;
+}
+
+function filtered(refs: RefMap, filter: RefFilter): Map<string, string> {
+  return new Map([...refs].filter(([ref]) => filter.matches(ref)));
+}
+
+function sameRefs(a: RefMap, b: RefMap): boolean {
+  return a.size === b.size && [...a].every(([ref, id]) => b.get(ref) === id);
+}
+
+/** `old..new` for every branch update that is a fast-forward (old is an ancestor of new). */
+async function fastForwardPairs(
+  git: Git,
+  mirrored: RefMap,
+  destination: RefMap,
+): Promise<Set<string>> {
+  const result = new Set<string>();
+  for (const [ref, id] of mirrored) {
+    const old = destination.get(ref);
+    if (!old || old === id || !ref.startsWith('refs/heads/')) continue;
+    // Exit 1: not an ancestor; 128: the destination's commit is unknown here (only downstream).
+    if (await git.try(['merge-base', '--is-ancestor', old, id])) result.add(`${old}..${id}`);
+  }
+  return result;
+}
+
+async function push(
+  dir: string,
+  destination: string,
+  changes: RefChange[],
+  auth: GitAuth,
+): Promise<{ ref: string; reason: string }[]> {
+  if (changes.length === 0) return [];
+  const leases = changes.map((c) => `--force-with-lease=${c.ref}:${c.old ?? ''}`);
+  const refspecs = changes.map((c) => (c.new ? `${c.new}:${c.ref}` : `:${c.ref}`));
+  const pusher = new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env } });
+  const result = await pusher.exec([
+    'push',
+    '--atomic',
+    '--porcelain',
+    '--no-verify',
+    ...leases,
+    destination,
+    ...refspecs,
+  ]);
+  if (result.code === 0) return [];
+  const rejected = parseRejections(result.stdout);
+  const culprits = rejected.filter((r) => !/atomic (push|transaction) fail/.test(r.reason));
+  if (culprits.length > 0) return culprits;
+  if (rejected.length > 0) return rejected;
+  throw new ExternalError(
+    `push to ${redactUrl(destination)} failed: ${lastLines(result.stderr) || `exit ${result.code}`}`,
+  );
+}
+
+/** Reads `git push --porcelain` lines: `!<TAB>src:dst<TAB>[rejected] (reason)`. */
+export function parseRejections(porcelain: string): { ref: string; reason: string }[] {
+  const rejected: { ref: string; reason: string }[] = [];
+  for (const line of porcelain.split('\n')) {
+    const match = /^!\t[^:\t]*:(\S+)\t(.*)$/.exec(line);
+    if (!match) continue;
+    let reason = match[2]!.replace(/^\[[^\]]*\]\s*/, '').replace(/^\((.*)\)$/, '$1') || 'rejected';
+    if (/workflow/i.test(reason))
+      reason += ' (the token needs the workflows permission to push .github/workflows changes)';
+    rejected.push({ ref: match[1]!, reason });
+  }
+  return rejected;
+}

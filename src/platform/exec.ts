@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { ToolError } from './errors.js';
+import { redactor, redactUserinfo } from './redact.js';
+
+/** How to run one program. Argv only: there is no shell to quote for or inject into. */
+export interface ExecOptions {
+  readonly cwd?: string;
+  /** Added to this process's environment (secrets travel here, never in argv). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdin?: string | Buffer;
+  /** Kill the program (and say so) after this long. */
+  readonly timeoutMs?: number;
+  /** Aborting kills the program (with killGroup, everything it started too). */
+  readonly signal?: AbortSignal;
+  /**
+   * Run the program in its own process group and kill the whole group on timeout or abort: a
+   * hung command's children must not outlive it.
+   */
+  readonly killGroup?: boolean;
+  /** Each complete line as it comes, stdout and stderr alike, with secrets redacted. */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Values that must never appear in a line, an error or a result; replaced by `***`. */
+  readonly secrets?: readonly string[];
+  /** Run as root: as is when this process is root, else through `sudo -n` (never prompts). */
+  readonly asRoot?: boolean;
+  /** What to install when the program is missing, for the error (`apt-get install squashfs-tools`). */
+  readonly installHint?: string;
+}
+
+export interface ExecResult {
+  readonly code: number;
+  /** Exactly what the program wrote (secrets redacted): a file's content stays byte for byte. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Every line, stdout and stderr as they came (the meaningful last lines of a failure are here). */
+  readonly lines: readonly string[];
+  /** The program ran past timeoutMs or was aborted, and was killed. */
+  readonly killed: boolean;
+}
+
+/** The program is not installed (or not on PATH). */
+export class MissingProgramError extends ToolError {
+  constructor(program: string, hint?: string) {
+    super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
+  }
+}
+
+/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+export function asRoot(
+  argv: readonly string[],
+  uid = process.getuid?.() ?? 0,
+  env: Readonly<Record<string, string>> = {},
+): string[] {
+  const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  if (uid === 0) return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
+  // sudo resets the environment; `env` carries what the root command needs, explicitly.
+  return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+}
+
+/** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
+export class LineSplitter {
+  private rest = '';
+  private readonly decoder = new TextDecoder('utf-8');
+
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    const text = this.rest + this.decoder.decode(chunk, { stream: true });
+    const lines = text.split('\n');
+    this.rest = lines.pop()!;
+    for (const line of lines) this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+  }
+
+  end(): void {
+    const text = this.rest + this.decoder.decode();
+    this.rest = '';
+    if (text) this.emit(text.endsWith('\r') ? text.slice(0, -1) : text);
+  }
+}
+
+/**
+ * The one way the toolkit starts a program: argv only, line-buffered output streamed to
+ * `onLine` as it comes, cwd/env/stdin/timeout/abort, secrets redacted from every line and error.
+ * Resolves with the exit code whatever it is; a program that cannot start is a
+ * MissingProgramError (or the spawn error).
+ */
+export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const full = options.asRoot ? asRoot(argv) : [...argv];
+  const redact = redactor(options.secrets);
+  return new Promise((resolvePromise, reject) => {
+    if (options.signal?.aborted) {
+      resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
+      return;
+    }
+    const child = spawn(full[0]!, full.slice(1), {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: options.killGroup,
+    });
+    const raw = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const lines: string[] = [];
+    const splitter = (stream: 'stdout' | 'stderr') =>
+      new LineSplitter((line) => {
+        const clean = redact(line);
+        lines.push(clean);
+        options.onLine?.(clean, stream);
+      });
+    const out = splitter('stdout');
+    const err = splitter('stderr');
+    child.stdout!.on('data', (chunk: Buffer) => {
+      raw.stdout.push(chunk);
+      out.push(chunk);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      raw.stderr.push(chunk);
+      err.push(chunk);
+    });
+    let killed = false;
+    const kill = (): void => {
+      killed = true;
+      try {
+        if (options.killGroup && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+    options.signal?.addEventListener('abort', kill, { once: true });
+    const done = (): void => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', kill);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      done();
+      if (error.code === 'ENOENT') reject(new MissingProgramError(full[0]!, options.installHint));
+      else reject(error);
+    });
+    child.on('close', (code, signal) => {
+      done();
+      out.end();
+      err.end();
+      let stderr = redact(Buffer.concat(raw.stderr).toString('utf8'));
+      if (killed && options.timeoutMs && !options.signal?.aborted)
+        stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(options.timeoutMs / 1000)} s`;
+      resolvePromise({
+        code: code ?? (signal ? 128 : 1),
+        stdout: redact(Buffer.concat(raw.stdout).toString('utf8')),
+        stderr,
+        lines,
+        killed,
+      });
+    });
+    if (child.stdin) {
+      // A program may exit before reading all of its input; its exit code tells what happened.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.stdin);
+    }
+  });
+}
+
+/**
+ * Runs a program that must succeed: a non-zero exit is a ToolError naming the command (argv[0]
+ * and its subcommand, or `name`) with its meaningful last lines.
+ */
+export async function execOk(
+  argv: readonly string[],
+  options: ExecOptions & { readonly name?: string } = {},
+): Promise<ExecResult> {
+  const result = await exec(argv, options);
+  if (result.code !== 0) {
+    throw new ToolError(
+      options.name ?? argv.slice(0, 2).join(' '),
+      result.code,
+      lastLines(result.stderr || result.stdout),
+    );
+  }
+  return result;
+}
+
+/**
+ * The line that says why a program failed: its last `fatal:`/`error:`/`E:` line, else its last
+ * lines; URLs lose any userinfo, so a token typed into one never shows.
+ */
+export function lastLines(text: string, count = 1): string {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
+  return redactUserinfo(reason ?? lines.slice(-count).join(' / '));
+}

@@ -1,0 +1,27 @@
+/**
+ * platform/: what every domain stands on. The one process funnel (exec), the one error taxonomy,
+ * the git and lxc clients over the funnel, retries, redaction, and the cache interfaces with
+ * their directory implementations.
+ */
+export type { FileCache, PrefixCache } from './cache.js';
+export { unifiedDiff } from './diff.js';
+export { DirectoryCache } from './dir-cache.js';
+export {
+  Bug,
+  ConfigurationError,
+  ExternalError,
+  ToolError,
+  errorKind,
+  errorMessage,
+  isRetryable,
+} from './errors.js';
+export { MissingProgramError, asRoot, exec, execOk, lastLines } from './exec.js';
+export { NO_AUTH, basicAuthHeader, extraHeaderAuth } from './git-auth.js';
+export type { GitAuth } from './git-auth.js';
+export { Git } from './git.js';
+export { globToRegExp } from './glob.js';
+export { Lxd } from './lxd.js';
+export { mapConcurrent } from './pool.js';
+export { redactUrl } from './redact.js';
+export { withRetries } from './retry.js';
+export type { RetryPolicy } from './retry.js';

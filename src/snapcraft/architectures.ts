@@ -1,0 +1,123 @@
+import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
+import { ConfigurationError } from '../platform/index.js';
+import type { SnapcraftProject } from './yaml.js';
+
+/** Debian architecture names snapcraft and the store use. */
+export const KNOWN_ARCHES = [
+  'amd64',
+  'arm64',
+  'armhf',
+  'ppc64el',
+  's390x',
+  'riscv64',
+  'i386',
+] as const;
+
+/** One way the snap is built: on `buildOn` hosts, producing a snap for `buildFor`. */
+export interface BuildTarget {
+  /** The platform name (core24+ platforms key), else the build-for arch. */
+  readonly platform: string;
+  readonly buildOn: string[];
+  readonly buildFor: string;
+}
+
+export interface SnapArchitectures {
+  /** False when snapcraft.yaml says nothing: the snap builds for whatever host builds it. */
+  readonly declared: boolean;
+  readonly targets: BuildTarget[];
+}
+
+/**
+ * What snapcraft.yaml says the snap builds for, in every form: none (host arch), legacy strings,
+ * core20 build-on/run-on, core22 build-on/build-for, core24+ platforms.
+ */
+export function snapArchitectures(project: SnapcraftProject): SnapArchitectures {
+  const root = project.document.contents as YAMLMap;
+  const file = project.file;
+  const platforms = root.get('platforms', true);
+  const architectures = root.get('architectures', true);
+  if (platforms !== undefined && platforms !== null) {
+    if (!isMap(platforms))
+      throw new ConfigurationError(
+        `${file}: 'platforms' must map platform names to build-on/build-for.`,
+      );
+    return {
+      declared: true,
+      targets: platforms.items.map((pair) =>
+        platformTarget(String(isScalar(pair.key) ? pair.key.value : pair.key), pair.value, file),
+      ),
+    };
+  }
+  if (architectures === undefined || architectures === null)
+    return { declared: false, targets: [] };
+  if (!isSeq(architectures))
+    throw new ConfigurationError(`${file}: 'architectures' must be a list.`);
+  const targets: BuildTarget[] = [];
+  for (const item of architectures.items) {
+    if (isScalar(item)) {
+      const arch = checkArch(String(item.value), file);
+      targets.push({ platform: arch, buildOn: [arch], buildFor: arch });
+      continue;
+    }
+    if (!isMap(item))
+      throw new ConfigurationError(
+        `${file}: each 'architectures' entry must be an arch or a build-on map.`,
+      );
+    const buildOn = archList(item.get('build-on', true), file, 'build-on');
+    const runOn = item.get('build-for', true) ?? item.get('run-on', true);
+    const buildFor = runOn === undefined ? buildOn : archList(runOn, file, 'build-for');
+    if (buildOn.length === 0)
+      throw new ConfigurationError(`${file}: an 'architectures' entry has no build-on.`);
+    // run-on/build-for 'all' makes one arch-independent snap, built on the first build-on arch.
+    for (const arch of buildFor.length === 1 && buildFor[0] === 'all' ? ['all'] : buildFor) {
+      targets.push({ platform: arch, buildOn, buildFor: arch });
+    }
+  }
+  return { declared: true, targets };
+}
+
+function platformTarget(name: string, value: unknown, file: string): BuildTarget {
+  if (value === null || value === undefined || (isScalar(value) && value.value === null)) {
+    // `amd64:` alone: the name is the arch, built on and for it.
+    const arch = checkArch(
+      name,
+      file,
+      `platform '${name}' has no build-on/build-for, so its name must be an architecture`,
+    );
+    return { platform: name, buildOn: [arch], buildFor: arch };
+  }
+  if (!isMap(value))
+    throw new ConfigurationError(
+      `${file}: platform '${name}' must be empty or a build-on/build-for map.`,
+    );
+  const buildOn = archList(value.get('build-on', true), file, `platforms.${name}.build-on`);
+  const buildForList = value.has('build-for')
+    ? archList(value.get('build-for', true), file, `platforms.${name}.build-for`)
+    : buildOn;
+  if (buildOn.length === 0)
+    throw new ConfigurationError(`${file}: platform '${name}' has no build-on.`);
+  if (buildForList.length !== 1) {
+    throw new ConfigurationError(
+      `${file}: platform '${name}' must build for exactly one architecture (build-for: [${buildForList.join(', ')}]).`,
+    );
+  }
+  return { platform: name, buildOn, buildFor: buildForList[0]! };
+}
+
+function archList(node: unknown, file: string, where: string): string[] {
+  const values = isSeq(node)
+    ? node.items.map((i) => (isScalar(i) ? String(i.value) : ''))
+    : isScalar(node)
+      ? [String(node.value)]
+      : [];
+  return values.map((v) => (v === 'all' ? v : checkArch(v, file, `${where} names '${v}'`)));
+}
+
+export function checkArch(arch: string, file: string, context?: string): string {
+  if (!(KNOWN_ARCHES as readonly string[]).includes(arch)) {
+    throw new ConfigurationError(
+      `${file}: ${context ?? `'${arch}'`} is not an architecture snapcraft knows (${KNOWN_ARCHES.join(', ')}); note ppc64el, not ppc64le.`,
+    );
+  }
+  return arch;
+}
