@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRequirementsRepo, git, initBare, startGitDaemon } from './lib/git-fixtures.mjs';
+import { setupCommand } from './lib/setup-hint.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ref = process.argv[2] ?? 'stable/ocata';
@@ -180,7 +181,7 @@ async function pipeline() {
     skip(
       'build, smoke-test plan and publish',
       'squashfs-tools (mksquashfs, unsquashfs) is not installed, so no .snap can be made',
-      'sudo bash scripts/setup.sh installs it',
+      `${setupCommand()} installs it`,
     );
     return;
   }
@@ -216,7 +217,7 @@ async function pipeline() {
     skip(
       'the emulated arm64 build',
       'LXD or its osa-arm64 test image is not set up',
-      'sudo bash scripts/setup.sh --system sets them up',
+      `${setupCommand('--system')} sets them up`,
     );
   }
   for (const snap of snaps)

@@ -2,6 +2,7 @@ import { describe } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { setupCommand } from '../../scripts/lib/setup-hint.mjs';
 import { tempDir } from './fixtures.js';
 
 /**
@@ -37,7 +38,7 @@ export function toolsCapability(commands: readonly string[]): Capability {
     ? { ok: true, reason: '' }
     : {
         ok: false,
-        reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (sudo bash scripts/setup.sh installs ${missing.length > 1 ? 'them' : 'it'})`,
+        reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (${setupCommand()} installs ${missing.length > 1 ? 'them' : 'it'})`,
       };
 }
 
@@ -58,7 +59,7 @@ export function lxdCapability(images: string[]): Capability {
   } catch {
     return {
       ok: false,
-      reason: 'LXD is not running (sudo bash scripts/setup.sh --system starts it)',
+      reason: `LXD is not running (${setupCommand('--system')} starts it)`,
     };
   }
   for (const image of images) {
@@ -67,7 +68,7 @@ export function lxdCapability(images: string[]): Capability {
     } catch {
       return {
         ok: false,
-        reason: `LXD image ${image} is missing (sudo bash scripts/setup.sh --system builds it)`,
+        reason: `LXD image ${image} is missing (${setupCommand('--system')} builds it)`,
       };
     }
   }
@@ -76,7 +77,7 @@ export function lxdCapability(images: string[]): Capability {
     if (!existsSync(path) || !/^flags: .*F/m.test(readFileSync(path, 'utf8'))) {
       return {
         ok: false,
-        reason: `binfmt handler ${handler} with the F flag is not registered (sudo bash scripts/setup.sh --system registers it)`,
+        reason: `binfmt handler ${handler} with the F flag is not registered (${setupCommand('--system')} registers it)`,
       };
     }
   }
