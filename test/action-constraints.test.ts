@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -73,6 +73,27 @@ describe('the constraints action, from its committed bundle', () => {
     expect(errors[0]).toMatch(/'stable\/2025\.1 && reboot' is not a branch or tag name/);
     expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toBe(before);
     expect(run.outputs).toEqual({});
+  });
+
+  it('writes its output only inside the workspace or the runner temp', async () => {
+    const project = fixtureCopy('openstack-archive/snap-glance/master');
+    const env = { GITHUB_WORKSPACE: project, GITHUB_REF_NAME: 'stable/ocata' };
+    const inputs = { project: '.', 'requirements-repo': server.url };
+    const escaped = await runBundle(
+      'constraints',
+      { ...inputs, output: '../../escaped.yaml' },
+      env,
+    );
+    expect(escaped.status).toBe(1);
+    expect(escaped.stdout).toMatch(
+      /::error::'output' \('..\/..\/escaped.yaml'\) is outside the workspace/,
+    );
+    expect(existsSync(join(project, '../../escaped.yaml'))).toBe(false);
+    const inside = await runBundle('constraints', { ...inputs, output: 'out/snapcraft.yaml' }, env);
+    expect(inside.status).toBe(0);
+    expect(readFileSync(join(project, 'out/snapcraft.yaml'), 'utf8')).toContain(
+      'constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+    );
   });
 
   it('refuses a non-boolean for a boolean input', async () => {

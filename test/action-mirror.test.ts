@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { addCommits, git, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
@@ -254,9 +261,19 @@ describe('the mirror action, from its bundle', () => {
     [{ concurrency: '0' }, /'concurrency' must be a whole number from 1 to 32/],
     [{ 'dispatch-workflow': 'snap.yml' }, /Dispatching builds needs a token/],
     [
-      { 'dispatch-workflow': 'snap.yml', token: TOKEN, 'dispatch-branches': '?table/*' },
-      /'dispatch-branches' pattern '\?table\/\*' may use letters, digits/,
+      { 'dispatch-workflow': 'snap.yml', token: TOKEN, 'dispatch-branches': 'stable/[2025' },
+      /'dispatch-branches' pattern 'stable\/\[2025' is not a glob pattern/,
     ],
+    [{ refs: 'refs/heads/{a' }, /'refs' pattern 'refs\/heads\/\{a' is not a glob pattern/],
+    [
+      { repos: 'https://ghp_secret0123@opendev.org/a.git -> https://github.com/o/a.git' },
+      /credentials in its URL \('https:\/\/\*\*\*@opendev.org\/a.git'\); remove them/,
+    ],
+    [
+      { repos: 'https://opendev.org/a.git -> -oProxyCommand=x@h:p' },
+      /repos entry 1 destination starts with '-'/,
+    ],
+    [{ repos: 'https://opendev.org/a.git -> ssh://-oProxyCommand=id/x' }, /host starting with '-'/],
     [{ 'dispatch-workflow': '../../etc/x.yml', token: TOKEN }, /is not a workflow file name/],
     [
       { repos: `${'git://x'}/a.git -> ${'git://y'}/a.git dispatch=../x` },
@@ -264,7 +281,7 @@ describe('the mirror action, from its bundle', () => {
     ],
     [
       { repos: 'https://user:pw@example.com/a.git -> https://github.com/o/a.git' },
-      /credentials in its URL; pass the token through the 'token' input/,
+      /credentials in its URL.*pass the token through the 'token' input/,
     ],
   ])('refuses bad input %j with one error and touches nothing', async (inputs, message) => {
     mkdirSync(join(root, 'untouched'), { recursive: true });
@@ -277,5 +294,34 @@ describe('the mirror action, from its bundle', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(message);
     expect(run.stdout).not.toContain('::group::');
+  });
+
+  it('reads and writes only inside the workspace and the runner temp, and never quotes a repos file', async () => {
+    const base = tempDir('osa-confine-');
+    const workspace = join(base, 'workspace');
+    mkdirSync(join(base, 'outside'), { recursive: true });
+    mkdirSync(workspace, { recursive: true });
+    const secretLine = 'db_password_hunter2 -> https://github.com/o/a.git\n';
+    writeFileSync(join(base, 'outside/secret.yaml'), secretLine);
+    writeFileSync(join(workspace, 'repos.yaml'), secretLine);
+    symlinkSync(join(base, 'outside'), join(workspace, 'link'));
+    const repos = `${daemon.url}/opendev/x.git -> ${http.url}/github/x.git`;
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ repos: '../outside/secret.yaml' }, /'repos' \('.*secret.yaml'\) is outside the workspace/],
+      [{ repos: 'link/secret.yaml' }, /'repos' \('.*secret.yaml'\) is outside the workspace/],
+      [{ repos: 'repos.yaml' }, /repos.yaml: repos entry 1 source is not a git URL/],
+      [
+        { repos, 'cache-dir': '../outside-cache' },
+        /'cache-dir' \('..\/outside-cache'\) is outside/,
+      ],
+    ];
+    for (const [inputs, message] of cases) {
+      const run = await mirrorRun(inputs, { GITHUB_WORKSPACE: workspace });
+      expect(run.status).toBe(1);
+      const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error::'));
+      expect(errors).toEqual([expect.stringMatching(message)]);
+      expect(visibleOutput(run)).not.toContain('hunter2');
+    }
+    expect(readdirSync(base).sort()).toEqual(['outside', 'workspace']);
   });
 });

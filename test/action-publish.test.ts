@@ -227,6 +227,18 @@ withSnaps('the publish action, from its bundle (stand-in snapcraft, store on 127
         /'snap-name' \('Keystone;reboot'\) is not a snap name/,
       ],
       [
+        'a snap name that argv would read as an option',
+        { 'snap-name': '--help', 'promote-revisions': '{"amd64": 1}' },
+        {},
+        /'snap-name' \('--help'\) is not a snap name/,
+      ],
+      [
+        'a snap name without a letter',
+        { 'snap-name': '123', 'promote-revisions': '{"amd64": 1}' },
+        {},
+        /'snap-name' \('123'\) is not a snap name/,
+      ],
+      [
         'a promotion revision that is not a positive whole number',
         { 'promote-revisions': '{"amd64": 1e21}', 'snap-name': 'keystone' },
         {},

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addCommits, git, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
@@ -190,6 +190,116 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     ]);
   });
 
+  it('finds the one ref a pre-receive hook refuses, when the hook declines the whole push', async () => {
+    const s = scenario();
+    // pre-receive judges a push as a whole: one bad ref and every ref comes back declined.
+    const hook = join(s.destination, 'hooks/pre-receive');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\nwhile read old new ref; do [ "$ref" = refs/heads/stable/2024.2 ] && { echo "protected" >&2; exit 1; }; done\nexit 0\n',
+    );
+    chmodSync(hook, 0o755);
+    const result = await s.run();
+    expect(result.status).toBe('partial');
+    expect(result.rejected).toEqual([
+      {
+        ref: 'refs/heads/stable/2024.2',
+        reason: expect.stringMatching(/pre-receive hook declined/),
+      },
+    ]);
+    expect(names(result.created)).toEqual([
+      'refs/heads/master',
+      'refs/heads/stable/2025.1',
+      'refs/heads/unmaintained/2024.1',
+      'refs/tags/2024.2-eol',
+      'refs/tags/31.0.0',
+    ]);
+    expect(git(s.destination, ['for-each-ref', '--format=%(refname)']).trim().split('\n')).toEqual(
+      names(result.created),
+    );
+    // The next run still lands what it can and reports the same refusal, nothing more.
+    addCommits(s.upstream, 'master', 1);
+    const next = await s.run();
+    expect(next.status).toBe('partial');
+    expect(next.rejected.map((r) => r.ref)).toEqual(['refs/heads/stable/2024.2']);
+    expect(names(next.updated)).toEqual(['refs/heads/master']);
+    expect(git(s.destination, ['rev-parse', 'refs/heads/master']).trim()).toBe(
+      git(s.upstream, ['rev-parse', 'refs/heads/master']).trim(),
+    );
+  });
+
+  it('discards a corrupt cached copy (refs without their objects) and fetches afresh, once', async () => {
+    const s = scenario();
+    const storeDir = tempDir('osa-store-');
+    const store = new DirectoryStore(storeDir);
+    await s.run({ store });
+    // The saved copy keeps its refs but loses every object, as a restore that died halfway would.
+    const saved = join(storeDir, readdirSync(storeDir)[0]!);
+    for (const pack of readdirSync(join(saved, 'objects/pack')))
+      rmSync(join(saved, 'objects/pack', pack));
+    for (const dir of readdirSync(join(saved, 'objects')).filter((d) => /^[0-9a-f]{2}$/.test(d)))
+      rmSync(join(saved, 'objects', dir), { recursive: true });
+    addCommits(s.upstream, 'stable/2025.1', 2);
+    const logs: string[] = [];
+    const result = await s.run({
+      store,
+      workDir: tempDir('osa-mirror-work-'),
+      log: (_slug, message) => logs.push(message),
+    });
+    expect(result.error).toBeUndefined();
+    expect([result.status, result.cacheHit, result.fetched]).toEqual(['mirrored', true, true]);
+    expect(logs.join('\n')).toMatch(/fetching afresh/);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('carries a deletion over without fetching, even from an upstream whose HEAD is unborn', async () => {
+    const s = scenario();
+    const viaHttp = (extra: Partial<MirrorOptions> = {}) => ({
+      ...s.options(extra),
+      pairs: parseMirrorPairs(
+        `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+      ),
+    });
+    const store = new DirectoryStore(tempDir('osa-store-'));
+    await mirrorAll(viaHttp({ store }));
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/unmaintained/2024.1']);
+    git(s.upstream, ['symbolic-ref', 'HEAD', 'refs/heads/never-created']);
+    // Over protocol v2 the listing is one upload-pack POST (ls-refs); a fetch would add more.
+    const uploads = () =>
+      open.requests.filter((r) => r.path.endsWith('/git-upload-pack') && r.method === 'POST')
+        .length;
+    for (const workDir of [s.workDir, tempDir('osa-mirror-work-')]) {
+      const before = uploads();
+      const [result] = await mirrorAll(viaHttp({ store, workDir }));
+      expect(result!.error).toBeUndefined();
+      expect(result!.fetched).toBe(false);
+      expect(uploads() - before).toBe(1);
+      if (workDir === s.workDir)
+        expect(names(result!.deleted)).toEqual(['refs/heads/unmaintained/2024.1']);
+    }
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('never lets a small repository lose most of its refs without allow-destructive', async () => {
+    const s = scenario();
+    const small = join(root, 'opendev', `${s.name}-small.git`);
+    initBare(small);
+    addCommits(small, 'master', 1);
+    addCommits(small, 'stable/2025.1', 1, { from: 'refs/heads/master' });
+    addCommits(small, 'stable/2024.2', 1, { from: 'refs/heads/master' });
+    const pairs = parseMirrorPairs(
+      `${daemon.url}/opendev/${s.name}-small.git -> ${http.url}/github/${s.name}.git`,
+    );
+    expect((await mirrorAll({ ...s.options(), pairs }))[0]!.status).toBe('mirrored');
+    git(small, ['update-ref', '-d', 'refs/heads/stable/2025.1']);
+    git(small, ['update-ref', '-d', 'refs/heads/stable/2024.2']);
+    const before = refsOf(s.destination);
+    const [refused] = await mirrorAll({ ...s.options(), pairs });
+    expect(refused!.status).toBe('refused');
+    expect(refused!.error).toMatch(/would delete or force-update 2 of 3 refs \(limit 1\)/);
+    expect(refsOf(s.destination)).toBe(before);
+  });
+
   it('refuses a run that would destroy much of the destination unless allowed', async () => {
     const s = scenario();
     for (let i = 0; i < 20; i++)
@@ -230,7 +340,7 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     await s.run();
     addCommits(s.destination, 'github-ci', 1, { from: 'refs/heads/master' });
     const result = await s.run({
-      filter: parseRefFilter(['refs/heads/*', 'refs/tags/*', '!refs/heads/github-*']),
+      filter: parseRefFilter(['refs/heads/**', 'refs/tags/**', '!refs/heads/github-*']),
     });
     expect(result.status).toBe('unchanged');
     expect(git(s.destination, ['rev-parse', '--verify', 'refs/heads/github-ci'])).toBeTruthy();

@@ -28580,7 +28580,7 @@ const SnapOutputs = {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4883);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
 
 
 
@@ -28589,7 +28589,7 @@ const SnapOutputs = {
 function readMatrixSettings() {
     const arches = (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.arches);
     return {
-        project: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.project) || '.',
+        project: (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getPathInput */ .y2)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.project, '.'),
         options: {
             arches: arches.length ? arches : _build_index_js__WEBPACK_IMPORTED_MODULE_3__/* .DEFAULT_ARCHES */ .Rx,
             selfHosted: (0,_build_index_js__WEBPACK_IMPORTED_MODULE_3__/* .parseSelfHosted */ .X3)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.selfHosted)),
@@ -28610,10 +28610,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7264);
+/* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3639);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
 /* harmony import */ var _matrix_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7258);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3197);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2236);
 
 
 
@@ -28664,23 +28664,71 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3197:
+/***/ 2236:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   DF: () => (/* binding */ getListInput),
-/* harmony export */   Pu: () => (/* binding */ flushSummary),
-/* harmony export */   Vt: () => (/* binding */ getBooleanInput),
-/* harmony export */   tv: () => (/* binding */ isEntryPoint)
-/* harmony export */ });
-/* unused harmony exports getRequiredInput, runnerTemp, escapeHtml */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Pu: () => (/* binding */ flushSummary),
+  Vt: () => (/* binding */ getBooleanInput),
+  DF: () => (/* binding */ getListInput),
+  y2: () => (/* binding */ getPathInput),
+  tv: () => (/* binding */ isEntryPoint),
+  Cs: () => (/* binding */ runAction)
+});
+
+// UNUSED EXPORTS: confinedPath, escapeHtml, getRequiredInput, runnerTemp
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var lib_core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/platform/paths.ts
+
+
+
+/**
+ * A path input resolved against the workspace and kept inside the workspace or the runner's temp
+ * directory: `..` and symbolic links that leave them are refused, so an input can neither read
+ * nor write anything else on the runner. `absoluteOutside` lets an absolute path go anywhere, for
+ * the one kind of input whose purpose is to live outside every job (a self-hosted runner's
+ * persistent cache-dir); a relative one still stays inside.
+ */
+function confinePath(value, what, roots, options = {}) {
+    const path = (0,external_node_path_.resolve)(roots.workspace, value);
+    if (options.absoluteOutside && (0,external_node_path_.isAbsolute)(value))
+        return path;
+    const real = realpathOfNearest(path);
+    const allowed = [roots.workspace, roots.temp].filter((r) => !!r);
+    if (allowed.some((root) => isInside(real, realpathOfNearest((0,external_node_path_.resolve)(root)))))
+        return path;
+    throw new errors/* ConfigurationError */.j1(`${what} ('${value}') is outside the workspace and the runner's temp directory; ` +
+        `give a path inside ${roots.workspace}${roots.temp ? ` or ${roots.temp}` : ''}.`);
+}
+function isInside(path, root) {
+    const rel = (0,external_node_path_.relative)(root, path);
+    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
+}
+/** The real path of `path`, or of its nearest existing ancestor with the rest appended. */
+function realpathOfNearest(path) {
+    let existing = path;
+    const rest = [];
+    while (!(0,external_node_fs_.existsSync)(existing) && (0,external_node_path_.dirname)(existing) !== existing) {
+        rest.unshift(existing.slice((0,external_node_path_.dirname)(existing).length).replace(/^\//, ''));
+        existing = (0,external_node_path_.dirname)(existing);
+    }
+    return (0,external_node_path_.join)((0,external_node_fs_.realpathSync)(existing), ...rest);
+}
+
+;// CONCATENATED MODULE: ./src/actions/runner.ts
+
 
 
 
@@ -28696,21 +28744,21 @@ async function runAction(name, main) {
         await main();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
-        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+        lib_core/* debug */.Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,errors/* errorMessage */.gJ)(error);
+        switch ((0,errors/* errorKind */.f8)(error)) {
             case 'configuration':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                lib_core/* setFailed */.C1(message);
                 break;
             case 'external': {
-                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                const evidence = error instanceof errors/* ExternalError */.yA ? error.evidence : null;
+                lib_core/* setFailed */.C1(`${name}: ${message}` +
                     (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
-                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                    ((0,errors/* isRetryable */.r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
                 break;
             }
             case 'bug':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                lib_core/* setFailed */.C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
                     'the debug log (re-run with debug logging enabled).');
         }
     }
@@ -28724,11 +28772,22 @@ function getRequiredInput(name, what) {
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name)
+    return lib_core/* getInput */.V4(name)
         .split('\n')
         .map((line) => line.replace(/#.*$/, ''))
         .flatMap((line) => line.split(/[\s,]+/))
         .filter(Boolean);
+}
+function getPathInput(name, fallback, options = {}) {
+    const value = lib_core/* getInput */.V4(name) || fallback;
+    return value ? confinedPath(value, name, options) : undefined;
+}
+/** One path of input `name`, confined as getPathInput's are. */
+function confinedPath(value, name, options = {}) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    if (!workspace)
+        return (0,external_node_path_.resolve)(value);
+    return confinePath(value, `'${name}'`, { workspace, temp: process.env.RUNNER_TEMP }, options);
 }
 /** RUNNER_TEMP on a runner; the OS temp dir elsewhere. */
 function runnerTemp() {
@@ -28739,14 +28798,14 @@ function runnerTemp() {
  * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
  */
 function getBooleanInput(name, fallback) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (value === '')
         return fallback;
     try {
-        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
+        return lib_core/* getBooleanInput */.Vt(name);
     }
     catch {
-        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -28755,7 +28814,7 @@ function isEntryPoint(moduleUrl) {
     if (!script)
         return false;
     try {
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(script) === (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(moduleUrl));
+        return (0,external_node_fs_.realpathSync)(script) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(moduleUrl));
     }
     catch {
         return false;
@@ -28767,14 +28826,14 @@ function isEntryPoint(moduleUrl) {
  */
 async function flushSummary() {
     if (!process.env.GITHUB_STEP_SUMMARY) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.emptyBuffer();
+        lib_core/* summary */.z.emptyBuffer();
         return;
     }
     try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
+        await lib_core/* summary */.z.write();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
+        lib_core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
     }
 }
 /** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
@@ -28785,7 +28844,7 @@ function escapeHtml(text) {
 
 /***/ }),
 
-/***/ 7264:
+/***/ 3639:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28794,8 +28853,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   b: () => (/* binding */ matrixFor)
 });
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/platform/errors.ts
 var errors = __nccwpck_require__(6316);
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -29262,7 +29321,7 @@ const SNAPCRAFT_YAML_LOCATIONS = [
  * name), or accepts a path to the file itself (whose root is then derived from where it lives).
  */
 function locateSnapcraftYaml(path) {
-    const target = (0,external_node_path_namespaceObject.resolve)(path);
+    const target = (0,external_node_path_.resolve)(path);
     if (/\.ya?ml$/.test(target)) {
         if (!(0,external_node_fs_.existsSync)(target)) {
             throw new errors/* ConfigurationError */.j1(`${path} does not exist: point 'project' at a snap's directory or its snapcraft.yaml.`);
@@ -29270,7 +29329,7 @@ function locateSnapcraftYaml(path) {
         return { file: target, projectDir: projectDirOf(target) };
     }
     for (const candidate of SNAPCRAFT_YAML_LOCATIONS) {
-        const file = (0,external_node_path_namespaceObject.join)(target, candidate);
+        const file = (0,external_node_path_.join)(target, candidate);
         if ((0,external_node_fs_.existsSync)(file))
             return { file, projectDir: target };
     }
@@ -29278,10 +29337,10 @@ function locateSnapcraftYaml(path) {
 }
 /** The directory snapcraft treats as the project root for a given snapcraft.yaml. */
 function projectDirOf(file) {
-    const dir = (0,external_node_path_namespaceObject.dirname)(file);
-    if ((0,external_node_path_namespaceObject.basename)(dir) === 'snap') {
-        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
-        return (0,external_node_path_namespaceObject.basename)(parent) === 'build-aux' ? (0,external_node_path_namespaceObject.dirname)(parent) : parent;
+    const dir = (0,external_node_path_.dirname)(file);
+    if ((0,external_node_path_.basename)(dir) === 'snap') {
+        const parent = (0,external_node_path_.dirname)(dir);
+        return (0,external_node_path_.basename)(parent) === 'build-aux' ? (0,external_node_path_.dirname)(parent) : parent;
     }
     return dir;
 }
@@ -29455,7 +29514,7 @@ async function matrixFor(project, options, branches = []) {
     if (branches.length === 0)
         return (0,matrix/* buildMatrix */.Kn)(parseSnapcraftYaml((0,external_node_fs_.readFileSync)(file, 'utf8'), file, projectDir), options);
     const git = new Git({ cwd: projectDir });
-    const path = (0,external_node_path_namespaceObject.relative)(projectDir, file);
+    const path = (0,external_node_path_.relative)(projectDir, file);
     const include = [];
     const skipped = [];
     for (const raw of branches) {
@@ -29898,6 +29957,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -41626,18 +41692,6 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

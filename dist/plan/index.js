@@ -28642,8 +28642,8 @@ function runUrl(env) {
     return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
-// EXTERNAL MODULE: ./src/actions/runner.ts
-var runner = __nccwpck_require__(3197);
+// EXTERNAL MODULE: ./src/actions/runner.ts + 1 modules
+var runner = __nccwpck_require__(2299);
 ;// CONCATENATED MODULE: ./src/actions/plan-settings.ts
 
 
@@ -28679,7 +28679,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6882);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
 /* harmony import */ var _plan_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4686);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3197);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2299);
 
 
 
@@ -28711,22 +28711,32 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3197:
+/***/ 2299:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   Pu: () => (/* binding */ flushSummary),
-/* harmony export */   Vt: () => (/* binding */ getBooleanInput),
-/* harmony export */   tv: () => (/* binding */ isEntryPoint)
-/* harmony export */ });
-/* unused harmony exports getRequiredInput, getListInput, runnerTemp, escapeHtml */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Pu: () => (/* binding */ flushSummary),
+  Vt: () => (/* binding */ getBooleanInput),
+  tv: () => (/* binding */ isEntryPoint),
+  Cs: () => (/* binding */ runAction)
+});
+
+// UNUSED EXPORTS: confinedPath, escapeHtml, getListInput, getPathInput, getRequiredInput, runnerTemp
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var lib_core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/actions/runner.ts
+
 
 
 
@@ -28742,21 +28752,21 @@ async function runAction(name, main) {
         await main();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
-        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+        lib_core/* debug */.Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,errors/* errorMessage */.gJ)(error);
+        switch ((0,errors/* errorKind */.f8)(error)) {
             case 'configuration':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                lib_core/* setFailed */.C1(message);
                 break;
             case 'external': {
-                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                const evidence = error instanceof errors/* ExternalError */.yA ? error.evidence : null;
+                lib_core/* setFailed */.C1(`${name}: ${message}` +
                     (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
-                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                    ((0,errors/* isRetryable */.r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
                 break;
             }
             case 'bug':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                lib_core/* setFailed */.C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
                     'the debug log (re-run with debug logging enabled).');
         }
     }
@@ -28777,6 +28787,17 @@ function getListInput(name) {
         .flatMap((line) => line.split(/[\s,]+/))
         .filter(Boolean);
 }
+function getPathInput(name, fallback, options = {}) {
+    const value = core.getInput(name) || fallback;
+    return value ? confinedPath(value, name, options) : undefined;
+}
+/** One path of input `name`, confined as getPathInput's are. */
+function confinedPath(value, name, options = {}) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    if (!workspace)
+        return resolve(value);
+    return confinePath(value, `'${name}'`, { workspace, temp: process.env.RUNNER_TEMP }, options);
+}
 /** RUNNER_TEMP on a runner; the OS temp dir elsewhere. */
 function runnerTemp() {
     return process.env.RUNNER_TEMP || process.env.TMPDIR || '/tmp';
@@ -28786,14 +28807,14 @@ function runnerTemp() {
  * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
  */
 function getBooleanInput(name, fallback) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (value === '')
         return fallback;
     try {
-        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
+        return lib_core/* getBooleanInput */.Vt(name);
     }
     catch {
-        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -28802,7 +28823,7 @@ function isEntryPoint(moduleUrl) {
     if (!script)
         return false;
     try {
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(script) === (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(moduleUrl));
+        return (0,external_node_fs_.realpathSync)(script) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(moduleUrl));
     }
     catch {
         return false;
@@ -28814,14 +28835,14 @@ function isEntryPoint(moduleUrl) {
  */
 async function flushSummary() {
     if (!process.env.GITHUB_STEP_SUMMARY) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.emptyBuffer();
+        lib_core/* summary */.z.emptyBuffer();
         return;
     }
     try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
+        await lib_core/* summary */.z.write();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
+        lib_core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
     }
 }
 /** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
@@ -32680,18 +32701,6 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

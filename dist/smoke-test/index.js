@@ -28571,25 +28571,73 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 3197:
+/***/ 2236:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   DF: () => (/* binding */ getListInput),
-/* harmony export */   K1: () => (/* binding */ getRequiredInput),
-/* harmony export */   Pu: () => (/* binding */ flushSummary),
-/* harmony export */   Vt: () => (/* binding */ getBooleanInput),
-/* harmony export */   X5: () => (/* binding */ runnerTemp),
-/* harmony export */   tv: () => (/* binding */ isEntryPoint)
-/* harmony export */ });
-/* unused harmony export escapeHtml */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6316);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  OR: () => (/* binding */ confinedPath),
+  Pu: () => (/* binding */ flushSummary),
+  Vt: () => (/* binding */ getBooleanInput),
+  DF: () => (/* binding */ getListInput),
+  K1: () => (/* binding */ getRequiredInput),
+  tv: () => (/* binding */ isEntryPoint),
+  Cs: () => (/* binding */ runAction),
+  X5: () => (/* binding */ runnerTemp)
+});
+
+// UNUSED EXPORTS: escapeHtml, getPathInput
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var lib_core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/platform/paths.ts
+
+
+
+/**
+ * A path input resolved against the workspace and kept inside the workspace or the runner's temp
+ * directory: `..` and symbolic links that leave them are refused, so an input can neither read
+ * nor write anything else on the runner. `absoluteOutside` lets an absolute path go anywhere, for
+ * the one kind of input whose purpose is to live outside every job (a self-hosted runner's
+ * persistent cache-dir); a relative one still stays inside.
+ */
+function confinePath(value, what, roots, options = {}) {
+    const path = (0,external_node_path_.resolve)(roots.workspace, value);
+    if (options.absoluteOutside && (0,external_node_path_.isAbsolute)(value))
+        return path;
+    const real = realpathOfNearest(path);
+    const allowed = [roots.workspace, roots.temp].filter((r) => !!r);
+    if (allowed.some((root) => isInside(real, realpathOfNearest((0,external_node_path_.resolve)(root)))))
+        return path;
+    throw new errors/* ConfigurationError */.j1(`${what} ('${value}') is outside the workspace and the runner's temp directory; ` +
+        `give a path inside ${roots.workspace}${roots.temp ? ` or ${roots.temp}` : ''}.`);
+}
+function isInside(path, root) {
+    const rel = (0,external_node_path_.relative)(root, path);
+    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
+}
+/** The real path of `path`, or of its nearest existing ancestor with the rest appended. */
+function realpathOfNearest(path) {
+    let existing = path;
+    const rest = [];
+    while (!(0,external_node_fs_.existsSync)(existing) && (0,external_node_path_.dirname)(existing) !== existing) {
+        rest.unshift(existing.slice((0,external_node_path_.dirname)(existing).length).replace(/^\//, ''));
+        existing = (0,external_node_path_.dirname)(existing);
+    }
+    return (0,external_node_path_.join)((0,external_node_fs_.realpathSync)(existing), ...rest);
+}
+
+;// CONCATENATED MODULE: ./src/actions/runner.ts
+
 
 
 
@@ -28605,39 +28653,50 @@ async function runAction(name, main) {
         await main();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error);
-        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .errorKind */ .f8)(error)) {
+        lib_core/* debug */.Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,errors/* errorMessage */.gJ)(error);
+        switch ((0,errors/* errorKind */.f8)(error)) {
             case 'configuration':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                lib_core/* setFailed */.C1(message);
                 break;
             case 'external': {
-                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ExternalError */ .yA ? error.evidence : null;
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                const evidence = error instanceof errors/* ExternalError */.yA ? error.evidence : null;
+                lib_core/* setFailed */.C1(`${name}: ${message}` +
                     (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
-                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                    ((0,errors/* isRetryable */.r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
                 break;
             }
             case 'bug':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                lib_core/* setFailed */.C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
                     'the debug log (re-run with debug logging enabled).');
         }
     }
 }
 /** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
 function getRequiredInput(name, what) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (!value)
-        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' is required: give ${what}.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' is required: give ${what}.`);
     return value;
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name)
+    return lib_core/* getInput */.V4(name)
         .split('\n')
         .map((line) => line.replace(/#.*$/, ''))
         .flatMap((line) => line.split(/[\s,]+/))
         .filter(Boolean);
+}
+function getPathInput(name, fallback, options = {}) {
+    const value = core.getInput(name) || fallback;
+    return value ? confinedPath(value, name, options) : undefined;
+}
+/** One path of input `name`, confined as getPathInput's are. */
+function confinedPath(value, name, options = {}) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    if (!workspace)
+        return (0,external_node_path_.resolve)(value);
+    return confinePath(value, `'${name}'`, { workspace, temp: process.env.RUNNER_TEMP }, options);
 }
 /** RUNNER_TEMP on a runner; the OS temp dir elsewhere. */
 function runnerTemp() {
@@ -28648,14 +28707,14 @@ function runnerTemp() {
  * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
  */
 function getBooleanInput(name, fallback) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (value === '')
         return fallback;
     try {
-        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
+        return lib_core/* getBooleanInput */.Vt(name);
     }
     catch {
-        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
@@ -28664,7 +28723,7 @@ function isEntryPoint(moduleUrl) {
     if (!script)
         return false;
     try {
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(script) === (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(moduleUrl));
+        return (0,external_node_fs_.realpathSync)(script) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(moduleUrl));
     }
     catch {
         return false;
@@ -28676,14 +28735,14 @@ function isEntryPoint(moduleUrl) {
  */
 async function flushSummary() {
     if (!process.env.GITHUB_STEP_SUMMARY) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.emptyBuffer();
+        lib_core/* summary */.z.emptyBuffer();
         return;
     }
     try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
+        await lib_core/* summary */.z.write();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
+        lib_core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
     }
 }
 /** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
@@ -29185,8 +29244,8 @@ function runUrl(env) {
     return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
-// EXTERNAL MODULE: ./src/actions/runner.ts
-var runner = __nccwpck_require__(3197);
+// EXTERNAL MODULE: ./src/actions/runner.ts + 1 modules
+var runner = __nccwpck_require__(2236);
 ;// CONCATENATED MODULE: ./src/actions/smoke-settings.ts
 
 
@@ -29219,7 +29278,9 @@ function readSmokeSettings(env = process.env) {
     return {
         level,
         emulated,
-        snapFile: emulated ? core/* getInput */.V4(constants/* SmokeInputs */.Nx.snap) : (0,runner/* getRequiredInput */.K1)(constants/* SmokeInputs */.Nx.snap, 'the .snap file to test'),
+        snapFile: emulated
+            ? core/* getInput */.V4(constants/* SmokeInputs */.Nx.snap)
+            : (0,runner/* confinedPath */.OR)((0,runner/* getRequiredInput */.K1)(constants/* SmokeInputs */.Nx.snap, 'the .snap file to test'), constants/* SmokeInputs */.Nx.snap),
         track: emulated ? '' : trackOf(env),
         companions,
         etcDir: ETC_DIR,
@@ -29256,7 +29317,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _smoke_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(199);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
 /* harmony import */ var _smoke_settings_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5412);
 
 
@@ -29677,20 +29738,16 @@ function expandSnapPaths(patterns, cwd) {
     const files = [];
     for (const pattern of patterns) {
         const path = resolve(cwd, pattern);
-        if (!basename(path).includes('*')) {
+        if (!/[*?[]/.test(basename(path))) {
             files.push(path);
             continue;
         }
         const dir = dirname(path);
-        const re = globToRegExp(basename(path));
-        const matches = existsSync(dir)
-            ? readdirSync(dir)
-                .filter((f) => re.test(f))
-                .sort()
-            : [];
-        if (matches.length === 0)
+        const matches = globMatcher(basename(path), `'snaps' pattern`);
+        const found = existsSync(dir) ? readdirSync(dir).filter(matches).sort() : [];
+        if (found.length === 0)
             throw new ConfigurationError(`No file matches '${pattern}': did the build upload its snaps?`);
-        files.push(...matches.map((f) => join(dir, f)));
+        files.push(...found.map((f) => join(dir, f)));
     }
     if (files.length === 0)
         throw new ConfigurationError(`'snaps' is empty: give the .snap files of the build.`);
@@ -42081,18 +42138,6 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

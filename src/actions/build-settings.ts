@@ -6,7 +6,7 @@ import { ConfigurationError } from '../platform/index.js';
 import { DEFAULT_REQUIREMENTS_REPO } from '../constraints/index.js';
 import { BuildInputs as I } from './constants.js';
 import { defaultRef, runUrl } from './github-event.js';
-import { getBooleanInput, runnerTemp } from './runner.js';
+import { getBooleanInput, getPathInput, runnerTemp } from './runner.js';
 
 /** The build action's settings and where it keeps its caches, read and checked in one place. */
 export interface BuildActionSettings extends BuildSettings {
@@ -22,7 +22,7 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     throw new ConfigurationError(`'${I.setup}' must be auto, true or false, not '${setup}'.`);
   const temp = runnerTemp();
   return {
-    project: core.getInput(I.project) || '.',
+    project: getPathInput(I.project, '.'),
     arch,
     emulate: getBooleanInput(I.emulate, false),
     platform: core.getInput(I.platform) || undefined,
@@ -38,14 +38,14 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     constraints,
     ref: constraints ? core.getInput(I.ref) || defaultRef(env) : undefined,
     requirementsRepo: core.getInput(I.requirementsRepo) || DEFAULT_REQUIREMENTS_REPO,
-    outputDir: core.getInput(I.outputDir) || join(temp, 'snaps', arch),
+    outputDir: getPathInput(I.outputDir, join(temp, 'snaps', arch)),
     logsDir: join(temp, 'snap-build-logs', arch),
     rootfs: core.getInput(I.rootfs) || undefined,
     storeApi: core.getInput(I.storeApi) || undefined,
     workDir: temp,
     buildUrl: runUrl(env),
     useCache: getBooleanInput(I.cache, true),
-    cacheDir: core.getInput(I.cacheDir) || undefined,
+    cacheDir: getPathInput(I.cacheDir, undefined, { absoluteOutside: true }),
   };
 }
 

@@ -4,7 +4,7 @@ import { type ConstrainOptions, DEFAULT_REQUIREMENTS_REPO } from '../constraints
 import { parseTrackMap, SeriesTable } from '../release/index.js';
 import { ConstraintsInputs as I } from './constants.js';
 import { defaultRef } from './github-event.js';
-import { getBooleanInput, getListInput, runnerTemp } from './runner.js';
+import { getBooleanInput, getListInput, getPathInput, runnerTemp } from './runner.js';
 
 /** The constraints action's settings, read and validated in one place before anything runs. */
 export interface ConstraintsSettings extends ConstrainOptions {
@@ -16,15 +16,15 @@ export function readConstraintsSettings(env: NodeJS.ProcessEnv = process.env): C
   const ref = core.getInput(I.ref) || defaultRef(env);
   const trackMapText = core.getInput(I.trackMap);
   return {
-    project: core.getInput(I.project) || '.',
+    project: getPathInput(I.project, '.'),
     ref,
     series: core.getInput(I.series) || undefined,
     requirementsRepo: core.getInput(I.requirementsRepo) || DEFAULT_REQUIREMENTS_REPO,
-    constraintsFile: core.getInput(I.constraintsFile) || undefined,
+    constraintsFile: getPathInput(I.constraintsFile),
     // Unset means the default, `auto`; an explicitly empty value is not distinguishable, so `none` turns it off.
     exclude: excludeInput(),
     constraintsPath: core.getInput(I.constraintsPath) || undefined,
-    output: core.getInput(I.output) || undefined,
+    output: getPathInput(I.output),
     trackMap: trackMapText ? parseTrackMap(trackMapText, table) : undefined,
     dryRun: getBooleanInput(I.dryRun, false),
     useCache: getBooleanInput(I.cache, true),

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { normaliseRepoLocation } from '../constraints/index.js';
 import { parseFleetRepo, parseRepository } from '../github/index.js';
-import { ConfigurationError, globToRegExp } from '../platform/index.js';
+import { ConfigurationError, globMatcher } from '../platform/index.js';
 import { normaliseRefName } from '../release/index.js';
 import { DispatchInputs as I } from './constants.js';
 import { getBooleanInput, getListInput, getRequiredInput } from './runner.js';
@@ -19,7 +19,7 @@ export interface DispatchSettings {
   readonly branch: string | null;
   readonly constraints: {
     readonly requirementsUrl: string;
-    readonly branchPatterns: RegExp[];
+    readonly branchPatterns: ((branch: string) => boolean)[];
     readonly stateToken: string;
     readonly stateRepository: { owner: string; repo: string };
     readonly stateBranch: string;
@@ -50,8 +50,8 @@ export function readDispatchSettings(env: NodeJS.ProcessEnv = process.env): Disp
     const patterns = getListInput(I.requirementsBranches);
     constraints = {
       requirementsUrl: normaliseRepoLocation(requirements),
-      branchPatterns: (patterns.length ? patterns : ['stable/*', 'unmaintained/*']).map(
-        globToRegExp,
+      branchPatterns: (patterns.length ? patterns : ['stable/*', 'unmaintained/*']).map((p) =>
+        globMatcher(p, `'${I.requirementsBranches}' pattern`),
       ),
       stateToken,
       stateRepository: parseRepository(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),

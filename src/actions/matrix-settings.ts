@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { DEFAULT_ARCHES, parseSelfHosted, type MatrixOptions } from '../build/index.js';
 import { MatrixInputs as I } from './constants.js';
-import { getBooleanInput, getListInput } from './runner.js';
+import { getBooleanInput, getListInput, getPathInput } from './runner.js';
 
 export interface MatrixSettings {
   /** The snap project directory (or its snapcraft.yaml). */
@@ -15,7 +15,7 @@ export interface MatrixSettings {
 export function readMatrixSettings(): MatrixSettings {
   const arches = getListInput(I.arches);
   return {
-    project: core.getInput(I.project) || '.',
+    project: getPathInput(I.project, '.'),
     options: {
       arches: arches.length ? arches : DEFAULT_ARCHES,
       selfHosted: parseSelfHosted(core.getInput(I.selfHosted)),

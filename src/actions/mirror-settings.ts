@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { basicAuthHeader, ConfigurationError } from '../platform/index.js';
+import { basicAuthHeader, ConfigurationError, globMatcher } from '../platform/index.js';
 import {
   checkWorkflow,
   type MirrorOptions,
@@ -10,7 +10,14 @@ import {
 import { RELEASE_BRANCH_PATTERNS } from '../release/index.js';
 import { MirrorInputs as I } from './constants.js';
 import { assertMayPublish } from './github-event.js';
-import { getBooleanInput, getListInput, getRequiredInput, runnerTemp } from './runner.js';
+import {
+  confinedPath,
+  getBooleanInput,
+  getListInput,
+  getPathInput,
+  getRequiredInput,
+  runnerTemp,
+} from './runner.js';
 
 export interface MirrorSettings extends Omit<MirrorOptions, 'store' | 'log'> {
   readonly useActionsCache: boolean;
@@ -36,6 +43,7 @@ export function readMirrorSettings(env: NodeJS.ProcessEnv = process.env): Mirror
   const pairs = parseMirrorPairs(
     getRequiredInput(I.repos, 'the repositories to mirror, one `source destination` per line'),
     process.env.GITHUB_WORKSPACE,
+    (path) => confinedPath(path, I.repos),
   );
   const concurrency = wholeNumber(I.concurrency, core.getInput(I.concurrency) || '4', 1, 32);
   const fraction = Number(core.getInput(I.maxDestructiveFraction) || '0.1');
@@ -53,17 +61,19 @@ export function readMirrorSettings(env: NodeJS.ProcessEnv = process.env): Mirror
       `Dispatching builds needs a token: set '${I.dispatchToken}' or '${I.token}'.`,
     );
   }
+  const filter = parseRefFilter(getListInput(I.refs));
+  for (const pattern of filter.topLevelOnly) {
+    core.warning(
+      `'${I.refs}' pattern '${pattern}' matches only names without a '/' (* stops at '/'), so branches like ` +
+        `stable/2025.1 are not mirrored; use '${pattern}*' for every name.`,
+    );
+  }
   const dispatchBranches = getListInput(I.dispatchBranches);
   // Every pattern checked before anything runs: a bad one must not fail after the push.
-  for (const pattern of dispatchBranches) {
-    if (!/^[A-Za-z0-9._/*-]+$/.test(pattern))
-      throw new ConfigurationError(
-        `'${I.dispatchBranches}' pattern '${pattern}' may use letters, digits, '.', '_', '-', '/' and '*' only.`,
-      );
-  }
+  for (const pattern of dispatchBranches) globMatcher(pattern, `'${I.dispatchBranches}' pattern`);
   return {
     pairs,
-    filter: parseRefFilter(getListInput(I.refs)),
+    filter,
     token,
     concurrency,
     maxDestructiveFraction: fraction,
@@ -71,7 +81,7 @@ export function readMirrorSettings(env: NodeJS.ProcessEnv = process.env): Mirror
     workDir: join(runnerTemp(), 'openstack-snap-actions', 'mirror'),
     dryRun,
     useActionsCache: getBooleanInput(I.cache, true),
-    cacheDir: core.getInput(I.cacheDir) || undefined,
+    cacheDir: getPathInput(I.cacheDir, undefined, { absoluteOutside: true }),
     dispatch: dispatching
       ? {
           workflow,

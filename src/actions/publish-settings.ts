@@ -6,7 +6,7 @@ import { parseTrackMap, releaseBranch, releaseTarget, SeriesTable } from '../rel
 import { type Channel, parseChannel, RISKS } from '../store/index.js';
 import { PublishInputs as I } from './constants.js';
 import { assertMayPublish, defaultRef } from './github-event.js';
-import { getBooleanInput, getListInput } from './runner.js';
+import { confinedPath, getBooleanInput, getListInput } from './runner.js';
 
 /** The branch must still be at the commit this run built, or a newer run publishes instead. */
 export interface BranchGuard {
@@ -34,8 +34,9 @@ export interface PublishSettings {
   readonly guard?: BranchGuard;
 }
 
-// The store's rule for snap names: lower-case letters, digits and single hyphens, up to 40.
-const SNAP_NAME = /^(?=.{1,40}$)[a-z0-9](?:-?[a-z0-9])*$/;
+// The store's rule for snap names: lower-case letters, digits and single hyphens, up to 40, with
+// at least one letter (snapd's ValidateName).
+const SNAP_NAME = /^(?=.{1,40}$)(?=.*[a-z])[a-z0-9](?:-?[a-z0-9])*$/;
 
 /**
  * Reads and validates the publish inputs. Refuses, before anything else, to run where secrets must
@@ -82,7 +83,9 @@ export function readPublishSettings(
     files: promoteText
       ? []
       : (built?.slice() ??
-        expandSnapPaths(getListInput(I.snaps), env.GITHUB_WORKSPACE ?? process.cwd())),
+        expandSnapPaths(getListInput(I.snaps), env.GITHUB_WORKSPACE ?? process.cwd()).map((f) =>
+          confinedPath(f, I.snaps),
+        )),
     channel,
     release: getBooleanInput(I.release, true),
     expectedName,

@@ -1,8 +1,10 @@
 import * as core from '@actions/core';
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ConfigurationError,
+  confinePath,
   errorKind,
   errorMessage,
   ExternalError,
@@ -58,6 +60,41 @@ export function getListInput(name: string): string[] {
     .map((line) => line.replace(/#.*$/, ''))
     .flatMap((line) => line.split(/[\s,]+/))
     .filter(Boolean);
+}
+
+/**
+ * A path input (or `fallback` when unset), resolved against the workspace. On a runner
+ * (GITHUB_WORKSPACE set) it must stay inside the workspace or RUNNER_TEMP (platform/paths.ts);
+ * `absoluteOutside` is for cache-dir alone. Outside Actions the paths are the user's own.
+ */
+export function getPathInput(
+  name: string,
+  fallback: string,
+  options?: { readonly absoluteOutside?: boolean },
+): string;
+export function getPathInput(
+  name: string,
+  fallback?: string,
+  options?: { readonly absoluteOutside?: boolean },
+): string | undefined;
+export function getPathInput(
+  name: string,
+  fallback?: string,
+  options: { readonly absoluteOutside?: boolean } = {},
+): string | undefined {
+  const value = core.getInput(name) || fallback;
+  return value ? confinedPath(value, name, options) : undefined;
+}
+
+/** One path of input `name`, confined as getPathInput's are. */
+export function confinedPath(
+  value: string,
+  name: string,
+  options: { readonly absoluteOutside?: boolean } = {},
+): string {
+  const workspace = process.env.GITHUB_WORKSPACE;
+  if (!workspace) return resolve(value);
+  return confinePath(value, `'${name}'`, { workspace, temp: process.env.RUNNER_TEMP }, options);
 }
 
 /** RUNNER_TEMP on a runner; the OS temp dir elsewhere. */

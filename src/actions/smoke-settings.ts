@@ -6,7 +6,13 @@ import { parseTrackMap, releaseTarget, SeriesTable } from '../release/index.js';
 import { SERVICES, type SmokeLevel, type SmokeTestOptions } from '../smoke/index.js';
 import { SmokeInputs as I } from './constants.js';
 import { defaultRef } from './github-event.js';
-import { getBooleanInput, getListInput, getRequiredInput, runnerTemp } from './runner.js';
+import {
+  confinedPath,
+  getBooleanInput,
+  getListInput,
+  getRequiredInput,
+  runnerTemp,
+} from './runner.js';
 
 // snap-test's config snippets ship beside the bundle: dist/smoke-test/index.js -> ../../smoke/etc.
 const ETC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'smoke', 'etc');
@@ -36,7 +42,9 @@ export function readSmokeSettings(env: NodeJS.ProcessEnv = process.env): SmokeTe
   return {
     level,
     emulated,
-    snapFile: emulated ? core.getInput(I.snap) : getRequiredInput(I.snap, 'the .snap file to test'),
+    snapFile: emulated
+      ? core.getInput(I.snap)
+      : confinedPath(getRequiredInput(I.snap, 'the .snap file to test'), I.snap),
     track: emulated ? '' : trackOf(env),
     companions,
     etcDir: ETC_DIR,

@@ -1,7 +1,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigurationError, Git, lastLines, redactUrl } from '../platform/index.js';
+import {
+  checkGitUrl,
+  ConfigurationError,
+  Git,
+  lastLines,
+  looksLikeGitUrl,
+  redactUrl,
+} from '../platform/index.js';
 import type { ReleaseRef } from '../release/index.js';
 
 export const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
@@ -32,7 +39,8 @@ export function normaliseRepoLocation(location: string, cwd = process.cwd()): st
       `'requirements-repo' ('${redactUrl(value)}') is not a git URL or path: it has spaces or starts with '-'.`,
     );
   }
-  if (/^(https?|git|ssh|file):\/\//.test(value) || /^[\w.-]+@[\w.-]+:/.test(value)) return value;
+  if (looksLikeGitUrl(value) || /^[a-z]+:\/\//i.test(value))
+    return checkGitUrl(value, `'requirements-repo'`);
   const path = isAbsolute(value) ? value : resolve(cwd, value);
   if (!existsSync(path)) {
     throw new ConfigurationError(
@@ -44,7 +52,7 @@ export function normaliseRepoLocation(location: string, cwd = process.cwd()): st
 
 /** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
 export async function listRemoteRefs(git: Git, url: string): Promise<RemoteRefs> {
-  const result = await git.exec(['ls-remote', url, 'refs/heads/*', 'refs/tags/*']);
+  const result = await git.exec(['ls-remote', '--', url, 'refs/heads/*', 'refs/tags/*']);
   if (result.code !== 0) {
     const reason = lastLines(result.stderr) || `git exited with ${result.code}`;
     throw new ConfigurationError(
@@ -141,6 +149,7 @@ export async function fetchUpperConstraints(
       '--quiet',
       '--depth=1',
       '--no-tags',
+      '--',
       url,
       `+${remoteRef}:refs/constraints`,
     ]);

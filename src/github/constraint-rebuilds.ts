@@ -9,7 +9,7 @@ export interface ConstraintRebuildOptions {
   readonly repos: readonly { owner: string; repo: string }[];
   /** openstack/requirements (or a mirror), and the branches of it that matter. */
   readonly requirementsUrl: string;
-  readonly branchPatterns: readonly RegExp[];
+  readonly branchPatterns: readonly ((branch: string) => boolean)[];
   /** Where the fleet state lives: a branch of the repository running the fleet. */
   readonly state: StateFile;
   /** Wait for the runs (else they stay pending, followed by the next run). */
@@ -41,7 +41,7 @@ export async function rebuildForConstraints(
   const log = fleet.log ?? (() => {});
   const refs = await listRemoteRefs(new Git(), options.requirementsUrl);
   const tips = new Map(
-    [...refs.branches].filter(([b]) => options.branchPatterns.some((p) => p.test(b))),
+    [...refs.branches].filter(([b]) => options.branchPatterns.some((matches) => matches(b))),
   );
   log(
     `${redactUrl(options.requirementsUrl)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`,

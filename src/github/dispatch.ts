@@ -1,4 +1,4 @@
-import { errorMessage, Git, globToRegExp } from '../platform/index.js';
+import { errorMessage, Git, globMatcher } from '../platform/index.js';
 import type { MirrorPair, RepoResult } from '../mirror/index.js';
 import { githubClient } from './api.js';
 
@@ -44,7 +44,7 @@ export async function dispatchForChanges(
   pairs: readonly MirrorPair[],
   options: DispatchOptions,
 ): Promise<DispatchResult[]> {
-  const patterns = options.branches.map(globToRegExp);
+  const patterns = options.branches.map((p) => globMatcher(p, 'dispatch-branches pattern'));
   const octokit = githubClient(options.token, options.apiUrl, options.log);
   const dispatched: DispatchResult[] = [];
   for (const result of results) {
@@ -55,7 +55,7 @@ export async function dispatchForChanges(
       (c) =>
         c.ref.startsWith('refs/heads/') &&
         c.new &&
-        patterns.some((p) => p.test(c.ref.slice('refs/heads/'.length))),
+        patterns.some((matches) => matches(c.ref.slice('refs/heads/'.length))),
     );
     if (pushed.length === 0) continue;
     const repository = repositoryOf(result.destination);

@@ -127,7 +127,8 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       return result('unchanged');
     }
 
-    if (!existsSync(dir) && options.store) {
+    const hadCopy = existsSync(dir);
+    if (!hadCopy && options.store) {
       cacheHit = await options.store.restore(pair.slug, dir).catch(() => false);
       log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
     }
@@ -135,23 +136,23 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     await prepareBareCopy(dir, local, log);
 
     // 2. Fetch only what differs from the copy; atomically, so a fetch that dies updates no ref.
-    const before = await localRefs(local);
-    if (!sameRefs(upstream, before)) {
-      const fetch = await local.exec(fetchArgs(pair.source, upstream, before));
-      if (fetch.code !== 0) {
-        return result('failed', {
-          error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${lastLines(fetch.stderr)}`,
-        });
-      }
-      // Refs the complete, successful listing no longer has are gone upstream, so gone here.
-      const gone = [...(await localRefs(local))].filter(([ref]) => !upstream.has(ref));
-      if (gone.length > 0) {
-        const commands = gone.map(([ref, id]) => `delete ${ref} ${id}`);
-        await local.run(['update-ref', '--stdin'], ['start', ...commands, 'commit', ''].join('\n'));
-      }
-      fetched = true;
-      log('fetched new objects');
+    // A copy from an earlier run (a cache restore that died halfway, objects missing under its
+    // refs) must not wedge the repo: when a fetch into it fails, it is discarded and the fetch
+    // made once more from nothing.
+    let update = await updateCopy(local, pair.source, upstream);
+    if (!update.ok && (cacheHit || hadCopy)) {
+      log(`the fetch into the earlier copy failed (${update.error}); fetching afresh`);
+      rmSync(dir, { recursive: true, force: true });
+      await prepareBareCopy(dir, local, log);
+      update = await updateCopy(local, pair.source, upstream);
     }
+    if (!update.ok) {
+      return result('failed', {
+        error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${update.error}`,
+      });
+    }
+    fetched = update.fetched;
+    if (fetched) log('fetched new objects');
     // Never shallow: prepareBareCopy replaced any shallow copy, and fetches here are full.
     const mirrored = await localRefs(local);
 
@@ -161,7 +162,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     plan = planMirror(mirrored, destination, options.filter, (o, n) =>
       fastForwards.has(`${o}..${n}`),
     );
-    if (options.store && fetched)
+    if (options.store && update.changed)
       await options.store
         .save(pair.slug, dir)
         .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`));
@@ -186,21 +187,10 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     }
     if (options.dryRun) return result('dry-run');
 
-    // 5. One atomic push, each ref leased on what was read; refs the destination refuses are
-    // reported and left out of one retry, so one protected ref does not block the rest.
-    const changes = [...plan.created, ...plan.updated, ...plan.deleted];
-    let rejected = await push(dir, pair.destination, changes, auth);
-    if (rejected.length > 0 && rejected.length < changes.length) {
-      const refused = new Set(rejected.map((r) => r.ref));
-      log(`destination refused ${[...refused].join(', ')}; pushing the rest`);
-      const retry = await push(
-        dir,
-        pair.destination,
-        changes.filter((c) => !refused.has(c.ref)),
-        auth,
-      );
-      rejected = [...rejected, ...retry];
-    }
+    // 5. One atomic push, each ref leased on what was read. Refs the destination refuses are
+    // reported and the rest pushed without them, so one protected ref does not block the others.
+    const changes = [...plan.deleted, ...plan.created, ...plan.updated];
+    const rejected = await pushFinding(changes, { dir, destination: pair.destination, auth, log });
     if (rejected.length > 0) {
       const refused = new Set(rejected.map((r) => r.ref));
       const keep = (list: RefChange[]): RefChange[] => list.filter((c) => !refused.has(c.ref));
@@ -219,6 +209,32 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
   } catch (error) {
     return result('failed', { error: errorMessage(error) });
   }
+}
+
+type CopyUpdate =
+  | { readonly ok: true; readonly fetched: boolean; readonly changed: boolean }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * Makes the bare copy's refs equal the source's listing: fetches the refs that differ (none when
+ * the only change is a deletion, so an unborn upstream HEAD or a dead upstream cannot fail it),
+ * then deletes the refs the listing no longer has.
+ */
+async function updateCopy(local: Git, source: string, upstream: RefMap): Promise<CopyUpdate> {
+  const before = await localRefs(local);
+  const fetched = [...upstream].some(([ref, id]) => before.get(ref) !== id);
+  if (fetched) {
+    const fetch = await local.exec(fetchArgs(source, upstream, before));
+    if (fetch.code !== 0)
+      return { ok: false, error: lastLines(fetch.stderr) || `git fetch exited ${fetch.code}` };
+  }
+  // Refs the complete, successful listing no longer has are gone upstream, so gone here.
+  const gone = [...(await localRefs(local))].filter(([ref]) => !upstream.has(ref));
+  if (gone.length > 0) {
+    const commands = gone.map(([ref, id]) => `delete ${ref} ${id}`);
+    await local.run(['update-ref', '--stdin'], ['start', ...commands, 'commit', ''].join('\n'));
+  }
+  return { ok: true, fetched, changed: fetched || gone.length > 0 };
 }
 
 async function prepareBareCopy(
@@ -259,7 +275,7 @@ function fetchArgs(source: string, upstream: RefMap, local: RefMap): string[] {
   args.push('--no-write-fetch-head');
   const changed = [...upstream].filter(([ref, id]) => local.get(ref) !== id).map(([ref]) => ref);
   if (local.size === 0 || changed.length > 200)
-    return [...args, '--prune', source, ...FETCH_REFSPECS];
+    return [...args, '--prune', '--', source, ...FETCH_REFSPECS];
   // Negotiate from where the changed refs were (and master), not from every ref of the copy.
   const tips = new Set(changed.map((ref) => local.get(ref)).filter((id): id is string => !!id));
   for (const ref of ['refs/heads/master', 'refs/heads/main']) {
@@ -267,13 +283,14 @@ function fetchArgs(source: string, upstream: RefMap, local: RefMap): string[] {
     if (id) tips.add(id);
   }
   const negotiation = [...tips].map((id) => `--negotiation-tip=${id}`);
-  return [...args, ...negotiation, source, ...changed.map((ref) => `+${ref}:${ref}`)];
+  return [...args, ...negotiation, '--', source, ...changed.map((ref) => `+${ref}:${ref}`)];
 }
 
 /** Branches and tags of a remote (tags as their tag objects: that is what gets pushed). */
 async function listRefs(url: string, auth: GitAuth): Promise<Map<string, string>> {
   const result = await new Git({ env: { ...NETWORK_ENV, ...auth.env } }).exec([
     'ls-remote',
+    '--',
     url,
     'refs/heads/*',
     'refs/tags/*',
@@ -343,6 +360,7 @@ async function push(
     '--porcelain',
     '--no-verify',
     ...leases,
+    '--',
     destination,
     ...refspecs,
   ]);
@@ -354,6 +372,52 @@ async function push(
   throw new ExternalError(
     `push to ${redactUrl(destination)} failed: ${lastLines(result.stderr) || `exit ${result.code}`}`,
   );
+}
+
+interface PushTarget {
+  readonly dir: string;
+  readonly destination: string;
+  readonly auth: GitAuth;
+  readonly log: (message: string) => void;
+}
+
+type Rejection = { ref: string; reason: string };
+
+/**
+ * Pushes `changes` and returns the refs the destination refused, exactly. When it names its
+ * culprits (an update hook, a protected branch), the rest are pushed again without them. When it
+ * refuses every ref for one reason (a pre-receive hook judges a push as a whole), the changes are
+ * pushed in halves, each still atomic and leased, until the refused refs are found; `budget`
+ * bounds the extra pushes, and what is left unexamined when it runs out is reported refused.
+ */
+async function pushFinding(
+  changes: RefChange[],
+  target: PushTarget,
+  budget = { pushes: 64 },
+): Promise<Rejection[]> {
+  if (changes.length === 0) return [];
+  const rejected = await push(target.dir, target.destination, changes, target.auth);
+  if (rejected.length === 0) return [];
+  const refused = new Set(rejected.map((r) => r.ref));
+  const rest = changes.filter((c) => !refused.has(c.ref));
+  if (rest.length > 0) {
+    target.log(`destination refused ${[...refused].join(', ')}; pushing the rest`);
+    return [...rejected, ...(await pushFinding(rest, target, budget))];
+  }
+  const reasons = new Set(rejected.map((r) => r.reason));
+  if (changes.length === 1 || reasons.size > 1) return rejected;
+  if (budget.pushes < 2) {
+    return rejected.map((r) => ({ ...r, reason: `${r.reason}; not pushed on its own` }));
+  }
+  budget.pushes -= 2;
+  target.log(
+    `destination refused all ${changes.length} refs (${[...reasons][0]}); pushing them in halves to find which`,
+  );
+  const half = Math.ceil(changes.length / 2);
+  return [
+    ...(await pushFinding(changes.slice(0, half), target, budget)),
+    ...(await pushFinding(changes.slice(half), target, budget)),
+  ];
 }
 
 /** Reads `git push --porcelain` lines: `!<TAB>src:dst<TAB>[rejected] (reason)`. */

@@ -63,8 +63,10 @@ export function destructiveChanges(plan: MirrorPlan): RefChange[] {
 
 /**
  * How many destructive changes one run may make: a fraction of the destination's mirrored refs,
- * but never fewer than `floor` so a small repo can still lose a branch.
+ * at least `floor` so a big repo can still lose a branch, but never more than half of them, so a
+ * small repo (3 refs) cannot lose most of what it has without allow-destructive.
  */
 export function destructiveLimit(destinationMirrored: number, fraction: number, floor = 2): number {
-  return Math.max(floor, Math.floor(destinationMirrored * fraction));
+  const half = Math.floor(destinationMirrored / 2);
+  return Math.min(half, Math.max(floor, Math.floor(destinationMirrored * fraction)));
 }

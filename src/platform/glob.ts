@@ -1,4 +1,22 @@
-/** A whole-string RegExp for a glob where `*` matches anything (`/` included) and all else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+import picomatch from 'picomatch';
+import { ConfigurationError } from './errors.js';
+
+/**
+ * The one glob dialect of every pattern the toolkit takes (branch and ref filters, snap file
+ * names), by one library: GitHub's workflow filters', as in `on.push.branches`. `*` matches
+ * within one path segment, `**` across segments, `?` one character, `[...]` a class; names
+ * starting with a dot match too. A pattern that does not compile is the user's to fix, and is
+ * refused when it is read, before anything runs.
+ */
+export function globMatcher(pattern: string, what: string): (value: string) => boolean {
+  let re: RegExp;
+  try {
+    re = picomatch.makeRe(pattern, { dot: true, strictBrackets: true, nonegate: true });
+  } catch (error) {
+    throw new ConfigurationError(
+      `${what} '${pattern}' is not a glob pattern (${(error as Error).message}); ` +
+        `use * within a path segment, ** across segments, ? for one character.`,
+    );
+  }
+  return (value) => re.test(value);
 }

@@ -19,8 +19,11 @@ export { MissingProgramError, asRoot, exec, execOk, lastLines } from './exec.js'
 export { NO_AUTH, basicAuthHeader, extraHeaderAuth } from './git-auth.js';
 export type { GitAuth } from './git-auth.js';
 export { Git } from './git.js';
-export { globToRegExp } from './glob.js';
+export { checkGitUrl, looksLikeGitUrl } from './git-url.js';
+export { globMatcher } from './glob.js';
 export { Lxd } from './lxd.js';
+export { confinePath } from './paths.js';
+export type { PathRoots } from './paths.js';
 export { mapConcurrent } from './pool.js';
 export { redactUrl } from './redact.js';
 export { withRetries } from './retry.js';

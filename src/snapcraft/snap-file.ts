@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigurationError, exec, globToRegExp, lastLines } from '../platform/index.js';
+import { ConfigurationError, exec, globMatcher, lastLines } from '../platform/index.js';
 
 /** What a built .snap says about itself in meta/snap.yaml. */
 export interface SnapInfo {
@@ -55,20 +55,16 @@ export function expandSnapPaths(patterns: readonly string[], cwd: string): strin
   const files: string[] = [];
   for (const pattern of patterns) {
     const path = resolve(cwd, pattern);
-    if (!basename(path).includes('*')) {
+    if (!/[*?[]/.test(basename(path))) {
       files.push(path);
       continue;
     }
     const dir = dirname(path);
-    const re = globToRegExp(basename(path));
-    const matches = existsSync(dir)
-      ? readdirSync(dir)
-          .filter((f) => re.test(f))
-          .sort()
-      : [];
-    if (matches.length === 0)
+    const matches = globMatcher(basename(path), `'snaps' pattern`);
+    const found = existsSync(dir) ? readdirSync(dir).filter(matches).sort() : [];
+    if (found.length === 0)
       throw new ConfigurationError(`No file matches '${pattern}': did the build upload its snaps?`);
-    files.push(...matches.map((f) => join(dir, f)));
+    files.push(...found.map((f) => join(dir, f)));
   }
   if (files.length === 0)
     throw new ConfigurationError(`'snaps' is empty: give the .snap files of the build.`);
