@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { wheelCacheKeys } from '../src/build/caches.js';
+import { DirectoryCache } from '../src/platform/dir-cache.js';
 import { join } from 'node:path';
 import { snapcraftChannelFor } from '../src/snapcraft/channel.js';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
@@ -181,6 +183,9 @@ withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () =
 
     it('builds the image once, then restores it and the pip wheels from the cache', async () => {
       const cacheDir = tempDir('osa-build-cache-');
+      // A self-hosted runner's tool cache: where the image fingerprints are recorded between jobs.
+      const runnerEnv = () => env({ RUNNER_TOOL_CACHE: toolCache });
+      const toolCache = tempDir('osa-tool-cache-');
       const inputs = {
         arch: 'arm64',
         emulate: 'true',
@@ -189,7 +194,7 @@ withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () =
         'store-api': store.url,
         'cache-dir': cacheDir,
       };
-      const first = await runBundle('build', { ...inputs, project: project() }, env());
+      const first = await runBundle('build', { ...inputs, project: project() }, runnerEnv());
       expect(first.stdout).not.toContain('::error::');
       expect(first.outputs).toMatchObject({ arch: 'arm64', 'build-image': alias });
       expect(first.outputs.snap).toMatch(/openstack_2025\.1_arm64\.snap$/);
@@ -208,7 +213,7 @@ withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () =
       // A fresh runner: LXD has no such image, the cache directory has both.
       execFileSync('lxc', ['image', 'delete', alias]);
       const downloads = store.requests.filter((r) => r.startsWith('GET /download/')).length;
-      const second = await runBundle('build', { ...inputs, project: project() }, env());
+      const second = await runBundle('build', { ...inputs, project: project() }, runnerEnv());
       expect(second.stdout).not.toContain('::error::');
       expect(second.stdout).toContain('Using cached wheel for dqlite');
       expect(JSON.parse(second.outputs.manifest!)).toMatchObject({
@@ -217,6 +222,26 @@ withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () =
       expect(second.summary).toMatch(/build image.*hit: restored/);
       expect(second.summary).toMatch(/pip wheels.*hit;/);
       expect(store.requests.filter((r) => r.startsWith('GET /download/')).length).toBe(downloads);
+
+      // A pull request on the same runner builds in the verified release image and reads the
+      // release's wheels, but writes its wheels only under its own names.
+      const before = readdirSync(cacheDir);
+      const pr = await runBundle(
+        'build',
+        { ...inputs, project: project() },
+        { ...runnerEnv(), GITHUB_EVENT_NAME: 'pull_request' },
+      );
+      expect(pr.stdout).not.toContain('::error::');
+      expect(JSON.parse(pr.outputs.manifest!)).toMatchObject({
+        image: alias,
+        caches: {
+          buildImage: { source: 'present' },
+          wheels: { restoredFrom: expect.stringMatching(/^osa-pip-v1-noble-arm64-/), saved: true },
+        },
+      });
+      expect(readdirSync(cacheDir).filter((e) => !before.includes(e))).toEqual([
+        expect.stringMatching(/^osa-pr-pip-v1-noble-arm64-/),
+      ]);
     }, 600000);
   },
 );
@@ -230,5 +255,31 @@ describe('snapcraft channels', () => {
     expect(() => snapcraftChannelFor(null, 'snapcraft.yaml')).toThrow(
       /snapcraft\.yaml has no base, which no maintained snapcraft builds/,
     );
+  });
+});
+
+describe('caches by trust', () => {
+  it('never gives a release build what a pull request saved; a pull request may read a release’s', async () => {
+    const cache = new DirectoryCache(tempDir('osa-trust-cache-')).prefixCache();
+    const keys = (trusted: boolean, constraintsCommit = 'c2') =>
+      wheelCacheKeys({ kind: 'pip', series: 'noble', arch: 'arm64', constraintsCommit, trusted });
+    const wheels = tempDir('osa-wheels-');
+    writeFileSync(join(wheels, 'dqlite-1.0-py3-none-any.whl'), 'wheel');
+    const into = () => join(tempDir('osa-restore-'), 'wheels');
+
+    await cache.save([wheels], keys(false).key);
+    expect(keys(false).key).toBe('osa-pr-pip-v1-noble-arm64-c2');
+    expect(await cache.restore([into()], keys(true).key, keys(true).prefixes)).toBeUndefined();
+
+    await cache.save([wheels], keys(true, 'c1').key);
+    expect(await cache.restore([into()], keys(true).key, keys(true).prefixes)).toBe(
+      'osa-pip-v1-noble-arm64-c1',
+    );
+    expect(await cache.restore([into()], keys(false).key, keys(false).prefixes)).toBe(
+      'osa-pr-pip-v1-noble-arm64-c2',
+    );
+    expect(
+      await cache.restore([into()], keys(false, 'c3').key, keys(false, 'c3').prefixes),
+    ).toMatch(/^osa-(pr-)?pip-v1-noble-arm64-c[12]$/);
   });
 });

@@ -232,6 +232,33 @@ describe('the mirror action, from its bundle', () => {
     expect(refsOf(join(root, 'github/nova.git'))).not.toBe('');
   });
 
+  it('reports no change and starts no build when the push itself fails', async () => {
+    upstream('placement');
+    const requests = api.requests.length;
+    http.faults.failReceivePack = true;
+    try {
+      const run = await mirrorRun(
+        {
+          repos: `${daemon.url}/opendev/placement.git -> ${http.url}/github/placement.git`,
+          token: TOKEN,
+          cache: 'false',
+          'dispatch-workflow': 'snap.yml',
+        },
+        { GITHUB_API_URL: api.url },
+      );
+      expect(run.status).toBe(1);
+      expect(run.outputs).toMatchObject({ changed: 'false', 'changed-repos': '' });
+      expect(run.outputs['failed-repos']).toBe(`${http.url}/github/placement.git`);
+      expect(JSON.parse(run.outputs.changes!)).toEqual([
+        expect.objectContaining({ status: 'failed', created: [], updated: [], deleted: [] }),
+      ]);
+    } finally {
+      http.faults.failReceivePack = false;
+    }
+    expect(api.requests.length).toBe(requests);
+    expect(refsOf(join(root, 'github/placement.git'))).toBe('');
+  });
+
   it('keeps bare copies in cache-dir: a later run on a fresh runner restores and fetches only what is new', async () => {
     const neutron = upstream('neutron');
     const cacheDir = tempDir('osa-cache-dir-');

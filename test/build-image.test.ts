@@ -23,6 +23,11 @@ import {
 const withSnaps = describeWhen(SQUASHFS, 'store download tests with real .snap files');
 
 const lxd = new Lxd();
+/** What LXD says the image an alias names is. */
+const lxdFingerprint = (alias: string): string =>
+  /^Fingerprint:\s*(\S+)/m.exec(
+    execFileSync('lxc', ['image', 'info', alias], { encoding: 'utf8' }),
+  )![1]!;
 const NO_INIT = { 'raw.lxc': 'lxc.init.cmd = /bin/sleep infinity' };
 
 describe('build image recipe (pure)', () => {
@@ -142,6 +147,8 @@ system(
     const cacheRoot = tempDir('osa-image-cache-');
     const revision = 20000 + Math.floor(Math.random() * 10000); // names this run's image
     const alias = `osa-snapcraft-bookworm-arm64-r${revision}`;
+    const prAlias = `osa-pr-snapcraft-bookworm-arm64-r${revision}`;
+    const records = tempDir('osa-image-records-');
 
     beforeAll(async () => {
       // The test image's root filesystem stands for a debootstrapped Ubuntu one.
@@ -156,10 +163,13 @@ system(
     afterAll(async () => {
       await store.stop();
       deleteImage(alias);
+      deleteImage(prAlias);
     });
 
-    const ensure = (workDir = tempDir('osa-image-work-')) =>
+    const ensure = (workDir = tempDir('osa-image-work-'), trusted = true) =>
       ensureBuildImage({
+        trusted,
+        records,
         lxd,
         arch: 'arm64',
         series: 'bookworm',
@@ -216,5 +226,44 @@ system(
       expect(await lxd.imageExists(alias)).toBe(true);
       expect(store.requests.filter((r) => r.startsWith('GET /download/')).length).toBe(before);
     }, 300000);
+
+    it('lets a pull request build in the verified trusted image, and never the other way round', async () => {
+      const logs: string[] = [];
+      const pr = await ensureBuildImage({
+        lxd,
+        arch: 'arm64',
+        series: 'bookworm',
+        snapcraftChannel: '8.x/stable',
+        rootfs: { tarball: rootfsTarball },
+        storeApi: store.url,
+        cache: new DirectoryCache(cacheRoot),
+        keySuffix: '2026w48',
+        workDir: tempDir('osa-image-work-'),
+        trusted: false,
+        records,
+        log: (line) => logs.push(line),
+      });
+      expect(pr).toMatchObject({ alias, source: 'present', saved: false });
+      expect(pr.cacheKey).toMatch(/^osa-pr-build-image-v1-/);
+
+      // Without the trusted image, a pull request makes its own, under its own names only.
+      const cacheBefore = readdirSync(cacheRoot).sort();
+      execFileSync('lxc', ['image', 'delete', alias]);
+      const own = await ensure(tempDir('osa-image-work-'), false);
+      expect(own).toMatchObject({ alias: prAlias, source: 'built', saved: true });
+      expect(await lxd.imageExists(alias)).toBe(false);
+      const added = readdirSync(cacheRoot).filter((e) => !cacheBefore.includes(e));
+      expect(added).toEqual([
+        `osa-pr-build-image-v1-bookworm-arm64-snapcraft-r${revision}-2026w48`,
+      ]);
+
+      // A release build ignores it, and does not take an image put under its name by someone else.
+      const impostor = lxdFingerprint(prAlias);
+      execFileSync('lxc', ['image', 'alias', 'create', alias, impostor]);
+      const release = await ensure();
+      expect(release).toMatchObject({ alias, source: 'restored' });
+      expect(lxdFingerprint(alias)).not.toBe(impostor);
+      expect(lxdFingerprint(prAlias)).toBe(impostor);
+    }, 600000);
   },
 );

@@ -33774,7 +33774,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   n_: () => (/* binding */ assertMayPublish)
 });
 
-// UNUSED EXPORTS: defaultRef, readEventPayload, runUrl
+// UNUSED EXPORTS: defaultRef, isTrustedRun, readEventPayload, runUrl
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
@@ -33793,7 +33793,7 @@ const PUBLISHING_EVENTS = [
     'schedule',
     'repository_dispatch',
 ];
-function mayPublishOn(eventName) {
+function events_mayPublishOn(eventName) {
     return PUBLISHING_EVENTS.includes(eventName);
 }
 /** Events that build and test a proposed change against its base branch, never publishing. */
@@ -33834,7 +33834,7 @@ function readEventPayload(env) {
  */
 function assertMayPublish(env, what) {
     const event = env.GITHUB_EVENT_NAME ?? '';
-    if (!mayPublishOn(event)) {
+    if (!events_mayPublishOn(event)) {
         throw new errors/* ConfigurationError */.j1(`${what} does not run for ${event ? `'${event}'` : 'unnamed'} events: only ${PUBLISHING_EVENTS.join(', ')} ` +
             `are trusted to (pull requests, merge queues, workflow_run and comment or review events can carry a fork's code). ` +
             `Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.`);
@@ -33847,6 +33847,13 @@ function assertMayPublish(env, what) {
     if (payload.repository?.fork) {
         throw new errors/* ConfigurationError */.j1(`${what} does not run in a fork (${payload.repository.full_name}): the upstream repository publishes.`);
     }
+}
+/**
+ * Whether this run's caches and build images may be read by release builds: a run for an event
+ * trusted to publish, or a run outside Actions (a user's own machine). A pull request's is not.
+ */
+function isTrustedRun(env) {
+    return !env.GITHUB_EVENT_NAME || mayPublishOn(env.GITHUB_EVENT_NAME);
 }
 /** This run's page, for build info and summaries; empty outside Actions. */
 function runUrl(env) {

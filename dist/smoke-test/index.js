@@ -29237,6 +29237,13 @@ function assertMayPublish(env, what) {
         throw new ConfigurationError(`${what} does not run in a fork (${payload.repository.full_name}): the upstream repository publishes.`);
     }
 }
+/**
+ * Whether this run's caches and build images may be read by release builds: a run for an event
+ * trusted to publish, or a run outside Actions (a user's own machine). A pull request's is not.
+ */
+function isTrustedRun(env) {
+    return !env.GITHUB_EVENT_NAME || mayPublishOn(env.GITHUB_EVENT_NAME);
+}
 /** This run's page, for build info and summaries; empty outside Actions. */
 function runUrl(env) {
     if (!env.GITHUB_RUN_ID || !env.GITHUB_REPOSITORY)

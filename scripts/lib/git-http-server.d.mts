@@ -1,7 +1,7 @@
 export interface GitHttpServer {
   url: string;
   requests: { method: string; path: string; service: string | null; authorised: boolean }[];
-  faults: { breakUploadPackAfter: number | null };
+  faults: { breakUploadPackAfter: number | null; failReceivePack: boolean };
   stats: { bytesIn: number; bytesOut: number };
   stop(): Promise<void>;
 }

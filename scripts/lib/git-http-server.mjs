@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 /**
  * @param {{ root: string, token?: string, link?: { bytesPerSecond: number, latencyMs: number } }} options
  * Returns { url, requests, faults, stop }. `faults.breakUploadPackAfter = N` cuts the next
- * upload-pack responses after N body bytes; `requests` records method, path and auth result.
+ * upload-pack responses after N body bytes; `faults.failReceivePack = true` answers every push
+ * with a 500 (a destination that breaks mid-run); `requests` records method, path and auth result.
  */
 export function startGitHttpServer({ root, token, link }) {
   // A simulated network link shared by all requests: bandwidth both ways, latency per request.
@@ -23,7 +24,7 @@ export function startGitHttpServer({ root, token, link }) {
     ? `basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`
     : null;
   const requests = [];
-  const faults = { breakUploadPackAfter: null };
+  const faults = { breakUploadPackAfter: null, failReceivePack: false };
   // Bytes on the wire, both ways, for benchmarks.
   const stats = { bytesIn: 0, bytesOut: 0 };
   const server = createServer(async (req, res) => {
@@ -38,6 +39,14 @@ export function startGitHttpServer({ root, token, link }) {
     });
     if (!authorised) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end('unauthorised\n');
+      return;
+    }
+    if (
+      faults.failReceivePack &&
+      req.method === 'POST' &&
+      url.pathname.endsWith('/git-receive-pack')
+    ) {
+      res.writeHead(500).end('internal error\n');
       return;
     }
     req.pause();

@@ -5,7 +5,7 @@ import { checkArch } from '../snapcraft/index.js';
 import { ConfigurationError } from '../platform/index.js';
 import { DEFAULT_REQUIREMENTS_REPO } from '../constraints/index.js';
 import { BuildInputs as I } from './constants.js';
-import { defaultRef, runUrl } from './github-event.js';
+import { defaultRef, isTrustedRun, runUrl } from './github-event.js';
 import { getBooleanInput, getPathInput, runnerTemp } from './runner.js';
 
 /** The build action's settings and where it keeps its caches, read and checked in one place. */
@@ -46,6 +46,9 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     buildUrl: runUrl(env),
     useCache: getBooleanInput(I.cache, true),
     cacheDir: getPathInput(I.cacheDir, undefined, { absoluteOutside: true }),
+    trusted: isTrustedRun(env),
+    // Kept where a self-hosted runner keeps tools between jobs; RUNNER_TEMP is emptied after each.
+    imageRecords: join(env.RUNNER_TOOL_CACHE || temp, 'openstack-snap-actions', 'build-images'),
   };
 }
 

@@ -64,6 +64,14 @@ export function assertMayPublish(env: NodeJS.ProcessEnv, what: string): void {
   }
 }
 
+/**
+ * Whether this run's caches and build images may be read by release builds: a run for an event
+ * trusted to publish, or a run outside Actions (a user's own machine). A pull request's is not.
+ */
+export function isTrustedRun(env: NodeJS.ProcessEnv): boolean {
+  return !env.GITHUB_EVENT_NAME || mayPublishOn(env.GITHUB_EVENT_NAME);
+}
+
 /** This run's page, for build info and summaries; empty outside Actions. */
 export function runUrl(env: NodeJS.ProcessEnv): string {
   if (!env.GITHUB_RUN_ID || !env.GITHUB_REPOSITORY) return '';

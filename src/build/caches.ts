@@ -9,19 +9,29 @@ export interface CacheKeys {
 /**
  * Keys for pip's wheel cache of one build: wheels depend on the Ubuntu series (its Python), the
  * architecture and the pinned versions, so the constraints commit is in the key and an older
- * commit's wheels are the fallback.
+ * commit's wheels are the fallback. An untrusted build (a pull request, whose code fills the
+ * cache) saves under its own scope and may fall back to the trusted one; a trusted build reads
+ * only its own scope, so a wheel a pull request built never reaches a release.
  */
 export function wheelCacheKeys(options: {
   readonly kind: 'pip' | 'craft';
   readonly series: string;
   readonly arch: string;
   readonly constraintsCommit: string | null;
+  readonly trusted: boolean;
 }): CacheKeys {
-  const prefix = `osa-${options.kind}-v1-${options.series}-${options.arch}-`;
+  const scoped = (scope: string): string =>
+    `${scope}-${options.kind}-v1-${options.series}-${options.arch}-`;
+  const prefix = scoped(trustScope(options.trusted));
   return {
     key: `${prefix}${options.constraintsCommit ?? 'unconstrained'}`,
-    prefixes: [prefix],
+    prefixes: options.trusted ? [prefix] : [prefix, scoped(trustScope(true))],
   };
+}
+
+/** The name prefix of what a build of this trust writes: caches and build images. */
+export function trustScope(trusted: boolean): string {
+  return trusted ? 'osa' : 'osa-pr';
 }
 
 /** ISO 8601 week, e.g. 2026w48: build images are rebuilt weekly to pick up security updates. */

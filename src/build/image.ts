@@ -1,8 +1,15 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { machine } from 'node:os';
 import { join } from 'node:path';
 import { hostArch } from './elf.js';
-import { ConfigurationError, execOk, type FileCache, type Lxd } from '../platform/index.js';
+import { trustScope } from './caches.js';
+import {
+  ConfigurationError,
+  execOk,
+  ExternalError,
+  type FileCache,
+  type Lxd,
+} from '../platform/index.js';
 import { readSnapInfo } from '../snapcraft/index.js';
 import { downloadStoreRevision, resolveStoreRevision, type StoreRevision } from '../store/index.js';
 
@@ -64,6 +71,10 @@ export interface BuildImageOptions {
   readonly cache?: FileCache;
   /** Appended to the cache key, e.g. the ISO week, so the rootfs's packages are refreshed. */
   readonly keySuffix?: string;
+  /** A trusted build's images and cache entries are named apart from a pull request's (caches.ts). */
+  readonly trusted: boolean;
+  /** The directory where the fingerprint of each image this toolkit imported is recorded. */
+  readonly records: string;
   readonly workDir: string;
   readonly log?: (line: string) => void;
 }
@@ -101,12 +112,28 @@ export async function ensureBuildImage(options: BuildImageOptions): Promise<Buil
     arch,
     api: options.storeApi,
   });
-  const alias = `osa-snapcraft-${series}-${arch}-r${snapcraft.revision}`;
-  const cacheKey = `osa-build-image-v1-${series}-${arch}-snapcraft-r${snapcraft.revision}${options.keySuffix ? `-${options.keySuffix}` : ''}`;
+  const aliasIn = (trusted: boolean): string =>
+    `${trustScope(trusted)}-snapcraft-${series}-${arch}-r${snapcraft.revision}`;
+  const alias = aliasIn(options.trusted);
+  const cacheKey = `${trustScope(options.trusted)}-build-image-v1-${series}-${arch}-snapcraft-r${snapcraft.revision}${options.keySuffix ? `-${options.keySuffix}` : ''}`;
   const facts = { snapcraft: { revision: snapcraft.revision, version: snapcraft.version } };
-  if (await lxd.imageExists(alias)) {
-    log(`build image ${alias} is already in LXD`);
-    return { alias, source: 'present', cacheKey, saved: false, ...facts, base: null };
+  // An image in LXD is used only when it is the one this toolkit imported under that name (its
+  // fingerprint recorded then): a pull request builds in the trusted image when it verifies,
+  // else in its own; a release build never in a pull request's.
+  const records = new ImageRecords(options.records);
+  for (const candidate of options.trusted ? [alias] : [aliasIn(true), alias]) {
+    const fingerprint = await lxd.imageFingerprint(candidate);
+    if (!fingerprint) continue;
+    if (records.matches(candidate, fingerprint)) {
+      log(
+        `build image ${candidate} is already in LXD (fingerprint ${fingerprint.slice(0, 12)} as recorded)`,
+      );
+      return { alias: candidate, source: 'present', cacheKey, saved: false, ...facts, base: null };
+    }
+    if (candidate !== alias) continue;
+    // Only the name is taken back: the image it pointed to may be someone else's.
+    log(`build image ${alias} in LXD is not the one this toolkit recorded; replacing it`);
+    await lxd.run(['image', 'alias', 'delete', alias]);
   }
 
   const imageDir = join(options.workDir, 'build-image');
@@ -116,7 +143,7 @@ export async function ensureBuildImage(options: BuildImageOptions): Promise<Buil
   const rootfs = join(imageDir, 'rootfs.tar.gz');
   if (options.cache && (await options.cache.restore([imageDir], cacheKey))) {
     if (existsSync(meta) && existsSync(rootfs)) {
-      await lxd.run(['image', 'import', meta, rootfs, '--alias', alias]);
+      await importImage(lxd, meta, rootfs, alias, records);
       log(`build image ${alias} restored from the cache (${cacheKey})`);
       return { alias, source: 'restored', cacheKey, saved: false, ...facts, base: null };
     }
@@ -126,7 +153,7 @@ export async function ensureBuildImage(options: BuildImageOptions): Promise<Buil
 
   const base = await buildRootfs({ ...options, snapcraft, rootfsTarball: rootfs });
   await writeMetadata(meta, imageDir, arch, series, snapcraft);
-  await lxd.run(['image', 'import', meta, rootfs, '--alias', alias]);
+  await importImage(lxd, meta, rootfs, alias, records);
   log(`build image ${alias} built: snapcraft ${snapcraft.version} (r${snapcraft.revision})`);
   let saved = false;
   if (options.cache) {
@@ -134,6 +161,43 @@ export async function ensureBuildImage(options: BuildImageOptions): Promise<Buil
     saved = true;
   }
   return { alias, source: 'built', cacheKey, saved, ...facts, base };
+}
+
+async function importImage(
+  lxd: Lxd,
+  meta: string,
+  rootfs: string,
+  alias: string,
+  records: ImageRecords,
+): Promise<void> {
+  await lxd.run(['image', 'import', meta, rootfs, '--alias', alias]);
+  const fingerprint = await lxd.imageFingerprint(alias);
+  if (!fingerprint)
+    throw new ExternalError(`LXD lists no image ${alias} right after importing it.`);
+  records.record(alias, fingerprint);
+}
+
+/** The fingerprints of the build images this toolkit imported, one file an alias. */
+class ImageRecords {
+  constructor(private readonly dir: string) {}
+
+  matches(alias: string, fingerprint: string): boolean {
+    const file = join(this.dir, `${alias}.json`);
+    if (!existsSync(file)) return false;
+    try {
+      return (
+        (JSON.parse(readFileSync(file, 'utf8')) as { fingerprint?: string }).fingerprint ===
+        fingerprint
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  record(alias: string, fingerprint: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(join(this.dir, `${alias}.json`), `${JSON.stringify({ alias, fingerprint })}\n`);
+  }
 }
 
 async function buildRootfs(

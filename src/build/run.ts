@@ -53,6 +53,14 @@ export interface BuildSettings {
   readonly workDir: string;
   /** The run's URL, recorded in the snap's build info. */
   readonly buildUrl?: string;
+  /**
+   * Whether this build runs for an event trusted to publish (release/events.ts). Untrusted builds
+   * (pull requests) read what trusted builds cached but write their caches and build images under
+   * their own names, so nothing a pull request wrote is ever read by a release build.
+   */
+  readonly trusted: boolean;
+  /** Where the fingerprints of the build images this toolkit made are recorded (persists on self-hosted runners). */
+  readonly imageRecords: string;
 }
 
 /** How a build talks to its surroundings: the log, log groups, the caches. */
@@ -155,6 +163,8 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         storeApi: settings.storeApi,
         cache: io.fileCache,
         keySuffix: isoWeek(new Date()),
+        trusted: settings.trusted,
+        records: settings.imageRecords,
         workDir: join(settings.workDir, 'osa-build-image', arch),
         log: io.log,
       }),
@@ -170,6 +180,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
     series: series ?? project.base ?? 'nobase',
     arch,
     constraintsCommit: constraints?.constraintsCommit ?? constraintsDigest(projectDir),
+    trusted: settings.trusted,
   });
   const wheelDir = join(settings.workDir, emulate ? 'osa-pip' : 'osa-craft-cache', arch);
   mkdirSync(wheelDir, { recursive: true });

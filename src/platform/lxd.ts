@@ -47,6 +47,13 @@ export class Lxd {
     return (await this.exec(['image', 'info', alias])).code === 0;
   }
 
+  /** The sha256 fingerprint of the image `alias` names, or null when there is none. */
+  async imageFingerprint(alias: string): Promise<string | null> {
+    const info = await this.exec(['image', 'info', alias]);
+    if (info.code !== 0) return null;
+    return /^Fingerprint:\s*([0-9a-f]{64})\s*$/m.exec(info.stdout)?.[1] ?? null;
+  }
+
   async launch(
     image: string,
     name: string,
