@@ -155,6 +155,101 @@ describe('the constraints action with the Actions cache', () => {
   });
 });
 
+describe('the constraints action saving to and restoring from the Actions cache', () => {
+  // A stand-in for the cache service (v2, Twirp, strict about the token) and its blob storage,
+  // which keeps idle connections open for two minutes, as a real service's load balancer may: the
+  // real cache client saves and restores through it, and the action must still exit as soon as
+  // its work is done.
+  it('saves, restores, and exits at once although the service keeps its connections open', async () => {
+    const calls: string[] = [];
+    let blob: Buffer | null = null;
+    let entryKey = '';
+    const service = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (c: Buffer) => chunks.push(c));
+      request.on('end', () => {
+        const { port } = service.address() as AddressInfo;
+        const blobUrl = `http://127.0.0.1:${port}/blobs/entry?sig=signed`;
+        const path = request.url ?? '';
+        if (path.startsWith('/blobs/')) {
+          calls.push(`${request.method} blob`);
+          if (!path.includes('sig=signed')) return void response.writeHead(403).end();
+          if (request.method === 'PUT') {
+            blob = Buffer.concat(chunks);
+            return void response.writeHead(201, { etag: '"1"' }).end();
+          }
+          return void response.writeHead(200, { 'content-length': blob!.length }).end(blob);
+        }
+        const method = path.split('/').pop() ?? '';
+        calls.push(method);
+        if (request.headers.authorization !== 'Bearer runtime-token')
+          return void response.writeHead(401).end();
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { key?: string };
+        response.writeHead(200, { 'content-type': 'application/json' });
+        if (method === 'GetCacheEntryDownloadURL')
+          return void response.end(
+            JSON.stringify(
+              blob && body.key === entryKey
+                ? { ok: true, signed_download_url: blobUrl, matched_key: entryKey }
+                : { ok: false },
+            ),
+          );
+        if (method === 'CreateCacheEntry') {
+          entryKey = body.key ?? '';
+          return void response.end(JSON.stringify({ ok: true, signed_upload_url: blobUrl }));
+        }
+        if (method === 'FinalizeCacheEntryUpload')
+          return void response.end(JSON.stringify({ ok: true, entry_id: '1' }));
+        response.end(JSON.stringify({ ok: false }));
+      });
+    });
+    service.keepAliveTimeout = 120000;
+    service.headersTimeout = 121000;
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    const { port } = service.address() as AddressInfo;
+    const run = async () => {
+      const started = Date.now();
+      const result = await runBundle(
+        'constraints',
+        {
+          project: fixtureCopy('openstack-archive/snap-glance/master'),
+          ref: 'stable/ocata',
+          'requirements-repo': server.url,
+        },
+        {
+          ACTIONS_CACHE_SERVICE_V2: 'true',
+          ACTIONS_RESULTS_URL: `http://127.0.0.1:${port}/`,
+          ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+        },
+      );
+      return { ...result, seconds: (Date.now() - started) / 1000 };
+    };
+    try {
+      const saving = await run();
+      expect(saving.status).toBe(0);
+      expect(calls).toEqual([
+        'GetCacheEntryDownloadURL',
+        'CreateCacheEntry',
+        'PUT blob',
+        'FinalizeCacheEntryUpload',
+      ]);
+      // Well under the two minutes an idle keep-alive socket would hold the process.
+      expect(saving.seconds).toBeLessThan(30);
+
+      calls.length = 0;
+      const restoring = await run();
+      expect(restoring.status).toBe(0);
+      expect(calls).toEqual(['GetCacheEntryDownloadURL', 'GET blob']);
+      expect(restoring.stdout).toMatch(/constraints for [0-9a-f]{12} restored from cache/);
+      expect(restoring.outputs['constraints-commit']).toBe(saving.outputs['constraints-commit']);
+      expect(restoring.seconds).toBeLessThan(30);
+    } finally {
+      service.closeAllConnections();
+      await new Promise((resolve) => service.close(resolve));
+    }
+  }, 120000);
+});
+
 describe('the constraints action under @github/local-action', () => {
   it('runs the TypeScript entry with inputs from a .env file', async () => {
     const project = fixtureCopy('openstack-archive/snap-tempest/master');

@@ -52,7 +52,7 @@ describe('action entries', () => {
   it('are imported by no other module: importing one would run its action too', () => {
     const entries = readdirSync(join(ROOT, 'src/actions')).filter((f) =>
       readFileSync(join(ROOT, 'src/actions', f), 'utf8').includes(
-        'if (isEntryPoint(import.meta.url))',
+        'await runAsEntry(import.meta.url, run);',
       ),
     );
     expect(entries.sort()).toEqual([...actions, 'snap'].map((a) => `${a}.ts`).sort());

@@ -33757,8 +33757,7 @@ async function main() {
         await (0,_dispatch_report_js__WEBPACK_IMPORTED_MODULE_1__/* .reportFleet */ .z)('Rebuilds for changed constraints', results, why);
     }
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .isEntryPoint */ .tv)(import.meta.url))
-    await run();
+await (0,_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .runAsEntry */ .UQ)(import.meta.url, run);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -33873,9 +33872,9 @@ function runUrl(env) {
 /* harmony export */   DF: () => (/* binding */ getListInput),
 /* harmony export */   K1: () => (/* binding */ getRequiredInput),
 /* harmony export */   Pu: () => (/* binding */ flushSummary),
+/* harmony export */   UQ: () => (/* binding */ runAsEntry),
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
-/* harmony export */   ZD: () => (/* binding */ escapeHtml),
-/* harmony export */   tv: () => (/* binding */ isEntryPoint)
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 /* unused harmony exports getPathInput, confinedPath, runnerTemp */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
@@ -33967,6 +33966,18 @@ function getBooleanInput(name, fallback) {
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
+/**
+ * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
+ * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache
+ * SDK's, Octokit's) must not hold the job open for minutes after the work is done, which is why
+ * actions/cache exits explicitly too. Imported (tests, local-action), it does nothing.
+ */
+async function runAsEntry(moduleUrl, run) {
+    if (!isEntryPoint(moduleUrl))
+        return;
+    await run();
+    process.exit();
+}
 function isEntryPoint(moduleUrl) {
     const script = process.argv[1];
     if (!script)

@@ -28710,8 +28710,7 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Pipeline:** ${plan.ref}, ${constraints}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`, true);
     await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .flushSummary */ .Pu)();
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .isEntryPoint */ .tv)(import.meta.url))
-    await run();
+await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .runAsEntry */ .UQ)(import.meta.url, run);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -28726,8 +28725,8 @@ __webpack_async_result__();
 __nccwpck_require__.d(__webpack_exports__, {
   Pu: () => (/* binding */ flushSummary),
   Vt: () => (/* binding */ getBooleanInput),
-  tv: () => (/* binding */ isEntryPoint),
-  Cs: () => (/* binding */ runAction)
+  Cs: () => (/* binding */ runAction),
+  UQ: () => (/* binding */ runAsEntry)
 });
 
 // UNUSED EXPORTS: confinedPath, escapeHtml, getListInput, getPathInput, getRequiredInput, runnerTemp
@@ -28825,6 +28824,18 @@ function getBooleanInput(name, fallback) {
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
+/**
+ * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
+ * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache
+ * SDK's, Octokit's) must not hold the job open for minutes after the work is done, which is why
+ * actions/cache exits explicitly too. Imported (tests, local-action), it does nothing.
+ */
+async function runAsEntry(moduleUrl, run) {
+    if (!isEntryPoint(moduleUrl))
+        return;
+    await run();
+    process.exit();
+}
 function isEntryPoint(moduleUrl) {
     const script = process.argv[1];
     if (!script)

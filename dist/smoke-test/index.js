@@ -28582,8 +28582,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   Vt: () => (/* binding */ getBooleanInput),
   DF: () => (/* binding */ getListInput),
   K1: () => (/* binding */ getRequiredInput),
-  tv: () => (/* binding */ isEntryPoint),
   Cs: () => (/* binding */ runAction),
+  UQ: () => (/* binding */ runAsEntry),
   X5: () => (/* binding */ runnerTemp)
 });
 
@@ -28718,6 +28718,18 @@ function getBooleanInput(name, fallback) {
     }
 }
 /** True when this module is the script node was started with (the bundle), not an import. */
+/**
+ * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
+ * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache
+ * SDK's, Octokit's) must not hold the job open for minutes after the work is done, which is why
+ * actions/cache exits explicitly too. Imported (tests, local-action), it does nothing.
+ */
+async function runAsEntry(moduleUrl, run) {
+    if (!isEntryPoint(moduleUrl))
+        return;
+    await run();
+    process.exit();
+}
 function isEntryPoint(moduleUrl) {
     const script = process.argv[1];
     if (!script)
@@ -29378,8 +29390,7 @@ async function report(settings, outcome) {
     if (outcome.result === 'failed' && outcome.suite.failed)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Smoke test failed at '${outcome.suite.failed.name}': ${outcome.suite.failed.error}`);
 }
-if ((0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .isEntryPoint */ .tv)(import.meta.url))
-    await run();
+await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .runAsEntry */ .UQ)(import.meta.url, run);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

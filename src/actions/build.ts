@@ -1,10 +1,10 @@
 import { buildAndReport } from './build-report.js';
 import { readBuildSettings } from './build-settings.js';
-import { isEntryPoint, runAction } from './runner.js';
+import { runAction, runAsEntry } from './runner.js';
 
 /** The build action: the bundle runs it, and so do the tests. */
 export async function run(): Promise<void> {
   await runAction('build', async () => void (await buildAndReport(readBuildSettings())));
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

@@ -3,7 +3,7 @@ import { actionsFileCache } from './actions-cache.js';
 import { constrain } from '../constraints/index.js';
 import { reportConstraints } from './constraints-report.js';
 import { readConstraintsSettings } from './constraints-settings.js';
-import { isEntryPoint, runAction } from './runner.js';
+import { runAction, runAsEntry } from './runner.js';
 
 /** The constraints action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -22,4 +22,4 @@ async function main(): Promise<void> {
   await reportConstraints(result, settings.dryRun ?? false);
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

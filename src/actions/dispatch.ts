@@ -9,7 +9,7 @@ import {
 import { reportFleet } from './dispatch-report.js';
 import { readDispatchSettings } from './dispatch-settings.js';
 import { assertMayPublish } from './github-event.js';
-import { isEntryPoint, runAction } from './runner.js';
+import { runAction, runAsEntry } from './runner.js';
 
 /** The dispatch action (fleet rebuilds): the bundle runs it, and so do the tests. */
 export async function run(): Promise<void> {
@@ -57,4 +57,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { matrixFor } from '../build/index.js';
 import { MatrixOutputs as O } from './constants.js';
 import { readMatrixSettings } from './matrix-settings.js';
-import { flushSummary, isEntryPoint, runAction } from './runner.js';
+import { flushSummary, runAction, runAsEntry } from './runner.js';
 
 /** The matrix action: the bundle runs it, and so do the tests. */
 export async function run(): Promise<void> {
@@ -50,4 +50,4 @@ async function main(): Promise<void> {
   await flushSummary();
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

@@ -4,7 +4,7 @@ import { describe, reportMirror } from './mirror-report.js';
 import { DirectoryStore, mirrorAll } from '../mirror/index.js';
 import { dispatchForChanges, type DispatchResult } from '../github/index.js';
 import { readMirrorSettings } from './mirror-settings.js';
-import { isEntryPoint, runAction } from './runner.js';
+import { runAction, runAsEntry } from './runner.js';
 
 /** The mirror action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -36,4 +36,4 @@ async function main(): Promise<void> {
   await reportMirror(results, dispatched);
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

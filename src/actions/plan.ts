@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { planPipeline } from '../github/index.js';
 import { PlanOutputs as O } from './constants.js';
 import { readPlanSettings } from './plan-settings.js';
-import { flushSummary, isEntryPoint, runAction } from './runner.js';
+import { flushSummary, runAction, runAsEntry } from './runner.js';
 
 /** The plan action: the reusable workflow's decisions, from the event. */
 export async function run(): Promise<void> {
@@ -29,4 +29,4 @@ async function main(): Promise<void> {
   await flushSummary();
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

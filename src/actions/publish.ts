@@ -1,6 +1,6 @@
 import { publishWith, reportPublish } from './publish-report.js';
 import { readPublishSettings } from './publish-settings.js';
-import { isEntryPoint, runAction } from './runner.js';
+import { runAction, runAsEntry } from './runner.js';
 
 /** The publish action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -13,4 +13,4 @@ async function main(): Promise<void> {
   await reportPublish(result, settings.dryRun);
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

@@ -117,7 +117,19 @@ export function getBooleanInput(name: string, fallback: boolean): boolean {
 }
 
 /** True when this module is the script node was started with (the bundle), not an import. */
-export function isEntryPoint(moduleUrl: string): boolean {
+/**
+ * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
+ * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache
+ * SDK's, Octokit's) must not hold the job open for minutes after the work is done, which is why
+ * actions/cache exits explicitly too. Imported (tests, local-action), it does nothing.
+ */
+export async function runAsEntry(moduleUrl: string, run: () => Promise<void>): Promise<void> {
+  if (!isEntryPoint(moduleUrl)) return;
+  await run();
+  process.exit();
+}
+
+function isEntryPoint(moduleUrl: string): boolean {
   const script = process.argv[1];
   if (!script) return false;
   try {

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { smokeTest, type SmokeOutcome, type SmokeTestOptions } from '../smoke/index.js';
 import { SmokeOutputs as O } from './constants.js';
-import { flushSummary, isEntryPoint, runAction } from './runner.js';
+import { flushSummary, runAction, runAsEntry } from './runner.js';
 import { readSmokeSettings } from './smoke-settings.js';
 
 /** The smoke-test action: the bundle runs it, and so do the tests. */
@@ -57,4 +57,4 @@ async function report(settings: SmokeTestOptions, outcome: SmokeOutcome): Promis
     );
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);

@@ -4,7 +4,7 @@ import { readBuildSettings } from './build-settings.js';
 import { SnapInputs as I, SnapOutputs as O } from './constants.js';
 import { publishWith, reportPublish } from './publish-report.js';
 import { readPublishSettings } from './publish-settings.js';
-import { getBooleanInput, isEntryPoint, runAction } from './runner.js';
+import { getBooleanInput, runAction, runAsEntry } from './runner.js';
 
 /**
  * The one-step action (the root action.yml): constraints, a build for this runner's architecture,
@@ -33,4 +33,4 @@ async function main(): Promise<void> {
   await reportPublish(published, publishSettings.dryRun);
 }
 
-if (isEntryPoint(import.meta.url)) await run();
+await runAsEntry(import.meta.url, run);
