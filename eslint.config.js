@@ -41,6 +41,19 @@ function houseRules() {
   const imports = (paths, patterns) => ({
     'no-restricted-imports': ['error', { paths, patterns }],
   });
+  const kindMessage =
+    'Say which kind it is: ConfigurationError, ExternalError (or a subclass) or Bug (src/platform/errors.ts).';
+  // The forms that reach child_process past no-restricted-imports: import(), require().
+  const spawnSyntax = [
+    {
+      selector: 'ImportExpression[source.value=/^(node:)?child_process$/]',
+      message: 'Start programs through the funnel: exec() from src/platform/exec.ts.',
+    },
+    {
+      selector: 'CallExpression[arguments.0.value=/^(node:)?child_process$/]',
+      message: 'Start programs through the funnel: exec() from src/platform/exec.ts.',
+    },
+  ];
   return [
     {
       files: ['src/**/*.ts'],
@@ -48,15 +61,29 @@ function houseRules() {
         ...imports([core, ...spawn], [throughIndex, notActions]),
         'no-restricted-syntax': [
           'error',
+          { selector: "NewExpression[callee.name='Error']", message: kindMessage },
+          { selector: "CallExpression[callee.name='Error']", message: kindMessage },
+          // `new (cond ? A : Error)(...)` and the like.
           {
-            selector: "NewExpression[callee.name='Error']",
-            message:
-              'Say which kind it is: ConfigurationError, ExternalError (or a subclass) or Bug (src/platform/errors.ts).',
+            selector:
+              ":matches(NewExpression, ThrowStatement) > :matches(ConditionalExpression, LogicalExpression) > Identifier[name='Error']",
+            message: kindMessage,
           },
+          ...spawnSyntax,
         ],
       },
     },
     { files: ['src/actions/**/*.ts'], rules: imports(spawn, [throughIndex]) },
-    { files: ['src/platform/exec.ts'], rules: imports([core], [throughIndex, notActions]) },
+    {
+      files: ['src/platform/exec.ts'],
+      rules: {
+        ...imports([core], [throughIndex, notActions]),
+        'no-restricted-syntax': [
+          'error',
+          { selector: "NewExpression[callee.name='Error']", message: kindMessage },
+          { selector: "CallExpression[callee.name='Error']", message: kindMessage },
+        ],
+      },
+    },
   ];
 }

@@ -253,7 +253,7 @@ describe('the dispatch action (fleet rebuilds), against a GitHub REST stand-in o
     expect(run.stdout).toContain('GitHub secondary rate limit on POST');
     expect(run.outputs.failed).toBe('openstack-snaps/snap-nova openstack-snaps/snap-broken');
     expect(run.stdout).toMatch(
-      /::error::Rebuild of stable\/2025\.1 failed in openstack-snaps\/snap-nova stable\/2025\.1 \(failure\), openstack-snaps\/snap-broken/,
+      /::error::dispatch: Rebuild of stable\/2025\.1 failed in openstack-snaps\/snap-nova stable\/2025\.1 \(failure\), openstack-snaps\/snap-broken/,
     );
     expect(
       run.stdout

@@ -174,9 +174,9 @@ describe('constrain, end to end against git daemon', () => {
         /not a branch or tag name/,
       ],
       [
-        'an unreachable requirements repo',
-        () => ({ requirementsRepo: 'git://127.0.0.1:1/openstack/requirements' }),
-        /Cannot read openstack\/requirements/,
+        'a requirements repo that does not exist',
+        () => ({ requirementsRepo: `${server.url.replace(/\/[^/]*$/, '')}/no-such-requirements` }),
+        /Cannot read openstack\/requirements.*Check the 'requirements-repo' input/,
       ],
       [
         'a constraints path outside the project',

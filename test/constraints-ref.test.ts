@@ -7,7 +7,12 @@ import {
   requirementsHistory,
   startGitDaemon,
 } from '../scripts/lib/git-fixtures.mjs';
-import { ConfigurationError } from '../src/platform/errors.js';
+import {
+  ConfigurationError,
+  errorKind,
+  ExternalError,
+  isRetryable,
+} from '../src/platform/errors.js';
 import { Git } from '../src/platform/git.js';
 import { parseReleaseRef } from '../src/release/ref.js';
 import {
@@ -196,12 +201,20 @@ describe('against a requirements repo served by git daemon on 127.0.0.1', () => 
       /neither a URL .* nor an existing path/,
     );
     expect(() => normaliseRepoLocation('--upload-pack=touch /tmp/x')).toThrow(ConfigurationError);
+    // A server that cannot be reached is an outage, not the input: worth a re-run.
+    const down = await listRemoteRefs(new Git(), 'git://127.0.0.1:1/openstack/requirements').catch(
+      (e: unknown) => e,
+    );
+    expect(down).toBeInstanceOf(ExternalError);
+    expect(isRetryable(down)).toBe(true);
   });
 
   it('keeps a token in a URL out of its error messages', async () => {
     const secretUrl = daemon.url.replace('git://', 'http://user:s3cr3t-token@') + '/nothing';
     const error = await listRemoteRefs(new Git(), secretUrl).catch((e: unknown) => e as Error);
-    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(errorKind(error)).not.toBe('bug');
     expect((error as Error).message).not.toContain('s3cr3t-token');
+    // The action never gets that far with such a URL: credentials in it are refused first.
+    expect(() => normaliseRepoLocation(secretUrl)).toThrow(/credentials in its URL/);
   });
 });

@@ -8,7 +8,10 @@ import {
   ExternalError,
   isRetryable,
   ToolError,
+  batchError,
+  itemFailure,
 } from '../src/platform/errors.js';
+import { runSteps } from '../src/smoke/engine.js';
 
 describe('the error taxonomy', () => {
   it('sorts what is thrown into three kinds', () => {
@@ -31,6 +34,47 @@ describe('the error taxonomy', () => {
     expect(isRetryable(new ExternalError('401'))).toBe(false);
     expect(isRetryable(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(false);
     expect(isRetryable(new ConfigurationError('bad input'))).toBe(false);
+  });
+
+  it('reports a batch by its most serious failure, keeping a bug’s stack', () => {
+    const outage = itemFailure(new ExternalError('502', { retryable: true }));
+    const refusal = itemFailure(new ExternalError('protected branch'));
+    const mistake = itemFailure(new ConfigurationError('set allow-destructive'));
+    const bug = itemFailure(new TypeError("Cannot read properties of undefined (reading 'ref')"));
+    expect(errorKind(batchError([outage, outage], 'two'))).toBe('external');
+    expect(isRetryable(batchError([outage, outage], 'two'))).toBe(true);
+    expect(isRetryable(batchError([outage, refusal], 'two'))).toBe(false);
+    expect(errorKind(batchError([outage, mistake], 'two'))).toBe('configuration');
+    const worst = batchError([mistake, bug, outage], 'three');
+    expect(errorKind(worst)).toBe('bug');
+    expect(worst.message).toBe('three');
+    expect(worst.stack).toMatch(/first bug: TypeError: Cannot read properties/);
+  });
+});
+
+describe('a smoke step', () => {
+  it('is tried again only when its failure may mend', async () => {
+    let tries = 0;
+    const suite = await runSteps(
+      'deploy',
+      [
+        {
+          name: 'upload the cirros image',
+          timeoutMs: 5000,
+          retries: 3,
+          run: async () => {
+            tries++;
+            throw new ConfigurationError(`needs a cirros image: set 'cirros-image'`);
+          },
+        },
+      ],
+      { sleep: async () => {} },
+    );
+    expect(tries).toBe(1);
+    expect(suite.failed).toMatchObject({
+      attempts: 1,
+      failure: { kind: 'configuration', retryable: false },
+    });
   });
 });
 

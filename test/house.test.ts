@@ -51,12 +51,34 @@ describe('the house rules (README "Layout") hold because eslint enforces them', 
     expect(await violations('src/smoke/new.ts', spawn)).toEqual(['no-restricted-imports']);
     expect(await violations('src/actions/new.ts', spawn)).toEqual(['no-restricted-imports']);
     expect(await violations('src/platform/exec.ts', spawn)).toEqual([]);
+    // Nor past the import rule: import() and require().
+    expect(
+      await violations(
+        'src/smoke/new.ts',
+        "export const c = await import('node:child_process');\n",
+      ),
+    ).toEqual(['no-restricted-syntax']);
+    expect(
+      await violations(
+        'src/smoke/new.ts',
+        "import { createRequire } from 'node:module';\nexport const c = createRequire(import.meta.url)('child_process');\n",
+      ),
+    ).toEqual(['no-restricted-syntax']);
   });
 
   it('every throw says its kind', async () => {
     expect(await violations('src/github/new.ts', "throw new Error('no');\n")).toEqual([
       'no-restricted-syntax',
     ]);
+    expect(await violations('src/github/new.ts', "throw Error('no');\n")).toEqual([
+      'no-restricted-syntax',
+    ]);
+    expect(
+      await violations(
+        'src/github/new.ts',
+        "class A extends RangeError {}\nexport function f(x: boolean): never {\n  throw new (x ? A : Error)('no');\n}\n",
+      ),
+    ).toEqual(['no-restricted-syntax']);
     expect(
       await violations(
         'src/github/new.ts',

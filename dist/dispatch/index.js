@@ -33454,8 +33454,10 @@ const SnapOutputs = {
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1783);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6316);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
+
 
 
 
@@ -33483,7 +33485,7 @@ async function reportFleet(title, results, why) {
         ]);
     await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .flushSummary */ .Pu)();
     if (failed.length)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${title} failed in ${failed.map((r) => `${r.repo} ${r.branch} (${r.error ?? r.conclusion})`).join(', ')}`);
+        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .ExternalError */ .yA(`${title} failed in ${failed.map((r) => `${r.repo} ${r.branch} (${r.error ?? r.conclusion})`).join(', ')}`);
 }
 
 
@@ -33828,7 +33830,7 @@ function readEventPayload(env) {
 }
 /**
  * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
- * secrets must not be: only events in PUBLISHING_EVENTS (release-events.ts), outside forks, with
+ * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
 function assertMayPublish(env, what) {
@@ -34079,6 +34081,8 @@ var exec = __nccwpck_require__(1378);
 
 
 
+// What git says when the server answered and there is no such repository (or no access to it).
+const NO_SUCH_REPO = /no such repository|repository .* not found|does not appear to be a git repository|not found|authentication failed|could not read username|HTTP 40[134]/i;
 const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
 /** Turns the requirements-repo input into something git accepts; local paths become file:// URLs. */
 function normaliseRepoLocation(location, cwd = process.cwd()) {
@@ -34096,13 +34100,19 @@ function normaliseRepoLocation(location, cwd = process.cwd()) {
     }
     return (0,external_node_url_.pathToFileURL)(path).href;
 }
-/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
+/**
+ * Lists branches and tags with `git ls-remote`. A server that says there is no such repository
+ * (or refuses the credentials) is the input's to fix; one that cannot be reached is an outside
+ * failure (opendev.org, the default, has outages), worth a re-run.
+ */
 async function listRemoteRefs(git, url) {
     const result = await git.exec(['ls-remote', '--', url, 'refs/heads/*', 'refs/tags/*']);
     if (result.code !== 0) {
         const reason = (0,exec/* lastLines */.w$)(result.stderr) || `git exited with ${result.code}`;
-        throw new errors/* ConfigurationError */.j1(`Cannot read openstack/requirements at ${(0,redact/* redactUrl */.BO)(url)}: ${reason}. Check the 'requirements-repo' input ` +
-            `(a git URL or a local mirror path) and that the runner can reach it.`);
+        const message = `Cannot read openstack/requirements at ${(0,redact/* redactUrl */.BO)(url)}: ${reason}.`;
+        if (NO_SUCH_REPO.test(result.stderr))
+            throw new errors/* ConfigurationError */.j1(`${message} Check the 'requirements-repo' input (a git URL or a local mirror path).`);
+        throw new errors/* ExternalError */.yA(`${message} If it persists, check that the runner can reach it, or the 'requirements-repo' input.`, { retryable: true });
     }
     const branches = new Map();
     const tags = new Map();
@@ -39581,8 +39591,12 @@ async function branchTip(client, repository, branch) {
     catch (error) {
         if (error.status === 404)
             return null;
-        throw new ExternalError(`cannot read ${repository.owner}/${repository.repo} ${branch}: ${errorMessage(error)}`, { cause: error, retryable: (error.status ?? 500) >= 500 });
+        throw new ExternalError(`cannot read ${repository.owner}/${repository.repo} ${branch}: ${errorMessage(error)}`, { cause: error, retryable: retryableStatus(error.status) });
     }
+}
+/** An HTTP status worth another try: 5xx and 429; no status at all means no answer came. */
+function retryableStatus(status) {
+    return status === undefined || status >= 500 || status === 429;
 }
 
 
@@ -40020,6 +40034,19 @@ async function awaitRuns(runs, options) {
                 }
             }
             catch (error) {
+                // A dropped connection or a 5xx is waited out. A refusal the next poll would only
+                // repeat (401, 403, 404) ends the wait for this run, reported as its failure; a bug of
+                // ours stops everything.
+                if ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorKind */ .f8)(error) === 'bug')
+                    throw error;
+                const status = error.status;
+                if (status !== undefined && status < 500 && status !== 429) {
+                    for (const run of group.filter((r) => !r.error && r.conclusion === null)) {
+                        run.error = `cannot follow the run: ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`;
+                        log(`${name} ${run.target.branch}: ${run.error}`);
+                    }
+                    continue;
+                }
                 log(`${name}: polling failed (${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}); trying again`);
             }
         }
@@ -40096,7 +40123,7 @@ function parseFleetRepo(text, serverUrl) {
 /* harmony export */   v4: () => (/* binding */ ToolError),
 /* harmony export */   yA: () => (/* binding */ ExternalError)
 /* harmony export */ });
-/* unused harmony export Bug */
+/* unused harmony exports Bug, itemFailure, batchError */
 /**
  * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
  * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
@@ -40164,6 +40191,33 @@ function errorKind(error) {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+function itemFailure(error, kind = errorKind(error)) {
+    return {
+        message: errorMessage(error),
+        kind,
+        retryable: isRetryable(error),
+        ...(kind === 'bug' && error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    };
+}
+/**
+ * The one error a batch's failures come to, for runAction to report: a bug if any was one (its
+ * stack kept), else the user's to fix if any was, else an external failure, which a re-run may
+ * mend only if every one of them was retryable.
+ */
+function batchError(failures, message) {
+    const bug = failures.find((f) => f.kind === 'bug');
+    if (bug) {
+        const error = new Bug(message);
+        if (bug.stack)
+            error.stack = `${error.name}: ${message}\nfirst bug: ${bug.stack}`;
+        return error;
+    }
+    if (failures.some((f) => f.kind === 'configuration'))
+        return new ConfigurationError(message);
+    return new ExternalError(message, {
+        retryable: failures.length > 0 && failures.every((f) => f.retryable),
+    });
 }
 
 

@@ -29772,7 +29772,7 @@ function parseSelfHosted(text) {
 /* harmony export */   v4: () => (/* binding */ ToolError),
 /* harmony export */   yA: () => (/* binding */ ExternalError)
 /* harmony export */ });
-/* unused harmony export Bug */
+/* unused harmony exports Bug, itemFailure, batchError */
 /**
  * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
  * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
@@ -29840,6 +29840,33 @@ function errorKind(error) {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+function itemFailure(error, kind = errorKind(error)) {
+    return {
+        message: errorMessage(error),
+        kind,
+        retryable: isRetryable(error),
+        ...(kind === 'bug' && error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    };
+}
+/**
+ * The one error a batch's failures come to, for runAction to report: a bug if any was one (its
+ * stack kept), else the user's to fix if any was, else an external failure, which a re-run may
+ * mend only if every one of them was retryable.
+ */
+function batchError(failures, message) {
+    const bug = failures.find((f) => f.kind === 'bug');
+    if (bug) {
+        const error = new Bug(message);
+        if (bug.stack)
+            error.stack = `${error.name}: ${message}\nfirst bug: ${bug.stack}`;
+        return error;
+    }
+    if (failures.some((f) => f.kind === 'configuration'))
+        return new ConfigurationError(message);
+    return new ExternalError(message, {
+        retryable: failures.length > 0 && failures.every((f) => f.retryable),
+    });
 }
 
 

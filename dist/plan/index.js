@@ -28616,7 +28616,7 @@ function readEventPayload(env) {
 }
 /**
  * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
- * secrets must not be: only events in PUBLISHING_EVENTS (release-events.ts), outside forks, with
+ * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
 function assertMayPublish(env, what) {
@@ -29375,7 +29375,7 @@ function planPipeline(event, table = new SeriesTable()) {
 /* harmony export */   r3: () => (/* binding */ isRetryable),
 /* harmony export */   yA: () => (/* binding */ ExternalError)
 /* harmony export */ });
-/* unused harmony exports ToolError, Bug */
+/* unused harmony exports ToolError, Bug, itemFailure, batchError */
 /**
  * The toolkit's errors, three kinds, each reported its own way (src/actions/runner.ts):
  * - ConfigurationError: the user's to fix (an input, a file, a branch name); the message says what
@@ -29443,6 +29443,33 @@ function errorKind(error) {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+function itemFailure(error, kind = errorKind(error)) {
+    return {
+        message: errorMessage(error),
+        kind,
+        retryable: isRetryable(error),
+        ...(kind === 'bug' && error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    };
+}
+/**
+ * The one error a batch's failures come to, for runAction to report: a bug if any was one (its
+ * stack kept), else the user's to fix if any was, else an external failure, which a re-run may
+ * mend only if every one of them was retryable.
+ */
+function batchError(failures, message) {
+    const bug = failures.find((f) => f.kind === 'bug');
+    if (bug) {
+        const error = new Bug(message);
+        if (bug.stack)
+            error.stack = `${error.name}: ${message}\nfirst bug: ${bug.stack}`;
+        return error;
+    }
+    if (failures.some((f) => f.kind === 'configuration'))
+        return new ConfigurationError(message);
+    return new ExternalError(message, {
+        retryable: failures.length > 0 && failures.every((f) => f.retryable),
+    });
 }
 
 

@@ -33707,6 +33707,7 @@ async function publish(options) {
                 channel,
                 snaps,
                 released: false,
+                failure: storeFailure(error),
                 error: `Upload of ${info.file} failed: ${(0,errors/* errorMessage */.gJ)(error)} Nothing was released to ${channel}` +
                     (done.length
                         ? `; uploaded and left unreleased: ${done.map((s) => `${s.arch} r${s.revision}`).join(', ')}.`
@@ -33739,6 +33740,7 @@ async function releaseAll(cli, name, channel, snaps, retry, log = () => { }) {
                 channel,
                 snaps: result,
                 released: false,
+                failure: storeFailure(error),
                 error: `Releasing ${snap.arch} r${snap.revision} to ${channel} failed: ${(0,errors/* errorMessage */.gJ)(error)}` +
                     (released.length
                         ? ` ${channel} now has ${released.map((s) => `${s.arch} r${s.revision}`).join(', ')} from this build and older revisions of the rest; rerun to release them.`
@@ -33765,6 +33767,11 @@ async function promote(cli, name, channel, revisions, retry, log = () => { }) {
         released: false,
     }));
     return releaseAll(cli, name, channel, snaps, retry, log);
+}
+/** A store failure's kind: credentials and permissions are the user's to renew or grant. */
+function storeFailure(error) {
+    const users = error instanceof StoreError && ['credentials', 'permission'].includes(error.kind);
+    return (0,errors/* itemFailure */.g1)(error, users ? 'configuration' : undefined);
 }
 
 ;// CONCATENATED MODULE: ./src/build/runner-setup.ts
@@ -33925,6 +33932,7 @@ var runner = __nccwpck_require__(2236);
 
 
 
+
 /** Installs snapcraft where needed, then uploads and releases (or promotes): publish's one call. */
 async function publishWith(settings) {
     if (!settings.dryRun && shouldPrepare(settings.setup)) {
@@ -34012,7 +34020,7 @@ async function reportPublish(result, dryRun) {
     if (result.superseded)
         core/* warning */.$e(`Not published: ${result.superseded}.`);
     if (result.error)
-        core/* setFailed */.C1(result.error);
+        throw (0,errors/* batchError */.l9)([result.failure ?? { message: result.error, kind: 'external', retryable: false }], result.error);
 }
 
 
@@ -34593,7 +34601,7 @@ function readEventPayload(env) {
 }
 /**
  * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
- * secrets must not be: only events in PUBLISHING_EVENTS (release-events.ts), outside forks, with
+ * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
 function assertMayPublish(env, what) {
@@ -40360,8 +40368,12 @@ async function branchTip(client, repository, branch) {
     catch (error) {
         if (error.status === 404)
             return null;
-        throw new errors/* ExternalError */.yA(`cannot read ${repository.owner}/${repository.repo} ${branch}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error, retryable: (error.status ?? 500) >= 500 });
+        throw new errors/* ExternalError */.yA(`cannot read ${repository.owner}/${repository.repo} ${branch}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error, retryable: retryableStatus(error.status) });
     }
+}
+/** An HTTP status worth another try: 5xx and 429; no status at all means no answer came. */
+function retryableStatus(status) {
+    return status === undefined || status >= 500 || status === 429;
 }
 
 
@@ -40372,8 +40384,10 @@ async function branchTip(client, repository, branch) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   f8: () => (/* binding */ errorKind),
+/* harmony export */   g1: () => (/* binding */ itemFailure),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   l9: () => (/* binding */ batchError),
 /* harmony export */   r3: () => (/* binding */ isRetryable),
 /* harmony export */   v4: () => (/* binding */ ToolError),
 /* harmony export */   yA: () => (/* binding */ ExternalError)
@@ -40446,6 +40460,33 @@ function errorKind(error) {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+function itemFailure(error, kind = errorKind(error)) {
+    return {
+        message: errorMessage(error),
+        kind,
+        retryable: isRetryable(error),
+        ...(kind === 'bug' && error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    };
+}
+/**
+ * The one error a batch's failures come to, for runAction to report: a bug if any was one (its
+ * stack kept), else the user's to fix if any was, else an external failure, which a re-run may
+ * mend only if every one of them was retryable.
+ */
+function batchError(failures, message) {
+    const bug = failures.find((f) => f.kind === 'bug');
+    if (bug) {
+        const error = new Bug(message);
+        if (bug.stack)
+            error.stack = `${error.name}: ${message}\nfirst bug: ${bug.stack}`;
+        return error;
+    }
+    if (failures.some((f) => f.kind === 'configuration'))
+        return new ConfigurationError(message);
+    return new ExternalError(message, {
+        retryable: failures.length > 0 && failures.every((f) => f.retryable),
+    });
 }
 
 

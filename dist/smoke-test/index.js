@@ -29230,7 +29230,7 @@ function readEventPayload(env) {
 }
 /**
  * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
- * secrets must not be: only events in PUBLISHING_EVENTS (release-events.ts), outside forks, with
+ * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
 function assertMayPublish(env, what) {
@@ -29335,9 +29335,11 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _smoke_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(199);
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6316);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
 /* harmony import */ var _smoke_settings_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5412);
+
 
 
 
@@ -29387,8 +29389,9 @@ async function report(settings, outcome) {
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addCodeBlock(`${suite.failed.error}\n\n${suite.failed.lastLines.join('\n')}`);
     }
     await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .flushSummary */ .Pu)();
-    if (outcome.result === 'failed' && outcome.suite.failed)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Smoke test failed at '${outcome.suite.failed.name}': ${outcome.suite.failed.error}`);
+    const failed = outcome.result === 'failed' ? outcome.suite.failed : undefined;
+    if (failed?.failure)
+        throw (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_5__/* .batchError */ .l9)([failed.failure], `Smoke test failed at '${failed.name}': ${failed.error}`);
 }
 await (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .runAsEntry */ .UQ)(import.meta.url, run);
 
@@ -29402,8 +29405,10 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   f8: () => (/* binding */ errorKind),
+/* harmony export */   g1: () => (/* binding */ itemFailure),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   j1: () => (/* binding */ ConfigurationError),
+/* harmony export */   l9: () => (/* binding */ batchError),
 /* harmony export */   r3: () => (/* binding */ isRetryable),
 /* harmony export */   v4: () => (/* binding */ ToolError),
 /* harmony export */   yA: () => (/* binding */ ExternalError)
@@ -29476,6 +29481,33 @@ function errorKind(error) {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+function itemFailure(error, kind = errorKind(error)) {
+    return {
+        message: errorMessage(error),
+        kind,
+        retryable: isRetryable(error),
+        ...(kind === 'bug' && error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    };
+}
+/**
+ * The one error a batch's failures come to, for runAction to report: a bug if any was one (its
+ * stack kept), else the user's to fix if any was, else an external failure, which a re-run may
+ * mend only if every one of them was retryable.
+ */
+function batchError(failures, message) {
+    const bug = failures.find((f) => f.kind === 'bug');
+    if (bug) {
+        const error = new Bug(message);
+        if (bug.stack)
+            error.stack = `${error.name}: ${message}\nfirst bug: ${bug.stack}`;
+        return error;
+    }
+    if (failures.some((f) => f.kind === 'configuration'))
+        return new ConfigurationError(message);
+    return new ExternalError(message, {
+        retryable: failures.length > 0 && failures.every((f) => f.retryable),
+    });
 }
 
 
@@ -29812,9 +29844,15 @@ async function collectLogs(dir, failed, options) {
 
 ;// CONCATENATED MODULE: ./src/smoke/engine.ts
 
-/** A step's command failed or timed out: the cloud under test, not the toolkit. */
+/**
+ * A step's command failed or timed out: the cloud under test, not the toolkit. Retryable (a
+ * step's retries are for a cloud still settling) unless it cannot mend, like a missing program.
+ */
 class engine_StepFailure extends errors/* ExternalError */.yA {
     name = 'StepFailure';
+    constructor(message, retryable = true) {
+        super(message, { retryable });
+    }
 }
 /**
  * Runs steps in order, each bounded in time; the first failure stops the run (later steps are
@@ -29833,14 +29871,17 @@ async function runSteps(name, steps, options = {}) {
         const started = Date.now();
         let attempts = 0;
         let error;
+        let failure;
         let lines;
         for (;;) {
             attempts++;
             log(`▶ ${step.name}${attempts > 1 ? ` (try ${attempts})` : ''}`);
             const outcome = await attempt(step, log);
             lines = outcome.lines;
-            error = outcome.error;
-            if (!error || attempts > (step.retries ?? 0))
+            error = outcome.failure?.message;
+            failure = outcome.failure;
+            // Only what may mend is tried again: not a user's mistake, a missing program or a bug.
+            if (!failure?.retryable || attempts > (step.retries ?? 0))
                 break;
             log(`  ${error}; retrying in ${Math.round((step.retryDelayMs ?? 0) / 1000)} s`);
             await sleep(step.retryDelayMs ?? 0);
@@ -29850,7 +29891,7 @@ async function runSteps(name, steps, options = {}) {
             status: error ? 'failed' : 'passed',
             seconds: (Date.now() - started) / 1000,
             attempts,
-            ...(error ? { error } : {}),
+            ...(failure ? { error, failure } : {}),
             lastLines: lines.slice(-20),
         };
         results.push(result);
@@ -29898,7 +29939,7 @@ async function attempt(step, log) {
             }
             catch (error) {
                 if (error instanceof MissingProgramError)
-                    throw new engine_StepFailure(`cannot run ${argv[0]}: ${error.message}`);
+                    throw new engine_StepFailure(`cannot run ${argv[0]}: ${error.message}`, false);
                 throw error;
             }
             if (result.code !== 0 && !options.allowFailure) {
@@ -29919,7 +29960,7 @@ async function attempt(step, log) {
         return { lines };
     }
     catch (error) {
-        return { error: (0,errors/* errorMessage */.gJ)(error), lines };
+        return { failure: (0,errors/* itemFailure */.g1)(error), lines };
     }
     finally {
         clearTimeout(timer);

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { targetKey, type FleetResult } from '../github/index.js';
+import { ExternalError } from '../platform/index.js';
 import { DispatchOutputs as O } from './constants.js';
 import { escapeHtml, flushSummary } from './runner.js';
 
@@ -32,7 +33,7 @@ export async function reportFleet(
     ]);
   await flushSummary();
   if (failed.length)
-    core.setFailed(
+    throw new ExternalError(
       `${title} failed in ${failed.map((r) => `${r.repo} ${r.branch} (${r.error ?? r.conclusion})`).join(', ')}`,
     );
 }

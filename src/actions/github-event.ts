@@ -38,7 +38,7 @@ export function readEventPayload(env: NodeJS.ProcessEnv): EventPayload | null {
 
 /**
  * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
- * secrets must not be: only events in PUBLISHING_EVENTS (release-events.ts), outside forks, with
+ * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
 export function assertMayPublish(env: NodeJS.ProcessEnv, what: string): void {

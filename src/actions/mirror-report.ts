@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { DispatchResult } from '../github/index.js';
 import type { RepoResult } from '../mirror/index.js';
+import { batchError, type ItemFailure } from '../platform/index.js';
 import { MirrorOutputs as O } from './constants.js';
 import { escapeHtml, flushSummary } from './runner.js';
 
@@ -24,7 +25,12 @@ export async function reportMirror(
   await writeSummary(results, dispatched);
   const failedDispatches = dispatched.filter((d) => !d.ok);
   if (failed.length > 0 || failedDispatches.length > 0) {
-    core.setFailed(
+    // Reported by the most serious failure: a bug as a bug, a refusal as the user's to decide.
+    throw batchError(
+      [
+        ...failed.map((r) => r.failure ?? externalFailure(r.error)),
+        ...failedDispatches.map((d) => externalFailure(d.error)),
+      ],
       [
         ...failed.map((r) => `${r.destination}: ${r.status}: ${r.error}`),
         ...failedDispatches.map((d) => `dispatch ${d.repository} ${d.branch}: ${d.error}`),
@@ -92,4 +98,9 @@ async function writeSummary(results: RepoResult[], dispatched: DispatchResult[])
 function note(result: RepoResult): string {
   const facts = [result.cacheHit ? 'restored from cache' : '', result.fetched ? 'fetched' : ''];
   return facts.filter(Boolean).join(', ');
+}
+
+/** A failure known only by its message (a dispatch the API refused): outside, and final. */
+function externalFailure(message = ''): ItemFailure {
+  return { message, kind: 'external', retryable: false };
 }

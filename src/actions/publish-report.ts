@@ -3,6 +3,7 @@ import { branchTip, githubClient } from '../github/index.js';
 import { formatChannel, promote, publish, type PublishResult } from '../store/index.js';
 import { prepareRunner, runnerSetupPlan, shouldPrepare } from '../build/index.js';
 import { readSnapInfo, SnapcraftCli, storeSnapcraftChannel } from '../snapcraft/index.js';
+import { batchError } from '../platform/index.js';
 import { PublishOutputs as O } from './constants.js';
 import type { BranchGuard, PublishSettings } from './publish-settings.js';
 import { escapeHtml, flushSummary } from './runner.js';
@@ -112,5 +113,9 @@ export async function reportPublish(result: PublishResult, dryRun: boolean): Pro
   if (result.error) core.summary.addRaw(`\n**${escapeHtml(result.error)}**\n`, true);
   await flushSummary();
   if (result.superseded) core.warning(`Not published: ${result.superseded}.`);
-  if (result.error) core.setFailed(result.error);
+  if (result.error)
+    throw batchError(
+      [result.failure ?? { message: result.error, kind: 'external', retryable: false }],
+      result.error,
+    );
 }

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { smokeTest, type SmokeOutcome, type SmokeTestOptions } from '../smoke/index.js';
+import { batchError } from '../platform/index.js';
 import { SmokeOutputs as O } from './constants.js';
 import { flushSummary, runAction, runAsEntry } from './runner.js';
 import { readSmokeSettings } from './smoke-settings.js';
@@ -51,10 +52,9 @@ async function report(settings: SmokeTestOptions, outcome: SmokeOutcome): Promis
       core.summary.addCodeBlock(`${suite.failed.error}\n\n${suite.failed.lastLines.join('\n')}`);
   }
   await flushSummary();
-  if (outcome.result === 'failed' && outcome.suite.failed)
-    core.setFailed(
-      `Smoke test failed at '${outcome.suite.failed.name}': ${outcome.suite.failed.error}`,
-    );
+  const failed = outcome.result === 'failed' ? outcome.suite.failed : undefined;
+  if (failed?.failure)
+    throw batchError([failed.failure], `Smoke test failed at '${failed.name}': ${failed.error}`);
 }
 
 await runAsEntry(import.meta.url, run);

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BuildError, buildFailure } from './failure.js';
 import { verifyArch } from './verify.js';
-import { errorMessage, exec } from '../platform/index.js';
+import { ConfigurationError, errorMessage, exec, MissingProgramError } from '../platform/index.js';
 import type { SnapInfo } from '../snapcraft/index.js';
 
 export interface NativeBuildOptions {
@@ -40,7 +40,13 @@ export async function buildNative(options: NativeBuildOptions): Promise<SnapInfo
       },
     }));
   } catch (error) {
-    throw new BuildError(`Cannot run ${options.snapcraft}: ${errorMessage(error)}`, '', null, null);
+    // A snapcraft that is not there is the runner's setup, the user's to choose; anything else
+    // keeps its own kind.
+    if (error instanceof MissingProgramError)
+      throw new ConfigurationError(
+        `${options.snapcraft} is not installed on this runner: set 'setup: true' to have the action install it, or install it yourself.`,
+      );
+    throw error;
   }
   if (code !== 0) {
     const error = buildFailure(options.arch, output, code, options.logsDir);

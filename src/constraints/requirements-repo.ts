@@ -4,12 +4,17 @@ import { pathToFileURL } from 'node:url';
 import {
   checkGitUrl,
   ConfigurationError,
+  ExternalError,
   Git,
   lastLines,
   looksLikeGitUrl,
   redactUrl,
 } from '../platform/index.js';
 import type { ReleaseRef } from '../release/index.js';
+
+// What git says when the server answered and there is no such repository (or no access to it).
+const NO_SUCH_REPO =
+  /no such repository|repository .* not found|does not appear to be a git repository|not found|authentication failed|could not read username|HTTP 40[134]/i;
 
 export const DEFAULT_REQUIREMENTS_REPO = 'https://opendev.org/openstack/requirements';
 
@@ -50,14 +55,23 @@ export function normaliseRepoLocation(location: string, cwd = process.cwd()): st
   return pathToFileURL(path).href;
 }
 
-/** Lists branches and tags with `git ls-remote`; an unreachable repo is the user's to fix. */
+/**
+ * Lists branches and tags with `git ls-remote`. A server that says there is no such repository
+ * (or refuses the credentials) is the input's to fix; one that cannot be reached is an outside
+ * failure (opendev.org, the default, has outages), worth a re-run.
+ */
 export async function listRemoteRefs(git: Git, url: string): Promise<RemoteRefs> {
   const result = await git.exec(['ls-remote', '--', url, 'refs/heads/*', 'refs/tags/*']);
   if (result.code !== 0) {
     const reason = lastLines(result.stderr) || `git exited with ${result.code}`;
-    throw new ConfigurationError(
-      `Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}. Check the 'requirements-repo' input ` +
-        `(a git URL or a local mirror path) and that the runner can reach it.`,
+    const message = `Cannot read openstack/requirements at ${redactUrl(url)}: ${reason}.`;
+    if (NO_SUCH_REPO.test(result.stderr))
+      throw new ConfigurationError(
+        `${message} Check the 'requirements-repo' input (a git URL or a local mirror path).`,
+      );
+    throw new ExternalError(
+      `${message} If it persists, check that the runner can reach it, or the 'requirements-repo' input.`,
+      { retryable: true },
     );
   }
   const branches = new Map<string, string>();

@@ -56,7 +56,12 @@ export async function branchTip(
     if ((error as { status?: number }).status === 404) return null;
     throw new ExternalError(
       `cannot read ${repository.owner}/${repository.repo} ${branch}: ${errorMessage(error)}`,
-      { cause: error, retryable: ((error as { status?: number }).status ?? 500) >= 500 },
+      { cause: error, retryable: retryableStatus((error as { status?: number }).status) },
     );
   }
+}
+
+/** An HTTP status worth another try: 5xx and 429; no status at all means no answer came. */
+function retryableStatus(status: number | undefined): boolean {
+  return status === undefined || status >= 500 || status === 429;
 }

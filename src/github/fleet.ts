@@ -1,4 +1,4 @@
-import { ConfigurationError, errorMessage } from '../platform/index.js';
+import { ConfigurationError, errorKind, errorMessage } from '../platform/index.js';
 import type { GitHubClient } from './api.js';
 
 /** One rebuild: a snap repository and the release branch to rebuild in it. */
@@ -160,6 +160,18 @@ export async function awaitRuns(runs: FleetRun[], options: FleetOptions): Promis
           }
         }
       } catch (error) {
+        // A dropped connection or a 5xx is waited out. A refusal the next poll would only
+        // repeat (401, 403, 404) ends the wait for this run, reported as its failure; a bug of
+        // ours stops everything.
+        if (errorKind(error) === 'bug') throw error;
+        const status = (error as { status?: number }).status;
+        if (status !== undefined && status < 500 && status !== 429) {
+          for (const run of group.filter((r) => !r.error && r.conclusion === null)) {
+            run.error = `cannot follow the run: ${errorMessage(error)}`;
+            log(`${name} ${run.target.branch}: ${run.error}`);
+          }
+          continue;
+        }
         log(`${name}: polling failed (${errorMessage(error)}); trying again`);
       }
     }

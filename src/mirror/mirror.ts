@@ -2,7 +2,10 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   errorMessage,
+  type ErrorKind,
   ExternalError,
+  itemFailure,
+  type ItemFailure,
   extraHeaderAuth,
   Git,
   type GitAuth,
@@ -62,6 +65,8 @@ export interface RepoResult {
   readonly fetched: boolean;
   readonly cacheHit: boolean;
   readonly error?: string;
+  /** For a repo that failed, was refused or partly refused: the failure's kind, for the report. */
+  readonly failure?: ItemFailure;
   readonly durationMs: number;
 }
 
@@ -86,20 +91,35 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
   let plan: MirrorPlan = { created: [], updated: [], deleted: [], untouched: [] };
   // What a result reports as created, updated and deleted is what the destination accepted (or,
   // in a dry run, would): a refused or failed repo pushed nothing.
-  const result = (status: RepoStatus, extra: Partial<RepoResult> = {}): RepoResult => ({
-    source: redactUrl(pair.source),
-    destination: redactUrl(pair.destination),
-    slug: pair.slug,
-    status,
-    ...(status === 'refused' || status === 'failed'
-      ? { created: [], updated: [], deleted: [] }
-      : { created: plan.created, updated: plan.updated, deleted: plan.deleted }),
-    rejected: [],
-    fetched,
-    cacheHit,
-    durationMs: Date.now() - started,
-    ...extra,
-  });
+  const result = (
+    status: RepoStatus,
+    extra: Partial<RepoResult> & { kind?: ErrorKind; retryable?: boolean } = {},
+  ): RepoResult => {
+    const { kind, retryable, ...rest } = extra;
+    return {
+      source: redactUrl(pair.source),
+      destination: redactUrl(pair.destination),
+      slug: pair.slug,
+      status,
+      ...(status === 'refused' || status === 'failed'
+        ? { created: [], updated: [], deleted: [] }
+        : { created: plan.created, updated: plan.updated, deleted: plan.deleted }),
+      rejected: [],
+      fetched,
+      cacheHit,
+      durationMs: Date.now() - started,
+      ...rest,
+      ...(rest.error && !rest.failure
+        ? {
+            failure: {
+              message: rest.error,
+              kind: kind ?? 'external',
+              retryable: retryable ?? false,
+            },
+          }
+        : {}),
+    };
+  };
   try {
     // 1. What the source and the destination have, listed at once. A source listing that fails,
     // or lists nothing, stops this repo here.
@@ -108,6 +128,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
         throw new ExternalError(
           `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
+          { retryable: true, cause: e },
         );
       }),
       listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
@@ -115,11 +136,13 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     if (![...upstream.keys()].some((ref) => options.filter.matches(ref))) {
       return result('refused', {
         error: `the source lists no branches or tags to mirror; refusing to mirror an empty listing over ${redactUrl(pair.destination)}`,
+        kind: 'external',
       });
     }
     if (destination instanceof Error) {
       throw new ExternalError(
         `cannot list the destination ${redactUrl(pair.destination)}: ${destination.message}`,
+        { retryable: true, cause: destination },
       );
     }
     // The common case, nothing new upstream, costs those two listings: no cache, no fetch.
@@ -149,6 +172,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     if (!update.ok) {
       return result('failed', {
         error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${update.error}`,
+        retryable: true,
       });
     }
     fetched = update.fetched;
@@ -183,6 +207,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
             .map((c) => c.ref)
             .join(', ')}${destructive.length > 5 ? ', ...' : ''}. ` +
           `If the source really changed that much, rerun with allow-destructive: true.`,
+        kind: 'configuration',
       });
     }
     if (options.dryRun) return result('dry-run');
@@ -207,7 +232,7 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     }
     return result('mirrored');
   } catch (error) {
-    return result('failed', { error: errorMessage(error) });
+    return result('failed', { error: errorMessage(error), failure: itemFailure(error) });
   }
 }
 

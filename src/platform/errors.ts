@@ -83,3 +83,44 @@ export function errorKind(error: unknown): 'configuration' | 'external' | 'bug' 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+export type ErrorKind = ReturnType<typeof errorKind>;
+
+/**
+ * How one item of a batch failed (a repository of the mirror, a smoke step, an upload, a
+ * rebuild): the batch goes on, and the action is reported by its most serious failure.
+ */
+export interface ItemFailure {
+  readonly message: string;
+  readonly kind: ErrorKind;
+  readonly retryable: boolean;
+  /** A bug's stack, for the debug log. */
+  readonly stack?: string;
+}
+
+export function itemFailure(error: unknown, kind: ErrorKind = errorKind(error)): ItemFailure {
+  return {
+    message: errorMessage(error),
+    kind,
+    retryable: isRetryable(error),
+    ...(kind === 'bug' && error instanceof Error && error.stack ? { stack: error.stack } : {}),
+  };
+}
+
+/**
+ * The one error a batch's failures come to, for runAction to report: a bug if any was one (its
+ * stack kept), else the user's to fix if any was, else an external failure, which a re-run may
+ * mend only if every one of them was retryable.
+ */
+export function batchError(failures: readonly ItemFailure[], message: string): Error {
+  const bug = failures.find((f) => f.kind === 'bug');
+  if (bug) {
+    const error = new Bug(message);
+    if (bug.stack) error.stack = `${error.name}: ${message}\nfirst bug: ${bug.stack}`;
+    return error;
+  }
+  if (failures.some((f) => f.kind === 'configuration')) return new ConfigurationError(message);
+  return new ExternalError(message, {
+    retryable: failures.length > 0 && failures.every((f) => f.retryable),
+  });
+}

@@ -14,7 +14,10 @@ export {
   errorKind,
   errorMessage,
   isRetryable,
+  batchError,
+  itemFailure,
 } from './errors.js';
+export type { ErrorKind, ItemFailure } from './errors.js';
 export { MissingProgramError, asRoot, exec, execOk, lastLines } from './exec.js';
 export { NO_AUTH, basicAuthHeader, extraHeaderAuth } from './git-auth.js';
 export type { GitAuth } from './git-auth.js';

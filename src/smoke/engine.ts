@@ -1,4 +1,11 @@
-import { errorMessage, exec, ExternalError, MissingProgramError } from '../platform/index.js';
+import {
+  errorMessage,
+  exec,
+  ExternalError,
+  itemFailure,
+  type ItemFailure,
+  MissingProgramError,
+} from '../platform/index.js';
 
 export interface RunResult {
   readonly code: number;
@@ -39,6 +46,8 @@ export interface StepResult {
   readonly seconds: number;
   readonly attempts: number;
   readonly error?: string;
+  /** What kind of failure it was: the cloud's (external), the user's, or a bug of ours. */
+  readonly failure?: ItemFailure;
   /** The step's last output lines (for the report of a failure). */
   readonly lastLines: string[];
 }
@@ -51,9 +60,15 @@ export interface SuiteResult {
   readonly failed?: StepResult;
 }
 
-/** A step's command failed or timed out: the cloud under test, not the toolkit. */
+/**
+ * A step's command failed or timed out: the cloud under test, not the toolkit. Retryable (a
+ * step's retries are for a cloud still settling) unless it cannot mend, like a missing program.
+ */
 export class StepFailure extends ExternalError {
   override readonly name = 'StepFailure';
+  constructor(message: string, retryable = true) {
+    super(message, { retryable });
+  }
 }
 
 /**
@@ -81,14 +96,17 @@ export async function runSteps(
     const started = Date.now();
     let attempts = 0;
     let error: string | undefined;
+    let failure: ItemFailure | undefined;
     let lines: string[];
     for (;;) {
       attempts++;
       log(`▶ ${step.name}${attempts > 1 ? ` (try ${attempts})` : ''}`);
       const outcome = await attempt(step, log);
       lines = outcome.lines;
-      error = outcome.error;
-      if (!error || attempts > (step.retries ?? 0)) break;
+      error = outcome.failure?.message;
+      failure = outcome.failure;
+      // Only what may mend is tried again: not a user's mistake, a missing program or a bug.
+      if (!failure?.retryable || attempts > (step.retries ?? 0)) break;
       log(`  ${error}; retrying in ${Math.round((step.retryDelayMs ?? 0) / 1000)} s`);
       await sleep(step.retryDelayMs ?? 0);
     }
@@ -97,7 +115,7 @@ export async function runSteps(
       status: error ? 'failed' : 'passed',
       seconds: (Date.now() - started) / 1000,
       attempts,
-      ...(error ? { error } : {}),
+      ...(failure ? { error, failure } : {}),
       lastLines: lines.slice(-20),
     };
     results.push(result);
@@ -118,7 +136,7 @@ export async function runSteps(
 async function attempt(
   step: Step,
   log: (line: string) => void,
-): Promise<{ error?: string; lines: string[] }> {
+): Promise<{ failure?: ItemFailure; lines: string[] }> {
   const controller = new AbortController();
   const lines: string[] = [];
   const ctx: StepContext = {
@@ -148,7 +166,7 @@ async function attempt(
         });
       } catch (error) {
         if (error instanceof MissingProgramError)
-          throw new StepFailure(`cannot run ${argv[0]}: ${error.message}`);
+          throw new StepFailure(`cannot run ${argv[0]}: ${error.message}`, false);
         throw error;
       }
       if (result.code !== 0 && !options.allowFailure) {
@@ -170,7 +188,7 @@ async function attempt(
     await Promise.race([step.run(ctx), timeout]);
     return { lines };
   } catch (error) {
-    return { error: errorMessage(error), lines };
+    return { failure: itemFailure(error), lines };
   } finally {
     clearTimeout(timer);
   }

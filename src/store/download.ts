@@ -58,8 +58,9 @@ async function resolveOnce(options: {
   if (response.status === 404)
     throw new ConfigurationError(`The Snap Store has no snap called '${options.name}'.`);
   if (!response.ok)
-    throw new (response.status >= 500 ? TransientStoreError : Error)(
+    throw new ExternalError(
       `the Snap Store's info API answered ${response.status} for ${options.name} (${api})`,
+      { retryable: response.status >= 500 || response.status === 429 },
     );
   const body = (await response.json()) as { 'channel-map'?: ChannelMapEntry[] };
   const entries = body['channel-map'] ?? [];
@@ -108,8 +109,9 @@ async function downloadOnce(rev: StoreRevision, dir: string): Promise<string> {
     );
   });
   if (!response.ok || !response.body)
-    throw new (response.status >= 500 ? TransientStoreError : Error)(
+    throw new ExternalError(
       `downloading ${rev.name} revision ${rev.revision}: HTTP ${response.status}`,
+      { retryable: response.status >= 500 || response.status === 429 },
     );
   const hash = createHash('sha3-384');
   let size = 0;

@@ -4,6 +4,8 @@ import {
   isRetryable,
   type RetryPolicy,
   withRetries,
+  itemFailure,
+  type ItemFailure,
 } from '../platform/index.js';
 import { readSnapInfo, type SnapcraftCli, type SnapInfo, StoreError } from '../snapcraft/index.js';
 import { checkGrade, formatChannel, type Channel } from './channel.js';
@@ -29,6 +31,8 @@ export interface PublishResult {
   readonly released: boolean;
   /** What went wrong, and what state the store is left in. */
   readonly error?: string;
+  /** Its kind: expired credentials or a missing permission are the user's to fix. */
+  readonly failure?: ItemFailure;
   /** Why nothing (more) was published: a newer commit is on the branch, and its run publishes. */
   readonly superseded?: string;
 }
@@ -162,6 +166,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
         channel,
         snaps,
         released: false,
+        failure: storeFailure(error),
         error:
           `Upload of ${info.file} failed: ${errorMessage(error)} Nothing was released to ${channel}` +
           (done.length
@@ -201,6 +206,7 @@ export async function releaseAll(
         channel,
         snaps: result,
         released: false,
+        failure: storeFailure(error),
         error:
           `Releasing ${snap.arch} r${snap.revision} to ${channel} failed: ${errorMessage(error)}` +
           (released.length
@@ -239,4 +245,10 @@ export async function promote(
     released: false,
   }));
   return releaseAll(cli, name, channel, snaps, retry, log);
+}
+
+/** A store failure's kind: credentials and permissions are the user's to renew or grant. */
+function storeFailure(error: unknown): ItemFailure {
+  const users = error instanceof StoreError && ['credentials', 'permission'].includes(error.kind);
+  return itemFailure(error, users ? 'configuration' : undefined);
 }
