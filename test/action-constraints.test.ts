@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -94,6 +101,27 @@ describe('the constraints action, from its committed bundle', () => {
     expect(readFileSync(join(project, 'out/snapcraft.yaml'), 'utf8')).toContain(
       'constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
     );
+  });
+
+  it('writes nothing through a symbolic link that leaves the project', async () => {
+    const project = fixtureCopy('openstack-archive/snap-glance/master');
+    const outside = tempDir('osa-outside-');
+    writeFileSync(join(outside, 'victim.txt'), 'untouched\n');
+    mkdirSync(join(project, 'snap/local'), { recursive: true });
+    symlinkSync(join(outside, 'victim.txt'), join(project, 'snap/local/upper-constraints.txt'));
+    symlinkSync(join(outside, 'nothing-yet.yaml'), join(project, 'out.yaml'));
+    const env = { GITHUB_WORKSPACE: project, GITHUB_REF_NAME: 'stable/ocata' };
+    const inputs = { project: '.', 'requirements-repo': server.url };
+    const linked = await runBundle('constraints', inputs, env);
+    expect(linked.status).toBe(1);
+    expect(linked.stdout).toMatch(/::error::the constraints file .* is outside/);
+    const dangling = await runBundle('constraints', { ...inputs, output: 'out.yaml' }, env);
+    expect(dangling.status).toBe(1);
+    expect(dangling.stdout).toMatch(
+      /::error::'output' \('out.yaml'\) is, or is under, a symbolic link to nothing/,
+    );
+    expect(readFileSync(join(outside, 'victim.txt'), 'utf8')).toBe('untouched\n');
+    expect(readdirSync(outside)).toEqual(['victim.txt']);
   });
 
   it('refuses a non-boolean for a boolean input', async () => {

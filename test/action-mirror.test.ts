@@ -291,7 +291,7 @@ describe('the mirror action, from its bundle', () => {
       { 'dispatch-workflow': 'snap.yml', token: TOKEN, 'dispatch-branches': 'stable/[2025' },
       /'dispatch-branches' pattern 'stable\/\[2025' is not a glob pattern/,
     ],
-    [{ refs: 'refs/heads/{a' }, /'refs' pattern 'refs\/heads\/\{a' is not a glob pattern/],
+    [{ refs: 'refs/heads/[a' }, /'refs' pattern 'refs\/heads\/\[a' is not a glob pattern/],
     [
       { repos: 'https://ghp_secret0123@opendev.org/a.git -> https://github.com/o/a.git' },
       /credentials in its URL \('https:\/\/\*\*\*@opendev.org\/a.git'\); remove them/,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addCommits, git, initBare, refsOf, startGitDaemon } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
@@ -298,6 +298,96 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     expect(refused!.status).toBe('refused');
     expect(refused!.error).toMatch(/would delete or force-update 2 of 3 refs \(limit 1\)/);
     expect(refsOf(s.destination)).toBe(before);
+  });
+
+  it('takes only objects and refs from a cached copy: no hook of it runs, no config of it redirects', async () => {
+    const s = scenario();
+    const storeDir = tempDir('osa-store-');
+    const store = new DirectoryStore(storeDir);
+    await s.run({ store });
+    const saved = join(storeDir, readdirSync(storeDir)[0]!);
+    // A poisoned cache entry: a hook that would see the job's environment, and a fetch redirect.
+    const stolen = join(tempDir('osa-stolen-'), 'env');
+    const hook = join(saved, 'hooks/reference-transaction');
+    mkdirSync(join(saved, 'hooks'), { recursive: true });
+    writeFileSync(hook, `#!/bin/sh\nenv >> ${stolen}\n`);
+    chmodSync(hook, 0o755);
+    const evil = join(root, 'opendev', `${s.name}-evil.git`);
+    initBare(evil);
+    addCommits(evil, 'master', 1);
+    git(saved, ['config', `url.file://${evil}.insteadOf`, `${daemon.url}/opendev/${s.name}.git`]);
+    addCommits(s.upstream, 'master', 1);
+    process.env.INPUT_TOKEN = TOKEN;
+    try {
+      const result = await s.run({ store, workDir: tempDir('osa-mirror-work-') });
+      expect(result.status).toBe('mirrored');
+    } finally {
+      delete process.env.INPUT_TOKEN;
+    }
+    expect(existsSync(stolen)).toBe(false);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('fetches afresh when the cached copy has the current refs but not their objects', async () => {
+    const s = scenario();
+    const storeDir = tempDir('osa-store-');
+    const store = new DirectoryStore(storeDir);
+    await s.run({ store });
+    addCommits(s.upstream, 'stable/2025.1', 2);
+    // The saved copy claims the new tip (a restore that died halfway), and has no objects at all.
+    const saved = join(storeDir, readdirSync(storeDir)[0]!);
+    const tip = git(s.upstream, ['rev-parse', 'refs/heads/stable/2025.1']).trim();
+    mkdirSync(join(saved, 'refs/heads/stable'), { recursive: true });
+    writeFileSync(join(saved, 'refs/heads/stable/2025.1'), `${tip}\n`);
+    rmSync(join(saved, 'objects'), { recursive: true });
+    mkdirSync(join(saved, 'objects/pack'), { recursive: true });
+    mkdirSync(join(saved, 'objects/info'), { recursive: true });
+    const result = await s.run({ store, workDir: tempDir('osa-mirror-work-') });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('mirrored');
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('keeps reporting what landed when a later group of a split push fails outright', async () => {
+    const s = scenario();
+    // Declines any push carrying stable/2024.2; dies (no answer at all) on one carrying a tag.
+    const hook = join(s.destination, 'hooks/pre-receive');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\nwhile read old new ref; do\n  [ "$ref" = refs/heads/stable/2024.2 ] && exit 1\n  case "$ref" in refs/tags/*) kill -9 $PPID;; esac\ndone\nexit 0\n',
+    );
+    chmodSync(hook, 0o755);
+    const result = await s.run();
+    expect(result.status).toBe('partial');
+    const landed = git(s.destination, ['for-each-ref', '--format=%(refname)']).trim().split('\n');
+    expect(landed).toEqual(expect.arrayContaining(['refs/heads/master']));
+    expect(names(result.created).sort()).toEqual(landed.sort());
+    // Every ref is either reported landed or reported refused (with why), never both or neither.
+    const refused = result.rejected.map((r) => r.ref);
+    expect([...names(result.created), ...refused].sort()).toEqual(
+      [...refsOf(s.upstream).matchAll(/refs\/\S+/g)].map((m) => m[0]).sort(),
+    );
+    expect(refused).toEqual(
+      expect.arrayContaining(['refs/heads/stable/2024.2', 'refs/tags/31.0.0']),
+    );
+  });
+
+  it('needs two pushes, not one a ref, when the destination refuses many refs by name', async () => {
+    const s = scenario();
+    for (let i = 0; i < 30; i++)
+      addCommits(s.upstream, `topic${i}`, 1, { from: 'refs/heads/master' });
+    const hook = join(s.destination, 'hooks/update');
+    writeFileSync(hook, '#!/bin/sh\ncase "$1" in refs/heads/topic*) exit 1;; esac\nexit 0\n');
+    chmodSync(hook, 0o755);
+    const pushes = pushesTo(s.name);
+    const result = await s.run();
+    expect(pushesTo(s.name) - pushes).toBe(2);
+    expect(result.status).toBe('partial');
+    expect(result.rejected).toHaveLength(30);
+    expect(names(result.created)).toHaveLength(6);
+    expect(git(s.destination, ['for-each-ref', '--format=%(refname)']).trim().split('\n')).toEqual(
+      names(result.created),
+    );
   });
 
   it('refuses a run that would destroy much of the destination unless allowed', async () => {

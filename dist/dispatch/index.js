@@ -33526,7 +33526,14 @@ var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 function globMatcher(pattern, what) {
     let re;
     try {
-        re = picomatch_default().makeRe(pattern, { dot: true, strictBrackets: true, nonegate: true });
+        re = picomatch_default().makeRe(pattern.replace(/[()]/g, '\\$&'), {
+            dot: true,
+            strictBrackets: true,
+            nonegate: true,
+            // GitHub's filters have no braces or extglobs; parentheses and braces are literal.
+            nobrace: true,
+            noextglob: true,
+        });
     }
     catch (error) {
         throw new errors/* ConfigurationError */.j1(`${what} '${pattern}' is not a glob pattern (${error.message}); ` +
@@ -33978,6 +33985,8 @@ async function runAsEntry(moduleUrl, run) {
     if (!isEntryPoint(moduleUrl))
         return;
     await run();
+    // What is still queued for the log (a pipe the runner reads at its own pace) goes out first.
+    await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', () => r()))));
     process.exit();
 }
 function isEntryPoint(moduleUrl) {
@@ -39632,7 +39641,11 @@ class Git {
     }
     /** Runs git and returns its result, whatever the exit code. */
     exec(args, input) {
-        return (0,exec/* exec */.m0)(['git', ...args], {
+        const config = Object.entries(this.options.config ?? {}).flatMap(([k, v]) => [
+            '-c',
+            `${k}=${v}`,
+        ]);
+        return (0,exec/* exec */.m0)(['git', ...config, ...args], {
             cwd: this.options.cwd,
             env: {
                 ...this.options.env,
@@ -40297,7 +40310,7 @@ function exec(argv, options = {}) {
         }
         const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
             cwd: options.cwd,
-            env: { ...process.env, ...options.env },
+            env: { ...inheritedEnv(), ...options.env },
             stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             detached: options.killGroup,
         });
@@ -40388,6 +40401,18 @@ function lastLines(text, count = 1) {
         .filter(Boolean);
     const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
     return (0,platform_redact/* redactUserinfo */.PM)(reason ?? lines.slice(-count).join(' / '));
+}
+/**
+ * The environment a program inherits: this process's, less the action's inputs (INPUT_*, which
+ * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
+ * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
+ */
+function inheritedEnv() {
+    const env = {};
+    for (const [key, value] of Object.entries(process.env))
+        if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key))
+            env[key] = value;
+    return env;
 }
 
 

@@ -28834,6 +28834,8 @@ async function runAsEntry(moduleUrl, run) {
     if (!isEntryPoint(moduleUrl))
         return;
     await run();
+    // What is still queued for the log (a pipe the runner reads at its own pace) goes out first.
+    await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', () => r()))));
     process.exit();
 }
 function isEntryPoint(moduleUrl) {

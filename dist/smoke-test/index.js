@@ -28615,8 +28615,11 @@ function confinePath(value, what, roots, options = {}) {
     if (options.absoluteOutside && (0,external_node_path_.isAbsolute)(value))
         return path;
     const real = realpathOfNearest(path);
+    if (real === null) {
+        throw new errors/* ConfigurationError */.j1(`${what} ('${value}') is, or is under, a symbolic link to nothing; give a real path.`);
+    }
     const allowed = [roots.workspace, roots.temp].filter((r) => !!r);
-    if (allowed.some((root) => isInside(real, realpathOfNearest((0,external_node_path_.resolve)(root)))))
+    if (allowed.some((root) => isInside(real, realpathOfNearest((0,external_node_path_.resolve)(root)) ?? root)))
         return path;
     throw new errors/* ConfigurationError */.j1(`${what} ('${value}') is outside the workspace and the runner's temp directory; ` +
         `give a path inside ${roots.workspace}${roots.temp ? ` or ${roots.temp}` : ''}.`);
@@ -28625,15 +28628,32 @@ function isInside(path, root) {
     const rel = (0,external_node_path_.relative)(root, path);
     return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
 }
-/** The real path of `path`, or of its nearest existing ancestor with the rest appended. */
+/**
+ * The real path of `path`, or of its nearest existing ancestor with the rest appended; null when
+ * that ancestor is a symbolic link to nothing (writing there would create its target, wherever).
+ */
 function realpathOfNearest(path) {
     let existing = path;
     const rest = [];
-    while (!(0,external_node_fs_.existsSync)(existing) && (0,external_node_path_.dirname)(existing) !== existing) {
+    while (!lexists(existing) && (0,external_node_path_.dirname)(existing) !== existing) {
         rest.unshift(existing.slice((0,external_node_path_.dirname)(existing).length).replace(/^\//, ''));
         existing = (0,external_node_path_.dirname)(existing);
     }
-    return (0,external_node_path_.join)((0,external_node_fs_.realpathSync)(existing), ...rest);
+    try {
+        return (0,external_node_path_.join)((0,external_node_fs_.realpathSync)(existing), ...rest);
+    }
+    catch {
+        return null;
+    }
+}
+function lexists(path) {
+    try {
+        (0,external_node_fs_.lstatSync)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/actions/runner.ts
@@ -28728,6 +28748,8 @@ async function runAsEntry(moduleUrl, run) {
     if (!isEntryPoint(moduleUrl))
         return;
     await run();
+    // What is still queued for the log (a pipe the runner reads at its own pace) goes out first.
+    await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', () => r()))));
     process.exit();
 }
 function isEntryPoint(moduleUrl) {
@@ -29659,7 +29681,7 @@ function exec(argv, options = {}) {
         }
         const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
             cwd: options.cwd,
-            env: { ...process.env, ...options.env },
+            env: { ...inheritedEnv(), ...options.env },
             stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             detached: options.killGroup,
         });
@@ -29750,6 +29772,18 @@ function lastLines(text, count = 1) {
         .filter(Boolean);
     const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
     return redactUserinfo(reason ?? lines.slice(-count).join(' / '));
+}
+/**
+ * The environment a program inherits: this process's, less the action's inputs (INPUT_*, which
+ * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
+ * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
+ */
+function inheritedEnv() {
+    const env = {};
+    for (const [key, value] of Object.entries(process.env))
+        if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key))
+            env[key] = value;
+    return env;
 }
 
 ;// CONCATENATED MODULE: ./src/snapcraft/snap-file.ts

@@ -126,6 +126,10 @@ export function getBooleanInput(name: string, fallback: boolean): boolean {
 export async function runAsEntry(moduleUrl: string, run: () => Promise<void>): Promise<void> {
   if (!isEntryPoint(moduleUrl)) return;
   await run();
+  // What is still queued for the log (a pipe the runner reads at its own pace) goes out first.
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))),
+  );
   process.exit();
 }
 

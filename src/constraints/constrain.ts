@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   ConfigurationError,
+  confinePath,
   type FileCache,
   Git,
   redactUrl,
@@ -129,6 +130,13 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
   const content = header + edit.text.replace(/\n?$/, '\n');
 
   if (!options.dryRun) {
+    // The project is a checkout of someone's repository: a symbolic link in it must not carry a
+    // write outside it (the output path was confined when it was read).
+    confinePath(constraintsFile, `the constraints file (${constraintsRel})`, {
+      workspace: project.projectDir,
+    });
+    if (!options.output)
+      confinePath(file, relative(project.projectDir, file), { workspace: project.projectDir });
     mkdirSync(dirname(constraintsFile), { recursive: true });
     writeFileSync(constraintsFile, content);
     if (rewrite.changed || target !== file) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   errorMessage,
@@ -155,19 +155,25 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       cacheHit = await options.store.restore(pair.slug, dir).catch(() => false);
       log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
     }
-    const local = new Git({ cwd: dir, env: NETWORK_ENV });
+    const local = new Git({ cwd: dir, env: NETWORK_ENV, config: NO_HOOKS });
     await prepareBareCopy(dir, local, log);
 
     // 2. Fetch only what differs from the copy; atomically, so a fetch that dies updates no ref.
     // A copy from an earlier run (a cache restore that died halfway, objects missing under its
-    // refs) must not wedge the repo: when a fetch into it fails, it is discarded and the fetch
-    // made once more from nothing.
+    // refs) must not wedge the repo: when a fetch into it fails, or it lacks objects the source
+    // listed, it is discarded and the fetch made once more from nothing.
+    // What is pushed is what the source listed, by id: the copy only supplies the objects.
+    // Never shallow: prepareBareCopy replaced any shallow copy, and fetches here are full.
+    const mirrored = upstream;
     let update = await updateCopy(local, pair.source, upstream);
-    if (!update.ok && (cacheHit || hadCopy)) {
-      log(`the fetch into the earlier copy failed (${update.error}); fetching afresh`);
+    let missing = update.ok ? await missingObjects(local, [...upstream.values()]) : [];
+    if ((!update.ok || missing.length > 0) && (cacheHit || hadCopy)) {
+      const why = update.ok ? `it lacks ${missing.length} objects the source lists` : update.error;
+      log(`the earlier copy cannot be used (${why}); fetching afresh`);
       rmSync(dir, { recursive: true, force: true });
       await prepareBareCopy(dir, local, log);
       update = await updateCopy(local, pair.source, upstream);
+      missing = update.ok ? await missingObjects(local, [...upstream.values()]) : [];
     }
     if (!update.ok) {
       return result('failed', {
@@ -177,8 +183,12 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     }
     fetched = update.fetched;
     if (fetched) log('fetched new objects');
-    // Never shallow: prepareBareCopy replaced any shallow copy, and fetches here are full.
-    const mirrored = await localRefs(local);
+    if (missing.length > 0) {
+      return result('failed', {
+        error: `the source moved while it was fetched (${missing.length} listed objects not fetched, e.g. ${missing[0]}); nothing pushed, the next run mirrors it`,
+        retryable: true,
+      });
+    }
 
     // 3. The plan to make the destination's mirrored refs equal the source's. The destination
     // listing is seconds old; every push is leased on it, so a change since then is refused.
@@ -212,10 +222,34 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     }
     if (options.dryRun) return result('dry-run');
 
-    // 5. One atomic push, each ref leased on what was read. Refs the destination refuses are
-    // reported and the rest pushed without them, so one protected ref does not block the others.
+    // 5. Atomic pushes, each ref leased on what was read (one push unless the argv would be too
+    // long for one command). Refs the destination refuses are reported and the rest pushed
+    // without them, so one protected ref does not block the others. A push that fails on this
+    // side (objects missing from a copy whose refs were already current) gets the copy fetched
+    // afresh, once, and is made again.
     const changes = [...plan.deleted, ...plan.created, ...plan.updated];
-    const rejected = await pushFinding(changes, { dir, destination: pair.destination, auth, log });
+    const target = { dir, destination: pair.destination, auth, log };
+    let rejected: Rejection[];
+    try {
+      rejected = await pushBatches(changes, target);
+    } catch (error) {
+      if (!(error instanceof CorruptCopyError)) throw error;
+      log(`${error.message}; fetching the copy afresh`);
+      rmSync(dir, { recursive: true, force: true });
+      await prepareBareCopy(dir, local, log);
+      const fresh = await updateCopy(local, pair.source, upstream);
+      if (!fresh.ok)
+        return result('failed', {
+          error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${fresh.error}`,
+          retryable: true,
+        });
+      fetched = true;
+      if (options.store)
+        await options.store
+          .save(pair.slug, dir)
+          .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`));
+      rejected = await pushBatches(changes, target);
+    }
     if (rejected.length > 0) {
       const refused = new Set(rejected.map((r) => r.ref));
       const keep = (list: RefChange[]): RefChange[] => list.filter((c) => !refused.has(c.ref));
@@ -262,20 +296,55 @@ async function updateCopy(local: Git, source: string, upstream: RefMap): Promise
   return { ok: true, fetched, changed: fetched || gone.length > 0 };
 }
 
+/**
+ * Readies the bare copy. A copy from a cache or an earlier run is data, not configuration: only
+ * its objects and refs are kept (a config could redirect the fetch with insteadOf, a hook could
+ * run code with the job's environment, an alternates file could borrow objects from elsewhere),
+ * and the rest is made anew. A shallow copy, or one whose objects or refs are not plain
+ * directories, is replaced by an empty one.
+ */
 async function prepareBareCopy(
   dir: string,
   git: Git,
   log: (message: string) => void,
 ): Promise<void> {
-  const usable = existsSync(dir) && (await git.try(['rev-parse', '--git-dir']));
-  if (usable && (await git.run(['rev-parse', '--is-shallow-repository'])).trim() !== 'true') {
+  const plainDir = (name: string): boolean => {
+    try {
+      return lstatSync(join(dir, name)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const usable = existsSync(dir) && plainDir('objects') && plainDir('refs');
+  if (usable && !existsSync(join(dir, 'shallow'))) {
+    for (const entry of readdirSync(dir))
+      if (!KEPT_IN_COPY.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+    for (const file of ['alternates', 'http-alternates'])
+      rmSync(join(dir, 'objects/info', file), { force: true });
+    await git.run(['init', '--bare', '--quiet', '--template=']);
     return configureCopy(git);
   }
-  if (usable) log('the cached copy is shallow; starting a full copy');
+  if (existsSync(dir)) log('the cached copy is shallow or not a bare repository; starting afresh');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  await git.run(['init', '--bare', '--quiet']);
+  await git.run(['init', '--bare', '--quiet', '--template=']);
   await configureCopy(git);
+}
+
+/** What a copy keeps from a cache: its history, nothing that configures git. */
+const KEPT_IN_COPY = new Set(['objects', 'refs', 'packed-refs', 'HEAD']);
+
+/** No hook of a copy's (or of the runner's git config) runs in the mirror's git commands. */
+const NO_HOOKS = { 'core.hooksPath': '/dev/null' };
+
+/** The ids among `ids` the copy does not have. */
+async function missingObjects(git: Git, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const out = await git.run(['cat-file', '--batch-check'], `${ids.join('\n')}\n`);
+  return out
+    .split('\n')
+    .filter((line) => line.endsWith(' missing'))
+    .map((line) => line.split(' ')[0]!);
 }
 
 async function configureCopy(git: Git): Promise<void> {
@@ -369,33 +438,49 @@ async function fastForwardPairs(
   return result;
 }
 
+/** The copy lacks objects it claims (a cache restore that died halfway): a local failure. */
+class CorruptCopyError extends ExternalError {
+  override readonly name = 'CorruptCopyError';
+}
+
+const LOCAL_FAILURE =
+  /pack-objects died|bad object|unable to read [0-9a-f]{40}|missing (blob|tree|commit|tag) |did not send all necessary objects|fatal: unable to create thread|revision walk setup failed/i;
+
 async function push(
-  dir: string,
-  destination: string,
-  changes: RefChange[],
-  auth: GitAuth,
-): Promise<{ ref: string; reason: string }[]> {
+  target: PushTarget,
+  changes: readonly RefChange[],
+  atomic: boolean,
+): Promise<Rejection[]> {
   if (changes.length === 0) return [];
   const leases = changes.map((c) => `--force-with-lease=${c.ref}:${c.old ?? ''}`);
   const refspecs = changes.map((c) => (c.new ? `${c.new}:${c.ref}` : `:${c.ref}`));
-  const pusher = new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env } });
+  const pusher = new Git({
+    cwd: target.dir,
+    env: { ...NETWORK_ENV, ...target.auth.env },
+    config: NO_HOOKS,
+  });
   const result = await pusher.exec([
     'push',
-    '--atomic',
+    ...(atomic ? ['--atomic'] : []),
     '--porcelain',
     '--no-verify',
     ...leases,
     '--',
-    destination,
+    target.destination,
     ...refspecs,
   ]);
   if (result.code === 0) return [];
+  if (LOCAL_FAILURE.test(result.stderr))
+    throw new CorruptCopyError(
+      `the local copy could not send its objects (${lastLines(result.stderr)})`,
+    );
   const rejected = parseRejections(result.stdout);
   const culprits = rejected.filter((r) => !/atomic (push|transaction) fail/.test(r.reason));
   if (culprits.length > 0) return culprits;
   if (rejected.length > 0) return rejected;
   throw new ExternalError(
-    `push to ${redactUrl(destination)} failed: ${lastLines(result.stderr) || `exit ${result.code}`}`,
+    `push to ${redactUrl(target.destination)} failed: ${lastLines(result.stderr) || `exit ${result.code}`}`,
+    { retryable: true },
   );
 }
 
@@ -408,40 +493,82 @@ interface PushTarget {
 
 type Rejection = { ref: string; reason: string };
 
+// Leases and refspecs are two arguments a ref; Linux allows about 2 MB of argv and environment.
+const MAX_PUSH_ARGV_BYTES = 512 * 1024;
+
 /**
- * Pushes `changes` and returns the refs the destination refused, exactly. When it names its
- * culprits (an update hook, a protected branch), the rest are pushed again without them. When it
- * refuses every ref for one reason (a pre-receive hook judges a push as a whole), the changes are
- * pushed in halves, each still atomic and leased, until the refused refs are found; `budget`
- * bounds the extra pushes, and what is left unexamined when it runs out is reported refused.
+ * Pushes `changes` in as few atomic pushes as the argv allows (deletions first, so a branch `a`
+ * goes before `a/b` arrives), each through pushFinding, and returns the refused refs.
+ */
+async function pushBatches(changes: RefChange[], target: PushTarget): Promise<Rejection[]> {
+  const batches: RefChange[][] = [[]];
+  let bytes = 0;
+  for (const change of changes) {
+    const size = 2 * change.ref.length + 2 * 40 + 40;
+    if (bytes + size > MAX_PUSH_ARGV_BYTES && batches.at(-1)!.length > 0) {
+      batches.push([]);
+      bytes = 0;
+    }
+    batches.at(-1)!.push(change);
+    bytes += size;
+  }
+  if (batches.length > 1)
+    target.log(`${changes.length} refs to push: in ${batches.length} atomic pushes`);
+  const budget = { pushes: 64 + batches.length };
+  const rejected: Rejection[] = [];
+  for (const batch of batches) rejected.push(...(await pushFinding(batch, target, budget, true)));
+  return rejected;
+}
+
+/**
+ * Pushes `changes` and returns exactly the refs the destination refused. The first push is
+ * atomic. When the destination names its culprits (an update hook, a protected branch), the rest
+ * go again in one push that is not atomic, where each ref stands on its own. When it refuses every
+ * ref for one reason (a pre-receive hook judges a push as a whole), the changes are pushed in
+ * halves until the refused refs are found. Every push is leased, and counted against `budget`:
+ * what is left when it runs out is reported refused, never pushed unleased or guessed. A group
+ * whose push fails outright is reported refused with that reason; groups pushed before it stay
+ * pushed and reported.
  */
 async function pushFinding(
   changes: RefChange[],
   target: PushTarget,
-  budget = { pushes: 64 },
+  budget: { pushes: number },
+  atomic: boolean,
 ): Promise<Rejection[]> {
   if (changes.length === 0) return [];
-  const rejected = await push(target.dir, target.destination, changes, target.auth);
+  if (budget.pushes <= 0) {
+    return changes.map((c) => ({
+      ref: c.ref,
+      reason: 'not pushed: the destination refused too many pushes to find which refs it refuses',
+    }));
+  }
+  budget.pushes--;
+  let rejected: Rejection[];
+  try {
+    rejected = await push(target, changes, atomic);
+  } catch (error) {
+    if (error instanceof CorruptCopyError) throw error;
+    return changes.map((c) => ({ ref: c.ref, reason: errorMessage(error) }));
+  }
   if (rejected.length === 0) return [];
   const refused = new Set(rejected.map((r) => r.ref));
   const rest = changes.filter((c) => !refused.has(c.ref));
+  // Not atomic: what was not refused has landed.
+  if (rest.length > 0 && !atomic) return rejected;
   if (rest.length > 0) {
     target.log(`destination refused ${[...refused].join(', ')}; pushing the rest`);
-    return [...rejected, ...(await pushFinding(rest, target, budget))];
+    return [...rejected, ...(await pushFinding(rest, target, budget, false))];
   }
   const reasons = new Set(rejected.map((r) => r.reason));
   if (changes.length === 1 || reasons.size > 1) return rejected;
-  if (budget.pushes < 2) {
-    return rejected.map((r) => ({ ...r, reason: `${r.reason}; not pushed on its own` }));
-  }
-  budget.pushes -= 2;
   target.log(
     `destination refused all ${changes.length} refs (${[...reasons][0]}); pushing them in halves to find which`,
   );
   const half = Math.ceil(changes.length / 2);
   return [
-    ...(await pushFinding(changes.slice(0, half), target, budget)),
-    ...(await pushFinding(changes.slice(half), target, budget)),
+    ...(await pushFinding(changes.slice(0, half), target, budget, false)),
+    ...(await pushFinding(changes.slice(half), target, budget, false)),
   ];
 }
 

@@ -94,7 +94,7 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     }
     const child = spawn(full[0]!, full.slice(1), {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: { ...inheritedEnv(), ...options.env },
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: options.killGroup,
     });
@@ -190,4 +190,16 @@ export function lastLines(text: string, count = 1): string {
     .filter(Boolean);
   const reason = [...lines].reverse().find((l) => /^(fatal|error|E):/i.test(l));
   return redactUserinfo(reason ?? lines.slice(-count).join(' / '));
+}
+
+/**
+ * The environment a program inherits: this process's, less the action's inputs (INPUT_*, which
+ * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
+ * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
+ */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key)) env[key] = value;
+  return env;
 }

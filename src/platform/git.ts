@@ -13,6 +13,8 @@ export interface GitOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Called with each line git writes to stderr, for progress in logs. */
   readonly onStderr?: (line: string) => void;
+  /** `-c key=value` for every command (no secrets: argv is visible). */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -24,7 +26,11 @@ export class Git {
 
   /** Runs git and returns its result, whatever the exit code. */
   exec(args: readonly string[], input?: string): Promise<GitResult> {
-    return exec(['git', ...args], {
+    const config = Object.entries(this.options.config ?? {}).flatMap(([k, v]) => [
+      '-c',
+      `${k}=${v}`,
+    ]);
+    return exec(['git', ...config, ...args], {
       cwd: this.options.cwd,
       env: {
         ...this.options.env,

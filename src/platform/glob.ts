@@ -11,7 +11,14 @@ import { ConfigurationError } from './errors.js';
 export function globMatcher(pattern: string, what: string): (value: string) => boolean {
   let re: RegExp;
   try {
-    re = picomatch.makeRe(pattern, { dot: true, strictBrackets: true, nonegate: true });
+    re = picomatch.makeRe(pattern.replace(/[()]/g, '\\$&'), {
+      dot: true,
+      strictBrackets: true,
+      nonegate: true,
+      // GitHub's filters have no braces or extglobs; parentheses and braces are literal.
+      nobrace: true,
+      noextglob: true,
+    });
   } catch (error) {
     throw new ConfigurationError(
       `${what} '${pattern}' is not a glob pattern (${(error as Error).message}); ` +

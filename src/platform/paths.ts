@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigurationError } from './errors.js';
 
@@ -24,8 +24,13 @@ export function confinePath(
   const path = resolve(roots.workspace, value);
   if (options.absoluteOutside && isAbsolute(value)) return path;
   const real = realpathOfNearest(path);
+  if (real === null) {
+    throw new ConfigurationError(
+      `${what} ('${value}') is, or is under, a symbolic link to nothing; give a real path.`,
+    );
+  }
   const allowed = [roots.workspace, roots.temp].filter((r): r is string => !!r);
-  if (allowed.some((root) => isInside(real, realpathOfNearest(resolve(root))))) return path;
+  if (allowed.some((root) => isInside(real, realpathOfNearest(resolve(root)) ?? root))) return path;
   throw new ConfigurationError(
     `${what} ('${value}') is outside the workspace and the runner's temp directory; ` +
       `give a path inside ${roots.workspace}${roots.temp ? ` or ${roots.temp}` : ''}.`,
@@ -37,13 +42,29 @@ function isInside(path: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-/** The real path of `path`, or of its nearest existing ancestor with the rest appended. */
-function realpathOfNearest(path: string): string {
+/**
+ * The real path of `path`, or of its nearest existing ancestor with the rest appended; null when
+ * that ancestor is a symbolic link to nothing (writing there would create its target, wherever).
+ */
+function realpathOfNearest(path: string): string | null {
   let existing = path;
   const rest: string[] = [];
-  while (!existsSync(existing) && dirname(existing) !== existing) {
+  while (!lexists(existing) && dirname(existing) !== existing) {
     rest.unshift(existing.slice(dirname(existing).length).replace(/^\//, ''));
     existing = dirname(existing);
   }
-  return join(realpathSync(existing), ...rest);
+  try {
+    return join(realpathSync(existing), ...rest);
+  } catch {
+    return null;
+  }
+}
+
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

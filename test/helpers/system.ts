@@ -55,11 +55,14 @@ export function describeWhen(capability: Capability, what: string): typeof descr
 /** What this machine can run for system tests, and why not when it cannot. */
 export function lxdCapability(images: string[]): Capability {
   try {
-    execFileSync('lxc', ['info'], { stdio: 'ignore', timeout: 10000 });
-  } catch {
+    execFileSync('lxc', ['info'], { stdio: 'pipe', timeout: 10000 });
+  } catch (error) {
+    const said = String((error as { stderr?: Buffer }).stderr ?? '');
     return {
       ok: false,
-      reason: `LXD is not running (${setupCommand('--system')} starts it)`,
+      reason: /permission denied/i.test(said)
+        ? `LXD is running, but this user may not use it (${said.trim().split('\n').pop()}): add the user to the lxd group, or run the tests as root`
+        : `LXD is not running (${setupCommand('--system')} starts it)`,
     };
   }
   for (const image of images) {

@@ -30,6 +30,7 @@ for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' snapcraft.ya
   fi
 done
 prime=$(mktemp -d)
+trap 'rm -rf "$prime"' EXIT
 mkdir -p "$prime/meta" "$prime/bin"
 cat >"$prime/meta/snap.yaml" <<META
 name: $name
