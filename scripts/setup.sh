@@ -5,7 +5,8 @@
 #   bash scripts/setup.sh            host tools: git, squashfs-tools (mksquashfs/unsquashfs: real
 #                                    .snap files), shellcheck (the shell-script lint). The README's
 #                                    two commands run this first.
-#   bash scripts/setup.sh --system   also the system-test parts: LXD, qemu-user-static with its binfmt
+#   bash scripts/setup.sh --system   also the system-test parts: a real Keystone (Debian's keystone,
+#                                    python3-openstackclient, uWSGI), LXD, qemu-user-static with its binfmt
 #                                    handlers, debootstrap and the test images (osa-amd64, osa-arm64,
 #                                    osa-ppc64el). .ci/run uses it; it takes minutes the first time.
 #   bash scripts/setup.sh --check    installs nothing; lists what is missing (exit 1 if anything is).
@@ -159,6 +160,25 @@ if [ -n "$failed" ]; then
   say "system-test packages not installed ($failed): the LXD and emulation tests will be skipped"
   exit 0
 fi
+# A real Keystone for the smoke-test's Keystone steps: Debian's keystone, the openstack client and
+# uWSGI, installed as programs for the tests (without recommends), never started as services.
+keystone_missing=()
+for pkg in keystone python3-openstackclient uwsgi-core uwsgi-plugin-python3; do
+  installed "$pkg" || keystone_missing+=("$pkg")
+done
+if [ "${#keystone_missing[@]}" -gt 0 ]; then
+  say "installing with apt-get: ${keystone_missing[*]} (the real Keystone tests; about a minute)"
+  guard=''
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
+    guard=1
+  fi
+  apt_install --no-install-recommends "${keystone_missing[@]}" ||
+    say "keystone packages could not be installed: the real Keystone tests will be skipped"
+  if [ -n "$guard" ]; then "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 images=${OSA_IMAGE_CACHE:-/var/cache/osa-images}
 if "${sudo_cmd[@]}" bash scripts/system/binfmt-up.sh && "${sudo_cmd[@]}" bash scripts/system/lxd-up.sh; then
   for arch in amd64 arm64 ppc64el; do

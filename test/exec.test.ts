@@ -90,22 +90,24 @@ describe('the process funnel', () => {
     expect(result.stderr).toBe('/tmp y\n');
   });
 
-  it('has one rule for root: as is when root, else sudo -n with the environment spelt out', () => {
-    expect(asRoot(['snap', 'install', 'lxd'], 0)).toEqual(['snap', 'install', 'lxd']);
-    expect(asRoot(['snap', 'install', 'lxd'], 1001)).toEqual([
+  it('has one rule for root: as is when root, else sudo -n keeping the environment by name', () => {
+    expect(asRoot(['snap', 'install', 'lxd'], [], 0)).toEqual(['snap', 'install', 'lxd']);
+    expect(asRoot(['snap', 'install', 'lxd'], [], 1001)).toEqual([
       'sudo',
       '-n',
       'snap',
       'install',
       'lxd',
     ]);
-    expect(asRoot(['apt-get', 'update'], 1001, { DEBIAN_FRONTEND: 'noninteractive' })).toEqual([
+    // Values stay in the environment, out of argv (a bootstrap password among them).
+    expect(
+      asRoot(['keystone.manage', 'bootstrap'], ['OS_BOOTSTRAP_PASSWORD', 'DEBIAN_FRONTEND'], 1001),
+    ).toEqual([
       'sudo',
       '-n',
-      'env',
-      'DEBIAN_FRONTEND=noninteractive',
-      'apt-get',
-      'update',
+      '--preserve-env=OS_BOOTSTRAP_PASSWORD,DEBIAN_FRONTEND',
+      'keystone.manage',
+      'bootstrap',
     ]);
   });
 });

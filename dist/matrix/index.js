@@ -28917,13 +28917,14 @@ class MissingProgramError extends errors/* ToolError */.v4 {
         super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
     }
 }
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
-function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
-    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+/**
+ * The one rule for running as root: as is when root; else `sudo -n` (never prompts), keeping the
+ * named variables of the environment by name, so their values never reach argv.
+ */
+function asRoot(argv, keep, uid = process.getuid?.() ?? 0) {
     if (uid === 0)
-        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-    // sudo resets the environment; `env` carries what the root command needs, explicitly.
-    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+        return [...argv];
+    return ['sudo', '-n', ...(keep.length ? [`--preserve-env=${keep.join(',')}`] : []), ...argv];
 }
 /** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
 class LineSplitter {
@@ -28954,7 +28955,7 @@ class LineSplitter {
  * MissingProgramError (or the spawn error).
  */
 function exec(argv, options = {}) {
-    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const full = options.asRoot ? asRoot(argv, Object.keys(options.env ?? {})) : [...argv];
     const redact = redactor(options.secrets);
     return new Promise((resolvePromise, reject) => {
         if (options.signal?.aborted) {

@@ -33863,7 +33863,11 @@ async function prepareRunner(steps, log, warn = log) {
         log(`${step.why}: ${step.argv.join(' ')}`);
         let failure = '';
         try {
-            const result = await (0,platform_exec/* exec */.m0)(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
+            const result = await (0,platform_exec/* exec */.m0)(step.argv, {
+                asRoot: true,
+                env: step.env,
+                onLine: (line) => log(`  ${line}`),
+            });
             if (result.code !== 0)
                 failure = (0,platform_exec/* lastLines */.w$)(result.stderr || result.stdout) || `exit ${result.code}`;
         }
@@ -33882,9 +33886,6 @@ async function prepareRunner(steps, log, warn = log) {
             throw new errors/* ToolError */.v4(step.argv.slice(0, 2).join(' '), 1, `runner setup: ${step.why} failed: ${failure}`);
     }
     return done;
-}
-function asRootArgv(step) {
-    return (0,platform_exec/* asRoot */.tE)(step.argv, process.getuid?.() ?? 0, step.env);
 }
 /** Whether to prepare the runner: `auto` means on GitHub's hosted runners only. */
 function shouldPrepare(setting, env = process.env) {
@@ -40521,12 +40522,11 @@ function batchError(failures, message) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Vu: () => (/* binding */ MissingProgramError),
-  tE: () => (/* binding */ asRoot),
   m0: () => (/* binding */ exec),
   w$: () => (/* binding */ lastLines)
 });
 
-// UNUSED EXPORTS: LineSplitter, execOk
+// UNUSED EXPORTS: LineSplitter, asRoot, execOk
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -40557,13 +40557,14 @@ class MissingProgramError extends errors/* ToolError */.v4 {
         super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
     }
 }
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
-function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
-    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+/**
+ * The one rule for running as root: as is when root; else `sudo -n` (never prompts), keeping the
+ * named variables of the environment by name, so their values never reach argv.
+ */
+function asRoot(argv, keep, uid = process.getuid?.() ?? 0) {
     if (uid === 0)
-        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-    // sudo resets the environment; `env` carries what the root command needs, explicitly.
-    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+        return [...argv];
+    return ['sudo', '-n', ...(keep.length ? [`--preserve-env=${keep.join(',')}`] : []), ...argv];
 }
 /** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
 class LineSplitter {
@@ -40594,7 +40595,7 @@ class LineSplitter {
  * MissingProgramError (or the spawn error).
  */
 function exec(argv, options = {}) {
-    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const full = options.asRoot ? asRoot(argv, Object.keys(options.env ?? {})) : [...argv];
     const redact = redactor(options.secrets);
     return new Promise((resolvePromise, reject) => {
         if (options.signal?.aborted) {

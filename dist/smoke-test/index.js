@@ -29541,9 +29541,9 @@ function batchError(failures, message) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Bg: () => (/* binding */ SERVICES),
 /* harmony export */   Lv: () => (/* binding */ DATABASES),
-/* harmony export */   O8: () => (/* binding */ ADMIN_ENV),
 /* harmony export */   W8: () => (/* binding */ CATALOG),
-/* harmony export */   gW: () => (/* binding */ hasSmokeRecipe)
+/* harmony export */   gW: () => (/* binding */ hasSmokeRecipe),
+/* harmony export */   r8: () => (/* binding */ adminEnv)
 /* harmony export */ });
 /** What snap-test's all-in-one cloud is made of: its services, databases, catalog and admin. */
 /** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
@@ -29570,7 +29570,14 @@ const CATALOG = {
     neutron: { type: 'network', path: '' },
     glance: { type: 'image', path: '' },
 };
-/** The admin credentials the bootstrap creates and the client steps use (a throwaway cloud). */
+/**
+ * The admin credentials the bootstrap creates and the client steps use (a throwaway cloud), for
+ * the Keystone at `authUrl`. They reach the client in its environment: never argv, never sudo
+ * (the client runs as the runner's user, so nothing resets its environment).
+ */
+function adminEnv(authUrl) {
+    return { ...ADMIN_ENV, OS_AUTH_URL: authUrl };
+}
 const ADMIN_ENV = {
     OS_AUTH_URL: 'http://localhost:5000/v3',
     OS_USERNAME: 'admin',
@@ -29635,13 +29642,14 @@ class MissingProgramError extends errors/* ToolError */.v4 {
         super(program, 127, `${program} is not installed${hint ? `: ${hint}` : ''}`);
     }
 }
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
-function asRoot(argv, uid = process.getuid?.() ?? 0, env = {}) {
-    const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+/**
+ * The one rule for running as root: as is when root; else `sudo -n` (never prompts), keeping the
+ * named variables of the environment by name, so their values never reach argv.
+ */
+function asRoot(argv, keep, uid = process.getuid?.() ?? 0) {
     if (uid === 0)
-        return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-    // sudo resets the environment; `env` carries what the root command needs, explicitly.
-    return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+        return [...argv];
+    return ['sudo', '-n', ...(keep.length ? [`--preserve-env=${keep.join(',')}`] : []), ...argv];
 }
 /** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
 class LineSplitter {
@@ -29672,7 +29680,7 @@ class LineSplitter {
  * MissingProgramError (or the spawn error).
  */
 function exec(argv, options = {}) {
-    const full = options.asRoot ? asRoot(argv) : [...argv];
+    const full = options.asRoot ? asRoot(argv, Object.keys(options.env ?? {})) : [...argv];
     const redact = redactor(options.secrets);
     return new Promise((resolvePromise, reject) => {
         if (options.signal?.aborted) {
@@ -30120,6 +30128,7 @@ function deploymentSteps(options) {
         },
     });
     const host = options.host ?? '127.0.0.1';
+    const admin = (0,services/* adminEnv */.r8)(`http://${host}:${portOf('keystone', options)}/v3`);
     const upgrade = options.level === 'upgrade';
     const steps = [
         run('install infrastructure', [
@@ -30133,6 +30142,8 @@ function deploymentSteps(options) {
                 'libvirt-daemon-system',
                 'qemu-kvm',
                 'openvswitch-switch',
+                // The openstack client, from Ubuntu's archive (snap-test used the openstackclients snap).
+                'python3-openstackclient',
             ],
         ], 1200000, 2),
         run('rabbitmq user', [
@@ -30159,37 +30170,21 @@ function deploymentSteps(options) {
             steps.push(run(`db sync ${service.snap}`, service.sync.map((argv) => [...argv]), 600000));
         if (service.port)
             steps.push(waitApi(service.snap, options, host));
-        if (service.snap === 'keystone') {
-            steps.push(run('keystone bootstrap', [
-                [
-                    'keystone.manage',
-                    'bootstrap',
-                    '--bootstrap-password',
-                    services/* ADMIN_ENV */.O8.OS_PASSWORD,
-                    '--bootstrap-admin-url',
-                    services/* ADMIN_ENV */.O8.OS_AUTH_URL,
-                    '--bootstrap-internal-url',
-                    services/* ADMIN_ENV */.O8.OS_AUTH_URL,
-                    '--bootstrap-public-url',
-                    services/* ADMIN_ENV */.O8.OS_AUTH_URL,
-                    '--bootstrap-region-id',
-                    'RegionOne',
-                ],
-            ]));
-        }
+        if (service.snap === 'keystone')
+            steps.push(bootstrapStep(admin, options));
         const catalog = services/* CATALOG */.W8[service.snap];
         if (catalog)
-            steps.push(registerStep(service.snap, catalog, portOf(service.snap, options)));
+            steps.push(registerStep(service.snap, catalog, `http://${host}:${portOf(service.snap, options)}`, admin));
     }
     if (options.level === 'deploy')
         return steps;
-    steps.push(...smokeSteps(options, 'smoke'));
+    steps.push(...smokeSteps(options, 'smoke', admin));
     if (!upgrade)
         return steps;
     // Store revision deployed and smoke-tested above; now the new build, then back.
     steps.push(run(`refresh ${options.snap} to the new build`, [
         ['snap', 'install', '--dangerous', options.file],
-    ]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after refresh'), run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after revert'));
+    ]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after refresh', admin), run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after revert', admin));
     return steps;
 }
 function waitApi(snap, options, host) {
@@ -30207,32 +30202,75 @@ function waitApi(snap, options, host) {
         },
     };
 }
-/** The service's user and its catalog entry, as snap-test registered them with the openstack client. */
-function registerStep(snap, catalog, port) {
-    const url = `http://localhost:${port}${catalog.path}`;
-    // The client needs no root (and sudo's env_reset would drop its OS_* environment).
-    const openstack = (...args) => ['openstack', ...args];
+/**
+ * Keystone's own bootstrap: the admin user, project and role, the identity service and its
+ * endpoints. The password travels in the environment (OS_BOOTSTRAP_PASSWORD, which keystone-manage
+ * reads), kept by name through sudo: never in argv. Bootstrap is idempotent.
+ */
+function bootstrapStep(admin, options) {
+    const url = admin.OS_AUTH_URL;
+    return {
+        name: 'keystone bootstrap',
+        timeoutMs: 600000,
+        retries: 2,
+        retryDelayMs: 5000,
+        run: async (ctx) => {
+            await ctx.run([
+                'keystone.manage',
+                'bootstrap',
+                '--bootstrap-admin-url',
+                url,
+                '--bootstrap-internal-url',
+                url,
+                '--bootstrap-public-url',
+                url,
+                '--bootstrap-region-id',
+                'RegionOne',
+            ], { asRoot: options.asRoot, env: { OS_BOOTSTRAP_PASSWORD: admin.OS_PASSWORD } });
+        },
+    };
+}
+/**
+ * The service's user and its catalog entry, as snap-test registered them with the openstack
+ * client. Every piece is looked up before it is made, so a retry after a partial failure makes
+ * only what is missing (and never a second endpoint).
+ */
+function registerStep(snap, catalog, base, admin) {
+    const url = `${base}${catalog.path}`;
     return {
         name: `register ${snap} in keystone`,
         timeoutMs: 300000,
         retries: 2,
         retryDelayMs: 5000,
         run: async (ctx) => {
-            const env = { ...services/* ADMIN_ENV */.O8 };
-            // Re-running must not fail on what exists: a retry starts where the last try stopped.
-            await ctx.run(openstack('project', 'create', '--or-show', 'service'), { env });
-            await ctx.run(openstack('user', 'create', '--or-show', '--password', snap, snap), { env });
-            await ctx.run(openstack('role', 'add', '--project', 'service', '--user', snap, 'admin'), {
-                env,
-            });
-            const existing = await ctx.run(openstack('service', 'show', snap), {
-                env,
-                allowFailure: true,
-            });
-            if (existing.code !== 0)
-                await ctx.run(openstack('service', 'create', '--name', snap, catalog.type), { env });
+            const openstack = (...args) => ctx.run(['openstack', ...args], { env: admin });
+            const exists = async (...args) => (await ctx.run(['openstack', ...args], { env: admin, allowFailure: true })).code === 0;
+            if (!(await exists('project', 'show', 'service')))
+                await openstack('project', 'create', '--domain', 'default', 'service');
+            // snap-test's services authenticate as <snap> with the password <snap> (its config
+            // snippets say so): a throwaway cloud's well-known value, not a secret.
+            if (!(await exists('user', 'show', snap)))
+                await openstack('user', 'create', '--domain', 'default', '--password', snap, snap);
+            await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
+            if (!(await exists('service', 'show', snap)))
+                await openstack('service', 'create', '--name', snap, catalog.type);
             for (const iface of ['public', 'internal', 'admin']) {
-                await ctx.run(openstack('endpoint', 'create', '--region', 'RegionOne', catalog.type, iface, url), { env });
+                const listed = await ctx.run([
+                    'openstack',
+                    'endpoint',
+                    'list',
+                    '--service',
+                    snap,
+                    '--interface',
+                    iface,
+                    '-f',
+                    'value',
+                    '-c',
+                    'URL',
+                ], { env: admin });
+                if (listed.output.some((line) => line.trim() === url))
+                    continue;
+                await openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url);
             }
         },
     };
@@ -30289,35 +30327,37 @@ function configureStep(snap, options) {
         },
     };
 }
-function smokeSteps(options, label) {
-    // The client needs no root (and sudo's env_reset would drop its OS_* environment).
+function smokeSteps(options, label, admin) {
+    // The client runs as the runner's user, with the admin credentials in its environment.
     const openstack = (...args) => ['openstack', ...args];
+    const asAdmin = { env: admin };
+    const orNot = { env: admin, allowFailure: true };
     return [
         {
             name: `${label}: image, flavor and network`,
             timeoutMs: options.waitMs * 2,
             run: async (ctx) => {
-                if ((await ctx.run(openstack('image', 'show', 'cirros'), { allowFailure: true })).code !== 0) {
+                if ((await ctx.run(openstack('image', 'show', 'cirros'), orNot)).code !== 0) {
                     if (!options.cirrosImage)
                         throw new errors/* ConfigurationError */.j1(`The smoke level needs a cirros image: set 'cirros-image'.`);
-                    await ctx.run(openstack('image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', options.cirrosImage, 'cirros'));
+                    await ctx.run(openstack('image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', options.cirrosImage, 'cirros'), asAdmin);
                 }
-                await ctx.run(openstack('flavor', 'create', '--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'), { allowFailure: true });
-                await ctx.run(openstack('network', 'create', 'test'), { allowFailure: true });
-                await ctx.run(openstack('subnet', 'create', '--network', 'test', '--subnet-range', '10.20.20.0/24', 'test'), { allowFailure: true });
+                await ctx.run(openstack('flavor', 'create', '--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'), orNot);
+                await ctx.run(openstack('network', 'create', 'test'), orNot);
+                await ctx.run(openstack('subnet', 'create', '--network', 'test', '--subnet-range', '10.20.20.0/24', 'test'), orNot);
             },
         },
         {
             name: `${label}: boot an instance and reach it`,
             timeoutMs: options.waitMs * 4,
             run: async (ctx) => {
-                await ctx.run(openstack('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', 'smoke-vm'));
-                const address = (await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'))).output.join(' ');
+                await ctx.run(openstack('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', 'smoke-vm'), asAdmin);
+                const address = (await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'), asAdmin)).output.join(' ');
                 const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
                 if (!ip)
                     throw new engine_StepFailure(`smoke-vm has no address (${address})`);
                 await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
-                await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'));
+                await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'), asAdmin);
             },
         },
     ];

@@ -1,4 +1,4 @@
-import { asRoot, exec, lastLines, MissingProgramError, ToolError } from '../platform/index.js';
+import { exec, lastLines, MissingProgramError, ToolError } from '../platform/index.js';
 
 /** One command of the runner preparation, as argv (run as root: sudo on GitHub's runners). */
 export interface SetupStep {
@@ -133,7 +133,11 @@ export async function prepareRunner(
     log(`${step.why}: ${step.argv.join(' ')}`);
     let failure = '';
     try {
-      const result = await exec(asRootArgv(step), { onLine: (line) => log(`  ${line}`) });
+      const result = await exec(step.argv, {
+        asRoot: true,
+        env: step.env,
+        onLine: (line) => log(`  ${line}`),
+      });
       if (result.code !== 0)
         failure = lastLines(result.stderr || result.stdout) || `exit ${result.code}`;
     } catch (error) {
@@ -153,10 +157,6 @@ export async function prepareRunner(
       );
   }
   return done;
-}
-
-function asRootArgv(step: SetupStep): string[] {
-  return asRoot(step.argv, process.getuid?.() ?? 0, step.env);
 }
 
 /** Whether to prepare the runner: `auto` means on GitHub's hosted runners only. */

@@ -21,7 +21,10 @@ export interface ExecOptions {
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Values that must never appear in a line, an error or a result; replaced by `***`. */
   readonly secrets?: readonly string[];
-  /** Run as root: as is when this process is root, else through `sudo -n` (never prompts). */
+  /**
+   * Run as root: as is when this process is root, else through `sudo -n` (never prompts), which
+   * keeps `env` by name (`--preserve-env=`), so its values (a password) never reach argv.
+   */
   readonly asRoot?: boolean;
   /** What to install when the program is missing, for the error (`apt-get install squashfs-tools`). */
   readonly installHint?: string;
@@ -45,16 +48,17 @@ export class MissingProgramError extends ToolError {
   }
 }
 
-/** The argv that runs `argv` as root under the one rule: root already, or `sudo -n`. */
+/**
+ * The one rule for running as root: as is when root; else `sudo -n` (never prompts), keeping the
+ * named variables of the environment by name, so their values never reach argv.
+ */
 export function asRoot(
   argv: readonly string[],
+  keep: readonly string[],
   uid = process.getuid?.() ?? 0,
-  env: Readonly<Record<string, string>> = {},
 ): string[] {
-  const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  if (uid === 0) return pairs.length ? ['env', ...pairs, ...argv] : [...argv];
-  // sudo resets the environment; `env` carries what the root command needs, explicitly.
-  return ['sudo', '-n', ...(pairs.length ? ['env', ...pairs] : []), ...argv];
+  if (uid === 0) return [...argv];
+  return ['sudo', '-n', ...(keep.length ? [`--preserve-env=${keep.join(',')}`] : []), ...argv];
 }
 
 /** Splits a byte stream into lines however the reads fall; `end()` gives the unterminated rest. */
@@ -85,7 +89,7 @@ export class LineSplitter {
  * MissingProgramError (or the spawn error).
  */
 export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const full = options.asRoot ? asRoot(argv) : [...argv];
+  const full = options.asRoot ? asRoot(argv, Object.keys(options.env ?? {})) : [...argv];
   const redact = redactor(options.secrets);
   return new Promise((resolvePromise, reject) => {
     if (options.signal?.aborted) {

@@ -4,7 +4,7 @@ import { ConfigurationError } from '../platform/index.js';
 import { StepFailure, type Step, type StepContext } from './engine.js';
 import { waitForHttp } from './waits.js';
 import {
-  ADMIN_ENV,
+  adminEnv,
   CATALOG,
   DATABASES,
   hasSmokeRecipe,
@@ -57,6 +57,7 @@ export function deploymentSteps(options: DeployOptions): Step[] {
     },
   });
   const host = options.host ?? '127.0.0.1';
+  const admin = adminEnv(`http://${host}:${portOf('keystone', options)}/v3`);
   const upgrade = options.level === 'upgrade';
   const steps: Step[] = [
     run(
@@ -72,6 +73,8 @@ export function deploymentSteps(options: DeployOptions): Step[] {
           'libvirt-daemon-system',
           'qemu-kvm',
           'openvswitch-switch',
+          // The openstack client, from Ubuntu's archive (snap-test used the openstackclients snap).
+          'python3-openstackclient',
         ],
       ],
       1200000,
@@ -110,31 +113,20 @@ export function deploymentSteps(options: DeployOptions): Step[] {
         ),
       );
     if (service.port) steps.push(waitApi(service.snap, options, host));
-    if (service.snap === 'keystone') {
-      steps.push(
-        run('keystone bootstrap', [
-          [
-            'keystone.manage',
-            'bootstrap',
-            '--bootstrap-password',
-            ADMIN_ENV.OS_PASSWORD,
-            '--bootstrap-admin-url',
-            ADMIN_ENV.OS_AUTH_URL,
-            '--bootstrap-internal-url',
-            ADMIN_ENV.OS_AUTH_URL,
-            '--bootstrap-public-url',
-            ADMIN_ENV.OS_AUTH_URL,
-            '--bootstrap-region-id',
-            'RegionOne',
-          ],
-        ]),
-      );
-    }
+    if (service.snap === 'keystone') steps.push(bootstrapStep(admin, options));
     const catalog = CATALOG[service.snap];
-    if (catalog) steps.push(registerStep(service.snap, catalog, portOf(service.snap, options)));
+    if (catalog)
+      steps.push(
+        registerStep(
+          service.snap,
+          catalog,
+          `http://${host}:${portOf(service.snap, options)}`,
+          admin,
+        ),
+      );
   }
   if (options.level === 'deploy') return steps;
-  steps.push(...smokeSteps(options, 'smoke'));
+  steps.push(...smokeSteps(options, 'smoke', admin));
   if (!upgrade) return steps;
   // Store revision deployed and smoke-tested above; now the new build, then back.
   steps.push(
@@ -142,10 +134,10 @@ export function deploymentSteps(options: DeployOptions): Step[] {
       ['snap', 'install', '--dangerous', options.file],
     ]),
     waitApi(options.snap, options, host),
-    ...smokeSteps(options, 'smoke after refresh'),
+    ...smokeSteps(options, 'smoke after refresh', admin),
     run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]),
     waitApi(options.snap, options, host),
-    ...smokeSteps(options, 'smoke after revert'),
+    ...smokeSteps(options, 'smoke after revert', admin),
   );
   return steps;
 }
@@ -166,35 +158,87 @@ function waitApi(snap: string, options: DeployOptions, host: string): Step {
   };
 }
 
-/** The service's user and its catalog entry, as snap-test registered them with the openstack client. */
-function registerStep(snap: string, catalog: { type: string; path: string }, port: number): Step {
-  const url = `http://localhost:${port}${catalog.path}`;
-  // The client needs no root (and sudo's env_reset would drop its OS_* environment).
-  const openstack = (...args: string[]): string[] => ['openstack', ...args];
+/**
+ * Keystone's own bootstrap: the admin user, project and role, the identity service and its
+ * endpoints. The password travels in the environment (OS_BOOTSTRAP_PASSWORD, which keystone-manage
+ * reads), kept by name through sudo: never in argv. Bootstrap is idempotent.
+ */
+function bootstrapStep(admin: Readonly<Record<string, string>>, options: DeployOptions): Step {
+  const url = admin.OS_AUTH_URL!;
+  return {
+    name: 'keystone bootstrap',
+    timeoutMs: 600000,
+    retries: 2,
+    retryDelayMs: 5000,
+    run: async (ctx) => {
+      await ctx.run(
+        [
+          'keystone.manage',
+          'bootstrap',
+          '--bootstrap-admin-url',
+          url,
+          '--bootstrap-internal-url',
+          url,
+          '--bootstrap-public-url',
+          url,
+          '--bootstrap-region-id',
+          'RegionOne',
+        ],
+        { asRoot: options.asRoot, env: { OS_BOOTSTRAP_PASSWORD: admin.OS_PASSWORD! } },
+      );
+    },
+  };
+}
+
+/**
+ * The service's user and its catalog entry, as snap-test registered them with the openstack
+ * client. Every piece is looked up before it is made, so a retry after a partial failure makes
+ * only what is missing (and never a second endpoint).
+ */
+function registerStep(
+  snap: string,
+  catalog: { type: string; path: string },
+  base: string,
+  admin: Readonly<Record<string, string>>,
+): Step {
+  const url = `${base}${catalog.path}`;
   return {
     name: `register ${snap} in keystone`,
     timeoutMs: 300000,
     retries: 2,
     retryDelayMs: 5000,
     run: async (ctx) => {
-      const env = { ...ADMIN_ENV };
-      // Re-running must not fail on what exists: a retry starts where the last try stopped.
-      await ctx.run(openstack('project', 'create', '--or-show', 'service'), { env });
-      await ctx.run(openstack('user', 'create', '--or-show', '--password', snap, snap), { env });
-      await ctx.run(openstack('role', 'add', '--project', 'service', '--user', snap, 'admin'), {
-        env,
-      });
-      const existing = await ctx.run(openstack('service', 'show', snap), {
-        env,
-        allowFailure: true,
-      });
-      if (existing.code !== 0)
-        await ctx.run(openstack('service', 'create', '--name', snap, catalog.type), { env });
+      const openstack = (...args: string[]) => ctx.run(['openstack', ...args], { env: admin });
+      const exists = async (...args: string[]): Promise<boolean> =>
+        (await ctx.run(['openstack', ...args], { env: admin, allowFailure: true })).code === 0;
+      if (!(await exists('project', 'show', 'service')))
+        await openstack('project', 'create', '--domain', 'default', 'service');
+      // snap-test's services authenticate as <snap> with the password <snap> (its config
+      // snippets say so): a throwaway cloud's well-known value, not a secret.
+      if (!(await exists('user', 'show', snap)))
+        await openstack('user', 'create', '--domain', 'default', '--password', snap, snap);
+      await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
+      if (!(await exists('service', 'show', snap)))
+        await openstack('service', 'create', '--name', snap, catalog.type);
       for (const iface of ['public', 'internal', 'admin']) {
-        await ctx.run(
-          openstack('endpoint', 'create', '--region', 'RegionOne', catalog.type, iface, url),
-          { env },
+        const listed = await ctx.run(
+          [
+            'openstack',
+            'endpoint',
+            'list',
+            '--service',
+            snap,
+            '--interface',
+            iface,
+            '-f',
+            'value',
+            '-c',
+            'URL',
+          ],
+          { env: admin },
         );
+        if (listed.output.some((line) => line.trim() === url)) continue;
+        await openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url);
       }
     },
   };
@@ -258,17 +302,21 @@ function configureStep(snap: string, options: DeployOptions): Step {
   };
 }
 
-function smokeSteps(options: DeployOptions, label: string): Step[] {
-  // The client needs no root (and sudo's env_reset would drop its OS_* environment).
+function smokeSteps(
+  options: DeployOptions,
+  label: string,
+  admin: Readonly<Record<string, string>>,
+): Step[] {
+  // The client runs as the runner's user, with the admin credentials in its environment.
   const openstack = (...args: string[]): string[] => ['openstack', ...args];
+  const asAdmin = { env: admin };
+  const orNot = { env: admin, allowFailure: true };
   return [
     {
       name: `${label}: image, flavor and network`,
       timeoutMs: options.waitMs * 2,
       run: async (ctx) => {
-        if (
-          (await ctx.run(openstack('image', 'show', 'cirros'), { allowFailure: true })).code !== 0
-        ) {
+        if ((await ctx.run(openstack('image', 'show', 'cirros'), orNot)).code !== 0) {
           if (!options.cirrosImage)
             throw new ConfigurationError(
               `The smoke level needs a cirros image: set 'cirros-image'.`,
@@ -285,13 +333,14 @@ function smokeSteps(options: DeployOptions, label: string): Step[] {
               options.cirrosImage,
               'cirros',
             ),
+            asAdmin,
           );
         }
         await ctx.run(
           openstack('flavor', 'create', '--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'),
-          { allowFailure: true },
+          orNot,
         );
-        await ctx.run(openstack('network', 'create', 'test'), { allowFailure: true });
+        await ctx.run(openstack('network', 'create', 'test'), orNot);
         await ctx.run(
           openstack(
             'subnet',
@@ -302,7 +351,7 @@ function smokeSteps(options: DeployOptions, label: string): Step[] {
             '10.20.20.0/24',
             'test',
           ),
-          { allowFailure: true },
+          orNot,
         );
       },
     },
@@ -323,14 +372,18 @@ function smokeSteps(options: DeployOptions, label: string): Step[] {
             '--wait',
             'smoke-vm',
           ),
+          asAdmin,
         );
         const address = (
-          await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'))
+          await ctx.run(
+            openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'),
+            asAdmin,
+          )
         ).output.join(' ');
         const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
         if (!ip) throw new StepFailure(`smoke-vm has no address (${address})`);
         await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
-        await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'));
+        await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'), asAdmin);
       },
     },
   ];

@@ -29,8 +29,16 @@ export const CATALOG: Record<string, { type: string; path: string }> = {
   glance: { type: 'image', path: '' },
 };
 
-/** The admin credentials the bootstrap creates and the client steps use (a throwaway cloud). */
-export const ADMIN_ENV = {
+/**
+ * The admin credentials the bootstrap creates and the client steps use (a throwaway cloud), for
+ * the Keystone at `authUrl`. They reach the client in its environment: never argv, never sudo
+ * (the client runs as the runner's user, so nothing resets its environment).
+ */
+export function adminEnv(authUrl: string): Readonly<Record<string, string>> {
+  return { ...ADMIN_ENV, OS_AUTH_URL: authUrl };
+}
+
+const ADMIN_ENV = {
   OS_AUTH_URL: 'http://localhost:5000/v3',
   OS_USERNAME: 'admin',
   OS_PASSWORD: 'openstack',
