@@ -28,6 +28,10 @@ withSnaps('the smoke-test action, from its bundle', () => {
     expect(run.stdout).toContain('would run: install glance from 2025.1/edge');
     expect(run.stdout).toContain('would run: refresh glance to the new build');
     expect(run.stdout).toContain('would run: smoke after revert: boot an instance and reach it');
+    // A new series' track is empty until its first builds publish: the previous release, then latest.
+    expect(run.summary).toContain(
+      'Companion snaps from the first of <code>2025.1/edge</code>, <code>2024.2/edge</code>, <code>latest/edge</code> that has them',
+    );
   });
 
   it('skips a snap the all-in-one cloud has no recipe for, with a notice, not a failure', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError } from '../src/platform/errors.js';
 import {
+  companionChannels,
   normaliseRefName,
   parseReleaseRef,
   parseTrackMap,
@@ -120,5 +121,24 @@ describe('one answer to "which release, which track"', () => {
     expect(() => releaseTarget('feature/$(id)', { table, series: '2023.2' })).toThrow(
       /letters, digits/,
     );
+  });
+});
+
+describe('companion channels', () => {
+  const table = new SeriesTable();
+  const channels = (ref: string, trackMap?: Map<string, string>) =>
+    companionChannels(releaseTarget(ref, { table, trackMap }), { table, trackMap });
+  it('are the release track, then the previous release, then latest, each at edge', () => {
+    expect(channels('stable/2025.1')).toEqual(['2025.1/edge', '2024.2/edge', 'latest/edge']);
+    expect(channels('unmaintained/2023.1')).toEqual(['2023.1/edge', 'zed/edge', 'latest/edge']);
+    // master publishes to latest; its previous release is the newest series before development.
+    const dev = table.development();
+    const previous = table.all()[table.all().indexOf(dev) + 1]!;
+    expect(channels('master')).toEqual(['latest/edge', `${previous.key}/edge`]);
+    expect(channels('stable/2025.1', new Map([['2024.2', 'dalmatian']]))).toEqual([
+      '2025.1/edge',
+      'dalmatian/edge',
+      'latest/edge',
+    ]);
   });
 });

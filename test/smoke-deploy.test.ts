@@ -121,6 +121,7 @@ withSnaps(
       PATH: process.env.PATH,
       SNAP_STANDIN_STATE: process.env.SNAP_STANDIN_STATE,
       SNAP_STANDIN_FAIL: process.env.SNAP_STANDIN_FAIL,
+      SNAP_STANDIN_EMPTY: process.env.SNAP_STANDIN_EMPTY,
     };
     afterAll(() => {
       api?.kill();
@@ -174,6 +175,43 @@ withSnaps(
         'x1',
         'store(2025.1/edge)',
       ]);
+    });
+
+    it('takes a companion from the next channel that has it when the release track is still empty', async () => {
+      const dir = tempDir('osa-smoke-');
+      const fromStore: string[] = [];
+      const install = deploymentSteps(
+        base({
+          snap: 'glance',
+          file: makeSnap(dir, { name: 'glance', version: '31.0.0', arch: 'amd64' }),
+          asRoot: false,
+          track: '2026.1',
+          channels: ['2026.1/edge', '2025.2/edge', 'latest/edge'],
+          onStoreInstall: (snap, channel, passed) =>
+            fromStore.push(`${snap} ${channel} after ${passed.join(' ')}`),
+        }),
+      ).find((s) => s.name === 'install keystone from 2026.1/edge')!;
+      const state = join(dir, 'snapd.json');
+      process.env.PATH = `${join(ROOT, 'test/standins')}:${process.env.PATH}`;
+      process.env.SNAP_STANDIN_STATE = state;
+      process.env.SNAP_STANDIN_FAIL = '';
+      process.env.SNAP_STANDIN_EMPTY = '2026.1/edge';
+      try {
+        const suite = await runSteps('install', [install]);
+        expect(suite.failed).toBeUndefined();
+        expect(fromStore).toEqual(['keystone 2025.2/edge after 2026.1/edge']);
+        const snapd = JSON.parse(readFileSync(state, 'utf8')) as {
+          snaps: Record<string, { history: string[] }>;
+          log: string[];
+        };
+        expect(snapd.snaps.keystone!.history).toEqual(['store(2025.2/edge)']);
+        // Any other failure is not a reason to take another channel.
+        process.env.SNAP_STANDIN_FAIL = 'install keystone';
+        const failed = await runSteps('install', [{ ...install, retries: 0 }]);
+        expect(failed.failed?.error).toMatch(/--channel=2026.1\/edge` exited 1/);
+      } finally {
+        process.env.SNAP_STANDIN_EMPTY = '';
+      }
     });
 
     it("reports a failed refresh with snapd's reason, skips the rest, collects the artifact, and says so in JUnit", async () => {

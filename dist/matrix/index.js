@@ -29236,6 +29236,21 @@ function releaseTarget(ref, options) {
         : parseReleaseRef(ref, options.table);
     return { release, track: trackFor(release, options.trackMap) };
 }
+/**
+ * The channels a smoke test takes companion snaps from, in order: the release's own track's edge;
+ * the previous release's, since a new series' track stays empty until its first builds publish;
+ * then latest. Master's previous release is the newest series before the one in development.
+ */
+function companionChannels(target, options) {
+    const all = options.table.all();
+    const current = target.release.kind === 'master' ? options.table.development() : target.release.series;
+    const previous = all[all.findIndex((s) => s.key === current.key) + 1];
+    const tracks = [target.track];
+    if (previous)
+        tracks.push(trackFor({ ref: target.release.ref, kind: 'stable', series: previous }, options.trackMap));
+    tracks.push('latest');
+    return [...new Set(tracks)].map((track) => `${track}/edge`);
+}
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);

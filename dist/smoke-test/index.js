@@ -29215,6 +29215,21 @@ function releaseTarget(ref, options) {
         : parseReleaseRef(ref, options.table);
     return { release, track: trackFor(release, options.trackMap) };
 }
+/**
+ * The channels a smoke test takes companion snaps from, in order: the release's own track's edge;
+ * the previous release's, since a new series' track stays empty until its first builds publish;
+ * then latest. Master's previous release is the newest series before the one in development.
+ */
+function companionChannels(target, options) {
+    const all = options.table.all();
+    const current = target.release.kind === 'master' ? options.table.development() : target.release.series;
+    const previous = all[all.findIndex((s) => s.key === current.key) + 1];
+    const tracks = [target.track];
+    if (previous)
+        tracks.push(trackFor({ ref: target.release.ref, kind: 'stable', series: previous }, options.trackMap));
+    tracks.push('latest');
+    return [...new Set(tracks)].map((track) => `${track}/edge`);
+}
 
 // EXTERNAL MODULE: ./src/smoke/services.ts
 var services = __nccwpck_require__(2021);
@@ -29322,7 +29337,7 @@ function readSmokeSettings(env = process.env) {
         snapFile: emulated
             ? core/* getInput */.V4(constants/* SmokeInputs */.Nx.snap)
             : (0,runner/* confinedPath */.OR)((0,runner/* getRequiredInput */.K1)(constants/* SmokeInputs */.Nx.snap, 'the .snap file to test'), constants/* SmokeInputs */.Nx.snap),
-        track: emulated ? '' : trackOf(env),
+        ...(emulated ? { track: '' } : companionSource(env)),
         companions,
         etcDir: ETC_DIR,
         waitMs: timeout * 1000,
@@ -29332,17 +29347,19 @@ function readSmokeSettings(env = process.env) {
         logsDir: (0,external_node_path_.join)((0,runner/* runnerTemp */.X5)(), 'smoke-test'),
     };
 }
-/** Companion snaps come from the release's track: given, or from the ref (and track-map). */
-function trackOf(env) {
-    const track = core/* getInput */.V4(constants/* SmokeInputs */.Nx.track);
-    if (track)
-        return track;
+/**
+ * Companion snaps come from the release's track (given, or from the ref and track-map), falling
+ * back to the previous release's track and then latest (release/companionChannels).
+ */
+function companionSource(env) {
+    const given = core/* getInput */.V4(constants/* SmokeInputs */.Nx.track);
+    if (given)
+        return { track: given, channels: [...new Set([`${given}/edge`, 'latest/edge'])] };
     const table = new SeriesTable();
     const trackMap = core/* getInput */.V4(constants/* SmokeInputs */.Nx.trackMap);
-    return releaseTarget(core/* getInput */.V4(constants/* SmokeInputs */.Nx.ref) || defaultRef(env), {
-        table,
-        trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined,
-    }).track;
+    const options = { table, trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined };
+    const target = releaseTarget(core/* getInput */.V4(constants/* SmokeInputs */.Nx.ref) || defaultRef(env), options);
+    return { track: target.track, channels: companionChannels(target, options) };
 }
 
 
@@ -29391,7 +29408,7 @@ async function report(settings, outcome) {
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`would run: ${step}`);
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
             .addHeading(`Smoke test plan (${level}) of ${snap.name} ${snap.version}: dry run`, 3)
-            .addRaw(`Companion snaps from <code>${settings.track}/edge</code>; each step bounded.\n`, true)
+            .addRaw(`Companion snaps from the first of ${(settings.channels ?? [`${settings.track}/edge`]).map((c) => `<code>${c}</code>`).join(', ')} that has them; each step bounded.\n`, true)
             .addList(steps, true);
     }
     else {
@@ -29407,6 +29424,9 @@ async function report(settings, outcome) {
                 `${s.seconds.toFixed(1)} s`,
             ]),
         ]);
+        const fellBack = outcome.fromStore.filter((f) => f.passed.length > 0);
+        if (fellBack.length)
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Companions from another track:** ${fellBack.map((f) => `${f.snap} from <code>${f.channel}</code> (${f.passed.join(', ')} had none)`).join('; ')}.\n`, true);
         if (suite.failed)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addCodeBlock(`${suite.failed.error}\n\n${suite.failed.lastLines.join('\n')}`);
     }
@@ -30276,18 +30296,38 @@ function registerStep(snap, catalog, base, admin) {
     };
 }
 function installStep(snap, source, options) {
-    const argv = source === 'store'
-        ? ['snap', 'install', snap, `--channel=${options.track}/edge`]
-        : ['snap', 'install', '--dangerous', source];
+    const channels = options.channels?.length ? options.channels : [`${options.track}/edge`];
     return {
-        name: `install ${snap}${source === 'store' ? ` from ${options.track}/edge` : ' (this build)'}`,
+        name: `install ${snap}${source === 'store' ? ` from ${channels[0]}` : ' (this build)'}`,
         timeoutMs: 900000,
         retries: source === 'store' ? 2 : 0,
         retryDelayMs: 10000,
         run: async (ctx) => {
-            if (source !== 'store' && !(0,external_node_fs_.existsSync)(source))
-                throw new errors/* ConfigurationError */.j1(`${source} does not exist.`);
-            await ctx.run(argv, { asRoot: options.asRoot });
+            if (source !== 'store') {
+                if (!(0,external_node_fs_.existsSync)(source))
+                    throw new errors/* ConfigurationError */.j1(`${source} does not exist.`);
+                await ctx.run(['snap', 'install', '--dangerous', source], { asRoot: options.asRoot });
+            }
+            else {
+                // The first channel that has the snap; only "not on this channel" moves on.
+                const passed = [];
+                for (const channel of channels) {
+                    const result = await ctx.run(['snap', 'install', snap, `--channel=${channel}`], {
+                        asRoot: options.asRoot,
+                        allowFailure: true,
+                    });
+                    if (result.code === 0) {
+                        if (passed.length)
+                            ctx.log(`${snap} from ${channel}: ${passed.join(', ')} had none`);
+                        options.onStoreInstall?.(snap, channel, passed);
+                        break;
+                    }
+                    if (!NOT_ON_CHANNEL.test(result.output.join('\n')) || channel === channels.at(-1))
+                        throw new engine_StepFailure(`\`snap install ${snap} --channel=${channel}\` exited ${result.code}: ${result.output.at(-1) ?? ''}` +
+                            (passed.length ? ` (tried ${[...passed, channel].join(', ')})` : ''));
+                    passed.push(channel);
+                }
+            }
             // nova-hypervisor needs its interfaces connected; the others auto-connect.
             if (snap === 'nova-hypervisor') {
                 for (const plug of [
@@ -30307,6 +30347,8 @@ function installStep(snap, source, options) {
         },
     };
 }
+// What snapd says when a channel (or its track) has no revision of the snap.
+const NOT_ON_CHANNEL = /is not available on|non-existing (track|branch)|no revision/i;
 /** Copies snap-test's snippets for a snap into /var/snap/<snap>/common/etc/ (as `install -D`). */
 function configureStep(snap, options) {
     const dir = (0,external_node_path_.join)(options.etcDir, `snap-${snap}`);
@@ -30395,7 +30437,13 @@ async function smokeTest(options) {
         const why = `the all-in-one cloud has no recipe for ${snap.name} (it tests ${services/* SERVICES */.Bg.map((s) => s.snap).join(', ')})`;
         return { result: 'skipped', why, brief: why, snap };
     }
-    const steps = deploymentSteps({ ...options, snap: snap.name, file: snap.file });
+    const fromStore = [];
+    const steps = deploymentSteps({
+        ...options,
+        snap: snap.name,
+        file: snap.file,
+        onStoreInstall: (name, channel, passed) => fromStore.push({ snap: name, channel, passed }),
+    });
     if (options.dryRun)
         return { result: 'dry-run', snap, steps: steps.map((s) => s.name) };
     const suite = await runSteps(`${snap.name} ${options.level}`, steps, {
@@ -30405,7 +30453,7 @@ async function smokeTest(options) {
     (0,external_node_fs_.mkdirSync)(options.logsDir, { recursive: true });
     const junit = (0,external_node_path_.join)(options.logsDir, 'junit.xml');
     (0,external_node_fs_.writeFileSync)(junit, junitXml(suite));
-    return { result: suite.passed ? 'passed' : 'failed', snap, suite, junit };
+    return { result: suite.passed ? 'passed' : 'failed', snap, suite, junit, fromStore };
 }
 
 

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../platform/index.js';
-import { parseTrackMap, releaseTarget, SeriesTable } from '../release/index.js';
+import { companionChannels, parseTrackMap, releaseTarget, SeriesTable } from '../release/index.js';
 import { SERVICES, type SmokeLevel, type SmokeTestOptions } from '../smoke/index.js';
 import { SmokeInputs as I } from './constants.js';
 import { defaultRef } from './github-event.js';
@@ -45,7 +45,7 @@ export function readSmokeSettings(env: NodeJS.ProcessEnv = process.env): SmokeTe
     snapFile: emulated
       ? core.getInput(I.snap)
       : confinedPath(getRequiredInput(I.snap, 'the .snap file to test'), I.snap),
-    track: emulated ? '' : trackOf(env),
+    ...(emulated ? { track: '' } : companionSource(env)),
     companions,
     etcDir: ETC_DIR,
     waitMs: timeout * 1000,
@@ -56,14 +56,16 @@ export function readSmokeSettings(env: NodeJS.ProcessEnv = process.env): SmokeTe
   };
 }
 
-/** Companion snaps come from the release's track: given, or from the ref (and track-map). */
-function trackOf(env: NodeJS.ProcessEnv): string {
-  const track = core.getInput(I.track);
-  if (track) return track;
+/**
+ * Companion snaps come from the release's track (given, or from the ref and track-map), falling
+ * back to the previous release's track and then latest (release/companionChannels).
+ */
+function companionSource(env: NodeJS.ProcessEnv): { track: string; channels: string[] } {
+  const given = core.getInput(I.track);
+  if (given) return { track: given, channels: [...new Set([`${given}/edge`, 'latest/edge'])] };
   const table = new SeriesTable();
   const trackMap = core.getInput(I.trackMap);
-  return releaseTarget(core.getInput(I.ref) || defaultRef(env), {
-    table,
-    trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined,
-  }).track;
+  const options = { table, trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined };
+  const target = releaseTarget(core.getInput(I.ref) || defaultRef(env), options);
+  return { track: target.track, channels: companionChannels(target, options) };
 }

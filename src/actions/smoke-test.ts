@@ -31,7 +31,7 @@ async function report(settings: SmokeTestOptions, outcome: SmokeOutcome): Promis
     core.summary
       .addHeading(`Smoke test plan (${level}) of ${snap.name} ${snap.version}: dry run`, 3)
       .addRaw(
-        `Companion snaps from <code>${settings.track}/edge</code>; each step bounded.\n`,
+        `Companion snaps from the first of ${(settings.channels ?? [`${settings.track}/edge`]).map((c) => `<code>${c}</code>`).join(', ')} that has them; each step bounded.\n`,
         true,
       )
       .addList(steps, true);
@@ -48,6 +48,12 @@ async function report(settings: SmokeTestOptions, outcome: SmokeOutcome): Promis
           `${s.seconds.toFixed(1)} s`,
         ]),
       ]);
+    const fellBack = outcome.fromStore.filter((f) => f.passed.length > 0);
+    if (fellBack.length)
+      core.summary.addRaw(
+        `**Companions from another track:** ${fellBack.map((f) => `${f.snap} from <code>${f.channel}</code> (${f.passed.join(', ')} had none)`).join('; ')}.\n`,
+        true,
+      );
     if (suite.failed)
       core.summary.addCodeBlock(`${suite.failed.error}\n\n${suite.failed.lastLines.join('\n')}`);
   }

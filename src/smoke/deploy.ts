@@ -19,6 +19,13 @@ export interface DeployOptions {
   readonly file: string;
   /** Companion snaps come from here: `<track>/edge` by default; a name may map to a local file. */
   readonly track: string;
+  /**
+   * The store channels to take companions from, in order (release/companionChannels): the first
+   * that has the snap is used. Default: `<track>/edge` alone.
+   */
+  readonly channels?: readonly string[];
+  /** Told which channel each store snap came from, and which were tried before it. */
+  readonly onStoreInstall?: (snap: string, channel: string, passed: readonly string[]) => void;
   readonly companions?: Readonly<Record<string, string>>;
   /** snap-test's config snippets (smoke/etc in this repo). */
   readonly etcDir: string;
@@ -245,19 +252,37 @@ function registerStep(
 }
 
 function installStep(snap: string, source: string, options: DeployOptions): Step {
-  const argv =
-    source === 'store'
-      ? ['snap', 'install', snap, `--channel=${options.track}/edge`]
-      : ['snap', 'install', '--dangerous', source];
+  const channels = options.channels?.length ? options.channels : [`${options.track}/edge`];
   return {
-    name: `install ${snap}${source === 'store' ? ` from ${options.track}/edge` : ' (this build)'}`,
+    name: `install ${snap}${source === 'store' ? ` from ${channels[0]}` : ' (this build)'}`,
     timeoutMs: 900000,
     retries: source === 'store' ? 2 : 0,
     retryDelayMs: 10000,
     run: async (ctx: StepContext) => {
-      if (source !== 'store' && !existsSync(source))
-        throw new ConfigurationError(`${source} does not exist.`);
-      await ctx.run(argv, { asRoot: options.asRoot });
+      if (source !== 'store') {
+        if (!existsSync(source)) throw new ConfigurationError(`${source} does not exist.`);
+        await ctx.run(['snap', 'install', '--dangerous', source], { asRoot: options.asRoot });
+      } else {
+        // The first channel that has the snap; only "not on this channel" moves on.
+        const passed: string[] = [];
+        for (const channel of channels) {
+          const result = await ctx.run(['snap', 'install', snap, `--channel=${channel}`], {
+            asRoot: options.asRoot,
+            allowFailure: true,
+          });
+          if (result.code === 0) {
+            if (passed.length) ctx.log(`${snap} from ${channel}: ${passed.join(', ')} had none`);
+            options.onStoreInstall?.(snap, channel, passed);
+            break;
+          }
+          if (!NOT_ON_CHANNEL.test(result.output.join('\n')) || channel === channels.at(-1))
+            throw new StepFailure(
+              `\`snap install ${snap} --channel=${channel}\` exited ${result.code}: ${result.output.at(-1) ?? ''}` +
+                (passed.length ? ` (tried ${[...passed, channel].join(', ')})` : ''),
+            );
+          passed.push(channel);
+        }
+      }
       // nova-hypervisor needs its interfaces connected; the others auto-connect.
       if (snap === 'nova-hypervisor') {
         for (const plug of [
@@ -277,6 +302,9 @@ function installStep(snap: string, source: string, options: DeployOptions): Step
     },
   };
 }
+
+// What snapd says when a channel (or its track) has no revision of the snap.
+const NOT_ON_CHANNEL = /is not available on|non-existing (track|branch)|no revision/i;
 
 /** Copies snap-test's snippets for a snap into /var/snap/<snap>/common/etc/ (as `install -D`). */
 function configureStep(snap: string, options: DeployOptions): Step {

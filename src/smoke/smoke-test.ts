@@ -32,7 +32,15 @@ export type SmokeOutcome =
       readonly snap: SnapInfo;
       readonly suite: SuiteResult;
       readonly junit: string;
+      /** Where each snap from the store came from, and the channels that had none. */
+      readonly fromStore: StoreInstall[];
     };
+
+export interface StoreInstall {
+  readonly snap: string;
+  readonly channel: string;
+  readonly passed: readonly string[];
+}
 
 /**
  * A smoke test of one built snap in snap-test's all-in-one cloud, at the asked level. Skipped
@@ -52,7 +60,13 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeOutcome
     const why = `the all-in-one cloud has no recipe for ${snap.name} (it tests ${SERVICES.map((s) => s.snap).join(', ')})`;
     return { result: 'skipped', why, brief: why, snap };
   }
-  const steps = deploymentSteps({ ...options, snap: snap.name, file: snap.file });
+  const fromStore: StoreInstall[] = [];
+  const steps = deploymentSteps({
+    ...options,
+    snap: snap.name,
+    file: snap.file,
+    onStoreInstall: (name, channel, passed) => fromStore.push({ snap: name, channel, passed }),
+  });
   if (options.dryRun) return { result: 'dry-run', snap, steps: steps.map((s) => s.name) };
   const suite = await runSteps(`${snap.name} ${options.level}`, steps, {
     log: options.log,
@@ -62,5 +76,5 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeOutcome
   mkdirSync(options.logsDir, { recursive: true });
   const junit = join(options.logsDir, 'junit.xml');
   writeFileSync(junit, junitXml(suite));
-  return { result: suite.passed ? 'passed' : 'failed', snap, suite, junit };
+  return { result: suite.passed ? 'passed' : 'failed', snap, suite, junit, fromStore };
 }
