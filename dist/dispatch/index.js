@@ -33526,7 +33526,7 @@ var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 function globMatcher(pattern, what) {
     let re;
     try {
-        re = picomatch_default().makeRe(pattern.replace(/[()]/g, '\\$&'), {
+        re = picomatch_default().makeRe(literalParentheses(pattern), {
             dot: true,
             strictBrackets: true,
             nonegate: true,
@@ -33540,6 +33540,19 @@ function globMatcher(pattern, what) {
             `use * within a path segment, ** across segments, ? for one character.`);
     }
     return (value) => re.test(value);
+}
+/** Parentheses are plain characters in GitHub's filters: escaped, unless they already are. */
+function literalParentheses(pattern) {
+    let out = '';
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '\\' && i + 1 < pattern.length) {
+            out += c + pattern[++i];
+            continue;
+        }
+        out += c === '(' || c === ')' ? `\\${c}` : c;
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/release/ref.ts

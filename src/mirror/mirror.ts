@@ -444,7 +444,7 @@ class CorruptCopyError extends ExternalError {
 }
 
 const LOCAL_FAILURE =
-  /pack-objects died|bad object|unable to read [0-9a-f]{40}|missing (blob|tree|commit|tag) |did not send all necessary objects|fatal: unable to create thread|revision walk setup failed/i;
+  /pack-objects died|bad (tree |blob |commit |tag )?object|unable to read [0-9a-f]{40}|could not read [0-9a-f]{40}|failed to traverse parents|missing (blob|tree|commit|tag) |did not send all necessary objects|revision walk setup failed/i;
 
 async function push(
   target: PushTarget,

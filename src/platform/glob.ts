@@ -11,7 +11,7 @@ import { ConfigurationError } from './errors.js';
 export function globMatcher(pattern: string, what: string): (value: string) => boolean {
   let re: RegExp;
   try {
-    re = picomatch.makeRe(pattern.replace(/[()]/g, '\\$&'), {
+    re = picomatch.makeRe(literalParentheses(pattern), {
       dot: true,
       strictBrackets: true,
       nonegate: true,
@@ -26,4 +26,18 @@ export function globMatcher(pattern: string, what: string): (value: string) => b
     );
   }
   return (value) => re.test(value);
+}
+
+/** Parentheses are plain characters in GitHub's filters: escaped, unless they already are. */
+function literalParentheses(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\' && i + 1 < pattern.length) {
+      out += c + pattern[++i];
+      continue;
+    }
+    out += c === '(' || c === ')' ? `\\${c}` : c;
+  }
+  return out;
 }
