@@ -228,21 +228,7 @@ system(
     }, 300000);
 
     it('lets a pull request build in the verified trusted image, and never the other way round', async () => {
-      const logs: string[] = [];
-      const pr = await ensureBuildImage({
-        lxd,
-        arch: 'arm64',
-        series: 'bookworm',
-        snapcraftChannel: '8.x/stable',
-        rootfs: { tarball: rootfsTarball },
-        storeApi: store.url,
-        cache: new DirectoryCache(cacheRoot),
-        keySuffix: '2026w48',
-        workDir: tempDir('osa-image-work-'),
-        trusted: false,
-        records,
-        log: (line) => logs.push(line),
-      });
+      const pr = await ensure(tempDir('osa-image-work-'), false);
       expect(pr).toMatchObject({ alias, source: 'present', saved: false });
       expect(pr.cacheKey).toMatch(/^osa-pr-build-image-v1-/);
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deploymentSteps } from '../src/smoke/deploy.js';
 import { runSteps, type Step } from '../src/smoke/engine.js';
+import { adminEnv } from '../src/smoke/services.js';
 import { ROOT } from './helpers/fixtures.js';
 import { keystoneCapability, prepareKeystone } from './helpers/keystone.js';
 import { announceSkip } from './helpers/system.js';
@@ -19,15 +20,10 @@ withKeystone(
     let steps: Step[];
     const savedPath = process.env.PATH;
     const logs: string[] = [];
+    // The same admin the action's steps use.
     const admin = () => ({
       ...process.env,
-      OS_AUTH_URL: `http://127.0.0.1:${keystone.port}/v3`,
-      OS_USERNAME: 'admin',
-      OS_PASSWORD: 'openstack',
-      OS_PROJECT_NAME: 'admin',
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
-      OS_IDENTITY_API_VERSION: '3',
+      ...adminEnv(`http://127.0.0.1:${keystone.port}/v3`),
     });
     /** Reads the cloud back with the real client, as a person would. */
     const read = (...args: string[]): string[] =>

@@ -157,6 +157,23 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     }
     const local = new Git({ cwd: dir, env: NETWORK_ENV, config: NO_HOOKS });
     await prepareBareCopy(dir, local, log);
+    // Discarding a copy that cannot be used and fetching it all again, saving a copy that
+    // changed, and a fetch that failed: each said once, for both places that need them.
+    const fetchAfresh = async (why: string): Promise<CopyUpdate> => {
+      log(`${why}; fetching afresh`);
+      rmSync(dir, { recursive: true, force: true });
+      await prepareBareCopy(dir, local, log);
+      return updateCopy(local, pair.source, upstream);
+    };
+    const saveCopy = async (): Promise<void> =>
+      options.store
+        ?.save(pair.slug, dir)
+        .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`));
+    const fetchFailed = (error: string): RepoResult =>
+      result('failed', {
+        error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${error}`,
+        retryable: true,
+      });
 
     // 2. Fetch only what differs from the copy; atomically, so a fetch that dies updates no ref.
     // A copy from an earlier run (a cache restore that died halfway, objects missing under its
@@ -164,23 +181,14 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     // listed, it is discarded and the fetch made once more from nothing.
     // What is pushed is what the source listed, by id: the copy only supplies the objects.
     // Never shallow: prepareBareCopy replaced any shallow copy, and fetches here are full.
-    const mirrored = upstream;
     let update = await updateCopy(local, pair.source, upstream);
     let missing = update.ok ? await missingObjects(local, [...upstream.values()]) : [];
     if ((!update.ok || missing.length > 0) && (cacheHit || hadCopy)) {
       const why = update.ok ? `it lacks ${missing.length} objects the source lists` : update.error;
-      log(`the earlier copy cannot be used (${why}); fetching afresh`);
-      rmSync(dir, { recursive: true, force: true });
-      await prepareBareCopy(dir, local, log);
-      update = await updateCopy(local, pair.source, upstream);
+      update = await fetchAfresh(`the earlier copy cannot be used (${why})`);
       missing = update.ok ? await missingObjects(local, [...upstream.values()]) : [];
     }
-    if (!update.ok) {
-      return result('failed', {
-        error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${update.error}`,
-        retryable: true,
-      });
-    }
+    if (!update.ok) return fetchFailed(update.error);
     fetched = update.fetched;
     if (fetched) log('fetched new objects');
     if (missing.length > 0) {
@@ -192,14 +200,11 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
 
     // 3. The plan to make the destination's mirrored refs equal the source's. The destination
     // listing is seconds old; every push is leased on it, so a change since then is refused.
-    const fastForwards = await fastForwardPairs(local, mirrored, destination);
-    plan = planMirror(mirrored, destination, options.filter, (o, n) =>
+    const fastForwards = await fastForwardPairs(local, upstream, destination);
+    plan = planMirror(upstream, destination, options.filter, (o, n) =>
       fastForwards.has(`${o}..${n}`),
     );
-    if (options.store && update.changed)
-      await options.store
-        .save(pair.slug, dir)
-        .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`));
+    if (update.changed) await saveCopy();
     if (isEmptyPlan(plan)) return result('unchanged');
 
     // 4. Safety: a run that would destroy much of the destination needs to be told so.
@@ -234,20 +239,10 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       rejected = await pushBatches(changes, target);
     } catch (error) {
       if (!(error instanceof CorruptCopyError)) throw error;
-      log(`${error.message}; fetching the copy afresh`);
-      rmSync(dir, { recursive: true, force: true });
-      await prepareBareCopy(dir, local, log);
-      const fresh = await updateCopy(local, pair.source, upstream);
-      if (!fresh.ok)
-        return result('failed', {
-          error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${fresh.error}`,
-          retryable: true,
-        });
+      const fresh = await fetchAfresh(error.message);
+      if (!fresh.ok) return fetchFailed(fresh.error);
       fetched = true;
-      if (options.store)
-        await options.store
-          .save(pair.slug, dir)
-          .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`));
+      await saveCopy();
       rejected = await pushBatches(changes, target);
     }
     if (rejected.length > 0) {

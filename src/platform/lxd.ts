@@ -44,7 +44,7 @@ export class Lxd {
   }
 
   async imageExists(alias: string): Promise<boolean> {
-    return (await this.exec(['image', 'info', alias])).code === 0;
+    return (await this.imageFingerprint(alias)) !== null;
   }
 
   /** The sha256 fingerprint of the image `alias` names, or null when there is none. */

@@ -1,8 +1,8 @@
 import { describe } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { setupCommand } from '../../scripts/lib/setup-hint.mjs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onPath, setupCommand } from '../../scripts/lib/setup-hint.mjs';
 import { tempDir } from './fixtures.js';
 
 /**
@@ -19,17 +19,7 @@ export interface Capability {
   readonly reason: string;
 }
 
-/** True when `command` is an executable on PATH. */
-export function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+export { onPath };
 
 /** Programs the tests run on the host (not npm packages); scripts/setup.sh installs them. */
 export function toolsCapability(commands: readonly string[]): Capability {
