@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deploymentSteps } from '../src/smoke/deploy.js';
 import { runSteps, type Step } from '../src/smoke/engine.js';
 import { adminEnv } from '../src/smoke/services.js';
-import { ROOT } from './helpers/fixtures.js';
+import { ROOT, tempDir } from './helpers/fixtures.js';
 import { keystoneCapability, prepareKeystone } from './helpers/keystone.js';
+import { startOpenStackStandIn, type OpenStackStandIn } from './helpers/openstack-standin.js';
 import { announceSkip } from './helpers/system.js';
 
 const capability = keystoneCapability();
@@ -17,6 +18,8 @@ withKeystone(
   "smoke-test's Keystone steps, run by the action's own step code against a real Keystone (Debian's keystone, uWSGI, the real openstack client)",
   () => {
     let keystone: Awaited<ReturnType<typeof prepareKeystone>>;
+    let cloud: OpenStackStandIn;
+    let cirros: Buffer;
     let steps: Step[];
     const savedPath = process.env.PATH;
     const logs: string[] = [];
@@ -48,9 +51,15 @@ withKeystone(
 
     beforeAll(async () => {
       keystone = await prepareKeystone();
-      process.env.PATH = `${keystone.bin}:${savedPath}`;
+      // The compute, network and image APIs: a stand-in that trusts only the real Keystone.
+      const dir = tempDir('osa-cloud-');
+      cloud = await startOpenStackStandIn({ keystone: `http://127.0.0.1:${keystone.port}`, dir });
+      cirros = Buffer.alloc(65536, 'cirros');
+      writeFileSync(join(dir, 'cirros.qcow2'), cirros);
+      process.env.PATH = `${cloud.bin}:${keystone.bin}:${savedPath}`;
       steps = deploymentSteps({
-        level: 'deploy',
+        // The upgrade level: its steps include the smoke rounds before and after the refresh.
+        level: 'upgrade',
         snap: 'glance',
         file: '/nonexistent/glance.snap',
         track: '2025.1',
@@ -58,7 +67,8 @@ withKeystone(
         waitMs: 60000,
         asRoot: process.getuid?.() === 0,
         host: '127.0.0.1',
-        ports: { keystone: keystone.port },
+        ports: { keystone: keystone.port, ...cloud.ports },
+        cirrosImage: join(dir, 'cirros.qcow2'),
       });
       // The database through the action's own step, then the API it serves.
       const synced = await run('db sync keystone');
@@ -67,29 +77,33 @@ withKeystone(
     }, 120000);
     afterAll(async () => {
       process.env.PATH = savedPath;
+      await cloud?.stop();
       await keystone?.stop();
     });
 
-    it('bootstraps Keystone and registers glance and nova, users, roles and endpoints as snap-test did', async () => {
+    it('bootstraps Keystone and registers glance, nova and neutron, users, roles and endpoints as snap-test did', async () => {
       const suite = await run(
         'wait for keystone API',
         'keystone bootstrap',
         'register glance in keystone',
         'register nova in keystone',
+        'register neutron in keystone',
       );
       expect(suite.failed).toBeUndefined();
-      const base = `http://127.0.0.1`;
       expect(read('service', 'list', '-c', 'Name', '-c', 'Type')).toEqual([
         'glance image',
         'keystone identity',
+        'neutron network',
         'nova compute',
       ]);
-      expect(
-        read('endpoint', 'list', '--service', 'glance', '-c', 'Interface', '-c', 'URL'),
-      ).toEqual([`admin ${base}:9292`, `internal ${base}:9292`, `public ${base}:9292`]);
-      expect(read('endpoint', 'list', '--service', 'nova', '-c', 'Interface', '-c', 'URL')).toEqual(
-        [`admin ${base}:8774/v2.1`, `internal ${base}:8774/v2.1`, `public ${base}:8774/v2.1`],
-      );
+      const endpoints = (service: string, url: string) => {
+        expect(
+          read('endpoint', 'list', '--service', service, '-c', 'Interface', '-c', 'URL'),
+        ).toEqual([`admin ${url}`, `internal ${url}`, `public ${url}`]);
+      };
+      endpoints('glance', `http://127.0.0.1:${cloud.ports.glance}`);
+      endpoints('nova', `http://127.0.0.1:${cloud.ports.nova}/v2.1`);
+      endpoints('neutron', `http://127.0.0.1:${cloud.ports.neutron}`);
       expect(
         read(
           'role',
@@ -103,7 +117,7 @@ withKeystone(
           '-c',
           'User',
         ),
-      ).toEqual(['admin glance@Default', 'admin nova@Default']);
+      ).toEqual(['admin glance@Default', 'admin neutron@Default', 'admin nova@Default']);
       // The service users log in with what snap-test's config snippets give them.
       expect(
         execFileSync('/usr/bin/openstack', ['token', 'issue', '-f', 'value', '-c', 'id'], {
@@ -142,11 +156,94 @@ withKeystone(
       expect(suite.failed).toBeUndefined();
       expect(suite.steps.map((s) => s.attempts)).toEqual([1, 1]);
       expect(glanceEndpoints()).toHaveLength(3);
-      expect(read('user', 'list', '-c', 'Name')).toEqual(['admin', 'glance', 'nova']);
+      expect(read('user', 'list', '-c', 'Name')).toEqual(['admin', 'glance', 'neutron', 'nova']);
       // And once more with everything there: nothing new.
       const before = read('endpoint', 'list', '-c', 'ID');
       expect((await run('register glance in keystone')).failed).toBeUndefined();
       expect(read('endpoint', 'list', '-c', 'ID')).toEqual(before);
     }, 300000);
+
+    it("runs the smoke level's image, flavor, network and server steps with the real client, through the catalog it registered, authenticated by the real Keystone", async () => {
+      const suite = await run(
+        'smoke: image, flavor and network',
+        'smoke: boot an instance and reach it',
+      );
+      expect(suite.failed).toBeUndefined();
+      const state = cloud.state;
+      // The image holds the file's bytes; one flavor, network and subnet; the instance was
+      // booted, reached and deleted.
+      expect(state.images.map((i) => [i.name, i.status, i.size])).toEqual([
+        ['cirros', 'active', cirros.length],
+      ]);
+      expect(state.flavors.map((f) => [f.name, f.ram, f.vcpus, f.disk])).toEqual([
+        ['m1.tiny', 512, 1, 1],
+      ]);
+      expect(state.networks.map((n) => n.name)).toEqual(['test']);
+      expect(state.subnets.map((n) => [n.name, n.cidr])).toEqual([['test', '10.20.20.0/24']]);
+      expect(state.servers).toEqual([]);
+      expect(cloud.requests).toContainEqual(
+        expect.stringMatching(/^nova POST \/v2\.1\/servers 202$/),
+      );
+      expect(cloud.requests).toContainEqual(
+        expect.stringMatching(/^nova DELETE \/v2\.1\/servers\/\S+ 204$/),
+      );
+      expect(suite.steps[1]!.lastLines.join('\n')).toMatch(/3 received/);
+      // Every call was made with a token the real Keystone accepted.
+      expect(cloud.requests.filter((r) => / 401$/.test(r))).toEqual([]);
+      expect(readFileSync(keystone.argvLog, 'utf8')).not.toMatch(/--os-password|--os-token/);
+    }, 300000);
+
+    it('a second round, as the upgrade level runs after the refresh, reuses what the first made (neutron would take a second network of the same name)', async () => {
+      const before = cloud.requests.length;
+      const suite = await run(
+        'smoke after refresh: image, flavor and network',
+        'smoke after refresh: boot an instance and reach it',
+      );
+      expect(suite.failed).toBeUndefined();
+      const state = cloud.state;
+      expect(
+        [state.images, state.flavors, state.networks, state.subnets].map((l) => l.length),
+      ).toEqual([1, 1, 1, 1]);
+      const made = cloud.requests.slice(before).filter((r) => / (POST|PUT) /.test(r));
+      expect(made.map((r) => r.split(' ').slice(0, 2).join(' '))).toEqual(['nova POST']);
+    }, 300000);
+
+    it('the stand-in cloud answers only to tokens the real Keystone issued for a project', async () => {
+      const url = `http://127.0.0.1:${cloud.ports.nova}/v2.1/flavors`;
+      const status = async (headers: Record<string, string>) =>
+        (await fetch(url, { headers })).status;
+      expect(await status({})).toBe(401);
+      expect(await status({ 'X-Auth-Token': 'gAAAAAforged' })).toBe(401);
+      const issue = async (scope: unknown) =>
+        (
+          await fetch(`http://127.0.0.1:${keystone.port}/v3/auth/tokens`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({
+              auth: {
+                identity: {
+                  methods: ['password'],
+                  password: {
+                    user: {
+                      name: 'admin',
+                      domain: { name: 'Default' },
+                      password: adminEnv('').OS_PASSWORD,
+                    },
+                  },
+                },
+                ...(scope ? { scope } : {}),
+              },
+            }),
+          })
+        ).headers.get('x-subject-token')!;
+      expect(await status({ 'X-Auth-Token': await issue(null) })).toBe(401);
+      expect(
+        await status({
+          'X-Auth-Token': await issue({ project: { name: 'admin', domain: { name: 'Default' } } }),
+        }),
+      ).toBe(200);
+      // Version discovery is open, as on the real services.
+      expect((await fetch(`http://127.0.0.1:${cloud.ports.nova}/`)).status).toBe(200);
+    }, 60000);
   },
 );

@@ -30371,35 +30371,49 @@ function configureStep(snap, options) {
 }
 function smokeSteps(options, label, admin) {
     // The client runs as the runner's user, with the admin credentials in its environment.
-    const openstack = (...args) => ['openstack', ...args];
-    const asAdmin = { env: admin };
-    const orNot = { env: admin, allowFailure: true };
+    const client = (ctx) => ({
+        run: (...args) => ctx.run(['openstack', ...args], { env: admin }),
+        /**
+         * Whether a resource exists. Looked up before anything is made, so the second and third
+         * rounds of the upgrade level (and a retry) reuse what the first made: neutron would take a
+         * second network named `test`, and every later `--network test` would then be ambiguous.
+         */
+        exists: async (...args) => (await ctx.run(['openstack', ...args], { env: admin, allowFailure: true })).code === 0,
+    });
     return [
         {
             name: `${label}: image, flavor and network`,
             timeoutMs: options.waitMs * 2,
             run: async (ctx) => {
-                if ((await ctx.run(openstack('image', 'show', 'cirros'), orNot)).code !== 0) {
+                const openstack = client(ctx);
+                if (!(await openstack.exists('image', 'show', 'cirros'))) {
                     if (!options.cirrosImage)
                         throw new errors/* ConfigurationError */.j1(`The smoke level needs a cirros image: set 'cirros-image'.`);
-                    await ctx.run(openstack('image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', options.cirrosImage, 'cirros'), asAdmin);
+                    await openstack.run('image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', options.cirrosImage, 'cirros');
                 }
-                await ctx.run(openstack('flavor', 'create', '--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'), orNot);
-                await ctx.run(openstack('network', 'create', 'test'), orNot);
-                await ctx.run(openstack('subnet', 'create', '--network', 'test', '--subnet-range', '10.20.20.0/24', 'test'), orNot);
+                if (!(await openstack.exists('flavor', 'show', 'm1.tiny')))
+                    await openstack.run('flavor', 'create', '--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny');
+                if (!(await openstack.exists('network', 'show', 'test')))
+                    await openstack.run('network', 'create', 'test');
+                if (!(await openstack.exists('subnet', 'show', 'test')))
+                    await openstack.run('subnet', 'create', '--network', 'test', '--subnet-range', '10.20.20.0/24', 'test');
             },
         },
         {
             name: `${label}: boot an instance and reach it`,
             timeoutMs: options.waitMs * 4,
             run: async (ctx) => {
-                await ctx.run(openstack('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', 'smoke-vm'), asAdmin);
-                const address = (await ctx.run(openstack('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses'), asAdmin)).output.join(' ');
+                const openstack = client(ctx);
+                // One left by a round that failed after booting it would make the name ambiguous.
+                if (await openstack.exists('server', 'show', 'smoke-vm'))
+                    await openstack.run('server', 'delete', '--wait', 'smoke-vm');
+                await openstack.run('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', 'smoke-vm');
+                const address = (await openstack.run('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses')).output.join(' ');
                 const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
                 if (!ip)
                     throw new engine_StepFailure(`smoke-vm has no address (${address})`);
                 await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
-                await ctx.run(openstack('server', 'delete', '--wait', 'smoke-vm'), asAdmin);
+                await openstack.run('server', 'delete', '--wait', 'smoke-vm');
             },
         },
     ];
