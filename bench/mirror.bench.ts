@@ -13,6 +13,8 @@ import { parseMirrorPairs, parseRefFilter } from '../src/mirror/spec.js';
 export interface Measure {
   readonly seconds: number;
   readonly bytes: number;
+  /** Where our run's time went (ms per phase), from the mirror's own result. */
+  readonly phases?: Readonly<Record<string, number>>;
 }
 
 // Defaults sized like an OpenStack service repo (nova has more): override with BENCH_* variables.
@@ -25,7 +27,10 @@ const TAGS = Number(process.env.BENCH_TAGS ?? 300);
  * like a real project: 20 directories of 20 files of 40 lines, each commit editing a few lines of
  * one file (so history deltifies as real code does).
  */
-function generate(dir: string): void {
+function generate(dir: string, commits = COMMITS, branches = BRANCHES, tags = TAGS): void {
+  const COMMITS = commits;
+  const BRANCHES = branches;
+  const TAGS = tags;
   initBare(dir);
   let seed = 42;
   const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -86,13 +91,35 @@ export interface MirrorBench {
   readonly rows: { name: string; ours: Measure; naive: Measure }[];
 }
 
+/** The incremental run at the default size and at 4x the commits, ours only (loopback). */
+export interface ScaleBench {
+  readonly commits: [number, number];
+  readonly seconds: [number, number];
+  readonly phases: [Readonly<Record<string, number>>, Readonly<Record<string, number>>];
+}
+
+/** A fleet of 30 repositories, 2 changed, mirrored in one run over the simulated link. */
+export interface FleetBench {
+  readonly repos: number;
+  readonly changed: number;
+  readonly ours: number;
+  readonly naive: number;
+  readonly largestAlone: number;
+  /** The three slowest repositories of the fleet run, with their phases. */
+  readonly slowest: string[];
+}
+
 /** The simulated link: a hosted runner fetching from opendev and pushing to GitHub. */
 export const LINK = {
   bytesPerSecond: Number(process.env.BENCH_LINK_MBIT ?? 100) * 125000,
   latencyMs: Number(process.env.BENCH_LINK_LATENCY_MS ?? 20),
 };
 
-export async function benchMirror(): Promise<MirrorBench[]> {
+export async function benchMirror(): Promise<{
+  scenarios: MirrorBench[];
+  scale: ScaleBench;
+  fleet: FleetBench;
+}> {
   const root = mkdtempSync(join(tmpdir(), 'osa-bench-mirror-'));
   const upstream = join(root, 'opendev/nova.git');
   const started = Date.now();
@@ -102,6 +129,13 @@ export async function benchMirror(): Promise<MirrorBench[]> {
     `generated ${COMMITS} commits, ${BRANCHES} branches, ${TAGS} tags (${size} packed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   const results: MirrorBench[] = [];
+  // BENCH_FLEET_ONLY=1: only the fleet case (to look into it without the rest).
+  if (process.env.BENCH_FLEET_ONLY) {
+    const fleet = await fleetCase(root, upstream);
+    console.log(fleet);
+    rmSync(root, { recursive: true, force: true });
+    process.exit(0);
+  }
   for (const [label, link] of [
     ['loopback (no network cost)', undefined],
     [`link: ${LINK.bytesPerSecond / 125000} Mbit/s, ${LINK.latencyMs} ms per request`, LINK],
@@ -111,8 +145,152 @@ export async function benchMirror(): Promise<MirrorBench[]> {
       rows: await scenario(root, upstream, label.split(' ')[0]!.replace(':', ''), link),
     });
   }
+  const scale = await scaleCase(root, results[0]!.rows[2]!.ours);
+  const fleet = await fleetCase(root, upstream);
   rmSync(root, { recursive: true, force: true });
-  return results;
+  return { scenarios: results, scale, fleet };
+}
+
+/** One run of ours, as a fresh runner: an empty work dir, the store given. */
+async function oursOnce(
+  pairs: string,
+  work: string,
+  store: DirectoryStore,
+  concurrency = 4,
+): Promise<{ seconds: number; phases: Record<string, number>; slowest: string[] }> {
+  rmSync(work, { recursive: true, force: true });
+  const t0 = process.hrtime.bigint();
+  const results = await mirrorAll({
+    pairs: parseMirrorPairs(pairs),
+    filter: parseRefFilter([]),
+    concurrency,
+    maxDestructiveFraction: 0.1,
+    allowDestructive: false,
+    workDir: work,
+    store,
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const phases: Record<string, number> = {};
+  for (const result of results) {
+    if (!['mirrored', 'unchanged'].includes(result.status))
+      throw new Error(`mirror ${result.slug}: ${result.status} ${result.error}`);
+    for (const [phase, ms] of Object.entries(result.phases))
+      phases[phase] = (phases[phase] ?? 0) + ms;
+  }
+  const slowest = [...results]
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .slice(0, 3)
+    .map(
+      (r) =>
+        `${r.slug} ${(r.durationMs / 1000).toFixed(2)} s (${Object.entries(r.phases)
+          .map(([p, ms]) => `${p} ${(ms / 1000).toFixed(2)}`)
+          .join(', ')})`,
+    );
+  return { seconds, phases, slowest };
+}
+
+/** A destination equal to the source, made locally (not measured). */
+function seed(source: string, destination: string): void {
+  initBare(destination);
+  git(source, ['push', '--quiet', '--mirror', destination]);
+}
+
+async function scaleCase(root: string, base: Measure): Promise<ScaleBench> {
+  const commits = COMMITS * 4;
+  const upstream = join(root, 'opendev/nova-4x.git');
+  const started = Date.now();
+  generate(upstream, commits);
+  const size = git(upstream, ['count-objects', '-vH']).match(/size-pack: (.*)/)?.[1];
+  console.log(
+    `generated ${commits} commits (${size} packed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  seed(upstream, join(root, 'github/nova-4x.git'));
+  for (const branch of ['master', `stable/s10`, `stable/s200`])
+    addCommits(upstream, branch, branch === 'master' ? 4 : 3);
+  const server = await startGitHttpServer({ root });
+  const run = await oursOnce(
+    `${server.url}/opendev/nova-4x.git -> ${server.url}/github/nova-4x.git`,
+    join(root, 'work-4x'),
+    new DirectoryStore(join(root, 'store-4x')),
+  );
+  await server.stop();
+  return {
+    commits: [COMMITS, commits],
+    seconds: [base.seconds, run.seconds],
+    phases: [base.phases ?? {}, run.phases],
+  };
+}
+
+/**
+ * 30 repositories sized like OpenStack's (one nova-sized, three large, the rest small), two of
+ * them changed, over the simulated link: our one run of the fleet against the naive way (the same
+ * four at a time) and against our run of the largest repository alone.
+ */
+async function fleetCase(root: string, nova: string): Promise<FleetBench> {
+  const started = Date.now();
+  const repos: string[] = [nova];
+  for (let i = 0; i < 29; i++) {
+    const dir = join(root, `opendev/fleet-${i}.git`);
+    generate(dir, i < 3 ? COMMITS / 5 : COMMITS / 50, i < 3 ? 40 : 8, i < 3 ? 40 : 8);
+    repos.push(dir);
+  }
+  const name = (dir: string) => dir.slice(join(root, 'opendev').length + 1);
+  for (const dir of repos) {
+    seed(dir, join(root, 'github', `fleet-ours-${name(dir)}`));
+    seed(dir, join(root, 'github', `fleet-naive-${name(dir)}`));
+  }
+  console.log(
+    `fleet of ${repos.length} generated in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const server = await startGitHttpServer({ root, link: LINK });
+  const pair = (dir: string) =>
+    `${server.url}/opendev/${name(dir)} -> ${server.url}/github/fleet-ours-${name(dir)}`;
+  const store = new DirectoryStore(join(root, 'store-fleet'));
+  // The largest alone, with the change it will carry in the fleet run too.
+  addCommits(nova, 'master', 5);
+  const alone = await oursOnce(pair(nova), join(root, 'work-fleet'), store);
+  addCommits(nova, 'master', 5);
+  addCommits(repos[10]!, 'master', 3);
+  const ours = await oursOnce(repos.map(pair).join('\n'), join(root, 'work-fleet'), store);
+  const t0 = process.hrtime.bigint();
+  const queue = [...repos];
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let dir = queue.shift(); dir; dir = queue.shift()) {
+        const clone = join(root, `naive-fleet-${name(dir)}`);
+        await run(root, [
+          'clone',
+          '--quiet',
+          '--mirror',
+          `${server.url}/opendev/${name(dir)}`,
+          clone,
+        ]);
+        await run(clone, [
+          'push',
+          '--quiet',
+          '--mirror',
+          `${server.url}/github/fleet-naive-${name(dir)}`,
+        ]);
+        rmSync(clone, { recursive: true, force: true });
+      }
+    }),
+  );
+  const naive = Number(process.hrtime.bigint() - t0) / 1e9;
+  await server.stop();
+  for (const dir of repos)
+    if (
+      git(dir, ['for-each-ref']) !==
+      git(join(root, 'github', `fleet-ours-${name(dir)}`), ['for-each-ref'])
+    )
+      throw new Error(`fleet: ${name(dir)} does not equal its upstream: the benchmark is invalid`);
+  return {
+    repos: repos.length,
+    changed: 2,
+    ours: ours.seconds,
+    naive,
+    largestAlone: alone.seconds,
+    slowest: ours.slowest,
+  };
 }
 
 async function scenario(
@@ -126,13 +304,14 @@ async function scenario(
   const naiveDest = initBare(join(root, `github/naive-${tag}.git`));
   const work = join(root, `work-${tag}`);
   const store = new DirectoryStore(join(root, `store-${tag}`));
-  const measure = async (fn: () => Promise<unknown>): Promise<Measure> => {
+  const measure = async (fn: () => Promise<Record<string, number> | void>): Promise<Measure> => {
     const before = server.stats.bytesIn + server.stats.bytesOut;
     const t0 = process.hrtime.bigint();
-    await fn();
+    const phases = await fn();
     return {
       seconds: Number(process.hrtime.bigint() - t0) / 1e9,
       bytes: server.stats.bytesIn + server.stats.bytesOut - before,
+      ...(phases ? { phases } : {}),
     };
   };
   const oursRun = () =>
@@ -152,6 +331,7 @@ async function scenario(
       });
       if (!result || !['mirrored', 'unchanged'].includes(result.status))
         throw new Error(`mirror: ${result?.status} ${result?.error}`);
+      return { ...result.phases };
     });
   // What the popular actions do, on a fresh runner every time.
   const naiveRun = () =>

@@ -259,7 +259,7 @@ describe('the mirror action, from its bundle', () => {
     expect(refsOf(join(root, 'github/placement.git'))).toBe('');
   });
 
-  it('keeps bare copies in cache-dir: a later run on a fresh runner restores and fetches only what is new', async () => {
+  it("keeps a first mirror's copy in cache-dir until the destination has it; once it has, a fresh runner begins from the destination and stores nothing", async () => {
     const neutron = upstream('neutron');
     const cacheDir = tempDir('osa-cache-dir-');
     const inputs = {
@@ -267,7 +267,12 @@ describe('the mirror action, from its bundle', () => {
       token: TOKEN,
       'cache-dir': cacheDir,
     };
-    expect((await mirrorRun(inputs)).status).toBe(0);
+    // A first mirror that did not land (a dry run): its copy is kept for the next try.
+    expect((await mirrorRun({ ...inputs, 'dry-run': 'true' })).status).toBe(0);
+    expect(readdirSync(cacheDir)).toEqual([expect.stringMatching(/^neutron-[0-9a-f]+\.git$/)]);
+    const first = await mirrorRun(inputs);
+    expect(first.summary).toContain('restored from cache');
+    expect(refsOf(join(root, 'github/neutron.git'))).toBe(refsOf(neutron));
     addCommits(neutron, 'stable/2025.1', 1);
     const second = await mirrorRun(inputs);
     expect(JSON.parse(second.outputs.changes!)).toEqual([
@@ -276,7 +281,7 @@ describe('the mirror action, from its bundle', () => {
         updated: [expect.objectContaining({ ref: 'refs/heads/stable/2025.1', forced: false })],
       }),
     ]);
-    expect(second.summary).toContain('restored from cache, fetched');
+    expect(second.summary).toContain('began from the destination, fetched');
     expect(refsOf(join(root, 'github/neutron.git'))).toBe(refsOf(neutron));
   });
 

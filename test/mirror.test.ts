@@ -232,7 +232,9 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     const s = scenario();
     const storeDir = tempDir('osa-store-');
     const store = new DirectoryStore(storeDir);
-    await s.run({ store });
+    // A first mirror that did not push (a dry run): the destination is still empty, so the
+    // complete copy is stored for the next run.
+    await s.run({ store, dryRun: true });
     // The saved copy keeps its refs but loses every object, as a restore that died halfway would.
     const saved = join(storeDir, readdirSync(storeDir)[0]!);
     for (const pack of readdirSync(join(saved, 'objects/pack')))
@@ -304,7 +306,7 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     const s = scenario();
     const storeDir = tempDir('osa-store-');
     const store = new DirectoryStore(storeDir);
-    await s.run({ store });
+    await s.run({ store, dryRun: true });
     const saved = join(storeDir, readdirSync(storeDir)[0]!);
     // A poisoned cache entry: a hook that would see the job's environment, and a fetch redirect.
     const stolen = join(tempDir('osa-stolen-'), 'env');
@@ -332,7 +334,7 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     const s = scenario();
     const storeDir = tempDir('osa-store-');
     const store = new DirectoryStore(storeDir);
-    await s.run({ store });
+    await s.run({ store, dryRun: true });
     addCommits(s.upstream, 'stable/2025.1', 2);
     // The saved copy claims the new tip (a restore that died halfway), and has no objects at all.
     const saved = join(storeDir, readdirSync(storeDir)[0]!);
@@ -456,7 +458,7 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     expect(JSON.stringify(denied)).not.toContain('wrong-token');
   });
 
-  it('a fresh runner skips the cache when nothing changed, and fetches only what is new when it did', async () => {
+  it('a fresh runner lists only when nothing changed, and begins from the destination, fetching only what is new, when it did', async () => {
     const s = scenario();
     const viaHttp = (extra: Partial<MirrorOptions>) => ({
       ...s.options(extra),
@@ -476,11 +478,60 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
 
     addCommits(s.upstream, 'stable/2025.1', 1);
     bytes = open.stats.bytesOut;
-    const [next] = await mirrorAll(viaHttp({ store, workDir: tempDir('osa-mirror-work-') }));
-    expect([next!.cacheHit, next!.fetched, next!.status]).toEqual([true, true, 'mirrored']);
+    const work = tempDir('osa-mirror-work-');
+    const [next] = await mirrorAll(viaHttp({ store, workDir: work }));
+    expect([next!.cacheHit, next!.base, next!.fetched, next!.status]).toEqual([
+      false,
+      'destination',
+      true,
+      'mirrored',
+    ]);
     expect(names(next!.updated)).toEqual(['refs/heads/stable/2025.1']);
-    expect(open.stats.bytesOut - bytes).toBeLessThan(firstBytes / 5);
+    expect(open.stats.bytesOut - bytes).toBeLessThan(firstBytes / 20);
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+    // Nothing was stored (the destination has it all), and the shallow copy is not left behind.
+    expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('begins a fresh runner from the destination and still lands every shape of change: a branch cut from an old commit, a tag on an old commit, a rewind, a deletion, a tag moved', async () => {
+    const s = scenario();
+    addCommits(s.upstream, 'master', 40);
+    expect((await s.run()).status).toBe('mirrored');
+    const old = git(s.upstream, ['rev-parse', 'refs/heads/master~30']).trim();
+    addCommits(s.upstream, 'master', 2);
+    addCommits(s.upstream, 'stable/2026.1', 2, { from: old });
+    git(s.upstream, ['tag', '-a', '-m', 'old', '30.0.0', `${old}~1`]);
+    git(s.upstream, ['update-ref', 'refs/heads/stable/2025.1', 'refs/heads/stable/2025.1~2']);
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/unmaintained/2024.1']);
+    git(s.upstream, ['tag', '-f', '-a', '-m', 'moved', '31.0.0', 'refs/heads/master']);
+    const logs: string[] = [];
+    const result = await s.run({
+      workDir: tempDir('osa-mirror-work-'),
+      allowDestructive: true,
+      log: (_slug, message) => logs.push(message),
+    });
+    expect(result.error).toBeUndefined();
+    expect([result.status, result.base]).toEqual(['mirrored', 'destination']);
+    expect(logs.join('\n')).not.toMatch(/fetching afresh/);
+    expect(names(result.created).sort()).toEqual(['refs/heads/stable/2026.1', 'refs/tags/30.0.0']);
+    expect(names(result.deleted)).toEqual(['refs/heads/unmaintained/2024.1']);
+    expect(names(result.updated).sort()).toEqual([
+      'refs/heads/master',
+      'refs/heads/stable/2025.1',
+      'refs/tags/31.0.0',
+    ]);
+    // The rewind is a force-update, so counted destructive; the rest are fast-forwards.
+    expect(
+      result.updated
+        .filter((c) => c.forced)
+        .map((c) => c.ref)
+        .sort(),
+    ).toEqual(['refs/heads/stable/2025.1', 'refs/tags/31.0.0']);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+    // The destination is whole: every object of every ref is there.
+    expect(() =>
+      git(s.destination, ['fsck', '--connectivity-only', '--no-dangling']),
+    ).not.toThrow();
   });
 
   it('computes the plan without pushing in a dry run', async () => {

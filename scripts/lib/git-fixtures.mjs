@@ -235,6 +235,8 @@ async function waitFor(check, timeoutMs) {
 export function initBare(dir) {
   mkdirSync(dir, { recursive: true });
   git(dir, ['init', '--bare', '--quiet', '--initial-branch=master']);
+  // As GitHub's (and opendev's) servers do: partial-clone filters are served.
+  git(dir, ['config', 'uploadpack.allowFilter', 'true']);
   return dir;
 }
 

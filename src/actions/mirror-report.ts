@@ -96,7 +96,11 @@ async function writeSummary(results: RepoResult[], dispatched: DispatchResult[])
 }
 
 function note(result: RepoResult): string {
-  const facts = [result.cacheHit ? 'restored from cache' : '', result.fetched ? 'fetched' : ''];
+  const facts = [
+    result.cacheHit ? 'restored from cache' : '',
+    result.base === 'destination' && result.fetched ? 'began from the destination' : '',
+    result.fetched ? 'fetched' : '',
+  ];
   return facts.filter(Boolean).join(', ');
 }
 

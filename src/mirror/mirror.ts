@@ -12,6 +12,7 @@ import {
   lastLines,
   mapConcurrent,
   NO_AUTH,
+  slots,
   redactUrl,
 } from '../platform/index.js';
 import {
@@ -64,6 +65,14 @@ export interface RepoResult {
   /** Whether the source had anything new to fetch. */
   readonly fetched: boolean;
   readonly cacheHit: boolean;
+  /**
+   * How the copy began on this runner: `copy` (a complete copy from an earlier run here or the
+   * store), `destination` (the destination's tips of the refs that change, one commit deep), or
+   * `empty` (all history fetched from the source).
+   */
+  readonly base: 'copy' | 'destination' | 'empty' | 'none';
+  /** Milliseconds spent in each phase (list, restore, base, fetch, check, push, save). */
+  readonly phases: Readonly<Record<string, number>>;
   readonly error?: string;
   /** For a repo that failed, was refused or partly refused: the failure's kind, for the report. */
   readonly failure?: ItemFailure;
@@ -76,18 +85,42 @@ const FETCH_REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'
 // until its timeout; the atomic fetch and push leave every ref as it was.
 const NETWORK_ENV = { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '60' };
 
-/** Mirrors every pair, `concurrency` at a time; one repo's failure never stops the others. */
+/**
+ * Mirrors every pair; one repo's failure never stops the others. The listings, which are all an
+ * unchanged repo costs, run up to LISTINGS at once, so a fleet's listings do not add up serially;
+ * fetching and pushing run `concurrency` at a time.
+ */
 export async function mirrorAll(options: MirrorOptions): Promise<RepoResult[]> {
   mkdirSync(options.workDir, { recursive: true });
-  return mapConcurrent(options.pairs, options.concurrency, (pair) => mirrorOne(pair, options));
+  const heavy = slots(options.concurrency);
+  return mapConcurrent(options.pairs, Math.max(options.concurrency, LISTINGS), (pair) =>
+    mirrorOne(pair, options, heavy),
+  );
 }
 
-async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<RepoResult> {
+/** How many repos are listed at once (two ls-remotes each: light for both ends). */
+const LISTINGS = 16;
+
+async function mirrorOne(
+  pair: MirrorPair,
+  options: MirrorOptions,
+  heavy: <R>(task: () => Promise<R>) => Promise<R>,
+): Promise<RepoResult> {
   const started = Date.now();
   const log = (message: string): void => options.log?.(pair.slug, message);
   const dir = join(options.workDir, `${pair.slug}.git`);
   let cacheHit = false;
   let fetched = false;
+  let base = 'none' as RepoResult['base'];
+  const phases: Record<string, number> = {};
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await work();
+    } finally {
+      phases[phase] = (phases[phase] ?? 0) + Date.now() - t0;
+    }
+  };
   let plan: MirrorPlan = { created: [], updated: [], deleted: [], untouched: [] };
   // What a result reports as created, updated and deleted is what the destination accepted (or,
   // in a dry run, would): a refused or failed repo pushed nothing.
@@ -107,6 +140,8 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
       rejected: [],
       fetched,
       cacheHit,
+      base,
+      phases,
       durationMs: Date.now() - started,
       ...rest,
       ...(rest.error && !rest.failure
@@ -124,15 +159,17 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     // 1. What the source and the destination have, listed at once. A source listing that fails,
     // or lists nothing, stops this repo here.
     const auth = extraHeaderAuth(pair.destination, options.token);
-    const [upstream, destination] = await Promise.all([
-      listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
-        throw new ExternalError(
-          `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
-          { retryable: true, cause: e },
-        );
-      }),
-      listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
-    ]);
+    const [upstream, destination] = await timed('list', () =>
+      Promise.all([
+        listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
+          throw new ExternalError(
+            `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
+            { retryable: true, cause: e },
+          );
+        }),
+        listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
+      ]),
+    );
     if (![...upstream.keys()].some((ref) => options.filter.matches(ref))) {
       return result('refused', {
         error: `the source lists no branches or tags to mirror; refusing to mirror an empty listing over ${redactUrl(pair.destination)}`,
@@ -149,119 +186,172 @@ async function mirrorOne(pair: MirrorPair, options: MirrorOptions): Promise<Repo
     if (sameRefs(filtered(upstream, options.filter), filtered(destination, options.filter))) {
       return result('unchanged');
     }
-
-    const hadCopy = existsSync(dir);
-    if (!hadCopy && options.store) {
-      cacheHit = await options.store.restore(pair.slug, dir).catch(() => false);
-      log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
-    }
-    const local = new Git({ cwd: dir, env: NETWORK_ENV, config: NO_HOOKS });
-    await prepareBareCopy(dir, local, log);
-    // Discarding a copy that cannot be used and fetching it all again, saving a copy that
-    // changed, and a fetch that failed: each said once, for both places that need them.
-    const fetchAfresh = async (why: string): Promise<CopyUpdate> => {
-      log(`${why}; fetching afresh`);
-      rmSync(dir, { recursive: true, force: true });
+    return await heavy(async () => {
+      // 2. A bare copy that has the objects to push. On a fresh runner the destination already has
+      // all of the history but what changed, so the copy starts from the destination's tips of the
+      // refs that change (and master), one commit deep: the fetch from the source then brings only
+      // the change, and nothing on this runner is O(repository). A complete copy left by an earlier
+      // run on this runner is used as it is. Only a destination with none of the refs yet (a first
+      // mirror, or one that did not finish) restores a stored copy, which spares the source a
+      // fetch of all history.
+      const hadCopy = existsSync(dir);
+      const destinationEmpty = ![...destination.keys()].some((ref) => options.filter.matches(ref));
+      if (!hadCopy && destinationEmpty && options.store) {
+        const store = options.store;
+        cacheHit = await timed('restore', () => store.restore(pair.slug, dir).catch(() => false));
+        log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
+      }
+      const local = new Git({ cwd: dir, env: NETWORK_ENV, config: NO_HOOKS });
       await prepareBareCopy(dir, local, log);
-      return updateCopy(local, pair.source, upstream);
-    };
-    const saveCopy = async (): Promise<void> =>
-      options.store
-        ?.save(pair.slug, dir)
-        .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`));
-    const fetchFailed = (error: string): RepoResult =>
-      result('failed', {
-        error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${error}`,
-        retryable: true,
-      });
-
-    // 2. Fetch only what differs from the copy; atomically, so a fetch that dies updates no ref.
-    // A copy from an earlier run (a cache restore that died halfway, objects missing under its
-    // refs) must not wedge the repo: when a fetch into it fails, or it lacks objects the source
-    // listed, it is discarded and the fetch made once more from nothing.
-    // What is pushed is what the source listed, by id: the copy only supplies the objects.
-    // Never shallow: prepareBareCopy replaced any shallow copy, and fetches here are full.
-    let update = await updateCopy(local, pair.source, upstream);
-    let missing = update.ok ? await missingObjects(local, [...upstream.values()]) : [];
-    if ((!update.ok || missing.length > 0) && (cacheHit || hadCopy)) {
-      const why = update.ok ? `it lacks ${missing.length} objects the source lists` : update.error;
-      update = await fetchAfresh(`the earlier copy cannot be used (${why})`);
-      missing = update.ok ? await missingObjects(local, [...upstream.values()]) : [];
-    }
-    if (!update.ok) return fetchFailed(update.error);
-    fetched = update.fetched;
-    if (fetched) log('fetched new objects');
-    if (missing.length > 0) {
-      return result('failed', {
-        error: `the source moved while it was fetched (${missing.length} listed objects not fetched, e.g. ${missing[0]}); nothing pushed, the next run mirrors it`,
-        retryable: true,
-      });
-    }
-
-    // 3. The plan to make the destination's mirrored refs equal the source's. The destination
-    // listing is seconds old; every push is leased on it, so a change since then is refused.
-    const fastForwards = await fastForwardPairs(local, upstream, destination);
-    plan = planMirror(upstream, destination, options.filter, (o, n) =>
-      fastForwards.has(`${o}..${n}`),
-    );
-    if (update.changed) await saveCopy();
-    if (isEmptyPlan(plan)) return result('unchanged');
-
-    // 4. Safety: a run that would destroy much of the destination needs to be told so.
-    const destructive = destructiveChanges(plan);
-    const mirroredAtDestination = [...destination.keys()].filter((ref) =>
-      options.filter.matches(ref),
-    ).length;
-    const limit = destructiveLimit(mirroredAtDestination, options.maxDestructiveFraction);
-    if (destructive.length > limit && !options.allowDestructive) {
-      return result('refused', {
-        error:
-          `would delete or force-update ${destructive.length} of ${mirroredAtDestination} refs (limit ${limit}): ` +
-          `${destructive
-            .slice(0, 5)
-            .map((c) => c.ref)
-            .join(', ')}${destructive.length > 5 ? ', ...' : ''}. ` +
-          `If the source really changed that much, rerun with allow-destructive: true.`,
-        kind: 'configuration',
-      });
-    }
-    if (options.dryRun) return result('dry-run');
-
-    // 5. Atomic pushes, each ref leased on what was read (one push unless the argv would be too
-    // long for one command). Refs the destination refuses are reported and the rest pushed
-    // without them, so one protected ref does not block the others. A push that fails on this
-    // side (objects missing from a copy whose refs were already current) gets the copy fetched
-    // afresh, once, and is made again.
-    const changes = [...plan.deleted, ...plan.created, ...plan.updated];
-    const target = { dir, destination: pair.destination, auth, log };
-    let rejected: Rejection[];
-    try {
-      rejected = await pushBatches(changes, target);
-    } catch (error) {
-      if (!(error instanceof CorruptCopyError)) throw error;
-      const fresh = await fetchAfresh(error.message);
-      if (!fresh.ok) return fetchFailed(fresh.error);
-      fetched = true;
-      await saveCopy();
-      rejected = await pushBatches(changes, target);
-    }
-    if (rejected.length > 0) {
-      const refused = new Set(rejected.map((r) => r.ref));
-      const keep = (list: RefChange[]): RefChange[] => list.filter((c) => !refused.has(c.ref));
-      const pushed = {
-        created: keep(plan.created),
-        updated: keep(plan.updated),
-        deleted: keep(plan.deleted),
+      const copied = await localRefs(local);
+      const fromDestination = copied.size === 0 && !destinationEmpty;
+      let tips: string[] = [];
+      if (fromDestination) {
+        tips = await timed('base', () =>
+          fetchBase(dir, pair.destination, auth, upstream, destination, log),
+        );
+      }
+      base = copied.size > 0 ? 'copy' : fromDestination ? 'destination' : 'empty';
+      // What the copy holds, as far as the fetch is concerned.
+      const held = base === 'destination' ? destination : copied;
+      // Discarding a copy that cannot be used and fetching it all again, and a fetch that failed:
+      // each said once, for both places that need them.
+      const fetchAfresh = async (why: string): Promise<CopyUpdate> => {
+        log(`${why}; fetching afresh`);
+        rmSync(dir, { recursive: true, force: true });
+        await prepareBareCopy(dir, local, log);
+        base = 'empty';
+        return timed('fetch', () => updateCopy(local, pair.source, upstream, new Map(), []));
       };
-      plan = { ...plan, ...pushed };
-      return result(isEmptyPlan(plan) ? 'failed' : 'partial', {
-        rejected,
-        error: `the destination refused ${rejected.map((r) => `${r.ref} (${r.reason})`).join(', ')}`,
-      });
-    }
-    return result('mirrored');
+      const fetchFailed = (error: string): RepoResult =>
+        result('failed', {
+          error: `fetch from ${redactUrl(pair.source)} failed, nothing pushed: ${error}`,
+          retryable: true,
+        });
+      // The objects a push needs: every listed tip for a complete copy, the changed tips otherwise.
+      const needed = (): string[] =>
+        base === 'destination'
+          ? [...upstream].filter(([ref, id]) => destination.get(ref) !== id).map(([, id]) => id)
+          : [...upstream.values()];
+
+      // Fetch only what differs; atomically, so a fetch that dies updates no ref. A copy from an
+      // earlier run (a cache restore that died halfway, objects missing under its refs) or from
+      // the destination must not wedge the repo: when a fetch into it fails, or it lacks objects
+      // the source listed, it is discarded and the fetch made once more from nothing.
+      // What is pushed is what the source listed, by id: the copy only supplies the objects.
+      // A copy begun from the destination may fetch from it on demand while fetching from the
+      // source, so that fetch carries the destination's token (scoped to its origin, as ever).
+      const fetcher =
+        base === 'destination'
+          ? new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env }, config: NO_HOOKS })
+          : local;
+      let update = await timed('fetch', () =>
+        updateCopy(fetcher, pair.source, upstream, held, tips),
+      );
+      let missing = update.ok ? await timed('check', () => missingObjects(local, needed())) : [];
+      if ((!update.ok || missing.length > 0) && base !== 'empty') {
+        const why = update.ok
+          ? `it lacks ${missing.length} objects the source lists`
+          : update.error;
+        update = await fetchAfresh(
+          `the ${base === 'copy' ? 'earlier' : 'shallow'} copy cannot be used (${why})`,
+        );
+        missing = update.ok ? await timed('check', () => missingObjects(local, needed())) : [];
+      }
+      if (!update.ok) return fetchFailed(update.error);
+      fetched = update.fetched;
+      if (fetched) log('fetched new objects');
+      if (missing.length > 0) {
+        return result('failed', {
+          error: `the source moved while it was fetched (${missing.length} listed objects not fetched, e.g. ${missing[0]}); nothing pushed, the next run mirrors it`,
+          retryable: true,
+        });
+      }
+      // A complete copy is stored only for a destination that has none of the refs: once the
+      // destination has them, the next run starts from the destination instead. Stored after the
+      // push, never in its way.
+      const finish = async (outcome: RepoResult): Promise<RepoResult> => {
+        const store = options.store;
+        if (!store || !destinationEmpty || base === 'destination' || outcome.status === 'mirrored')
+          return outcome;
+        await timed('save', () =>
+          store
+            .save(pair.slug, dir)
+            .catch((e: unknown) => log(`cache save skipped: ${errorMessage(e)}`)),
+        );
+        return { ...outcome, phases };
+      };
+
+      // 3. The plan to make the destination's mirrored refs equal the source's. The destination
+      // listing is seconds old; every push is leased on it, so a change since then is refused.
+      const fastForwards = await timed('check', () =>
+        fastForwardPairs(local, upstream, destination),
+      );
+      plan = planMirror(upstream, destination, options.filter, (o, n) =>
+        fastForwards.has(`${o}..${n}`),
+      );
+      if (isEmptyPlan(plan)) return finish(result('unchanged'));
+
+      // 4. Safety: a run that would destroy much of the destination needs to be told so.
+      const destructive = destructiveChanges(plan);
+      const mirroredAtDestination = [...destination.keys()].filter((ref) =>
+        options.filter.matches(ref),
+      ).length;
+      const limit = destructiveLimit(mirroredAtDestination, options.maxDestructiveFraction);
+      if (destructive.length > limit && !options.allowDestructive) {
+        return result('refused', {
+          error:
+            `would delete or force-update ${destructive.length} of ${mirroredAtDestination} refs (limit ${limit}): ` +
+            `${destructive
+              .slice(0, 5)
+              .map((c) => c.ref)
+              .join(', ')}${destructive.length > 5 ? ', ...' : ''}. ` +
+            `If the source really changed that much, rerun with allow-destructive: true.`,
+          kind: 'configuration',
+        });
+      }
+      if (options.dryRun) return finish(result('dry-run'));
+
+      // 5. Atomic pushes, each ref leased on what was read (one push unless the argv would be too
+      // long for one command). Refs the destination refuses are reported and the rest pushed
+      // without them, so one protected ref does not block the others. A push that fails on this
+      // side (objects missing from a copy whose refs were already current) gets the copy fetched
+      // afresh, once, and is made again.
+      const changes = [...plan.deleted, ...plan.created, ...plan.updated];
+      const target = { dir, destination: pair.destination, auth, log };
+      let rejected: Rejection[];
+      try {
+        rejected = await timed('push', () => pushBatches(changes, target));
+      } catch (error) {
+        if (!(error instanceof CorruptCopyError)) throw error;
+        const fresh = await fetchAfresh(error.message);
+        if (!fresh.ok) return fetchFailed(fresh.error);
+        fetched = true;
+        rejected = await timed('push', () => pushBatches(changes, target));
+      }
+      if (rejected.length > 0) {
+        const refused = new Set(rejected.map((r) => r.ref));
+        const keep = (list: RefChange[]): RefChange[] => list.filter((c) => !refused.has(c.ref));
+        const pushed = {
+          created: keep(plan.created),
+          updated: keep(plan.updated),
+          deleted: keep(plan.deleted),
+        };
+        plan = { ...plan, ...pushed };
+        return finish(
+          result(isEmptyPlan(plan) ? 'failed' : 'partial', {
+            rejected,
+            error: `the destination refused ${rejected.map((r) => `${r.ref} (${r.reason})`).join(', ')}`,
+          }),
+        );
+      }
+      return result('mirrored');
+    });
   } catch (error) {
     return result('failed', { error: errorMessage(error), failure: itemFailure(error) });
+  } finally {
+    // A copy begun from the destination is of no use to a later run: only complete ones stay.
+    if (base === 'destination') rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -270,15 +360,28 @@ type CopyUpdate =
   | { readonly ok: false; readonly error: string };
 
 /**
- * Makes the bare copy's refs equal the source's listing: fetches the refs that differ (none when
- * the only change is a deletion, so an unborn upstream HEAD or a dead upstream cannot fail it),
- * then deletes the refs the listing no longer has.
+ * Makes the bare copy's refs equal the source's listing: fetches the refs that differ from what
+ * the copy holds (`held`: its own refs, or the destination's for a copy begun from the
+ * destination; none when the only change is a deletion, so an unborn upstream HEAD or a dead
+ * upstream cannot fail it), then deletes the refs the listing no longer has.
  */
-async function updateCopy(local: Git, source: string, upstream: RefMap): Promise<CopyUpdate> {
-  const before = await localRefs(local);
-  const fetched = [...upstream].some(([ref, id]) => before.get(ref) !== id);
+async function updateCopy(
+  local: Git,
+  source: string,
+  upstream: RefMap,
+  held: RefMap,
+  tips: readonly string[],
+): Promise<CopyUpdate> {
+  const fetched = [...upstream].some(([ref, id]) => held.get(ref) !== id);
   if (fetched) {
-    const fetch = await local.exec(fetchArgs(source, upstream, before));
+    // A commit-graph speeds up later runs on a copy that stays (a self-hosted runner's); a copy
+    // begun from nothing or from the destination goes with its runner, so it writes none.
+    const graph = held.size > 0 && tips.length === 0;
+    const fetch = await local.exec([
+      '-c',
+      `fetch.writeCommitGraph=${graph}`,
+      ...fetchArgs(source, upstream, held, tips),
+    ]);
     if (fetch.code !== 0)
       return { ok: false, error: lastLines(fetch.stderr) || `git fetch exited ${fetch.code}` };
   }
@@ -290,6 +393,67 @@ async function updateCopy(local: Git, source: string, upstream: RefMap): Promise
   }
   return { ok: true, fetched, changed: fetched || gone.length > 0 };
 }
+
+/**
+ * Begins a copy from the destination: its tips of the refs that change, and of master (a base
+ * for new branches and tags), one commit deep, as negotiation bases for the fetch from the
+ * source. Returns the tips it holds; none when the destination could not give them (the fetch
+ * from the source then brings everything, which is slower, never wrong).
+ */
+async function fetchBase(
+  dir: string,
+  destinationUrl: string,
+  auth: GitAuth,
+  upstream: RefMap,
+  destination: RefMap,
+  log: (message: string) => void,
+): Promise<string[]> {
+  // A run that only deletes fetches nothing, so needs no base.
+  if ([...upstream].every(([ref, id]) => destination.get(ref) === id)) return [];
+  const refs = new Set(
+    [...upstream]
+      .filter(([ref, id]) => destination.has(ref) && destination.get(ref) !== id)
+      .map(([ref]) => ref),
+  );
+  const trunk = ['refs/heads/master', 'refs/heads/main'].find((ref) => destination.has(ref));
+  const anyBranch = [...destination.keys()].find((ref) => ref.startsWith('refs/heads/'));
+  if (trunk ?? anyBranch) refs.add((trunk ?? anyBranch)!);
+  if (refs.size === 0) return [];
+  const git = new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env }, config: NO_HOOKS });
+  // The destination is the copy's promisor remote (git's partial clone): the copy takes the tips'
+  // commits and trees, not their files, and the few files a thin pack from the source is a delta
+  // against are fetched from the destination when git needs them. A destination that does not
+  // filter sends the files too: more bytes, same result.
+  for (const [key, value] of [
+    ['core.repositoryformatversion', '1'],
+    ['extensions.partialClone', BASE_REMOTE],
+    [`remote.${BASE_REMOTE}.url`, destinationUrl],
+    [`remote.${BASE_REMOTE}.promisor`, 'true'],
+  ] as const)
+    await git.run(['config', key, value]);
+  const fetch = await git.exec([
+    'fetch',
+    '--depth=1',
+    '--filter=blob:none',
+    '--no-tags',
+    '--quiet',
+    '--no-write-fetch-head',
+    '--',
+    BASE_REMOTE,
+    ...[...refs].map((ref) => `+${ref}:${BASE_REFS}${ref.slice('refs/'.length)}`),
+  ]);
+  if (fetch.code !== 0) {
+    log(`could not begin from the destination (${lastLines(fetch.stderr)}): fetching everything`);
+    return [];
+  }
+  const out = await git.run(['for-each-ref', '--format=%(objectname)', BASE_REFS]);
+  return out.split('\n').filter(Boolean);
+}
+
+/** Where a copy begun from the destination keeps the destination's tips (never pushed). */
+const BASE_REFS = 'refs/osa-base/';
+/** The destination's name as the promisor remote of a copy begun from it. */
+const BASE_REMOTE = 'destination';
 
 /**
  * Readies the bare copy. A copy from a cache or an earlier run is data, not configuration: only
@@ -358,18 +522,27 @@ async function configureCopy(git: Git): Promise<void> {
 }
 
 /** The fetch for what differs: targeted when few refs changed, everything on a first fetch. */
-function fetchArgs(source: string, upstream: RefMap, local: RefMap): string[] {
+function fetchArgs(
+  source: string,
+  upstream: RefMap,
+  local: RefMap,
+  bases: readonly string[],
+): string[] {
   // No forced-update walk over the whole history; no FETCH_HEAD, which nobody reads.
   const args = ['fetch', '--atomic', '--no-tags', '--quiet', '--no-show-forced-updates'];
   args.push('--no-write-fetch-head');
   const changed = [...upstream].filter(([ref, id]) => local.get(ref) !== id).map(([ref]) => ref);
   if (local.size === 0 || changed.length > 200)
     return [...args, '--prune', '--', source, ...FETCH_REFSPECS];
-  // Negotiate from where the changed refs were (and master), not from every ref of the copy.
-  const tips = new Set(changed.map((ref) => local.get(ref)).filter((id): id is string => !!id));
-  for (const ref of ['refs/heads/master', 'refs/heads/main']) {
-    const id = local.get(ref);
-    if (id) tips.add(id);
+  // Negotiate from where the changed refs were (and master), not from every ref of the copy;
+  // a copy begun from the destination negotiates from the tips it was given.
+  const tips = new Set(bases);
+  if (bases.length === 0) {
+    for (const id of changed.map((ref) => local.get(ref))) if (id) tips.add(id);
+    for (const ref of ['refs/heads/master', 'refs/heads/main']) {
+      const id = local.get(ref);
+      if (id) tips.add(id);
+    }
   }
   const negotiation = [...tips].map((id) => `--negotiation-tip=${id}`);
   return [...args, ...negotiation, '--', source, ...changed.map((ref) => `+${ref}:${ref}`)];
@@ -470,6 +643,12 @@ async function push(
       `the local copy could not send its objects (${lastLines(result.stderr)})`,
     );
   const rejected = parseRejections(result.stdout);
+  // A copy begun from the destination lacks history below its tips; a destination that would
+  // need it (it lost a commit since it was listed) refuses the push, and a complete copy is due.
+  if (rejected.some((r) => /shallow/i.test(r.reason)))
+    throw new CorruptCopyError(
+      `the destination needs history the copy begun from it does not have (${rejected[0]!.reason})`,
+    );
   const culprits = rejected.filter((r) => !/atomic (push|transaction) fail/.test(r.reason));
   if (culprits.length > 0) return culprits;
   if (rejected.length > 0) return rejected;

@@ -27,7 +27,7 @@ export { globMatcher } from './glob.js';
 export { Lxd } from './lxd.js';
 export { confinePath } from './paths.js';
 export type { PathRoots } from './paths.js';
-export { mapConcurrent } from './pool.js';
+export { mapConcurrent, slots } from './pool.js';
 export { redactUrl } from './redact.js';
 export { withRetries } from './retry.js';
 export type { RetryPolicy } from './retry.js';
