@@ -1,4 +1,5 @@
 import { expect, it } from '@jest/globals';
+import { join } from 'node:path';
 import { runBundle } from './helpers/run-action.js';
 import { makeSnap } from './helpers/snaps.js';
 import { tempDir } from './helpers/fixtures.js';
@@ -19,7 +20,12 @@ withSnaps('the smoke-test action, from its bundle', () => {
     const snap = makeSnap(tempDir(), { name: 'glance', version: '30.0.0', arch: 'amd64' });
     const run = await runBundle(
       'smoke-test',
-      { snap, level: 'upgrade', 'dry-run': 'true' },
+      {
+        snap,
+        level: 'upgrade',
+        'dry-run': 'true',
+        'cirros-image': join(tempDir(), 'cirros.qcow2'),
+      },
       { GITHUB_REF_NAME: 'stable/2025.1' },
     );
     expect(run.status).toBe(0);

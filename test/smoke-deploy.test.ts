@@ -18,6 +18,8 @@ const base = (extra: Partial<DeployOptions> = {}): DeployOptions => ({
   snap: 'keystone',
   file: '/tmp/keystone_27.0.0_amd64.snap',
   track: '2025.1',
+  adminPassword: 'a-password-of-this-run',
+  cirrosImage: '/tmp/cirros.qcow2',
   etcDir: join(ROOT, 'smoke/etc'),
   waitMs: 120000,
   asRoot: true,
@@ -33,25 +35,30 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
       'install keystone (this build)',
       'configure keystone',
       'db sync keystone',
+      'restart keystone',
       'wait for keystone API',
       'keystone bootstrap',
       'install nova from 2025.1/edge',
       'configure nova',
       'db sync nova',
+      'restart nova',
       'wait for nova API',
       'register nova in keystone',
       'install neutron from 2025.1/edge',
       'configure neutron',
       'db sync neutron',
+      'restart neutron',
       'wait for neutron API',
       'register neutron in keystone',
       'install glance from 2025.1/edge',
       'configure glance',
       'db sync glance',
+      'restart glance',
       'wait for glance API',
       'register glance in keystone',
       'install nova-hypervisor from 2025.1/edge',
       'configure nova-hypervisor',
+      'restart nova-hypervisor',
     ]);
   });
 
@@ -91,6 +98,14 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
         'utf8',
       ),
     );
+  });
+
+  it('refuses the smoke and upgrade levels without a cirros image before anything runs, saying what to set', () => {
+    for (const level of ['smoke', 'upgrade'] as const)
+      expect(() => deploymentSteps(base({ level, cirrosImage: undefined }))).toThrow(
+        /The (smoke|upgrade) level boots a cirros image: set 'cirros-image'/,
+      );
+    expect(deploymentSteps(base({ cirrosImage: undefined })).length).toBeGreaterThan(0);
   });
 
   it('refuses a snap that is not part of the cloud', () => {

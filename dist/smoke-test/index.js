@@ -28798,6 +28798,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:url"
@@ -29312,6 +29314,7 @@ var runner = __nccwpck_require__(2236);
 
 
 
+
 // snap-test's config snippets ship beside the bundle: dist/smoke-test/index.js -> ../../smoke/etc.
 const ETC_DIR = (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url)), '..', '..', 'smoke', 'etc');
 const LEVELS = ['deploy', 'smoke', 'upgrade'];
@@ -29343,6 +29346,7 @@ function readSmokeSettings(env = process.env) {
         waitMs: timeout * 1000,
         asRoot: true,
         cirrosImage: core/* getInput */.V4(constants/* SmokeInputs */.Nx.cirrosImage) || undefined,
+        adminPassword: newPassword(),
         dryRun: (0,runner/* getBooleanInput */.Vt)(constants/* SmokeInputs */.Nx.dryRun, false),
         logsDir: (0,external_node_path_.join)((0,runner/* runnerTemp */.X5)(), 'smoke-test'),
     };
@@ -29360,6 +29364,12 @@ function companionSource(env) {
     const options = { table, trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined };
     const target = releaseTarget(core/* getInput */.V4(constants/* SmokeInputs */.Nx.ref) || defaultRef(env), options);
     return { track: target.track, channels: companionChannels(target, options) };
+}
+/** The throwaway cloud's admin password: new for every run, and masked in the log. */
+function newPassword() {
+    const password = (0,external_node_crypto_.randomBytes)(18).toString('base64url');
+    core/* setSecret */.Pq(password);
+    return password;
 }
 
 
@@ -29568,7 +29578,24 @@ function batchError(failures, message) {
 /** What snap-test's all-in-one cloud is made of: its services, databases, catalog and admin. */
 /** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
 const SERVICES = [
-    { snap: 'keystone', port: 5000, path: '/v3', sync: [['keystone.manage', 'db_sync']] },
+    {
+        snap: 'keystone',
+        port: 5000,
+        path: '/v3',
+        // The key repositories first (as snap-test did; the snap's hooks make none), then the schema.
+        sync: [
+            ['keystone.manage', 'fernet_setup', '--keystone-user', 'root', '--keystone-group', 'root'],
+            [
+                'keystone.manage',
+                'credential_setup',
+                '--keystone-user',
+                'root',
+                '--keystone-group',
+                'root',
+            ],
+            ['keystone.manage', 'db_sync'],
+        ],
+    },
     {
         snap: 'nova',
         port: 8774,
@@ -29591,17 +29618,16 @@ const CATALOG = {
     glance: { type: 'image', path: '' },
 };
 /**
- * The admin credentials the bootstrap creates and the client steps use (a throwaway cloud), for
- * the Keystone at `authUrl`. They reach the client in its environment: never argv, never sudo
- * (the client runs as the runner's user, so nothing resets its environment).
+ * The admin credentials the bootstrap creates and the client steps use, for the Keystone at
+ * `authUrl`, with the run's own password (made afresh for every run, and masked). They reach the
+ * client in its environment: never argv, never sudo (the client runs as the runner's user, so
+ * nothing resets its environment).
  */
-function adminEnv(authUrl) {
-    return { ...ADMIN_ENV, OS_AUTH_URL: authUrl };
+function adminEnv(authUrl, password) {
+    return { ...ADMIN_ENV, OS_AUTH_URL: authUrl, OS_PASSWORD: password };
 }
 const ADMIN_ENV = {
-    OS_AUTH_URL: 'http://localhost:5000/v3',
     OS_USERNAME: 'admin',
-    OS_PASSWORD: 'openstack',
     OS_PROJECT_NAME: 'admin',
     OS_USER_DOMAIN_NAME: 'Default',
     OS_PROJECT_DOMAIN_NAME: 'Default',
@@ -30136,6 +30162,8 @@ function deploymentSteps(options) {
     if (!(0,services/* hasSmokeRecipe */.gW)(options.snap)) {
         throw new errors/* ConfigurationError */.j1(`'${options.snap}' is not a service of the all-in-one cloud (${services/* SERVICES */.Bg.map((s) => s.snap).join(', ')}).`);
     }
+    if (options.level !== 'deploy' && !options.cirrosImage)
+        throw new errors/* ConfigurationError */.j1(`The ${options.level} level boots a cirros image: set 'cirros-image' (snap.yml: 'cirros-image-url'), or use level 'deploy'.`);
     const root = { asRoot: options.asRoot };
     const run = (name, argvs, timeoutMs = 600000, retries = 0) => ({
         name,
@@ -30148,10 +30176,11 @@ function deploymentSteps(options) {
         },
     });
     const host = options.host ?? '127.0.0.1';
-    const admin = (0,services/* adminEnv */.r8)(`http://${host}:${portOf('keystone', options)}/v3`);
+    const admin = (0,services/* adminEnv */.r8)(`http://${host}:${portOf('keystone', options)}/v3`, options.adminPassword);
     const upgrade = options.level === 'upgrade';
     const steps = [
         run('install infrastructure', [
+            ['apt-get', 'update'],
             [
                 'apt-get',
                 'install',
@@ -30188,6 +30217,9 @@ function deploymentSteps(options) {
         steps.push(configureStep(service.snap, options));
         if (service.sync.length)
             steps.push(run(`db sync ${service.snap}`, service.sync.map((argv) => [...argv]), 600000));
+        // Its services read the config snippets and the schema when they start (snap-test restarted
+        // them here too).
+        steps.push(run(`restart ${service.snap}`, [['snap', 'restart', service.snap]], 300000, 1));
         if (service.port)
             steps.push(waitApi(service.snap, options, host));
         if (service.snap === 'keystone')
@@ -30263,17 +30295,14 @@ function registerStep(snap, catalog, base, admin) {
         retries: 2,
         retryDelayMs: 5000,
         run: async (ctx) => {
-            const openstack = (...args) => ctx.run(['openstack', ...args], { env: admin });
-            const exists = async (...args) => (await ctx.run(['openstack', ...args], { env: admin, allowFailure: true })).code === 0;
-            if (!(await exists('project', 'show', 'service')))
-                await openstack('project', 'create', '--domain', 'default', 'service');
+            const cloud = client(ctx, admin);
+            const openstack = cloud.run;
+            await cloud.ensure('project', 'service', ['--domain', 'default', 'service']);
             // snap-test's services authenticate as <snap> with the password <snap> (its config
             // snippets say so): a throwaway cloud's well-known value, not a secret.
-            if (!(await exists('user', 'show', snap)))
-                await openstack('user', 'create', '--domain', 'default', '--password', snap, snap);
+            await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
             await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
-            if (!(await exists('service', 'show', snap)))
-                await openstack('service', 'create', '--name', snap, catalog.type);
+            await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
             for (const iface of ['public', 'internal', 'admin']) {
                 const listed = await ctx.run([
                     'openstack',
@@ -30356,7 +30385,8 @@ function configureStep(snap, options) {
         name: `configure ${snap}`,
         timeoutMs: 60000,
         run: async (ctx) => {
-            for (const file of (0,external_node_fs_.existsSync)(dir) ? walk(dir) : []) {
+            const files = (0,external_node_fs_.existsSync)(dir) ? walk(dir) : [];
+            for (const file of files) {
                 await ctx.run([
                     'install',
                     '-D',
@@ -30369,51 +30399,91 @@ function configureStep(snap, options) {
         },
     };
 }
+/**
+ * The openstack client with the admin credentials in its environment (it runs as the runner's
+ * user). `ensure` makes a named resource only when there is none: it counts by listing, so a
+ * failing lookup fails the step instead of passing for "absent", and two of one name (which
+ * neutron, nova and Keystone's services allow, and which makes every later use of the name
+ * ambiguous) stop the step with what to delete. That is what makes a retry after a partial
+ * failure, and the upgrade level's second and third rounds, make only what is missing.
+ */
+function client(ctx, admin) {
+    const run = (...args) => ctx.run(['openstack', ...args], { env: admin });
+    const named = async (kind, name, list = []) => (await run(kind, 'list', ...list, '-f', 'value', '-c', 'ID', '-c', 'Name')).output
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([, n]) => n === name)
+        .map(([id]) => id);
+    return {
+        run,
+        named,
+        ensure: async (kind, name, create, list = []) => {
+            const found = await named(kind, name, list);
+            if (found.length > 1)
+                throw new engine_StepFailure(`${found.length} ${kind}s are named '${name}' (${found.join(', ')}): every later use of the name is ambiguous; delete all but one`, false);
+            if (found.length === 0)
+                await run(kind, 'create', ...create);
+        },
+    };
+}
 function smokeSteps(options, label, admin) {
-    // The client runs as the runner's user, with the admin credentials in its environment.
-    const client = (ctx) => ({
-        run: (...args) => ctx.run(['openstack', ...args], { env: admin }),
-        /**
-         * Whether a resource exists. Looked up before anything is made, so the second and third
-         * rounds of the upgrade level (and a retry) reuse what the first made: neutron would take a
-         * second network named `test`, and every later `--network test` would then be ambiguous.
-         */
-        exists: async (...args) => (await ctx.run(['openstack', ...args], { env: admin, allowFailure: true })).code === 0,
-    });
+    const cirros = options.cirrosImage;
     return [
         {
             name: `${label}: image, flavor and network`,
             timeoutMs: options.waitMs * 2,
             run: async (ctx) => {
-                const openstack = client(ctx);
-                if (!(await openstack.exists('image', 'show', 'cirros'))) {
-                    if (!options.cirrosImage)
-                        throw new errors/* ConfigurationError */.j1(`The smoke level needs a cirros image: set 'cirros-image'.`);
-                    await openstack.run('image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', options.cirrosImage, 'cirros');
-                }
-                if (!(await openstack.exists('flavor', 'show', 'm1.tiny')))
-                    await openstack.run('flavor', 'create', '--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny');
-                if (!(await openstack.exists('network', 'show', 'test')))
-                    await openstack.run('network', 'create', 'test');
-                if (!(await openstack.exists('subnet', 'show', 'test')))
-                    await openstack.run('subnet', 'create', '--network', 'test', '--subnet-range', '10.20.20.0/24', 'test');
+                const cloud = client(ctx, admin);
+                await cloud.ensure('image', 'cirros', [
+                    '--disk-format',
+                    'qcow2',
+                    '--container-format',
+                    'bare',
+                    '--file',
+                    cirros,
+                    'cirros',
+                ]);
+                await cloud.ensure('flavor', 'm1.tiny', ['--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'], ['--all']);
+                await cloud.ensure('network', 'test', ['test']);
+                await cloud.ensure('subnet', 'test', [
+                    '--network',
+                    'test',
+                    '--subnet-range',
+                    '10.20.20.0/24',
+                    'test',
+                ]);
             },
         },
         {
             name: `${label}: boot an instance and reach it`,
             timeoutMs: options.waitMs * 4,
             run: async (ctx) => {
-                const openstack = client(ctx);
+                const cloud = client(ctx, admin);
+                // Gone for sure: the client's `delete --wait` exits 0 even when the server went to
+                // ERROR instead, so what is left is counted again.
+                const removeAll = async (why) => {
+                    const found = await cloud.named('server', 'smoke-vm');
+                    for (const id of found)
+                        await cloud.run('server', 'delete', '--wait', id);
+                    const left = await cloud.named('server', 'smoke-vm');
+                    if (left.length > 0)
+                        throw new engine_StepFailure(`smoke-vm ${left.join(', ')} could not be deleted (${why})`);
+                };
                 // One left by a round that failed after booting it would make the name ambiguous.
-                if (await openstack.exists('server', 'show', 'smoke-vm'))
-                    await openstack.run('server', 'delete', '--wait', 'smoke-vm');
-                await openstack.run('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', 'smoke-vm');
-                const address = (await openstack.run('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses')).output.join(' ');
+                await removeAll('left by an earlier round');
+                await cloud.run('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', 'smoke-vm');
+                // `create --wait` also exits 0 when the server went to ERROR: its status says.
+                const show = async (column) => (await cloud.run('server', 'show', 'smoke-vm', '-f', 'value', '-c', column)).output
+                    .join(' ')
+                    .trim();
+                const status = await show('status');
+                if (status !== 'ACTIVE')
+                    throw new engine_StepFailure(`smoke-vm is ${status || 'without a status'}, not ACTIVE${status === 'ERROR' ? `: ${await show('fault')}` : ''}`);
+                const address = await show('addresses');
                 const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
                 if (!ip)
                     throw new engine_StepFailure(`smoke-vm has no address (${address})`);
                 await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
-                await openstack.run('server', 'delete', '--wait', 'smoke-vm');
+                await removeAll('after the smoke test');
             },
         },
     ];
@@ -39277,11 +39347,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   lm: () => (/* binding */ notice),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
   z: () => (/* reexport */ summary),
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getIDToken, getMultilineInput, getState, group, isDebug, markdownSummary, platform, saveState, setCommandEcho, setSecret, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getIDToken, getMultilineInput, getState, group, isDebug, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -41988,7 +42059,7 @@ function exportVariable(name, val) {
  * ```
  */
 function core_setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)

@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../platform/index.js';
@@ -51,6 +52,7 @@ export function readSmokeSettings(env: NodeJS.ProcessEnv = process.env): SmokeTe
     waitMs: timeout * 1000,
     asRoot: true,
     cirrosImage: core.getInput(I.cirrosImage) || undefined,
+    adminPassword: newPassword(),
     dryRun: getBooleanInput(I.dryRun, false),
     logsDir: join(runnerTemp(), 'smoke-test'),
   };
@@ -68,4 +70,11 @@ function companionSource(env: NodeJS.ProcessEnv): { track: string; channels: str
   const options = { table, trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined };
   const target = releaseTarget(core.getInput(I.ref) || defaultRef(env), options);
   return { track: target.track, channels: companionChannels(target, options) };
+}
+
+/** The throwaway cloud's admin password: new for every run, and masked in the log. */
+function newPassword(): string {
+  const password = randomBytes(18).toString('base64url');
+  core.setSecret(password);
+  return password;
 }

@@ -36,6 +36,11 @@ export interface DeployOptions {
   readonly host?: string;
   /** API ports by snap, where they differ from the defaults (tests). */
   readonly ports?: Readonly<Record<string, number>>;
+  /**
+   * The admin password of this run's throwaway cloud: made afresh for every run (and masked by
+   * the action), so it can be told from anything else in a log or a command line.
+   */
+  readonly adminPassword: string;
   /** A cirros qcow2 image file for the smoke level. */
   readonly cirrosImage?: string;
   /** Where /var/snap lives (tests point it at a scratch directory). */
@@ -53,6 +58,10 @@ export function deploymentSteps(options: DeployOptions): Step[] {
       `'${options.snap}' is not a service of the all-in-one cloud (${SERVICES.map((s) => s.snap).join(', ')}).`,
     );
   }
+  if (options.level !== 'deploy' && !options.cirrosImage)
+    throw new ConfigurationError(
+      `The ${options.level} level boots a cirros image: set 'cirros-image' (snap.yml: 'cirros-image-url'), or use level 'deploy'.`,
+    );
   const root = { asRoot: options.asRoot };
   const run = (name: string, argvs: string[][], timeoutMs = 600000, retries = 0): Step => ({
     name,
@@ -64,12 +73,13 @@ export function deploymentSteps(options: DeployOptions): Step[] {
     },
   });
   const host = options.host ?? '127.0.0.1';
-  const admin = adminEnv(`http://${host}:${portOf('keystone', options)}/v3`);
+  const admin = adminEnv(`http://${host}:${portOf('keystone', options)}/v3`, options.adminPassword);
   const upgrade = options.level === 'upgrade';
   const steps: Step[] = [
     run(
       'install infrastructure',
       [
+        ['apt-get', 'update'],
         [
           'apt-get',
           'install',
@@ -119,6 +129,9 @@ export function deploymentSteps(options: DeployOptions): Step[] {
           600000,
         ),
       );
+    // Its services read the config snippets and the schema when they start (snap-test restarted
+    // them here too).
+    steps.push(run(`restart ${service.snap}`, [['snap', 'restart', service.snap]], 300000, 1));
     if (service.port) steps.push(waitApi(service.snap, options, host));
     if (service.snap === 'keystone') steps.push(bootstrapStep(admin, options));
     const catalog = CATALOG[service.snap];
@@ -215,18 +228,14 @@ function registerStep(
     retries: 2,
     retryDelayMs: 5000,
     run: async (ctx) => {
-      const openstack = (...args: string[]) => ctx.run(['openstack', ...args], { env: admin });
-      const exists = async (...args: string[]): Promise<boolean> =>
-        (await ctx.run(['openstack', ...args], { env: admin, allowFailure: true })).code === 0;
-      if (!(await exists('project', 'show', 'service')))
-        await openstack('project', 'create', '--domain', 'default', 'service');
+      const cloud = client(ctx, admin);
+      const openstack = cloud.run;
+      await cloud.ensure('project', 'service', ['--domain', 'default', 'service']);
       // snap-test's services authenticate as <snap> with the password <snap> (its config
       // snippets say so): a throwaway cloud's well-known value, not a secret.
-      if (!(await exists('user', 'show', snap)))
-        await openstack('user', 'create', '--domain', 'default', '--password', snap, snap);
+      await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
       await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
-      if (!(await exists('service', 'show', snap)))
-        await openstack('service', 'create', '--name', snap, catalog.type);
+      await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
       for (const iface of ['public', 'internal', 'admin']) {
         const listed = await ctx.run(
           [
@@ -313,7 +322,8 @@ function configureStep(snap: string, options: DeployOptions): Step {
     name: `configure ${snap}`,
     timeoutMs: 60000,
     run: async (ctx) => {
-      for (const file of existsSync(dir) ? walk(dir) : []) {
+      const files = existsSync(dir) ? walk(dir) : [];
+      for (const file of files) {
         await ctx.run(
           [
             'install',
@@ -330,80 +340,95 @@ function configureStep(snap: string, options: DeployOptions): Step {
   };
 }
 
+/**
+ * The openstack client with the admin credentials in its environment (it runs as the runner's
+ * user). `ensure` makes a named resource only when there is none: it counts by listing, so a
+ * failing lookup fails the step instead of passing for "absent", and two of one name (which
+ * neutron, nova and Keystone's services allow, and which makes every later use of the name
+ * ambiguous) stop the step with what to delete. That is what makes a retry after a partial
+ * failure, and the upgrade level's second and third rounds, make only what is missing.
+ */
+function client(ctx: StepContext, admin: Readonly<Record<string, string>>) {
+  const run = (...args: string[]) => ctx.run(['openstack', ...args], { env: admin });
+  const named = async (kind: string, name: string, list: string[] = []): Promise<string[]> =>
+    (await run(kind, 'list', ...list, '-f', 'value', '-c', 'ID', '-c', 'Name')).output
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, n]) => n === name)
+      .map(([id]) => id!);
+  return {
+    run,
+    named,
+    ensure: async (
+      kind: string,
+      name: string,
+      create: string[],
+      list: string[] = [],
+    ): Promise<void> => {
+      const found = await named(kind, name, list);
+      if (found.length > 1)
+        throw new StepFailure(
+          `${found.length} ${kind}s are named '${name}' (${found.join(', ')}): every later use of the name is ambiguous; delete all but one`,
+          false,
+        );
+      if (found.length === 0) await run(kind, 'create', ...create);
+    },
+  };
+}
+
 function smokeSteps(
   options: DeployOptions,
   label: string,
   admin: Readonly<Record<string, string>>,
 ): Step[] {
-  // The client runs as the runner's user, with the admin credentials in its environment.
-  const client = (ctx: StepContext) => ({
-    run: (...args: string[]) => ctx.run(['openstack', ...args], { env: admin }),
-    /**
-     * Whether a resource exists. Looked up before anything is made, so the second and third
-     * rounds of the upgrade level (and a retry) reuse what the first made: neutron would take a
-     * second network named `test`, and every later `--network test` would then be ambiguous.
-     */
-    exists: async (...args: string[]) =>
-      (await ctx.run(['openstack', ...args], { env: admin, allowFailure: true })).code === 0,
-  });
+  const cirros = options.cirrosImage!;
   return [
     {
       name: `${label}: image, flavor and network`,
       timeoutMs: options.waitMs * 2,
       run: async (ctx) => {
-        const openstack = client(ctx);
-        if (!(await openstack.exists('image', 'show', 'cirros'))) {
-          if (!options.cirrosImage)
-            throw new ConfigurationError(
-              `The smoke level needs a cirros image: set 'cirros-image'.`,
-            );
-          await openstack.run(
-            'image',
-            'create',
-            '--disk-format',
-            'qcow2',
-            '--container-format',
-            'bare',
-            '--file',
-            options.cirrosImage,
-            'cirros',
-          );
-        }
-        if (!(await openstack.exists('flavor', 'show', 'm1.tiny')))
-          await openstack.run(
-            'flavor',
-            'create',
-            '--ram',
-            '512',
-            '--disk',
-            '1',
-            '--vcpus',
-            '1',
-            'm1.tiny',
-          );
-        if (!(await openstack.exists('network', 'show', 'test')))
-          await openstack.run('network', 'create', 'test');
-        if (!(await openstack.exists('subnet', 'show', 'test')))
-          await openstack.run(
-            'subnet',
-            'create',
-            '--network',
-            'test',
-            '--subnet-range',
-            '10.20.20.0/24',
-            'test',
-          );
+        const cloud = client(ctx, admin);
+        await cloud.ensure('image', 'cirros', [
+          '--disk-format',
+          'qcow2',
+          '--container-format',
+          'bare',
+          '--file',
+          cirros,
+          'cirros',
+        ]);
+        await cloud.ensure(
+          'flavor',
+          'm1.tiny',
+          ['--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'],
+          ['--all'],
+        );
+        await cloud.ensure('network', 'test', ['test']);
+        await cloud.ensure('subnet', 'test', [
+          '--network',
+          'test',
+          '--subnet-range',
+          '10.20.20.0/24',
+          'test',
+        ]);
       },
     },
     {
       name: `${label}: boot an instance and reach it`,
       timeoutMs: options.waitMs * 4,
       run: async (ctx) => {
-        const openstack = client(ctx);
+        const cloud = client(ctx, admin);
+        // Gone for sure: the client's `delete --wait` exits 0 even when the server went to
+        // ERROR instead, so what is left is counted again.
+        const removeAll = async (why: string): Promise<void> => {
+          const found = await cloud.named('server', 'smoke-vm');
+          for (const id of found) await cloud.run('server', 'delete', '--wait', id);
+          const left = await cloud.named('server', 'smoke-vm');
+          if (left.length > 0)
+            throw new StepFailure(`smoke-vm ${left.join(', ')} could not be deleted (${why})`);
+        };
         // One left by a round that failed after booting it would make the name ambiguous.
-        if (await openstack.exists('server', 'show', 'smoke-vm'))
-          await openstack.run('server', 'delete', '--wait', 'smoke-vm');
-        await openstack.run(
+        await removeAll('left by an earlier round');
+        await cloud.run(
           'server',
           'create',
           '--flavor',
@@ -415,13 +440,21 @@ function smokeSteps(
           '--wait',
           'smoke-vm',
         );
-        const address = (
-          await openstack.run('server', 'show', 'smoke-vm', '-f', 'value', '-c', 'addresses')
-        ).output.join(' ');
+        // `create --wait` also exits 0 when the server went to ERROR: its status says.
+        const show = async (column: string) =>
+          (await cloud.run('server', 'show', 'smoke-vm', '-f', 'value', '-c', column)).output
+            .join(' ')
+            .trim();
+        const status = await show('status');
+        if (status !== 'ACTIVE')
+          throw new StepFailure(
+            `smoke-vm is ${status || 'without a status'}, not ACTIVE${status === 'ERROR' ? `: ${await show('fault')}` : ''}`,
+          );
+        const address = await show('addresses');
         const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
         if (!ip) throw new StepFailure(`smoke-vm has no address (${address})`);
         await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
-        await openstack.run('server', 'delete', '--wait', 'smoke-vm');
+        await removeAll('after the smoke test');
       },
     },
   ];

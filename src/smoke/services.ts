@@ -4,7 +4,24 @@ export type SmokeLevel = 'deploy' | 'smoke' | 'upgrade';
 
 /** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
 export const SERVICES = [
-  { snap: 'keystone', port: 5000, path: '/v3', sync: [['keystone.manage', 'db_sync']] },
+  {
+    snap: 'keystone',
+    port: 5000,
+    path: '/v3',
+    // The key repositories first (as snap-test did; the snap's hooks make none), then the schema.
+    sync: [
+      ['keystone.manage', 'fernet_setup', '--keystone-user', 'root', '--keystone-group', 'root'],
+      [
+        'keystone.manage',
+        'credential_setup',
+        '--keystone-user',
+        'root',
+        '--keystone-group',
+        'root',
+      ],
+      ['keystone.manage', 'db_sync'],
+    ],
+  },
   {
     snap: 'nova',
     port: 8774,
@@ -30,18 +47,17 @@ export const CATALOG: Record<string, { type: string; path: string }> = {
 };
 
 /**
- * The admin credentials the bootstrap creates and the client steps use (a throwaway cloud), for
- * the Keystone at `authUrl`. They reach the client in its environment: never argv, never sudo
- * (the client runs as the runner's user, so nothing resets its environment).
+ * The admin credentials the bootstrap creates and the client steps use, for the Keystone at
+ * `authUrl`, with the run's own password (made afresh for every run, and masked). They reach the
+ * client in its environment: never argv, never sudo (the client runs as the runner's user, so
+ * nothing resets its environment).
  */
-export function adminEnv(authUrl: string): Readonly<Record<string, string>> {
-  return { ...ADMIN_ENV, OS_AUTH_URL: authUrl };
+export function adminEnv(authUrl: string, password: string): Readonly<Record<string, string>> {
+  return { ...ADMIN_ENV, OS_AUTH_URL: authUrl, OS_PASSWORD: password };
 }
 
 const ADMIN_ENV = {
-  OS_AUTH_URL: 'http://localhost:5000/v3',
   OS_USERNAME: 'admin',
-  OS_PASSWORD: 'openstack',
   OS_PROJECT_NAME: 'admin',
   OS_USER_DOMAIN_NAME: 'Default',
   OS_PROJECT_DOMAIN_NAME: 'Default',

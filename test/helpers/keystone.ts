@@ -24,7 +24,7 @@ export function keystoneCapability(): Capability {
 }
 
 /**
- * A real Keystone (Debian's 2023.1 package) with an sqlite database in a scratch directory,
+ * A real Keystone (Debian bookworm's keystone 22, zed) with an sqlite database in a scratch directory,
  * served by uWSGI on 127.0.0.1, and a `keystone.manage` on PATH: a STAND-IN for the keystone
  * snap's command, which runs the real keystone-manage on this Keystone's config (and records its
  * argv, as an `openstack` wrapper records the client's).
@@ -62,26 +62,29 @@ export async function prepareKeystone(): Promise<{
       '',
     ].join('\n'),
   );
-  // What the snap's install hook does: the key repositories.
+  // The key repositories are made by the action's own db-sync step, as root inside the snap;
+  // here the stand-in keystone.manage makes them for the user running the tests.
   const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
   const group = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
-  for (const what of ['fernet_setup', 'credential_setup'])
-    execFileSync(
-      'keystone-manage',
-      ['--config-file', conf, what, '--keystone-user', user, '--keystone-group', group],
-      { stdio: 'ignore' },
-    );
   const bin = join(dir, 'bin');
   const argvLog = join(dir, 'argv.log');
   mkdirSync(bin);
-  const wrapper = (name: string, real: string) => {
+  const wrapper = (name: string, real: string, rewrite = '') => {
     writeFileSync(
       join(bin, name),
-      `#!/bin/sh\nprintf '%s %s\\n' '${name}' "$*" >> '${argvLog}'\nexec ${real} "$@"\n`,
+      `#!/bin/sh\nprintf '%s %s\\n' '${name}' "$*" >> '${argvLog}'\n${rewrite}exec ${real} "$@"\n`,
     );
     chmodSync(join(bin, name), 0o755);
   };
-  wrapper('keystone.manage', `keystone-manage --config-file '${conf}'`);
+  // Inside the snap the service runs as root; here the keys belong to the user running the tests.
+  const asUser = [
+    'for a; do shift',
+    `  case "$a" in root) [ "$prev" = --keystone-user ] && a='${user}'; [ "$prev" = --keystone-group ] && a='${group}';; esac`,
+    '  set -- "$@" "$a"; prev="$a"',
+    'done',
+    '',
+  ].join('\n');
+  wrapper('keystone.manage', `keystone-manage --config-file '${conf}'`, asUser);
   wrapper(
     'openstack',
     execFileSync('sh', ['-c', 'command -v openstack'], { encoding: 'utf8' }).trim(),

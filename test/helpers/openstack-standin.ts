@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/lib/git-fixtures.mjs';
@@ -12,9 +12,11 @@ import { freePort } from '../../scripts/lib/git-fixtures.mjs';
  * where it matters to the steps:
  *
  * - every request but version discovery needs an `X-Auth-Token` that the REAL Keystone accepts
- *   (validated there, GET /v3/auth/tokens, as keystonemiddleware does) and that is scoped to a
- *   project; without one the answer is 401 with the Keystone it trusts, so a step that lost its
- *   credentials fails the test;
+ *   and that is scoped to a project; without one the answer is 401 with the Keystone it trusts,
+ *   so a step that lost its credentials fails the test. As keystonemiddleware does, each service
+ *   validates tokens (GET /v3/auth/tokens) as ITS OWN service user, with the credentials of
+ *   snap-test's config snippets: a registration that gave the user another password, or no role
+ *   in the service project, leaves the service unable to serve anyone (503);
  * - neutron allows two networks of one name (and then a lookup by that name is ambiguous), nova
  *   refuses a second flavor of one name, a server on a network without a subnet goes to ERROR,
  *   and an image must have its data before a server boots it;
@@ -29,6 +31,8 @@ export interface OpenStackStandIn {
   /** Every request, as `<service> <METHOD> <path> <status>`. */
   readonly requests: string[];
   readonly state: Cloud;
+  /** Restarts the services: each logs in to Keystone afresh and forgets the tokens it validated. */
+  restart(): void;
   stop(): Promise<void>;
 }
 
@@ -46,6 +50,9 @@ interface Cloud {
   servers: Resource[];
 }
 
+/** The service could not reach or log in to Keystone: it serves no one (keystonemiddleware's 503). */
+class ServiceUnavailable extends Error {}
+
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 type Handler = (
   req: IncomingMessage,
@@ -55,9 +62,35 @@ type Handler = (
   project: string,
 ) => Reply;
 
+/** A service's own Keystone account, as its `[keystone_authtoken]` snippet gives it. */
+export interface ServiceAccount {
+  readonly username: string;
+  readonly password: string;
+  readonly project: string;
+}
+
+/** The `[keystone_authtoken]` account of each service, read from snap-test's snippets. */
+export function serviceAccounts(etcDir: string): Record<Service, ServiceAccount> {
+  const read = (service: Service): ServiceAccount => {
+    const file = join(etcDir, `snap-${service}`, service, `${service}.conf.d`, 'keystone.conf');
+    const section = readFileSync(file, 'utf8').split(/^\[keystone_authtoken\]$/m)[1] ?? '';
+    const value = (key: string) =>
+      new RegExp(`^${key}\\s*=\\s*(.*)$`, 'm').exec(section)?.[1]?.trim();
+    return {
+      username: value('username')!,
+      password: value('password')!,
+      project: value('project_name')!,
+    };
+  };
+  return { nova: read('nova'), neutron: read('neutron'), glance: read('glance') };
+}
+
+type Service = 'nova' | 'neutron' | 'glance';
+
 export async function startOpenStackStandIn(options: {
   keystone: string;
   dir: string;
+  accounts: Record<Service, ServiceAccount>;
 }): Promise<OpenStackStandIn> {
   const cloud: Cloud = { images: [], flavors: [], networks: [], subnets: [], servers: [] };
   const requests: string[] = [];
@@ -68,19 +101,58 @@ export async function startOpenStackStandIn(options: {
   const ports = { nova: await freePort(), neutron: await freePort(), glance: await freePort() };
   const base = (port: number) => `http://127.0.0.1:${port}`;
 
+  /** The service's own token, as keystonemiddleware logs in with the snippet's account. */
+  const serviceTokens = new Map<Service, string>();
+  async function serviceToken(service: Service): Promise<string> {
+    const known = serviceTokens.get(service);
+    if (known) return known;
+    const account = options.accounts[service];
+    const response = await fetch(`${options.keystone}/v3/auth/tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: {
+              user: {
+                name: account.username,
+                domain: { name: 'Default' },
+                password: account.password,
+              },
+            },
+          },
+          scope: { project: { name: account.project, domain: { name: 'Default' } } },
+        },
+      }),
+    });
+    const token = response.headers.get('x-subject-token');
+    if (response.status !== 201 || !token)
+      throw new ServiceUnavailable(
+        `${service} cannot log in to Keystone as ${account.username} in project ${account.project} (${response.status})`,
+      );
+    serviceTokens.set(service, token);
+    return token;
+  }
+
   /** keystonemiddleware's check: the token, validated by Keystone itself, scoped to a project. */
-  async function projectOf(req: IncomingMessage): Promise<string | null> {
+  async function projectOf(req: IncomingMessage, service: Service): Promise<string | null> {
     const token = req.headers['x-auth-token'];
     if (typeof token !== 'string' || !token) return null;
-    const cached = valid.get(token);
+    const cached = valid.get(`${service} ${token}`);
     if (cached && cached.until > Date.now()) return cached.project;
     const response = await fetch(`${options.keystone}/v3/auth/tokens`, {
-      headers: { 'X-Auth-Token': token, 'X-Subject-Token': token },
+      headers: { 'X-Auth-Token': await serviceToken(service), 'X-Subject-Token': token },
     });
+    // The service's own token may not validate others' (no admin or service role).
+    if (response.status === 403)
+      throw new ServiceUnavailable(
+        `${service}'s user may not validate tokens (403): it needs a role in its project`,
+      );
     if (response.status !== 200) return null;
     const { token: body } = (await response.json()) as { token: { project?: { id: string } } };
     if (!body.project) return null;
-    valid.set(token, { project: body.project.id, until: Date.now() + 60000 });
+    valid.set(`${service} ${token}`, { project: body.project.id, until: Date.now() + 60000 });
     return body.project.id;
   }
 
@@ -100,7 +172,7 @@ export async function startOpenStackStandIn(options: {
   function advance(server: Resource): void {
     const seen = (polls.get(server.id) ?? 0) + 1;
     polls.set(server.id, seen);
-    if (server.status === 'DELETING' && seen >= 2) {
+    if (server.deleting && seen >= 2) {
       cloud.servers = cloud.servers.filter((s) => s !== server);
       writeReachable();
     } else if (server.status === 'BUILD' && seen >= 3) {
@@ -122,7 +194,7 @@ export async function startOpenStackStandIn(options: {
   const shown = (resource: Resource): Resource =>
     Object.fromEntries(
       Object.entries(resource).filter(
-        ([key]) => !['pendingAddresses', 'pendingFault', 'allocated'].includes(key),
+        ([key]) => !['pendingAddresses', 'pendingFault', 'allocated', 'deleting'].includes(key),
       ),
     ) as Resource;
   const byIdOrName = (list: Resource[], key: string) => list.find((r) => r.id === key);
@@ -414,7 +486,9 @@ export async function startOpenStackStandIn(options: {
       return json(200, { [one]: shown(resource) });
     }
     if (req.method === 'DELETE' && kind === 'servers') {
-      resource.status = 'DELETING';
+      // Nova keeps the status while it deletes; the task state says so.
+      resource['OS-EXT-STS:task_state'] = 'deleting';
+      resource.deleting = true;
       polls.set(resource.id, 0);
       return { status: 204 };
     }
@@ -481,7 +555,7 @@ export async function startOpenStackStandIn(options: {
           const path = url.pathname.replace(/\/$/, '') || '/';
           let reply = req.method === 'GET' ? versions[service](port, path) : null;
           if (!reply) {
-            const project = await projectOf(req);
+            const project = await projectOf(req, service);
             reply = project
               ? handlers[service](req, path, url.searchParams, Buffer.concat(chunks), project)
               : {
@@ -510,8 +584,9 @@ export async function startOpenStackStandIn(options: {
           });
           res.end(text);
         })().catch((error: unknown) => {
-          requests.push(`${service} ${req.method} ${req.url} 500 ${String(error)}`);
-          res.writeHead(500).end();
+          const status = error instanceof ServiceUnavailable ? 503 : 500;
+          requests.push(`${service} ${req.method} ${req.url} ${status} ${String(error)}`);
+          res.writeHead(status, { 'Content-Type': 'text/plain' }).end(String(error));
         });
       });
     });
@@ -538,6 +613,10 @@ export async function startOpenStackStandIn(options: {
     requests,
     get state() {
       return cloud;
+    },
+    restart: () => {
+      serviceTokens.clear();
+      valid.clear();
     },
     stop: async () => {
       await Promise.all(
