@@ -134,7 +134,7 @@ async function pipeline() {
     repos: `${upstream} -> ${destination}`,
     'cache-dir': join(work, 'mirror-cache'),
   };
-  // Each run on a fresh runner (its own RUNNER_TEMP): the bare copy comes back from the cache.
+  // Each run on a fresh runner (its own RUNNER_TEMP): the second begins from the destination.
   const freshRunner = (n) => ({ RUNNER_TEMP: join(work, `mirror-runner-${n}`) });
   const first = action(
     'mirror',

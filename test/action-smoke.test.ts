@@ -40,6 +40,20 @@ withSnaps('the smoke-test action, from its bundle', () => {
     );
   });
 
+  it("with an explicit track, falls back as that series' branch would: the previous release's track, then latest", async () => {
+    const snap = makeSnap(tempDir(), { name: 'glance', version: '30.0.0', arch: 'amd64' });
+    const run = await runBundle('smoke-test', {
+      snap,
+      level: 'deploy',
+      track: '2025.1',
+      'dry-run': 'true',
+    });
+    expect(run.status).toBe(0);
+    expect(run.summary).toContain(
+      'Companion snaps from the first of <code>2025.1/edge</code>, <code>2024.2/edge</code>, <code>latest/edge</code> that has them',
+    );
+  });
+
   it('skips a snap the all-in-one cloud has no recipe for, with a notice, not a failure', async () => {
     const snap = makeSnap(tempDir(), { name: 'cinder', version: '26.0.0', arch: 'amd64' });
     const run = await runBundle(

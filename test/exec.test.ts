@@ -3,6 +3,31 @@ import { asRoot, exec, execOk, LineSplitter, MissingProgramError } from '../src/
 import { ToolError } from '../src/platform/errors.js';
 
 describe('the process funnel', () => {
+  it("keeps the action's inputs and the runner's tokens from programs, and what a caller drops, while what it passes arrives", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      INPUT_TOKEN: 'input-secret',
+      ACTIONS_RUNTIME_TOKEN: 'runtime-secret',
+      OS_CLOUD: 'someone-elses-cloud',
+      OS_TOKEN: 'someone-elses-token',
+    });
+    try {
+      const seen = await exec(['env'], {
+        dropEnv: /^OS_/,
+        env: { OS_AUTH_URL: 'http://127.0.0.1:5000/v3' },
+      });
+      const names = seen.stdout.split('\n').map((line) => line.split('=')[0]);
+      expect(names).toContain('OS_AUTH_URL');
+      expect(names).toContain('PATH');
+      for (const name of ['INPUT_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'OS_CLOUD', 'OS_TOKEN'])
+        expect(names).not.toContain(name);
+      // Without dropEnv the job's OS_* are inherited as any variable is.
+      expect((await exec(['env'])).stdout).toContain('OS_CLOUD=someone-elses-cloud');
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    }
+  });
+
   it('gives a line that straddles two reads once, whole', () => {
     const lines: string[] = [];
     const splitter = new LineSplitter((l) => lines.push(l));

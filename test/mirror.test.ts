@@ -534,6 +534,45 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     ).not.toThrow();
   });
 
+  it('begins from the destination without sending the source its token (same host), fetching only what the mirrored refs need, and little for a branch and an -eol tag cut at a branch tip', async () => {
+    const s = scenario();
+    addCommits(s.upstream, 'master', 300);
+    addCommits(s.upstream, 'stable/2026.1', 2, { from: 'refs/heads/master' });
+    addCommits(s.upstream, 'master', 30);
+    // Source and destination on one host: the token is the destination's alone.
+    const pairs = parseMirrorPairs(
+      `${open.url}/opendev/${s.name}.git -> ${open.url}/github/${s.name}.git`,
+    );
+    const runOnce = async (extra: Partial<MirrorOptions> = {}) =>
+      (await mirrorAll({ ...s.options(extra), pairs, workDir: tempDir('osa-mirror-work-') }))[0]!;
+    const fromSource = () => open.stats.bytesOut;
+    let bytes = fromSource();
+    expect((await runOnce()).status).toBe('mirrored');
+    const firstBytes = fromSource() - bytes;
+    // unmaintained/ and -eol cut at the stable branch's tip (300 commits of history below it),
+    // the stable branch deleted.
+    const stable = git(s.upstream, ['rev-parse', 'refs/heads/stable/2026.1']).trim();
+    git(s.upstream, ['update-ref', 'refs/heads/unmaintained/2026.1', stable]);
+    git(s.upstream, ['tag', '-a', '-m', 'eol', '2026.1-eol', stable]);
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/stable/2026.1']);
+    const start = open.requests.length;
+    bytes = fromSource();
+    const cut = await runOnce();
+    expect([cut.status, cut.base]).toEqual(['mirrored', 'destination']);
+    // (Beginning from master alone, the source sent two thirds of all history here.)
+    expect(fromSource() - bytes).toBeLessThan(firstBytes / 10);
+    // Refs outside the filter are not fetched: a change on master with only stable/** mirrored.
+    addCommits(s.upstream, 'master', 1);
+    addCommits(s.upstream, 'stable/2025.1', 1);
+    bytes = fromSource();
+    const narrow = await runOnce({ filter: parseRefFilter(['refs/heads/stable/**']) });
+    expect(names(narrow.updated)).toEqual(['refs/heads/stable/2025.1']);
+    expect(fromSource() - bytes).toBeLessThan(firstBytes / 10);
+    const sent = open.requests.slice(start);
+    expect(sent.filter((r) => r.path.startsWith('/opendev/') && r.sentAuth)).toEqual([]);
+    expect(sent.some((r) => r.path.startsWith('/github/') && r.sentAuth)).toBe(true);
+  });
+
   it('computes the plan without pushing in a dry run', async () => {
     const s = scenario();
     const result = await s.run({ dryRun: true });

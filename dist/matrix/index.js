@@ -28964,7 +28964,7 @@ function exec(argv, options = {}) {
         }
         const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
             cwd: options.cwd,
-            env: { ...inheritedEnv(), ...options.env },
+            env: { ...inheritedEnv(options.dropEnv), ...options.env },
             stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             detached: options.killGroup,
         });
@@ -29061,10 +29061,10 @@ function lastLines(text, count = 1) {
  * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
  * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
  */
-function inheritedEnv() {
+function inheritedEnv(drop) {
     const env = {};
     for (const [key, value] of Object.entries(process.env))
-        if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key))
+        if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key) && !drop?.test(key))
             env[key] = value;
     return env;
 }

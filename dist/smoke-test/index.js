@@ -29357,11 +29357,18 @@ function readSmokeSettings(env = process.env) {
  */
 function companionSource(env) {
     const given = core/* getInput */.V4(constants/* SmokeInputs */.Nx.track);
-    if (given)
-        return { track: given, channels: [...new Set([`${given}/edge`, 'latest/edge'])] };
     const table = new SeriesTable();
     const trackMap = core/* getInput */.V4(constants/* SmokeInputs */.Nx.trackMap);
     const options = { table, trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined };
+    if (given) {
+        // A track named for a series falls back as that series' branch would; any other straight
+        // to latest.
+        const series = table.find(given);
+        const after = series
+            ? companionChannels(releaseTarget(`stable/${series.key}`, options), options).slice(1)
+            : ['latest/edge'];
+        return { track: given, channels: [...new Set([`${given}/edge`, ...after])] };
+    }
     const target = releaseTarget(core/* getInput */.V4(constants/* SmokeInputs */.Nx.ref) || defaultRef(env), options);
     return { track: target.track, channels: companionChannels(target, options) };
 }
@@ -29735,7 +29742,7 @@ function exec(argv, options = {}) {
         }
         const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
             cwd: options.cwd,
-            env: { ...inheritedEnv(), ...options.env },
+            env: { ...inheritedEnv(options.dropEnv), ...options.env },
             stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             detached: options.killGroup,
         });
@@ -29832,10 +29839,10 @@ function lastLines(text, count = 1) {
  * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
  * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
  */
-function inheritedEnv() {
+function inheritedEnv(drop) {
     const env = {};
     for (const [key, value] of Object.entries(process.env))
-        if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key))
+        if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key) && !drop?.test(key))
             env[key] = value;
     return env;
 }
@@ -30013,6 +30020,7 @@ async function attempt(step, log) {
             try {
                 result = await exec(argv, {
                     env: options.env,
+                    dropEnv: options.dropEnv,
                     stdin: options.input,
                     asRoot: options.asRoot,
                     signal: controller.signal,
@@ -30304,19 +30312,7 @@ function registerStep(snap, catalog, base, admin) {
             await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
             await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
             for (const iface of ['public', 'internal', 'admin']) {
-                const listed = await ctx.run([
-                    'openstack',
-                    'endpoint',
-                    'list',
-                    '--service',
-                    snap,
-                    '--interface',
-                    iface,
-                    '-f',
-                    'value',
-                    '-c',
-                    'URL',
-                ], { env: admin });
+                const listed = await openstack('endpoint', 'list', '--service', snap, '--interface', iface, '-f', 'value', '-c', 'URL');
                 if (listed.output.some((line) => line.trim() === url))
                     continue;
                 await openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url);
@@ -30408,7 +30404,9 @@ function configureStep(snap, options) {
  * failure, and the upgrade level's second and third rounds, make only what is missing.
  */
 function client(ctx, admin) {
-    const run = (...args) => ctx.run(['openstack', ...args], { env: admin });
+    // Only this cloud's credentials: an OS_CLOUD, OS_TOKEN or OS_PROJECT_ID of the job's (a
+    // self-hosted runner on an OpenStack cloud has them) would point the client elsewhere.
+    const run = (...args) => ctx.run(['openstack', ...args], { env: admin, dropEnv: /^OS_/ });
     const named = async (kind, name, list = []) => (await run(kind, 'list', ...list, '-f', 'value', '-c', 'ID', '-c', 'Name')).output
         .map((line) => line.trim().split(/\s+/))
         .filter(([, n]) => n === name)

@@ -1,6 +1,12 @@
 export interface GitHttpServer {
   url: string;
-  requests: { method: string; path: string; service: string | null; authorised: boolean }[];
+  requests: {
+    method: string;
+    path: string;
+    service: string | null;
+    authorised: boolean;
+    sentAuth: boolean;
+  }[];
   faults: { breakUploadPackAfter: number | null; failReceivePack: boolean };
   stats: { bytesIn: number; bytesOut: number };
   stop(): Promise<void>;

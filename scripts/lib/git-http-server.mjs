@@ -36,6 +36,8 @@ export function startGitHttpServer({ root, token, link }) {
       path: url.pathname,
       service: url.searchParams.get('service'),
       authorised,
+      // Whether the client sent credentials at all (to see where a token went).
+      sentAuth: !!req.headers.authorization,
     });
     if (!authorised) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end('unauthorised\n');

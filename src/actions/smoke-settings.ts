@@ -64,10 +64,18 @@ export function readSmokeSettings(env: NodeJS.ProcessEnv = process.env): SmokeTe
  */
 function companionSource(env: NodeJS.ProcessEnv): { track: string; channels: string[] } {
   const given = core.getInput(I.track);
-  if (given) return { track: given, channels: [...new Set([`${given}/edge`, 'latest/edge'])] };
   const table = new SeriesTable();
   const trackMap = core.getInput(I.trackMap);
   const options = { table, trackMap: trackMap ? parseTrackMap(trackMap, table) : undefined };
+  if (given) {
+    // A track named for a series falls back as that series' branch would; any other straight
+    // to latest.
+    const series = table.find(given);
+    const after = series
+      ? companionChannels(releaseTarget(`stable/${series.key}`, options), options).slice(1)
+      : ['latest/edge'];
+    return { track: given, channels: [...new Set([`${given}/edge`, ...after])] };
+  }
   const target = releaseTarget(core.getInput(I.ref) || defaultRef(env), options);
   return { track: target.track, channels: companionChannels(target, options) };
 }

@@ -183,7 +183,9 @@ async function mirrorOne(
       );
     }
     // The common case, nothing new upstream, costs those two listings: no cache, no fetch.
-    if (sameRefs(filtered(upstream, options.filter), filtered(destination, options.filter))) {
+    // Only the refs mirrored are ever fetched: a source's other refs are none of this run's.
+    const mirrored = filtered(upstream, options.filter);
+    if (sameRefs(mirrored, filtered(destination, options.filter))) {
       return result('unchanged');
     }
     return await heavy(async () => {
@@ -208,7 +210,7 @@ async function mirrorOne(
       let tips: string[] = [];
       if (fromDestination) {
         tips = await timed('base', () =>
-          fetchBase(dir, pair.destination, auth, upstream, destination, log),
+          fetchBase(dir, pair.destination, auth, mirrored, destination, log),
         );
       }
       base = copied.size > 0 ? 'copy' : fromDestination ? 'destination' : 'empty';
@@ -221,7 +223,7 @@ async function mirrorOne(
         rmSync(dir, { recursive: true, force: true });
         await prepareBareCopy(dir, local, log);
         base = 'empty';
-        return timed('fetch', () => updateCopy(local, pair.source, upstream, new Map(), []));
+        return timed('fetch', () => updateCopy(local, pair.source, mirrored, new Map(), []));
       };
       const fetchFailed = (error: string): RepoResult =>
         result('failed', {
@@ -231,8 +233,8 @@ async function mirrorOne(
       // The objects a push needs: every listed tip for a complete copy, the changed tips otherwise.
       const needed = (): string[] =>
         base === 'destination'
-          ? [...upstream].filter(([ref, id]) => destination.get(ref) !== id).map(([, id]) => id)
-          : [...upstream.values()];
+          ? [...mirrored].filter(([ref, id]) => destination.get(ref) !== id).map(([, id]) => id)
+          : [...mirrored.values()];
 
       // Fetch only what differs; atomically, so a fetch that dies updates no ref. A copy from an
       // earlier run (a cache restore that died halfway, objects missing under its refs) or from
@@ -240,13 +242,15 @@ async function mirrorOne(
       // the source listed, it is discarded and the fetch made once more from nothing.
       // What is pushed is what the source listed, by id: the copy only supplies the objects.
       // A copy begun from the destination may fetch from it on demand while fetching from the
-      // source, so that fetch carries the destination's token (scoped to its origin, as ever).
+      // source, so that fetch carries the destination's token, scoped to the destination's own
+      // URL: a source on the same host never sees it.
+      const lazy = extraHeaderAuth(pair.destination, options.token, process.env, 'repository');
       const fetcher =
         base === 'destination'
-          ? new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env }, config: NO_HOOKS })
+          ? new Git({ cwd: dir, env: { ...NETWORK_ENV, ...lazy.env }, config: NO_HOOKS })
           : local;
       let update = await timed('fetch', () =>
-        updateCopy(fetcher, pair.source, upstream, held, tips),
+        updateCopy(fetcher, pair.source, mirrored, held, base === 'destination' ? tips : undefined),
       );
       let missing = update.ok ? await timed('check', () => missingObjects(local, needed())) : [];
       if ((!update.ok || missing.length > 0) && base !== 'empty') {
@@ -285,7 +289,7 @@ async function mirrorOne(
       // 3. The plan to make the destination's mirrored refs equal the source's. The destination
       // listing is seconds old; every push is leased on it, so a change since then is refused.
       const fastForwards = await timed('check', () =>
-        fastForwardPairs(local, upstream, destination),
+        fastForwardPairs(local, mirrored, destination),
       );
       plan = planMirror(upstream, destination, options.filter, (o, n) =>
         fastForwards.has(`${o}..${n}`),
@@ -370,13 +374,13 @@ async function updateCopy(
   source: string,
   upstream: RefMap,
   held: RefMap,
-  tips: readonly string[],
+  tips: readonly string[] | undefined,
 ): Promise<CopyUpdate> {
   const fetched = [...upstream].some(([ref, id]) => held.get(ref) !== id);
   if (fetched) {
     // A commit-graph speeds up later runs on a copy that stays (a self-hosted runner's); a copy
     // begun from nothing or from the destination goes with its runner, so it writes none.
-    const graph = held.size > 0 && tips.length === 0;
+    const graph = held.size > 0 && tips === undefined;
     const fetch = await local.exec([
       '-c',
       `fetch.writeCommitGraph=${graph}`,
@@ -418,6 +422,11 @@ async function fetchBase(
   const trunk = ['refs/heads/master', 'refs/heads/main'].find((ref) => destination.has(ref));
   const anyBranch = [...destination.keys()].find((ref) => ref.startsWith('refs/heads/'));
   if (trunk ?? anyBranch) refs.add((trunk ?? anyBranch)!);
+  // A new branch or tag is often cut where another branch stands (unmaintained/ and -eol at a
+  // stable branch's tip): with every branch's tip as a base, the source sends only what is new
+  // above them, not the history below a tip the copy lacks.
+  if ([...upstream.keys()].some((ref) => !destination.has(ref)))
+    for (const ref of destination.keys()) if (ref.startsWith('refs/heads/')) refs.add(ref);
   if (refs.size === 0) return [];
   const git = new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env }, config: NO_HOOKS });
   // The destination is the copy's promisor remote (git's partial clone): the copy takes the tips'
@@ -526,7 +535,7 @@ function fetchArgs(
   source: string,
   upstream: RefMap,
   local: RefMap,
-  bases: readonly string[],
+  bases: readonly string[] | undefined,
 ): string[] {
   // No forced-update walk over the whole history; no FETCH_HEAD, which nobody reads.
   const args = ['fetch', '--atomic', '--no-tags', '--quiet', '--no-show-forced-updates'];
@@ -535,9 +544,9 @@ function fetchArgs(
   if (local.size === 0 || changed.length > 200)
     return [...args, '--prune', '--', source, ...FETCH_REFSPECS];
   // Negotiate from where the changed refs were (and master), not from every ref of the copy;
-  // a copy begun from the destination negotiates from the tips it was given.
-  const tips = new Set(bases);
-  if (bases.length === 0) {
+  // a copy begun from the destination negotiates from the tips it holds, and only those.
+  const tips = new Set(bases ?? []);
+  if (bases === undefined) {
     for (const id of changed.map((ref) => local.get(ref))) if (id) tips.add(id);
     for (const ref of ['refs/heads/master', 'refs/heads/main']) {
       const id = local.get(ref);

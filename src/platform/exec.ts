@@ -7,6 +7,8 @@ export interface ExecOptions {
   readonly cwd?: string;
   /** Added to this process's environment (secrets travel here, never in argv). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Variables of this process's environment the program must not inherit (before `env`). */
+  readonly dropEnv?: RegExp;
   readonly stdin?: string | Buffer;
   /** Kill the program (and say so) after this long. */
   readonly timeoutMs?: number;
@@ -98,7 +100,7 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     }
     const child = spawn(full[0]!, full.slice(1), {
       cwd: options.cwd,
-      env: { ...inheritedEnv(), ...options.env },
+      env: { ...inheritedEnv(options.dropEnv), ...options.env },
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: options.killGroup,
     });
@@ -201,9 +203,10 @@ export function lastLines(text: string, count = 1): string {
  * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
  * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
  */
-function inheritedEnv(): NodeJS.ProcessEnv {
+function inheritedEnv(drop?: RegExp): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env))
-    if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key)) env[key] = value;
+    if (!/^INPUT_|^ACTIONS_(RUNTIME_TOKEN|ID_TOKEN_REQUEST_TOKEN)$/.test(key) && !drop?.test(key))
+      env[key] = value;
   return env;
 }

@@ -15,15 +15,21 @@ export function basicAuthHeader(token: string): string {
   return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64')}`;
 }
 
-/** An extraheader for one http(s) origin; other URLs (ssh, git, file) get nothing. */
+/**
+ * An extraheader for one http(s) origin, or (`repository`) for that one repository's URL, which
+ * a command that also talks to another repository on the same host needs; other URLs (ssh, git,
+ * file) get nothing.
+ */
 export function extraHeaderAuth(
   url: string,
   token: string | undefined,
   base: NodeJS.ProcessEnv = process.env,
+  scope: 'origin' | 'repository' = 'origin',
 ): GitAuth {
   if (!token) return NO_AUTH;
-  const match = /^(https?:\/\/[^/]+\/)/i.exec(url);
-  if (!match) return NO_AUTH;
+  const origin = /^(https?:\/\/[^/]+\/)/i.exec(url);
+  if (!origin) return NO_AUTH;
+  const match = scope === 'origin' ? origin : [url, url.replace(/\/+$/, '')];
   const header = basicAuthHeader(token);
   // Keep any GIT_CONFIG_* entries the environment already carries; append ours after them.
   const index = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10) || 0;

@@ -237,21 +237,17 @@ function registerStep(
       await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
       await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
       for (const iface of ['public', 'internal', 'admin']) {
-        const listed = await ctx.run(
-          [
-            'openstack',
-            'endpoint',
-            'list',
-            '--service',
-            snap,
-            '--interface',
-            iface,
-            '-f',
-            'value',
-            '-c',
-            'URL',
-          ],
-          { env: admin },
+        const listed = await openstack(
+          'endpoint',
+          'list',
+          '--service',
+          snap,
+          '--interface',
+          iface,
+          '-f',
+          'value',
+          '-c',
+          'URL',
         );
         if (listed.output.some((line) => line.trim() === url)) continue;
         await openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url);
@@ -349,7 +345,10 @@ function configureStep(snap: string, options: DeployOptions): Step {
  * failure, and the upgrade level's second and third rounds, make only what is missing.
  */
 function client(ctx: StepContext, admin: Readonly<Record<string, string>>) {
-  const run = (...args: string[]) => ctx.run(['openstack', ...args], { env: admin });
+  // Only this cloud's credentials: an OS_CLOUD, OS_TOKEN or OS_PROJECT_ID of the job's (a
+  // self-hosted runner on an OpenStack cloud has them) would point the client elsewhere.
+  const run = (...args: string[]) =>
+    ctx.run(['openstack', ...args], { env: admin, dropEnv: /^OS_/ });
   const named = async (kind: string, name: string, list: string[] = []): Promise<string[]> =>
     (await run(kind, 'list', ...list, '-f', 'value', '-c', 'ID', '-c', 'Name')).output
       .map((line) => line.trim().split(/\s+/))

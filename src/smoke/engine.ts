@@ -18,6 +18,8 @@ export interface StepContext {
     argv: readonly string[],
     options?: {
       env?: Record<string, string>;
+      /** Variables of the job's environment the command must not see (before `env`). */
+      dropEnv?: RegExp;
       input?: string;
       allowFailure?: boolean;
       /** Privileged: run as root by the funnel's one rule (root already, else sudo -n). */
@@ -154,6 +156,7 @@ async function attempt(
       try {
         result = await exec(argv, {
           env: options.env,
+          dropEnv: options.dropEnv,
           stdin: options.input,
           asRoot: options.asRoot,
           signal: controller.signal,

@@ -57,6 +57,9 @@ export async function prepareKeystone(): Promise<{
       'provider = fernet',
       '[fernet_tokens]',
       `key_repository = ${join(dir, 'fernet-keys')}`,
+      // fernet_setup makes the receipts' keys too: here, not in /etc/keystone.
+      '[fernet_receipts]',
+      `key_repository = ${join(dir, 'fernet-receipts')}`,
       '[credential]',
       `key_repository = ${join(dir, 'credential-keys')}`,
       '',

@@ -345,6 +345,16 @@ export async function startOpenStackStandIn(options: {
         NeutronError: { type: `${one[0]!.toUpperCase()}${one.slice(1)}NotFound`, message: id },
       });
     if (req.method === 'GET') return json(200, { [one]: shown(resource) });
+    if (req.method === 'DELETE') {
+      // A network goes with its subnets (no ports here: the servers keep their addresses).
+      if (kind === 'networks')
+        cloud.subnets = cloud.subnets.filter((n) => n.network_id !== resource.id);
+      else
+        for (const network of cloud.networks)
+          network.subnets = (network.subnets as string[]).filter((id) => id !== resource.id);
+      cloud[kind] = cloud[kind].filter((r) => r !== resource);
+      return { status: 204 };
+    }
     return json(405, { NeutronError: { type: 'HTTPMethodNotAllowed', message: path } });
   };
 
