@@ -28,9 +28,6 @@ const TAGS = Number(process.env.BENCH_TAGS ?? 300);
  * one file (so history deltifies as real code does).
  */
 function generate(dir: string, commits = COMMITS, branches = BRANCHES, tags = TAGS): void {
-  const COMMITS = commits;
-  const BRANCHES = branches;
-  const TAGS = tags;
   initBare(dir);
   let seed = 42;
   const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -43,7 +40,7 @@ function generate(dir: string, commits = COMMITS, branches = BRANCHES, tags = TA
   );
   const chunks: string[] = [];
   let time = 1400000000;
-  for (let i = 1; i <= COMMITS; i++) {
+  for (let i = 1; i <= commits; i++) {
     const f = Math.floor(random() * files.length);
     const lines = files[f]!;
     for (let k = 0; k < 3; k++)
@@ -56,15 +53,15 @@ function generate(dir: string, commits = COMMITS, branches = BRANCHES, tags = TA
         `M 100644 inline pkg${Math.floor(f / 20)}/module${f % 20}.py\ndata ${Buffer.byteLength(content)}\n${content}\n`,
     );
   }
-  for (let b = 0; b < BRANCHES; b++) {
-    const from = Math.max(1, Math.floor(((b + 1) * COMMITS) / (BRANCHES + 1)));
+  for (let b = 0; b < branches; b++) {
+    const from = Math.max(1, Math.floor(((b + 1) * commits) / (branches + 1)));
     chunks.push(
       `commit refs/heads/stable/s${b}\ncommitter b <b@example.invalid> ${time++} +0000\ndata 6\nstable\nfrom :${from}\nM 100644 inline STABLE\ndata ${String(b).length + 1}\n${b}\n\n`,
     );
   }
-  for (let t = 0; t < TAGS; t++) {
+  for (let t = 0; t < tags; t++) {
     chunks.push(
-      `tag ${t}.0.0\nfrom :${Math.max(1, Math.floor(((t + 1) * COMMITS) / (TAGS + 1)))}\ntagger b <b@example.invalid> ${time++} +0000\ndata 7\nrelease\n`,
+      `tag ${t}.0.0\nfrom :${Math.max(1, Math.floor(((t + 1) * commits) / (tags + 1)))}\ntagger b <b@example.invalid> ${time++} +0000\ndata 7\nrelease\n`,
     );
   }
   git(dir, ['fast-import', '--quiet'], chunks.join(''));
@@ -315,24 +312,17 @@ async function scenario(
     };
   };
   const oursRun = () =>
-    measure(async () => {
-      // Every run is a fresh runner: the work dir is gone, only the stored copy comes back.
-      rmSync(work, { recursive: true, force: true });
-      const [result] = await mirrorAll({
-        pairs: parseMirrorPairs(
-          `${server.url}/opendev/nova.git -> ${server.url}/github/ours-${tag}.git`,
-        ),
-        filter: parseRefFilter([]),
-        concurrency: 1,
-        maxDestructiveFraction: 0.1,
-        allowDestructive: false,
-        workDir: work,
-        store,
-      });
-      if (!result || !['mirrored', 'unchanged'].includes(result.status))
-        throw new Error(`mirror: ${result?.status} ${result?.error}`);
-      return { ...result.phases };
-    });
+    measure(
+      async () =>
+        (
+          await oursOnce(
+            `${server.url}/opendev/nova.git -> ${server.url}/github/ours-${tag}.git`,
+            work,
+            store,
+            1,
+          )
+        ).phases,
+    );
   // What the popular actions do, on a fresh runner every time.
   const naiveRun = () =>
     measure(async () => {

@@ -56,6 +56,13 @@ function scenario() {
 }
 
 const names = (changes: { ref: string }[]) => changes.map((c) => c.ref);
+/** Installs an executable hook script in a repository (a destination's, or a cached copy's). */
+function installHook(repo: string, name: string, script: string): void {
+  const hook = join(repo, 'hooks', name);
+  mkdirSync(join(repo, 'hooks'), { recursive: true });
+  writeFileSync(hook, script);
+  chmodSync(hook, 0o755);
+}
 const pushesTo = (name: string) =>
   http.requests.filter(
     (r) => r.path === `/github/${name}.git/git-receive-pack` && r.method === 'POST',
@@ -168,12 +175,11 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
 
   it('reports the one ref the destination refuses and still mirrors the others', async () => {
     const s = scenario();
-    const hook = join(s.destination, 'hooks/update');
-    writeFileSync(
-      hook,
+    installHook(
+      s.destination,
+      'update',
       '#!/bin/sh\ncase "$1" in refs/heads/stable/2024.2) echo "protected branch" >&2; exit 1;; esac\nexit 0\n',
     );
-    chmodSync(hook, 0o755);
     const result = await s.run();
     expect(result.status).toBe('partial');
     expect(result.rejected).toEqual([
@@ -193,12 +199,11 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
   it('finds the one ref a pre-receive hook refuses, when the hook declines the whole push', async () => {
     const s = scenario();
     // pre-receive judges a push as a whole: one bad ref and every ref comes back declined.
-    const hook = join(s.destination, 'hooks/pre-receive');
-    writeFileSync(
-      hook,
+    installHook(
+      s.destination,
+      'pre-receive',
       '#!/bin/sh\nwhile read old new ref; do [ "$ref" = refs/heads/stable/2024.2 ] && { echo "protected" >&2; exit 1; }; done\nexit 0\n',
     );
-    chmodSync(hook, 0o755);
     const result = await s.run();
     expect(result.status).toBe('partial');
     expect(result.rejected).toEqual([
@@ -310,10 +315,7 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     const saved = join(storeDir, readdirSync(storeDir)[0]!);
     // A poisoned cache entry: a hook that would see the job's environment, and a fetch redirect.
     const stolen = join(tempDir('osa-stolen-'), 'env');
-    const hook = join(saved, 'hooks/reference-transaction');
-    mkdirSync(join(saved, 'hooks'), { recursive: true });
-    writeFileSync(hook, `#!/bin/sh\nenv >> ${stolen}\n`);
-    chmodSync(hook, 0o755);
+    installHook(saved, 'reference-transaction', `#!/bin/sh\nenv >> ${stolen}\n`);
     const evil = join(root, 'opendev', `${s.name}-evil.git`);
     initBare(evil);
     addCommits(evil, 'master', 1);
@@ -353,12 +355,11 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
   it('keeps reporting what landed when a later group of a split push fails outright', async () => {
     const s = scenario();
     // Declines any push carrying stable/2024.2; dies (no answer at all) on one carrying a tag.
-    const hook = join(s.destination, 'hooks/pre-receive');
-    writeFileSync(
-      hook,
+    installHook(
+      s.destination,
+      'pre-receive',
       '#!/bin/sh\nwhile read old new ref; do\n  [ "$ref" = refs/heads/stable/2024.2 ] && exit 1\n  case "$ref" in refs/tags/*) kill -9 $PPID;; esac\ndone\nexit 0\n',
     );
-    chmodSync(hook, 0o755);
     const result = await s.run();
     expect(result.status).toBe('partial');
     const landed = git(s.destination, ['for-each-ref', '--format=%(refname)']).trim().split('\n');
@@ -378,9 +379,11 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     const s = scenario();
     for (let i = 0; i < 30; i++)
       addCommits(s.upstream, `topic${i}`, 1, { from: 'refs/heads/master' });
-    const hook = join(s.destination, 'hooks/update');
-    writeFileSync(hook, '#!/bin/sh\ncase "$1" in refs/heads/topic*) exit 1;; esac\nexit 0\n');
-    chmodSync(hook, 0o755);
+    installHook(
+      s.destination,
+      'update',
+      '#!/bin/sh\ncase "$1" in refs/heads/topic*) exit 1;; esac\nexit 0\n',
+    );
     const pushes = pushesTo(s.name);
     const result = await s.run();
     expect(pushesTo(s.name) - pushes).toBe(2);

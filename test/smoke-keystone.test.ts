@@ -10,6 +10,7 @@ import { adminEnv } from '../src/smoke/services.js';
 import { ROOT, tempDir } from './helpers/fixtures.js';
 import { keystoneCapability, prepareKeystone } from './helpers/keystone.js';
 import {
+  passwordToken,
   serviceAccounts,
   startOpenStackStandIn,
   type OpenStackStandIn,
@@ -265,26 +266,18 @@ withKeystone(
         (await fetch(url, { headers })).status;
       expect(await status({})).toBe(401);
       expect(await status({ 'X-Auth-Token': 'gAAAAAforged' })).toBe(401);
-      const issue = async (scope: unknown) => {
-        const response = await fetch(`http://127.0.0.1:${keystone.port}/v3/auth/tokens`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({
-            auth: {
-              identity: {
-                methods: ['password'],
-                password: { user: { name: 'admin', domain: { name: 'Default' }, password } },
-              },
-              ...(scope ? { scope } : {}),
-            },
-          }),
+      const issue = async (project?: string) => {
+        const response = await passwordToken(`http://127.0.0.1:${keystone.port}`, {
+          name: 'admin',
+          password,
+          project,
         });
         // Keystone issued it (so a 401 below is the stand-in's judgement, not a failed login).
         expect(response.status).toBe(201);
         return response.headers.get('x-subject-token')!;
       };
-      expect(await status({ 'X-Auth-Token': await issue(null) })).toBe(401);
-      const scoped = await issue({ project: { name: 'admin', domain: { name: 'Default' } } });
+      expect(await status({ 'X-Auth-Token': await issue() })).toBe(401);
+      const scoped = await issue('admin');
       expect(await status({ 'X-Auth-Token': scoped })).toBe(200);
       // Version discovery is open, as on the real services.
       expect((await fetch(`http://127.0.0.1:${cloud.ports.nova}/`)).status).toBe(200);

@@ -185,7 +185,8 @@ async function mirrorOne(
     // The common case, nothing new upstream, costs those two listings: no cache, no fetch.
     // Only the refs mirrored are ever fetched: a source's other refs are none of this run's.
     const mirrored = filtered(upstream, options.filter);
-    if (sameRefs(mirrored, filtered(destination, options.filter))) {
+    const atDestination = filtered(destination, options.filter);
+    if (sameRefs(mirrored, atDestination)) {
       return result('unchanged');
     }
     return await heavy(async () => {
@@ -197,7 +198,7 @@ async function mirrorOne(
       // mirror, or one that did not finish) restores a stored copy, which spares the source a
       // fetch of all history.
       const hadCopy = existsSync(dir);
-      const destinationEmpty = ![...destination.keys()].some((ref) => options.filter.matches(ref));
+      const destinationEmpty = atDestination.size === 0;
       if (!hadCopy && destinationEmpty && options.store) {
         const store = options.store;
         cacheHit = await timed('restore', () => store.restore(pair.slug, dir).catch(() => false));
@@ -298,9 +299,7 @@ async function mirrorOne(
 
       // 4. Safety: a run that would destroy much of the destination needs to be told so.
       const destructive = destructiveChanges(plan);
-      const mirroredAtDestination = [...destination.keys()].filter((ref) =>
-        options.filter.matches(ref),
-      ).length;
+      const mirroredAtDestination = atDestination.size;
       const limit = destructiveLimit(mirroredAtDestination, options.maxDestructiveFraction);
       if (destructive.length > limit && !options.allowDestructive) {
         return result('refused', {

@@ -87,6 +87,33 @@ export function serviceAccounts(etcDir: string): Record<Service, ServiceAccount>
 
 type Service = 'nova' | 'neutron' | 'glance';
 
+/**
+ * Keystone's password login (POST /v3/auth/tokens) for a user of the Default domain, scoped to
+ * `project` when given (unscoped otherwise); the token is the answer's X-Subject-Token.
+ */
+export function passwordToken(
+  keystone: string,
+  user: { name: string; password: string; project?: string },
+): Promise<Response> {
+  return fetch(`${keystone}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: { name: user.name, domain: { name: 'Default' }, password: user.password },
+          },
+        },
+        ...(user.project
+          ? { scope: { project: { name: user.project, domain: { name: 'Default' } } } }
+          : {}),
+      },
+    }),
+  });
+}
+
 export async function startOpenStackStandIn(options: {
   keystone: string;
   dir: string;
@@ -107,24 +134,10 @@ export async function startOpenStackStandIn(options: {
     const known = serviceTokens.get(service);
     if (known) return known;
     const account = options.accounts[service];
-    const response = await fetch(`${options.keystone}/v3/auth/tokens`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: {
-                name: account.username,
-                domain: { name: 'Default' },
-                password: account.password,
-              },
-            },
-          },
-          scope: { project: { name: account.project, domain: { name: 'Default' } } },
-        },
-      }),
+    const response = await passwordToken(options.keystone, {
+      name: account.username,
+      password: account.password,
+      project: account.project,
     });
     const token = response.headers.get('x-subject-token');
     if (response.status !== 201 || !token)
