@@ -4,10 +4,15 @@ import { join } from 'node:path';
 import { git } from '../scripts/lib/git-fixtures.mjs';
 import { snapArchitectures } from '../src/snapcraft/architectures.js';
 import { ConfigurationError } from '../src/platform/errors.js';
-import { buildMatrix, DEFAULT_ARCHES, parseSelfHosted } from '../src/build/matrix.js';
+import {
+  buildMatrix,
+  DEFAULT_ARCHES,
+  type MatrixEntry,
+  parseSelfHosted,
+} from '../src/build/matrix.js';
 import { matrixFor } from '../src/build/matrix-branches.js';
 import { parseSnapcraftYaml } from '../src/snapcraft/yaml.js';
-import { findFiles, fixture, tempDir } from './helpers/fixtures.js';
+import { findFiles, fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { runBundle } from './helpers/run-action.js';
 
 const load = (file: string) => parseSnapcraftYaml(readFileSync(fixture(file), 'utf8'), file);
@@ -63,6 +68,7 @@ describe('matrix over every real snapcraft.yaml', () => {
         'build-on': 'amd64',
         runner: 'ubuntu-24.04',
         emulate: false,
+        mode: 'native',
       },
       {
         arch: 's390x',
@@ -70,6 +76,7 @@ describe('matrix over every real snapcraft.yaml', () => {
         'build-on': 's390x',
         runner: 'ubuntu-24.04',
         emulate: true,
+        mode: 'emulated',
       },
     ]);
   });
@@ -139,6 +146,7 @@ describe('architectures in every form', () => {
         'build-on': 'amd64',
         runner: 'ubuntu-24.04',
         emulate: false,
+        mode: 'native',
       },
     ]);
   });
@@ -222,6 +230,7 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
           'build-on': 'amd64',
           runner: 'ubuntu-24.04',
           emulate: false,
+          mode: 'native',
         },
         {
           arch: 'arm64',
@@ -229,6 +238,7 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
           'build-on': 'arm64',
           runner: 'ubuntu-24.04-arm',
           emulate: false,
+          mode: 'native',
         },
         {
           arch: 'ppc64el',
@@ -236,6 +246,7 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
           'build-on': 'ppc64el',
           runner: 'ubuntu-24.04',
           emulate: true,
+          mode: 'emulated',
         },
       ],
     });
@@ -255,5 +266,151 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
       '::warning::Not building arm64: snapcraft.yaml builds only for amd64',
     );
     expect(JSON.parse(run.outputs.skipped!)).toHaveLength(2);
+  });
+});
+
+describe('remote builds on Launchpad (remote-arches)', () => {
+  const heavy = () =>
+    parseSnapcraftYaml(
+      readFileSync(join(ROOT, 'test/snaps/core22-keystone/snap/snapcraft.yaml'), 'utf8').replace(
+        '    build-for: [arm64]\n',
+        '    build-for: [arm64]\n  - build-on: [ppc64el]\n    build-for: [ppc64el]\n',
+      ),
+      'snapcraft.yaml',
+    );
+  const remote = {
+    arches: ['ppc64el'],
+    credentials: true,
+    acceptPublicUpload: true,
+    trusted: true,
+    fallback: 'emulate' as 'emulate' | 'skip',
+    timeoutMinutes: 330,
+  };
+  const ppc = (over: Partial<typeof remote> = {}, emulate = true) => {
+    const m = buildMatrix(heavy(), { ...options, emulate, remote: { ...remote, ...over } });
+    return {
+      entry: m.include.find((e) => e.arch === 'ppc64el'),
+      skipped: m.skipped.find((s) => s.arch === 'ppc64el'),
+    };
+  };
+
+  it('builds a release push remotely, driven from the amd64 runner, waiting all but 15 minutes of the job', () => {
+    expect(ppc().entry).toEqual({
+      arch: 'ppc64el',
+      platform: 'ppc64el',
+      'build-on': 'ppc64el',
+      runner: 'ubuntu-24.04',
+      emulate: false,
+      mode: 'remote',
+      'launchpad-timeout': 315 * 60,
+      reason: "Launchpad's builders",
+    });
+  });
+
+  it.each([
+    [
+      { trusted: false },
+      /pull requests and merge queues get no Launchpad credentials: emulated instead/,
+    ],
+    [{ credentials: false }, /no LAUNCHPAD_CREDENTIALS were given: emulated instead/],
+  ])('falls back to emulation for %j, saying why', (over, reason) => {
+    const { entry } = ppc(over);
+    expect(entry).toMatchObject({ mode: 'emulated', emulate: true });
+    expect(entry!.reason).toMatch(reason);
+    expect(entry).not.toHaveProperty('launchpad-timeout');
+  });
+
+  it('skips a pull request’s remote arch with a notice when asked, and warns when a release build skips one', () => {
+    expect(ppc({ trusted: false, fallback: 'skip' })).toEqual({
+      entry: undefined,
+      skipped: {
+        arch: 'ppc64el',
+        notice: true,
+        reason: expect.stringMatching(
+          /no Launchpad credentials: not built \(remote-fallback: skip\)/,
+        ),
+      },
+    });
+    const release = ppc({ credentials: false, fallback: 'skip' }).skipped!;
+    expect(release.notice).toBeUndefined();
+    expect(ppc({ credentials: false }, false).skipped!.reason).toMatch(
+      /not built \(emulation is off\)/,
+    );
+  });
+
+  it('builds a snap whose base the remote builder does not take emulated, saying so', () => {
+    const legacy = buildMatrix(load('openstack-archive/snap-nova/master/snapcraft.yaml'), {
+      ...options,
+      remote,
+    }).include[2]!;
+    expect(legacy).toMatchObject({ arch: 'ppc64el', mode: 'emulated' });
+    expect(legacy.reason).toMatch(
+      /its base is none and Launchpad builds core22, core24, core26 only/,
+    );
+  });
+
+  it('builds natively what has a runner, whatever remote-arches says', () => {
+    const m = buildMatrix(heavy(), {
+      ...options,
+      remote: { ...remote, arches: ['arm64', 'ppc64el'] },
+    });
+    expect(m.include[1]).toMatchObject({
+      arch: 'arm64',
+      mode: 'native',
+      runner: 'ubuntu-24.04-arm',
+    });
+    expect(m.include[1]!.reason).toMatch(/has a runner/);
+  });
+
+  it.each([
+    [{ arches: ['s390x'] }, /'remote-arches' names s390x, which 'arches' does not ask for/],
+    [{ arches: ['ppc64le'] }, /'ppc64le' is not an architecture/],
+    [{ acceptPublicUpload: false }, /set 'launchpad-accept-public-upload: true'/],
+    [{ fallback: 'later' }, /'remote-fallback' must be emulate or skip, not 'later'/],
+    [{ timeoutMinutes: 20 }, /'remote-timeout-minutes' must be a whole number from 30 to 360/],
+    [{ timeoutMinutes: 400 }, /from 30 to 360/],
+    [{ timeoutMinutes: Number.NaN }, /not 'NaN'/],
+  ])('refuses %j, saying what to change', (over, message) => {
+    expect(() =>
+      buildMatrix(heavy(), {
+        ...options,
+        remote: { ...remote, ...(over as Partial<typeof remote>) },
+      }),
+    ).toThrow(message);
+  });
+
+  it('runs from its bundle: the entry says remote, the smoke matrix leaves it out, the summary says where', async () => {
+    const dir = tempDir('osa-matrix-remote-');
+    cpSync(join(ROOT, 'test/snaps/core22-keystone'), dir, { recursive: true });
+    writeFileSync(join(dir, 'snap/snapcraft.yaml'), heavy().document.toString());
+    const inputs = {
+      project: dir,
+      'remote-arches': 'ppc64el',
+      'remote-credentials': 'true',
+      'launchpad-accept-public-upload': 'true',
+    };
+    const push = await runBundle('matrix', inputs, { GITHUB_EVENT_NAME: 'push' });
+    expect(push.status).toBe(0);
+    const include = (JSON.parse(push.outputs.matrix!) as { include: MatrixEntry[] }).include;
+    expect(include.map((e) => `${e.arch}:${e.mode}`)).toEqual([
+      'amd64:native',
+      'arm64:native',
+      'ppc64el:remote',
+    ]);
+    expect(include[2]!['launchpad-timeout']).toBe(315 * 60);
+    const smoke = (JSON.parse(push.outputs['native-matrix']!) as { include: MatrixEntry[] })
+      .include;
+    expect(smoke.map((e) => e.arch)).toEqual(['amd64', 'arm64']);
+    expect(push.summary).toContain('remote on Launchpad (snapcraft remote-build, waits 315 min)');
+
+    const pr = await runBundle(
+      'matrix',
+      { ...inputs, 'remote-credentials': 'false', 'remote-fallback': 'skip' },
+      { GITHUB_EVENT_NAME: 'pull_request' },
+    );
+    expect(pr.status).toBe(0);
+    expect(pr.stdout).toMatch(/::notice::Not building ppc64el: remote-arches asks Launchpad/);
+    expect(pr.stdout).not.toContain('::warning::');
+    expect(pr.outputs.arches).toBe('amd64 arm64');
   });
 });

@@ -27,6 +27,8 @@ const PIN = '5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f';
 const HEAD = 'c0ffee0000000000000000000000000000000001';
 const STORE_SECRET = 'store-credentials-never-elsewhere';
 const MIRROR_SECRET = 'mirror-token-never-elsewhere';
+const LAUNCHPAD_SECRET =
+  '[1]\nconsumer_key = snapcraft\naccess_token = launchpad-token-only-remote-legs\n';
 
 /**
  * Inputs of the third-party actions the workflows use, from their action.yml at the pinned
@@ -154,6 +156,12 @@ interface Scenario {
   readonly failSmoke?: string[];
   /** The run is cancelled while this job runs. */
   readonly cancelDuring?: string;
+  /** The example caller with these lines uncommented (its remote-arches block). */
+  readonly remote?: boolean;
+  /** Extra `with:` lines for snap.yml in the caller. */
+  readonly callerWith?: string;
+  /** The snap repo checked out (default: snap-keystone's master). */
+  readonly project?: string;
 }
 
 interface Outcome {
@@ -164,6 +172,18 @@ interface Outcome {
 }
 
 const caller = loadWorkflow(join(ROOT, 'examples/workflows/snap-repo.yml'));
+/** The example caller as a heavy snap uses it: ppc64el on Launchpad (its commented lines on). */
+function remoteCaller(extra = ''): WorkflowFile {
+  const text = readFileSync(join(ROOT, 'examples/workflows/snap-repo.yml'), 'utf8')
+    .replace('# remote-arches: ppc64el', 'remote-arches: ppc64el')
+    .replace(
+      '# launchpad-accept-public-upload: true',
+      `launchpad-accept-public-upload: true${extra}`,
+    );
+  if (!text.includes('\n      remote-arches: ppc64el'))
+    throw new Error('the example lost its remote-arches lines');
+  return loadWorkflow('snap-repo-remote.yml', text);
+}
 const called = loadWorkflow(join(ROOT, '.github/workflows/snap.yml'));
 const project = fixture('openstack-archive/snap-keystone/master');
 
@@ -236,7 +256,7 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
         if (step.with.ref === PIN)
           cpSync(join(ROOT, 'actions'), join(path, 'actions'), { recursive: true });
       } else if (step.with.path === 'snap') {
-        cpSync(project, path, { recursive: true });
+        cpSync(scenario.project ?? project, path, { recursive: true });
       }
       return {};
     }
@@ -262,7 +282,13 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
     }
     if (step.run?.includes('rev-parse HEAD')) return { outputs: { sha: HEAD } };
     if (name === 'toolkit/build') {
-      const failed = scenario.failBuild?.includes(leg.arch ?? '');
+      // The action refuses a remote build without credentials or the opt-in (src/build/remote.ts).
+      const remoteRefused =
+        step.with.mode === 'remote' &&
+        (!step.with['launchpad-credentials'] ||
+          step.with['launchpad-accept-public-upload'] !== 'true' ||
+          !/^\d+$/.test(step.with['launchpad-timeout'] ?? ''));
+      const failed = remoteRefused || scenario.failBuild?.includes(leg.arch ?? '');
       return {
         outcome: failed ? 'failure' : 'success',
         outputs: failed
@@ -301,11 +327,18 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
   };
   if (!triggered) return { triggered, jobs: new Map(), steps };
   const jobs = await simulate({
-    caller: options.direct ? directCaller : caller,
+    caller: options.direct
+      ? directCaller
+      : scenario.remote
+        ? remoteCaller(scenario.callerWith)
+        : caller,
     called: { [CALLED_REF]: called },
     github,
     inputs: { ...dispatchDefaults, ...scenario.inputs },
-    secrets: scenario.secrets ?? { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET },
+    secrets: scenario.secrets ?? {
+      SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET,
+      LAUNCHPAD_CREDENTIALS: LAUNCHPAD_SECRET,
+    },
     calledSha: PIN,
     cancelDuring: scenario.cancelDuring,
     model,
@@ -366,6 +399,17 @@ function expectHouseProperties(o: Outcome, scenario: Scenario): void {
     if (!step.job.endsWith('/publish'))
       expect({ job: step.job, leaks: seen.includes(STORE_SECRET) }).toEqual({
         job: step.job,
+        leaks: false,
+      });
+    // Launchpad's credentials reach only the build step of a remote leg.
+    const remoteBuild =
+      step.job.endsWith('/build') &&
+      (step.leg as { mode?: string }).mode === 'remote' &&
+      step.uses === './.osa/actions/build';
+    if (!remoteBuild)
+      expect({ job: step.job, uses: step.uses, leaks: seen.includes('launchpad-token') }).toEqual({
+        job: step.job,
+        uses: step.uses,
         leaks: false,
       });
     // The toolkit's actions come from the commit the caller pinned.
@@ -467,9 +511,11 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
     // A fork's pull request has no secrets to pass on, and the caller passes none anyway.
     expect(fixtures['pull request from a fork']!.jobs.get('snap')!.calledWith!.secrets).toEqual({
       SNAPCRAFT_STORE_CREDENTIALS: '',
+      LAUNCHPAD_CREDENTIALS: '',
     });
     expect(fixtures['pull request in the repo']!.jobs.get('snap')!.calledWith!.secrets).toEqual({
       SNAPCRAFT_STORE_CREDENTIALS: '',
+      LAUNCHPAD_CREDENTIALS: '',
     });
   });
 
@@ -524,7 +570,10 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
     const o = fixtures.merge_group!;
     expect(o.triggered).toBe(true);
     expect(o.plan).toMatchObject({ ref: 'main', publish: 'false' });
-    expect(o.jobs.get('snap')!.calledWith!.secrets).toEqual({ SNAPCRAFT_STORE_CREDENTIALS: '' });
+    expect(o.jobs.get('snap')!.calledWith!.secrets).toEqual({
+      SNAPCRAFT_STORE_CREDENTIALS: '',
+      LAUNCHPAD_CREDENTIALS: '',
+    });
     expect(o.jobs.get('snap/results')!.result).toBe('success');
   });
 
@@ -566,6 +615,139 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
       ['arm64', 'ubuntu-24.04-arm', 120],
       ['ppc64el', 'ubuntu-24.04', 350],
     ]);
+  });
+});
+
+/** A core22 snap built for amd64, arm64 and ppc64el (test/snaps/core22-keystone, plus ppc64el). */
+function core22Keystone(): string {
+  const dir = tempDir('osa-sim-core22-');
+  cpSync(join(ROOT, 'test/snaps/core22-keystone'), dir, { recursive: true });
+  const file = join(dir, 'snap/snapcraft.yaml');
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(
+      '    build-for: [arm64]\n',
+      '    build-for: [arm64]\n  - build-on: [ppc64el]\n    build-for: [ppc64el]\n',
+    ),
+  );
+  if (!readFileSync(file, 'utf8').includes('build-for: [ppc64el]')) throw new Error('no ppc64el');
+  return dir;
+}
+
+describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap calls it', () => {
+  let fixtures: Record<string, Outcome>;
+  const names = [
+    'remote ppc64el: push to stable/2025.1',
+    'remote ppc64el: push without LAUNCHPAD_CREDENTIALS',
+    'remote ppc64el: pull request in the repo',
+    'remote ppc64el: pull request from a fork, remote-fallback skip',
+    'remote ppc64el: push, the Launchpad build fails',
+  ];
+  const legs = (o: Outcome) =>
+    o.jobs
+      .get('snap/build')!
+      .legs.map((l) => [l.matrix.arch, l.matrix.mode, l.runsOn, l.timeoutMinutes, l.result]);
+  const buildStep = (o: Outcome, arch: string) =>
+    o.steps.find(
+      (s) =>
+        s.job === 'snap/build' &&
+        s.uses === './.osa/actions/build' &&
+        (s.leg as { arch?: string }).arch === arch,
+    );
+  beforeAll(async () => {
+    fixtures = {};
+    const heavy = core22Keystone();
+    for (const name of names) {
+      const found = [
+        push('stable/2025.1', { name: names[0]!, remote: true }),
+        push('stable/2025.1', {
+          name: names[1]!,
+          remote: true,
+          secrets: { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET },
+        }),
+        { ...pr(false), name: names[2]!, remote: true },
+        {
+          ...pr(true),
+          name: names[3]!,
+          remote: true,
+          callerWith: '\n      remote-fallback: skip',
+        },
+        push('stable/2025.1', { name: names[4]!, remote: true, failBuild: ['ppc64el'] }),
+      ].find((s) => s.name === name)!;
+      const scenario = { ...found, project: heavy };
+      fixtures[name] = await run(scenario);
+      expectHouseProperties(fixtures[name], scenario);
+    }
+  }, 120000);
+
+  it('a release push builds ppc64el on Launchpad with the credentials, the other legs without them, and publishes all three', () => {
+    const o = fixtures[names[0]!]!;
+    expect(legs(o)).toEqual([
+      ['amd64', 'native', 'ubuntu-24.04', 120, 'success'],
+      ['arm64', 'native', 'ubuntu-24.04-arm', 120, 'success'],
+      ['ppc64el', 'remote', 'ubuntu-24.04', 330, 'success'],
+    ]);
+    expect(buildStep(o, 'ppc64el')!.with).toMatchObject({
+      mode: 'remote',
+      'launchpad-credentials': LAUNCHPAD_SECRET,
+      'launchpad-accept-public-upload': 'true',
+      // The wait on Launchpad leaves 15 of the job's 330 minutes for setup and download.
+      'launchpad-timeout': String((330 - 15) * 60),
+    });
+    for (const arch of ['amd64', 'arm64'])
+      expect(buildStep(o, arch)!.with).toMatchObject({
+        mode: 'native',
+        'launchpad-credentials': '',
+        'launchpad-timeout': '',
+      });
+    // The plan learns only that credentials exist.
+    const matrix = o.steps.find((s) => s.job === 'snap/plan' && s.with['remote-arches'])!;
+    expect(matrix.with).toMatchObject({ 'remote-arches': 'ppc64el', 'remote-credentials': 'true' });
+    expect(publishes(o)).toBe(true);
+    const download = o.steps.find(
+      (s) => s.job === 'snap/publish' && s.uses?.startsWith('actions/download-artifact@'),
+    )!;
+    expect(download.with.pattern).toBe(`snap-${HEAD}-*`);
+    expect(
+      o.steps
+        .filter((s) => s.uses?.startsWith('actions/upload-artifact@') && s.job === 'snap/build')
+        .map((s) => s.with.name),
+    ).toEqual([`snap-${HEAD}-amd64`, `snap-${HEAD}-arm64`, `snap-${HEAD}-ppc64el`]);
+  });
+
+  it('a release push without LAUNCHPAD_CREDENTIALS emulates ppc64el, as before remote builds', () => {
+    const o = fixtures[names[1]!]!;
+    expect(legs(o)[2]).toEqual(['ppc64el', 'emulated', 'ubuntu-24.04', 350, 'success']);
+    expect(buildStep(o, 'ppc64el')!.with['launchpad-credentials']).toBe('');
+    expect(publishes(o)).toBe(true);
+  });
+
+  it('a pull request never builds remotely: emulated by default, skipped with remote-fallback skip, and results passes', () => {
+    const emulated = fixtures[names[2]!]!;
+    expect(emulated.jobs.get('snap')!.calledWith!.secrets).toEqual({
+      SNAPCRAFT_STORE_CREDENTIALS: '',
+      LAUNCHPAD_CREDENTIALS: '',
+    });
+    expect(legs(emulated)[2]).toEqual(['ppc64el', 'emulated', 'ubuntu-24.04', 350, 'success']);
+    expect(emulated.jobs.get('snap/results')!.result).toBe('success');
+    const skipped = fixtures[names[3]!]!;
+    expect(legs(skipped).map((l) => l[0])).toEqual(['amd64', 'arm64']);
+    expect(skipped.jobs.get('snap/results')!.result).toBe('success');
+    expect(publishes(skipped)).toBe(false);
+  });
+
+  it('a failed Launchpad build: its logs are uploaded, results fails, nothing is published', () => {
+    const o = fixtures[names[4]!]!;
+    expect(legs(o)[2]).toEqual(['ppc64el', 'remote', 'ubuntu-24.04', 330, 'failure']);
+    expect(
+      o.steps
+        .filter(
+          (s) => s.uses?.startsWith('actions/upload-artifact@') && s.with.name?.includes('logs'),
+        )
+        .map((s) => s.with.name),
+    ).toEqual(['snap-build-logs-ppc64el']);
+    expect(o.jobs.get('snap/results')!.result).toBe('failure');
+    expect(publishes(o)).toBe(false);
   });
 });
 

@@ -28459,6 +28459,11 @@ const MatrixInputs = {
     selfHosted: 'self-hosted',
     emulate: 'emulate',
     branches: 'branches',
+    remoteArches: 'remote-arches',
+    remoteCredentials: 'remote-credentials',
+    remoteFallback: 'remote-fallback',
+    remoteTimeoutMinutes: 'remote-timeout-minutes',
+    launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
 };
 const MatrixOutputs = {
     matrix: 'matrix',
@@ -28472,6 +28477,10 @@ const BuildInputs = {
     project: 'project',
     arch: 'arch',
     emulate: 'emulate',
+    mode: 'mode',
+    launchpadCredentials: 'launchpad-credentials',
+    launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
+    launchpadTimeout: 'launchpad-timeout',
     platform: 'platform',
     snapcraftChannel: 'snapcraft-channel',
     snapcraft: 'snapcraft',
@@ -28571,31 +28580,137 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 7258:
+/***/ 8753:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ readMatrixSettings)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4883);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  V: () => (/* binding */ readMatrixSettings)
+});
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: ./src/build/matrix.ts + 2 modules
+var matrix = __nccwpck_require__(9213);
+// EXTERNAL MODULE: ./src/actions/constants.ts
+var constants = __nccwpck_require__(858);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/release/events.ts
+/**
+ * The events trusted to publish, push or dispatch: the one definition, used by the pipeline's
+ * plan and by publish, mirror pushes and dispatches. Anything else (pull_request*, merge_group,
+ * workflow_run, issue_comment, pull_request_review*) can run a fork's code or a stranger's
+ * request; a workflow_run that follows a fork's PR, for one, carries its head.
+ */
+const events_PUBLISHING_EVENTS = [
+    'push',
+    'workflow_dispatch',
+    'schedule',
+    'repository_dispatch',
+];
+function events_mayPublishOn(eventName) {
+    return events_PUBLISHING_EVENTS.includes(eventName);
+}
+/** Events that build and test a proposed change against its base branch, never publishing. */
+const CHANGE_EVENTS = (/* unused pure expression or super */ null && (['pull_request', 'pull_request_target', 'merge_group']));
+
+;// CONCATENATED MODULE: ./src/actions/github-event.ts
+
+
+
+/**
+ * What the event that started the run says, read in one place: the ref a step builds by default,
+ * and the event payload (GITHUB_EVENT_PATH) the trust decisions read.
+ */
+/** A pull request is checked against its base branch; anything else builds the ref it ran on. */
+function defaultRef(env) {
+    const ref = env.GITHUB_BASE_REF || env.GITHUB_REF_NAME || env.GITHUB_REF;
+    if (!ref) {
+        throw new ConfigurationError(`No 'ref' input and no GITHUB_REF: set 'ref' to the branch being built, e.g. stable/2025.1.`);
+    }
+    return ref;
+}
+/** The event payload, or null when there is no event file (a run outside Actions). */
+function readEventPayload(env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path || !existsSync(path))
+        return null;
+    try {
+        return JSON.parse(readFileSync(path, 'utf8'));
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Refuses, before anything else, to publish (or push, or dispatch) where a fork's code may run or
+ * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
+ * a payload that says so. `what` names the action for the message.
+ */
+function assertMayPublish(env, what) {
+    const event = env.GITHUB_EVENT_NAME ?? '';
+    if (!mayPublishOn(event)) {
+        throw new ConfigurationError(`${what} does not run for ${event ? `'${event}'` : 'unnamed'} events: only ${PUBLISHING_EVENTS.join(', ')} ` +
+            `are trusted to (pull requests, merge queues, workflow_run and comment or review events can carry a fork's code). ` +
+            `Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.`);
+    }
+    const payload = readEventPayload(env);
+    if (!payload) {
+        throw new ConfigurationError(`${what} cannot read the event payload (GITHUB_EVENT_PATH) to check that this is not a fork's run; ` +
+            `it runs only inside GitHub Actions (or with dry-run: true).`);
+    }
+    if (payload.repository?.fork) {
+        throw new ConfigurationError(`${what} does not run in a fork (${payload.repository.full_name}): the upstream repository publishes.`);
+    }
+}
+/**
+ * Whether this run's caches and build images may be read by release builds: a run for an event
+ * trusted to publish, or a run outside Actions (a user's own machine). A pull request's is not.
+ */
+function isTrustedRun(env) {
+    return !env.GITHUB_EVENT_NAME || events_mayPublishOn(env.GITHUB_EVENT_NAME);
+}
+/** This run's page, for build info and summaries; empty outside Actions. */
+function runUrl(env) {
+    if (!env.GITHUB_RUN_ID || !env.GITHUB_REPOSITORY)
+        return '';
+    return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+}
+
+// EXTERNAL MODULE: ./src/actions/runner.ts + 1 modules
+var runner = __nccwpck_require__(2236);
+;// CONCATENATED MODULE: ./src/actions/matrix-settings.ts
+
 
 
 
 
 /** The matrix action's inputs, checked. */
-function readMatrixSettings() {
-    const arches = (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.arches);
+function readMatrixSettings(env = process.env) {
+    const arches = (0,runner/* getListInput */.DF)(constants/* MatrixInputs */.T1.arches);
+    const remoteArches = (0,runner/* getListInput */.DF)(constants/* MatrixInputs */.T1.remoteArches);
     return {
-        project: (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getPathInput */ .y2)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.project, '.'),
+        project: (0,runner/* getPathInput */.y2)(constants/* MatrixInputs */.T1.project, '.'),
         options: {
-            arches: arches.length ? arches : _build_index_js__WEBPACK_IMPORTED_MODULE_3__/* .DEFAULT_ARCHES */ .Rx,
-            selfHosted: (0,_build_index_js__WEBPACK_IMPORTED_MODULE_3__/* .parseSelfHosted */ .X3)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.selfHosted)),
-            emulate: (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getBooleanInput */ .Vt)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.emulate, true),
+            arches: arches.length ? arches : matrix/* DEFAULT_ARCHES */.Rx,
+            selfHosted: (0,matrix/* parseSelfHosted */.X3)(core/* getInput */.V4(constants/* MatrixInputs */.T1.selfHosted)),
+            emulate: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.emulate, true),
+            ...(remoteArches.length
+                ? {
+                    remote: {
+                        arches: remoteArches,
+                        credentials: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.remoteCredentials, false),
+                        acceptPublicUpload: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.launchpadAcceptPublicUpload, false),
+                        trusted: isTrustedRun(env),
+                        fallback: (core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteFallback) || 'emulate'),
+                        timeoutMinutes: Number(core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteTimeoutMinutes) || '330'),
+                    },
+                }
+                : {}),
         },
-        branches: (0,_runner_js__WEBPACK_IMPORTED_MODULE_2__/* .getListInput */ .DF)(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixInputs */ .T1.branches),
+        branches: (0,runner/* getListInput */.DF)(constants/* MatrixInputs */.T1.branches),
     };
 }
 
@@ -28612,7 +28727,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3639);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
-/* harmony import */ var _matrix_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7258);
+/* harmony import */ var _matrix_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8753);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2236);
 
 
@@ -28630,12 +28745,14 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.skipped, JSON.stringify(skipped));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.arches, [...new Set(include.map((e) => e.arch))].join(' '));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.hasBuilds, String(include.length > 0));
-    // Smoke tests need a cloud on the runner: legs built under emulation have none.
-    const native = include.filter((e) => !e.emulate);
+    // Smoke tests need a cloud on the runner of the snap's arch: emulated and remote legs have none.
+    const native = include.filter((e) => e.mode === 'native');
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.nativeMatrix, JSON.stringify({ include: native }));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.hasNative, String(native.length > 0));
     for (const s of skipped)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
+        (s.notice ? _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm : _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e)(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
+    for (const e of include.filter((e) => e.mode !== 'native' && e.reason))
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(`${e.arch}${e.branch ? ` of ${e.branch}` : ''}: ${e.reason}`);
     // The branch column only for release rebuilds (several branches); a cell is never left empty.
     const byBranch = settings.branches.length > 0;
     const row = (branch, cells) => byBranch ? [branch ?? '', ...cells] : cells;
@@ -28643,18 +28760,21 @@ async function main() {
         .addHeading('Build matrix', 3)
         .addTable([
         row('Branch', ['Arch', 'Runner', 'How']).map((data) => ({ data, header: true })),
-        ...include.map((e) => row(e.branch, [
-            e.arch,
-            Array.isArray(e.runner) ? e.runner.join(', ') : e.runner,
-            e.emulate
-                ? `emulated ${e['build-on']} (qemu-user)`
-                : e['build-on'] === e.arch
-                    ? 'native'
-                    : `cross from ${e['build-on']}`,
-        ])),
+        ...include.map((e) => row(e.branch, [e.arch, Array.isArray(e.runner) ? e.runner.join(', ') : e.runner, how(e)])),
         ...skipped.map((s) => row(s.branch, [s.arch, 'none', `skipped: ${s.reason}`])),
     ]);
     await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .flushSummary */ .Pu)();
+}
+/** The summary's "How" for one leg: where it builds, and why when that is not the first choice. */
+function how(e) {
+    const where = e.mode === 'remote'
+        ? `remote on Launchpad (snapcraft remote-build, waits ${Math.round(e['launchpad-timeout'] / 60)} min)`
+        : e.mode === 'emulated'
+            ? `emulated ${e['build-on']} (qemu-user)`
+            : e['build-on'] === e.arch
+                ? 'native'
+                : `cross from ${e['build-on']}`;
+    return e.reason && e.mode !== 'remote' ? `${where}: ${e.reason}` : where;
 }
 await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .runAsEntry */ .UQ)(import.meta.url, run);
 
@@ -29561,8 +29681,8 @@ function rejectTemplates(text, file) {
     }
 }
 
-// EXTERNAL MODULE: ./src/build/matrix.ts + 1 modules
-var matrix = __nccwpck_require__(4883);
+// EXTERNAL MODULE: ./src/build/matrix.ts + 2 modules
+var matrix = __nccwpck_require__(9213);
 ;// CONCATENATED MODULE: ./src/build/matrix-branches.ts
 
 
@@ -29612,7 +29732,7 @@ async function showAtBranch(git, branch, path) {
 
 /***/ }),
 
-/***/ 4883:
+/***/ 9213:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29623,10 +29743,243 @@ __nccwpck_require__.d(__webpack_exports__, {
   X3: () => (/* binding */ parseSelfHosted)
 });
 
-// UNUSED EXPORTS: HOSTED_RUNNERS
+// UNUSED EXPORTS: BUILD_MODES, HOSTED_RUNNERS, REMOTE_FALLBACKS, REMOTE_MARGIN_MINUTES
 
 // EXTERNAL MODULE: ./src/platform/errors.ts
 var errors = __nccwpck_require__(6316);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/build/remote.ts
+
+
+
+
+
+/** What to do when the credentials are missing, malformed or refused. */
+const LAUNCHPAD_CREDENTIALS_HELP = (/* unused pure expression or super */ null && ('Create them on your machine: run `snapcraft remote-build --launchpad-accept-public-upload` once in any snap project, ' +
+    "authorise snapcraft in the Launchpad page it opens, then store the contents of ~/.local/share/snapcraft/launchpad-credentials as the repository's LAUNCHPAD_CREDENTIALS secret."));
+/**
+ * Launchpad builds core22 and newer with the remote builder snapcraft 9 has; core20 and older
+ * went through snapcraft 8's legacy builder, which works differently (and 9 dropped).
+ */
+const REMOTE_BASES = ['core22', 'core24', 'core26'];
+function checkRemoteBase(base, file) {
+    if (!base || !REMOTE_BASES.includes(base))
+        throw new ConfigurationError(`${file} has ${base ? `base ${base}` : 'no base'}; remote builds need ${REMOTE_BASES.join(', ')} (snapcraft's current remote builder): build this arch emulated.`);
+}
+/** What a remote build needs before anything runs: the opt-in, credentials, a sane wait. */
+function checkRemoteRequest(request) {
+    if (!request.acceptPublicUpload)
+        throw new ConfigurationError("A remote build uploads the project to Launchpad, where it is public: set 'launchpad-accept-public-upload: true' to accept that, or build this arch emulated.");
+    checkLaunchpadCredentials(request.credentials);
+    // 0 would be snapcraft's "wait for ever": a job has a limit, and the wait must end inside it.
+    if (!Number.isInteger(request.timeoutSeconds) || request.timeoutSeconds < 1)
+        throw new ConfigurationError(`'launchpad-timeout' must be a whole number of seconds, at least 1, not '${request.timeoutSeconds}'.`);
+}
+/** launchpadlib's credentials file: a `[1]` section with the consumer and the access token. */
+function checkLaunchpadCredentials(text) {
+    if (!text.trim())
+        throw new ConfigurationError(`A remote build needs Launchpad credentials ('launchpad-credentials' is empty). ${LAUNCHPAD_CREDENTIALS_HELP}`);
+    const keys = new Set(text
+        .split(/\r?\n/)
+        .map((l) => /^\s*([a-z_]+)\s*=\s*\S/.exec(l)?.[1])
+        .filter(Boolean));
+    const missing = ['consumer_key', 'access_token', 'access_secret'].filter((k) => !keys.has(k));
+    if (!/^\s*\[1\]\s*$/m.test(text) || missing.length > 0)
+        throw new ConfigurationError(`'launchpad-credentials' is not a launchpadlib credentials file (a [1] section with consumer_key, access_token and access_secret${missing.length ? `; ${missing.join(', ')} missing` : ''}). ${LAUNCHPAD_CREDENTIALS_HELP}`);
+}
+// launchpadlib, given no credentials or refused ones, starts a browser login and waits 15 minutes.
+const LOGIN_PROMPT = /authorization page|Waiting to hear from Launchpad|Please open this URL/i;
+const TIMED_OUT = /Timed out waiting for build/i;
+const SHALLOW_OR_NOT_GIT = /git repository is invalid|shallow cloned|Could not find a git repository/i;
+/**
+ * Sends the project to Launchpad and brings the snap back:
+ * - the tree sent is a fresh git repository with one commit of the project as it is now, so the
+ *   rewritten snapcraft.yaml and the constraints travel (snapcraft 8.2+ pushes a copy of the
+ *   project's git repository, refuses shallow clones, and needs the project at its top level);
+ * - the credentials are a 0600 file in a 0700 directory of `workDir`, found by snapcraft through
+ *   XDG_DATA_HOME, and removed with everything else in `finally`;
+ * - snapcraft 8.7+ exits 0 when Launchpad's build failed, so success is a snap of `arch` that
+ *   passes the same checks as any build, not the exit code.
+ */
+async function buildRemote(options) {
+    const log = options.log ?? (() => { });
+    checkRemoteRequest(options);
+    mkdirSync(options.workDir, { recursive: true });
+    const scratch = mkdtempSync(join(options.workDir, 'osa-remote-'));
+    try {
+        const tree = join(scratch, 'tree');
+        await prepareTree(options, tree);
+        // snapcraft reads $XDG_DATA_HOME/snapcraft/launchpad-credentials and keeps its copy of the
+        // tree under $XDG_CACHE_HOME/snapcraft/remote-build: both inside `scratch`.
+        const data = join(scratch, 'data');
+        mkdirSync(join(data, 'snapcraft'), { recursive: true, mode: 0o700 });
+        const credentials = options.credentials.endsWith('\n')
+            ? options.credentials
+            : `${options.credentials}\n`;
+        writeFileSync(join(data, 'snapcraft', 'launchpad-credentials'), credentials, { mode: 0o600 });
+        return await runRemoteBuild(options, tree, { data, cache: join(scratch, 'cache') }, log);
+    }
+    finally {
+        rmSync(scratch, { recursive: true, force: true });
+    }
+}
+/** The tree Launchpad builds: the project's files (not its .git), committed once. */
+async function prepareTree(options, tree) {
+    cpSync(options.projectDir, tree, {
+        recursive: true,
+        // The project's own history stays here; snaps left in the project are outputs, not sources.
+        filter: (source) => basename(source) !== '.git' &&
+            !(relative(options.projectDir, source) === basename(source) && source.endsWith('.snap')),
+    });
+    const git = new Git({ cwd: tree });
+    const identity = [
+        '-c',
+        'user.name=openstack-snap-actions',
+        '-c',
+        'user.email=openstack-snap-actions@users.noreply.github.com',
+    ];
+    for (const argv of [
+        ['init', '--quiet', '--initial-branch=main'],
+        ['add', '--all'],
+        // What the build must have goes in even where the project's .gitignore would leave it out.
+        ...(options.mustTravel.length
+            ? [
+                [
+                    'add',
+                    '--force',
+                    '--',
+                    ...options.mustTravel.map((f) => relative(options.projectDir, f)),
+                ],
+            ]
+            : []),
+        [
+            ...identity,
+            'commit',
+            '--quiet',
+            '--no-verify',
+            '--allow-empty',
+            '-m',
+            commitMessage(options.arch, options.name, await sourceCommit(options.projectDir), options.constraints),
+        ],
+    ]) {
+        const result = await git.exec(argv);
+        if (result.code !== 0)
+            throw new ExternalError(`Cannot make the tree for the remote build (git ${argv.find((a) => !a.startsWith('-') && !a.includes('='))}): ${lastLines(result.stderr)}`);
+    }
+    // Each file that must travel is in the commit, byte for byte.
+    for (const file of options.mustTravel) {
+        const path = relative(options.projectDir, file);
+        const committed = await git.exec(['show', `HEAD:${path}`]);
+        if (committed.code !== 0 || committed.stdout !== readFileSync(file, 'utf8'))
+            throw new ExternalError(`${path} did not make it into the tree sent to Launchpad.`);
+    }
+}
+async function runRemoteBuild(options, tree, dirs, log) {
+    const argv = [
+        options.snapcraft,
+        'remote-build',
+        '--launchpad-accept-public-upload',
+        `--launchpad-timeout=${options.timeoutSeconds}`,
+        `--build-for=${options.arch}`,
+    ];
+    const before = new Set(readdirSync(tree));
+    const output = [];
+    const abort = new AbortController();
+    let loginPrompt = false;
+    let result;
+    try {
+        result = await exec(argv, {
+            cwd: tree,
+            env: { ...options.env, XDG_DATA_HOME: dirs.data, XDG_CACHE_HOME: dirs.cache },
+            // A stray CRAFT_BUILD_FOR becomes remote-build's default; a strategy can pick the legacy builder.
+            dropEnv: /^(CRAFT_BUILD_FOR|SNAPCRAFT_BUILD_FOR|SNAPCRAFT_REMOTE_BUILD_STRATEGY)$/,
+            stdin: '',
+            // snapcraft's own timeout counts from the upload; ours also covers a hang before it.
+            timeoutMs: (options.timeoutSeconds + 600) * 1000,
+            killGroup: true,
+            signal: abort.signal,
+            secrets: secretValues(options.credentials),
+            onLine: (line) => {
+                if (!line)
+                    return;
+                output.push(line);
+                log(line);
+                if (LOGIN_PROMPT.test(line) && !loginPrompt) {
+                    loginPrompt = true;
+                    abort.abort();
+                }
+            },
+        });
+    }
+    catch (error) {
+        if (error instanceof MissingProgramError)
+            throw new ConfigurationError(`${options.snapcraft} is not installed on this runner: set 'setup: true' to have the action install it, or install it yourself.`);
+        throw error;
+    }
+    const made = readdirSync(tree).filter((f) => !before.has(f) && statSync(join(tree, f)).isFile());
+    const logs = keepLogs(tree, made.filter((f) => f.endsWith('.txt')), options.logsDir);
+    if (loginPrompt)
+        throw new ConfigurationError(`Launchpad refused the credentials (snapcraft started an interactive login, which cannot finish in CI; it was stopped). ${LAUNCHPAD_CREDENTIALS_HELP}`);
+    const all = output.join('\n');
+    if (TIMED_OUT.test(all) || result.killed)
+        throw new BuildError(`The ${options.arch} build on Launchpad did not finish in ${options.timeoutSeconds} s ('launchpad-timeout'); it may still be running there, but its tree was this job's and is gone. ` +
+            `Give remote legs more time (remote-timeout-minutes, up to 360), or build ${options.arch} emulated. Last lines:\n${output.slice(-10).join('\n')}`, options.logsDir, null, null);
+    if (SHALLOW_OR_NOT_GIT.test(all))
+        throw new BuildError(`snapcraft refused the tree this action made for it (a Bug of ours or a new snapcraft): ${lastLines(all)}`, options.logsDir, null, null);
+    const snapFiles = made.filter((f) => f.endsWith('.snap'));
+    if (snapFiles.length === 0 || result.code !== 0) {
+        // snapcraft 8.7+ says "Build completed" and exits 0 when Launchpad's build failed: the build
+        // log says why; snapcraft's own output says why it never got that far.
+        const buildLog = logs.map((f) => readFileSync(f, 'utf8').split('\n')).find((l) => l.length);
+        throw buildFailure(options.arch, buildLog ?? output, result.code, options.logsDir, buildLog
+            ? `failed on Launchpad${result.code !== 0 ? ` (snapcraft exit code ${result.code})` : ''}; the build log is in the logs`
+            : `did not reach Launchpad: snapcraft remote-build exited ${result.code}${result.code === 0 ? ' and brought back no snap' : ''}`);
+    }
+    mkdirSync(options.outputDir, { recursive: true });
+    const snaps = [];
+    for (const name of snapFiles) {
+        const target = join(options.outputDir, name);
+        copyFileSync(join(tree, name), target);
+        snaps.push(await verifyArch(target, options.arch));
+    }
+    return snaps;
+}
+/** remote-build's logs (one .txt per build, failed ones too) into logsDir; their paths there. */
+function keepLogs(tree, logs, logsDir) {
+    if (logs.length === 0)
+        return [];
+    const dir = join(logsDir, 'launchpad');
+    mkdirSync(dir, { recursive: true });
+    return logs.map((f) => {
+        copyFileSync(join(tree, f), join(dir, f));
+        return join(dir, f);
+    });
+}
+/** The credentials' token and secrets, masked wherever a line of output might carry them. */
+function secretValues(credentials) {
+    return credentials
+        .split(/\r?\n/)
+        .map((l) => /^\s*(?:access_token|access_secret|consumer_secret)\s*=\s*(\S+)/.exec(l)?.[1])
+        .filter((v) => !!v && v.length >= 4);
+}
+/** The commit the project was checked out at, if it is in git. */
+async function sourceCommit(projectDir) {
+    const head = await new Git({ cwd: projectDir }).exec(['rev-parse', '--verify', 'HEAD']);
+    return head.code === 0 ? head.stdout.trim() : null;
+}
+/** What is built, from what: the commit Launchpad builds says so. */
+function commitMessage(arch, name, source, constraints) {
+    return [
+        `Build ${name} for ${arch} on Launchpad`,
+        '',
+        ...(source ? [`Source: ${source}`] : []),
+        ...(constraints ? [`Constraints: openstack/requirements ${constraints}`] : []),
+    ].join('\n');
+}
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/snapcraft/architectures.ts
@@ -29721,11 +30074,18 @@ function checkArch(arch, file, context) {
 ;// CONCATENATED MODULE: ./src/build/matrix.ts
 
 
+
 /** GitHub's hosted runners by architecture: native builds where GitHub has them. */
 const HOSTED_RUNNERS = {
     amd64: 'ubuntu-24.04',
     arm64: 'ubuntu-24.04-arm',
 };
+const BUILD_MODES = (/* unused pure expression or super */ null && (['native', 'emulated', 'remote']));
+const REMOTE_FALLBACKS = ['emulate', 'skip'];
+/** What a remote leg needs besides Launchpad's wait: snapcraft's install, constraints, download, checks. */
+const REMOTE_MARGIN_MINUTES = 15;
+/** A hosted job's limit. */
+const JOB_LIMIT_MINUTES = 360;
 const DEFAULT_ARCHES = ['amd64', 'arm64', 'ppc64el'];
 /**
  * One build per wanted architecture the snap can be built for, each on the best runner: native
@@ -29735,6 +30095,8 @@ const DEFAULT_ARCHES = ['amd64', 'arm64', 'ppc64el'];
 function buildMatrix(project, options) {
     for (const arch of options.arches)
         checkArch(arch, 'arches input');
+    if (options.remote)
+        checkRemote(options.remote, options.arches);
     const { declared, targets } = snapArchitectures(project);
     const include = [];
     const skipped = [];
@@ -29749,21 +30111,27 @@ function buildMatrix(project, options) {
             continue;
         }
         const target = matching[0];
-        const runner = pickRunner(target, options);
-        if (!runner) {
+        const pick = pickRunner(target, arch, project.base, options);
+        if ('skip' in pick) {
             skipped.push({
                 arch,
                 ...branch,
-                reason: `no runner: no hosted or self-hosted ${target.buildOn.join('/')} runner and emulation is off`,
+                reason: pick.skip,
+                ...(pick.notice ? { notice: true } : {}),
             });
             continue;
         }
         include.push({
             arch: target.buildFor,
             platform: target.platform,
-            'build-on': runner.buildOn,
-            runner: runner.runner,
-            emulate: runner.emulate,
+            'build-on': pick.buildOn,
+            runner: pick.runner,
+            emulate: pick.mode === 'emulated',
+            mode: pick.mode,
+            ...(pick.mode === 'remote'
+                ? { 'launchpad-timeout': (options.remote.timeoutMinutes - REMOTE_MARGIN_MINUTES) * 60 }
+                : {}),
+            ...(pick.reason ? { reason: pick.reason } : {}),
             ...branch,
         });
     }
@@ -29780,22 +30148,70 @@ function buildMatrix(project, options) {
     }
     return { include, skipped };
 }
-function pickRunner(target, options) {
-    // Prefer a native hosted runner, then a self-hosted one, for any arch the target builds on.
-    for (const arch of target.buildOn) {
-        const hosted = HOSTED_RUNNERS[arch];
-        if (hosted)
-            return { runner: hosted, buildOn: arch, emulate: false };
+function checkRemote(remote, arches) {
+    for (const arch of remote.arches) {
+        checkArch(arch, 'remote-arches input');
+        if (!arches.includes(arch))
+            throw new errors/* ConfigurationError */.j1(`'remote-arches' names ${arch}, which 'arches' does not ask for: add ${arch} to 'arches' or remove it from 'remote-arches'.`);
     }
-    for (const arch of target.buildOn) {
-        const labels = options.selfHosted?.[arch];
+    if (!remote.acceptPublicUpload)
+        throw new errors/* ConfigurationError */.j1(`'remote-arches' (${remote.arches.join(' ')}) builds on Launchpad, from a public upload of the project: set 'launchpad-accept-public-upload: true' to accept that, or empty 'remote-arches'.`);
+    if (!REMOTE_FALLBACKS.includes(remote.fallback))
+        throw new errors/* ConfigurationError */.j1(`'remote-fallback' must be ${REMOTE_FALLBACKS.join(' or ')}, not '${remote.fallback}'.`);
+    const least = REMOTE_MARGIN_MINUTES + 15;
+    if (!Number.isInteger(remote.timeoutMinutes) ||
+        remote.timeoutMinutes < least ||
+        remote.timeoutMinutes > JOB_LIMIT_MINUTES)
+        throw new errors/* ConfigurationError */.j1(`'remote-timeout-minutes' must be a whole number from ${least} to ${JOB_LIMIT_MINUTES} (a hosted job's limit), not '${remote.timeoutMinutes}': ` +
+            `the leg waits on Launchpad for all but ${REMOTE_MARGIN_MINUTES} minutes of it.`);
+}
+function pickRunner(target, arch, base, options) {
+    const remote = options.remote?.arches.includes(arch) ? options.remote : undefined;
+    const onRunner = remote ? { reason: 'has a runner, so remote-arches does not apply' } : {};
+    // Prefer a native hosted runner, then a self-hosted one, for any arch the target builds on.
+    for (const on of target.buildOn) {
+        const hosted = HOSTED_RUNNERS[on];
+        if (hosted)
+            return { runner: hosted, buildOn: on, mode: 'native', ...onRunner };
+    }
+    for (const on of target.buildOn) {
+        const labels = options.selfHosted?.[on];
         if (labels?.length)
-            return { runner: labels, buildOn: arch, emulate: false };
+            return { runner: labels, buildOn: on, mode: 'native', ...onRunner };
+    }
+    // The amd64 runner drives a remote build, or runs an emulated container of the target's arch.
+    const driver = HOSTED_RUNNERS.amd64;
+    const buildOn = target.buildOn[0];
+    if (remote) {
+        const why = !REMOTE_BASES.includes(base ?? '')
+            ? `its base is ${base ?? 'none'} and Launchpad builds ${REMOTE_BASES.join(', ')} only (snapcraft's current remote builder)`
+            : !remote.trusted
+                ? 'pull requests and merge queues get no Launchpad credentials'
+                : !remote.credentials
+                    ? 'no LAUNCHPAD_CREDENTIALS were given'
+                    : null;
+        if (!why)
+            return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
+        const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;
+        if (remote.fallback === 'emulate' && options.emulate)
+            return {
+                runner: driver,
+                buildOn,
+                mode: 'emulated',
+                reason: `${asked}: emulated instead (remote-fallback: emulate)`,
+            };
+        return {
+            skip: `${asked}: not built (${remote.fallback === 'skip' ? 'remote-fallback: skip' : 'emulation is off'})`,
+            // Skipping on a pull request is what the caller chose; skipping a release build's arch is
+            // a warning.
+            notice: !remote.trusted && REMOTE_BASES.includes(base ?? ''),
+        };
     }
     if (!options.emulate)
-        return null;
-    // Build on the amd64 runner inside an emulated container of the target's arch.
-    return { runner: HOSTED_RUNNERS.amd64, buildOn: target.buildOn[0], emulate: true };
+        return {
+            skip: `no runner: no hosted or self-hosted ${target.buildOn.join('/')} runner and emulation is off`,
+        };
+    return { runner: driver, buildOn, mode: 'emulated' };
 }
 /** `ppc64el=self-hosted,power9` lines -> labels per arch. */
 function parseSelfHosted(text) {
@@ -38726,13 +39142,14 @@ __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
   Vt: () => (/* binding */ getBooleanInput),
   V4: () => (/* binding */ getInput),
+  lm: () => (/* binding */ notice),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   z: () => (/* reexport */ summary),
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getIDToken, getMultilineInput, getState, group, info, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, setSecret, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getIDToken, getMultilineInput, getState, group, info, isDebug, markdownSummary, platform, saveState, setCommandEcho, setSecret, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -38758,7 +39175,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -41569,7 +41986,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -41577,7 +41994,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -41585,7 +42002,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.

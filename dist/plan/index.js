@@ -28459,6 +28459,11 @@ const MatrixInputs = {
     selfHosted: 'self-hosted',
     emulate: 'emulate',
     branches: 'branches',
+    remoteArches: 'remote-arches',
+    remoteCredentials: 'remote-credentials',
+    remoteFallback: 'remote-fallback',
+    remoteTimeoutMinutes: 'remote-timeout-minutes',
+    launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
 };
 const MatrixOutputs = {
     matrix: 'matrix',
@@ -28472,6 +28477,10 @@ const BuildInputs = {
     project: 'project',
     arch: 'arch',
     emulate: 'emulate',
+    mode: 'mode',
+    launchpadCredentials: 'launchpad-credentials',
+    launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
+    launchpadTimeout: 'launchpad-timeout',
     platform: 'platform',
     snapcraftChannel: 'snapcraft-channel',
     snapcraft: 'snapcraft',

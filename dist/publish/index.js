@@ -33334,6 +33334,11 @@ const MatrixInputs = {
     selfHosted: 'self-hosted',
     emulate: 'emulate',
     branches: 'branches',
+    remoteArches: 'remote-arches',
+    remoteCredentials: 'remote-credentials',
+    remoteFallback: 'remote-fallback',
+    remoteTimeoutMinutes: 'remote-timeout-minutes',
+    launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
 };
 const MatrixOutputs = {
     matrix: 'matrix',
@@ -33347,6 +33352,10 @@ const BuildInputs = {
     project: 'project',
     arch: 'arch',
     emulate: 'emulate',
+    mode: 'mode',
+    launchpadCredentials: 'launchpad-credentials',
+    launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
+    launchpadTimeout: 'launchpad-timeout',
     platform: 'platform',
     snapcraftChannel: 'snapcraft-channel',
     snapcraft: 'snapcraft',
@@ -33784,7 +33793,7 @@ function runnerSetupPlan(options) {
         why: `install snapcraft (${options.snapcraftChannel})`,
         argv: ['snap', 'install', 'snapcraft', '--classic', `--channel=${options.snapcraftChannel}`],
     };
-    if (options.purpose === 'store')
+    if (options.purpose === 'store' || options.purpose === 'remote-build')
         return [...steps, snapcraft];
     steps.push({
         why: 'hold snap auto-refresh during the build',

@@ -69,9 +69,7 @@ export async function reportBuild(
       ...result.snaps.map((s) => [
         s.file.split('/').pop()!,
         s.arch,
-        settings.emulate
-          ? `emulated in ${result.image}`
-          : `${result.snapcraftVersion ?? `snapcraft ${result.snapcraftChannel}`}, LXD`,
+        how(result, settings),
         constraints
           ? `${constraints.constraintsRef?.name ?? 'file'} ${constraints.constraintsCommit?.slice(0, 12) ?? ''}`
           : 'as in snapcraft.yaml',
@@ -82,6 +80,14 @@ export async function reportBuild(
   if (result.setup.length > 0)
     core.summary.addRaw('\n**Runner setup:**\n', true).addList(result.setup);
   await flushSummary();
+}
+
+/** Where and with what the snap was built. */
+function how(result: BuildResult, settings: BuildActionSettings): string {
+  const snapcraft = result.snapcraftVersion ?? `snapcraft ${result.snapcraftChannel}`;
+  if (settings.mode === 'emulated') return `emulated in ${result.image}`;
+  if (settings.mode === 'remote') return `on Launchpad (${snapcraft} remote-build)`;
+  return `${snapcraft}, LXD`;
 }
 
 type SummaryRow = (string | { data: string; header: boolean })[];
@@ -101,7 +107,11 @@ function cacheRows(result: BuildResult, enabled: boolean): SummaryRow[] {
           : `miss: built${saved ? ', saved' : ''}`;
     rows.push(['build image', cacheKey, how]);
   }
-  rows.push(['pip wheels', result.wheels.key, wheelsResult(result.wheels)]);
+  rows.push(
+    result.wheels
+      ? ['pip wheels', result.wheels.key, wheelsResult(result.wheels)]
+      : ['pip wheels', '', "none: Launchpad's builders keep no cache of ours"],
+  );
   return rows;
 }
 

@@ -1,6 +1,13 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { type BuildSettings, hostArch } from '../build/index.js';
+import {
+  BUILD_MODES,
+  type BuildMode,
+  type BuildSettings,
+  hostArch,
+  type RemoteSettings,
+  secretValues,
+} from '../build/index.js';
 import { checkArch } from '../snapcraft/index.js';
 import { ConfigurationError } from '../platform/index.js';
 import { DEFAULT_REQUIREMENTS_REPO } from '../constraints/index.js';
@@ -21,10 +28,12 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
   if (!['auto', 'true', 'false'].includes(setup))
     throw new ConfigurationError(`'${I.setup}' must be auto, true or false, not '${setup}'.`);
   const temp = runnerTemp();
+  const mode = readMode();
   return {
     project: getPathInput(I.project, '.'),
     arch,
-    emulate: getBooleanInput(I.emulate, false),
+    mode,
+    ...(mode === 'remote' ? { remote: readRemote() } : {}),
     platform: core.getInput(I.platform) || undefined,
     snapcraftChannel: core.getInput(I.snapcraftChannel) || undefined,
     snapcraft: core.getInput(I.snapcraft) || 'snapcraft',
@@ -49,6 +58,35 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     trusted: isTrustedRun(env),
     // Kept where a self-hosted runner keeps tools between jobs; RUNNER_TEMP is emptied after each.
     imageRecords: join(env.RUNNER_TOOL_CACHE || temp, 'openstack-snap-actions', 'build-images'),
+  };
+}
+
+/** `mode` (a matrix entry's), or the older `emulate`; the two may not disagree. */
+function readMode(): BuildMode {
+  const emulate = getBooleanInput(I.emulate, false);
+  const mode = core.getInput(I.mode);
+  if (!mode) return emulate ? 'emulated' : 'native';
+  if (!BUILD_MODES.includes(mode as BuildMode))
+    throw new ConfigurationError(
+      `'${I.mode}' must be ${BUILD_MODES.join(', ')} or empty, not '${mode}'.`,
+    );
+  if (emulate && mode !== 'emulated')
+    throw new ConfigurationError(
+      `'${I.emulate}: true' and '${I.mode}: ${mode}' disagree: give a matrix entry's mode alone.`,
+    );
+  return mode as BuildMode;
+}
+
+/** A remote build's settings; the credentials are masked before anything can print them. */
+function readRemote(): RemoteSettings {
+  const credentials = core.getInput(I.launchpadCredentials);
+  if (credentials) core.setSecret(credentials);
+  for (const value of secretValues(credentials)) core.setSecret(value);
+  const timeout = core.getInput(I.launchpadTimeout) || '18900';
+  return {
+    credentials,
+    acceptPublicUpload: getBooleanInput(I.launchpadAcceptPublicUpload, false),
+    timeoutSeconds: /^\d+$/.test(timeout) ? Number(timeout) : Number.NaN,
   };
 }
 

@@ -85,6 +85,11 @@ export const MatrixInputs = {
   selfHosted: 'self-hosted',
   emulate: 'emulate',
   branches: 'branches',
+  remoteArches: 'remote-arches',
+  remoteCredentials: 'remote-credentials',
+  remoteFallback: 'remote-fallback',
+  remoteTimeoutMinutes: 'remote-timeout-minutes',
+  launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
 } as const;
 
 export const MatrixOutputs = {
@@ -100,6 +105,10 @@ export const BuildInputs = {
   project: 'project',
   arch: 'arch',
   emulate: 'emulate',
+  mode: 'mode',
+  launchpadCredentials: 'launchpad-credentials',
+  launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
+  launchpadTimeout: 'launchpad-timeout',
   platform: 'platform',
   snapcraftChannel: 'snapcraft-channel',
   snapcraft: 'snapcraft',

@@ -1,6 +1,12 @@
 import * as core from '@actions/core';
-import { DEFAULT_ARCHES, parseSelfHosted, type MatrixOptions } from '../build/index.js';
+import {
+  DEFAULT_ARCHES,
+  parseSelfHosted,
+  type MatrixOptions,
+  type RemoteFallback,
+} from '../build/index.js';
 import { MatrixInputs as I } from './constants.js';
+import { isTrustedRun } from './github-event.js';
 import { getBooleanInput, getListInput, getPathInput } from './runner.js';
 
 export interface MatrixSettings {
@@ -12,14 +18,27 @@ export interface MatrixSettings {
 }
 
 /** The matrix action's inputs, checked. */
-export function readMatrixSettings(): MatrixSettings {
+export function readMatrixSettings(env: NodeJS.ProcessEnv = process.env): MatrixSettings {
   const arches = getListInput(I.arches);
+  const remoteArches = getListInput(I.remoteArches);
   return {
     project: getPathInput(I.project, '.'),
     options: {
       arches: arches.length ? arches : DEFAULT_ARCHES,
       selfHosted: parseSelfHosted(core.getInput(I.selfHosted)),
       emulate: getBooleanInput(I.emulate, true),
+      ...(remoteArches.length
+        ? {
+            remote: {
+              arches: remoteArches,
+              credentials: getBooleanInput(I.remoteCredentials, false),
+              acceptPublicUpload: getBooleanInput(I.launchpadAcceptPublicUpload, false),
+              trusted: isTrustedRun(env),
+              fallback: (core.getInput(I.remoteFallback) || 'emulate') as RemoteFallback,
+              timeoutMinutes: Number(core.getInput(I.remoteTimeoutMinutes) || '330'),
+            },
+          }
+        : {}),
     },
     branches: getListInput(I.branches),
   };

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../platform/index.js';
+import { REMOTE_BASES } from './remote.js';
 import {
   type BuildTarget,
   checkArch,
@@ -22,13 +23,24 @@ export interface MatrixEntry {
   readonly runner: string | string[];
   /** True when the build runs under qemu-user emulation on an amd64 runner. */
   readonly emulate: boolean;
+  /** Where the build runs: on the runner, emulated on it, or on Launchpad's builders. */
+  readonly mode: BuildMode;
+  /** For remote legs, the seconds the build may wait on Launchpad (within the job's limit). */
+  readonly 'launchpad-timeout'?: number;
+  /** Why the leg is built the way it is, when that is not the first choice (for the summary). */
+  readonly reason?: string;
   readonly branch?: string;
 }
+
+export type BuildMode = 'native' | 'emulated' | 'remote';
+export const BUILD_MODES: readonly BuildMode[] = ['native', 'emulated', 'remote'];
 
 export interface Skipped {
   readonly arch: string;
   readonly branch?: string;
   readonly reason: string;
+  /** Skipped as the caller asked (a remote arch on a pull request): a notice, not a warning. */
+  readonly notice?: boolean;
 }
 
 export interface MatrixOptions {
@@ -38,8 +50,32 @@ export interface MatrixOptions {
   readonly selfHosted?: Readonly<Record<string, string[]>>;
   /** Emulate arches without a runner on amd64 (else they are skipped). */
   readonly emulate: boolean;
+  /** Arches without a runner that Launchpad builds (snapcraft remote-build), and when it may. */
+  readonly remote?: RemoteOptions;
   readonly branch?: string;
 }
+
+export interface RemoteOptions {
+  readonly arches: readonly string[];
+  /** Launchpad credentials reach the build legs (LAUNCHPAD_CREDENTIALS is set). */
+  readonly credentials: boolean;
+  /** The caller accepted that Launchpad builds from a public upload of the project. */
+  readonly acceptPublicUpload: boolean;
+  /** The event may use secrets: pull requests and merge queues may not (release/events.ts). */
+  readonly trusted: boolean;
+  /** A remote arch that cannot go to Launchpad is emulated (when emulation is on) or skipped. */
+  readonly fallback: RemoteFallback;
+  /** The remote leg's job limit; the wait on Launchpad leaves REMOTE_MARGIN_MINUTES of it. */
+  readonly timeoutMinutes: number;
+}
+
+export type RemoteFallback = 'emulate' | 'skip';
+export const REMOTE_FALLBACKS: readonly RemoteFallback[] = ['emulate', 'skip'];
+
+/** What a remote leg needs besides Launchpad's wait: snapcraft's install, constraints, download, checks. */
+export const REMOTE_MARGIN_MINUTES = 15;
+/** A hosted job's limit. */
+const JOB_LIMIT_MINUTES = 360;
 
 export const DEFAULT_ARCHES = ['amd64', 'arm64', 'ppc64el'];
 
@@ -53,6 +89,7 @@ export function buildMatrix(
   options: MatrixOptions,
 ): { include: MatrixEntry[]; skipped: Skipped[] } {
   for (const arch of options.arches) checkArch(arch, 'arches input');
+  if (options.remote) checkRemote(options.remote, options.arches);
   const { declared, targets } = snapArchitectures(project);
   const include: MatrixEntry[] = [];
   const skipped: Skipped[] = [];
@@ -67,21 +104,27 @@ export function buildMatrix(
       continue;
     }
     const target = matching[0]!;
-    const runner = pickRunner(target, options);
-    if (!runner) {
+    const pick = pickRunner(target, arch, project.base, options);
+    if ('skip' in pick) {
       skipped.push({
         arch,
         ...branch,
-        reason: `no runner: no hosted or self-hosted ${target.buildOn.join('/')} runner and emulation is off`,
+        reason: pick.skip,
+        ...(pick.notice ? { notice: true } : {}),
       });
       continue;
     }
     include.push({
       arch: target.buildFor,
       platform: target.platform,
-      'build-on': runner.buildOn,
-      runner: runner.runner,
-      emulate: runner.emulate,
+      'build-on': pick.buildOn,
+      runner: pick.runner,
+      emulate: pick.mode === 'emulated',
+      mode: pick.mode,
+      ...(pick.mode === 'remote'
+        ? { 'launchpad-timeout': (options.remote!.timeoutMinutes - REMOTE_MARGIN_MINUTES) * 60 }
+        : {}),
+      ...(pick.reason ? { reason: pick.reason } : {}),
       ...branch,
     });
   }
@@ -101,22 +144,87 @@ export function buildMatrix(
   return { include, skipped };
 }
 
+function checkRemote(remote: RemoteOptions, arches: readonly string[]): void {
+  for (const arch of remote.arches) {
+    checkArch(arch, 'remote-arches input');
+    if (!arches.includes(arch))
+      throw new ConfigurationError(
+        `'remote-arches' names ${arch}, which 'arches' does not ask for: add ${arch} to 'arches' or remove it from 'remote-arches'.`,
+      );
+  }
+  if (!remote.acceptPublicUpload)
+    throw new ConfigurationError(
+      `'remote-arches' (${remote.arches.join(' ')}) builds on Launchpad, from a public upload of the project: set 'launchpad-accept-public-upload: true' to accept that, or empty 'remote-arches'.`,
+    );
+  if (!REMOTE_FALLBACKS.includes(remote.fallback))
+    throw new ConfigurationError(
+      `'remote-fallback' must be ${REMOTE_FALLBACKS.join(' or ')}, not '${remote.fallback}'.`,
+    );
+  const least = REMOTE_MARGIN_MINUTES + 15;
+  if (
+    !Number.isInteger(remote.timeoutMinutes) ||
+    remote.timeoutMinutes < least ||
+    remote.timeoutMinutes > JOB_LIMIT_MINUTES
+  )
+    throw new ConfigurationError(
+      `'remote-timeout-minutes' must be a whole number from ${least} to ${JOB_LIMIT_MINUTES} (a hosted job's limit), not '${remote.timeoutMinutes}': ` +
+        `the leg waits on Launchpad for all but ${REMOTE_MARGIN_MINUTES} minutes of it.`,
+    );
+}
+
+type Pick =
+  | { runner: string | string[]; buildOn: string; mode: BuildMode; reason?: string }
+  | { skip: string; notice?: boolean };
+
 function pickRunner(
   target: BuildTarget,
+  arch: string,
+  base: string | null,
   options: MatrixOptions,
-): { runner: string | string[]; buildOn: string; emulate: boolean } | null {
+): Pick {
+  const remote = options.remote?.arches.includes(arch) ? options.remote : undefined;
+  const onRunner = remote ? { reason: 'has a runner, so remote-arches does not apply' } : {};
   // Prefer a native hosted runner, then a self-hosted one, for any arch the target builds on.
-  for (const arch of target.buildOn) {
-    const hosted = HOSTED_RUNNERS[arch];
-    if (hosted) return { runner: hosted, buildOn: arch, emulate: false };
+  for (const on of target.buildOn) {
+    const hosted = HOSTED_RUNNERS[on];
+    if (hosted) return { runner: hosted, buildOn: on, mode: 'native', ...onRunner };
   }
-  for (const arch of target.buildOn) {
-    const labels = options.selfHosted?.[arch];
-    if (labels?.length) return { runner: labels, buildOn: arch, emulate: false };
+  for (const on of target.buildOn) {
+    const labels = options.selfHosted?.[on];
+    if (labels?.length) return { runner: labels, buildOn: on, mode: 'native', ...onRunner };
   }
-  if (!options.emulate) return null;
-  // Build on the amd64 runner inside an emulated container of the target's arch.
-  return { runner: HOSTED_RUNNERS.amd64!, buildOn: target.buildOn[0]!, emulate: true };
+  // The amd64 runner drives a remote build, or runs an emulated container of the target's arch.
+  const driver = HOSTED_RUNNERS.amd64!;
+  const buildOn = target.buildOn[0]!;
+  if (remote) {
+    const why = !REMOTE_BASES.includes(base ?? '')
+      ? `its base is ${base ?? 'none'} and Launchpad builds ${REMOTE_BASES.join(', ')} only (snapcraft's current remote builder)`
+      : !remote.trusted
+        ? 'pull requests and merge queues get no Launchpad credentials'
+        : !remote.credentials
+          ? 'no LAUNCHPAD_CREDENTIALS were given'
+          : null;
+    if (!why) return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
+    const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;
+    if (remote.fallback === 'emulate' && options.emulate)
+      return {
+        runner: driver,
+        buildOn,
+        mode: 'emulated',
+        reason: `${asked}: emulated instead (remote-fallback: emulate)`,
+      };
+    return {
+      skip: `${asked}: not built (${remote.fallback === 'skip' ? 'remote-fallback: skip' : 'emulation is off'})`,
+      // Skipping on a pull request is what the caller chose; skipping a release build's arch is
+      // a warning.
+      notice: !remote.trusted && REMOTE_BASES.includes(base ?? ''),
+    };
+  }
+  if (!options.emulate)
+    return {
+      skip: `no runner: no hosted or self-hosted ${target.buildOn.join('/')} runner and emulation is off`,
+    };
+  return { runner: driver, buildOn, mode: 'emulated' };
 }
 
 /** `ppc64el=self-hosted,power9` lines -> labels per arch. */

@@ -6,6 +6,7 @@ import { isoWeek, restoreWheels, saveWheels, wheelCacheKeys, type CacheUse } fro
 import { BASE_SERIES, ensureBuildImage, ubuntuDebootstrap, type BuildImage } from './image.js';
 import { constrain, type ConstrainResult, DEFAULT_CONSTRAINTS_PATH } from '../constraints/index.js';
 import {
+  Bug,
   ConfigurationError,
   exec,
   type FileCache,
@@ -19,6 +20,8 @@ import {
   type SnapInfo,
 } from '../snapcraft/index.js';
 import { buildInContainer } from './container.js';
+import { buildRemote, checkRemoteBase, checkRemoteRequest } from './remote.js';
+import type { BuildMode } from './matrix.js';
 import { prepareRunner, probeRunner, runnerSetupPlan, shouldPrepare } from './runner-setup.js';
 
 /** One build, as the build action (and the one-step action) asks for it. */
@@ -26,8 +29,13 @@ export interface BuildSettings {
   /** The snap's directory or its snapcraft.yaml. */
   readonly project: string;
   readonly arch: string;
-  /** Build in an LXD container of `arch` under qemu-user (arches without a runner). */
-  readonly emulate: boolean;
+  /**
+   * native: snapcraft pack on this runner; emulated: in an LXD container of `arch` under
+   * qemu-user (arches without a runner); remote: on Launchpad's builders (snapcraft remote-build).
+   */
+  readonly mode: BuildMode;
+  /** For remote builds: the credentials, the public-upload opt-in, and the wait on Launchpad. */
+  readonly remote?: RemoteSettings;
   /** core24+ platform name for snapcraft's --platform. */
   readonly platform?: string;
   /** The snapcraft channel; by default the one that builds the base. */
@@ -63,6 +71,13 @@ export interface BuildSettings {
   readonly imageRecords: string;
 }
 
+export interface RemoteSettings {
+  /** The launchpadlib credentials file's contents. */
+  readonly credentials: string;
+  readonly acceptPublicUpload: boolean;
+  readonly timeoutSeconds: number;
+}
+
 /** How a build talks to its surroundings: the log, log groups, the caches. */
 export interface BuildIO {
   readonly log: (line: string) => void;
@@ -79,11 +94,12 @@ export interface BuildResult {
   readonly snapcraftChannel: string;
   readonly image: string | null;
   readonly buildImage: BuildImage | null;
-  readonly wheels: CacheUse;
+  /** pip's wheels through the cache; null for remote builds (Launchpad has no cache of ours). */
+  readonly wheels: CacheUse | null;
   readonly constraints: ConstrainResult | null;
   /** What runner setup did, one line a step; empty when it did not run. */
   readonly setup: string[];
-  /** What the snapcraft that built natively says it is (`snapcraft 8.11.2`); null for emulated builds. */
+  /** What the snapcraft that built natively or drove the remote build says it is (`snapcraft 8.11.2`); null for emulated builds. */
   readonly snapcraftVersion: string | null;
   readonly seconds: number;
 }
@@ -100,7 +116,8 @@ const NO_INIT = { 'raw.lxc': 'lxc.init.cmd = /bin/sleep infinity' };
 export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<BuildResult> {
   const { file, projectDir } = locateSnapcraftYaml(settings.project);
   const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
-  const { arch, emulate } = settings;
+  const { arch, mode } = settings;
+  const emulate = mode === 'emulated';
   const channel = settings.snapcraftChannel || snapcraftChannelFor(project.base, file);
   const series = project.base ? BASE_SERIES[project.base] : undefined;
   if (emulate && !settings.image && !series) {
@@ -108,6 +125,12 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
       `${file} has ${project.base ? `base ${project.base}` : 'no base'}, so the action cannot make an emulated ${arch} build image for it: ` +
         `set 'image' to an LXD image of ${arch} that has snapcraft in it.`,
     );
+  }
+  if (mode === 'remote') {
+    checkRemoteBase(project.base, file);
+    // Everything that can be checked before the runner is touched.
+    if (!settings.remote) throw new Bug('a remote build without its remote settings');
+    checkRemoteRequest(settings.remote);
   }
   const buildEnv = {
     SNAPCRAFT_BUILD_INFO: '1',
@@ -136,9 +159,12 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
 
   let setup: string[] = [];
   if (shouldPrepare(settings.setup)) {
-    const purpose = emulate ? 'emulated-build' : 'build';
-    const installs = emulate ? 'qemu-user-static, debootstrap' : `snapcraft ${channel}`;
-    setup = await io.group(`Prepare the runner (snapd, LXD, ${installs})`, async () =>
+    const purpose = emulate ? 'emulated-build' : mode === 'remote' ? 'remote-build' : 'build';
+    const installs =
+      mode === 'remote'
+        ? `snapd, snapcraft ${channel}`
+        : `snapd, LXD, ${emulate ? 'qemu-user-static, debootstrap' : `snapcraft ${channel}`}`;
+    setup = await io.group(`Prepare the runner (${installs})`, async () =>
       prepareRunner(
         runnerSetupPlan({ purpose, snapcraftChannel: channel, ...(await probeRunner()) }),
         io.log,
@@ -173,6 +199,50 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
     if (Object.keys(instanceConfig).length === 0) instanceConfig = NO_INIT;
   }
 
+  // Which snapcraft builds, in its own words, for the record (a stand-in says it is one).
+  const snapcraftVersion = emulate
+    ? null
+    : await exec([settings.snapcraft, '--version']).then(
+        (r) => (r.code === 0 ? r.stdout.trim().split('\n')[0] || null : null),
+        () => null,
+      );
+  const result = {
+    name: project.name,
+    base: project.base,
+    snapcraftChannel: channel,
+    image,
+    buildImage,
+    constraints,
+    setup,
+    snapcraftVersion,
+  };
+
+  if (mode === 'remote') {
+    const remote = settings.remote!;
+    const started = Date.now();
+    const snaps = await io.group(`Build ${project.name} for ${arch} on Launchpad`, () =>
+      buildRemote({
+        projectDir,
+        arch,
+        snapcraft: settings.snapcraft,
+        credentials: remote.credentials,
+        acceptPublicUpload: remote.acceptPublicUpload,
+        timeoutSeconds: remote.timeoutSeconds,
+        mustTravel: constraints ? [constraints.snapcraftYaml, constraints.constraintsFile] : [],
+        name: project.name,
+        constraints: constraints
+          ? `${constraints.constraintsRef?.name ?? 'file'} ${constraints.constraintsCommit ?? ''}`.trim()
+          : null,
+        env: buildEnv,
+        outputDir: settings.outputDir,
+        logsDir: settings.logsDir,
+        workDir: settings.workDir,
+        log: io.log,
+      }),
+    );
+    return { ...result, snaps, wheels: null, seconds: (Date.now() - started) / 1000 };
+  }
+
   // pip's wheels: carried through the container for emulated builds, and craft's shared cache
   // (which snapcraft mounts into its build instance) for native ones.
   const wheelKeys = wheelCacheKeys({
@@ -186,19 +256,12 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
   mkdirSync(wheelDir, { recursive: true });
   const wheelsFrom = await restoreWheels(io.prefixCache, wheelDir, wheelKeys);
 
-  // Which snapcraft builds, in its own words, for the record (a stand-in says it is one).
-  const snapcraftVersion = emulate
-    ? null
-    : await exec([settings.snapcraft, '--version']).then(
-        (r) => (r.code === 0 ? r.stdout.trim().split('\n')[0] || null : null),
-        () => null,
-      );
   const started = Date.now();
   const snaps = await io.group(
     `Build ${project.name} for ${arch}${emulate ? ' (emulated)' : ''}`,
     async () => {
       if (emulate) {
-        const result = await buildInContainer({
+        const built = await buildInContainer({
           lxd: new Lxd(),
           projectDir,
           arch,
@@ -211,7 +274,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
           logsDir: settings.logsDir,
           log: io.log,
         });
-        return result.snaps;
+        return built.snaps;
       }
       return buildNative({
         projectDir,
@@ -227,19 +290,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
   );
   const seconds = (Date.now() - started) / 1000;
   const wheels = await saveWheels(io.prefixCache, wheelDir, wheelKeys, wheelsFrom);
-  return {
-    name: project.name,
-    base: project.base,
-    snaps,
-    snapcraftChannel: channel,
-    image,
-    buildImage,
-    wheels,
-    constraints,
-    setup,
-    snapcraftVersion,
-    seconds,
-  };
+  return { ...result, snaps, wheels, seconds };
 }
 
 /** Without a constraints commit, the constraints file the project carries names the wheels. */
@@ -263,12 +314,13 @@ export function buildManifest(
     snap: result.name,
     base: result.base,
     arch: settings.arch,
-    emulated: settings.emulate,
+    mode: settings.mode,
+    emulated: settings.mode === 'emulated',
     snapcraftChannel: result.snapcraftChannel,
     snapcraftVersion: result.snapcraftVersion,
     runner,
     buildUrl: settings.buildUrl || null,
-    image: settings.emulate ? result.image : null,
+    image: settings.mode === 'emulated' ? result.image : null,
     snapcraft: buildImage?.snapcraft ?? null,
     caches: {
       buildImage: buildImage

@@ -17,9 +17,10 @@ export interface SetupStep {
  *   LXD's bridge, and snapcraft from the channel for the base;
  * - `emulated-build`: LXD too, but no snapcraft on the host: qemu-user-static (its binfmt handlers
  *   carry the F flag, so containers find the emulator) and debootstrap for the build image;
- * - `store`: upload, release and promotion, which need only snapcraft (GitHub's images have none).
+ * - `store`: upload, release and promotion, which need only snapcraft (GitHub's images have none);
+ * - `remote-build`: snapcraft remote-build, which needs only snapcraft (Launchpad builds).
  */
-export type SetupPurpose = 'build' | 'emulated-build' | 'store';
+export type SetupPurpose = 'build' | 'emulated-build' | 'store' | 'remote-build';
 
 export interface SetupOptions {
   readonly purpose: SetupPurpose;
@@ -37,7 +38,8 @@ export function runnerSetupPlan(options: SetupOptions): SetupStep[] {
     why: `install snapcraft (${options.snapcraftChannel})`,
     argv: ['snap', 'install', 'snapcraft', '--classic', `--channel=${options.snapcraftChannel}`],
   };
-  if (options.purpose === 'store') return [...steps, snapcraft];
+  if (options.purpose === 'store' || options.purpose === 'remote-build')
+    return [...steps, snapcraft];
   steps.push({
     why: 'hold snap auto-refresh during the build',
     argv: ['snap', 'refresh', '--hold=3h'],

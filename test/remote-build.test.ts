@@ -1,0 +1,259 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../scripts/lib/git-fixtures.mjs';
+import { ROOT, tempDir } from './helpers/fixtures.js';
+import { serveRequirements } from './helpers/requirements-server.js';
+import { runBundle, visibleOutput } from './helpers/run-action.js';
+import { describeWhen, SQUASHFS } from './helpers/system.js';
+
+// The build action's remote mode against the STAND-IN snapcraft remote-build and Launchpad
+// (test/standins/snapcraft-remote-build.mjs): neither can run here.
+
+const withSnaps = describeWhen(SQUASHFS, 'remote build tests with real .snap files');
+
+const TOKEN = 'lp-access-token-Zq81';
+const SECRET = 'lp-access-secret-Yw42';
+const CREDENTIALS = `[1]\nconsumer_key = snapcraft\nconsumer_secret = \naccess_token = ${TOKEN}\naccess_secret = ${SECRET}\n`;
+
+let server: Awaited<ReturnType<typeof serveRequirements>>;
+beforeAll(async () => {
+  server = await serveRequirements();
+});
+afterAll(async () => server?.stop());
+
+const commit = (dir: string, message: string) =>
+  git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', message]);
+
+/**
+ * test/snaps/core24-glance (platforms amd64, arm64, s390x; a `<<:` merge of its python part; CRLF)
+ * as actions/checkout leaves it: a shallow clone. Its .gitignore leaves snap/local/ out, as some
+ * repos do for local build files, so the constraints travel only if the action sees to it.
+ */
+function checkout(): { dir: string; head: string } {
+  const origin = tempDir('osa-remote-origin-');
+  cpSync(join(ROOT, 'test/snaps/core24-glance'), origin, { recursive: true });
+  writeFileSync(join(origin, '.gitignore'), 'snap/local/\n*.snap\n');
+  git(origin, ['init', '--quiet', '--initial-branch=stable/2025.1']);
+  git(origin, ['add', '.']);
+  commit(origin, 'glance 2025.1');
+  const dir = join(tempDir('osa-remote-checkout-'), 'snap');
+  git(ROOT, ['clone', '--quiet', '--depth=1', `file://${origin}`, dir]);
+  expect(existsSync(join(dir, '.git/shallow'))).toBe(true);
+  return { dir, head: git(dir, ['rev-parse', 'HEAD']).trim() };
+}
+
+function launchpad() {
+  const dir = tempDir('osa-launchpad-');
+  const argvLog = join(dir, 'argv.log');
+  return {
+    dir,
+    argvLog,
+    env: (extra: Record<string, string> = {}) => ({
+      PATH: `${join(ROOT, 'test/standins')}:${process.env.PATH}`,
+      HOME: tempDir('osa-home-'),
+      GITHUB_REF_NAME: 'stable/2025.1',
+      STANDIN_LAUNCHPAD_DIR: dir,
+      STANDIN_LAUNCHPAD_TOKEN: TOKEN,
+      STANDIN_LAUNCHPAD_SECRET: SECRET,
+      STANDIN_ARGV_LOG: argvLog,
+      ...extra,
+    }),
+    /** The repositories snapcraft pushed to "Launchpad". */
+    pushed: () => (existsSync(join(dir, 'git')) ? readdirSync(join(dir, 'git')) : []),
+    requests: () =>
+      existsSync(join(dir, 'requests.log'))
+        ? readFileSync(join(dir, 'requests.log'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { credentialsFile: string; mode: number | null })
+        : [],
+  };
+}
+
+const remoteInputs = (project: string, extra: Record<string, string> = {}) => ({
+  project,
+  arch: 's390x',
+  mode: 'remote',
+  setup: 'false',
+  cache: 'false',
+  'launchpad-credentials': CREDENTIALS,
+  'launchpad-accept-public-upload': 'true',
+  ...extra,
+});
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+withSnaps('the build action on Launchpad (mode: remote), from its bundle', () => {
+  it('sends a tree with the constraints, builds s390x from what it pushed, checks the snap, and shows no credential', async () => {
+    const { dir, head } = checkout();
+    const lp = launchpad();
+    const run = await runBundle(
+      'build',
+      remoteInputs(dir, { constraints: 'true', 'requirements-repo': server.url }),
+      lp.env(),
+    );
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.status).toBe(0);
+    expect(run.outputs).toMatchObject({ name: 'osa-glance', version: '2025.1', arch: 's390x' });
+    expect(
+      execFileSync('unsquashfs', ['-cat', run.outputs.snap!, 'meta/snap.yaml'], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/architectures:\n {2}- s390x/);
+    const manifest = JSON.parse(run.outputs.manifest!) as {
+      mode: string;
+      constraints: { ref: string; commit: string };
+    };
+    expect(manifest).toMatchObject({ mode: 'remote', constraints: { ref: 'stable/2025.1' } });
+    expect(run.summary).toContain('on Launchpad (snapcraft 9.0.0 (stand-in) remote-build)');
+
+    // What reached Launchpad: one commit naming its source, with the rewritten snapcraft.yaml and
+    // the constraints file (which the project's .gitignore leaves out) byte for byte.
+    const [repo, ...more] = lp.pushed();
+    expect(more).toEqual([]);
+    const gitDir = join(lp.dir, 'git', repo!);
+    const show = (path: string) => git(gitDir, ['show', `main:${path}`]);
+    expect(show('snap/local/upper-constraints.txt')).toBe(
+      readFileSync(join(dir, 'snap/local/upper-constraints.txt'), 'utf8'),
+    );
+    expect(show('snap/snapcraft.yaml')).toBe(
+      readFileSync(join(dir, 'snap/snapcraft.yaml'), 'utf8'),
+    );
+    expect(show('snap/snapcraft.yaml')).toContain('python-constraints');
+    expect(git(gitDir, ['log', '-1', '--format=%B', 'main'])).toContain(`Source: ${head}`);
+    expect(git(gitDir, ['log', '-1', '--format=%B', 'main'])).toContain(
+      `Constraints: openstack/requirements stable/2025.1 ${manifest.constraints.commit}`,
+    );
+    // The builder installed with that very file (the stand-in's pip logs its hash).
+    const logs = readdirSync(join(run.outputs['logs-dir']!, 'launchpad'));
+    expect(logs).toEqual([
+      expect.stringMatching(/^snapcraft-osa-glance-[0-9a-f]{32}_s390x_.*\.txt$/),
+    ]);
+    expect(readFileSync(join(run.outputs['logs-dir']!, 'launchpad', logs[0]!), 'utf8')).toContain(
+      `pip: constraints snap/local/upper-constraints.txt sha256=${sha256(join(dir, 'snap/local/upper-constraints.txt'))}`,
+    );
+
+    // The credentials: a 0600 file snapcraft found through XDG_DATA_HOME, gone after the run;
+    // never on argv, in the log, the outputs or the summary.
+    const [request] = lp.requests();
+    expect(request!.mode).toBe(0o600);
+    expect(request!.credentialsFile).toMatch(
+      /\/tmp\/osa-remote-[^/]+\/data\/snapcraft\/launchpad-credentials$/,
+    );
+    expect(existsSync(request!.credentialsFile)).toBe(false);
+    expect(readFileSync(lp.argvLog, 'utf8').trim().split('\n')).toEqual([
+      '--version',
+      'remote-build --launchpad-accept-public-upload --launchpad-timeout=18900 --build-for=s390x',
+    ]);
+    for (const text of [...visibleOutput(run), readFileSync(lp.argvLog, 'utf8')])
+      for (const secret of [TOKEN, SECRET]) expect(text).not.toContain(secret);
+    expect(run.stdout).toContain(`::add-mask::${TOKEN}`);
+    // The checkout itself is left as it was, but for the constraints the action applied.
+    expect(git(dir, ['log', '--format=%H'])).toBe(`${head}\n`);
+  }, 60000);
+
+  it.each([
+    [
+      { 'launchpad-accept-public-upload': 'false' },
+      /uploads the project to Launchpad, where it is public: set 'launchpad-accept-public-upload: true'/,
+    ],
+    [
+      { 'launchpad-credentials': '' },
+      /needs Launchpad credentials \('launchpad-credentials' is empty\)\. Create them on your machine: run `snapcraft remote-build/,
+    ],
+    [
+      { 'launchpad-credentials': `access_token = ${TOKEN}\n` },
+      /not a launchpadlib credentials file .*consumer_key, access_secret missing/,
+    ],
+    [
+      { 'launchpad-timeout': '0' },
+      /'launchpad-timeout' must be a whole number of seconds, at least 1/,
+    ],
+    [{ mode: 'cloud' }, /'mode' must be native, emulated, remote or empty, not 'cloud'/],
+    [{ emulate: 'true' }, /'emulate: true' and 'mode: remote' disagree/],
+  ])('refuses %j before anything reaches Launchpad', async (over, message) => {
+    const lp = launchpad();
+    const run = await runBundle('build', remoteInputs(checkout().dir, over), lp.env());
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(message);
+    expect(lp.pushed()).toEqual([]);
+    expect(existsSync(lp.argvLog)).toBe(false);
+    for (const text of visibleOutput(run)) expect(text).not.toContain(SECRET);
+  });
+
+  it('refuses a base the remote builder does not take, before anything runs', async () => {
+    const lp = launchpad();
+    const dir = tempDir('osa-remote-core20-');
+    cpSync(join(ROOT, 'test/snaps/core20-openstackclients'), dir, { recursive: true });
+    const run = await runBundle('build', remoteInputs(dir, { arch: 'ppc64el' }), lp.env());
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /has base core20; remote builds need core22, core24, core26.*build this arch emulated/,
+    );
+    expect(lp.pushed()).toEqual([]);
+  });
+
+  it('stops the login launchpadlib starts for refused credentials (it would wait 15 minutes) and says how to make them', async () => {
+    const lp = launchpad();
+    const started = Date.now();
+    const run = await runBundle(
+      'build',
+      remoteInputs(checkout().dir),
+      lp.env({ STANDIN_LAUNCHPAD_TOKEN: 'another-token' }),
+    );
+    expect(Date.now() - started).toBeLessThan(30000);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /::error::Launchpad refused the credentials .*it was stopped\)\. Create them on your machine/,
+    );
+    expect(lp.pushed()).toEqual([]);
+    expect(run.outputs.snap).toBeUndefined();
+  });
+
+  it('fails a leg whose Launchpad build failed, with the build log’s last lines, though snapcraft exits 0', async () => {
+    const lp = launchpad();
+    const run = await runBundle(
+      'build',
+      remoteInputs(checkout().dir),
+      lp.env({ STANDIN_LAUNCHPAD_FAIL: 'osc-lib' }),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('Build completed.');
+    expect(run.stdout).toMatch(
+      /::error::build: The s390x build failed on Launchpad; the build log is in the logs\. Last lines:.*Failed to run the build script for part 'osc-lib'/,
+    );
+    const logsDir = run.outputs['logs-dir']!;
+    expect(readdirSync(logsDir).sort()).toEqual(['build-output.log', 'launchpad']);
+    expect(readdirSync(join(logsDir, 'launchpad'))).toHaveLength(1);
+    expect(run.summary).toContain('s390x: build failed');
+  });
+
+  it('fails a build that outlasts launchpad-timeout, saying what to change', async () => {
+    const lp = launchpad();
+    const run = await runBundle(
+      'build',
+      remoteInputs(checkout().dir, { 'launchpad-timeout': '2' }),
+      lp.env({ STANDIN_LAUNCHPAD_SECONDS: '60' }),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /The s390x build on Launchpad did not finish in 2 s \('launchpad-timeout'\).*remote-timeout-minutes/,
+    );
+  }, 30000);
+
+  it('refuses a snap from Launchpad that carries another arch’s binaries, as any build', async () => {
+    const lp = launchpad();
+    const run = await runBundle(
+      'build',
+      remoteInputs(checkout().dir),
+      lp.env({ STANDIN_LAUNCHPAD_ELF: 'amd64' }),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /osa-glance_2025\.1_s390x\.snap says s390x but carries binaries of another architecture: bin\/service \(amd64\)/,
+    );
+  });
+});
