@@ -285,6 +285,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
     trusted: true,
     fallback: 'emulate' as 'emulate' | 'skip',
     timeoutMinutes: 330,
+    privateRepository: false,
   };
   const ppc = (over: Partial<typeof remote> = {}, emulate = true) => {
     const m = buildMatrix(heavy(), { ...options, emulate, remote: { ...remote, ...over } });
@@ -294,7 +295,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
     };
   };
 
-  it('builds a release push remotely, driven from the amd64 runner, waiting all but 15 minutes of the job', () => {
+  it('builds a release push remotely, driven from the amd64 runner, waiting all but 20 minutes of the job', () => {
     expect(ppc().entry).toEqual({
       arch: 'ppc64el',
       platform: 'ppc64el',
@@ -302,7 +303,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
       runner: 'ubuntu-24.04',
       emulate: false,
       mode: 'remote',
-      'launchpad-timeout': 315 * 60,
+      'launchpad-timeout': 310 * 60,
       reason: "Launchpad's builders",
     });
   });
@@ -312,7 +313,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
       { trusted: false },
       /pull requests and merge queues get no Launchpad credentials: emulated instead/,
     ],
-    [{ credentials: false }, /no LAUNCHPAD_CREDENTIALS were given: emulated instead/],
+    [{ credentials: false }, /no LAUNCHPAD_CREDENTIALS reached this run .*: emulated instead/],
   ])('falls back to emulation for %j, saying why', (over, reason) => {
     const { entry } = ppc(over);
     expect(entry).toMatchObject({ mode: 'emulated', emulate: true });
@@ -320,7 +321,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
     expect(entry).not.toHaveProperty('launchpad-timeout');
   });
 
-  it('skips a pull request’s remote arch with a notice when asked, and warns when a release build skips one', () => {
+  it('skips a pull request’s remote arch with a notice when asked, and refuses to let a release build skip one', () => {
     expect(ppc({ trusted: false, fallback: 'skip' })).toEqual({
       entry: undefined,
       skipped: {
@@ -331,11 +332,20 @@ describe('remote builds on Launchpad (remote-arches)', () => {
         ),
       },
     });
-    const release = ppc({ credentials: false, fallback: 'skip' }).skipped!;
-    expect(release.notice).toBeUndefined();
-    expect(ppc({ credentials: false }, false).skipped!.reason).toMatch(
+    expect(ppc({ trusted: false }, false).skipped!.reason).toMatch(
       /not built \(emulation is off\)/,
     );
+    // Without credentials a release build would publish without ppc64el: that is refused.
+    expect(() => ppc({ credentials: false, fallback: 'skip' })).toThrow(
+      /no LAUNCHPAD_CREDENTIALS reached this run \(the caller passes it in 'secrets:'.*a release build would publish without ppc64el: fix that, or set 'remote-fallback: emulate'/,
+    );
+    expect(() => ppc({ credentials: false }, false)).toThrow(/and 'emulate: true'/);
+  });
+
+  it('never sends a private repository to Launchpad, whose builds are public', () => {
+    const { entry } = ppc({ privateRepository: true });
+    expect(entry).toMatchObject({ mode: 'emulated' });
+    expect(entry!.reason).toMatch(/this repository is private and what Launchpad builds is public/);
   });
 
   it('builds a snap whose base the remote builder does not take emulated, saying so', () => {
@@ -397,11 +407,11 @@ describe('remote builds on Launchpad (remote-arches)', () => {
       'arm64:native',
       'ppc64el:remote',
     ]);
-    expect(include[2]!['launchpad-timeout']).toBe(315 * 60);
+    expect(include[2]!['launchpad-timeout']).toBe(310 * 60);
     const smoke = (JSON.parse(push.outputs['native-matrix']!) as { include: MatrixEntry[] })
       .include;
     expect(smoke.map((e) => e.arch)).toEqual(['amd64', 'arm64']);
-    expect(push.summary).toContain('remote on Launchpad (snapcraft remote-build, waits 315 min)');
+    expect(push.summary).toContain('remote on Launchpad (snapcraft remote-build, waits 310 min)');
 
     const pr = await runBundle(
       'matrix',

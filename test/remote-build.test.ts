@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../scripts/lib/git-fixtures.mjs';
 import { ROOT, tempDir } from './helpers/fixtures.js';
@@ -35,9 +43,12 @@ const commit = (dir: string, message: string) =>
 function checkout(): { dir: string; head: string } {
   const origin = tempDir('osa-remote-origin-');
   cpSync(join(ROOT, 'test/snaps/core24-glance'), origin, { recursive: true });
-  writeFileSync(join(origin, '.gitignore'), 'snap/local/\n*.snap\n');
+  // plugins/ is ignored but tracked (added with --force): it travels in snapcraft's own copy of
+  // the repository, and the glance part's python-packages needs it.
+  writeFileSync(join(origin, '.gitignore'), 'snap/local/\n*.snap\nplugins/\n');
   git(origin, ['init', '--quiet', '--initial-branch=stable/2025.1']);
   git(origin, ['add', '.']);
+  git(origin, ['add', '--force', 'plugins']);
   commit(origin, 'glance 2025.1');
   const dir = join(tempDir('osa-remote-checkout-'), 'snap');
   git(ROOT, ['clone', '--quiet', '--depth=1', `file://${origin}`, dir]);
@@ -89,6 +100,7 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 withSnaps('the build action on Launchpad (mode: remote), from its bundle', () => {
   it('sends a tree with the constraints, builds s390x from what it pushed, checks the snap, and shows no credential', async () => {
     const { dir, head } = checkout();
+    writeFileSync(join(dir, 'NOTES.md'), 'left by an earlier step\n');
     const lp = launchpad();
     const run = await runBundle(
       'build',
@@ -119,10 +131,20 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     expect(show('snap/local/upper-constraints.txt')).toBe(
       readFileSync(join(dir, 'snap/local/upper-constraints.txt'), 'utf8'),
     );
+    // snapcraft.yaml as constrained, its platforms cut to the one Launchpad is to build (it builds
+    // every platform declared, and snapcraft refuses --build-for beside them).
+    const constrained = readFileSync(join(dir, 'snap/snapcraft.yaml'), 'utf8');
+    expect(constrained).toContain('python-constraints');
     expect(show('snap/snapcraft.yaml')).toBe(
-      readFileSync(join(dir, 'snap/snapcraft.yaml'), 'utf8'),
+      constrained.replace(
+        'platforms:\r\n  amd64:\r\n  arm64:\r\n  s390x:\r\n',
+        'platforms:\r\n  {s390x: {build-on: [s390x], build-for: [s390x]}}\r\n',
+      ),
     );
-    expect(show('snap/snapcraft.yaml')).toContain('python-constraints');
+    expect(show('plugins/glance-snap-hooks/pyproject.toml')).toContain('glance');
+    expect(run.stdout).toMatch(
+      /Sending \d+ files to Launchpad \(public\), 1 of them not tracked by git: NOTES\.md/,
+    );
     expect(git(gitDir, ['log', '-1', '--format=%B', 'main'])).toContain(`Source: ${head}`);
     expect(git(gitDir, ['log', '-1', '--format=%B', 'main'])).toContain(
       `Constraints: openstack/requirements stable/2025.1 ${manifest.constraints.commit}`,
@@ -146,7 +168,7 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     expect(existsSync(request!.credentialsFile)).toBe(false);
     expect(readFileSync(lp.argvLog, 'utf8').trim().split('\n')).toEqual([
       '--version',
-      'remote-build --launchpad-accept-public-upload --launchpad-timeout=18900 --build-for=s390x',
+      'remote-build --launchpad-accept-public-upload --launchpad-timeout=18600',
     ]);
     for (const text of [...visibleOutput(run), readFileSync(lp.argvLog, 'utf8')])
       for (const secret of [TOKEN, SECRET]) expect(text).not.toContain(secret);
@@ -240,7 +262,11 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     );
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(
-      /The s390x build on Launchpad did not finish in 2 s \('launchpad-timeout'\).*remote-timeout-minutes/,
+      /The s390x build on Launchpad did not finish in 2 s \('launchpad-timeout'\); Launchpad may still be building snapcraft-osa-glance-[0-9a-f]+.*remote-timeout-minutes/,
+    );
+    // The evidence is where the workflow uploads it from.
+    expect(readFileSync(join(run.outputs['logs-dir']!, 'build-output.log'), 'utf8')).toContain(
+      'Timed out waiting for build.',
     );
   }, 30000);
 
@@ -255,5 +281,63 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     expect(run.stdout).toMatch(
       /osa-glance_2025\.1_s390x\.snap says s390x but carries binaries of another architecture: bin\/service \(amd64\)/,
     );
+  });
+
+  it('sends what a link inside the project points at, and refuses a link that leaves it (it would send a runner file)', async () => {
+    const inside = checkout().dir;
+    mkdirSync(join(inside, 'docs'));
+    symlinkSync('../snap/snapcraft.yaml', join(inside, 'docs/snapcraft-link.yaml'));
+    const lp = launchpad();
+    const ok = await runBundle('build', remoteInputs(inside), lp.env());
+    expect(ok.status).toBe(0);
+    const gitDir = join(lp.dir, 'git', lp.pushed()[0]!);
+    // The link reached snapcraft as written (inside the tree); snapcraft's copy of the tree
+    // (shutil.copytree) sends what it points at.
+    expect(git(gitDir, ['show', 'main:docs/snapcraft-link.yaml'])).toBe(
+      git(gitDir, ['show', 'main:snap/snapcraft.yaml']),
+    );
+
+    const outside = checkout().dir;
+    symlinkSync('/etc/hostname', join(outside, 'plugins/hostname'));
+    const refused = await runBundle('build', remoteInputs(outside), launchpad().env());
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain(
+      '::error::plugins/hostname links to /etc/hostname, outside the project: Launchpad gets only the project',
+    );
+  });
+
+  it('refuses a part whose source is outside the project (Launchpad gets only the project)', async () => {
+    const repo = tempDir('osa-remote-subdir-');
+    const dir = join(repo, 'snaps/glance');
+    cpSync(checkout().dir, dir, { recursive: true });
+    const file = join(dir, 'snap/snapcraft.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /source: https:\/\/github.com\/openstack\/osc-lib[^\r\n]*/,
+        'source: ../common',
+      ),
+    );
+    const lp = launchpad();
+    const run = await runBundle('build', remoteInputs(dir), lp.env());
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /part 'osc-lib' has source '\.\.\/common', outside the project directory.*move the project to the repository's top level, or build s390x emulated/,
+    );
+    expect(lp.pushed()).toEqual([]);
+  });
+
+  it('passes --build-for for a snapcraft.yaml that declares no architectures', async () => {
+    const { dir } = checkout();
+    const file = join(dir, 'snap/snapcraft.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('platforms:\r\n  amd64:\r\n  arm64:\r\n  s390x:\r\n', ''),
+    );
+    const lp = launchpad();
+    const run = await runBundle('build', remoteInputs(dir), lp.env());
+    expect(run.status).toBe(0);
+    expect(readFileSync(lp.argvLog, 'utf8')).toContain('--build-for=s390x');
+    expect(run.outputs.arch).toBe('s390x');
   });
 });

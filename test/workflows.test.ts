@@ -160,6 +160,8 @@ interface Scenario {
   readonly remote?: boolean;
   /** Extra `with:` lines for snap.yml in the caller. */
   readonly callerWith?: string;
+  /** The caller passes LAUNCHPAD_CREDENTIALS for every event (as `secrets: inherit` would). */
+  readonly callerAlwaysPassesLaunchpad?: boolean;
   /** The snap repo checked out (default: snap-keystone's master). */
   readonly project?: string;
 }
@@ -173,12 +175,17 @@ interface Outcome {
 
 const caller = loadWorkflow(join(ROOT, 'examples/workflows/snap-repo.yml'));
 /** The example caller as a heavy snap uses it: ppc64el on Launchpad (its commented lines on). */
-function remoteCaller(extra = ''): WorkflowFile {
-  const text = readFileSync(join(ROOT, 'examples/workflows/snap-repo.yml'), 'utf8')
+function remoteCaller(extra = '', alwaysPassesLaunchpad = false): WorkflowFile {
+  let text = readFileSync(join(ROOT, 'examples/workflows/snap-repo.yml'), 'utf8')
     .replace('# remote-arches: ppc64el', 'remote-arches: ppc64el')
     .replace(
       '# launchpad-accept-public-upload: true',
       `launchpad-accept-public-upload: true${extra}`,
+    );
+  if (alwaysPassesLaunchpad)
+    text = text.replace(
+      /LAUNCHPAD_CREDENTIALS: \$\{\{.*\}\}/,
+      'LAUNCHPAD_CREDENTIALS: ${{ secrets.LAUNCHPAD_CREDENTIALS }}',
     );
   if (!text.includes('\n      remote-arches: ppc64el'))
     throw new Error('the example lost its remote-arches lines');
@@ -330,7 +337,7 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
     caller: options.direct
       ? directCaller
       : scenario.remote
-        ? remoteCaller(scenario.callerWith)
+        ? remoteCaller(scenario.callerWith, scenario.callerAlwaysPassesLaunchpad)
         : caller,
     called: { [CALLED_REF]: called },
     github,
@@ -642,6 +649,7 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
     'remote ppc64el: pull request in the repo',
     'remote ppc64el: pull request from a fork, remote-fallback skip',
     'remote ppc64el: push, the Launchpad build fails',
+    'remote ppc64el: pull request in the repo, the caller passes the secret anyway',
   ];
   const legs = (o: Outcome) =>
     o.jobs
@@ -673,6 +681,16 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
           callerWith: '\n      remote-fallback: skip',
         },
         push('stable/2025.1', { name: names[4]!, remote: true, failBuild: ['ppc64el'] }),
+        {
+          ...pr(false),
+          name: names[5]!,
+          remote: true,
+          callerAlwaysPassesLaunchpad: true,
+          secrets: {
+            SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET,
+            LAUNCHPAD_CREDENTIALS: LAUNCHPAD_SECRET,
+          },
+        },
       ].find((s) => s.name === name)!;
       const scenario = { ...found, project: heavy };
       fixtures[name] = await run(scenario);
@@ -691,8 +709,8 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
       mode: 'remote',
       'launchpad-credentials': LAUNCHPAD_SECRET,
       'launchpad-accept-public-upload': 'true',
-      // The wait on Launchpad leaves 15 of the job's 330 minutes for setup and download.
-      'launchpad-timeout': String((330 - 15) * 60),
+      // The wait on Launchpad leaves 20 of the job's 330 minutes for setup and download.
+      'launchpad-timeout': String((330 - 20) * 60),
     });
     for (const arch of ['amd64', 'arm64'])
       expect(buildStep(o, arch)!.with).toMatchObject({
@@ -734,6 +752,16 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
     expect(legs(skipped).map((l) => l[0])).toEqual(['amd64', 'arm64']);
     expect(skipped.jobs.get('snap/results')!.result).toBe('success');
     expect(publishes(skipped)).toBe(false);
+  });
+
+  it('a pull request that is handed the secret anyway still builds nothing on Launchpad, and no step sees it', () => {
+    const o = fixtures[names[5]!]!;
+    expect(o.jobs.get('snap')!.calledWith!.secrets.LAUNCHPAD_CREDENTIALS).toBe(LAUNCHPAD_SECRET);
+    const matrix = o.steps.find((s) => s.job === 'snap/plan' && s.with['remote-arches'])!;
+    expect(matrix.with['remote-credentials']).toBe('true');
+    expect(legs(o)[2]).toEqual(['ppc64el', 'emulated', 'ubuntu-24.04', 350, 'success']);
+    // expectHouseProperties (run for every scenario above) found no step with the token.
+    expect(JSON.stringify(o.steps.map((s) => [s.with, s.env]))).not.toContain('launchpad-token');
   });
 
   it('a failed Launchpad build: its logs are uploaded, results fails, nothing is published', () => {

@@ -28635,10 +28635,10 @@ function defaultRef(env) {
 /** The event payload, or null when there is no event file (a run outside Actions). */
 function readEventPayload(env) {
     const path = env.GITHUB_EVENT_PATH;
-    if (!path || !existsSync(path))
+    if (!path || !(0,external_node_fs_.existsSync)(path))
         return null;
     try {
-        return JSON.parse(readFileSync(path, 'utf8'));
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
     }
     catch {
         return null;
@@ -28704,6 +28704,7 @@ function readMatrixSettings(env = process.env) {
                         credentials: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.remoteCredentials, false),
                         acceptPublicUpload: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.launchpadAcceptPublicUpload, false),
                         trusted: isTrustedRun(env),
+                        privateRepository: readEventPayload(env)?.repository?.private === true,
                         fallback: (core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteFallback) || 'emulate'),
                         timeoutMinutes: Number(core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteTimeoutMinutes) || '330'),
                     },
@@ -28751,8 +28752,10 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .MatrixOutputs */ .ow.hasNative, String(native.length > 0));
     for (const s of skipped)
         (s.notice ? _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm : _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e)(`Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`);
-    for (const e of include.filter((e) => e.mode !== 'native' && e.reason))
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(`${e.arch}${e.branch ? ` of ${e.branch}` : ''}: ${e.reason}`);
+    // A remote arch emulated on a pull request is as asked; on a release build it is a warning.
+    const fallback = settings.options.remote?.trusted ? _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e : _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm;
+    for (const e of include.filter((e) => e.mode === 'emulated' && e.reason))
+        fallback(`${e.arch}${e.branch ? ` of ${e.branch}` : ''}: ${e.reason}`);
     // The branch column only for release rebuilds (several branches); a cell is never left empty.
     const byBranch = settings.branches.length > 0;
     const row = (branch, cells) => byBranch ? [branch ?? '', ...cells] : cells;
@@ -29680,6 +29683,19 @@ function rejectTemplates(text, file) {
             `(cookiecutter, jinja) and point 'project' at the result.`);
     }
 }
+/**
+ * Each part's local `source` (a path, not a URL or a remote spec) as written, for a build that
+ * gets only the project directory (a remote build on Launchpad).
+ */
+function localSources(project) {
+    const data = project.document.toJS({ maxAliasCount: -1 });
+    return Object.entries(data?.parts ?? {}).flatMap(([part, body]) => {
+        const source = body?.source;
+        if (typeof source !== 'string' || /^[a-z][a-z0-9+.-]*:|^git@|^lp:/i.test(source))
+            return [];
+        return [{ part, source }];
+    });
+}
 
 // EXTERNAL MODULE: ./src/build/matrix.ts + 2 modules
 var matrix = __nccwpck_require__(9213);
@@ -29757,6 +29773,9 @@ var external_node_path_ = __nccwpck_require__(6760);
 
 
 
+
+/** How long past snapcraft's own timeout (which counts from the upload) before we stop it. */
+const REMOTE_GRACE_SECONDS = 180;
 /** What to do when the credentials are missing, malformed or refused. */
 const LAUNCHPAD_CREDENTIALS_HELP = (/* unused pure expression or super */ null && ('Create them on your machine: run `snapcraft remote-build --launchpad-accept-public-upload` once in any snap project, ' +
     "authorise snapcraft in the Launchpad page it opens, then store the contents of ~/.local/share/snapcraft/launchpad-credentials as the repository's LAUNCHPAD_CREDENTIALS secret."));
@@ -29768,6 +29787,39 @@ const REMOTE_BASES = ['core22', 'core24', 'core26'];
 function checkRemoteBase(base, file) {
     if (!base || !REMOTE_BASES.includes(base))
         throw new ConfigurationError(`${file} has ${base ? `base ${base}` : 'no base'}; remote builds need ${REMOTE_BASES.join(', ')} (snapcraft's current remote builder): build this arch emulated.`);
+}
+/**
+ * What a remote build sends, from the project as it is after the constraints: snapcraft.yaml cut
+ * to the one target (when it declares architectures), the constraints file, and whether to pass
+ * `--build-for`. Refuses a part whose local source is outside the project, which Launchpad never
+ * gets (the native build would have it).
+ */
+function remoteTree(file, projectDir, arch, platform, constraintsFile) {
+    const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
+    for (const { part, source } of localSources(project)) {
+        const inside = relative(projectDir, resolve(projectDir, source));
+        if (isAbsolute(source) || inside.startsWith('..'))
+            throw new ConfigurationError(`${file}: part '${part}' has source '${source}', outside the project directory, which is all Launchpad gets: move the project to the repository's top level, or build ${arch} emulated.`);
+    }
+    const { declared, targets } = snapArchitectures(project);
+    const target = targets.find((t) => (platform ? t.platform === platform : t.buildFor === arch));
+    if (declared && !target)
+        throw new ConfigurationError(`${file} declares no ${platform ? `platform '${platform}'` : `build for ${arch}`}: check the matrix entry's arch and platform.`);
+    const files = [
+        {
+            path: relative(projectDir, file),
+            content: target ? singleTargetYaml(project, target) : project.text,
+        },
+        ...(constraintsFile
+            ? [
+                {
+                    path: relative(projectDir, constraintsFile),
+                    content: readFileSync(constraintsFile, 'utf8'),
+                },
+            ]
+            : []),
+    ];
+    return { files, buildFor: declared ? null : arch };
 }
 /** What a remote build needs before anything runs: the opt-in, credentials, a sane wait. */
 function checkRemoteRequest(request) {
@@ -29796,9 +29848,10 @@ const TIMED_OUT = /Timed out waiting for build/i;
 const SHALLOW_OR_NOT_GIT = /git repository is invalid|shallow cloned|Could not find a git repository/i;
 /**
  * Sends the project to Launchpad and brings the snap back:
- * - the tree sent is a fresh git repository with one commit of the project as it is now, so the
- *   rewritten snapcraft.yaml and the constraints travel (snapcraft 8.2+ pushes a copy of the
- *   project's git repository, refuses shallow clones, and needs the project at its top level);
+ * - the tree sent is a fresh git repository with one commit of the project as it is now
+ *   (snapcraft 8.2+ pushes a copy of the project's git repository, refuses shallow clones, and
+ *   needs the project at its top level): what git tracks, what it does not ignore (as snapcraft's
+ *   own commit of a dirty tree), and the files given, whatever .gitignore says;
  * - the credentials are a 0600 file in a 0700 directory of `workDir`, found by snapcraft through
  *   XDG_DATA_HOME, and removed with everything else in `finally`;
  * - snapcraft 8.7+ exits 0 when Launchpad's build failed, so success is a snap of `arch` that
@@ -29811,71 +29864,119 @@ async function buildRemote(options) {
     const scratch = mkdtempSync(join(options.workDir, 'osa-remote-'));
     try {
         const tree = join(scratch, 'tree');
-        await prepareTree(options, tree);
-        // snapcraft reads $XDG_DATA_HOME/snapcraft/launchpad-credentials and keeps its copy of the
-        // tree under $XDG_CACHE_HOME/snapcraft/remote-build: both inside `scratch`.
+        await prepareTree(options, tree, log);
+        // snapcraft reads $XDG_DATA_HOME/snapcraft/launchpad-credentials, keeps its copy of the tree
+        // under $XDG_CACHE_HOME/snapcraft/remote-build and its log under $XDG_STATE_HOME: all here.
         const data = join(scratch, 'data');
         mkdirSync(join(data, 'snapcraft'), { recursive: true, mode: 0o700 });
         const credentials = options.credentials.endsWith('\n')
             ? options.credentials
             : `${options.credentials}\n`;
         writeFileSync(join(data, 'snapcraft', 'launchpad-credentials'), credentials, { mode: 0o600 });
-        return await runRemoteBuild(options, tree, { data, cache: join(scratch, 'cache') }, log);
+        const dirs = { data, cache: join(scratch, 'cache'), state: join(scratch, 'state') };
+        try {
+            return await runRemoteBuild(options, tree, dirs, log);
+        }
+        finally {
+            copyTree(join(dirs.state, 'snapcraft', 'log'), join(options.logsDir, 'snapcraft-logs'));
+        }
     }
     finally {
         rmSync(scratch, { recursive: true, force: true });
     }
 }
-/** The tree Launchpad builds: the project's files (not its .git), committed once. */
-async function prepareTree(options, tree) {
-    cpSync(options.projectDir, tree, {
+/** git for the tree: none of the runner's configuration (signing, autocrlf, hooks) applies. */
+function treeGit(cwd) {
+    return new Git({
+        cwd,
+        env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+        config: {
+            'user.name': 'openstack-snap-actions',
+            'user.email': 'openstack-snap-actions@users.noreply.github.com',
+            'commit.gpgsign': 'false',
+            'core.autocrlf': 'false',
+            'core.hooksPath': '/dev/null',
+        },
+    });
+}
+async function prepareTree(options, tree, log) {
+    const { projectDir } = options;
+    cpSync(projectDir, tree, {
         recursive: true,
+        // Links stay as written; one out of the project is refused below.
+        verbatimSymlinks: true,
         // The project's own history stays here; snaps left in the project are outputs, not sources.
         filter: (source) => basename(source) !== '.git' &&
-            !(relative(options.projectDir, source) === basename(source) && source.endsWith('.snap')),
+            !(relative(projectDir, source) === basename(source) && source.endsWith('.snap')),
     });
-    const git = new Git({ cwd: tree });
-    const identity = [
-        '-c',
-        'user.name=openstack-snap-actions',
-        '-c',
-        'user.email=openstack-snap-actions@users.noreply.github.com',
-    ];
-    for (const argv of [
-        ['init', '--quiet', '--initial-branch=main'],
-        ['add', '--all'],
-        // What the build must have goes in even where the project's .gitignore would leave it out.
-        ...(options.mustTravel.length
+    refuseOutsideLinks(tree);
+    for (const file of options.files)
+        writeFileSync(join(tree, file.path), file.content);
+    const git = treeGit(tree);
+    // What the project's git tracks travels even where .gitignore matches it, as it would in
+    // snapcraft's copy of the repository.
+    const tracked = await new Git({ cwd: projectDir }).exec(['ls-files', '-z', '--', '.']);
+    const trackedFiles = tracked.code === 0
+        ? tracked.stdout.split('\0').filter((f) => f && existsSync(join(tree, f)))
+        : [];
+    const steps = [
+        [['init', '--quiet', '--initial-branch=main']],
+        [['add', '--all']],
+        ...(trackedFiles.length
             ? [
                 [
-                    'add',
-                    '--force',
-                    '--',
-                    ...options.mustTravel.map((f) => relative(options.projectDir, f)),
+                    ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
+                    `${trackedFiles.join('\0')}\0`,
                 ],
             ]
             : []),
+        ...(options.files.length
+            ? [[['add', '--force', '--', ...options.files.map((f) => f.path)]]]
+            : []),
         [
-            ...identity,
-            'commit',
-            '--quiet',
-            '--no-verify',
-            '--allow-empty',
-            '-m',
-            commitMessage(options.arch, options.name, await sourceCommit(options.projectDir), options.constraints),
+            [
+                'commit',
+                '--quiet',
+                '--no-verify',
+                '--allow-empty',
+                '-m',
+                commitMessage(options.name, await sourceCommit(projectDir), options.constraints),
+            ],
         ],
-    ]) {
-        const result = await git.exec(argv);
+    ];
+    for (const [argv, input] of steps) {
+        const result = await git.exec(argv, input);
         if (result.code !== 0)
-            throw new ExternalError(`Cannot make the tree for the remote build (git ${argv.find((a) => !a.startsWith('-') && !a.includes('='))}): ${lastLines(result.stderr)}`);
+            throw new ExternalError(`Cannot make the tree for the remote build (git ${argv[0]}): ${lastLines(result.stderr)}`);
     }
-    // Each file that must travel is in the commit, byte for byte.
-    for (const file of options.mustTravel) {
-        const path = relative(options.projectDir, file);
-        const committed = await git.exec(['show', `HEAD:${path}`]);
-        if (committed.code !== 0 || committed.stdout !== readFileSync(file, 'utf8'))
-            throw new ExternalError(`${path} did not make it into the tree sent to Launchpad.`);
+    // Each file given is in the commit, byte for byte.
+    for (const file of options.files) {
+        const committed = await git.exec(['show', `HEAD:${file.path}`]);
+        if (committed.code !== 0 || committed.stdout !== file.content)
+            throw new ExternalError(`${file.path} did not make it into the tree sent to Launchpad as written${committed.code === 0 ? ' (a .gitattributes text or eol rule changed it?)' : ''}.`);
     }
+    // Launchpad's builds are public: say what goes that git does not track.
+    const sent = (await git.exec(['ls-files', '-z'])).stdout.split('\0').filter(Boolean);
+    const known = new Set([...trackedFiles, ...options.files.map((f) => f.path)]);
+    const untracked = sent.filter((f) => !known.has(f));
+    log(`Sending ${sent.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`);
+}
+/** A link that leaves the project would point nowhere on Launchpad (and names this runner's paths). */
+function refuseOutsideLinks(tree) {
+    const walk = (dir) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+            const path = join(dir, entry.name);
+            if (entry.isDirectory())
+                walk(path);
+            else if (entry.isSymbolicLink()) {
+                const target = readlinkSync(path);
+                const inside = relative(tree, resolve(dir, target));
+                if (isAbsolute(target) || inside.startsWith('..'))
+                    throw new ConfigurationError(`${relative(tree, path)} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`);
+            }
+        }
+    };
+    walk(tree);
 }
 async function runRemoteBuild(options, tree, dirs, log) {
     const argv = [
@@ -29883,7 +29984,7 @@ async function runRemoteBuild(options, tree, dirs, log) {
         'remote-build',
         '--launchpad-accept-public-upload',
         `--launchpad-timeout=${options.timeoutSeconds}`,
-        `--build-for=${options.arch}`,
+        ...(options.buildFor ? [`--build-for=${options.buildFor}`] : []),
     ];
     const before = new Set(readdirSync(tree));
     const output = [];
@@ -29893,12 +29994,19 @@ async function runRemoteBuild(options, tree, dirs, log) {
     try {
         result = await exec(argv, {
             cwd: tree,
-            env: { ...options.env, XDG_DATA_HOME: dirs.data, XDG_CACHE_HOME: dirs.cache },
+            env: {
+                ...options.env,
+                XDG_DATA_HOME: dirs.data,
+                XDG_CACHE_HOME: dirs.cache,
+                XDG_STATE_HOME: dirs.state,
+                // launchpadlib's login prompt is a print(): unbuffered, it reaches us while it waits.
+                PYTHONUNBUFFERED: '1',
+            },
             // A stray CRAFT_BUILD_FOR becomes remote-build's default; a strategy can pick the legacy builder.
             dropEnv: /^(CRAFT_BUILD_FOR|SNAPCRAFT_BUILD_FOR|SNAPCRAFT_REMOTE_BUILD_STRATEGY)$/,
             stdin: '',
             // snapcraft's own timeout counts from the upload; ours also covers a hang before it.
-            timeoutMs: (options.timeoutSeconds + 600) * 1000,
+            timeoutMs: (options.timeoutSeconds + REMOTE_GRACE_SECONDS) * 1000,
             killGroup: true,
             signal: abort.signal,
             secrets: secretValues(options.credentials),
@@ -29921,31 +30029,43 @@ async function runRemoteBuild(options, tree, dirs, log) {
     }
     const made = readdirSync(tree).filter((f) => !before.has(f) && statSync(join(tree, f)).isFile());
     const logs = keepLogs(tree, made.filter((f) => f.endsWith('.txt')), options.logsDir);
+    const snapFiles = made.filter((f) => f.endsWith('.snap'));
+    if (snapFiles.length > 0 && result.code === 0 && !loginPrompt) {
+        mkdirSync(options.outputDir, { recursive: true });
+        const snaps = [];
+        for (const name of snapFiles) {
+            const target = join(options.outputDir, name);
+            copyFileSync(join(tree, name), target);
+            snaps.push(await verifyArch(target, options.arch));
+        }
+        return snaps;
+    }
+    // Whatever went wrong, snapcraft's own output is kept beside Launchpad's logs.
+    saveOutput(options.logsDir, output);
+    const all = output.join('\n');
+    const buildId = /--build-id (\S+?)'?$/m.exec(all)?.[1];
     if (loginPrompt)
         throw new ConfigurationError(`Launchpad refused the credentials (snapcraft started an interactive login, which cannot finish in CI; it was stopped). ${LAUNCHPAD_CREDENTIALS_HELP}`);
-    const all = output.join('\n');
     if (TIMED_OUT.test(all) || result.killed)
-        throw new BuildError(`The ${options.arch} build on Launchpad did not finish in ${options.timeoutSeconds} s ('launchpad-timeout'); it may still be running there, but its tree was this job's and is gone. ` +
-            `Give remote legs more time (remote-timeout-minutes, up to 360), or build ${options.arch} emulated. Last lines:\n${output.slice(-10).join('\n')}`, options.logsDir, null, null);
+        throw new BuildError(`The ${options.arch} build on Launchpad did not finish in ${options.timeoutSeconds} s ('launchpad-timeout')${buildId ? `; Launchpad may still be building ${buildId}, which this job cannot recover (its tree is gone)` : ''}. ` +
+            `Give remote legs more time (remote-timeout-minutes, up to 360), or build ${options.arch} emulated. Last lines:\n${output.slice(-10).join('\n')}\nLogs: ${options.logsDir}`, options.logsDir, null, null);
     if (SHALLOW_OR_NOT_GIT.test(all))
-        throw new BuildError(`snapcraft refused the tree this action made for it (a Bug of ours or a new snapcraft): ${lastLines(all)}`, options.logsDir, null, null);
-    const snapFiles = made.filter((f) => f.endsWith('.snap'));
-    if (snapFiles.length === 0 || result.code !== 0) {
-        // snapcraft 8.7+ says "Build completed" and exits 0 when Launchpad's build failed: the build
-        // log says why; snapcraft's own output says why it never got that far.
-        const buildLog = logs.map((f) => readFileSync(f, 'utf8').split('\n')).find((l) => l.length);
-        throw buildFailure(options.arch, buildLog ?? output, result.code, options.logsDir, buildLog
-            ? `failed on Launchpad${result.code !== 0 ? ` (snapcraft exit code ${result.code})` : ''}; the build log is in the logs`
-            : `did not reach Launchpad: snapcraft remote-build exited ${result.code}${result.code === 0 ? ' and brought back no snap' : ''}`);
-    }
-    mkdirSync(options.outputDir, { recursive: true });
-    const snaps = [];
-    for (const name of snapFiles) {
-        const target = join(options.outputDir, name);
-        copyFileSync(join(tree, name), target);
-        snaps.push(await verifyArch(target, options.arch));
-    }
-    return snaps;
+        throw new Bug(`snapcraft refused the tree this action made for it: ${lastLines(all)}`);
+    // snapcraft 8.7+ says "Build completed" and exits 0 when Launchpad's build failed: the build
+    // log says why; snapcraft's own output says why it never got that far.
+    const buildLog = logs
+        .map((f) => readFileSync(f, 'utf8').trimEnd().split('\n'))
+        .find((l) => l.length);
+    if (!buildLog)
+        throw failureOf(options.arch, output, result.code, options.logsDir, `did not reach Launchpad: snapcraft remote-build exited ${result.code}${result.code === 0 ? ' and brought back no snap' : ''}`);
+    throw failureOf(options.arch, buildLog, result.code, options.logsDir, `failed on Launchpad${result.code !== 0 ? ` (snapcraft exit code ${result.code})` : ''}; the build log is in the logs`);
+}
+/** A directory's files into another (snapcraft's logs), if it exists. */
+function copyTree(from, to) {
+    if (!existsSync(from))
+        return;
+    mkdirSync(to, { recursive: true });
+    cpSync(from, to, { recursive: true });
 }
 /** remote-build's logs (one .txt per build, failed ones too) into logsDir; their paths there. */
 function keepLogs(tree, logs, logsDir) {
@@ -29971,9 +30091,9 @@ async function sourceCommit(projectDir) {
     return head.code === 0 ? head.stdout.trim() : null;
 }
 /** What is built, from what: the commit Launchpad builds says so. */
-function commitMessage(arch, name, source, constraints) {
+function commitMessage(name, source, constraints) {
     return [
-        `Build ${name} for ${arch} on Launchpad`,
+        `Build ${name} on Launchpad`,
         '',
         ...(source ? [`Source: ${source}`] : []),
         ...(constraints ? [`Constraints: openstack/requirements ${constraints}`] : []),
@@ -29983,6 +30103,7 @@ function commitMessage(arch, name, source, constraints) {
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/snapcraft/architectures.ts
+
 
 
 /** Debian architecture names snapcraft and the store use. */
@@ -29999,7 +30120,7 @@ const KNOWN_ARCHES = [
  * What snapcraft.yaml says the snap builds for, in every form: none (host arch), legacy strings,
  * core20 build-on/run-on, core22 build-on/build-for, core24+ platforms.
  */
-function snapArchitectures(project) {
+function architectures_snapArchitectures(project) {
     const root = project.document.contents;
     const file = project.file;
     const platforms = root.get('platforms', true);
@@ -30070,6 +30191,51 @@ function checkArch(arch, file, context) {
     }
     return arch;
 }
+/**
+ * snapcraft.yaml's text with its `platforms` or `architectures` cut to the one target, for a build
+ * service that builds everything the file declares (Launchpad) and a snapcraft that refuses
+ * `--build-for` beside them (8.4-8.6, and shorthand platforms until 8.12). Byte surgery on that
+ * one value (written in flow style); the result is re-parsed and proved to declare exactly the
+ * target. A file that declares nothing is returned as it is (`--build-for` picks the arch).
+ */
+function architectures_singleTargetYaml(project, target) {
+    const root = project.document.contents;
+    const key = root.has('platforms')
+        ? 'platforms'
+        : root.has('architectures')
+            ? 'architectures'
+            : null;
+    if (!key)
+        return project.text;
+    const value = root.get(key, true);
+    if (!value?.range)
+        return project.text;
+    const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target.platform)
+        ? target.platform
+        : JSON.stringify(target.platform);
+    const entry = `{build-on: [${target.buildOn.join(', ')}], build-for: [${target.buildFor}]}`;
+    const rendered = key === 'platforms' ? `{${name}: ${entry}}` : `[${entry}]`;
+    const [start, end] = value.range;
+    // A block value runs to the blank and comment lines after it: those stay, and so does one line
+    // break, so the next key keeps its line.
+    const lines = project.text.slice(start, end).split(/(?<=\n)/);
+    let cut = lines.length;
+    while (cut > 0 && /^[ \t]*(#.*)?\r?\n?$/.test(lines[cut - 1]))
+        cut--;
+    const eol = project.text.includes('\r\n') ? '\r\n' : '\n';
+    const tail = /\n$/.test(lines.slice(0, cut).join('')) ? eol : '';
+    const text = project.text.slice(0, start) +
+        rendered +
+        tail +
+        lines.slice(cut).join('') +
+        project.text.slice(end);
+    const targets = architectures_snapArchitectures(parseSnapcraftYaml(text, project.file, project.projectDir)).targets;
+    if (targets.length !== 1 ||
+        targets[0].buildFor !== target.buildFor ||
+        targets[0].platform !== target.platform)
+        throw new ConfigurationError(`${project.file}: cannot cut its ${key} down to ${target.platform} for the remote build.`);
+    return text;
+}
 
 ;// CONCATENATED MODULE: ./src/build/matrix.ts
 
@@ -30083,7 +30249,7 @@ const HOSTED_RUNNERS = {
 const BUILD_MODES = (/* unused pure expression or super */ null && (['native', 'emulated', 'remote']));
 const REMOTE_FALLBACKS = ['emulate', 'skip'];
 /** What a remote leg needs besides Launchpad's wait: snapcraft's install, constraints, download, checks. */
-const REMOTE_MARGIN_MINUTES = 15;
+const REMOTE_MARGIN_MINUTES = 20;
 /** A hosted job's limit. */
 const JOB_LIMIT_MINUTES = 360;
 const DEFAULT_ARCHES = ['amd64', 'arm64', 'ppc64el'];
@@ -30097,7 +30263,7 @@ function buildMatrix(project, options) {
         checkArch(arch, 'arches input');
     if (options.remote)
         checkRemote(options.remote, options.arches);
-    const { declared, targets } = snapArchitectures(project);
+    const { declared, targets } = architectures_snapArchitectures(project);
     const include = [];
     const skipped = [];
     const branch = options.branch ? { branch: options.branch } : {};
@@ -30158,7 +30324,7 @@ function checkRemote(remote, arches) {
         throw new errors/* ConfigurationError */.j1(`'remote-arches' (${remote.arches.join(' ')}) builds on Launchpad, from a public upload of the project: set 'launchpad-accept-public-upload: true' to accept that, or empty 'remote-arches'.`);
     if (!REMOTE_FALLBACKS.includes(remote.fallback))
         throw new errors/* ConfigurationError */.j1(`'remote-fallback' must be ${REMOTE_FALLBACKS.join(' or ')}, not '${remote.fallback}'.`);
-    const least = REMOTE_MARGIN_MINUTES + 15;
+    const least = REMOTE_MARGIN_MINUTES + 10;
     if (!Number.isInteger(remote.timeoutMinutes) ||
         remote.timeoutMinutes < least ||
         remote.timeoutMinutes > JOB_LIMIT_MINUTES)
@@ -30185,11 +30351,13 @@ function pickRunner(target, arch, base, options) {
     if (remote) {
         const why = !REMOTE_BASES.includes(base ?? '')
             ? `its base is ${base ?? 'none'} and Launchpad builds ${REMOTE_BASES.join(', ')} only (snapcraft's current remote builder)`
-            : !remote.trusted
-                ? 'pull requests and merge queues get no Launchpad credentials'
-                : !remote.credentials
-                    ? 'no LAUNCHPAD_CREDENTIALS were given'
-                    : null;
+            : remote.privateRepository
+                ? 'this repository is private and what Launchpad builds is public'
+                : !remote.trusted
+                    ? 'pull requests and merge queues get no Launchpad credentials'
+                    : !remote.credentials
+                        ? "no LAUNCHPAD_CREDENTIALS reached this run (the caller passes it in 'secrets:'; an environment's secret cannot be)"
+                        : null;
         if (!why)
             return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
         const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;
@@ -30200,11 +30368,12 @@ function pickRunner(target, arch, base, options) {
                 mode: 'emulated',
                 reason: `${asked}: emulated instead (remote-fallback: emulate)`,
             };
+        // A pull request may leave the arch out; a release build would publish without it.
+        if (remote.trusted)
+            throw new errors/* ConfigurationError */.j1(`${asked}, and a release build would publish without ${arch}: fix that, or set 'remote-fallback: emulate'${options.emulate ? '' : " and 'emulate: true'"}.`);
         return {
             skip: `${asked}: not built (${remote.fallback === 'skip' ? 'remote-fallback: skip' : 'emulation is off'})`,
-            // Skipping on a pull request is what the caller chose; skipping a release build's arch is
-            // a warning.
-            notice: !remote.trusted && REMOTE_BASES.includes(base ?? ''),
+            notice: true,
         };
     }
     if (!options.emulate)

@@ -34054,6 +34054,7 @@ var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/snapcraft/architectures.ts
 
 
+
 /** Debian architecture names snapcraft and the store use. */
 const KNOWN_ARCHES = [
     'amd64',
@@ -34138,6 +34139,51 @@ function checkArch(arch, file, context) {
         throw new ConfigurationError(`${file}: ${context ?? `'${arch}'`} is not an architecture snapcraft knows (${KNOWN_ARCHES.join(', ')}); note ppc64el, not ppc64le.`);
     }
     return arch;
+}
+/**
+ * snapcraft.yaml's text with its `platforms` or `architectures` cut to the one target, for a build
+ * service that builds everything the file declares (Launchpad) and a snapcraft that refuses
+ * `--build-for` beside them (8.4-8.6, and shorthand platforms until 8.12). Byte surgery on that
+ * one value (written in flow style); the result is re-parsed and proved to declare exactly the
+ * target. A file that declares nothing is returned as it is (`--build-for` picks the arch).
+ */
+function singleTargetYaml(project, target) {
+    const root = project.document.contents;
+    const key = root.has('platforms')
+        ? 'platforms'
+        : root.has('architectures')
+            ? 'architectures'
+            : null;
+    if (!key)
+        return project.text;
+    const value = root.get(key, true);
+    if (!value?.range)
+        return project.text;
+    const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target.platform)
+        ? target.platform
+        : JSON.stringify(target.platform);
+    const entry = `{build-on: [${target.buildOn.join(', ')}], build-for: [${target.buildFor}]}`;
+    const rendered = key === 'platforms' ? `{${name}: ${entry}}` : `[${entry}]`;
+    const [start, end] = value.range;
+    // A block value runs to the blank and comment lines after it: those stay, and so does one line
+    // break, so the next key keeps its line.
+    const lines = project.text.slice(start, end).split(/(?<=\n)/);
+    let cut = lines.length;
+    while (cut > 0 && /^[ \t]*(#.*)?\r?\n?$/.test(lines[cut - 1]))
+        cut--;
+    const eol = project.text.includes('\r\n') ? '\r\n' : '\n';
+    const tail = /\n$/.test(lines.slice(0, cut).join('')) ? eol : '';
+    const text = project.text.slice(0, start) +
+        rendered +
+        tail +
+        lines.slice(cut).join('') +
+        project.text.slice(end);
+    const targets = snapArchitectures(parseSnapcraftYaml(text, project.file, project.projectDir)).targets;
+    if (targets.length !== 1 ||
+        targets[0].buildFor !== target.buildFor ||
+        targets[0].platform !== target.platform)
+        throw new ConfigurationError(`${project.file}: cannot cut its ${key} down to ${target.platform} for the remote build.`);
+    return text;
 }
 
 // EXTERNAL MODULE: ./src/platform/errors.ts

@@ -82,7 +82,7 @@ function readRemote(): RemoteSettings {
   const credentials = core.getInput(I.launchpadCredentials);
   if (credentials) core.setSecret(credentials);
   for (const value of secretValues(credentials)) core.setSecret(value);
-  const timeout = core.getInput(I.launchpadTimeout) || '18900';
+  const timeout = core.getInput(I.launchpadTimeout) || '18600';
   return {
     credentials,
     acceptPublicUpload: getBooleanInput(I.launchpadAcceptPublicUpload, false),

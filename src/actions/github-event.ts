@@ -20,7 +20,11 @@ export function defaultRef(env: NodeJS.ProcessEnv): string {
 
 /** The parts of an event payload the actions read. */
 export interface EventPayload {
-  readonly repository?: { readonly fork?: boolean; readonly full_name?: string };
+  readonly repository?: {
+    readonly fork?: boolean;
+    readonly full_name?: string;
+    readonly private?: boolean;
+  };
   /** merge_group events: the branch the queue merges into (refs/heads/main). */
   readonly merge_group?: { readonly base_ref?: string; readonly head_sha?: string };
 }

@@ -6,7 +6,7 @@ import {
   type RemoteFallback,
 } from '../build/index.js';
 import { MatrixInputs as I } from './constants.js';
-import { isTrustedRun } from './github-event.js';
+import { isTrustedRun, readEventPayload } from './github-event.js';
 import { getBooleanInput, getListInput, getPathInput } from './runner.js';
 
 export interface MatrixSettings {
@@ -34,6 +34,7 @@ export function readMatrixSettings(env: NodeJS.ProcessEnv = process.env): Matrix
               credentials: getBooleanInput(I.remoteCredentials, false),
               acceptPublicUpload: getBooleanInput(I.launchpadAcceptPublicUpload, false),
               trusted: isTrustedRun(env),
+              privateRepository: readEventPayload(env)?.repository?.private === true,
               fallback: (core.getInput(I.remoteFallback) || 'emulate') as RemoteFallback,
               timeoutMinutes: Number(core.getInput(I.remoteTimeoutMinutes) || '330'),
             },

@@ -28,8 +28,10 @@ async function main(): Promise<void> {
     (s.notice ? core.notice : core.warning)(
       `Not building ${s.arch}${s.branch ? ` of ${s.branch}` : ''}: ${s.reason}`,
     );
-  for (const e of include.filter((e) => e.mode !== 'native' && e.reason))
-    core.notice(`${e.arch}${e.branch ? ` of ${e.branch}` : ''}: ${e.reason}`);
+  // A remote arch emulated on a pull request is as asked; on a release build it is a warning.
+  const fallback = settings.options.remote?.trusted ? core.warning : core.notice;
+  for (const e of include.filter((e) => e.mode === 'emulated' && e.reason))
+    fallback(`${e.arch}${e.branch ? ` of ${e.branch}` : ''}: ${e.reason}`);
   // The branch column only for release rebuilds (several branches); a cell is never left empty.
   const byBranch = settings.branches.length > 0;
   const row = (branch: string | undefined, cells: string[]): string[] =>

@@ -35,6 +35,12 @@ export function failingPart(output: string): { part: string | null; step: string
   return { part: null, step: null };
 }
 
+/** A build's whole output, kept as build-output.log in `logsDir`. */
+export function saveOutput(logsDir: string, output: readonly string[]): void {
+  mkdirSync(logsDir, { recursive: true });
+  writeFileSync(join(logsDir, 'build-output.log'), `${output.join('\n')}\n`);
+}
+
 /**
  * The BuildError for a build that exited non-zero, native or in a container: saves the whole
  * output as build-output.log in `logsDir` and names the failing part and step when snapcraft did.
@@ -46,8 +52,18 @@ export function buildFailure(
   logsDir: string,
   what?: string,
 ): BuildError {
-  mkdirSync(logsDir, { recursive: true });
-  writeFileSync(join(logsDir, 'build-output.log'), `${output.join('\n')}\n`);
+  saveOutput(logsDir, output);
+  return failureOf(arch, output, code, logsDir, what);
+}
+
+/** The BuildError for `output` (saved elsewhere): the failing part and step, the last lines. */
+export function failureOf(
+  arch: string,
+  output: readonly string[],
+  code: number,
+  logsDir: string,
+  what?: string,
+): BuildError {
   const { part, step } = failingPart(output.join('\n'));
   const where = part
     ? `part '${part}'${step ? ` failed in its ${step} step` : ' failed'}`

@@ -63,6 +63,8 @@ export interface RemoteOptions {
   readonly acceptPublicUpload: boolean;
   /** The event may use secrets: pull requests and merge queues may not (release/events.ts). */
   readonly trusted: boolean;
+  /** The repository is private: Launchpad's builds are public, so nothing goes there. */
+  readonly privateRepository?: boolean;
   /** A remote arch that cannot go to Launchpad is emulated (when emulation is on) or skipped. */
   readonly fallback: RemoteFallback;
   /** The remote leg's job limit; the wait on Launchpad leaves REMOTE_MARGIN_MINUTES of it. */
@@ -73,7 +75,7 @@ export type RemoteFallback = 'emulate' | 'skip';
 export const REMOTE_FALLBACKS: readonly RemoteFallback[] = ['emulate', 'skip'];
 
 /** What a remote leg needs besides Launchpad's wait: snapcraft's install, constraints, download, checks. */
-export const REMOTE_MARGIN_MINUTES = 15;
+export const REMOTE_MARGIN_MINUTES = 20;
 /** A hosted job's limit. */
 const JOB_LIMIT_MINUTES = 360;
 
@@ -160,7 +162,7 @@ function checkRemote(remote: RemoteOptions, arches: readonly string[]): void {
     throw new ConfigurationError(
       `'remote-fallback' must be ${REMOTE_FALLBACKS.join(' or ')}, not '${remote.fallback}'.`,
     );
-  const least = REMOTE_MARGIN_MINUTES + 15;
+  const least = REMOTE_MARGIN_MINUTES + 10;
   if (
     !Number.isInteger(remote.timeoutMinutes) ||
     remote.timeoutMinutes < least ||
@@ -199,11 +201,13 @@ function pickRunner(
   if (remote) {
     const why = !REMOTE_BASES.includes(base ?? '')
       ? `its base is ${base ?? 'none'} and Launchpad builds ${REMOTE_BASES.join(', ')} only (snapcraft's current remote builder)`
-      : !remote.trusted
-        ? 'pull requests and merge queues get no Launchpad credentials'
-        : !remote.credentials
-          ? 'no LAUNCHPAD_CREDENTIALS were given'
-          : null;
+      : remote.privateRepository
+        ? 'this repository is private and what Launchpad builds is public'
+        : !remote.trusted
+          ? 'pull requests and merge queues get no Launchpad credentials'
+          : !remote.credentials
+            ? "no LAUNCHPAD_CREDENTIALS reached this run (the caller passes it in 'secrets:'; an environment's secret cannot be)"
+            : null;
     if (!why) return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
     const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;
     if (remote.fallback === 'emulate' && options.emulate)
@@ -213,11 +217,14 @@ function pickRunner(
         mode: 'emulated',
         reason: `${asked}: emulated instead (remote-fallback: emulate)`,
       };
+    // A pull request may leave the arch out; a release build would publish without it.
+    if (remote.trusted)
+      throw new ConfigurationError(
+        `${asked}, and a release build would publish without ${arch}: fix that, or set 'remote-fallback: emulate'${options.emulate ? '' : " and 'emulate: true'"}.`,
+      );
     return {
       skip: `${asked}: not built (${remote.fallback === 'skip' ? 'remote-fallback: skip' : 'emulation is off'})`,
-      // Skipping on a pull request is what the caller chose; skipping a release build's arch is
-      // a warning.
-      notice: !remote.trusted && REMOTE_BASES.includes(base ?? ''),
+      notice: true,
     };
   }
   if (!options.emulate)

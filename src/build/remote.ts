@@ -1,18 +1,21 @@
 import {
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, join, relative } from 'node:path';
-import { BuildError, buildFailure } from './failure.js';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { BuildError, failureOf, saveOutput } from './failure.js';
 import { verifyArch } from './verify.js';
 import {
+  Bug,
   ConfigurationError,
   exec,
   ExternalError,
@@ -20,7 +23,13 @@ import {
   lastLines,
   MissingProgramError,
 } from '../platform/index.js';
-import type { SnapInfo } from '../snapcraft/index.js';
+import {
+  localSources,
+  parseSnapcraftYaml,
+  singleTargetYaml,
+  snapArchitectures,
+  type SnapInfo,
+} from '../snapcraft/index.js';
 
 /** A build on Launchpad's builders, driven by `snapcraft remote-build` from this runner. */
 export interface RemoteBuildOptions {
@@ -34,8 +43,13 @@ export interface RemoteBuildOptions {
   readonly acceptPublicUpload: boolean;
   /** How long snapcraft waits on Launchpad (--launchpad-timeout). */
   readonly timeoutSeconds: number;
-  /** Files the build must carry whatever .gitignore says (the constraints and snapcraft.yaml it rewrote). */
-  readonly mustTravel: readonly string[];
+  /**
+   * Files the tree must carry as given, whatever .gitignore says: the constraints, and the
+   * snapcraft.yaml cut to this one target (paths relative to projectDir).
+   */
+  readonly files: readonly { readonly path: string; readonly content: string }[];
+  /** `--build-for`, for a snapcraft.yaml that declares no architectures; null when it does. */
+  readonly buildFor: string | null;
   /** The snap's name and the constraints applied, named in the commit sent to Launchpad. */
   readonly name: string;
   readonly constraints: string | null;
@@ -46,6 +60,9 @@ export interface RemoteBuildOptions {
   readonly workDir: string;
   readonly log?: (line: string) => void;
 }
+
+/** How long past snapcraft's own timeout (which counts from the upload) before we stop it. */
+const REMOTE_GRACE_SECONDS = 180;
 
 /** What to do when the credentials are missing, malformed or refused. */
 export const LAUNCHPAD_CREDENTIALS_HELP =
@@ -63,6 +80,50 @@ export function checkRemoteBase(base: string | null, file: string): void {
     throw new ConfigurationError(
       `${file} has ${base ? `base ${base}` : 'no base'}; remote builds need ${REMOTE_BASES.join(', ')} (snapcraft's current remote builder): build this arch emulated.`,
     );
+}
+
+/**
+ * What a remote build sends, from the project as it is after the constraints: snapcraft.yaml cut
+ * to the one target (when it declares architectures), the constraints file, and whether to pass
+ * `--build-for`. Refuses a part whose local source is outside the project, which Launchpad never
+ * gets (the native build would have it).
+ */
+export function remoteTree(
+  file: string,
+  projectDir: string,
+  arch: string,
+  platform: string | undefined,
+  constraintsFile: string | null,
+): Pick<RemoteBuildOptions, 'files' | 'buildFor'> {
+  const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
+  for (const { part, source } of localSources(project)) {
+    const inside = relative(projectDir, resolve(projectDir, source));
+    if (isAbsolute(source) || inside.startsWith('..'))
+      throw new ConfigurationError(
+        `${file}: part '${part}' has source '${source}', outside the project directory, which is all Launchpad gets: move the project to the repository's top level, or build ${arch} emulated.`,
+      );
+  }
+  const { declared, targets } = snapArchitectures(project);
+  const target = targets.find((t) => (platform ? t.platform === platform : t.buildFor === arch));
+  if (declared && !target)
+    throw new ConfigurationError(
+      `${file} declares no ${platform ? `platform '${platform}'` : `build for ${arch}`}: check the matrix entry's arch and platform.`,
+    );
+  const files = [
+    {
+      path: relative(projectDir, file),
+      content: target ? singleTargetYaml(project, target) : project.text,
+    },
+    ...(constraintsFile
+      ? [
+          {
+            path: relative(projectDir, constraintsFile),
+            content: readFileSync(constraintsFile, 'utf8'),
+          },
+        ]
+      : []),
+  ];
+  return { files, buildFor: declared ? null : arch };
 }
 
 /** What a remote build needs before anything runs: the opt-in, credentials, a sane wait. */
@@ -110,9 +171,10 @@ const SHALLOW_OR_NOT_GIT =
 
 /**
  * Sends the project to Launchpad and brings the snap back:
- * - the tree sent is a fresh git repository with one commit of the project as it is now, so the
- *   rewritten snapcraft.yaml and the constraints travel (snapcraft 8.2+ pushes a copy of the
- *   project's git repository, refuses shallow clones, and needs the project at its top level);
+ * - the tree sent is a fresh git repository with one commit of the project as it is now
+ *   (snapcraft 8.2+ pushes a copy of the project's git repository, refuses shallow clones, and
+ *   needs the project at its top level): what git tracks, what it does not ignore (as snapcraft's
+ *   own commit of a dirty tree), and the files given, whatever .gitignore says;
  * - the credentials are a 0600 file in a 0700 directory of `workDir`, found by snapcraft through
  *   XDG_DATA_HOME, and removed with everything else in `finally`;
  * - snapcraft 8.7+ exits 0 when Launchpad's build failed, so success is a snap of `arch` that
@@ -125,85 +187,138 @@ export async function buildRemote(options: RemoteBuildOptions): Promise<SnapInfo
   const scratch = mkdtempSync(join(options.workDir, 'osa-remote-'));
   try {
     const tree = join(scratch, 'tree');
-    await prepareTree(options, tree);
-    // snapcraft reads $XDG_DATA_HOME/snapcraft/launchpad-credentials and keeps its copy of the
-    // tree under $XDG_CACHE_HOME/snapcraft/remote-build: both inside `scratch`.
+    await prepareTree(options, tree, log);
+    // snapcraft reads $XDG_DATA_HOME/snapcraft/launchpad-credentials, keeps its copy of the tree
+    // under $XDG_CACHE_HOME/snapcraft/remote-build and its log under $XDG_STATE_HOME: all here.
     const data = join(scratch, 'data');
     mkdirSync(join(data, 'snapcraft'), { recursive: true, mode: 0o700 });
     const credentials = options.credentials.endsWith('\n')
       ? options.credentials
       : `${options.credentials}\n`;
     writeFileSync(join(data, 'snapcraft', 'launchpad-credentials'), credentials, { mode: 0o600 });
-    return await runRemoteBuild(options, tree, { data, cache: join(scratch, 'cache') }, log);
+    const dirs = { data, cache: join(scratch, 'cache'), state: join(scratch, 'state') };
+    try {
+      return await runRemoteBuild(options, tree, dirs, log);
+    } finally {
+      copyTree(join(dirs.state, 'snapcraft', 'log'), join(options.logsDir, 'snapcraft-logs'));
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-/** The tree Launchpad builds: the project's files (not its .git), committed once. */
-async function prepareTree(options: RemoteBuildOptions, tree: string): Promise<void> {
-  cpSync(options.projectDir, tree, {
+/** git for the tree: none of the runner's configuration (signing, autocrlf, hooks) applies. */
+function treeGit(cwd: string): Git {
+  return new Git({
+    cwd,
+    env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+    config: {
+      'user.name': 'openstack-snap-actions',
+      'user.email': 'openstack-snap-actions@users.noreply.github.com',
+      'commit.gpgsign': 'false',
+      'core.autocrlf': 'false',
+      'core.hooksPath': '/dev/null',
+    },
+  });
+}
+
+async function prepareTree(
+  options: RemoteBuildOptions,
+  tree: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const { projectDir } = options;
+  cpSync(projectDir, tree, {
     recursive: true,
+    // Links stay as written; one out of the project is refused below.
+    verbatimSymlinks: true,
     // The project's own history stays here; snaps left in the project are outputs, not sources.
     filter: (source) =>
       basename(source) !== '.git' &&
-      !(relative(options.projectDir, source) === basename(source) && source.endsWith('.snap')),
+      !(relative(projectDir, source) === basename(source) && source.endsWith('.snap')),
   });
-  const git = new Git({ cwd: tree });
-  const identity = [
-    '-c',
-    'user.name=openstack-snap-actions',
-    '-c',
-    'user.email=openstack-snap-actions@users.noreply.github.com',
-  ];
-  for (const argv of [
-    ['init', '--quiet', '--initial-branch=main'],
-    ['add', '--all'],
-    // What the build must have goes in even where the project's .gitignore would leave it out.
-    ...(options.mustTravel.length
+  refuseOutsideLinks(tree);
+  for (const file of options.files) writeFileSync(join(tree, file.path), file.content);
+  const git = treeGit(tree);
+  // What the project's git tracks travels even where .gitignore matches it, as it would in
+  // snapcraft's copy of the repository.
+  const tracked = await new Git({ cwd: projectDir }).exec(['ls-files', '-z', '--', '.']);
+  const trackedFiles =
+    tracked.code === 0
+      ? tracked.stdout.split('\0').filter((f) => f && existsSync(join(tree, f)))
+      : [];
+  const steps: [string[], string?][] = [
+    [['init', '--quiet', '--initial-branch=main']],
+    [['add', '--all']],
+    ...(trackedFiles.length
       ? [
           [
-            'add',
-            '--force',
-            '--',
-            ...options.mustTravel.map((f) => relative(options.projectDir, f)),
-          ],
+            ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
+            `${trackedFiles.join('\0')}\0`,
+          ] as [string[], string],
         ]
       : []),
+    ...(options.files.length
+      ? [[['add', '--force', '--', ...options.files.map((f) => f.path)]] as [string[]]]
+      : []),
     [
-      ...identity,
-      'commit',
-      '--quiet',
-      '--no-verify',
-      '--allow-empty',
-      '-m',
-      commitMessage(
-        options.arch,
-        options.name,
-        await sourceCommit(options.projectDir),
-        options.constraints,
-      ),
+      [
+        'commit',
+        '--quiet',
+        '--no-verify',
+        '--allow-empty',
+        '-m',
+        commitMessage(options.name, await sourceCommit(projectDir), options.constraints),
+      ],
     ],
-  ]) {
-    const result = await git.exec(argv);
+  ];
+  for (const [argv, input] of steps) {
+    const result = await git.exec(argv, input);
     if (result.code !== 0)
       throw new ExternalError(
-        `Cannot make the tree for the remote build (git ${argv.find((a) => !a.startsWith('-') && !a.includes('='))}): ${lastLines(result.stderr)}`,
+        `Cannot make the tree for the remote build (git ${argv[0]}): ${lastLines(result.stderr)}`,
       );
   }
-  // Each file that must travel is in the commit, byte for byte.
-  for (const file of options.mustTravel) {
-    const path = relative(options.projectDir, file);
-    const committed = await git.exec(['show', `HEAD:${path}`]);
-    if (committed.code !== 0 || committed.stdout !== readFileSync(file, 'utf8'))
-      throw new ExternalError(`${path} did not make it into the tree sent to Launchpad.`);
+  // Each file given is in the commit, byte for byte.
+  for (const file of options.files) {
+    const committed = await git.exec(['show', `HEAD:${file.path}`]);
+    if (committed.code !== 0 || committed.stdout !== file.content)
+      throw new ExternalError(
+        `${file.path} did not make it into the tree sent to Launchpad as written${committed.code === 0 ? ' (a .gitattributes text or eol rule changed it?)' : ''}.`,
+      );
   }
+  // Launchpad's builds are public: say what goes that git does not track.
+  const sent = (await git.exec(['ls-files', '-z'])).stdout.split('\0').filter(Boolean);
+  const known = new Set([...trackedFiles, ...options.files.map((f) => f.path)]);
+  const untracked = sent.filter((f) => !known.has(f));
+  log(
+    `Sending ${sent.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`,
+  );
+}
+
+/** A link that leaves the project would point nowhere on Launchpad (and names this runner's paths). */
+function refuseOutsideLinks(tree: string): void {
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isSymbolicLink()) {
+        const target = readlinkSync(path);
+        const inside = relative(tree, resolve(dir, target));
+        if (isAbsolute(target) || inside.startsWith('..'))
+          throw new ConfigurationError(
+            `${relative(tree, path)} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`,
+          );
+      }
+    }
+  };
+  walk(tree);
 }
 
 async function runRemoteBuild(
   options: RemoteBuildOptions,
   tree: string,
-  dirs: { data: string; cache: string },
+  dirs: { data: string; cache: string; state: string },
   log: (line: string) => void,
 ): Promise<SnapInfo[]> {
   const argv = [
@@ -211,7 +326,7 @@ async function runRemoteBuild(
     'remote-build',
     '--launchpad-accept-public-upload',
     `--launchpad-timeout=${options.timeoutSeconds}`,
-    `--build-for=${options.arch}`,
+    ...(options.buildFor ? [`--build-for=${options.buildFor}`] : []),
   ];
   const before = new Set(readdirSync(tree));
   const output: string[] = [];
@@ -221,12 +336,19 @@ async function runRemoteBuild(
   try {
     result = await exec(argv, {
       cwd: tree,
-      env: { ...options.env, XDG_DATA_HOME: dirs.data, XDG_CACHE_HOME: dirs.cache },
+      env: {
+        ...options.env,
+        XDG_DATA_HOME: dirs.data,
+        XDG_CACHE_HOME: dirs.cache,
+        XDG_STATE_HOME: dirs.state,
+        // launchpadlib's login prompt is a print(): unbuffered, it reaches us while it waits.
+        PYTHONUNBUFFERED: '1',
+      },
       // A stray CRAFT_BUILD_FOR becomes remote-build's default; a strategy can pick the legacy builder.
       dropEnv: /^(CRAFT_BUILD_FOR|SNAPCRAFT_BUILD_FOR|SNAPCRAFT_REMOTE_BUILD_STRATEGY)$/,
       stdin: '',
       // snapcraft's own timeout counts from the upload; ours also covers a hang before it.
-      timeoutMs: (options.timeoutSeconds + 600) * 1000,
+      timeoutMs: (options.timeoutSeconds + REMOTE_GRACE_SECONDS) * 1000,
       killGroup: true,
       signal: abort.signal,
       secrets: secretValues(options.credentials),
@@ -253,49 +375,62 @@ async function runRemoteBuild(
     made.filter((f) => f.endsWith('.txt')),
     options.logsDir,
   );
+  const snapFiles = made.filter((f) => f.endsWith('.snap'));
+  if (snapFiles.length > 0 && result.code === 0 && !loginPrompt) {
+    mkdirSync(options.outputDir, { recursive: true });
+    const snaps: SnapInfo[] = [];
+    for (const name of snapFiles) {
+      const target = join(options.outputDir, name);
+      copyFileSync(join(tree, name), target);
+      snaps.push(await verifyArch(target, options.arch));
+    }
+    return snaps;
+  }
+  // Whatever went wrong, snapcraft's own output is kept beside Launchpad's logs.
+  saveOutput(options.logsDir, output);
+  const all = output.join('\n');
+  const buildId = /--build-id (\S+?)'?$/m.exec(all)?.[1];
   if (loginPrompt)
     throw new ConfigurationError(
       `Launchpad refused the credentials (snapcraft started an interactive login, which cannot finish in CI; it was stopped). ${LAUNCHPAD_CREDENTIALS_HELP}`,
     );
-  const all = output.join('\n');
   if (TIMED_OUT.test(all) || result.killed)
     throw new BuildError(
-      `The ${options.arch} build on Launchpad did not finish in ${options.timeoutSeconds} s ('launchpad-timeout'); it may still be running there, but its tree was this job's and is gone. ` +
-        `Give remote legs more time (remote-timeout-minutes, up to 360), or build ${options.arch} emulated. Last lines:\n${output.slice(-10).join('\n')}`,
+      `The ${options.arch} build on Launchpad did not finish in ${options.timeoutSeconds} s ('launchpad-timeout')${buildId ? `; Launchpad may still be building ${buildId}, which this job cannot recover (its tree is gone)` : ''}. ` +
+        `Give remote legs more time (remote-timeout-minutes, up to 360), or build ${options.arch} emulated. Last lines:\n${output.slice(-10).join('\n')}\nLogs: ${options.logsDir}`,
       options.logsDir,
       null,
       null,
     );
   if (SHALLOW_OR_NOT_GIT.test(all))
-    throw new BuildError(
-      `snapcraft refused the tree this action made for it (a Bug of ours or a new snapcraft): ${lastLines(all)}`,
-      options.logsDir,
-      null,
-      null,
-    );
-  const snapFiles = made.filter((f) => f.endsWith('.snap'));
-  if (snapFiles.length === 0 || result.code !== 0) {
-    // snapcraft 8.7+ says "Build completed" and exits 0 when Launchpad's build failed: the build
-    // log says why; snapcraft's own output says why it never got that far.
-    const buildLog = logs.map((f) => readFileSync(f, 'utf8').split('\n')).find((l) => l.length);
-    throw buildFailure(
+    throw new Bug(`snapcraft refused the tree this action made for it: ${lastLines(all)}`);
+  // snapcraft 8.7+ says "Build completed" and exits 0 when Launchpad's build failed: the build
+  // log says why; snapcraft's own output says why it never got that far.
+  const buildLog = logs
+    .map((f) => readFileSync(f, 'utf8').trimEnd().split('\n'))
+    .find((l) => l.length);
+  if (!buildLog)
+    throw failureOf(
       options.arch,
-      buildLog ?? output,
+      output,
       result.code,
       options.logsDir,
-      buildLog
-        ? `failed on Launchpad${result.code !== 0 ? ` (snapcraft exit code ${result.code})` : ''}; the build log is in the logs`
-        : `did not reach Launchpad: snapcraft remote-build exited ${result.code}${result.code === 0 ? ' and brought back no snap' : ''}`,
+      `did not reach Launchpad: snapcraft remote-build exited ${result.code}${result.code === 0 ? ' and brought back no snap' : ''}`,
     );
-  }
-  mkdirSync(options.outputDir, { recursive: true });
-  const snaps: SnapInfo[] = [];
-  for (const name of snapFiles) {
-    const target = join(options.outputDir, name);
-    copyFileSync(join(tree, name), target);
-    snaps.push(await verifyArch(target, options.arch));
-  }
-  return snaps;
+  throw failureOf(
+    options.arch,
+    buildLog,
+    result.code,
+    options.logsDir,
+    `failed on Launchpad${result.code !== 0 ? ` (snapcraft exit code ${result.code})` : ''}; the build log is in the logs`,
+  );
+}
+
+/** A directory's files into another (snapcraft's logs), if it exists. */
+function copyTree(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(to, { recursive: true });
+  cpSync(from, to, { recursive: true });
 }
 
 /** remote-build's logs (one .txt per build, failed ones too) into logsDir; their paths there. */
@@ -324,14 +459,9 @@ async function sourceCommit(projectDir: string): Promise<string | null> {
 }
 
 /** What is built, from what: the commit Launchpad builds says so. */
-function commitMessage(
-  arch: string,
-  name: string,
-  source: string | null,
-  constraints: string | null,
-): string {
+function commitMessage(name: string, source: string | null, constraints: string | null): string {
   return [
-    `Build ${name} for ${arch} on Launchpad`,
+    `Build ${name} on Launchpad`,
     '',
     ...(source ? [`Source: ${source}`] : []),
     ...(constraints ? [`Constraints: openstack/requirements ${constraints}`] : []),

@@ -20,7 +20,7 @@ import {
   type SnapInfo,
 } from '../snapcraft/index.js';
 import { buildInContainer } from './container.js';
-import { buildRemote, checkRemoteBase, checkRemoteRequest } from './remote.js';
+import { buildRemote, checkRemoteBase, checkRemoteRequest, remoteTree } from './remote.js';
 import type { BuildMode } from './matrix.js';
 import { prepareRunner, probeRunner, runnerSetupPlan, shouldPrepare } from './runner-setup.js';
 
@@ -228,7 +228,13 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         credentials: remote.credentials,
         acceptPublicUpload: remote.acceptPublicUpload,
         timeoutSeconds: remote.timeoutSeconds,
-        mustTravel: constraints ? [constraints.snapcraftYaml, constraints.constraintsFile] : [],
+        ...remoteTree(
+          file,
+          projectDir,
+          arch,
+          settings.platform,
+          constraints?.constraintsFile ?? null,
+        ),
         name: project.name,
         constraints: constraints
           ? `${constraints.constraintsRef?.name ?? 'file'} ${constraints.constraintsCommit ?? ''}`.trim()

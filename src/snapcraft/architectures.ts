@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { ConfigurationError } from '../platform/index.js';
-import type { SnapcraftProject } from './yaml.js';
+import { parseSnapcraftYaml, type SnapcraftProject } from './yaml.js';
 
 /** Debian architecture names snapcraft and the store use. */
 export const KNOWN_ARCHES = [
@@ -120,4 +120,54 @@ export function checkArch(arch: string, file: string, context?: string): string 
     );
   }
   return arch;
+}
+
+/**
+ * snapcraft.yaml's text with its `platforms` or `architectures` cut to the one target, for a build
+ * service that builds everything the file declares (Launchpad) and a snapcraft that refuses
+ * `--build-for` beside them (8.4-8.6, and shorthand platforms until 8.12). Byte surgery on that
+ * one value (written in flow style); the result is re-parsed and proved to declare exactly the
+ * target. A file that declares nothing is returned as it is (`--build-for` picks the arch).
+ */
+export function singleTargetYaml(project: SnapcraftProject, target: BuildTarget): string {
+  const root = project.document.contents as YAMLMap;
+  const key = root.has('platforms')
+    ? 'platforms'
+    : root.has('architectures')
+      ? 'architectures'
+      : null;
+  if (!key) return project.text;
+  const value = root.get(key, true) as { range?: [number, number, number] } | null;
+  if (!value?.range) return project.text;
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target.platform)
+    ? target.platform
+    : JSON.stringify(target.platform);
+  const entry = `{build-on: [${target.buildOn.join(', ')}], build-for: [${target.buildFor}]}`;
+  const rendered = key === 'platforms' ? `{${name}: ${entry}}` : `[${entry}]`;
+  const [start, end] = value.range;
+  // A block value runs to the blank and comment lines after it: those stay, and so does one line
+  // break, so the next key keeps its line.
+  const lines = project.text.slice(start, end).split(/(?<=\n)/);
+  let cut = lines.length;
+  while (cut > 0 && /^[ \t]*(#.*)?\r?\n?$/.test(lines[cut - 1]!)) cut--;
+  const eol = project.text.includes('\r\n') ? '\r\n' : '\n';
+  const tail = /\n$/.test(lines.slice(0, cut).join('')) ? eol : '';
+  const text =
+    project.text.slice(0, start) +
+    rendered +
+    tail +
+    lines.slice(cut).join('') +
+    project.text.slice(end);
+  const targets = snapArchitectures(
+    parseSnapcraftYaml(text, project.file, project.projectDir),
+  ).targets;
+  if (
+    targets.length !== 1 ||
+    targets[0]!.buildFor !== target.buildFor ||
+    targets[0]!.platform !== target.platform
+  )
+    throw new ConfigurationError(
+      `${project.file}: cannot cut its ${key} down to ${target.platform} for the remote build.`,
+    );
+  return text;
 }

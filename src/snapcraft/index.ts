@@ -3,7 +3,7 @@
  * per base, rewritten in place), the snapcraft CLI, its channel per base, architectures, .snap
  * files.
  */
-export { KNOWN_ARCHES, checkArch, snapArchitectures } from './architectures.js';
+export { KNOWN_ARCHES, checkArch, singleTargetYaml, snapArchitectures } from './architectures.js';
 export type { BuildTarget } from './architectures.js';
 export { snapcraftChannelFor, storeSnapcraftChannel } from './channel.js';
 export { SnapcraftCli, StoreError } from './cli.js';
@@ -11,5 +11,5 @@ export { constraintsReference } from './keys.js';
 export { constraintsEntryRef, rewriteConstraints } from './rewrite.js';
 export { expandSnapPaths, readSnapInfo } from './snap-file.js';
 export type { SnapInfo } from './snap-file.js';
-export { locateSnapcraftYaml, parseSnapcraftYaml } from './yaml.js';
+export { localSources, locateSnapcraftYaml, parseSnapcraftYaml } from './yaml.js';
 export type { SnapcraftProject } from './yaml.js';

@@ -265,3 +265,18 @@ function rejectTemplates(text: string, file: string): void {
     );
   }
 }
+
+/**
+ * Each part's local `source` (a path, not a URL or a remote spec) as written, for a build that
+ * gets only the project directory (a remote build on Launchpad).
+ */
+export function localSources(project: SnapcraftProject): { part: string; source: string }[] {
+  const data = project.document.toJS({ maxAliasCount: -1 }) as {
+    parts?: Record<string, { source?: unknown } | null>;
+  } | null;
+  return Object.entries(data?.parts ?? {}).flatMap(([part, body]) => {
+    const source = body?.source;
+    if (typeof source !== 'string' || /^[a-z][a-z0-9+.-]*:|^git@|^lp:/i.test(source)) return [];
+    return [{ part, source }];
+  });
+}

@@ -13,6 +13,11 @@
 //   must be in the pushed tree, or pip fails the build as it would;
 // - writes <name>_<version>_<arch>.snap (squashfs, meta/snap.yaml, snap/snapcraft.yaml, an ELF
 //   header of the arch) and <build-id>_<arch>_<time>.txt into the current directory;
+// - refuses --build-for when snapcraft.yaml declares architectures or platforms (8.4-8.6, and
+//   shorthand platforms until 8.12); without it, builds every arch the file declares;
+// - launchpadlib's login prompt is print()ed: Python buffers it on a pipe unless
+//   PYTHONUNBUFFERED is set, so without that it shows only when the 15-minute wait ends;
+// - a part's local source (source:, python-packages paths) must be in the pushed tree;
 // - a failed build exits 0 with its log and no snap, as 8.7+ does (craft-application #989);
 // - honours --launchpad-timeout: "Timed out waiting for build." and exit 75.
 // On demand: STANDIN_LAUNCHPAD_FAIL=<part> fails that part, STANDIN_LAUNCHPAD_SECONDS=<n> makes
@@ -124,6 +129,20 @@ function build(pushed, arch, buildId, outDir) {
       log.push(`Failed to run the build script for part '${name}'.`);
       return [log, null];
     }
+    const locals = [part?.source, ...(part?.['python-packages'] ?? [])].filter(
+      (p) =>
+        typeof p === 'string' &&
+        (p === '.' ||
+          p.startsWith('./') ||
+          p.startsWith('../') ||
+          (!p.includes(':') && p.includes('/'))),
+    );
+    for (const local of locals) {
+      if (!existsSync(join(tree, local))) {
+        log.push(`Failed to pull source for part '${name}': ${local} does not exist.`);
+        return [log, null];
+      }
+    }
     if (part?.plugin !== 'python') continue;
     for (const constraint of [...(part['python-constraints'] ?? []), ...(part.constraints ?? [])]) {
       const path = String(constraint).replace(/^\$(CRAFT|SNAPCRAFT)_PROJECT_DIR\//, '');
@@ -181,7 +200,6 @@ export async function remoteBuild(args) {
       77,
     );
   const timeout = Number(option(args, '--launchpad-timeout') ?? 0);
-  const arches = (option(args, '--build-for') ?? process.env.CRAFT_BUILD_FOR ?? 'amd64').split(',');
   const cwd = process.cwd();
   if (!existsSync(join(cwd, '.git')))
     fail(
@@ -194,6 +212,24 @@ export async function remoteBuild(args) {
   const file = projectFile(cwd);
   if (!file) fail('Project file not found.');
   const project = parse(readFileSync(join(cwd, file), 'utf8'), { merge: true });
+  const declaredKey = project.platforms
+    ? 'platforms'
+    : project.architectures
+      ? 'architectures'
+      : null;
+  const buildFor = option(args, '--build-for');
+  if (buildFor && declaredKey)
+    fail(
+      `'--build-for' cannot be used when '${declaredKey}' is in the snapcraft.yaml.\nRemove '--build-for' from the command line or remove '${declaredKey}' in the snapcraft.yaml.`,
+      78,
+    );
+  const declared =
+    declaredKey === 'platforms'
+      ? Object.entries(project.platforms).map(([name, p]) => [p?.['build-for'] ?? name].flat()[0])
+      : declaredKey === 'architectures'
+        ? project.architectures.flatMap((a) => [a['build-for'] ?? a['build-on'] ?? a].flat())
+        : null;
+  const arches = declared ?? (buildFor ?? process.env.CRAFT_BUILD_FOR ?? 'amd64').split(',');
 
   const data = process.env.XDG_DATA_HOME || join(homedir(), '.local/share');
   const credentialsFile = join(data, 'snapcraft/launchpad-credentials');
@@ -207,12 +243,13 @@ export async function remoteBuild(args) {
     credentials.access_token !== process.env.STANDIN_LAUNCHPAD_TOKEN ||
     credentials.access_secret !== process.env.STANDIN_LAUNCHPAD_SECRET
   ) {
-    // launchpadlib's browser login, which waits 15 minutes for someone to click.
-    console.log(
-      'The authorization page:\n (https://launchpad.net/+authorize-token?oauth_token=standin&allow_permission=DESKTOP_INTEGRATION)\nshould be opening in your browser. Use your browser to authorize\nthis program to access Launchpad on your behalf.',
-    );
-    console.log('Waiting to hear from Launchpad about your decision...');
+    // launchpadlib's browser login, which waits 15 minutes for someone to click; its print()s
+    // reach a pipe only when Python flushes (at once when unbuffered, else at exit).
+    const prompt =
+      'The authorization page:\n (https://launchpad.net/+authorize-token?oauth_token=standin&allow_permission=DESKTOP_INTEGRATION)\nshould be opening in your browser. Use your browser to authorize\nthis program to access Launchpad on your behalf.\nWaiting to hear from Launchpad about your decision...';
+    if (process.env.PYTHONUNBUFFERED) console.log(prompt);
     await sleep(900_000);
+    if (!process.env.PYTHONUNBUFFERED) console.log(prompt);
     fail('Timed out after 900 seconds.');
   }
 
@@ -227,7 +264,8 @@ export async function remoteBuild(args) {
     const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
     const repo = join(cache, 'snapcraft/remote-build', buildId, 'repo');
     rmSync(repo, { recursive: true, force: true });
-    cpSync(cwd, repo, { recursive: true });
+    // shutil.copytree without symlinks=True: a link becomes a copy of what it points at.
+    cpSync(cwd, repo, { recursive: true, dereference: true });
     if (git(repo, 'status', '--porcelain').trim()) {
       git(repo, 'add', '--all');
       git(repo, 'commit', '--quiet', '-m', 'auto commit');
