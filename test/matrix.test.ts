@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../scripts/lib/git-fixtures.mjs';
-import { snapArchitectures } from '../src/snapcraft/architectures.js';
+import { singleTargetYaml, snapArchitectures } from '../src/snapcraft/architectures.js';
 import { ConfigurationError } from '../src/platform/errors.js';
 import {
   buildMatrix,
@@ -286,6 +286,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
     fallback: 'emulate' as 'emulate' | 'skip',
     timeoutMinutes: 330,
     privateRepository: false,
+    publishes: true,
   };
   const ppc = (over: Partial<typeof remote> = {}, emulate = true) => {
     const m = buildMatrix(heavy(), { ...options, emulate, remote: { ...remote, ...over } });
@@ -322,7 +323,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
   });
 
   it('skips a pull request’s remote arch with a notice when asked, and refuses to let a release build skip one', () => {
-    expect(ppc({ trusted: false, fallback: 'skip' })).toEqual({
+    expect(ppc({ trusted: false, publishes: false, fallback: 'skip' })).toEqual({
       entry: undefined,
       skipped: {
         arch: 'ppc64el',
@@ -332,14 +333,20 @@ describe('remote builds on Launchpad (remote-arches)', () => {
         ),
       },
     });
-    expect(ppc({ trusted: false }, false).skipped!.reason).toMatch(
+    expect(ppc({ trusted: false, publishes: false }, false).skipped!.reason).toMatch(
       /not built \(emulation is off\)/,
     );
     // Without credentials a release build would publish without ppc64el: that is refused.
     expect(() => ppc({ credentials: false, fallback: 'skip' })).toThrow(
-      /no LAUNCHPAD_CREDENTIALS reached this run \(the caller passes it in 'secrets:'.*a release build would publish without ppc64el: fix that, or set 'remote-fallback: emulate'/,
+      /no LAUNCHPAD_CREDENTIALS reached this run \(the caller passes it in 'secrets:'.*this run would publish without ppc64el: fix that, or set 'remote-fallback: emulate'/,
     );
     expect(() => ppc({ credentials: false }, false)).toThrow(/and 'emulate: true'/);
+    // A run that does not publish (a fork's push, a dispatch with publish: false) may skip it,
+    // with a warning.
+    expect(ppc({ credentials: false, fallback: 'skip', publishes: false }).skipped).toEqual({
+      arch: 'ppc64el',
+      reason: expect.stringMatching(/not built \(remote-fallback: skip\)/),
+    });
   });
 
   it('never sends a private repository to Launchpad, whose builds are public', () => {
@@ -422,5 +429,42 @@ describe('remote builds on Launchpad (remote-arches)', () => {
     expect(pr.stdout).toMatch(/::notice::Not building ppc64el: remote-arches asks Launchpad/);
     expect(pr.stdout).not.toContain('::warning::');
     expect(pr.outputs.arches).toBe('amd64 arm64');
+  });
+});
+
+describe('snapcraft.yaml cut to one target for Launchpad (singleTargetYaml)', () => {
+  it.each([
+    ['an indentless sequence (PyYAML’s dump)', 'architectures:\n- amd64\n- arm64\n', 'arm64'],
+    [
+      'core22 build-on/build-for lists',
+      'architectures:\n  - build-on: [amd64, arm64]\n    build-for: [arm64]\n  - build-on: [ppc64el]\n    build-for: [ppc64el]\n',
+      'ppc64el',
+    ],
+    [
+      'block platforms, a comment after',
+      'platforms: # all of them\n  amd64:\n  s390x:\n\n# keep me\n',
+      's390x',
+    ],
+    ['flow platforms', 'platforms: {amd64: , s390x: }\n', 's390x'],
+    [
+      'a platform named as YAML 1.1 reads a boolean',
+      'platforms:\n  "on":\n    build-on: [s390x]\n    build-for: [s390x]\n',
+      's390x',
+    ],
+    ['CRLF', 'platforms:\r\n  amd64:\r\n  s390x:\r\n', 's390x'],
+  ])('%s', (_, block, arch) => {
+    const eol = block.includes('\r\n') ? '\r\n' : '\n';
+    const text = `name: x${eol}base: core24${eol}${block}parts: {}${eol}`;
+    const project = parseSnapcraftYaml(text, 'snapcraft.yaml');
+    const target = snapArchitectures(project).targets.find((t) => t.buildFor === arch)!;
+    const cut = singleTargetYaml(project, target);
+    const again = parseSnapcraftYaml(cut, 'snapcraft.yaml');
+    expect(snapArchitectures(again).targets).toEqual([{ ...target, platform: target.platform }]);
+    // Everything else is as it was: the keys before and after, and comments after the value.
+    expect(cut.startsWith(`name: x${eol}base: core24${eol}`)).toBe(true);
+    expect(cut.endsWith(`parts: {}${eol}`)).toBe(true);
+    if (block.includes('# keep me')) expect(cut).toContain('# keep me');
+    // Platform names are quoted, so PyYAML reads "on" as a name, not True.
+    if (block.startsWith('platforms')) expect(cut).toContain(`"${target.platform}":`);
   });
 });

@@ -138,7 +138,7 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     expect(show('snap/snapcraft.yaml')).toBe(
       constrained.replace(
         'platforms:\r\n  amd64:\r\n  arm64:\r\n  s390x:\r\n',
-        'platforms:\r\n  {s390x: {build-on: [s390x], build-for: [s390x]}}\r\n',
+        'platforms: {"s390x": {build-on: [s390x], build-for: [s390x]}}\r\n',
       ),
     );
     expect(show('plugins/glance-snap-hooks/pyproject.toml')).toContain('glance');
@@ -298,11 +298,12 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     );
 
     const outside = checkout().dir;
-    symlinkSync('/etc/hostname', join(outside, 'plugins/hostname'));
+    mkdirSync(join(outside, 'docs'));
+    symlinkSync('/etc/hostname', join(outside, 'docs/hostname'));
     const refused = await runBundle('build', remoteInputs(outside), launchpad().env());
     expect(refused.status).toBe(1);
     expect(refused.stdout).toContain(
-      '::error::plugins/hostname links to /etc/hostname, outside the project: Launchpad gets only the project',
+      '::error::docs/hostname links to /etc/hostname, outside the project: Launchpad gets only the project',
     );
   });
 
@@ -339,5 +340,28 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     expect(run.status).toBe(0);
     expect(readFileSync(lp.argvLog, 'utf8')).toContain('--build-for=s390x');
     expect(run.outputs.arch).toBe('s390x');
+  });
+
+  it('sends by the repository’s own rules: a project in a subdirectory keeps the root’s ignores, and names are never pathspecs', async () => {
+    const origin = tempDir('osa-remote-mono-');
+    const dir = join(origin, 'snaps/glance');
+    cpSync(join(ROOT, 'test/snaps/core24-glance'), dir, { recursive: true });
+    writeFileSync(join(origin, '.gitignore'), '*.secret\n');
+    writeFileSync(join(dir, ':colon.txt'), 'a tracked name git could read as magic\n');
+    writeFileSync(join(dir, 'd[12].txt'), 'tracked, with a glob in its name\n');
+    git(origin, ['init', '--quiet', '--initial-branch=main']);
+    git(origin, ['add', '--', 'snaps', '.gitignore']);
+    commit(origin, 'monorepo');
+    writeFileSync(join(dir, 'token.secret'), 'left by an earlier step\n');
+    writeFileSync(join(dir, 'd1.txt'), 'untracked, matched by the glob above\n');
+    const lp = launchpad();
+    const run = await runBundle('build', remoteInputs(dir), lp.env());
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.status).toBe(0);
+    const gitDir = join(lp.dir, 'git', lp.pushed()[0]!);
+    const sent = git(gitDir, ['ls-tree', '-r', '--name-only', 'main']).trim().split('\n');
+    expect(sent).toEqual(expect.arrayContaining([':colon.txt', 'd[12].txt', 'd1.txt']));
+    expect(sent).not.toContain('token.secret');
+    expect(run.stdout).toMatch(/1 of them not tracked by git: d1\.txt\n/);
   });
 });

@@ -28464,6 +28464,7 @@ const MatrixInputs = {
     remoteFallback: 'remote-fallback',
     remoteTimeoutMinutes: 'remote-timeout-minutes',
     launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
+    publish: 'publish',
 };
 const MatrixOutputs = {
     matrix: 'matrix',
@@ -28704,6 +28705,10 @@ function readMatrixSettings(env = process.env) {
                         credentials: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.remoteCredentials, false),
                         acceptPublicUpload: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.launchpadAcceptPublicUpload, false),
                         trusted: isTrustedRun(env),
+                        // The plan's decision; a matrix used alone assumes a trusted run publishes.
+                        publishes: core/* getInput */.V4(constants/* MatrixInputs */.T1.publish)
+                            ? (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.publish, false)
+                            : isTrustedRun(env),
                         privateRepository: readEventPayload(env)?.repository?.private === true,
                         fallback: (core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteFallback) || 'emulate'),
                         timeoutMinutes: Number(core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteTimeoutMinutes) || '330'),
@@ -29889,7 +29894,8 @@ async function buildRemote(options) {
 function treeGit(cwd) {
     return new Git({
         cwd,
-        env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+        // Paths are names, never pathspec magic or globs.
+        env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_LITERAL_PATHSPECS: '1' },
         config: {
             'user.name': 'openstack-snap-actions',
             'user.email': 'openstack-snap-actions@users.noreply.github.com',
@@ -29903,36 +29909,29 @@ async function prepareTree(options, tree, log) {
     const { projectDir } = options;
     cpSync(projectDir, tree, {
         recursive: true,
-        // Links stay as written; one out of the project is refused below.
+        // Links stay as written; one that leaves the project is refused below.
         verbatimSymlinks: true,
         // The project's own history stays here; snaps left in the project are outputs, not sources.
         filter: (source) => basename(source) !== '.git' &&
             !(relative(projectDir, source) === basename(source) && source.endsWith('.snap')),
     });
-    refuseOutsideLinks(tree);
     for (const file of options.files)
         writeFileSync(join(tree, file.path), file.content);
     const git = treeGit(tree);
-    // What the project's git tracks travels even where .gitignore matches it, as it would in
-    // snapcraft's copy of the repository.
-    const tracked = await new Git({ cwd: projectDir }).exec(['ls-files', '-z', '--', '.']);
-    const trackedFiles = tracked.code === 0
-        ? tracked.stdout.split('\0').filter((f) => f && existsSync(join(tree, f)))
-        : [];
+    // What goes is what snapcraft's copy of the repository would carry: what the project's git
+    // tracks (even where .gitignore matches it) and what it does not ignore, by the repository's
+    // own rules (its root .gitignore and info/exclude too); outside git, what is there.
+    const chosen = await projectFiles(projectDir);
+    const present = chosen?.filter((f) => existsSync(join(tree, f)));
     const steps = [
         [['init', '--quiet', '--initial-branch=main']],
-        [['add', '--all']],
-        ...(trackedFiles.length
+        present
             ? [
-                [
-                    ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
-                    `${trackedFiles.join('\0')}\0`,
-                ],
+                ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
+                present.map((f) => `${f}\0`).join(''),
             ]
-            : []),
-        ...(options.files.length
-            ? [[['add', '--force', '--', ...options.files.map((f) => f.path)]]]
-            : []),
+            : [['add', '--all']],
+        [['add', '--force', '--', ...options.files.map((f) => f.path)]],
         [
             [
                 'commit',
@@ -29943,6 +29942,8 @@ async function prepareTree(options, tree, log) {
                 commitMessage(options.name, await sourceCommit(projectDir), options.constraints),
             ],
         ],
+        // The tree is then the commit and nothing else: snapcraft commits whatever else it finds.
+        [['clean', '-ffdxq']],
     ];
     for (const [argv, input] of steps) {
         const result = await git.exec(argv, input);
@@ -29955,28 +29956,50 @@ async function prepareTree(options, tree, log) {
         if (committed.code !== 0 || committed.stdout !== file.content)
             throw new ExternalError(`${file.path} did not make it into the tree sent to Launchpad as written${committed.code === 0 ? ' (a .gitattributes text or eol rule changed it?)' : ''}.`);
     }
+    // A link that leaves the project would point nowhere on Launchpad, and snapcraft's copy would
+    // send what it points at from this runner: refused, among what is sent.
+    const entries = (await git.exec(['ls-tree', '-r', '-z', '--full-tree', 'HEAD'])).stdout
+        .split('\0')
+        .filter(Boolean)
+        .map((line) => ({ mode: line.slice(0, 6), path: line.slice(line.indexOf('\t') + 1) }));
+    for (const { path } of entries.filter((e) => e.mode === '120000')) {
+        const target = readlinkSync(join(tree, path));
+        if (isAbsolute(target) || relative(tree, resolve(tree, path, '..', target)).startsWith('..'))
+            throw new ConfigurationError(`${path} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`);
+    }
     // Launchpad's builds are public: say what goes that git does not track.
-    const sent = (await git.exec(['ls-files', '-z'])).stdout.split('\0').filter(Boolean);
-    const known = new Set([...trackedFiles, ...options.files.map((f) => f.path)]);
-    const untracked = sent.filter((f) => !known.has(f));
-    log(`Sending ${sent.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`);
+    const tracked = new Set([
+        ...(await trackedFiles(projectDir)),
+        ...options.files.map((f) => f.path),
+    ]);
+    const untracked = entries.map((e) => e.path).filter((f) => !tracked.has(f));
+    log(`Sending ${entries.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`);
 }
-/** A link that leaves the project would point nowhere on Launchpad (and names this runner's paths). */
-function refuseOutsideLinks(tree) {
-    const walk = (dir) => {
-        for (const entry of readdirSync(dir, { withFileTypes: true })) {
-            const path = join(dir, entry.name);
-            if (entry.isDirectory())
-                walk(path);
-            else if (entry.isSymbolicLink()) {
-                const target = readlinkSync(path);
-                const inside = relative(tree, resolve(dir, target));
-                if (isAbsolute(target) || inside.startsWith('..'))
-                    throw new ConfigurationError(`${relative(tree, path)} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`);
-            }
-        }
-    };
-    walk(tree);
+/** `git ls-files` in the project (paths relative to it); null when it is not in git. */
+async function lsFiles(projectDir, args) {
+    const result = await new Git({ cwd: projectDir, env: { GIT_LITERAL_PATHSPECS: '1' } }).exec([
+        'ls-files',
+        '-z',
+        ...args,
+        '--',
+        '.',
+    ]);
+    if (result.code === 0)
+        return result.stdout.split('\0').filter(Boolean);
+    if (/not a git repository/i.test(result.stderr))
+        return null;
+    throw new ExternalError(`Cannot list the project's files with git (${lastLines(result.stderr)}), so the remote build cannot tell what to send.`);
+}
+/** What the project's git tracks, submodules' files included. */
+async function trackedFiles(projectDir) {
+    return (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [];
+}
+/** Tracked files and untracked ones git does not ignore; null outside git. */
+async function projectFiles(projectDir) {
+    const others = await lsFiles(projectDir, ['--others', '--exclude-standard']);
+    if (others === null)
+        return null;
+    return [...(await trackedFiles(projectDir)), ...others];
 }
 async function runRemoteBuild(options, tree, dirs, log) {
     const argv = [
@@ -30033,10 +30056,16 @@ async function runRemoteBuild(options, tree, dirs, log) {
     if (snapFiles.length > 0 && result.code === 0 && !loginPrompt) {
         mkdirSync(options.outputDir, { recursive: true });
         const snaps = [];
-        for (const name of snapFiles) {
-            const target = join(options.outputDir, name);
-            copyFileSync(join(tree, name), target);
-            snaps.push(await verifyArch(target, options.arch));
+        try {
+            for (const name of snapFiles) {
+                const target = join(options.outputDir, name);
+                copyFileSync(join(tree, name), target);
+                snaps.push(await verifyArch(target, options.arch));
+            }
+        }
+        catch (error) {
+            saveOutput(options.logsDir, output);
+            throw error;
         }
         return snaps;
     }
@@ -30207,25 +30236,27 @@ function architectures_singleTargetYaml(project, target) {
             : null;
     if (!key)
         return project.text;
-    const value = root.get(key, true);
-    if (!value?.range)
+    const pair = root.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const keyEnd = pair?.key?.range?.[1];
+    const value = pair?.value;
+    if (keyEnd === undefined || !value?.range)
         return project.text;
-    const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target.platform)
-        ? target.platform
-        : JSON.stringify(target.platform);
+    // Quoted always: PyYAML reads YAML 1.1, where a bare `on` or `2024.1` is no platform name.
+    const name = JSON.stringify(target.platform);
     const entry = `{build-on: [${target.buildOn.join(', ')}], build-for: [${target.buildFor}]}`;
     const rendered = key === 'platforms' ? `{${name}: ${entry}}` : `[${entry}]`;
     const [start, end] = value.range;
-    // A block value runs to the blank and comment lines after it: those stay, and so does one line
-    // break, so the next key keeps its line.
+    // The new value goes on the key's line (a block value may be an indentless sequence at the
+    // key's own column). The old one runs to the blank and comment lines after it: those stay, and
+    // so does one line break, so the next key keeps its line.
     const lines = project.text.slice(start, end).split(/(?<=\n)/);
     let cut = lines.length;
     while (cut > 0 && /^[ \t]*(#.*)?\r?\n?$/.test(lines[cut - 1]))
         cut--;
     const eol = project.text.includes('\r\n') ? '\r\n' : '\n';
     const tail = /\n$/.test(lines.slice(0, cut).join('')) ? eol : '';
-    const text = project.text.slice(0, start) +
-        rendered +
+    const text = project.text.slice(0, keyEnd) +
+        `: ${rendered}` +
         tail +
         lines.slice(cut).join('') +
         project.text.slice(end);
@@ -30368,12 +30399,13 @@ function pickRunner(target, arch, base, options) {
                 mode: 'emulated',
                 reason: `${asked}: emulated instead (remote-fallback: emulate)`,
             };
-        // A pull request may leave the arch out; a release build would publish without it.
-        if (remote.trusted)
-            throw new errors/* ConfigurationError */.j1(`${asked}, and a release build would publish without ${arch}: fix that, or set 'remote-fallback: emulate'${options.emulate ? '' : " and 'emulate: true'"}.`);
+        // A run that publishes may not leave the arch out; any other may, saying so.
+        if (remote.publishes)
+            throw new errors/* ConfigurationError */.j1(`${asked}, and this run would publish without ${arch}: fix that, or set 'remote-fallback: emulate'${options.emulate ? '' : " and 'emulate: true'"}.`);
         return {
             skip: `${asked}: not built (${remote.fallback === 'skip' ? 'remote-fallback: skip' : 'emulation is off'})`,
-            notice: true,
+            // As the caller chose on a pull request; a warning where secrets were expected.
+            notice: !remote.trusted,
         };
     }
     if (!options.emulate)

@@ -28464,6 +28464,7 @@ const MatrixInputs = {
     remoteFallback: 'remote-fallback',
     remoteTimeoutMinutes: 'remote-timeout-minutes',
     launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
+    publish: 'publish',
 };
 const MatrixOutputs = {
     matrix: 'matrix',

@@ -90,6 +90,7 @@ export const MatrixInputs = {
   remoteFallback: 'remote-fallback',
   remoteTimeoutMinutes: 'remote-timeout-minutes',
   launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
+  publish: 'publish',
 } as const;
 
 export const MatrixOutputs = {

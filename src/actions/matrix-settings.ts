@@ -34,6 +34,10 @@ export function readMatrixSettings(env: NodeJS.ProcessEnv = process.env): Matrix
               credentials: getBooleanInput(I.remoteCredentials, false),
               acceptPublicUpload: getBooleanInput(I.launchpadAcceptPublicUpload, false),
               trusted: isTrustedRun(env),
+              // The plan's decision; a matrix used alone assumes a trusted run publishes.
+              publishes: core.getInput(I.publish)
+                ? getBooleanInput(I.publish, false)
+                : isTrustedRun(env),
               privateRepository: readEventPayload(env)?.repository?.private === true,
               fallback: (core.getInput(I.remoteFallback) || 'emulate') as RemoteFallback,
               timeoutMinutes: Number(core.getInput(I.remoteTimeoutMinutes) || '330'),

@@ -65,6 +65,8 @@ export interface RemoteOptions {
   readonly trusted: boolean;
   /** The repository is private: Launchpad's builds are public, so nothing goes there. */
   readonly privateRepository?: boolean;
+  /** This run publishes what it builds (the plan's decision): it may not leave an arch out. */
+  readonly publishes: boolean;
   /** A remote arch that cannot go to Launchpad is emulated (when emulation is on) or skipped. */
   readonly fallback: RemoteFallback;
   /** The remote leg's job limit; the wait on Launchpad leaves REMOTE_MARGIN_MINUTES of it. */
@@ -217,14 +219,15 @@ function pickRunner(
         mode: 'emulated',
         reason: `${asked}: emulated instead (remote-fallback: emulate)`,
       };
-    // A pull request may leave the arch out; a release build would publish without it.
-    if (remote.trusted)
+    // A run that publishes may not leave the arch out; any other may, saying so.
+    if (remote.publishes)
       throw new ConfigurationError(
-        `${asked}, and a release build would publish without ${arch}: fix that, or set 'remote-fallback: emulate'${options.emulate ? '' : " and 'emulate: true'"}.`,
+        `${asked}, and this run would publish without ${arch}: fix that, or set 'remote-fallback: emulate'${options.emulate ? '' : " and 'emulate: true'"}.`,
       );
     return {
       skip: `${asked}: not built (${remote.fallback === 'skip' ? 'remote-fallback: skip' : 'emulation is off'})`,
-      notice: true,
+      // As the caller chose on a pull request; a warning where secrets were expected.
+      notice: !remote.trusted,
     };
   }
   if (!options.emulate)

@@ -211,7 +211,8 @@ export async function buildRemote(options: RemoteBuildOptions): Promise<SnapInfo
 function treeGit(cwd: string): Git {
   return new Git({
     cwd,
-    env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+    // Paths are names, never pathspec magic or globs.
+    env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_LITERAL_PATHSPECS: '1' },
     config: {
       'user.name': 'openstack-snap-actions',
       'user.email': 'openstack-snap-actions@users.noreply.github.com',
@@ -230,37 +231,29 @@ async function prepareTree(
   const { projectDir } = options;
   cpSync(projectDir, tree, {
     recursive: true,
-    // Links stay as written; one out of the project is refused below.
+    // Links stay as written; one that leaves the project is refused below.
     verbatimSymlinks: true,
     // The project's own history stays here; snaps left in the project are outputs, not sources.
     filter: (source) =>
       basename(source) !== '.git' &&
       !(relative(projectDir, source) === basename(source) && source.endsWith('.snap')),
   });
-  refuseOutsideLinks(tree);
   for (const file of options.files) writeFileSync(join(tree, file.path), file.content);
   const git = treeGit(tree);
-  // What the project's git tracks travels even where .gitignore matches it, as it would in
-  // snapcraft's copy of the repository.
-  const tracked = await new Git({ cwd: projectDir }).exec(['ls-files', '-z', '--', '.']);
-  const trackedFiles =
-    tracked.code === 0
-      ? tracked.stdout.split('\0').filter((f) => f && existsSync(join(tree, f)))
-      : [];
+  // What goes is what snapcraft's copy of the repository would carry: what the project's git
+  // tracks (even where .gitignore matches it) and what it does not ignore, by the repository's
+  // own rules (its root .gitignore and info/exclude too); outside git, what is there.
+  const chosen = await projectFiles(projectDir);
+  const present = chosen?.filter((f) => existsSync(join(tree, f)));
   const steps: [string[], string?][] = [
     [['init', '--quiet', '--initial-branch=main']],
-    [['add', '--all']],
-    ...(trackedFiles.length
+    present
       ? [
-          [
-            ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
-            `${trackedFiles.join('\0')}\0`,
-          ] as [string[], string],
+          ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
+          present.map((f) => `${f}\0`).join(''),
         ]
-      : []),
-    ...(options.files.length
-      ? [[['add', '--force', '--', ...options.files.map((f) => f.path)]] as [string[]]]
-      : []),
+      : [['add', '--all']],
+    [['add', '--force', '--', ...options.files.map((f) => f.path)]],
     [
       [
         'commit',
@@ -271,6 +264,8 @@ async function prepareTree(
         commitMessage(options.name, await sourceCommit(projectDir), options.constraints),
       ],
     ],
+    // The tree is then the commit and nothing else: snapcraft commits whatever else it finds.
+    [['clean', '-ffdxq']],
   ];
   for (const [argv, input] of steps) {
     const result = await git.exec(argv, input);
@@ -287,32 +282,56 @@ async function prepareTree(
         `${file.path} did not make it into the tree sent to Launchpad as written${committed.code === 0 ? ' (a .gitattributes text or eol rule changed it?)' : ''}.`,
       );
   }
+  // A link that leaves the project would point nowhere on Launchpad, and snapcraft's copy would
+  // send what it points at from this runner: refused, among what is sent.
+  const entries = (await git.exec(['ls-tree', '-r', '-z', '--full-tree', 'HEAD'])).stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => ({ mode: line.slice(0, 6), path: line.slice(line.indexOf('\t') + 1) }));
+  for (const { path } of entries.filter((e) => e.mode === '120000')) {
+    const target = readlinkSync(join(tree, path));
+    if (isAbsolute(target) || relative(tree, resolve(tree, path, '..', target)).startsWith('..'))
+      throw new ConfigurationError(
+        `${path} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`,
+      );
+  }
   // Launchpad's builds are public: say what goes that git does not track.
-  const sent = (await git.exec(['ls-files', '-z'])).stdout.split('\0').filter(Boolean);
-  const known = new Set([...trackedFiles, ...options.files.map((f) => f.path)]);
-  const untracked = sent.filter((f) => !known.has(f));
+  const tracked = new Set([
+    ...(await trackedFiles(projectDir)),
+    ...options.files.map((f) => f.path),
+  ]);
+  const untracked = entries.map((e) => e.path).filter((f) => !tracked.has(f));
   log(
-    `Sending ${sent.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`,
+    `Sending ${entries.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`,
   );
 }
 
-/** A link that leaves the project would point nowhere on Launchpad (and names this runner's paths). */
-function refuseOutsideLinks(tree: string): void {
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isSymbolicLink()) {
-        const target = readlinkSync(path);
-        const inside = relative(tree, resolve(dir, target));
-        if (isAbsolute(target) || inside.startsWith('..'))
-          throw new ConfigurationError(
-            `${relative(tree, path)} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`,
-          );
-      }
-    }
-  };
-  walk(tree);
+/** `git ls-files` in the project (paths relative to it); null when it is not in git. */
+async function lsFiles(projectDir: string, args: readonly string[]): Promise<string[] | null> {
+  const result = await new Git({ cwd: projectDir, env: { GIT_LITERAL_PATHSPECS: '1' } }).exec([
+    'ls-files',
+    '-z',
+    ...args,
+    '--',
+    '.',
+  ]);
+  if (result.code === 0) return result.stdout.split('\0').filter(Boolean);
+  if (/not a git repository/i.test(result.stderr)) return null;
+  throw new ExternalError(
+    `Cannot list the project's files with git (${lastLines(result.stderr)}), so the remote build cannot tell what to send.`,
+  );
+}
+
+/** What the project's git tracks, submodules' files included. */
+async function trackedFiles(projectDir: string): Promise<string[]> {
+  return (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [];
+}
+
+/** Tracked files and untracked ones git does not ignore; null outside git. */
+async function projectFiles(projectDir: string): Promise<string[] | null> {
+  const others = await lsFiles(projectDir, ['--others', '--exclude-standard']);
+  if (others === null) return null;
+  return [...(await trackedFiles(projectDir)), ...others];
 }
 
 async function runRemoteBuild(
@@ -379,10 +398,15 @@ async function runRemoteBuild(
   if (snapFiles.length > 0 && result.code === 0 && !loginPrompt) {
     mkdirSync(options.outputDir, { recursive: true });
     const snaps: SnapInfo[] = [];
-    for (const name of snapFiles) {
-      const target = join(options.outputDir, name);
-      copyFileSync(join(tree, name), target);
-      snaps.push(await verifyArch(target, options.arch));
+    try {
+      for (const name of snapFiles) {
+        const target = join(options.outputDir, name);
+        copyFileSync(join(tree, name), target);
+        snaps.push(await verifyArch(target, options.arch));
+      }
+    } catch (error) {
+      saveOutput(options.logsDir, output);
+      throw error;
     }
     return snaps;
   }

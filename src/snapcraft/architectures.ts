@@ -137,24 +137,26 @@ export function singleTargetYaml(project: SnapcraftProject, target: BuildTarget)
       ? 'architectures'
       : null;
   if (!key) return project.text;
-  const value = root.get(key, true) as { range?: [number, number, number] } | null;
-  if (!value?.range) return project.text;
-  const name = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target.platform)
-    ? target.platform
-    : JSON.stringify(target.platform);
+  const pair = root.items.find((p) => isScalar(p.key) && p.key.value === key);
+  const keyEnd = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[1];
+  const value = pair?.value as { range?: [number, number, number] } | null | undefined;
+  if (keyEnd === undefined || !value?.range) return project.text;
+  // Quoted always: PyYAML reads YAML 1.1, where a bare `on` or `2024.1` is no platform name.
+  const name = JSON.stringify(target.platform);
   const entry = `{build-on: [${target.buildOn.join(', ')}], build-for: [${target.buildFor}]}`;
   const rendered = key === 'platforms' ? `{${name}: ${entry}}` : `[${entry}]`;
   const [start, end] = value.range;
-  // A block value runs to the blank and comment lines after it: those stay, and so does one line
-  // break, so the next key keeps its line.
+  // The new value goes on the key's line (a block value may be an indentless sequence at the
+  // key's own column). The old one runs to the blank and comment lines after it: those stay, and
+  // so does one line break, so the next key keeps its line.
   const lines = project.text.slice(start, end).split(/(?<=\n)/);
   let cut = lines.length;
   while (cut > 0 && /^[ \t]*(#.*)?\r?\n?$/.test(lines[cut - 1]!)) cut--;
   const eol = project.text.includes('\r\n') ? '\r\n' : '\n';
   const tail = /\n$/.test(lines.slice(0, cut).join('')) ? eol : '';
   const text =
-    project.text.slice(0, start) +
-    rendered +
+    project.text.slice(0, keyEnd) +
+    `: ${rendered}` +
     tail +
     lines.slice(cut).join('') +
     project.text.slice(end);
