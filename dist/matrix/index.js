@@ -29802,8 +29802,7 @@ function checkRemoteBase(base, file) {
 function remoteTree(file, projectDir, arch, platform, constraintsFile) {
     const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
     for (const { part, source } of localSources(project)) {
-        const inside = relative(projectDir, resolve(projectDir, source));
-        if (isAbsolute(source) || inside.startsWith('..'))
+        if (leaves(projectDir, projectDir, source))
             throw new ConfigurationError(`${file}: part '${part}' has source '${source}', outside the project directory, which is all Launchpad gets: move the project to the repository's top level, or build ${arch} emulated.`);
     }
     const { declared, targets } = snapArchitectures(project);
@@ -29826,6 +29825,10 @@ function remoteTree(file, projectDir, arch, platform, constraintsFile) {
     ];
     return { files, buildFor: declared ? null : arch };
 }
+/** Whether `path`, written in `from`, is outside `root` (Launchpad gets only what is inside). */
+function leaves(root, from, path) {
+    return isAbsolute(path) || relative(root, resolve(from, path)).startsWith('..');
+}
 /** What a remote build needs before anything runs: the opt-in, credentials, a sane wait. */
 function checkRemoteRequest(request) {
     if (!request.acceptPublicUpload)
@@ -29839,10 +29842,7 @@ function checkRemoteRequest(request) {
 function checkLaunchpadCredentials(text) {
     if (!text.trim())
         throw new ConfigurationError(`A remote build needs Launchpad credentials ('launchpad-credentials' is empty). ${LAUNCHPAD_CREDENTIALS_HELP}`);
-    const keys = new Set(text
-        .split(/\r?\n/)
-        .map((l) => /^\s*([a-z_]+)\s*=\s*\S/.exec(l)?.[1])
-        .filter(Boolean));
+    const keys = new Set(credentialValues(text).map(([key]) => key));
     const missing = ['consumer_key', 'access_token', 'access_secret'].filter((k) => !keys.has(k));
     if (!/^\s*\[1\]\s*$/m.test(text) || missing.length > 0)
         throw new ConfigurationError(`'launchpad-credentials' is not a launchpadlib credentials file (a [1] section with consumer_key, access_token and access_secret${missing.length ? `; ${missing.join(', ')} missing` : ''}). ${LAUNCHPAD_CREDENTIALS_HELP}`);
@@ -29883,7 +29883,7 @@ async function buildRemote(options) {
             return await runRemoteBuild(options, tree, dirs, log);
         }
         finally {
-            copyTree(join(dirs.state, 'snapcraft', 'log'), join(options.logsDir, 'snapcraft-logs'));
+            copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'), dirs.state);
         }
     }
     finally {
@@ -29922,7 +29922,7 @@ async function prepareTree(options, tree, log) {
     // tracks (even where .gitignore matches it) and what it does not ignore, by the repository's
     // own rules (its root .gitignore and info/exclude too); outside git, what is there.
     const chosen = await projectFiles(projectDir);
-    const present = chosen?.filter((f) => existsSync(join(tree, f)));
+    const present = chosen && [...chosen.tracked, ...chosen.others].filter((f) => existsSync(join(tree, f)));
     const steps = [
         [['init', '--quiet', '--initial-branch=main']],
         present
@@ -29964,14 +29964,11 @@ async function prepareTree(options, tree, log) {
         .map((line) => ({ mode: line.slice(0, 6), path: line.slice(line.indexOf('\t') + 1) }));
     for (const { path } of entries.filter((e) => e.mode === '120000')) {
         const target = readlinkSync(join(tree, path));
-        if (isAbsolute(target) || relative(tree, resolve(tree, path, '..', target)).startsWith('..'))
+        if (leaves(tree, join(tree, path, '..'), target))
             throw new ConfigurationError(`${path} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`);
     }
     // Launchpad's builds are public: say what goes that git does not track.
-    const tracked = new Set([
-        ...(await trackedFiles(projectDir)),
-        ...options.files.map((f) => f.path),
-    ]);
+    const tracked = new Set([...(chosen?.tracked ?? []), ...options.files.map((f) => f.path)]);
     const untracked = entries.map((e) => e.path).filter((f) => !tracked.has(f));
     log(`Sending ${entries.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`);
 }
@@ -29990,16 +29987,15 @@ async function lsFiles(projectDir, args) {
         return null;
     throw new ExternalError(`Cannot list the project's files with git (${lastLines(result.stderr)}), so the remote build cannot tell what to send.`);
 }
-/** What the project's git tracks, submodules' files included. */
-async function trackedFiles(projectDir) {
-    return (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [];
-}
-/** Tracked files and untracked ones git does not ignore; null outside git. */
+/**
+ * What the project's git tracks (submodules' files included) and the untracked files it does not
+ * ignore; null outside git.
+ */
 async function projectFiles(projectDir) {
     const others = await lsFiles(projectDir, ['--others', '--exclude-standard']);
     if (others === null)
         return null;
-    return [...(await trackedFiles(projectDir)), ...others];
+    return { tracked: (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [], others };
 }
 async function runRemoteBuild(options, tree, dirs, log) {
     const argv = [
@@ -30089,13 +30085,6 @@ async function runRemoteBuild(options, tree, dirs, log) {
         throw failureOf(options.arch, output, result.code, options.logsDir, `did not reach Launchpad: snapcraft remote-build exited ${result.code}${result.code === 0 ? ' and brought back no snap' : ''}`);
     throw failureOf(options.arch, buildLog, result.code, options.logsDir, `failed on Launchpad${result.code !== 0 ? ` (snapcraft exit code ${result.code})` : ''}; the build log is in the logs`);
 }
-/** A directory's files into another (snapcraft's logs), if it exists. */
-function copyTree(from, to) {
-    if (!existsSync(from))
-        return;
-    mkdirSync(to, { recursive: true });
-    cpSync(from, to, { recursive: true });
-}
 /** remote-build's logs (one .txt per build, failed ones too) into logsDir; their paths there. */
 function keepLogs(tree, logs, logsDir) {
     if (logs.length === 0)
@@ -30107,12 +30096,19 @@ function keepLogs(tree, logs, logsDir) {
         return join(dir, f);
     });
 }
+/** launchpadlib's `key = value` lines, in order (values are single words). */
+function credentialValues(text) {
+    return text.split(/\r?\n/).flatMap((line) => {
+        const match = /^\s*([a-z_]+)\s*=\s*(\S+)/.exec(line);
+        return match ? [[match[1], match[2]]] : [];
+    });
+}
 /** The credentials' token and secrets, masked wherever a line of output might carry them. */
 function secretValues(credentials) {
-    return credentials
-        .split(/\r?\n/)
-        .map((l) => /^\s*(?:access_token|access_secret|consumer_secret)\s*=\s*(\S+)/.exec(l)?.[1])
-        .filter((v) => !!v && v.length >= 4);
+    const secret = ['access_token', 'access_secret', 'consumer_secret'];
+    return credentialValues(credentials)
+        .filter(([key, value]) => secret.includes(key) && value.length >= 4)
+        .map(([, value]) => value);
 }
 /** The commit the project was checked out at, if it is in git. */
 async function sourceCommit(projectDir) {

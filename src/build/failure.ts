@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ExternalError } from '../platform/index.js';
+import { errorMessage, ExternalError } from '../platform/index.js';
 
 /** A build that failed, with where it failed and the evidence saved. */
 export class BuildError extends ExternalError {
@@ -74,4 +75,24 @@ export function failureOf(
     part,
     step,
   );
+}
+
+/**
+ * snapcraft writes a log per run under $XDG_STATE_HOME/snapcraft/log (~/.local/state by default);
+ * keep them for the artifact.
+ */
+export function copySnapcraftLogs(
+  target: string,
+  stateHome = process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'),
+): void {
+  const source = join(stateHome, 'snapcraft/log');
+  if (!existsSync(source)) return;
+  mkdirSync(target, { recursive: true });
+  for (const file of readdirSync(source)) {
+    try {
+      copyFileSync(join(source, file), join(target, file));
+    } catch (error) {
+      writeFileSync(join(target, `${file}.unreadable`), errorMessage(error));
+    }
+  }
 }

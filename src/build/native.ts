@@ -1,9 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BuildError, buildFailure } from './failure.js';
+import { BuildError, buildFailure, copySnapcraftLogs } from './failure.js';
 import { verifyArch } from './verify.js';
-import { ConfigurationError, errorMessage, exec, MissingProgramError } from '../platform/index.js';
+import { ConfigurationError, exec, MissingProgramError } from '../platform/index.js';
 import type { SnapInfo } from '../snapcraft/index.js';
 
 export interface NativeBuildOptions {
@@ -73,21 +72,4 @@ export async function buildNative(options: NativeBuildOptions): Promise<SnapInfo
 
 function listSnaps(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.snap') && statSync(join(dir, f)).isFile());
-}
-
-/** snapcraft writes a log per run under ~/.local/state/snapcraft/log; keep them for the artifact. */
-function copySnapcraftLogs(target: string): void {
-  const source = join(
-    process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'),
-    'snapcraft/log',
-  );
-  if (!existsSync(source)) return;
-  mkdirSync(target, { recursive: true });
-  for (const file of readdirSync(source)) {
-    try {
-      copyFileSync(join(source, file), join(target, file));
-    } catch (error) {
-      writeFileSync(join(target, `${file}.unreadable`), errorMessage(error));
-    }
-  }
 }

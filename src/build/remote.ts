@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { BuildError, failureOf, saveOutput } from './failure.js';
+import { BuildError, copySnapcraftLogs, failureOf, saveOutput } from './failure.js';
 import { verifyArch } from './verify.js';
 import {
   Bug,
@@ -97,8 +97,7 @@ export function remoteTree(
 ): Pick<RemoteBuildOptions, 'files' | 'buildFor'> {
   const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
   for (const { part, source } of localSources(project)) {
-    const inside = relative(projectDir, resolve(projectDir, source));
-    if (isAbsolute(source) || inside.startsWith('..'))
+    if (leaves(projectDir, projectDir, source))
       throw new ConfigurationError(
         `${file}: part '${part}' has source '${source}', outside the project directory, which is all Launchpad gets: move the project to the repository's top level, or build ${arch} emulated.`,
       );
@@ -126,6 +125,11 @@ export function remoteTree(
   return { files, buildFor: declared ? null : arch };
 }
 
+/** Whether `path`, written in `from`, is outside `root` (Launchpad gets only what is inside). */
+function leaves(root: string, from: string, path: string): boolean {
+  return isAbsolute(path) || relative(root, resolve(from, path)).startsWith('..');
+}
+
 /** What a remote build needs before anything runs: the opt-in, credentials, a sane wait. */
 export function checkRemoteRequest(request: {
   readonly acceptPublicUpload: boolean;
@@ -150,12 +154,7 @@ function checkLaunchpadCredentials(text: string): void {
     throw new ConfigurationError(
       `A remote build needs Launchpad credentials ('launchpad-credentials' is empty). ${LAUNCHPAD_CREDENTIALS_HELP}`,
     );
-  const keys = new Set(
-    text
-      .split(/\r?\n/)
-      .map((l) => /^\s*([a-z_]+)\s*=\s*\S/.exec(l)?.[1])
-      .filter(Boolean),
-  );
+  const keys = new Set(credentialValues(text).map(([key]) => key));
   const missing = ['consumer_key', 'access_token', 'access_secret'].filter((k) => !keys.has(k));
   if (!/^\s*\[1\]\s*$/m.test(text) || missing.length > 0)
     throw new ConfigurationError(
@@ -200,7 +199,7 @@ export async function buildRemote(options: RemoteBuildOptions): Promise<SnapInfo
     try {
       return await runRemoteBuild(options, tree, dirs, log);
     } finally {
-      copyTree(join(dirs.state, 'snapcraft', 'log'), join(options.logsDir, 'snapcraft-logs'));
+      copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'), dirs.state);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -244,7 +243,8 @@ async function prepareTree(
   // tracks (even where .gitignore matches it) and what it does not ignore, by the repository's
   // own rules (its root .gitignore and info/exclude too); outside git, what is there.
   const chosen = await projectFiles(projectDir);
-  const present = chosen?.filter((f) => existsSync(join(tree, f)));
+  const present =
+    chosen && [...chosen.tracked, ...chosen.others].filter((f) => existsSync(join(tree, f)));
   const steps: [string[], string?][] = [
     [['init', '--quiet', '--initial-branch=main']],
     present
@@ -290,16 +290,13 @@ async function prepareTree(
     .map((line) => ({ mode: line.slice(0, 6), path: line.slice(line.indexOf('\t') + 1) }));
   for (const { path } of entries.filter((e) => e.mode === '120000')) {
     const target = readlinkSync(join(tree, path));
-    if (isAbsolute(target) || relative(tree, resolve(tree, path, '..', target)).startsWith('..'))
+    if (leaves(tree, join(tree, path, '..'), target))
       throw new ConfigurationError(
         `${path} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`,
       );
   }
   // Launchpad's builds are public: say what goes that git does not track.
-  const tracked = new Set([
-    ...(await trackedFiles(projectDir)),
-    ...options.files.map((f) => f.path),
-  ]);
+  const tracked = new Set([...(chosen?.tracked ?? []), ...options.files.map((f) => f.path)]);
   const untracked = entries.map((e) => e.path).filter((f) => !tracked.has(f));
   log(
     `Sending ${entries.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`,
@@ -322,16 +319,16 @@ async function lsFiles(projectDir: string, args: readonly string[]): Promise<str
   );
 }
 
-/** What the project's git tracks, submodules' files included. */
-async function trackedFiles(projectDir: string): Promise<string[]> {
-  return (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [];
-}
-
-/** Tracked files and untracked ones git does not ignore; null outside git. */
-async function projectFiles(projectDir: string): Promise<string[] | null> {
+/**
+ * What the project's git tracks (submodules' files included) and the untracked files it does not
+ * ignore; null outside git.
+ */
+async function projectFiles(
+  projectDir: string,
+): Promise<{ tracked: string[]; others: string[] } | null> {
   const others = await lsFiles(projectDir, ['--others', '--exclude-standard']);
   if (others === null) return null;
-  return [...(await trackedFiles(projectDir)), ...others];
+  return { tracked: (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [], others };
 }
 
 async function runRemoteBuild(
@@ -450,13 +447,6 @@ async function runRemoteBuild(
   );
 }
 
-/** A directory's files into another (snapcraft's logs), if it exists. */
-function copyTree(from: string, to: string): void {
-  if (!existsSync(from)) return;
-  mkdirSync(to, { recursive: true });
-  cpSync(from, to, { recursive: true });
-}
-
 /** remote-build's logs (one .txt per build, failed ones too) into logsDir; their paths there. */
 function keepLogs(tree: string, logs: readonly string[], logsDir: string): string[] {
   if (logs.length === 0) return [];
@@ -468,12 +458,20 @@ function keepLogs(tree: string, logs: readonly string[], logsDir: string): strin
   });
 }
 
+/** launchpadlib's `key = value` lines, in order (values are single words). */
+function credentialValues(text: string): [key: string, value: string][] {
+  return text.split(/\r?\n/).flatMap((line) => {
+    const match = /^\s*([a-z_]+)\s*=\s*(\S+)/.exec(line);
+    return match ? [[match[1]!, match[2]!] as [string, string]] : [];
+  });
+}
+
 /** The credentials' token and secrets, masked wherever a line of output might carry them. */
 export function secretValues(credentials: string): string[] {
-  return credentials
-    .split(/\r?\n/)
-    .map((l) => /^\s*(?:access_token|access_secret|consumer_secret)\s*=\s*(\S+)/.exec(l)?.[1])
-    .filter((v): v is string => !!v && v.length >= 4);
+  const secret = ['access_token', 'access_secret', 'consumer_secret'];
+  return credentialValues(credentials)
+    .filter(([key, value]) => secret.includes(key) && value.length >= 4)
+    .map(([, value]) => value);
 }
 
 /** The commit the project was checked out at, if it is in git. */
