@@ -159,10 +159,15 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     git(s.upstream, ['update-ref', '-d', 'refs/heads/unmaintained/2024.1']);
     addCommits(s.upstream, 'master', 200);
     open.faults.breakUploadPackAfter = 2000;
+    const logs: string[] = [];
     try {
-      const [result] = await mirrorAll(viaHttp(s.options()));
+      const [result] = await mirrorAll(
+        viaHttp(s.options({ log: (_slug, message) => logs.push(message) })),
+      );
       expect(result!.status).toBe('failed');
       expect(result!.error).toMatch(/fetch from .* failed, nothing pushed/);
+      // The in-process fetch died first and left it to git, which died too.
+      expect(logs.join('\n')).toMatch(/fetch in-process: .*; mirroring through git/);
     } finally {
       open.faults.breakUploadPackAfter = null;
     }
@@ -463,8 +468,9 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
 
   it('a fresh runner lists only when nothing changed, and begins from the destination, fetching only what is new, when it did', async () => {
     const s = scenario();
+    // git's path (the in-process relay is tested below).
     const viaHttp = (extra: Partial<MirrorOptions>) => ({
-      ...s.options(extra),
+      ...s.options({ direct: false, ...extra }),
       pairs: parseMirrorPairs(
         `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
       ),
@@ -546,8 +552,15 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     const pairs = parseMirrorPairs(
       `${open.url}/opendev/${s.name}.git -> ${open.url}/github/${s.name}.git`,
     );
+    // git's path (the in-process relay is tested below).
     const runOnce = async (extra: Partial<MirrorOptions> = {}) =>
-      (await mirrorAll({ ...s.options(extra), pairs, workDir: tempDir('osa-mirror-work-') }))[0]!;
+      (
+        await mirrorAll({
+          ...s.options({ direct: false, ...extra }),
+          pairs,
+          workDir: tempDir('osa-mirror-work-'),
+        })
+      )[0]!;
     const fromSource = () => open.stats.bytesOut;
     let bytes = fromSource();
     expect((await runOnce()).status).toBe('mirrored');
@@ -582,5 +595,167 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
     expect(result.status).toBe('dry-run');
     expect(result.created).toHaveLength(6);
     expect(refsOf(s.destination)).toBe('');
+  });
+});
+
+describe('mirror: the in-process relay, http source and destination', () => {
+  /** A scenario over HTTP both ways (the source without auth), first mirrored through git. */
+  async function relayed() {
+    const s = scenario();
+    addCommits(s.upstream, 'master', 300);
+    const pairs = parseMirrorPairs(
+      `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+    );
+    const logs: string[] = [];
+    const runOnce = async (extra: Partial<MirrorOptions> = {}) =>
+      (
+        await mirrorAll({
+          ...s.options({ log: (_slug, message) => logs.push(message), ...extra }),
+          pairs,
+          workDir: tempDir('osa-mirror-work-'),
+        })
+      )[0]!;
+    const bytes = open.stats.bytesOut;
+    const first = await runOnce();
+    // A destination with none of the refs is a first mirror: git's path, with its copy.
+    expect([first.status, first.base]).toEqual(['mirrored', 'empty']);
+    const firstBytes = open.stats.bytesOut - bytes;
+    return { ...s, runOnce, logs, firstBytes };
+  }
+  const requestsSince = (server: GitHttpServer, start: number, prefix: string) =>
+    server.requests
+      .slice(start)
+      .filter((r) => r.path.startsWith(prefix))
+      .map(
+        (r) =>
+          `${r.method} ${r.path.replace(/^\/\w+\/[^/]+/, '')}${r.service ? `?${r.service}` : ''}`,
+      );
+
+  it('relays a change straight from the source to the destination: four requests, no copy, no token to the source, every shape a fast-forward or a cut', async () => {
+    const s = await relayed();
+    addCommits(s.upstream, 'master', 2);
+    addCommits(s.upstream, 'stable/2025.1', 1);
+    const stable = git(s.upstream, ['rev-parse', 'refs/heads/stable/2025.1']).trim();
+    git(s.upstream, ['update-ref', 'refs/heads/unmaintained/2025.1', stable]);
+    git(s.upstream, ['tag', '-a', '-m', 'eol', '2025.1-eol', stable]);
+    git(s.upstream, ['tag', '32.0.0', 'refs/heads/master']);
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/unmaintained/2024.1']);
+    const [fromSource, toDestination] = [open.requests.length, http.requests.length];
+    const bytes = open.stats.bytesOut;
+    const work = tempDir('osa-mirror-work-');
+    const result = (
+      await mirrorAll({
+        ...s.options({ log: (_slug, message) => s.logs.push(message) }),
+        pairs: parseMirrorPairs(
+          `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+        ),
+        workDir: work,
+      })
+    )[0]!;
+    expect(result.error).toBeUndefined();
+    expect([result.status, result.base, result.fetched]).toEqual(['mirrored', 'direct', true]);
+    expect(s.logs.join('\n')).not.toMatch(/through git/);
+    expect(names(result.created).sort()).toEqual([
+      'refs/heads/unmaintained/2025.1',
+      'refs/tags/2025.1-eol',
+      'refs/tags/32.0.0',
+    ]);
+    expect(result.updated.map((c) => [c.ref, c.forced])).toEqual([
+      ['refs/heads/master', false],
+      ['refs/heads/stable/2025.1', false],
+    ]);
+    expect(names(result.deleted)).toEqual(['refs/heads/unmaintained/2024.1']);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+    expect(() =>
+      git(s.destination, ['fsck', '--connectivity-only', '--no-dangling']),
+    ).not.toThrow();
+    // The listing, the fetch and the push, and nothing else; the source never sees the token.
+    expect(requestsSince(open, fromSource, '/opendev/')).toEqual([
+      'POST /git-upload-pack',
+      'POST /git-upload-pack',
+    ]);
+    expect(open.requests.slice(fromSource).some((r) => r.sentAuth)).toBe(false);
+    expect(requestsSince(http, toDestination, '/github/')).toEqual([
+      'GET /info/refs?git-receive-pack',
+      'POST /git-receive-pack',
+    ]);
+    expect(http.requests.slice(toDestination).every((r) => r.authorised)).toBe(true);
+    // Only what is new came from the source (the cut at the tip costs nothing), and no copy stays.
+    expect(open.stats.bytesOut - bytes).toBeLessThan(s.firstBytes / 20);
+    expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('leaves to git what the pack cannot prove: a rewind goes through git and is counted destructive', async () => {
+    const s = await relayed();
+    addCommits(s.upstream, 'master', 1);
+    git(s.upstream, ['update-ref', 'refs/heads/stable/2025.1', 'refs/heads/stable/2025.1~1']);
+    const result = await s.runOnce();
+    expect(s.logs.join('\n')).toMatch(
+      /refs\/heads\/stable\/2025\.1 is not shown a fast-forward by the pack; mirroring through git/,
+    );
+    expect([result.status, result.base]).toEqual(['mirrored', 'destination']);
+    expect(result.updated.map((c) => [c.ref, c.forced])).toEqual([
+      ['refs/heads/master', false],
+      ['refs/heads/stable/2025.1', true],
+    ]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('is refused whole when the destination refuses one ref, and git then finds it and lands the rest', async () => {
+    const s = await relayed();
+    installHook(
+      s.destination,
+      'update',
+      '#!/bin/sh\ncase "$1" in refs/heads/stable/2025.1) echo "protected branch" >&2; exit 1;; esac\nexit 0\n',
+    );
+    addCommits(s.upstream, 'master', 1);
+    addCommits(s.upstream, 'stable/2025.1', 1);
+    const before = git(s.destination, ['rev-parse', 'refs/heads/stable/2025.1']).trim();
+    const result = await s.runOnce();
+    expect(s.logs.join('\n')).toMatch(
+      /the destination refused refs\/heads\/stable\/2025\.1 .*; mirroring through git/,
+    );
+    expect(result.status).toBe('partial');
+    expect(result.rejected).toEqual([
+      { ref: 'refs/heads/stable/2025.1', reason: expect.stringMatching(/hook declined/) },
+    ]);
+    expect(names(result.updated)).toEqual(['refs/heads/master']);
+    expect(git(s.destination, ['rev-parse', 'refs/heads/master']).trim()).toBe(
+      git(s.upstream, ['rev-parse', 'refs/heads/master']).trim(),
+    );
+    expect(git(s.destination, ['rev-parse', 'refs/heads/stable/2025.1']).trim()).toBe(before);
+  });
+
+  it('refuses a destructive run before it pushes, as git’s path does', async () => {
+    const s = await relayed();
+    for (const ref of ['stable/2025.1', 'stable/2024.2', 'unmaintained/2024.1'])
+      git(s.upstream, ['update-ref', '-d', `refs/heads/${ref}`]);
+    const before = refsOf(s.destination);
+    const pushes = pushesTo(s.name);
+    const result = await s.runOnce();
+    expect([result.status, result.base]).toEqual(['refused', 'direct']);
+    expect(result.error).toMatch(/would delete or force-update 3 of 6 refs \(limit 2\)/);
+    expect(pushesTo(s.name)).toBe(pushes);
+    expect(refsOf(s.destination)).toBe(before);
+    // Allowed, the deletions alone need no pack.
+    const allowed = await s.runOnce({ allowDestructive: true });
+    expect([allowed.status, allowed.base, allowed.fetched]).toEqual(['mirrored', 'direct', false]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('goes through git when git would reach the hosts another way (a proxy set)', async () => {
+    const s = await relayed();
+    addCommits(s.upstream, 'master', 1);
+    const saved = { ...process.env };
+    // A proxy git is told to bypass for 127.0.0.1; this process's client would not know that.
+    Object.assign(process.env, { https_proxy: 'http://127.0.0.1:9', NO_PROXY: '127.0.0.1' });
+    try {
+      const result = await s.runOnce();
+      expect([result.status, result.base]).toEqual(['mirrored', 'destination']);
+    } finally {
+      for (const key of ['https_proxy', 'NO_PROXY']) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 });

@@ -99,6 +99,7 @@ function note(result: RepoResult): string {
   const facts = [
     result.cacheHit ? 'restored from cache' : '',
     result.base === 'destination' && result.fetched ? 'began from the destination' : '',
+    result.base === 'direct' && result.fetched ? 'relayed from the source, no copy' : '',
     result.fetched ? 'fetched' : '',
   ];
   return facts.filter(Boolean).join(', ');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -6,6 +7,7 @@ import {
   ExternalError,
   itemFailure,
   type ItemFailure,
+  basicAuthorization,
   extraHeaderAuth,
   Git,
   type GitAuth,
@@ -24,6 +26,16 @@ import {
   type RefChange,
   type RefMap,
 } from './plan.js';
+import { MAX_READ_PACK_BYTES, PackError, provesFastForward, readPackCommits } from './pack.js';
+import {
+  fetchPack,
+  lsRefs,
+  receivePack,
+  receivePackRefs,
+  WireError,
+  type ReceivePackAdvertisement,
+  type WireAuth,
+} from './smart-http.js';
 import type { MirrorPair, RefFilter } from './spec.js';
 
 /** Keeps each repo's bare copy between runs (in actions: @actions/cache; else a directory). */
@@ -48,6 +60,11 @@ export interface MirrorOptions {
   readonly store?: MirrorStore;
   readonly dryRun?: boolean;
   readonly log?: (slug: string, message: string) => void;
+  /**
+   * Whether an http(s) pair may be listed and mirrored in-process, over git's smart HTTP
+   * (default true): see `mirrorDirect`. Any doubt or failure there falls back to git.
+   */
+  readonly direct?: boolean;
 }
 
 export type RepoStatus = 'unchanged' | 'mirrored' | 'dry-run' | 'refused' | 'failed' | 'partial';
@@ -68,9 +85,10 @@ export interface RepoResult {
   /**
    * How the copy began on this runner: `copy` (a complete copy from an earlier run here or the
    * store), `destination` (the destination's tips of the refs that change, one commit deep), or
-   * `empty` (all history fetched from the source).
+   * `empty` (all history fetched from the source); `direct` when there was no copy: the change
+   * went from the source's pack to the destination's push in-process.
    */
-  readonly base: 'copy' | 'destination' | 'empty' | 'none';
+  readonly base: 'copy' | 'destination' | 'empty' | 'direct' | 'none';
   /** Milliseconds spent in each phase (list, restore, base, fetch, check, push, save). */
   readonly phases: Readonly<Record<string, number>>;
   readonly error?: string;
@@ -93,9 +111,30 @@ const NETWORK_ENV = { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME:
 export async function mirrorAll(options: MirrorOptions): Promise<RepoResult[]> {
   mkdirSync(options.workDir, { recursive: true });
   const heavy = slots(options.concurrency);
+  const notDirect = options.direct === false ? 'turned off' : await gitWouldDiffer(options.workDir);
   return mapConcurrent(options.pairs, Math.max(options.concurrency, LISTINGS), (pair) =>
-    mirrorOne(pair, options, heavy),
+    mirrorOne(pair, options, heavy, notDirect),
   );
+}
+
+/**
+ * Why git would reach a URL by another way than this process's own HTTP client, if it would: a
+ * proxy, or git configuration that rewrites URLs or sets HTTP options (system, global, or
+ * GIT_CONFIG_* in the environment). Then every pair goes through git. (TLS that git is told to
+ * trust differently fails here and falls back to git; it cannot reach another server.)
+ */
+async function gitWouldDiffer(cwd: string): Promise<string | null> {
+  const env = Object.keys(process.env).find((name) =>
+    /^(https?_proxy|all_proxy|git_proxy_command)$/i.test(name),
+  );
+  if (env && process.env[env]) return `${env} is set`;
+  const config = await new Git({ cwd }).exec([
+    'config',
+    '--get-regexp',
+    '^(http\\..*|url\\..*insteadof)$',
+  ]);
+  const key = config.stdout.split('\n').find(Boolean)?.split(' ')[0];
+  return key ? `git config has ${key}` : null;
 }
 
 /** How many repos are listed at once (two ls-remotes each: light for both ends). */
@@ -105,6 +144,7 @@ async function mirrorOne(
   pair: MirrorPair,
   options: MirrorOptions,
   heavy: <R>(task: () => Promise<R>) => Promise<R>,
+  notDirect: string | null,
 ): Promise<RepoResult> {
   const started = Date.now();
   const log = (message: string): void => options.log?.(pair.slug, message);
@@ -157,39 +197,97 @@ async function mirrorOne(
   };
   try {
     // 1. What the source and the destination have, listed at once. A source listing that fails,
-    // or lists nothing, stops this repo here.
+    // or lists nothing, stops this repo here. An http(s) pair is listed in-process (one request
+    // each end; the destination's is the advertisement its push needs); through git otherwise,
+    // or when that fails.
     const auth = extraHeaderAuth(pair.destination, options.token);
-    const [upstream, destination] = await timed('list', () =>
-      Promise.all([
-        listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
-          throw new ExternalError(
-            `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
-            { retryable: true, cause: e },
-          );
-        }),
-        listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
-      ]),
-    );
-    if (![...upstream.keys()].some((ref) => options.filter.matches(ref))) {
-      return result('refused', {
+    const wireAuth: WireAuth = options.token
+      ? { authorization: basicAuthorization(options.token) }
+      : {};
+    const gitListing = async (): Promise<[RefMap, RefMap]> => {
+      const [source, target] = await timed('list', () =>
+        Promise.all([
+          listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
+            throw new ExternalError(
+              `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
+              { retryable: true, cause: e },
+            );
+          }),
+          listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
+        ]),
+      );
+      if (target instanceof Error && !emptySource(source)) {
+        throw new ExternalError(
+          `cannot list the destination ${redactUrl(pair.destination)}: ${target.message}`,
+          { retryable: true, cause: target },
+        );
+      }
+      return [source, target instanceof Error ? new Map() : target];
+    };
+    const emptySource = (refs: RefMap): boolean =>
+      ![...refs.keys()].some((ref) => options.filter.matches(ref));
+    const refuseEmptySource = (): RepoResult =>
+      result('refused', {
         error: `the source lists no branches or tags to mirror; refusing to mirror an empty listing over ${redactUrl(pair.destination)}`,
         kind: 'external',
       });
-    }
-    if (destination instanceof Error) {
-      throw new ExternalError(
-        `cannot list the destination ${redactUrl(pair.destination)}: ${destination.message}`,
-        { retryable: true, cause: destination },
-      );
-    }
+    let advertisement: ReceivePackAdvertisement | null = null;
+    let upstream: RefMap;
+    let destination: RefMap;
+    if (!notDirect && isHttp(pair.source) && isHttp(pair.destination)) {
+      try {
+        [upstream, advertisement] = await timed('list', () =>
+          Promise.all([lsRefs(pair.source), receivePackRefs(pair.destination, wireAuth)]),
+        );
+        destination = advertisement.refs;
+      } catch (error) {
+        if (!(error instanceof WireError)) throw error;
+        log(`listing through git (${error.message})`);
+        [upstream, destination] = await gitListing();
+      }
+    } else [upstream, destination] = await gitListing();
+    if (emptySource(upstream)) return refuseEmptySource();
     // The common case, nothing new upstream, costs those two listings: no cache, no fetch.
     // Only the refs mirrored are ever fetched: a source's other refs are none of this run's.
-    const mirrored = filtered(upstream, options.filter);
-    const atDestination = filtered(destination, options.filter);
+    let mirrored = filtered(upstream, options.filter);
+    let atDestination = filtered(destination, options.filter);
     if (sameRefs(mirrored, atDestination)) {
       return result('unchanged');
     }
     return await heavy(async () => {
+      // 2a. A destination that has the refs already takes the change straight from the source's
+      // pack, with no copy on this runner: see mirrorDirect. What it cannot prove or do is left to
+      // git, below, from a fresh listing if its push may have reached the destination.
+      if (advertisement && atDestination.size > 0 && !options.dryRun) {
+        const direct = await mirrorDirect(pair, wireAuth, advertisement, upstream, options, timed);
+        if (direct.kind === 'done') {
+          plan = direct.plan;
+          fetched = direct.fetched;
+          base = 'direct';
+          return direct.refusal
+            ? result('refused', { error: direct.refusal, kind: 'configuration' })
+            : result('mirrored');
+        }
+        log(`${direct.why}; mirroring through git`);
+        if (direct.pushed) {
+          [upstream, destination] = await gitListing();
+          const now = destination;
+          // Its push landed after all (the report was lost on the way back).
+          if (
+            direct.plan &&
+            directChanges(direct.plan).every((c) => now.get(c.ref) === (c.new ?? undefined))
+          ) {
+            plan = direct.plan;
+            fetched = true;
+            base = 'direct';
+            return result('mirrored');
+          }
+          mirrored = filtered(upstream, options.filter);
+          atDestination = filtered(destination, options.filter);
+          if (emptySource(upstream)) return refuseEmptySource();
+          if (sameRefs(mirrored, atDestination)) return result('unchanged');
+        }
+      }
       // 2. A bare copy that has the objects to push. On a fresh runner the destination already has
       // all of the history but what changed, so the copy starts from the destination's tips of the
       // refs that change (and master), one commit deep: the fetch from the source then brings only
@@ -298,21 +396,8 @@ async function mirrorOne(
       if (isEmptyPlan(plan)) return finish(result('unchanged'));
 
       // 4. Safety: a run that would destroy much of the destination needs to be told so.
-      const destructive = destructiveChanges(plan);
-      const mirroredAtDestination = atDestination.size;
-      const limit = destructiveLimit(mirroredAtDestination, options.maxDestructiveFraction);
-      if (destructive.length > limit && !options.allowDestructive) {
-        return result('refused', {
-          error:
-            `would delete or force-update ${destructive.length} of ${mirroredAtDestination} refs (limit ${limit}): ` +
-            `${destructive
-              .slice(0, 5)
-              .map((c) => c.ref)
-              .join(', ')}${destructive.length > 5 ? ', ...' : ''}. ` +
-            `If the source really changed that much, rerun with allow-destructive: true.`,
-          kind: 'configuration',
-        });
-      }
+      const refusal = destructiveRefusal(plan, atDestination.size, options);
+      if (refusal) return result('refused', { error: refusal, kind: 'configuration' });
       if (options.dryRun) return finish(result('dry-run'));
 
       // 5. Atomic pushes, each ref leased on what was read (one push unless the argv would be too
@@ -357,6 +442,120 @@ async function mirrorOne(
     if (base === 'destination') rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A run that would destroy much of the destination is refused unless allowed: why, or null. */
+function destructiveRefusal(
+  plan: MirrorPlan,
+  mirroredAtDestination: number,
+  options: Pick<MirrorOptions, 'maxDestructiveFraction' | 'allowDestructive'>,
+): string | null {
+  const destructive = destructiveChanges(plan);
+  const limit = destructiveLimit(mirroredAtDestination, options.maxDestructiveFraction);
+  if (destructive.length <= limit || options.allowDestructive) return null;
+  return (
+    `would delete or force-update ${destructive.length} of ${mirroredAtDestination} refs (limit ${limit}): ` +
+    `${destructive
+      .slice(0, 5)
+      .map((c) => c.ref)
+      .join(', ')}${destructive.length > 5 ? ', ...' : ''}. ` +
+    `If the source really changed that much, rerun with allow-destructive: true.`
+  );
+}
+
+const isHttp = (url: string): boolean => /^https?:\/\/[^/@]+\//i.test(url);
+
+/** Deletions first, so a branch `a` goes before `a/b` arrives. */
+function directChanges(plan: MirrorPlan): RefChange[] {
+  return [...plan.deleted, ...plan.created, ...plan.updated];
+}
+
+type Direct =
+  | { kind: 'done'; plan: MirrorPlan; fetched: boolean; refusal?: string }
+  | { kind: 'fallback'; why: string; pushed: boolean; plan?: MirrorPlan };
+
+/**
+ * The change, straight from the source to a destination that has the rest: one protocol v2 fetch
+ * that wants the source's new ids and has every id the destination lists (so the source sends
+ * only what is new, as a thin pack whose bases the destination holds), then one atomic push of
+ * that pack, every ref leased on the id the destination advertised. No copy, no git process on
+ * this side: a run costs three round trips.
+ *
+ * The safety git's path gives holds here too. The pack's checksum and object count are checked
+ * before it goes anywhere, so a fetch that died pushes nothing. The push is atomic and leased, so
+ * a destination that moved since its listing takes none of it. The destination's receive-pack
+ * checks that the new refs' history is whole before it updates any. A branch update counts as a
+ * fast-forward only when the pack's commits lead from the new id to the old one; anything this
+ * cannot prove (a rewind, a branch moved to a commit the destination already has) is left to
+ * git, as are refusals, so their reports are git's. The destructive guard is the same function.
+ */
+async function mirrorDirect(
+  pair: MirrorPair,
+  auth: WireAuth,
+  advertisement: ReceivePackAdvertisement,
+  upstream: RefMap,
+  options: MirrorOptions,
+  timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>,
+): Promise<Direct> {
+  const destination = advertisement.refs;
+  const mirrored = filtered(upstream, options.filter);
+  const held = new Set(destination.values());
+  const changed = [...mirrored].filter(([ref, id]) => destination.get(ref) !== id);
+  // What the destination holds as a tip already (a branch cut where another stands) is not asked for.
+  const wants = [...new Set(changed.map(([, id]) => id))].filter((id) => !held.has(id));
+  const haves = [
+    ...new Set([...baseRefs(mirrored, destination)].map((ref) => destination.get(ref)!)),
+  ];
+  let pack: Buffer | null = changed.length > 0 ? EMPTY_PACK : null;
+  let commits: ReadonlyMap<string, readonly string[]> = new Map();
+  try {
+    if (wants.length > 0) {
+      // A change too big to read here (more than the pack reader takes) is left to git.
+      const fetched = await timed('fetch', () =>
+        fetchPack(pair.source, wants, haves, {}, MAX_READ_PACK_BYTES + 64 * 1024),
+      );
+      commits = await timed('check', async () => readPackCommits(fetched).commits);
+      pack = fetched;
+    }
+  } catch (error) {
+    if (!(error instanceof WireError || error instanceof PackError)) throw error;
+    return { kind: 'fallback', why: `fetch in-process: ${error.message}`, pushed: false };
+  }
+  const plan = planMirror(upstream, destination, options.filter, (old, next) =>
+    provesFastForward(commits, old, next),
+  );
+  const unproven = plan.updated.find((c) => c.forced && c.ref.startsWith('refs/heads/'));
+  if (unproven)
+    return {
+      kind: 'fallback',
+      why: `${unproven.ref} is not shown a fast-forward by the pack`,
+      pushed: false,
+    };
+  const refusal = destructiveRefusal(plan, filtered(destination, options.filter).size, options);
+  if (refusal) return { kind: 'done', plan, fetched: false, refusal };
+  try {
+    const refused = await timed('push', () =>
+      receivePack(pair.destination, auth, advertisement.capabilities, directChanges(plan), pack),
+    );
+    const culprits = refused.filter((r) => !ATOMIC_COLLATERAL.test(r.reason));
+    if (refused.length > 0)
+      return {
+        kind: 'fallback',
+        why: `the destination refused ${(culprits.length > 0 ? culprits : refused).map((r) => `${r.ref} (${r.reason})`).join(', ')}`,
+        pushed: true,
+        plan,
+      };
+  } catch (error) {
+    if (!(error instanceof WireError)) throw error;
+    return { kind: 'fallback', why: `push in-process: ${error.message}`, pushed: true, plan };
+  }
+  return { kind: 'done', plan, fetched: wants.length > 0 };
+}
+
+/** A pack of no objects: what a push whose new ids the destination has already sends. */
+const EMPTY_PACK = ((): Buffer => {
+  const head = Buffer.from('5041434b0000000200000000', 'hex');
+  return Buffer.concat([head, createHash('sha1').update(head).digest()]);
+})();
 
 type CopyUpdate =
   | { readonly ok: true; readonly fetched: boolean; readonly changed: boolean }
@@ -413,19 +612,7 @@ async function fetchBase(
 ): Promise<string[]> {
   // A run that only deletes fetches nothing, so needs no base.
   if ([...upstream].every(([ref, id]) => destination.get(ref) === id)) return [];
-  const refs = new Set(
-    [...upstream]
-      .filter(([ref, id]) => destination.has(ref) && destination.get(ref) !== id)
-      .map(([ref]) => ref),
-  );
-  const trunk = ['refs/heads/master', 'refs/heads/main'].find((ref) => destination.has(ref));
-  const anyBranch = [...destination.keys()].find((ref) => ref.startsWith('refs/heads/'));
-  if (trunk ?? anyBranch) refs.add((trunk ?? anyBranch)!);
-  // A new branch or tag is often cut where another branch stands (unmaintained/ and -eol at a
-  // stable branch's tip): with every branch's tip as a base, the source sends only what is new
-  // above them, not the history below a tip the copy lacks.
-  if ([...upstream.keys()].some((ref) => !destination.has(ref)))
-    for (const ref of destination.keys()) if (ref.startsWith('refs/heads/')) refs.add(ref);
+  const refs = baseRefs(upstream, destination);
   if (refs.size === 0) return [];
   const git = new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env }, config: NO_HOOKS });
   // The destination is the copy's promisor remote (git's partial clone): the copy takes the tips'
@@ -456,6 +643,27 @@ async function fetchBase(
   }
   const out = await git.run(['for-each-ref', '--format=%(objectname)', BASE_REFS]);
   return out.split('\n').filter(Boolean);
+}
+
+/**
+ * The destination's refs whose tips make the negotiation bases of a fetch from the source: those
+ * of the refs that change, and master (a base for what is cut from it). A new branch or tag is
+ * often cut where another branch stands (unmaintained/ and -eol at a stable branch's tip): when a
+ * ref is created, every branch's tip is a base too, so the source sends only what is new above
+ * them, not the history below a tip it was not told of. Few bases keep the source's work small.
+ */
+function baseRefs(upstream: RefMap, destination: RefMap): Set<string> {
+  const refs = new Set(
+    [...upstream]
+      .filter(([ref, id]) => destination.has(ref) && destination.get(ref) !== id)
+      .map(([ref]) => ref),
+  );
+  const trunk = ['refs/heads/master', 'refs/heads/main'].find((ref) => destination.has(ref));
+  const anyBranch = [...destination.keys()].find((ref) => ref.startsWith('refs/heads/'));
+  if (trunk ?? anyBranch) refs.add((trunk ?? anyBranch)!);
+  if ([...upstream.keys()].some((ref) => !destination.has(ref)))
+    for (const ref of destination.keys()) if (ref.startsWith('refs/heads/')) refs.add(ref);
+  return refs;
 }
 
 /** Where a copy begun from the destination keeps the destination's tips (never pushed). */
@@ -657,7 +865,7 @@ async function push(
     throw new CorruptCopyError(
       `the destination needs history the copy begun from it does not have (${rejected[0]!.reason})`,
     );
-  const culprits = rejected.filter((r) => !/atomic (push|transaction) fail/.test(r.reason));
+  const culprits = rejected.filter((r) => !ATOMIC_COLLATERAL.test(r.reason));
   if (culprits.length > 0) return culprits;
   if (rejected.length > 0) return rejected;
   throw new ExternalError(
@@ -674,6 +882,9 @@ interface PushTarget {
 }
 
 type Rejection = { ref: string; reason: string };
+
+/** The reason an atomic push gives the refs it refused only because another ref was refused. */
+const ATOMIC_COLLATERAL = /atomic (push|transaction) fail/;
 
 // Leases and refspecs are two arguments a ref; Linux allows about 2 MB of argv and environment.
 const MAX_PUSH_ARGV_BYTES = 512 * 1024;

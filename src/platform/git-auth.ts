@@ -11,8 +11,13 @@ export interface GitAuth {
 
 export const NO_AUTH: GitAuth = { env: {}, secrets: [] };
 
+/** The `Authorization` value for a GitHub token over HTTPS (as git sends it). */
+export function basicAuthorization(token: string): string {
+  return `basic ${Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64')}`;
+}
+
 export function basicAuthHeader(token: string): string {
-  return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64')}`;
+  return `AUTHORIZATION: ${basicAuthorization(token)}`;
 }
 
 /**

@@ -19,7 +19,7 @@ export {
 } from './errors.js';
 export type { ErrorKind, ItemFailure } from './errors.js';
 export { MissingProgramError, asRoot, exec, execOk, lastLines } from './exec.js';
-export { NO_AUTH, basicAuthHeader, extraHeaderAuth } from './git-auth.js';
+export { NO_AUTH, basicAuthHeader, basicAuthorization, extraHeaderAuth } from './git-auth.js';
 export type { GitAuth } from './git-auth.js';
 export { Git } from './git.js';
 export { checkGitUrl, looksLikeGitUrl } from './git-url.js';

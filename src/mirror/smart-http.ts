@@ -1,0 +1,329 @@
+/**
+ * git's smart HTTP protocol, spoken in-process: the few requests an incremental mirror needs
+ * (protocol v2 `ls-refs` and `fetch` against the source's upload-pack; the receive-pack
+ * advertisement and one push against the destination). No git process on this side, so a run
+ * costs its round trips, not a dozen process starts.
+ *
+ * Every failure here is a `WireError`: the caller then takes git's own path, which is the
+ * reference. Nothing here follows a redirect or sends credentials anywhere but the URL given.
+ */
+
+export class WireError extends Error {
+  override readonly name = 'WireError';
+}
+
+/** What a request may carry: an `Authorization` value for the destination, never for the source. */
+export interface WireAuth {
+  readonly authorization?: string;
+}
+
+const AGENT = 'git/openstack-snap-actions';
+const ZERO_ID = '0'.repeat(40);
+/** A stalled transfer (no byte for this long) is given up, as git's low-speed limit does. */
+const IDLE_MS = 60_000;
+/** An incremental mirror's pack is small; one this big is left to git, which streams it. */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// pkt-line
+
+export function pkt(line: string | Buffer): Buffer {
+  const body = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
+  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
+}
+export const FLUSH = Buffer.from('0000');
+export const DELIM = Buffer.from('0001');
+
+/** One pkt-line: its payload, or the special packet it is (flush, delim, response-end). */
+export type Packet = { kind: 'data'; data: Buffer } | { kind: 'flush' | 'delim' | 'end' };
+
+/** Splits a response into packets; the rest after the last whole packet is returned too. */
+export function readPackets(buffer: Buffer, from = 0): { packets: Packet[]; rest: number } {
+  const packets: Packet[] = [];
+  let at = from;
+  while (at + 4 <= buffer.length) {
+    const hex = buffer.toString('latin1', at, at + 4);
+    if (!/^[0-9a-f]{4}$/.test(hex)) throw new WireError(`not a pkt-line: ${JSON.stringify(hex)}`);
+    const length = Number.parseInt(hex, 16);
+    if (length < 4) {
+      packets.push({ kind: length === 0 ? 'flush' : length === 1 ? 'delim' : 'end' });
+      at += 4;
+      continue;
+    }
+    if (at + length > buffer.length) break;
+    packets.push({ kind: 'data', data: buffer.subarray(at + 4, at + length) });
+    at += length;
+  }
+  return { packets, rest: at };
+}
+
+const text = (p: Packet): string =>
+  p.kind === 'data' ? p.data.toString('utf8').replace(/\n$/, '') : '';
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+async function request(
+  url: string,
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: Buffer },
+  auth: WireAuth,
+  maxBytes = MAX_RESPONSE_BYTES,
+): Promise<Buffer> {
+  const controller = new AbortController();
+  let idle = setTimeout(() => controller.abort(), IDLE_MS);
+  const headers: Record<string, string> = { 'User-Agent': AGENT, ...init.headers };
+  if (auth.authorization) headers.Authorization = auth.authorization;
+  try {
+    const response = await fetch(url, {
+      method: init.method,
+      headers,
+      ...(init.body ? { body: init.body } : {}),
+      redirect: 'manual',
+      signal: controller.signal,
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => {});
+      throw new WireError(`HTTP ${response.status} from ${new URL(url).pathname}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      clearTimeout(idle);
+      idle = setTimeout(() => controller.abort(), IDLE_MS);
+      size += chunk.length;
+      if (size > maxBytes) {
+        controller.abort();
+        throw new WireError(`a response of more than ${maxBytes} bytes`);
+      }
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
+    return Buffer.concat(chunks);
+  } catch (error) {
+    if (error instanceof WireError) throw error;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new WireError(
+      `${new URL(url).host}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+    );
+  } finally {
+    clearTimeout(idle);
+  }
+}
+
+/** `url` + `/suffix`, the way git appends its service paths (one slash, query kept apart). */
+function serviceUrl(url: string, suffix: string): string {
+  return `${url.replace(/\/+$/, '')}/${suffix}`;
+}
+
+function v2Request(
+  url: string,
+  body: Buffer[],
+  auth: WireAuth,
+  maxBytes?: number,
+): Promise<Buffer> {
+  return request(
+    serviceUrl(url, 'git-upload-pack'),
+    {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-git-upload-pack-request',
+        Accept: 'application/x-git-upload-pack-result',
+        'Git-Protocol': 'version=2',
+      },
+      body: Buffer.concat(body),
+    },
+    auth,
+    maxBytes,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing and fetching from upload-pack (protocol v2)
+
+/** A remote's branches and tags (tags as their tag objects), by protocol v2's `ls-refs`. */
+export async function lsRefs(url: string, auth: WireAuth = {}): Promise<Map<string, string>> {
+  const response = await v2Request(
+    url,
+    [
+      pkt('command=ls-refs\n'),
+      pkt(`agent=${AGENT}\n`),
+      DELIM,
+      pkt('ref-prefix refs/heads/\n'),
+      pkt('ref-prefix refs/tags/\n'),
+      FLUSH,
+    ],
+    auth,
+  );
+  const { packets, rest } = readPackets(response);
+  if (rest !== response.length || packets.at(-1)?.kind !== 'flush')
+    throw new WireError('ls-refs: the response is not a complete protocol v2 listing');
+  const refs = new Map<string, string>();
+  for (const packet of packets.slice(0, -1)) {
+    const line = text(packet);
+    const match = /^([0-9a-f]{40}) (refs\/(?:heads|tags)\/\S+)(?: .*)?$/.exec(line);
+    // Anything else (an ERR, a v0 advertisement from a server without v2) is not a listing.
+    if (!match)
+      throw new WireError(`ls-refs: unexpected line ${JSON.stringify(line.slice(0, 80))}`);
+    refs.set(match[2]!, match[1]!);
+  }
+  return refs;
+}
+
+/**
+ * One protocol v2 fetch, negotiated in a single round (`done`): the objects reachable from
+ * `wants` and not from `haves`, as a thin pack (deltas may refer to objects the haves reach).
+ * Returns the pack's bytes, whole; a response over `maxBytes` is given up.
+ */
+export async function fetchPack(
+  url: string,
+  wants: readonly string[],
+  haves: readonly string[],
+  auth: WireAuth = {},
+  maxBytes?: number,
+): Promise<Buffer> {
+  const response = await v2Request(
+    url,
+    [
+      pkt('command=fetch\n'),
+      pkt(`agent=${AGENT}\n`),
+      DELIM,
+      pkt('thin-pack\n'),
+      pkt('ofs-delta\n'),
+      pkt('no-progress\n'),
+      ...wants.map((id) => pkt(`want ${id}\n`)),
+      ...haves.map((id) => pkt(`have ${id}\n`)),
+      pkt('done\n'),
+      FLUSH,
+    ],
+    auth,
+    maxBytes,
+  );
+  const { packets } = readPackets(response);
+  const section = packets.findIndex((p) => text(p) === 'packfile');
+  if (section < 0) {
+    const said = packets.map(text).find(Boolean) ?? '';
+    throw new WireError(`fetch: no packfile in the response (${said.slice(0, 200)})`);
+  }
+  const pack: Buffer[] = [];
+  let ended = false;
+  for (const packet of packets.slice(section + 1)) {
+    if (packet.kind !== 'data') {
+      ended = packet.kind === 'flush';
+      break;
+    }
+    const band = packet.data[0];
+    if (band === 1) pack.push(packet.data.subarray(1));
+    else if (band === 3)
+      throw new WireError(`fetch: the source said ${packet.data.subarray(1).toString('utf8')}`);
+  }
+  if (!ended) throw new WireError('fetch: the pack ended early');
+  return Buffer.concat(pack);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing and pushing to receive-pack
+
+export interface ReceivePackAdvertisement {
+  readonly refs: Map<string, string>;
+  readonly capabilities: ReadonlySet<string>;
+}
+
+/** The destination's branches and tags and its push capabilities, in the one GET a push begins with. */
+export async function receivePackRefs(
+  url: string,
+  auth: WireAuth,
+): Promise<ReceivePackAdvertisement> {
+  const response = await request(
+    serviceUrl(url, 'info/refs?service=git-receive-pack'),
+    { method: 'GET', headers: { Accept: 'application/x-git-receive-pack-advertisement' } },
+    auth,
+  );
+  const { packets } = readPackets(response);
+  if (text(packets[0] ?? { kind: 'flush' }) !== '# service=git-receive-pack')
+    throw new WireError('receive-pack: not a smart HTTP advertisement');
+  const refs = new Map<string, string>();
+  let capabilities = new Set<string>();
+  let first = true;
+  for (const packet of packets.slice(1)) {
+    if (packet.kind !== 'data') continue;
+    let line = text(packet);
+    if (first) {
+      const nul = line.indexOf('\0');
+      if (nul < 0) throw new WireError('receive-pack: no capabilities advertised');
+      capabilities = new Set(
+        line
+          .slice(nul + 1)
+          .split(' ')
+          .filter(Boolean),
+      );
+      line = line.slice(0, nul);
+      first = false;
+    }
+    const [id, ref] = line.split(' ');
+    if (id && ref && /^[0-9a-f]{40}$/.test(id) && /^refs\/(heads|tags)\//.test(ref))
+      refs.set(ref, id);
+  }
+  if (first) throw new WireError('receive-pack: an empty advertisement');
+  return { refs, capabilities };
+}
+
+export interface RefUpdate {
+  readonly ref: string;
+  /** The lease: what the ref must still be (null: it must not exist). */
+  readonly old: string | null;
+  /** null deletes it. */
+  readonly new: string | null;
+}
+
+/**
+ * One atomic push of `updates` with `pack`: every ref leased on its `old`, all or none. Returns
+ * the refs the destination refused with its reasons (empty: every update landed).
+ */
+export async function receivePack(
+  url: string,
+  auth: WireAuth,
+  advertised: ReadonlySet<string>,
+  updates: readonly RefUpdate[],
+  pack: Buffer | null,
+): Promise<{ ref: string; reason: string }[]> {
+  const needed = ['report-status', 'atomic', ...(pack ? ['ofs-delta'] : [])];
+  if (updates.some((u) => u.new === null)) needed.push('delete-refs');
+  const missing = needed.filter((c) => !advertised.has(c));
+  if (missing.length > 0) throw new WireError(`receive-pack lacks ${missing.join(', ')}`);
+  const capabilities = [...needed, ...(advertised.has('quiet') ? ['quiet'] : []), `agent=${AGENT}`];
+  const commands = updates.map((u, i) =>
+    pkt(
+      `${u.old ?? ZERO_ID} ${u.new ?? ZERO_ID} ${u.ref}${i === 0 ? `\0${capabilities.join(' ')}` : ''}\n`,
+    ),
+  );
+  const response = await request(
+    serviceUrl(url, 'git-receive-pack'),
+    {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-git-receive-pack-request',
+        Accept: 'application/x-git-receive-pack-result',
+      },
+      body: Buffer.concat([...commands, FLUSH, ...(pack ? [pack] : [])]),
+    },
+    auth,
+  );
+  const lines = readPackets(response).packets.map(text);
+  const unpack = lines.find((l) => l.startsWith('unpack '));
+  if (unpack !== 'unpack ok')
+    throw new WireError(`the destination did not take the pack (${unpack ?? 'no report'})`);
+  const refused: { ref: string; reason: string }[] = [];
+  const reported = new Set<string>();
+  for (const line of lines) {
+    const ok = /^ok (\S+)$/.exec(line);
+    const ng = /^ng (\S+) (.*)$/.exec(line);
+    if (ok) reported.add(ok[1]!);
+    if (ng) {
+      reported.add(ng[1]!);
+      refused.push({ ref: ng[1]!, reason: ng[2]! });
+    }
+  }
+  const unreported = updates.filter((u) => !reported.has(u.ref));
+  if (unreported.length > 0)
+    throw new WireError(`the destination did not report on ${unreported[0]!.ref}`);
+  return refused;
+}

@@ -1,0 +1,186 @@
+// The mirror's in-process git: the pack reader against packs git itself wrote, and the smart
+// HTTP client against git http-backend (real upload-pack and receive-pack).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { git, initBare, refsOf } from '../scripts/lib/git-fixtures.mjs';
+import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
+import { PackError, provesFastForward, readPackCommits } from '../src/mirror/pack.js';
+import {
+  fetchPack,
+  lsRefs,
+  receivePack,
+  receivePackRefs,
+  WireError,
+} from '../src/mirror/smart-http.js';
+import { basicAuthorization } from '../src/platform/index.js';
+import { tempDir } from './helpers/fixtures.js';
+
+const TOKEN = 'ghs_wireTestToken0123456789';
+let root: string;
+let server: GitHttpServer;
+
+beforeAll(async () => {
+  root = tempDir('osa-wire-');
+  server = await startGitHttpServer({ root, token: TOKEN });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A repository whose history deltifies: one file edited line by line, a branch merged back. */
+function history(name: string): string {
+  const dir = initBare(join(root, `${name}.git`));
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(40)}`);
+  let stream = '';
+  let time = 1700000000;
+  for (let i = 1; i <= 60; i++) {
+    lines[(i * 37) % lines.length] = `line changed in ${i}`;
+    const content = `${lines.join('\n')}\n`;
+    const branch = i > 40 && i % 2 === 0 ? 'topic' : 'master';
+    stream += `commit refs/heads/${branch}\nmark :${i}\ncommitter t <t@example.invalid> ${time++} +0000\ndata 9\nchange ${String(i).padStart(2, '0')}\n`;
+    if (i === 41) stream += 'from :40\n';
+    if (i === 60) stream += 'merge :59\n';
+    stream += `M 100644 inline module.py\ndata ${Buffer.byteLength(content)}\n${content}\n`;
+  }
+  git(dir, ['fast-import', '--quiet'], stream);
+  return dir;
+}
+
+/** A pack git writes for `revs` (`id` and `^id` lines), thin if asked. */
+function packOf(dir: string, revs: string[], thin = false): Buffer {
+  return execFileSync(
+    'git',
+    ['pack-objects', '--stdout', '--revs', '--delta-base-offset', ...(thin ? ['--thin'] : [])],
+    { cwd: dir, input: `${revs.join('\n')}\n`, maxBuffer: 1 << 26 },
+  );
+}
+
+const parentsByGit = (dir: string, range: string[]): Map<string, string[]> =>
+  new Map(
+    git(dir, ['rev-list', '--parents', ...range])
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [id, ...parents] = line.split(' ');
+        return [id!, parents];
+      }),
+  );
+
+describe('the pack reader', () => {
+  it('reads every commit and its parents from a whole pack and from a thin one, as git lists them', () => {
+    const dir = history('reader');
+    const master = git(dir, ['rev-parse', 'master']).trim();
+    const whole = packOf(dir, [master]);
+    const { commits, objects } = readPackCommits(whole);
+    expect(new Map(commits)).toEqual(parentsByGit(dir, [master]));
+    expect(objects).toBeGreaterThan(60);
+    // A thin pack of the last ten commits: deltas against blobs below its base, left unresolved.
+    const base = git(dir, ['rev-parse', 'master~10']).trim();
+    const thin = readPackCommits(packOf(dir, [master, `^${base}`], true));
+    expect(new Map(thin.commits)).toEqual(parentsByGit(dir, [master, `^${base}`]));
+    // The merge's chain reaches the base through its first parent; an unrelated base is not proven.
+    expect(provesFastForward(thin.commits, base, master)).toBe(true);
+    expect(
+      provesFastForward(thin.commits, git(dir, ['rev-parse', 'master~30']).trim(), master),
+    ).toBe(false);
+    expect(provesFastForward(thin.commits, master, base)).toBe(false);
+  });
+
+  it('refuses a pack that is truncated, corrupt, or not a pack', () => {
+    const dir = history('broken');
+    const pack = packOf(dir, [git(dir, ['rev-parse', 'master']).trim()]);
+    const flipped = Buffer.from(pack);
+    flipped[Math.floor(pack.length / 2)]! ^= 0xff;
+    expect(() => readPackCommits(flipped)).toThrow(/checksum/);
+    expect(() => readPackCommits(pack.subarray(0, pack.length - 100))).toThrow(PackError);
+    expect(() => readPackCommits(Buffer.from('not a pack at all, not at all, no'))).toThrow(
+      /not a pack/,
+    );
+  });
+});
+
+describe('the smart HTTP client, against git http-backend', () => {
+  const auth = { authorization: basicAuthorization(TOKEN) };
+
+  it('lists what git ls-remote lists, and fetches a thin pack of only what the haves lack', async () => {
+    const dir = history('listed');
+    git(dir, ['tag', '-a', '-m', 'r', '1.0.0', 'master~5']);
+    const url = `${server.url}/listed.git`;
+    const refs = await lsRefs(url, auth);
+    expect([...refs].map(([ref, id]) => `${id} ${ref}`).join('\n')).toBe(refsOf(dir));
+    const master = refs.get('refs/heads/master')!;
+    const base = git(dir, ['rev-parse', 'master~3']).trim();
+    const pack = await fetchPack(url, [master], [base], auth);
+    expect(new Map(readPackCommits(pack).commits)).toEqual(parentsByGit(dir, [master, `^${base}`]));
+    expect(pack.length).toBeLessThan(packOf(dir, [master]).length / 5);
+    // A want the source does not have as a tip is refused, and said so.
+    await expect(fetchPack(url, ['1'.repeat(40)], [], auth)).rejects.toThrow(WireError);
+  });
+
+  it('pushes atomically, every ref leased: a stale lease takes nothing, a right one takes all', async () => {
+    const source = history('push-source');
+    const dir = initBare(join(root, 'push-dest.git'));
+    git(source, ['push', '--quiet', dir, 'master~2:refs/heads/master', 'topic:refs/heads/topic']);
+    const url = `${server.url}/push-dest.git`;
+    const advertised = await receivePackRefs(url, auth);
+    expect([...advertised.refs.keys()]).toEqual(['refs/heads/master', 'refs/heads/topic']);
+    expect(advertised.capabilities.has('atomic')).toBe(true);
+    const oldMaster = advertised.refs.get('refs/heads/master')!;
+    const master = git(source, ['rev-parse', 'master']).trim();
+    const pack = packOf(source, [master, `^${oldMaster}`], true);
+    const before = refsOf(dir);
+    const stale = await receivePack(
+      url,
+      auth,
+      advertised.capabilities,
+      [
+        {
+          ref: 'refs/heads/master',
+          old: git(source, ['rev-parse', 'master~1']).trim(),
+          new: master,
+        },
+        { ref: 'refs/heads/topic', old: advertised.refs.get('refs/heads/topic')!, new: null },
+      ],
+      pack,
+    );
+    expect(stale.map((r) => r.ref).sort()).toEqual(['refs/heads/master', 'refs/heads/topic']);
+    expect(refsOf(dir)).toBe(before);
+    const taken = await receivePack(
+      url,
+      auth,
+      advertised.capabilities,
+      [
+        { ref: 'refs/heads/topic', old: advertised.refs.get('refs/heads/topic')!, new: null },
+        { ref: 'refs/heads/master', old: oldMaster, new: master },
+        { ref: 'refs/tags/new', old: null, new: oldMaster },
+      ],
+      pack,
+    );
+    expect(taken).toEqual([]);
+    expect(refsOf(dir)).toBe(
+      [`${master} refs/heads/master`, `${oldMaster} refs/tags/new`].join('\n'),
+    );
+    expect(() => git(dir, ['fsck', '--connectivity-only', '--no-dangling'])).not.toThrow();
+  });
+
+  it('fails a pack that lacks history, and a request without the token, taking nothing', async () => {
+    const source = history('incomplete-source');
+    const dir = initBare(join(root, 'incomplete-dest.git'));
+    git(source, ['push', '--quiet', dir, 'master~20:refs/heads/master']);
+    const url = `${server.url}/incomplete-dest.git`;
+    const advertised = await receivePackRefs(url, auth);
+    const master = git(source, ['rev-parse', 'master']).trim();
+    // The last ten commits only, over a destination twenty behind: history is missing.
+    const short = packOf(source, [master, `^${git(source, ['rev-parse', 'master~10']).trim()}`]);
+    const update = [
+      { ref: 'refs/heads/master', old: advertised.refs.get('refs/heads/master')!, new: master },
+    ];
+    const before = refsOf(dir);
+    await expect(
+      receivePack(url, auth, advertised.capabilities, update, short),
+    ).resolves.not.toEqual([]);
+    expect(refsOf(dir)).toBe(before);
+    await expect(receivePackRefs(url, {})).rejects.toThrow(/HTTP 401/);
+  });
+});
