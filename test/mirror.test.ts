@@ -617,8 +617,8 @@ describe('mirror: the in-process relay, http source and destination', () => {
       )[0]!;
     const bytes = open.stats.bytesOut;
     const first = await runOnce();
-    // A destination with none of the refs is a first mirror: git's path, with its copy.
-    expect([first.status, first.base]).toEqual(['mirrored', 'empty']);
+    expect([first.status, first.base]).toEqual(['mirrored', 'direct']);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
     const firstBytes = open.stats.bytesOut - bytes;
     return { ...s, runOnce, logs, firstBytes };
   }
@@ -683,6 +683,71 @@ describe('mirror: the in-process relay, http source and destination', () => {
     // Only what is new came from the source (the cut at the tip costs nothing), and no copy stays.
     expect(open.stats.bytesOut - bytes).toBeLessThan(s.firstBytes / 20);
     expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('relays a first mirror as the source sends it: the pack streams into the push, nothing stays on the runner', async () => {
+    const s = scenario();
+    addCommits(s.upstream, 'master', 200);
+    const [fromSource, toDestination] = [open.requests.length, http.requests.length];
+    const work = tempDir('osa-mirror-work-');
+    const logs: string[] = [];
+    const [result] = await mirrorAll({
+      ...s.options({ log: (_slug, message) => logs.push(message) }),
+      pairs: parseMirrorPairs(
+        `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+      ),
+      workDir: work,
+    });
+    expect(logs).toEqual([]);
+    expect([result!.status, result!.base, result!.fetched]).toEqual(['mirrored', 'direct', true]);
+    expect(result!.created).toHaveLength(6);
+    expect(Object.keys(result!.phases)).toEqual(['list', 'relay']);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+    expect(() =>
+      git(s.destination, ['fsck', '--connectivity-only', '--no-dangling']),
+    ).not.toThrow();
+    expect(requestsSince(open, fromSource, '/opendev/')).toEqual([
+      'POST /git-upload-pack',
+      'POST /git-upload-pack',
+    ]);
+    expect(requestsSince(http, toDestination, '/github/')).toEqual([
+      'GET /info/refs?git-receive-pack',
+      'POST /git-receive-pack',
+    ]);
+    expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('lands nothing when the source dies in the middle of a relayed first mirror, and the next run mirrors it all', async () => {
+    const s = scenario();
+    addCommits(s.upstream, 'master', 400);
+    const pairs = parseMirrorPairs(
+      `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+    );
+    const logs: string[] = [];
+    const pushes = pushesTo(s.name);
+    open.faults.breakUploadPackAfter = 20000;
+    try {
+      const [result] = await mirrorAll({
+        ...s.options({ log: (_slug, message) => logs.push(message) }),
+        pairs,
+        workDir: tempDir('osa-mirror-work-'),
+      });
+      expect(result!.status).toBe('failed');
+      expect(result!.error).toMatch(/fetch from .* failed, nothing pushed/);
+    } finally {
+      open.faults.breakUploadPackAfter = null;
+    }
+    // The relay was cut short; the destination took none of it (git's own try failed as well).
+    expect(logs.join('\n')).toMatch(/relay in-process: .*; mirroring through git/);
+    expect(pushesTo(s.name)).toBe(pushes + 1);
+    expect(refsOf(s.destination)).toBe('');
+    const [healthy] = await mirrorAll({
+      ...s.options(),
+      pairs,
+      workDir: tempDir('osa-mirror-work-'),
+    });
+    expect([healthy!.status, healthy!.base]).toEqual(['mirrored', 'direct']);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 
   it('leaves to git what the pack cannot prove: a rewind goes through git and is counted destructive', async () => {

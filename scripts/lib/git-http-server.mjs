@@ -85,6 +85,10 @@ export function startGitHttpServer({ root, token, link }) {
     req.on('end', () => {
       upload = upload.then(() => cgi.stdin.end());
     });
+    // A client that gives up mid-body: the CGI sees its input end there, as behind a real server.
+    req.on('close', () => {
+      if (!req.complete) upload = upload.then(() => cgi.stdin.end());
+    });
     req.resume();
     cgi.stdin.on('error', () => {});
     const breakAfter = url.pathname.endsWith('/git-upload-pack')

@@ -32,6 +32,7 @@ import {
   lsRefs,
   receivePack,
   receivePackRefs,
+  streamPack,
   WireError,
   type ReceivePackAdvertisement,
   type WireAuth,
@@ -255,10 +256,10 @@ async function mirrorOne(
       return result('unchanged');
     }
     return await heavy(async () => {
-      // 2a. A destination that has the refs already takes the change straight from the source's
-      // pack, with no copy on this runner: see mirrorDirect. What it cannot prove or do is left to
-      // git, below, from a fresh listing if its push may have reached the destination.
-      if (advertisement && atDestination.size > 0 && !options.dryRun) {
+      // 2a. The destination takes the change straight from the source's pack, with no copy on
+      // this runner: see mirrorDirect. What it cannot prove or do is left to git, below, from a
+      // fresh listing if its push may have reached the destination.
+      if (advertisement && !options.dryRun) {
         const direct = await mirrorDirect(pair, wireAuth, advertisement, upstream, options, timed);
         if (direct.kind === 'done') {
           plan = direct.plan;
@@ -502,6 +503,40 @@ async function mirrorDirect(
   const changed = [...mirrored].filter(([ref, id]) => destination.get(ref) !== id);
   // What the destination holds as a tip already (a branch cut where another stands) is not asked for.
   const wants = [...new Set(changed.map(([, id]) => id))].filter((id) => !held.has(id));
+  const push = async (
+    plan: MirrorPlan,
+    pack: Buffer | AsyncIterable<Buffer> | null,
+    phase: string,
+  ): Promise<Direct> => {
+    try {
+      const refused = await timed(phase, () =>
+        receivePack(pair.destination, auth, advertisement.capabilities, directChanges(plan), pack),
+      );
+      const culprits = refused.filter((r) => !ATOMIC_COLLATERAL.test(r.reason));
+      if (refused.length > 0)
+        return {
+          kind: 'fallback',
+          why: `the destination refused ${(culprits.length > 0 ? culprits : refused).map((r) => `${r.ref} (${r.reason})`).join(', ')}`,
+          pushed: true,
+          plan,
+        };
+    } catch (error) {
+      if (!(error instanceof WireError)) throw error;
+      return { kind: 'fallback', why: `${phase} in-process: ${error.message}`, pushed: true, plan };
+    }
+    return { kind: 'done', plan, fetched: wants.length > 0 };
+  };
+  if (filtered(destination, options.filter).size === 0) {
+    // A first mirror: every ref is created, so there is no update to prove and nothing to delete,
+    // and the source's pack goes on to the destination as it comes, never whole on this runner.
+    // A source that dies midway cuts the push short, and the destination takes none of it.
+    const plan = planMirror(upstream, destination, options.filter, () => false);
+    return push(
+      plan,
+      wants.length > 0 ? streamPack(pair.source, wants, [], {}, Infinity) : EMPTY_PACK,
+      'relay',
+    );
+  }
   const haves = [
     ...new Set([...baseRefs(mirrored, destination)].map((ref) => destination.get(ref)!)),
   ];
@@ -532,23 +567,7 @@ async function mirrorDirect(
     };
   const refusal = destructiveRefusal(plan, filtered(destination, options.filter).size, options);
   if (refusal) return { kind: 'done', plan, fetched: false, refusal };
-  try {
-    const refused = await timed('push', () =>
-      receivePack(pair.destination, auth, advertisement.capabilities, directChanges(plan), pack),
-    );
-    const culprits = refused.filter((r) => !ATOMIC_COLLATERAL.test(r.reason));
-    if (refused.length > 0)
-      return {
-        kind: 'fallback',
-        why: `the destination refused ${(culprits.length > 0 ? culprits : refused).map((r) => `${r.ref} (${r.reason})`).join(', ')}`,
-        pushed: true,
-        plan,
-      };
-  } catch (error) {
-    if (!(error instanceof WireError)) throw error;
-    return { kind: 'fallback', why: `push in-process: ${error.message}`, pushed: true, plan };
-  }
-  return { kind: 'done', plan, fetched: wants.length > 0 };
+  return push(plan, pack, 'push');
 }
 
 /** A pack of no objects: what a push whose new ids the destination has already sends. */

@@ -63,21 +63,34 @@ const text = (p: Packet): string =>
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-async function request(
+/**
+ * One HTTP request, its response streamed: chunks as they come, a stall of IDLE_MS or a response
+ * over `maxBytes` given up. A body given as chunks is streamed too; when it throws, the request
+ * is aborted, so the server never takes a truncated body for a whole one.
+ */
+async function* stream(
   url: string,
-  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: Buffer },
+  init: {
+    method: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body?: Buffer | AsyncIterable<Buffer>;
+  },
   auth: WireAuth,
   maxBytes = MAX_RESPONSE_BYTES,
-): Promise<Buffer> {
+): AsyncGenerator<Buffer> {
   const controller = new AbortController();
   let idle = setTimeout(() => controller.abort(), IDLE_MS);
   const headers: Record<string, string> = { 'User-Agent': AGENT, ...init.headers };
   if (auth.authorization) headers.Authorization = auth.authorization;
+  const body =
+    init.body === undefined || Buffer.isBuffer(init.body)
+      ? init.body
+      : ReadableStream.from(init.body);
   try {
     const response = await fetch(url, {
       method: init.method,
       headers,
-      ...(init.body ? { body: init.body } : {}),
+      ...(body ? { body, duplex: 'half' as const } : {}),
       redirect: 'manual',
       signal: controller.signal,
     });
@@ -85,20 +98,16 @@ async function request(
       await response.body?.cancel().catch(() => {});
       throw new WireError(`HTTP ${response.status} from ${new URL(url).pathname}`);
     }
-    const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
       clearTimeout(idle);
       idle = setTimeout(() => controller.abort(), IDLE_MS);
       size += chunk.length;
-      if (size > maxBytes) {
-        controller.abort();
-        throw new WireError(`a response of more than ${maxBytes} bytes`);
-      }
-      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (size > maxBytes) throw new WireError(`a response of more than ${maxBytes} bytes`);
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
-    return Buffer.concat(chunks);
   } catch (error) {
+    controller.abort();
     if (error instanceof WireError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new WireError(
@@ -106,7 +115,14 @@ async function request(
     );
   } finally {
     clearTimeout(idle);
+    controller.abort();
   }
+}
+
+async function request(...args: Parameters<typeof stream>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream(...args)) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
 
 /** `url` + `/suffix`, the way git appends its service paths (one slash, query kept apart). */
@@ -119,8 +135,8 @@ function v2Request(
   body: Buffer[],
   auth: WireAuth,
   maxBytes?: number,
-): Promise<Buffer> {
-  return request(
+): AsyncGenerator<Buffer> {
+  return stream(
     serviceUrl(url, 'git-upload-pack'),
     {
       method: 'POST',
@@ -136,22 +152,30 @@ function v2Request(
   );
 }
 
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const all: Buffer[] = [];
+  for await (const chunk of chunks) all.push(chunk);
+  return Buffer.concat(all);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Listing and fetching from upload-pack (protocol v2)
 
 /** A remote's branches and tags (tags as their tag objects), by protocol v2's `ls-refs`. */
 export async function lsRefs(url: string, auth: WireAuth = {}): Promise<Map<string, string>> {
-  const response = await v2Request(
-    url,
-    [
-      pkt('command=ls-refs\n'),
-      pkt(`agent=${AGENT}\n`),
-      DELIM,
-      pkt('ref-prefix refs/heads/\n'),
-      pkt('ref-prefix refs/tags/\n'),
-      FLUSH,
-    ],
-    auth,
+  const response = await collect(
+    v2Request(
+      url,
+      [
+        pkt('command=ls-refs\n'),
+        pkt(`agent=${AGENT}\n`),
+        DELIM,
+        pkt('ref-prefix refs/heads/\n'),
+        pkt('ref-prefix refs/tags/\n'),
+        FLUSH,
+      ],
+      auth,
+    ),
   );
   const { packets, rest } = readPackets(response);
   if (rest !== response.length || packets.at(-1)?.kind !== 'flush')
@@ -171,52 +195,74 @@ export async function lsRefs(url: string, auth: WireAuth = {}): Promise<Map<stri
 /**
  * One protocol v2 fetch, negotiated in a single round (`done`): the objects reachable from
  * `wants` and not from `haves`, as a thin pack (deltas may refer to objects the haves reach).
- * Returns the pack's bytes, whole; a response over `maxBytes` is given up.
+ * Yields the pack's bytes as they come; a response over `maxBytes` is given up.
  */
-export async function fetchPack(
+export function streamPack(
   url: string,
   wants: readonly string[],
   haves: readonly string[],
   auth: WireAuth = {},
   maxBytes?: number,
-): Promise<Buffer> {
-  const response = await v2Request(
-    url,
-    [
-      pkt('command=fetch\n'),
-      pkt(`agent=${AGENT}\n`),
-      DELIM,
-      pkt('thin-pack\n'),
-      pkt('ofs-delta\n'),
-      pkt('no-progress\n'),
-      ...wants.map((id) => pkt(`want ${id}\n`)),
-      ...haves.map((id) => pkt(`have ${id}\n`)),
-      pkt('done\n'),
-      FLUSH,
-    ],
-    auth,
-    maxBytes,
+): AsyncGenerator<Buffer> {
+  return packData(
+    v2Request(
+      url,
+      [
+        pkt('command=fetch\n'),
+        pkt(`agent=${AGENT}\n`),
+        DELIM,
+        ...(haves.length > 0 ? [pkt('thin-pack\n')] : []),
+        pkt('ofs-delta\n'),
+        pkt('no-progress\n'),
+        ...wants.map((id) => pkt(`want ${id}\n`)),
+        ...haves.map((id) => pkt(`have ${id}\n`)),
+        pkt('done\n'),
+        FLUSH,
+      ],
+      auth,
+      maxBytes,
+    ),
   );
-  const { packets } = readPackets(response);
-  const section = packets.findIndex((p) => text(p) === 'packfile');
-  if (section < 0) {
-    const said = packets.map(text).find(Boolean) ?? '';
-    throw new WireError(`fetch: no packfile in the response (${said.slice(0, 200)})`);
-  }
-  const pack: Buffer[] = [];
-  let ended = false;
-  for (const packet of packets.slice(section + 1)) {
-    if (packet.kind !== 'data') {
-      ended = packet.kind === 'flush';
-      break;
+}
+
+/** The same fetch, its pack whole. */
+export function fetchPack(...args: Parameters<typeof streamPack>): Promise<Buffer> {
+  return collect(streamPack(...args));
+}
+
+/**
+ * The pack in a v2 fetch response: the `packfile` section's band-1 data, as it comes. An error
+ * the server sends (band 3 or ERR), or a response that ends before the section's flush, throws.
+ */
+async function* packData(response: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let buffer: Buffer = Buffer.alloc(0);
+  let inPack = false;
+  let first = '';
+  for await (const chunk of response) {
+    buffer = buffer.length > 0 ? Buffer.concat([buffer, chunk]) : chunk;
+    const { packets, rest } = readPackets(buffer);
+    buffer = buffer.subarray(rest);
+    for (const packet of packets) {
+      if (!inPack) {
+        const line = text(packet);
+        if (line === 'packfile') inPack = true;
+        else if (line.startsWith('ERR ')) throw new WireError(`fetch: the source said ${line}`);
+        else first ||= line;
+        continue;
+      }
+      if (packet.kind === 'flush') return;
+      if (packet.kind !== 'data') throw new WireError('fetch: a packet out of place in the pack');
+      const band = packet.data[0];
+      if (band === 1) yield packet.data.subarray(1);
+      else if (band === 3)
+        throw new WireError(`fetch: the source said ${packet.data.subarray(1).toString('utf8')}`);
     }
-    const band = packet.data[0];
-    if (band === 1) pack.push(packet.data.subarray(1));
-    else if (band === 3)
-      throw new WireError(`fetch: the source said ${packet.data.subarray(1).toString('utf8')}`);
   }
-  if (!ended) throw new WireError('fetch: the pack ended early');
-  return Buffer.concat(pack);
+  throw new WireError(
+    inPack
+      ? 'fetch: the pack ended early'
+      : `fetch: no packfile in the response (${first.slice(0, 200)})`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,7 +329,7 @@ export async function receivePack(
   auth: WireAuth,
   advertised: ReadonlySet<string>,
   updates: readonly RefUpdate[],
-  pack: Buffer | null,
+  pack: Buffer | AsyncIterable<Buffer> | null,
 ): Promise<{ ref: string; reason: string }[]> {
   const needed = ['report-status', 'atomic', ...(pack ? ['ofs-delta'] : [])];
   if (updates.some((u) => u.new === null)) needed.push('delete-refs');
@@ -303,7 +349,13 @@ export async function receivePack(
         'Content-Type': 'application/x-git-receive-pack-request',
         Accept: 'application/x-git-receive-pack-result',
       },
-      body: Buffer.concat([...commands, FLUSH, ...(pack ? [pack] : [])]),
+      body:
+        pack === null || Buffer.isBuffer(pack)
+          ? Buffer.concat([...commands, FLUSH, ...(pack ? [pack] : [])])
+          : (async function* () {
+              yield Buffer.concat([...commands, FLUSH]);
+              yield* pack;
+            })(),
     },
     auth,
   );
