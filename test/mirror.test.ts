@@ -802,9 +802,25 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(result.error).toMatch(/would delete or force-update 3 of 6 refs \(limit 2\)/);
     expect(pushesTo(s.name)).toBe(pushes);
     expect(refsOf(s.destination)).toBe(before);
-    // Allowed, the deletions alone need no pack.
+    // With a new commit as well, the push is opened while the pack is fetched; the judgement
+    // cuts it short before the pack, and the destination carries out none of its commands.
+    addCommits(s.upstream, 'master', 1);
+    const cut = await s.runOnce();
+    expect([cut.status, cut.base]).toEqual(['refused', 'direct']);
+    expect(pushesTo(s.name)).toBe(pushes + 1);
+    expect(refsOf(s.destination)).toBe(before);
+    // Allowed, it lands.
     const allowed = await s.runOnce({ allowDestructive: true });
-    expect([allowed.status, allowed.base, allowed.fetched]).toEqual(['mirrored', 'direct', false]);
+    expect([allowed.status, allowed.base, allowed.fetched]).toEqual(['mirrored', 'direct', true]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('carries deletions alone without a pack, judged before anything is sent', async () => {
+    const s = await relayed();
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/unmaintained/2024.1']);
+    const result = await s.runOnce();
+    expect([result.status, result.base, result.fetched]).toEqual(['mirrored', 'direct', false]);
+    expect(names(result.deleted)).toEqual(['refs/heads/unmaintained/2024.1']);
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 

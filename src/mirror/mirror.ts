@@ -540,34 +540,63 @@ async function mirrorDirect(
   const haves = [
     ...new Set([...baseRefs(mirrored, destination)].map((ref) => destination.get(ref)!)),
   ];
-  let pack: Buffer | null = changed.length > 0 ? EMPTY_PACK : null;
-  let commits: ReadonlyMap<string, readonly string[]> = new Map();
-  try {
-    if (wants.length > 0) {
-      // A change too big to read here (more than the pack reader takes) is left to git.
-      const fetched = await timed('fetch', () =>
-        fetchPack(pair.source, wants, haves, {}, MAX_READ_PACK_BYTES + 64 * 1024),
-      );
-      commits = await timed('check', async () => readPackCommits(fetched).commits);
-      pack = fetched;
-    }
-  } catch (error) {
-    if (!(error instanceof WireError || error instanceof PackError)) throw error;
-    return { kind: 'fallback', why: `fetch in-process: ${error.message}`, pushed: false };
+  const judge = (commits: ReadonlyMap<string, readonly string[]>): Direct => {
+    const plan = planMirror(upstream, destination, options.filter, (old, next) =>
+      provesFastForward(commits, old, next),
+    );
+    const unproven = plan.updated.find((c) => c.forced && c.ref.startsWith('refs/heads/'));
+    if (unproven)
+      return {
+        kind: 'fallback',
+        why: `${unproven.ref} is not shown a fast-forward by the pack`,
+        pushed: false,
+      };
+    const refusal = destructiveRefusal(plan, filtered(destination, options.filter).size, options);
+    return { kind: 'done', plan, fetched: wants.length > 0, ...(refusal ? { refusal } : {}) };
+  };
+  if (wants.length === 0) {
+    // Deletions, and refs set to ids the destination has: judged before anything is sent (a
+    // push of deletions alone is carried out as soon as its commands arrive).
+    const verdict = judge(new Map());
+    if (verdict.kind !== 'done' || verdict.refusal) return verdict;
+    return push(verdict.plan, changed.length > 0 ? EMPTY_PACK : null, 'push');
   }
-  const plan = planMirror(upstream, destination, options.filter, (old, next) =>
-    provesFastForward(commits, old, next),
+  // The push is opened while the source's pack is on its way: its commands go first (they are
+  // the same whatever the judgement), and the pack follows once it has been read and judged.
+  // A judgement against it, or a fetch that failed, cuts the push short before any pack arrives:
+  // the destination carries out no command of a push whose pack never came.
+  const fetching = timed('fetch', () =>
+    // A change too big to read here (more than the pack reader takes) is left to git.
+    fetchPack(pair.source, wants, haves, {}, MAX_READ_PACK_BYTES + 64 * 1024),
   );
-  const unproven = plan.updated.find((c) => c.forced && c.ref.startsWith('refs/heads/'));
-  if (unproven)
-    return {
-      kind: 'fallback',
-      why: `${unproven.ref} is not shown a fast-forward by the pack`,
-      pushed: false,
-    };
-  const refusal = destructiveRefusal(plan, filtered(destination, options.filter).size, options);
-  if (refusal) return { kind: 'done', plan, fetched: false, refusal };
-  return push(plan, pack, 'push');
+  fetching.catch(() => {});
+  let heldBack: Direct | undefined;
+  let judged: Direct | undefined;
+  async function* judgedPack(): AsyncGenerator<Buffer> {
+    let pack: Buffer;
+    let commits: ReadonlyMap<string, readonly string[]>;
+    try {
+      pack = await fetching;
+      commits = await timed('check', async () => readPackCommits(pack).commits);
+    } catch (error) {
+      if (!(error instanceof WireError || error instanceof PackError)) throw error;
+      heldBack = { kind: 'fallback', why: `fetch in-process: ${error.message}`, pushed: false };
+      throw new WireError('held back');
+    }
+    judged = judge(commits);
+    if (judged.kind !== 'done' || judged.refusal) {
+      heldBack = judged;
+      throw new WireError('held back');
+    }
+    yield pack;
+  }
+  // The commands: the refs and ids to set do not depend on the judgement, only `forced` does.
+  const commands = planMirror(upstream, destination, options.filter, () => true);
+  const pushed = await push(commands, judgedPack(), 'push');
+  if (heldBack) return heldBack;
+  return pushed.kind === 'done' && judged?.kind === 'done'
+    ? { ...pushed, plan: judged.plan }
+    : pushed;
 }
 
 /** A pack of no objects: what a push whose new ids the destination has already sends. */
