@@ -73,6 +73,10 @@ if (want('mirror')) {
       verdict(fleet.ours / fleet.largestAlone, 1.5, true),
   );
   console.log(`  slowest: ${fleet.slowest.join('; ')}`);
+  console.log(
+    `  the git servers' processes used ${fleet.serverCpu.toFixed(2)} s of CPU during our fleet run, on the ${fleet.cores} cores this machine shares with it: ` +
+      `a floor of ${(fleet.serverCpu / fleet.cores).toFixed(2)} s (${(fleet.serverCpu / fleet.cores / fleet.largestAlone).toFixed(2)}x the largest alone) before any work of ours`,
+  );
 }
 
 if (want('emulation')) {

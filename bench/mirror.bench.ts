@@ -1,8 +1,8 @@
 // Mirror benchmark: our incremental mirror against the naive `git clone --mirror && git push
 // --mirror` that popular mirroring actions run on every (ephemeral) runner.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addCommits, git, initBare } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer } from '../scripts/lib/git-http-server.mjs';
@@ -104,6 +104,24 @@ export interface FleetBench {
   readonly largestAlone: number;
   /** The three slowest repositories of the fleet run, with their phases. */
   readonly slowest: string[];
+  /**
+   * CPU seconds the git servers' processes (http-backend, upload-pack, receive-pack: children of
+   * this process, as ours are not on the relay) used during our fleet run, and the cores they
+   * share with it: their sum over the cores is a floor under the run's time on this machine.
+   */
+  readonly serverCpu: number;
+  readonly cores: number;
+}
+
+/** CPU seconds used by this process's finished children (and theirs), from /proc. */
+function childrenCpu(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    // Fields 16 and 17 (cutime, cstime) of stat(5), counted from the state field (3).
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The simulated link: a hosted runner fetching from opendev and pushing to GitHub. */
@@ -202,14 +220,15 @@ async function scaleCase(root: string, base: Measure): Promise<ScaleBench> {
     `generated ${commits} commits (${size} packed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   seed(upstream, join(root, 'github/nova-4x.git'));
+  const server = await startGitHttpServer({ root });
+  const pair = `${server.url}/opendev/nova-4x.git -> ${server.url}/github/nova-4x.git`;
+  const store = new DirectoryStore(join(root, 'store-4x'));
+  // As the run at the default size follows a first mirror and a no-op run on its server, this
+  // one follows a no-op run (not measured), so the two are measured alike.
+  await oursOnce(pair, join(root, 'work-4x'), store);
   for (const branch of ['master', `stable/s10`, `stable/s200`])
     addCommits(upstream, branch, branch === 'master' ? 4 : 3);
-  const server = await startGitHttpServer({ root });
-  const run = await oursOnce(
-    `${server.url}/opendev/nova-4x.git -> ${server.url}/github/nova-4x.git`,
-    join(root, 'work-4x'),
-    new DirectoryStore(join(root, 'store-4x')),
-  );
+  const run = await oursOnce(pair, join(root, 'work-4x'), store);
   await server.stop();
   return {
     commits: [COMMITS, commits],
@@ -248,7 +267,9 @@ async function fleetCase(root: string, nova: string): Promise<FleetBench> {
   const alone = await oursOnce(pair(nova), join(root, 'work-fleet'), store);
   addCommits(nova, 'master', 5);
   addCommits(repos[10]!, 'master', 3);
+  const cpu = childrenCpu();
   const ours = await oursOnce(repos.map(pair).join('\n'), join(root, 'work-fleet'), store);
+  const serverCpu = childrenCpu() - cpu;
   const t0 = process.hrtime.bigint();
   const queue = [...repos];
   await Promise.all(
@@ -287,6 +308,8 @@ async function fleetCase(root: string, nova: string): Promise<FleetBench> {
     naive,
     largestAlone: alone.seconds,
     slowest: ours.slowest,
+    serverCpu,
+    cores: availableParallelism(),
   };
 }
 

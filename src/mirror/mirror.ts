@@ -90,7 +90,10 @@ export interface RepoResult {
    * went from the source's pack to the destination's push in-process.
    */
   readonly base: 'copy' | 'destination' | 'empty' | 'direct' | 'none';
-  /** Milliseconds spent in each phase (list, restore, base, fetch, check, push, save). */
+  /**
+   * Milliseconds spent in each phase (list, restore, base, fetch, check, push, save; relay for a
+   * first mirror relayed). A relayed change's fetch and push overlap.
+   */
   readonly phases: Readonly<Record<string, number>>;
   readonly error?: string;
   /** For a repo that failed, was refused or partly refused: the failure's kind, for the report. */
@@ -475,19 +478,21 @@ type Direct =
   | { kind: 'fallback'; why: string; pushed: boolean; plan?: MirrorPlan };
 
 /**
- * The change, straight from the source to a destination that has the rest: one protocol v2 fetch
- * that wants the source's new ids and has every id the destination lists (so the source sends
- * only what is new, as a thin pack whose bases the destination holds), then one atomic push of
- * that pack, every ref leased on the id the destination advertised. No copy, no git process on
- * this side: a run costs three round trips.
+ * The change, straight from the source to the destination, with no copy and no git process on
+ * this side. One protocol v2 fetch wants the source's new ids and has the destination's tips of
+ * the refs that change (baseRefs), so the source sends only what is new, as a thin pack whose
+ * bases the destination holds. One atomic push sends that pack, every ref leased on the id the
+ * destination advertised; it is opened while the pack is on its way. A first mirror streams the
+ * source's pack into the push as it comes.
  *
  * The safety git's path gives holds here too. The pack's checksum and object count are checked
- * before it goes anywhere, so a fetch that died pushes nothing. The push is atomic and leased, so
- * a destination that moved since its listing takes none of it. The destination's receive-pack
- * checks that the new refs' history is whole before it updates any. A branch update counts as a
- * fast-forward only when the pack's commits lead from the new id to the old one; anything this
- * cannot prove (a rewind, a branch moved to a commit the destination already has) is left to
- * git, as are refusals, so their reports are git's. The destructive guard is the same function.
+ * before it goes on, and a push whose pack does not come whole is never carried out, so a fetch
+ * that died pushes nothing. The push is atomic and leased, so a destination that moved since its
+ * listing takes none of it. The destination's receive-pack checks that the new refs' history is
+ * whole before it updates any. A branch update counts as a fast-forward only when the pack's
+ * commits lead from the new id to the old one; what this cannot prove (a rewind, a branch moved
+ * to a commit the destination already has) is left to git, as are refusals, so their reports are
+ * git's. The destructive guard is the same function.
  */
 async function mirrorDirect(
   pair: MirrorPair,
@@ -593,6 +598,8 @@ async function mirrorDirect(
   // The commands: the refs and ids to set do not depend on the judgement, only `forced` does.
   const commands = planMirror(upstream, destination, options.filter, () => true);
   const pushed = await push(commands, judgedPack(), 'push');
+  // Nothing of this run goes on behind it (a push that failed before it read the pack).
+  await fetching.catch(() => {});
   if (heldBack) return heldBack;
   return pushed.kind === 'done' && judged?.kind === 'done'
     ? { ...pushed, plan: judged.plan }
