@@ -61,11 +61,16 @@ if (want('mirror')) {
     );
   }
   console.log(
-    `\nscale: the incremental run at ${scale.commits[0]} and ${scale.commits[1]} commits (loopback): ` +
+    `\nscale: the incremental run at ${scale.commits[0]} and ${scale.commits[1]} commits (loopback, medians of three): ` +
       `${scale.seconds[0].toFixed(2)} s and ${scale.seconds[1].toFixed(2)} s, ` +
       verdict(scale.seconds[1] / scale.seconds[0], 1.3, true),
   );
-  console.log(`  at ${scale.commits[1]}: ${phases(scale.phases[1])}`);
+  console.log(
+    `  at ${scale.commits[0]}: ${phases(scale.phases[0])}; ${mib(scale.bytes[0])} on the wire`,
+  );
+  console.log(
+    `  at ${scale.commits[1]}: ${phases(scale.phases[1])}; ${mib(scale.bytes[1])} on the wire`,
+  );
   console.log(
     `\nfleet: ${fleet.repos} repositories, ${fleet.changed} changed, over the link: ours ${fleet.ours.toFixed(2)} s, ` +
       `naive ${fleet.naive.toFixed(2)} s (${(fleet.naive / fleet.ours).toFixed(1)}x faster), ` +

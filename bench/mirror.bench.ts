@@ -88,11 +88,12 @@ export interface MirrorBench {
   readonly rows: { name: string; ours: Measure; naive: Measure }[];
 }
 
-/** The incremental run at the default size and at 4x the commits, ours only (loopback). */
+/** The incremental run at the default size and at 4x the commits, ours only (loopback): medians of three. */
 export interface ScaleBench {
   readonly commits: [number, number];
   readonly seconds: [number, number];
   readonly phases: [Readonly<Record<string, number>>, Readonly<Record<string, number>>];
+  readonly bytes: [number, number];
 }
 
 /** A fleet of 30 repositories, 2 changed, mirrored in one run over the simulated link. */
@@ -160,7 +161,7 @@ export async function benchMirror(): Promise<{
       rows: await scenario(root, upstream, label.split(' ')[0]!.replace(':', ''), link),
     });
   }
-  const scale = await scaleCase(root, results[0]!.rows[2]!.ours);
+  const scale = await scaleCase(root, upstream);
   const fleet = await fleetCase(root, upstream);
   rmSync(root, { recursive: true, force: true });
   return { scenarios: results, scale, fleet };
@@ -210,7 +211,7 @@ function seed(source: string, destination: string): void {
   git(source, ['push', '--quiet', '--mirror', destination]);
 }
 
-async function scaleCase(root: string, base: Measure): Promise<ScaleBench> {
+async function scaleCase(root: string, nova: string): Promise<ScaleBench> {
   const commits = COMMITS * 4;
   const upstream = join(root, 'opendev/nova-4x.git');
   const started = Date.now();
@@ -220,20 +221,33 @@ async function scaleCase(root: string, base: Measure): Promise<ScaleBench> {
     `generated ${commits} commits (${size} packed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   seed(upstream, join(root, 'github/nova-4x.git'));
+  seed(nova, join(root, 'github/nova-1x.git'));
   const server = await startGitHttpServer({ root });
-  const pair = `${server.url}/opendev/nova-4x.git -> ${server.url}/github/nova-4x.git`;
-  const store = new DirectoryStore(join(root, 'store-4x'));
-  // As the run at the default size follows a first mirror and a no-op run on its server, this
-  // one follows a no-op run (not measured), so the two are measured alike.
-  await oursOnce(pair, join(root, 'work-4x'), store);
-  for (const branch of ['master', `stable/s10`, `stable/s200`])
-    addCommits(upstream, branch, branch === 'master' ? 4 : 3);
-  const run = await oursOnce(pair, join(root, 'work-4x'), store);
+  // Both sizes measured alike, on one server: a no-op run first (not measured), then three
+  // incremental runs of the same change; the median is kept.
+  const measure = async (source: string, name: string) => {
+    const pair = `${server.url}/opendev/${source} -> ${server.url}/github/${name}`;
+    const work = join(root, `work-${name}`);
+    const store = new DirectoryStore(join(root, `store-${name}`));
+    await oursOnce(pair, work, store);
+    const runs: { seconds: number; phases: Record<string, number>; bytes: number }[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const branch of ['master', `stable/s10`, `stable/s200`])
+        addCommits(join(root, 'opendev', source), branch, branch === 'master' ? 4 : 3);
+      const before = server.stats.bytesIn + server.stats.bytesOut;
+      const run = await oursOnce(pair, work, store);
+      runs.push({ ...run, bytes: server.stats.bytesIn + server.stats.bytesOut - before });
+    }
+    return runs.sort((a, b) => a.seconds - b.seconds)[1]!;
+  };
+  const small = await measure('nova.git', 'nova-1x.git');
+  const large = await measure('nova-4x.git', 'nova-4x.git');
   await server.stop();
   return {
     commits: [COMMITS, commits],
-    seconds: [base.seconds, run.seconds],
-    phases: [base.phases ?? {}, run.phases],
+    seconds: [small.seconds, large.seconds],
+    phases: [small.phases, large.phases],
+    bytes: [small.bytes, large.bytes],
   };
 }
 

@@ -20,12 +20,15 @@ const BASE64 = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
 let root: string;
 let daemon: { url: string; stop(): Promise<void> };
 let http: GitHttpServer;
+/** An upstream over HTTP without auth, as opendev's. */
+let open: GitHttpServer;
 let api: Awaited<ReturnType<typeof startGitHubApi>>;
 
 beforeAll(async () => {
   root = tempDir('osa-amirror-');
   daemon = await startGitDaemon(root);
   http = await startGitHttpServer({ root, token: TOKEN });
+  open = await startGitHttpServer({ root });
   api = await startGitHubApi((req) => {
     if (req.method === 'GET' && /^\/repos\/github\/[^/]+$/.test(req.path))
       return { status: 200, body: { default_branch: 'main' } };
@@ -42,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await daemon?.stop();
   await http?.stop();
+  await open?.stop();
   await api?.stop();
 });
 
@@ -139,6 +143,46 @@ describe('the mirror action, from its bundle', () => {
       for (const text of [...shown, argv, ...files]) expect(text.includes(secret)).toBe(false);
       expect(run.stdout).toContain(`::add-mask::${secret}`);
     }
+  });
+
+  it('relays http(s) pairs in-process from its bundle: no git fetch or push, the token only to the destination and never shown', async () => {
+    const nova = upstream('nova');
+    const recorder = gitRecorder();
+    const runnerTemp = tempDir('osa-runner-temp-');
+    const inputs = {
+      repos: `${open.url}/opendev/nova.git -> ${http.url}/github/nova.git`,
+      token: TOKEN,
+      cache: 'false',
+    };
+    const env = { PATH: `${recorder.bin}:${process.env.PATH}`, RUNNER_TEMP: runnerTemp };
+    const first = await mirrorRun(inputs, env);
+    expect(first.status).toBe(0);
+    addCommits(nova, 'stable/2025.1', 2);
+    const start = open.requests.length;
+    const second = await mirrorRun(inputs, env);
+    expect(second.status).toBe(0);
+    expect(refsOf(join(root, 'github/nova.git'))).toBe(refsOf(nova));
+    expect(JSON.parse(second.outputs.changes!)).toEqual([
+      expect.objectContaining({
+        status: 'mirrored',
+        updated: [expect.objectContaining({ ref: 'refs/heads/stable/2025.1', forced: false })],
+      }),
+    ]);
+    expect(second.summary).toContain('relayed from the source, no copy');
+    // git was asked only whether it would reach the hosts another way.
+    const argv = readFileSync(recorder.log, 'utf8').trim().split('\n');
+    expect(argv.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+      'config --get-regexp',
+      'config --get-regexp',
+    ]);
+    expect(open.requests.slice(start).some((r) => r.sentAuth)).toBe(false);
+    const files = listFiles(runnerTemp).map((f) =>
+      readFileSync(join(runnerTemp, f)).toString('latin1'),
+    );
+    for (const run of [first, second])
+      for (const secret of [TOKEN, BASE64])
+        for (const text of [...visibleOutput(run), ...files, argv.join('\n')])
+          expect(text.includes(secret)).toBe(false);
   });
 
   it('dispatches per repository, only what the destination accepted, and not where the push starts the workflow itself', async () => {

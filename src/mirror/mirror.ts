@@ -115,7 +115,9 @@ const NETWORK_ENV = { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME:
 export async function mirrorAll(options: MirrorOptions): Promise<RepoResult[]> {
   mkdirSync(options.workDir, { recursive: true });
   const heavy = slots(options.concurrency);
-  const notDirect = options.direct === false ? 'turned off' : await gitWouldDiffer(options.workDir);
+  // Asked once, while the first listings are on their way (see mirrorOne).
+  const notDirect =
+    options.direct === false ? Promise.resolve('turned off') : gitWouldDiffer(options.workDir);
   return mapConcurrent(options.pairs, Math.max(options.concurrency, LISTINGS), (pair) =>
     mirrorOne(pair, options, heavy, notDirect),
   );
@@ -148,7 +150,7 @@ async function mirrorOne(
   pair: MirrorPair,
   options: MirrorOptions,
   heavy: <R>(task: () => Promise<R>) => Promise<R>,
-  notDirect: string | null,
+  notDirect: Promise<string | null>,
 ): Promise<RepoResult> {
   const started = Date.now();
   const log = (message: string): void => options.log?.(pair.slug, message);
@@ -238,18 +240,32 @@ async function mirrorOne(
     let advertisement: ReceivePackAdvertisement | null = null;
     let upstream: RefMap;
     let destination: RefMap;
-    if (!notDirect && isHttp(pair.source) && isHttp(pair.destination)) {
+    const wire = isHttp(pair.source) && isHttp(pair.destination) ? new AbortController() : null;
+    // The in-process listing starts at once; if git would reach the hosts another way, it is
+    // called off and git lists instead.
+    const listing = wire
+      ? timed('list', () =>
+          Promise.all([
+            lsRefs(pair.source, { signal: wire.signal }),
+            receivePackRefs(pair.destination, { ...wireAuth, signal: wire.signal }),
+          ]),
+        )
+      : null;
+    listing?.catch(() => {});
+    const why = await notDirect;
+    if (listing && !why) {
       try {
-        [upstream, advertisement] = await timed('list', () =>
-          Promise.all([lsRefs(pair.source), receivePackRefs(pair.destination, wireAuth)]),
-        );
+        [upstream, advertisement] = await listing;
         destination = advertisement.refs;
       } catch (error) {
         if (!(error instanceof WireError)) throw error;
         log(`listing through git (${error.message})`);
         [upstream, destination] = await gitListing();
       }
-    } else [upstream, destination] = await gitListing();
+    } else {
+      wire?.abort();
+      [upstream, destination] = await gitListing();
+    }
     if (emptySource(upstream)) return refuseEmptySource();
     // The common case, nothing new upstream, costs those two listings: no cache, no fetch.
     // Only the refs mirrored are ever fetched: a source's other refs are none of this run's.

@@ -12,9 +12,13 @@ export class WireError extends Error {
   override readonly name = 'WireError';
 }
 
-/** What a request may carry: an `Authorization` value for the destination, never for the source. */
+/**
+ * What a request may carry: an `Authorization` value for the destination, never for the source;
+ * and a signal that calls it off.
+ */
 export interface WireAuth {
   readonly authorization?: string;
+  readonly signal?: AbortSignal;
 }
 
 const AGENT = 'git/openstack-snap-actions';
@@ -80,6 +84,9 @@ async function* stream(
 ): AsyncGenerator<Buffer> {
   const controller = new AbortController();
   let idle = setTimeout(() => controller.abort(), IDLE_MS);
+  const callOff = (): void => controller.abort();
+  auth.signal?.addEventListener('abort', callOff, { once: true });
+  if (auth.signal?.aborted) controller.abort();
   const headers: Record<string, string> = { 'User-Agent': AGENT, ...init.headers };
   if (auth.authorization) headers.Authorization = auth.authorization;
   const body =
@@ -115,6 +122,7 @@ async function* stream(
     );
   } finally {
     clearTimeout(idle);
+    auth.signal?.removeEventListener('abort', callOff);
     controller.abort();
   }
 }
