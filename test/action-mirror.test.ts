@@ -146,22 +146,22 @@ describe('the mirror action, from its bundle', () => {
   });
 
   it('relays http(s) pairs in-process from its bundle: no git fetch or push, the token only to the destination and never shown', async () => {
-    const nova = upstream('nova');
+    const octavia = upstream('octavia');
     const recorder = gitRecorder();
     const runnerTemp = tempDir('osa-runner-temp-');
     const inputs = {
-      repos: `${open.url}/opendev/nova.git -> ${http.url}/github/nova.git`,
+      repos: `${open.url}/opendev/octavia.git -> ${http.url}/github/octavia.git`,
       token: TOKEN,
       cache: 'false',
     };
     const env = { PATH: `${recorder.bin}:${process.env.PATH}`, RUNNER_TEMP: runnerTemp };
     const first = await mirrorRun(inputs, env);
     expect(first.status).toBe(0);
-    addCommits(nova, 'stable/2025.1', 2);
+    addCommits(octavia, 'stable/2025.1', 2);
     const start = open.requests.length;
     const second = await mirrorRun(inputs, env);
     expect(second.status).toBe(0);
-    expect(refsOf(join(root, 'github/nova.git'))).toBe(refsOf(nova));
+    expect(refsOf(join(root, 'github/octavia.git'))).toBe(refsOf(octavia));
     expect(JSON.parse(second.outputs.changes!)).toEqual([
       expect.objectContaining({
         status: 'mirrored',
