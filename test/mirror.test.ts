@@ -815,6 +815,20 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 
+  it('creates a branch and a tag at ids the destination holds with an empty pack, fetching nothing', async () => {
+    const s = await relayed();
+    const stable = git(s.upstream, ['rev-parse', 'refs/heads/stable/2025.1']).trim();
+    git(s.upstream, ['update-ref', 'refs/heads/unmaintained/2025.1', stable]);
+    git(s.upstream, ['update-ref', 'refs/tags/light', stable]);
+    const fetches = open.requests.length;
+    const result = await s.runOnce();
+    expect([result.status, result.base, result.fetched]).toEqual(['mirrored', 'direct', false]);
+    expect(names(result.created)).toEqual(['refs/heads/unmaintained/2025.1', 'refs/tags/light']);
+    // The listing only: nothing was asked of the source beyond it.
+    expect(open.requests.length - fetches).toBe(1);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
   it('carries deletions alone without a pack, judged before anything is sent', async () => {
     const s = await relayed();
     git(s.upstream, ['update-ref', '-d', 'refs/heads/unmaintained/2024.1']);
