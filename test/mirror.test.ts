@@ -750,6 +750,28 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 
+  it('holds the pack’s checksum back until the source’s response has ended as it should', async () => {
+    const s = scenario();
+    addCommits(s.upstream, 'master', 200);
+    const url = `${open.url}/opendev/${s.name}.git`;
+    const logs: string[] = [];
+    // The source sends every byte of its pack, then dies before its response's closing flush.
+    open.faults.dropFetchEnd = true;
+    try {
+      await mirrorAll({
+        ...s.options({ log: (_slug, message) => logs.push(message) }),
+        pairs: parseMirrorPairs(`${url} -> ${http.url}/github/${s.name}.git`),
+        workDir: tempDir('osa-mirror-work-'),
+      });
+    } finally {
+      open.faults.dropFetchEnd = false;
+    }
+    // The destination never had a whole pack from the relay: the fresh listing found nothing.
+    expect(logs.join('\n')).toMatch(/relay in-process: .*; mirroring through git/);
+    expect(logs.join('\n')).not.toMatch(/has the change all the same/);
+    expect(refsOf(s.destination)).toBe('');
+  });
+
   it('leaves to git what the pack cannot prove: a rewind goes through git and is counted destructive', async () => {
     const s = await relayed();
     addCommits(s.upstream, 'master', 1);

@@ -7,7 +7,11 @@ export interface GitHttpServer {
     authorised: boolean;
     sentAuth: boolean;
   }[];
-  faults: { breakUploadPackAfter: number | null; failReceivePack: boolean };
+  faults: {
+    breakUploadPackAfter: number | null;
+    failReceivePack: boolean;
+    dropFetchEnd: boolean;
+  };
   stats: { bytesIn: number; bytesOut: number };
   stop(): Promise<void>;
 }

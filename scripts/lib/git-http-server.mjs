@@ -7,7 +7,9 @@ import { createServer } from 'node:http';
 /**
  * @param {{ root: string, token?: string, link?: { bytesPerSecond: number, latencyMs: number } }} options
  * Returns { url, requests, faults, stop }. `faults.breakUploadPackAfter = N` cuts the next
- * upload-pack responses after N body bytes; `faults.failReceivePack = true` answers every push
+ * upload-pack responses after N body bytes; `faults.dropFetchEnd = true` sends all of a
+ * protocol v2 fetch's response but its last 4 bytes (its closing flush), then drops the
+ * connection; `faults.failReceivePack = true` answers every push
  * with a 500 (a destination that breaks mid-run); `requests` records method, path and auth result.
  */
 export function startGitHttpServer({ root, token, link }) {
@@ -24,7 +26,7 @@ export function startGitHttpServer({ root, token, link }) {
     ? `basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`
     : null;
   const requests = [];
-  const faults = { breakUploadPackAfter: null, failReceivePack: false };
+  const faults = { breakUploadPackAfter: null, failReceivePack: false, dropFetchEnd: false };
   // Bytes on the wire, both ways, for benchmarks.
   const stats = { bytesIn: 0, bytesOut: 0 };
   const server = createServer(async (req, res) => {
@@ -73,8 +75,11 @@ export function startGitHttpServer({ root, token, link }) {
     // Writes go through one promise chain per direction, so throttling never reorders or drops
     // a chunk, and the end comes after the last one.
     let upload = Promise.resolve();
+    // Whether the request is a v2 fetch (its body says so; the response comes after it).
+    let isFetch = false;
     req.on('data', (chunk) => {
       stats.bytesIn += chunk.length;
+      if (chunk.includes('command=fetch')) isFetch = true;
       req.pause();
       upload = upload.then(async () => {
         await transmit(chunk.length);
@@ -94,6 +99,8 @@ export function startGitHttpServer({ root, token, link }) {
     const breakAfter = url.pathname.endsWith('/git-upload-pack')
       ? faults.breakUploadPackAfter
       : null;
+    const dropFault = url.pathname.endsWith('/git-upload-pack') && faults.dropFetchEnd;
+    let tail = Buffer.alloc(0);
     let head = Buffer.alloc(0);
     let headersDone = false;
     let sent = 0;
@@ -122,6 +129,12 @@ export function startGitHttpServer({ root, token, link }) {
         cgi.kill('SIGKILL');
         return;
       }
+      if (dropFault && isFetch) {
+        // The last 4 bytes seen so far wait: at the end they are the ones never sent.
+        const joined = Buffer.concat([tail, chunk]);
+        tail = joined.subarray(Math.max(0, joined.length - 4));
+        chunk = joined.subarray(0, joined.length - tail.length);
+      }
       sent += chunk.length;
       stats.bytesOut += chunk.length;
       if (!link) {
@@ -137,7 +150,8 @@ export function startGitHttpServer({ root, token, link }) {
     });
     cgi.stdout.on('end', () => {
       download = download.then(() => {
-        if (!res.destroyed) res.end();
+        if (dropFault && isFetch) req.socket.destroy();
+        else if (!res.destroyed) res.end();
       });
     });
   });

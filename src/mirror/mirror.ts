@@ -30,6 +30,7 @@ import { MAX_READ_PACK_BYTES, PackError, provesFastForward, readPackCommits } fr
 import {
   fetchPack,
   lsRefs,
+  missingCapabilities,
   receivePack,
   receivePackRefs,
   streamPack,
@@ -213,13 +214,13 @@ async function mirrorOne(
     const gitListing = async (): Promise<[RefMap, RefMap]> => {
       const [source, target] = await timed('list', () =>
         Promise.all([
-          listRefs(pair.source, NO_AUTH).catch((e: unknown) => {
+          listRefs(pair.source, NO_AUTH, options.workDir).catch((e: unknown) => {
             throw new ExternalError(
               `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
               { retryable: true, cause: e },
             );
           }),
-          listRefs(pair.destination, auth).catch((e: unknown) => e as Error),
+          listRefs(pair.destination, auth, options.workDir).catch((e: unknown) => e as Error),
         ]),
       );
       if (target instanceof Error && !emptySource(source)) {
@@ -241,15 +242,19 @@ async function mirrorOne(
     let upstream: RefMap;
     let destination: RefMap;
     const wire = isHttp(pair.source) && isHttp(pair.destination) ? new AbortController() : null;
-    // The in-process listing starts at once; if git would reach the hosts another way, it is
-    // called off and git lists instead.
+    // The source's in-process listing starts at once; if git would reach the hosts another way,
+    // it is called off and git lists instead. The destination's, which carries the token, waits
+    // for that answer.
     const listing = wire
-      ? timed('list', () =>
-          Promise.all([
-            lsRefs(pair.source, { signal: wire.signal }),
+      ? timed('list', async () => {
+          const source = lsRefs(pair.source, { signal: wire.signal });
+          source.catch(() => {});
+          if (await notDirect) throw new WireError('git would reach the hosts another way');
+          return Promise.all([
+            source,
             receivePackRefs(pair.destination, { ...wireAuth, signal: wire.signal }),
-          ]),
-        )
+          ]);
+        })
       : null;
     listing?.catch(() => {});
     const why = await notDirect;
@@ -288,25 +293,26 @@ async function mirrorOne(
             ? result('refused', { error: direct.refusal, kind: 'configuration' })
             : result('mirrored');
         }
-        log(`${direct.why}; mirroring through git`);
         if (direct.pushed) {
           [upstream, destination] = await gitListing();
           const now = destination;
           // Its push landed after all (the report was lost on the way back).
           if (
             direct.plan &&
-            directChanges(direct.plan).every((c) => now.get(c.ref) === (c.new ?? undefined))
+            orderedChanges(direct.plan).every((c) => now.get(c.ref) === (c.new ?? undefined))
           ) {
+            log(`${direct.why}; the destination has the change all the same`);
             plan = direct.plan;
             fetched = true;
             base = 'direct';
             return result('mirrored');
           }
+          log(`${direct.why}; mirroring through git`);
           mirrored = filtered(upstream, options.filter);
           atDestination = filtered(destination, options.filter);
           if (emptySource(upstream)) return refuseEmptySource();
           if (sameRefs(mirrored, atDestination)) return result('unchanged');
-        }
+        } else log(`${direct.why}; mirroring through git`);
       }
       // 2. A bare copy that has the objects to push. On a fresh runner the destination already has
       // all of the history but what changed, so the copy starts from the destination's tips of the
@@ -425,7 +431,7 @@ async function mirrorOne(
       // without them, so one protected ref does not block the others. A push that fails on this
       // side (objects missing from a copy whose refs were already current) gets the copy fetched
       // afresh, once, and is made again.
-      const changes = [...plan.deleted, ...plan.created, ...plan.updated];
+      const changes = orderedChanges(plan);
       const target = { dir, destination: pair.destination, auth, log };
       let rejected: Rejection[];
       try {
@@ -484,8 +490,11 @@ function destructiveRefusal(
 
 const isHttp = (url: string): boolean => /^https?:\/\/[^/@]+\//i.test(url);
 
-/** Deletions first, so a branch `a` goes before `a/b` arrives. */
-function directChanges(plan: MirrorPlan): RefChange[] {
+/**
+ * Deletions, then creations, then updates: the order of every push's refs (batches split by
+ * argv go in this order, so a deleted branch `a` is gone before a batch creates `a/b`).
+ */
+function orderedChanges(plan: MirrorPlan): RefChange[] {
   return [...plan.deleted, ...plan.created, ...plan.updated];
 }
 
@@ -501,14 +510,16 @@ type Direct =
  * destination advertised; it is opened while the pack is on its way. A first mirror streams the
  * source's pack into the push as it comes.
  *
- * The safety git's path gives holds here too. The pack's checksum and object count are checked
- * before it goes on, and a push whose pack does not come whole is never carried out, so a fetch
- * that died pushes nothing. The push is atomic and leased, so a destination that moved since its
- * listing takes none of it. The destination's receive-pack checks that the new refs' history is
- * whole before it updates any. A branch update counts as a fast-forward only when the pack's
- * commits lead from the new id to the old one; what this cannot prove (a rewind, a branch moved
- * to a commit the destination already has) is left to git, as are refusals, so their reports are
- * git's. The destructive guard is the same function.
+ * The safety git's path gives holds here too. A change's pack is read whole (checksum, object
+ * count, commits) before it goes on; a relayed first mirror's last 20 bytes, the pack's checksum,
+ * go only once the source's response has ended as it should. A push whose pack does not arrive
+ * whole is never carried out, so a fetch that died pushes nothing. The push is atomic and leased,
+ * so a destination that moved since its listing takes none of it. The destination's receive-pack
+ * checks that the new refs' history is whole before it updates any. A branch update counts as a
+ * fast-forward only when the pack's commits lead from the new id to the old one (parents read as
+ * git reads them); what this cannot prove (a rewind, a branch moved to a commit the destination
+ * already has) is left to git, as are refusals, so their reports are git's. The destructive
+ * guard is the same function.
  */
 async function mirrorDirect(
   pair: MirrorPair,
@@ -524,6 +535,11 @@ async function mirrorDirect(
   const changed = [...mirrored].filter(([ref, id]) => destination.get(ref) !== id);
   // What the destination holds as a tip already (a branch cut where another stands) is not asked for.
   const wants = [...new Set(changed.map(([, id]) => id))].filter((id) => !held.has(id));
+  // The refs and ids to set do not depend on the judgement of the pack, only `forced` does.
+  const commands = planMirror(upstream, destination, options.filter, () => true);
+  const lacking = missingCapabilities(advertisement.capabilities, orderedChanges(commands));
+  if (lacking.length > 0)
+    return { kind: 'fallback', why: `the destination lacks ${lacking.join(', ')}`, pushed: false };
   const push = async (
     plan: MirrorPlan,
     pack: Buffer | AsyncIterable<Buffer> | null,
@@ -531,7 +547,7 @@ async function mirrorDirect(
   ): Promise<Direct> => {
     try {
       const refused = await timed(phase, () =>
-        receivePack(pair.destination, auth, advertisement.capabilities, directChanges(plan), pack),
+        receivePack(pair.destination, auth, advertisement.capabilities, orderedChanges(plan), pack),
       );
       const culprits = refused.filter((r) => !ATOMIC_COLLATERAL.test(r.reason));
       if (refused.length > 0)
@@ -611,8 +627,6 @@ async function mirrorDirect(
     }
     yield pack;
   }
-  // The commands: the refs and ids to set do not depend on the judgement, only `forced` does.
-  const commands = planMirror(upstream, destination, options.filter, () => true);
   const pushed = await push(commands, judgedPack(), 'push');
   // Nothing of this run goes on behind it (a push that failed before it read the pack).
   await fetching.catch(() => {});
@@ -835,9 +849,13 @@ function fetchArgs(
   return [...args, ...negotiation, '--', source, ...changed.map((ref) => `+${ref}:${ref}`)];
 }
 
-/** Branches and tags of a remote (tags as their tag objects: that is what gets pushed). */
-async function listRefs(url: string, auth: GitAuth): Promise<Map<string, string>> {
-  const result = await new Git({ env: { ...NETWORK_ENV, ...auth.env } }).exec([
+/**
+ * Branches and tags of a remote (tags as their tag objects: that is what gets pushed). Run in
+ * `cwd` (the work dir, no repository), so no repository's own config (a workspace checkout's
+ * extraheader) takes part, as in the relay's gate.
+ */
+async function listRefs(url: string, auth: GitAuth, cwd: string): Promise<Map<string, string>> {
+  const result = await new Git({ cwd, env: { ...NETWORK_ENV, ...auth.env } }).exec([
     'ls-remote',
     '--',
     url,

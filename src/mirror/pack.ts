@@ -17,21 +17,25 @@ const TYPES: Record<number, string> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 't
 const OFS_DELTA = 6;
 const REF_DELTA = 7;
 
+/** What the reader keeps of an object: its type (a delta's is its base's) and a commit's data. */
 interface Entry {
-  readonly offset: number;
-  type: number;
-  data: Buffer;
-  readonly baseOffset?: number;
-  readonly baseId?: string;
-  resolved: boolean;
+  /** 1 to 4; 0 for a delta whose base is not in the pack (a thin pack's). */
+  readonly type: number;
+  /** A commit's content (for a delta, once applied); nothing else is kept. */
+  readonly data?: Buffer;
 }
 
 export interface PackCommits {
   /** Commit id -> its parents, for every commit the pack holds (deltas resolved). */
   readonly commits: ReadonlyMap<string, readonly string[]>;
-  readonly objects: number;
 }
 
+/**
+ * Reads a pack once, in order: every object is inflated to find where the next begins, but only
+ * commits are kept. A delta's type is its base's, and an offset delta's base comes before it, so
+ * one pass resolves the commits; a delta on a base outside the pack (a ref delta of a thin pack)
+ * stays unread, whatever it is. Memory is the commits' size; time is linear in the pack.
+ */
 export function readPackCommits(pack: Buffer): PackCommits {
   if (pack.length > MAX_READ_PACK_BYTES) throw new PackError('the pack is too big to read here');
   if (pack.length < 32 || pack.toString('latin1', 0, 4) !== 'PACK')
@@ -43,8 +47,9 @@ export function readPackCommits(pack: Buffer): PackCommits {
   const sum = createHash('sha1').update(pack.subarray(0, body)).digest();
   if (!sum.equals(pack.subarray(body))) throw new PackError('the pack checksum does not match');
 
-  const entries: Entry[] = [];
   const byOffset = new Map<number, Entry>();
+  const commits = new Map<string, string[]>();
+  let kept = 0;
   let at = 12;
   for (let n = 0; n < count; n++) {
     const offset = at;
@@ -52,8 +57,7 @@ export function readPackCommits(pack: Buffer): PackCommits {
     let byte = pack[at++]!;
     const type = (byte >> 4) & 7;
     while (byte & 0x80) byte = pack[at++]!;
-    let baseOffset: number | undefined;
-    let baseId: string | undefined;
+    let base: Entry | undefined;
     if (type === OFS_DELTA) {
       byte = pack[at++]!;
       let distance = byte & 0x7f;
@@ -61,9 +65,9 @@ export function readPackCommits(pack: Buffer): PackCommits {
         byte = pack[at++]!;
         distance = ((distance + 1) << 7) | (byte & 0x7f);
       }
-      baseOffset = offset - distance;
+      base = byOffset.get(offset - distance);
+      if (!base) throw new PackError(`a delta at ${offset} on no object of the pack`);
     } else if (type === REF_DELTA) {
-      baseId = pack.toString('hex', at, at + 20);
       at += 20;
     } else if (!TYPES[type]) throw new PackError(`object type ${type} at ${offset}`);
     let inflated: { buffer: Buffer; engine: { bytesWritten: number } };
@@ -73,51 +77,43 @@ export function readPackCommits(pack: Buffer): PackCommits {
       throw new PackError(`object at ${offset} does not inflate: ${(error as Error).message}`);
     }
     at += inflated.engine.bytesWritten;
-    const entry: Entry = {
-      offset,
-      type,
-      data: inflated.buffer,
-      ...(baseOffset !== undefined ? { baseOffset } : {}),
-      ...(baseId !== undefined ? { baseId } : {}),
-      resolved: !!TYPES[type],
-    };
-    entries.push(entry);
+    let entry: Entry;
+    if (type === REF_DELTA) entry = { type: 0 };
+    else if (base) {
+      entry =
+        base.type === 1 && base.data
+          ? { type: 1, data: applyDelta(base.data, inflated.buffer) }
+          : { type: base.type };
+    } else entry = type === 1 ? { type, data: inflated.buffer } : { type };
+    if (entry.data) {
+      kept += entry.data.length;
+      if (kept > MAX_READ_PACK_BYTES) throw new PackError('the pack holds too much to read here');
+      const id = createHash('sha1')
+        .update(`commit ${entry.data.length}\0`)
+        .update(entry.data)
+        .digest('hex');
+      commits.set(id, parents(entry.data));
+    }
     byOffset.set(offset, entry);
   }
   if (at !== body) throw new PackError('the pack has bytes after its last object');
+  return { commits };
+}
 
-  // Resolve the deltas whose bases are in the pack; a thin pack's other deltas stay unresolved
-  // (their bases are at the destination), and whatever they are, they are not read here.
-  const byId = new Map<string, Entry>();
-  const idOf = (e: Entry): string =>
-    createHash('sha1').update(`${TYPES[e.type]} ${e.data.length}\0`).update(e.data).digest('hex');
-  for (const e of entries) if (e.resolved) byId.set(idOf(e), e);
-  for (let progress = true; progress;) {
-    progress = false;
-    for (const e of entries) {
-      if (e.resolved) continue;
-      const base = e.baseOffset !== undefined ? byOffset.get(e.baseOffset) : byId.get(e.baseId!);
-      if (!base?.resolved) continue;
-      e.data = applyDelta(base.data, e.data);
-      e.type = base.type;
-      e.resolved = true;
-      byId.set(idOf(e), e);
-      progress = true;
-    }
+/**
+ * A commit's parents as git reads them: the `parent` lines that follow its `tree` line, and only
+ * those (a `parent` line anywhere else in the header is not a parent).
+ */
+function parents(commit: Buffer): string[] {
+  const lines = commit.toString('latin1', 0, Math.min(commit.length, 64 * 1024)).split('\n');
+  if (!/^tree [0-9a-f]{40}$/.test(lines[0] ?? '')) throw new PackError('a commit without a tree');
+  const found: string[] = [];
+  for (const line of lines.slice(1)) {
+    const match = /^parent ([0-9a-f]{40})$/.exec(line);
+    if (!match) break;
+    found.push(match[1]!);
   }
-  const commits = new Map<string, string[]>();
-  for (const [id, e] of byId) {
-    if (e.type !== 1) continue;
-    const head = e.data.toString('latin1', 0, Math.max(0, e.data.indexOf('\n\n')));
-    commits.set(
-      id,
-      head
-        .split('\n')
-        .filter((l) => l.startsWith('parent '))
-        .map((l) => l.slice('parent '.length)),
-    );
-  }
-  return { commits, objects: count };
+  return found;
 }
 
 /** git's delta format: the sizes, then copy-from-base and insert instructions. */

@@ -23,9 +23,11 @@ export interface WireAuth {
 
 const AGENT = 'git/openstack-snap-actions';
 const ZERO_ID = '0'.repeat(40);
+/** A pack ends with the SHA-1 of what comes before. */
+const TRAILER = 20;
 /** A stalled transfer (no byte for this long) is given up, as git's low-speed limit does. */
 const IDLE_MS = 60_000;
-/** An incremental mirror's pack is small; one this big is left to git, which streams it. */
+/** A listing or a push's report this big is not one; a fetch sets its own limit. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -50,6 +52,7 @@ export function readPackets(buffer: Buffer, from = 0): { packets: Packet[]; rest
     if (!/^[0-9a-f]{4}$/.test(hex)) throw new WireError(`not a pkt-line: ${JSON.stringify(hex)}`);
     const length = Number.parseInt(hex, 16);
     if (length < 4) {
+      if (length === 3) throw new WireError('not a pkt-line: 0003');
       packets.push({ kind: length === 0 ? 'flush' : length === 1 ? 'delim' : 'end' });
       at += 4;
       continue;
@@ -84,15 +87,28 @@ async function* stream(
 ): AsyncGenerator<Buffer> {
   const controller = new AbortController();
   let idle = setTimeout(() => controller.abort(), IDLE_MS);
+  // A transfer is stalled when no byte moves either way: chunks sent count as much as received.
+  const moved = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(() => controller.abort(), IDLE_MS);
+  };
   const callOff = (): void => controller.abort();
   auth.signal?.addEventListener('abort', callOff, { once: true });
   if (auth.signal?.aborted) controller.abort();
   const headers: Record<string, string> = { 'User-Agent': AGENT, ...init.headers };
   if (auth.authorization) headers.Authorization = auth.authorization;
+  const chunks = init.body;
   const body =
-    init.body === undefined || Buffer.isBuffer(init.body)
-      ? init.body
-      : ReadableStream.from(init.body);
+    chunks === undefined || Buffer.isBuffer(chunks)
+      ? chunks
+      : ReadableStream.from(
+          (async function* () {
+            for await (const chunk of chunks) {
+              moved();
+              yield chunk;
+            }
+          })(),
+        );
   try {
     const response = await fetch(url, {
       method: init.method,
@@ -107,8 +123,7 @@ async function* stream(
     }
     let size = 0;
     for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-      clearTimeout(idle);
-      idle = setTimeout(() => controller.abort(), IDLE_MS);
+      moved();
       size += chunk.length;
       if (size > maxBytes) throw new WireError(`a response of more than ${maxBytes} bytes`);
       yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -117,6 +132,8 @@ async function* stream(
     controller.abort();
     if (error instanceof WireError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // What the body's own source said (a fetch that died under a relay), as it said it.
+    if (cause instanceof WireError) throw cause;
     throw new WireError(
       `${new URL(url).host}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
     );
@@ -127,13 +144,11 @@ async function* stream(
   }
 }
 
-async function request(...args: Parameters<typeof stream>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream(...args)) chunks.push(chunk);
-  return Buffer.concat(chunks);
+function request(...args: Parameters<typeof stream>): Promise<Buffer> {
+  return collect(stream(...args));
 }
 
-/** `url` + `/suffix`, the way git appends its service paths (one slash, query kept apart). */
+/** `url` + `/suffix`, the way git appends its service paths (trailing slashes dropped). */
 function serviceUrl(url: string, suffix: string): string {
   return `${url.replace(/\/+$/, '')}/${suffix}`;
 }
@@ -246,6 +261,7 @@ async function* packData(response: AsyncIterable<Buffer>): AsyncGenerator<Buffer
   let buffer: Buffer = Buffer.alloc(0);
   let inPack = false;
   let first = '';
+  let held: Buffer = Buffer.alloc(0);
   for await (const chunk of response) {
     buffer = buffer.length > 0 ? Buffer.concat([buffer, chunk]) : chunk;
     const { packets, rest } = readPackets(buffer);
@@ -258,11 +274,21 @@ async function* packData(response: AsyncIterable<Buffer>): AsyncGenerator<Buffer
         else first ||= line;
         continue;
       }
-      if (packet.kind === 'flush') return;
+      if (packet.kind === 'flush') {
+        // The response is whole: now the pack's last bytes go too.
+        yield held;
+        return;
+      }
       if (packet.kind !== 'data') throw new WireError('fetch: a packet out of place in the pack');
       const band = packet.data[0];
-      if (band === 1) yield packet.data.subarray(1);
-      else if (band === 3)
+      if (band === 1) {
+        // The last 20 bytes (the pack's checksum, at its end) are held until the response's
+        // closing flush: a consumer that streams the pack on (a relayed push) never sends a
+        // whole pack from a response that ended early.
+        const joined = Buffer.concat([held, packet.data.subarray(1)]);
+        held = joined.subarray(Math.max(0, joined.length - TRAILER));
+        yield joined.subarray(0, joined.length - held.length);
+      } else if (band === 3)
         throw new WireError(`fetch: the source said ${packet.data.subarray(1).toString('utf8')}`);
     }
   }
@@ -291,9 +317,13 @@ export async function receivePackRefs(
     { method: 'GET', headers: { Accept: 'application/x-git-receive-pack-advertisement' } },
     auth,
   );
-  const { packets } = readPackets(response);
-  if (text(packets[0] ?? { kind: 'flush' }) !== '# service=git-receive-pack')
-    throw new WireError('receive-pack: not a smart HTTP advertisement');
+  const { packets, rest } = readPackets(response);
+  if (
+    text(packets[0] ?? { kind: 'flush' }) !== '# service=git-receive-pack' ||
+    rest !== response.length ||
+    packets.at(-1)?.kind !== 'flush'
+  )
+    throw new WireError('receive-pack: not a whole smart HTTP advertisement');
   const refs = new Map<string, string>();
   let capabilities = new Set<string>();
   let first = true;
@@ -332,6 +362,24 @@ export interface RefUpdate {
  * One atomic push of `updates` with `pack`: every ref leased on its `old`, all or none. Returns
  * the refs the destination refused with its reasons (empty: every update landed).
  */
+/** The capabilities a push of `updates` needs. */
+function neededCapabilities(updates: readonly RefUpdate[]): string[] {
+  return [
+    'report-status',
+    'atomic',
+    ...(updates.some((u) => u.new !== null) ? ['ofs-delta'] : []),
+    ...(updates.some((u) => u.new === null) ? ['delete-refs'] : []),
+  ];
+}
+
+/** The capabilities a push of `updates` needs that `advertised` lacks. */
+export function missingCapabilities(
+  advertised: ReadonlySet<string>,
+  updates: readonly RefUpdate[],
+): string[] {
+  return neededCapabilities(updates).filter((c) => !advertised.has(c));
+}
+
 export async function receivePack(
   url: string,
   auth: WireAuth,
@@ -339,11 +387,16 @@ export async function receivePack(
   updates: readonly RefUpdate[],
   pack: Buffer | AsyncIterable<Buffer> | null,
 ): Promise<{ ref: string; reason: string }[]> {
-  const needed = ['report-status', 'atomic', ...(pack ? ['ofs-delta'] : [])];
-  if (updates.some((u) => u.new === null)) needed.push('delete-refs');
-  const missing = needed.filter((c) => !advertised.has(c));
+  const missing = missingCapabilities(advertised, updates);
   if (missing.length > 0) throw new WireError(`receive-pack lacks ${missing.join(', ')}`);
-  const capabilities = [...needed, ...(advertised.has('quiet') ? ['quiet'] : []), `agent=${AGENT}`];
+  // With side-band, a destination busy with a big pack sends keepalives while it works.
+  const sideBand = advertised.has('side-band-64k');
+  const capabilities = [
+    ...neededCapabilities(updates),
+    ...(sideBand ? ['side-band-64k'] : []),
+    ...(advertised.has('quiet') ? ['quiet'] : []),
+    `agent=${AGENT}`,
+  ];
   const commands = updates.map((u, i) =>
     pkt(
       `${u.old ?? ZERO_ID} ${u.new ?? ZERO_ID} ${u.ref}${i === 0 ? `\0${capabilities.join(' ')}` : ''}\n`,
@@ -367,7 +420,7 @@ export async function receivePack(
     },
     auth,
   );
-  const lines = readPackets(response).packets.map(text);
+  const lines = readPackets(sideBand ? demultiplex(response) : response).packets.map(text);
   const unpack = lines.find((l) => l.startsWith('unpack '));
   if (unpack !== 'unpack ok')
     throw new WireError(`the destination did not take the pack (${unpack ?? 'no report'})`);
@@ -386,4 +439,17 @@ export async function receivePack(
   if (unreported.length > 0)
     throw new WireError(`the destination did not report on ${unreported[0]!.ref}`);
   return refused;
+}
+
+/** Band 1 of a side-band response, whole; what the destination said on band 3 is an error. */
+function demultiplex(response: Buffer): Buffer {
+  const data: Buffer[] = [];
+  for (const packet of readPackets(response).packets) {
+    if (packet.kind !== 'data') continue;
+    const band = packet.data[0];
+    if (band === 1) data.push(packet.data.subarray(1));
+    else if (band === 3)
+      throw new WireError(`the destination said ${packet.data.subarray(1).toString('utf8')}`);
+  }
+  return Buffer.concat(data);
 }
