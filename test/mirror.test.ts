@@ -772,6 +772,23 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(refsOf(s.destination)).toBe('');
   });
 
+  it('renames a branch a to a/b (one atomic push cannot): git lands it in two, and reports both as landed', async () => {
+    const s = await relayed();
+    addCommits(s.upstream, 'a', 2, { from: 'refs/heads/master' });
+    for (let i = 0; i < 6; i++) addCommits(s.upstream, `b${i}`, 1, { from: 'refs/heads/master' });
+    expect((await s.runOnce()).status).toBe('mirrored');
+    const a = git(s.upstream, ['rev-parse', 'refs/heads/a']).trim();
+    git(s.upstream, ['update-ref', '-d', 'refs/heads/a']);
+    git(s.upstream, ['update-ref', 'refs/heads/a/b', a]);
+    addCommits(s.upstream, 'a/b', 1);
+    const result = await s.runOnce();
+    expect(s.logs.join('\n')).toMatch(/mirroring through git/);
+    expect([result.status, result.rejected]).toEqual(['mirrored', []]);
+    expect(names(result.created)).toEqual(['refs/heads/a/b']);
+    expect(names(result.deleted)).toEqual(['refs/heads/a']);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
   it('leaves to git what the pack cannot prove: a rewind goes through git and is counted destructive', async () => {
     const s = await relayed();
     addCommits(s.upstream, 'master', 1);

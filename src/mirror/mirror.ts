@@ -441,7 +441,11 @@ async function mirrorOne(
         const fresh = await fetchAfresh(error.message);
         if (!fresh.ok) return fetchFailed(fresh.error);
         fetched = true;
-        rejected = await timed('push', () => pushBatches(changes, target));
+        // What a split push landed before it failed is not pushed again: its lease is spent, and
+        // it would be reported refused though it landed.
+        const now = await listRefs(pair.destination, auth, options.workDir).catch(() => null);
+        const left = now ? changes.filter((c) => now.get(c.ref) !== (c.new ?? undefined)) : changes;
+        rejected = await timed('push', () => pushBatches(left, target));
       }
       if (rejected.length > 0) {
         const refused = new Set(rejected.map((r) => r.ref));
