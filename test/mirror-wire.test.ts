@@ -2,7 +2,10 @@
 // HTTP client against git http-backend (real upload-pack and receive-pack).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { git, initBare, refsOf } from '../scripts/lib/git-fixtures.mjs';
 import { startGitHttpServer, type GitHttpServer } from '../scripts/lib/git-http-server.mjs';
 import { PackError, provesFastForward, readPackCommits } from '../src/mirror/pack.js';
@@ -104,6 +107,79 @@ describe('the pack reader', () => {
     const { commits } = readPackCommits(packOf(dir, [forged, `^${old}`], true));
     expect(commits.get(forged)).toEqual([]);
     expect(provesFastForward(commits, old, forged)).toBe(false);
+  });
+
+  it('resolves a commit stored as a ref delta on a commit of the pack, as git indexes it', () => {
+    const dir = initBare(join(root, 'refdelta.git'));
+    const who = 'r <r@example.invalid> 1700000000 +0000';
+    const tree = git(dir, ['mktree'], '').trim();
+    const first = Buffer.from(`tree ${tree}\nauthor ${who}\ncommitter ${who}\n\nfirst\n`);
+    const firstId = createHash('sha1').update(`commit ${first.length}\0`).update(first).digest();
+    const second = Buffer.from(
+      `tree ${tree}\nparent ${firstId.toString('hex')}\nauthor ${who}\ncommitter ${who}\n\nsecond\n`,
+    );
+    const secondId = createHash('sha1').update(`commit ${second.length}\0`).update(second).digest();
+    // The delta: the sizes, then the second commit inserted in pieces of at most 127 bytes.
+    const varint = (n: number) => {
+      const out: number[] = [];
+      do {
+        out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+        n >>= 7;
+      } while (n > 0);
+      return Buffer.from(out);
+    };
+    const inserts: Buffer[] = [];
+    for (let at = 0; at < second.length; at += 127) {
+      const piece = second.subarray(at, at + 127);
+      inserts.push(Buffer.from([piece.length]), piece);
+    }
+    const delta = Buffer.concat([varint(first.length), varint(second.length), ...inserts]);
+    const header = (type: number, size: number) => {
+      const out = [(type << 4) | (size & 0x0f) | (size > 0x0f ? 0x80 : 0)];
+      for (let rest = size >> 4; rest > 0; rest >>= 7)
+        out.push((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
+      return Buffer.from(out);
+    };
+    const body = Buffer.concat([
+      Buffer.from('PACK'),
+      Buffer.from([0, 0, 0, 2, 0, 0, 0, 2]),
+      header(1, first.length),
+      deflateSync(first),
+      header(7, delta.length),
+      firstId,
+      deflateSync(delta),
+    ]);
+    const pack = Buffer.concat([body, createHash('sha1').update(body).digest()]);
+    // git takes it as a pack of these two commits, the second a delta.
+    const packFile = join(root, 'refdelta.pack');
+    writeFileSync(packFile, pack);
+    execFileSync('git', ['index-pack', packFile], { cwd: dir });
+    // The second is a delta (depth 1) on the first.
+    expect(git(dir, ['verify-pack', '-v', packFile.replace(/pack$/, 'idx')])).toMatch(
+      new RegExp(`${secondId.toString('hex')} commit \\d+ \\d+ \\d+ 1 ${firstId.toString('hex')}`),
+    );
+    const { commits } = readPackCommits(pack);
+    expect(commits.get(secondId.toString('hex'))).toEqual([firstId.toString('hex')]);
+    expect(provesFastForward(commits, firstId.toString('hex'), secondId.toString('hex'))).toBe(
+      true,
+    );
+  });
+
+  it('refuses a pack with an object that would inflate past what it reads, before inflating it', () => {
+    const dir = initBare(join(root, 'bomb.git'));
+    // 80 MiB of zeros: a pack of a few hundred kilobytes.
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], {
+      cwd: dir,
+      input: Buffer.alloc(80 * 1024 * 1024),
+    })
+      .toString()
+      .trim();
+    const pack = execFileSync('git', ['pack-objects', '--stdout'], {
+      cwd: dir,
+      input: `${blob}\n`,
+    });
+    expect(pack.length).toBeLessThan(1024 * 1024);
+    expect(() => readPackCommits(pack)).toThrow(/too big to read here/);
   });
 
   it('refuses a pack that is truncated, corrupt, or not a pack', () => {

@@ -443,8 +443,16 @@ async function mirrorOne(
         fetched = true;
         // What a split push landed before it failed is not pushed again: its lease is spent, and
         // it would be reported refused though it landed.
-        const now = await listRefs(pair.destination, auth, options.workDir).catch(() => null);
-        const left = now ? changes.filter((c) => now.get(c.ref) !== (c.new ?? undefined)) : changes;
+        const list = () => listRefs(pair.destination, auth, options.workDir);
+        const now = await list()
+          .catch(list)
+          .catch((e: unknown) => {
+            throw new ExternalError(
+              `part of a push to ${redactUrl(pair.destination)} may have landed, and the destination could not be listed to see what: ${errorMessage(e)}; the next run mirrors the rest`,
+              { retryable: true, cause: e },
+            );
+          });
+        const left = changes.filter((c) => now.get(c.ref) !== (c.new ?? undefined));
         rejected = await timed('push', () => pushBatches(left, target));
       }
       if (rejected.length > 0) {
@@ -629,7 +637,8 @@ async function mirrorDirect(
       heldBack = judged;
       throw new WireError('held back');
     }
-    yield pack;
+    // In slices: a stall is a time in which no slice goes, however slow the link.
+    for (let at = 0; at < pack.length; at += 64 * 1024) yield pack.subarray(at, at + 64 * 1024);
   }
   const pushed = await push(commands, judgedPack(), 'push');
   // Nothing of this run goes on behind it (a push that failed before it read the pack).

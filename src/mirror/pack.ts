@@ -12,6 +12,8 @@ export class PackError extends Error {
 
 /** Packs bigger than this are not read here (the caller leaves them to git). */
 export const MAX_READ_PACK_BYTES = 32 * 1024 * 1024;
+/** Nor packs with an object that inflates to more than this (a few bytes can say gigabytes). */
+const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 
 const TYPES: Record<number, string> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
 const OFS_DELTA = 6;
@@ -32,9 +34,10 @@ export interface PackCommits {
 
 /**
  * Reads a pack once, in order: every object is inflated to find where the next begins, but only
- * commits are kept. A delta's type is its base's, and an offset delta's base comes before it, so
- * one pass resolves the commits; a delta on a base outside the pack (a ref delta of a thin pack)
- * stays unread, whatever it is. Memory is the commits' size; time is linear in the pack.
+ * commits are kept. A delta's type is its base's, and its base comes before it, so one pass
+ * resolves the commits; a delta on a base outside the pack (a thin pack's) stays unread,
+ * whatever it is. Every object inflates to the size its header declares, at most
+ * MAX_OBJECT_BYTES. Memory is the commits' size and one object; time is linear in the pack.
  */
 export function readPackCommits(pack: Buffer): PackCommits {
   if (pack.length > MAX_READ_PACK_BYTES) throw new PackError('the pack is too big to read here');
@@ -49,6 +52,7 @@ export function readPackCommits(pack: Buffer): PackCommits {
 
   const byOffset = new Map<number, Entry>();
   const commits = new Map<string, string[]>();
+  const commitData = new Map<string, Buffer>();
   let kept = 0;
   let at = 12;
   for (let n = 0; n < count; n++) {
@@ -56,8 +60,16 @@ export function readPackCommits(pack: Buffer): PackCommits {
     if (at >= body) throw new PackError('the pack ends before its last object');
     let byte = pack[at++]!;
     const type = (byte >> 4) & 7;
-    while (byte & 0x80) byte = pack[at++]!;
+    // The size the object (or the delta) inflates to, as its header declares it.
+    let size = byte & 0x0f;
+    for (let shift = 4; byte & 0x80; shift += 7) {
+      byte = pack[at++]!;
+      size += (byte & 0x7f) * 2 ** shift;
+    }
+    if (size > MAX_OBJECT_BYTES)
+      throw new PackError(`an object of ${size} bytes at ${offset}: too big to read here`);
     let base: Entry | undefined;
+    let baseId: string | undefined;
     if (type === OFS_DELTA) {
       byte = pack[at++]!;
       let distance = byte & 0x7f;
@@ -68,18 +80,29 @@ export function readPackCommits(pack: Buffer): PackCommits {
       base = byOffset.get(offset - distance);
       if (!base) throw new PackError(`a delta at ${offset} on no object of the pack`);
     } else if (type === REF_DELTA) {
+      baseId = pack.toString('hex', at, at + 20);
       at += 20;
     } else if (!TYPES[type]) throw new PackError(`object type ${type} at ${offset}`);
     let inflated: { buffer: Buffer; engine: { bytesWritten: number } };
     try {
-      inflated = inflateSync(pack.subarray(at, body), { info: true }) as unknown as typeof inflated;
+      inflated = inflateSync(pack.subarray(at, body), {
+        info: true,
+        maxOutputLength: Math.max(1, size),
+      }) as unknown as typeof inflated;
     } catch (error) {
       throw new PackError(`object at ${offset} does not inflate: ${(error as Error).message}`);
     }
+    if (inflated.buffer.length !== size)
+      throw new PackError(`object at ${offset} is not the size its header declares`);
     at += inflated.engine.bytesWritten;
+    // A ref delta on a commit read before it is a commit; on anything else (a thin pack's base
+    // at the destination, or an object of the pack not kept) it stays unread.
+    if (baseId !== undefined) {
+      const commit = commitData.get(baseId);
+      base = commit ? { type: 1, data: commit } : { type: 0 };
+    }
     let entry: Entry;
-    if (type === REF_DELTA) entry = { type: 0 };
-    else if (base) {
+    if (base) {
       entry =
         base.type === 1 && base.data
           ? { type: 1, data: applyDelta(base.data, inflated.buffer) }
@@ -93,6 +116,7 @@ export function readPackCommits(pack: Buffer): PackCommits {
         .update(entry.data)
         .digest('hex');
       commits.set(id, parents(entry.data));
+      commitData.set(id, entry.data);
     }
     byOffset.set(offset, entry);
   }

@@ -420,7 +420,11 @@ export async function receivePack(
     },
     auth,
   );
-  const lines = readPackets(sideBand ? demultiplex(response) : response).packets.map(text);
+  const report = sideBand ? demultiplex(response) : response;
+  const { packets, rest } = readPackets(report);
+  if (rest !== report.length || packets.at(-1)?.kind !== 'flush')
+    throw new WireError('the destination did not report whole');
+  const lines = packets.map(text);
   const unpack = lines.find((l) => l.startsWith('unpack '));
   if (unpack !== 'unpack ok')
     throw new WireError(`the destination did not take the pack (${unpack ?? 'no report'})`);
