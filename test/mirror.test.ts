@@ -631,6 +631,23 @@ describe('mirror: the in-process relay, http source and destination', () => {
           `${r.method} ${r.path.replace(/^\/\w+\/[^/]+/, '')}${r.service ? `?${r.service}` : ''}`,
       );
 
+  /**
+   * Since those request counts: the listing and the fetch at the source, the advertisement and
+   * the push at the destination, and nothing else; the source never sees the token.
+   */
+  const expectOnlyTheRelay = (fromSource: number, toDestination: number) => {
+    expect(requestsSince(open, fromSource, '/opendev/')).toEqual([
+      'POST /git-upload-pack',
+      'POST /git-upload-pack',
+    ]);
+    expect(open.requests.slice(fromSource).some((r) => r.sentAuth)).toBe(false);
+    expect(requestsSince(http, toDestination, '/github/')).toEqual([
+      'GET /info/refs?git-receive-pack',
+      'POST /git-receive-pack',
+    ]);
+    expect(http.requests.slice(toDestination).every((r) => r.authorised)).toBe(true);
+  };
+
   it('relays a change straight from the source to the destination: four requests, no copy, no token to the source, every shape a fast-forward or a cut', async () => {
     const s = await relayed();
     addCommits(s.upstream, 'master', 2);
@@ -669,17 +686,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(() =>
       git(s.destination, ['fsck', '--connectivity-only', '--no-dangling']),
     ).not.toThrow();
-    // The listing, the fetch and the push, and nothing else; the source never sees the token.
-    expect(requestsSince(open, fromSource, '/opendev/')).toEqual([
-      'POST /git-upload-pack',
-      'POST /git-upload-pack',
-    ]);
-    expect(open.requests.slice(fromSource).some((r) => r.sentAuth)).toBe(false);
-    expect(requestsSince(http, toDestination, '/github/')).toEqual([
-      'GET /info/refs?git-receive-pack',
-      'POST /git-receive-pack',
-    ]);
-    expect(http.requests.slice(toDestination).every((r) => r.authorised)).toBe(true);
+    expectOnlyTheRelay(fromSource, toDestination);
     // Only what is new came from the source (the cut at the tip costs nothing), and no copy stays.
     expect(open.stats.bytesOut - bytes).toBeLessThan(s.firstBytes / 20);
     expect(readdirSync(work)).toEqual([]);
@@ -706,14 +713,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(() =>
       git(s.destination, ['fsck', '--connectivity-only', '--no-dangling']),
     ).not.toThrow();
-    expect(requestsSince(open, fromSource, '/opendev/')).toEqual([
-      'POST /git-upload-pack',
-      'POST /git-upload-pack',
-    ]);
-    expect(requestsSince(http, toDestination, '/github/')).toEqual([
-      'GET /info/refs?git-receive-pack',
-      'POST /git-receive-pack',
-    ]);
+    expectOnlyTheRelay(fromSource, toDestination);
     expect(readdirSync(work)).toEqual([]);
   });
 

@@ -233,11 +233,6 @@ async function mirrorOne(
     };
     const emptySource = (refs: RefMap): boolean =>
       ![...refs.keys()].some((ref) => options.filter.matches(ref));
-    const refuseEmptySource = (): RepoResult =>
-      result('refused', {
-        error: `the source lists no branches or tags to mirror; refusing to mirror an empty listing over ${redactUrl(pair.destination)}`,
-        kind: 'external',
-      });
     let advertisement: ReceivePackAdvertisement | null = null;
     let upstream: RefMap;
     let destination: RefMap;
@@ -271,14 +266,24 @@ async function mirrorOne(
       wire?.abort();
       [upstream, destination] = await gitListing();
     }
-    if (emptySource(upstream)) return refuseEmptySource();
-    // The common case, nothing new upstream, costs those two listings: no cache, no fetch.
-    // Only the refs mirrored are ever fetched: a source's other refs are none of this run's.
-    let mirrored = filtered(upstream, options.filter);
-    let atDestination = filtered(destination, options.filter);
-    if (sameRefs(mirrored, atDestination)) {
-      return result('unchanged');
-    }
+    // What the listings say, read once for the first listing and once more for a fresh one after
+    // a relay: a source with nothing to mirror is refused, and the common case, nothing new
+    // upstream, costs those two listings: no cache, no fetch. Only the refs mirrored are ever
+    // fetched: a source's other refs are none of this run's.
+    let mirrored: RefMap = new Map();
+    let atDestination: RefMap = new Map();
+    const settle = (): RepoResult | undefined => {
+      if (emptySource(upstream))
+        return result('refused', {
+          error: `the source lists no branches or tags to mirror; refusing to mirror an empty listing over ${redactUrl(pair.destination)}`,
+          kind: 'external',
+        });
+      mirrored = filtered(upstream, options.filter);
+      atDestination = filtered(destination, options.filter);
+      return sameRefs(mirrored, atDestination) ? result('unchanged') : undefined;
+    };
+    const settled = settle();
+    if (settled) return settled;
     return await heavy(async () => {
       // 2a. The destination takes the change straight from the source's pack, with no copy on
       // this runner: see mirrorDirect. What it cannot prove or do is left to git, below, from a
@@ -297,10 +302,7 @@ async function mirrorOne(
           [upstream, destination] = await gitListing();
           const now = destination;
           // Its push landed after all (the report was lost on the way back).
-          if (
-            direct.plan &&
-            orderedChanges(direct.plan).every((c) => now.get(c.ref) === (c.new ?? undefined))
-          ) {
+          if (direct.plan && orderedChanges(direct.plan).every((c) => hasLanded(c, now))) {
             log(`${direct.why}; the destination has the change all the same`);
             plan = direct.plan;
             fetched = true;
@@ -308,10 +310,8 @@ async function mirrorOne(
             return result('mirrored');
           }
           log(`${direct.why}; mirroring through git`);
-          mirrored = filtered(upstream, options.filter);
-          atDestination = filtered(destination, options.filter);
-          if (emptySource(upstream)) return refuseEmptySource();
-          if (sameRefs(mirrored, atDestination)) return result('unchanged');
+          const again = settle();
+          if (again) return again;
         } else log(`${direct.why}; mirroring through git`);
       }
       // 2. A bare copy that has the objects to push. On a fresh runner the destination already has
@@ -452,7 +452,7 @@ async function mirrorOne(
               { retryable: true, cause: e },
             );
           });
-        const left = changes.filter((c) => now.get(c.ref) !== (c.new ?? undefined));
+        const left = changes.filter((c) => !hasLanded(c, now));
         rejected = await timed('push', () => pushBatches(left, target));
       }
       if (rejected.length > 0) {
@@ -502,6 +502,11 @@ function destructiveRefusal(
 
 const isHttp = (url: string): boolean => /^https?:\/\/[^/@]+\//i.test(url);
 
+/** Whether the destination's listing `refs` already shows `change` done. */
+function hasLanded(change: RefChange, refs: RefMap): boolean {
+  return refs.get(change.ref) === (change.new ?? undefined);
+}
+
 /**
  * Deletions, then creations, then updates: the order of every push's refs (batches split by
  * argv go in this order, so a deleted branch `a` is gone before a batch creates `a/b`).
@@ -543,6 +548,7 @@ async function mirrorDirect(
 ): Promise<Direct> {
   const destination = advertisement.refs;
   const mirrored = filtered(upstream, options.filter);
+  const mirroredAtDestination = filtered(destination, options.filter).size;
   const held = new Set(destination.values());
   const changed = [...mirrored].filter(([ref, id]) => destination.get(ref) !== id);
   // What the destination holds as a tip already (a branch cut where another stands) is not asked for.
@@ -575,7 +581,7 @@ async function mirrorDirect(
     }
     return { kind: 'done', plan, fetched: wants.length > 0 };
   };
-  if (filtered(destination, options.filter).size === 0) {
+  if (mirroredAtDestination === 0) {
     // A first mirror: every ref is created, so there is no update to prove and nothing to delete,
     // and the source's pack goes on to the destination as it comes, never whole on this runner.
     // A source that dies midway cuts the push short, and the destination takes none of it.
@@ -600,7 +606,7 @@ async function mirrorDirect(
         why: `${unproven.ref} is not shown a fast-forward by the pack`,
         pushed: false,
       };
-    const refusal = destructiveRefusal(plan, filtered(destination, options.filter).size, options);
+    const refusal = destructiveRefusal(plan, mirroredAtDestination, options);
     return { kind: 'done', plan, fetched: wants.length > 0, ...(refusal ? { refusal } : {}) };
   };
   if (wants.length === 0) {

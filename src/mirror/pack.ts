@@ -21,7 +21,7 @@ const REF_DELTA = 7;
 
 /** What the reader keeps of an object: its type (a delta's is its base's) and a commit's data. */
 interface Entry {
-  /** 1 to 4; 0 for a delta whose base is not in the pack (a thin pack's). */
+  /** 1 to 4; 0 for a delta whose base was not read (a thin pack's, or not a commit kept). */
   readonly type: number;
   /** A commit's content (for a delta, once applied); nothing else is kept. */
   readonly data?: Buffer;
@@ -141,7 +141,7 @@ function parents(commit: Buffer): string[] {
 }
 
 /** git's delta format: the sizes, then copy-from-base and insert instructions. */
-export function applyDelta(base: Buffer, delta: Buffer): Buffer {
+function applyDelta(base: Buffer, delta: Buffer): Buffer {
   let at = 0;
   const size = (): number => {
     let value = 0;

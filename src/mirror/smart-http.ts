@@ -33,20 +33,20 @@ const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 // ---------------------------------------------------------------------------------------------
 // pkt-line
 
-export function pkt(line: string | Buffer): Buffer {
+function pkt(line: string | Buffer): Buffer {
   const body = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
   return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
 }
-export const FLUSH = Buffer.from('0000');
-export const DELIM = Buffer.from('0001');
+const FLUSH = Buffer.from('0000');
+const DELIM = Buffer.from('0001');
 
 /** One pkt-line: its payload, or the special packet it is (flush, delim, response-end). */
-export type Packet = { kind: 'data'; data: Buffer } | { kind: 'flush' | 'delim' | 'end' };
+type Packet = { kind: 'data'; data: Buffer } | { kind: 'flush' | 'delim' | 'end' };
 
 /** Splits a response into packets; the rest after the last whole packet is returned too. */
-export function readPackets(buffer: Buffer, from = 0): { packets: Packet[]; rest: number } {
+function readPackets(buffer: Buffer): { packets: Packet[]; rest: number } {
   const packets: Packet[] = [];
-  let at = from;
+  let at = 0;
   while (at + 4 <= buffer.length) {
     const hex = buffer.toString('latin1', at, at + 4);
     if (!/^[0-9a-f]{4}$/.test(hex)) throw new WireError(`not a pkt-line: ${JSON.stringify(hex)}`);
@@ -64,8 +64,24 @@ export function readPackets(buffer: Buffer, from = 0): { packets: Packet[]; rest
   return { packets, rest: at };
 }
 
+/** A whole response's packets: every byte a packet, the last a flush; else `what` is not one. */
+function wholePackets(buffer: Buffer, what: string): Packet[] {
+  const { packets, rest } = readPackets(buffer);
+  if (rest !== buffer.length || packets.at(-1)?.kind !== 'flush') throw new WireError(what);
+  return packets;
+}
+
 const text = (p: Packet): string =>
   p.kind === 'data' ? p.data.toString('utf8').replace(/\n$/, '') : '';
+
+/**
+ * A side-band packet's data: band 1's; none for band 2 (progress); what the remote said on band 3
+ * is an error, told as `who` said it.
+ */
+function sideBand(packet: Buffer, who: string): Buffer | null {
+  if (packet[0] === 3) throw new WireError(`${who} said ${packet.subarray(1).toString('utf8')}`);
+  return packet[0] === 1 ? packet.subarray(1) : null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
@@ -153,9 +169,11 @@ function serviceUrl(url: string, suffix: string): string {
   return `${url.replace(/\/+$/, '')}/${suffix}`;
 }
 
+/** A protocol v2 `command` with its `args` (lines), posted to upload-pack. */
 function v2Request(
   url: string,
-  body: Buffer[],
+  command: string,
+  args: readonly string[],
   auth: WireAuth,
   maxBytes?: number,
 ): AsyncGenerator<Buffer> {
@@ -168,7 +186,13 @@ function v2Request(
         Accept: 'application/x-git-upload-pack-result',
         'Git-Protocol': 'version=2',
       },
-      body: Buffer.concat(body),
+      body: Buffer.concat([
+        pkt(`command=${command}\n`),
+        pkt(`agent=${AGENT}\n`),
+        DELIM,
+        ...args.map((line) => pkt(`${line}\n`)),
+        FLUSH,
+      ]),
     },
     auth,
     maxBytes,
@@ -187,22 +211,12 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
 /** A remote's branches and tags (tags as their tag objects), by protocol v2's `ls-refs`. */
 export async function lsRefs(url: string, auth: WireAuth = {}): Promise<Map<string, string>> {
   const response = await collect(
-    v2Request(
-      url,
-      [
-        pkt('command=ls-refs\n'),
-        pkt(`agent=${AGENT}\n`),
-        DELIM,
-        pkt('ref-prefix refs/heads/\n'),
-        pkt('ref-prefix refs/tags/\n'),
-        FLUSH,
-      ],
-      auth,
-    ),
+    v2Request(url, 'ls-refs', ['ref-prefix refs/heads/', 'ref-prefix refs/tags/'], auth),
   );
-  const { packets, rest } = readPackets(response);
-  if (rest !== response.length || packets.at(-1)?.kind !== 'flush')
-    throw new WireError('ls-refs: the response is not a complete protocol v2 listing');
+  const packets = wholePackets(
+    response,
+    'ls-refs: the response is not a complete protocol v2 listing',
+  );
   const refs = new Map<string, string>();
   for (const packet of packets.slice(0, -1)) {
     const line = text(packet);
@@ -230,17 +244,14 @@ export function streamPack(
   return packData(
     v2Request(
       url,
+      'fetch',
       [
-        pkt('command=fetch\n'),
-        pkt(`agent=${AGENT}\n`),
-        DELIM,
-        ...(haves.length > 0 ? [pkt('thin-pack\n')] : []),
-        pkt('ofs-delta\n'),
-        pkt('no-progress\n'),
-        ...wants.map((id) => pkt(`want ${id}\n`)),
-        ...haves.map((id) => pkt(`have ${id}\n`)),
-        pkt('done\n'),
-        FLUSH,
+        ...(haves.length > 0 ? ['thin-pack'] : []),
+        'ofs-delta',
+        'no-progress',
+        ...wants.map((id) => `want ${id}`),
+        ...haves.map((id) => `have ${id}`),
+        'done',
       ],
       auth,
       maxBytes,
@@ -280,16 +291,15 @@ async function* packData(response: AsyncIterable<Buffer>): AsyncGenerator<Buffer
         return;
       }
       if (packet.kind !== 'data') throw new WireError('fetch: a packet out of place in the pack');
-      const band = packet.data[0];
-      if (band === 1) {
+      const data = sideBand(packet.data, 'fetch: the source');
+      if (data) {
         // The last 20 bytes (the pack's checksum, at its end) are held until the response's
         // closing flush: a consumer that streams the pack on (a relayed push) never sends a
         // whole pack from a response that ended early.
-        const joined = Buffer.concat([held, packet.data.subarray(1)]);
+        const joined = Buffer.concat([held, data]);
         held = joined.subarray(Math.max(0, joined.length - TRAILER));
         yield joined.subarray(0, joined.length - held.length);
-      } else if (band === 3)
-        throw new WireError(`fetch: the source said ${packet.data.subarray(1).toString('utf8')}`);
+      }
     }
   }
   throw new WireError(
@@ -317,13 +327,9 @@ export async function receivePackRefs(
     { method: 'GET', headers: { Accept: 'application/x-git-receive-pack-advertisement' } },
     auth,
   );
-  const { packets, rest } = readPackets(response);
-  if (
-    text(packets[0] ?? { kind: 'flush' }) !== '# service=git-receive-pack' ||
-    rest !== response.length ||
-    packets.at(-1)?.kind !== 'flush'
-  )
-    throw new WireError('receive-pack: not a whole smart HTTP advertisement');
+  const whole = 'receive-pack: not a whole smart HTTP advertisement';
+  const packets = wholePackets(response, whole);
+  if (text(packets[0]!) !== '# service=git-receive-pack') throw new WireError(whole);
   const refs = new Map<string, string>();
   let capabilities = new Set<string>();
   let first = true;
@@ -358,10 +364,6 @@ export interface RefUpdate {
   readonly new: string | null;
 }
 
-/**
- * One atomic push of `updates` with `pack`: every ref leased on its `old`, all or none. Returns
- * the refs the destination refused with its reasons (empty: every update landed).
- */
 /** The capabilities a push of `updates` needs. */
 function neededCapabilities(updates: readonly RefUpdate[]): string[] {
   return [
@@ -380,6 +382,10 @@ export function missingCapabilities(
   return neededCapabilities(updates).filter((c) => !advertised.has(c));
 }
 
+/**
+ * One atomic push of `updates` with `pack`: every ref leased on its `old`, all or none. Returns
+ * the refs the destination refused with its reasons (empty: every update landed).
+ */
 export async function receivePack(
   url: string,
   auth: WireAuth,
@@ -390,10 +396,10 @@ export async function receivePack(
   const missing = missingCapabilities(advertised, updates);
   if (missing.length > 0) throw new WireError(`receive-pack lacks ${missing.join(', ')}`);
   // With side-band, a destination busy with a big pack sends keepalives while it works.
-  const sideBand = advertised.has('side-band-64k');
+  const sideBandOn = advertised.has('side-band-64k');
   const capabilities = [
     ...neededCapabilities(updates),
-    ...(sideBand ? ['side-band-64k'] : []),
+    ...(sideBandOn ? ['side-band-64k'] : []),
     ...(advertised.has('quiet') ? ['quiet'] : []),
     `agent=${AGENT}`,
   ];
@@ -420,11 +426,8 @@ export async function receivePack(
     },
     auth,
   );
-  const report = sideBand ? demultiplex(response) : response;
-  const { packets, rest } = readPackets(report);
-  if (rest !== report.length || packets.at(-1)?.kind !== 'flush')
-    throw new WireError('the destination did not report whole');
-  const lines = packets.map(text);
+  const report = sideBandOn ? demultiplex(response) : response;
+  const lines = wholePackets(report, 'the destination did not report whole').map(text);
   const unpack = lines.find((l) => l.startsWith('unpack '));
   if (unpack !== 'unpack ok')
     throw new WireError(`the destination did not take the pack (${unpack ?? 'no report'})`);
@@ -450,10 +453,8 @@ function demultiplex(response: Buffer): Buffer {
   const data: Buffer[] = [];
   for (const packet of readPackets(response).packets) {
     if (packet.kind !== 'data') continue;
-    const band = packet.data[0];
-    if (band === 1) data.push(packet.data.subarray(1));
-    else if (band === 3)
-      throw new WireError(`the destination said ${packet.data.subarray(1).toString('utf8')}`);
+    const band = sideBand(packet.data, 'the destination');
+    if (band) data.push(band);
   }
   return Buffer.concat(data);
 }
