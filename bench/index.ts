@@ -53,6 +53,10 @@ if (want('mirror')) {
     for (const r of rows) console.log(row(r.name, r.ours, r.naive));
     console.log('where our time went (s):');
     for (const r of rows) console.log(`  ${r.name.padEnd(30)} ${phases(r.ours.phases)}`);
+    console.log(
+      `  the incremental row is each side's median of three runs; the git server used ` +
+        `${rows[2]!.ours.serverCpu.toFixed(2)} s of CPU during our ${rows[2]!.ours.seconds.toFixed(2)} s`,
+    );
     const [first, noop, incremental] = rows;
     const ratio = (r: typeof noop) => r!.naive.seconds / r!.ours.seconds;
     console.log(
@@ -79,8 +83,22 @@ if (want('mirror')) {
   );
   console.log(`  slowest: ${fleet.slowest.join('; ')}`);
   console.log(
-    `  the git servers' processes used ${fleet.serverCpu.toFixed(2)} s of CPU during our fleet run, on the ${fleet.cores} cores this machine shares with it: ` +
-      `a floor of ${(fleet.serverCpu / fleet.cores).toFixed(2)} s (${(fleet.serverCpu / fleet.cores / fleet.largestAlone).toFixed(2)}x the largest alone) before any work of ours`,
+    `  the git servers used ${fleet.serverCpu.toFixed(2)} s of CPU during our fleet run, on the ${fleet.cores} cores this machine shares with it: ` +
+      `a floor of ${(fleet.serverCpu / fleet.cores).toFixed(2)} s (${(fleet.serverCpu / fleet.cores / fleet.largestAlone).toFixed(2)}x the largest alone) before any work of ours; ` +
+      `ours used ${fleet.ownCpu.toFixed(2)} s`,
+  );
+  const { remote } = fleet;
+  console.log(
+    `fleet, the servers' CPU off this machine as a hosted runner's is (${remote.replayed} listings of unchanged repositories answered with git's recorded answer; fetches and pushes live): ` +
+      `ours ${remote.ours.toFixed(2)} s, the largest alone ${remote.largestAlone.toFixed(2)} s: ` +
+      verdict(remote.ours / remote.largestAlone, 1.5, true),
+  );
+  console.log(
+    `  the two changed repositories alone ${remote.changedAlone.toFixed(2)} s: the 28 unchanged ones' listings add ` +
+      `${(remote.ours - remote.changedAlone).toFixed(2)} s (${(remote.ours / remote.changedAlone).toFixed(2)}x)`,
+  );
+  console.log(
+    `  slowest: ${remote.slowest.join('; ')}; the servers used ${remote.serverCpu.toFixed(2)} s of CPU`,
   );
 }
 

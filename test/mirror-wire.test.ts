@@ -279,3 +279,42 @@ describe('the smart HTTP client, against git http-backend', () => {
     await expect(receivePackRefs(url, {})).rejects.toThrow(/HTTP 401/);
   });
 });
+
+// The benchmark's stand-in for remote servers (their CPU not this machine's) must answer as git
+// would right now, or it would hide a mirror that acts on a stale listing.
+describe("the stand-in's recorded listings", () => {
+  it("replay git's answer only while the repository is unchanged, and never without the token", async () => {
+    const auth = { authorization: basicAuthorization(TOKEN) };
+    const replaying = await startGitHttpServer({ root, token: TOKEN, replayListings: true });
+    try {
+      const dir = history('replayed');
+      const url = `${replaying.url}/replayed.git`;
+      const live = {
+        source: await lsRefs(url, auth),
+        destination: await receivePackRefs(url, auth),
+      };
+      expect(replaying.stats.replayed).toBe(0);
+      expect(await lsRefs(url, auth)).toEqual(live.source);
+      expect(await receivePackRefs(url, auth)).toEqual(live.destination);
+      expect(replaying.stats.replayed).toBe(2);
+      await expect(receivePackRefs(url, {})).rejects.toThrow(/HTTP 401/);
+      // A ref moved (loose, then packed): the next answers are live, and say so.
+      git(dir, ['update-ref', 'refs/heads/master', 'master~1']);
+      const moved = git(dir, ['rev-parse', 'master']).trim();
+      expect((await lsRefs(url, auth)).get('refs/heads/master')).toBe(moved);
+      expect((await receivePackRefs(url, auth)).refs.get('refs/heads/master')).toBe(moved);
+      expect(replaying.stats.replayed).toBe(2);
+      git(dir, ['pack-refs', '--all']);
+      git(dir, ['tag', 'v1', 'master~2']);
+      expect((await lsRefs(url, auth)).has('refs/tags/v1')).toBe(true);
+      expect(replaying.stats.replayed).toBe(2);
+      // A fetch is never replayed: the same request twice runs git twice.
+      const master = git(dir, ['rev-parse', 'master']).trim();
+      await fetchPack(url, [master], [], auth);
+      await fetchPack(url, [master], [], auth);
+      expect(replaying.stats.replayed).toBe(2);
+    } finally {
+      await replaying.stop();
+    }
+  });
+});

@@ -12,11 +12,12 @@ export interface GitHttpServer {
     failReceivePack: boolean;
     dropFetchEnd: boolean;
   };
-  stats: { bytesIn: number; bytesOut: number };
+  stats: { bytesIn: number; bytesOut: number; replayed: number };
   stop(): Promise<void>;
 }
 export function startGitHttpServer(options: {
   root: string;
   token?: string;
   link?: { bytesPerSecond: number; latencyMs: number };
+  replayListings?: boolean;
 }): Promise<GitHttpServer>;

@@ -2,7 +2,10 @@
 // cannot do: token authentication (the header git sends through http.extraheader) and faults (a
 // connection that dies in the middle of a fetch).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 
 /**
  * @param {{ root: string, token?: string, link?: { bytesPerSecond: number, latencyMs: number } }} options
@@ -11,8 +14,15 @@ import { createServer } from 'node:http';
  * protocol v2 fetch's response but its last 4 bytes (its closing flush), then drops the
  * connection; `faults.failReceivePack = true` answers every push
  * with a 500 (a destination that breaks mid-run); `requests` records method, path and auth result.
+ *
+ * `replayListings` (benchmarks only) stands in for servers whose CPU is not this machine's, as
+ * github.com's and opendev's are not a runner's: a listing (a GET of info/refs, a protocol v2
+ * `ls-refs`) is answered with git's own answer to the same request, recorded earlier, as long as
+ * the repository's refs, HEAD and config are byte for byte what they were then; anything else
+ * (fetches, pushes, a changed repository) runs `git http-backend` live. `stats.replayed` counts
+ * the answers replayed.
  */
-export function startGitHttpServer({ root, token, link }) {
+export function startGitHttpServer({ root, token, link, replayListings = false }) {
   // A simulated network link shared by all requests: bandwidth both ways, latency per request.
   let linkFreeAt = 0;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +38,9 @@ export function startGitHttpServer({ root, token, link }) {
   const requests = [];
   const faults = { breakUploadPackAfter: null, failReceivePack: false, dropFetchEnd: false };
   // Bytes on the wire, both ways, for benchmarks.
-  const stats = { bytesIn: 0, bytesOut: 0 };
+  const stats = { bytesIn: 0, bytesOut: 0, replayed: 0 };
+  /** Recorded listings: request and repository state -> git's answer (status, headers, body). */
+  const recorded = new Map();
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     const auth = req.headers.authorization ?? '';
@@ -55,6 +67,28 @@ export function startGitHttpServer({ root, token, link }) {
     }
     req.pause();
     if (link) await sleep(link.latencyMs);
+    // A listing's request is read whole first (a few hundred bytes), to know what it is.
+    const listing =
+      replayListings &&
+      ((req.method === 'GET' && url.pathname.endsWith('/info/refs')) ||
+        (req.method === 'POST' && url.pathname.endsWith('/git-upload-pack')));
+    let key = null;
+    let body = null;
+    if (listing) {
+      body = await readAll(req);
+      stats.bytesIn += body.length;
+      if (req.method === 'GET' || body.includes('command=ls-refs')) {
+        key = listingKey(root, url, req.headers['git-protocol'] ?? '', body);
+        const answer = key && recorded.get(key);
+        if (answer) {
+          stats.replayed += 1;
+          stats.bytesOut += answer.body.length;
+          await transmit(body.length + answer.body.length);
+          res.writeHead(answer.status, answer.headers).end(answer.body);
+          return;
+        }
+      }
+    }
     const cgi = spawn('git', ['http-backend'], {
       env: {
         PATH: process.env.PATH,
@@ -77,24 +111,45 @@ export function startGitHttpServer({ root, token, link }) {
     let upload = Promise.resolve();
     // Whether the request is a v2 fetch (its body says so; the response comes after it).
     let isFetch = false;
-    req.on('data', (chunk) => {
-      stats.bytesIn += chunk.length;
-      if (chunk.includes('command=fetch')) isFetch = true;
-      req.pause();
+    if (body) {
+      if (body.includes('command=fetch')) isFetch = true;
       upload = upload.then(async () => {
-        await transmit(chunk.length);
-        cgi.stdin.write(chunk);
-        req.resume();
+        await transmit(body.length);
+        cgi.stdin.end(body);
       });
-    });
-    req.on('end', () => {
-      upload = upload.then(() => cgi.stdin.end());
-    });
-    // A client that gives up mid-body: the CGI sees its input end there, as behind a real server.
-    req.on('close', () => {
-      if (!req.complete) upload = upload.then(() => cgi.stdin.end());
-    });
-    req.resume();
+    } else
+      req.on('data', (chunk) => {
+        stats.bytesIn += chunk.length;
+        if (chunk.includes('command=fetch')) isFetch = true;
+        req.pause();
+        upload = upload.then(async () => {
+          await transmit(chunk.length);
+          cgi.stdin.write(chunk);
+          req.resume();
+        });
+      });
+    if (!body) {
+      req.on('end', () => {
+        upload = upload.then(() => cgi.stdin.end());
+      });
+      // A client that gives up mid-body: the CGI sees its input end there, as behind a real server.
+      req.on('close', () => {
+        if (!req.complete) upload = upload.then(() => cgi.stdin.end());
+      });
+      req.resume();
+    }
+    // What a listing answered, kept to replay (only a whole answer from a git that succeeded).
+    const answer = key ? { status: 200, headers: {}, chunks: [] } : null;
+    if (answer) {
+      let code = null;
+      let ended = false;
+      const keep = () => {
+        if (code === 0 && ended)
+          recorded.set(key, { ...answer, body: Buffer.concat(answer.chunks) });
+      };
+      cgi.on('exit', (c) => ((code = c), keep()));
+      cgi.stdout.on('end', () => ((ended = true), keep()));
+    }
     cgi.stdin.on('error', () => {});
     const breakAfter = url.pathname.endsWith('/git-upload-pack')
       ? faults.breakUploadPackAfter
@@ -120,6 +175,7 @@ export function startGitHttpServer({ root, token, link }) {
           else headers[name] = value;
         }
         res.writeHead(status, headers);
+        if (answer) Object.assign(answer, { status, headers });
         headersDone = true;
         chunk = head.subarray(end + sep);
       }
@@ -137,6 +193,7 @@ export function startGitHttpServer({ root, token, link }) {
       }
       sent += chunk.length;
       stats.bytesOut += chunk.length;
+      answer?.chunks.push(chunk);
       if (!link) {
         res.write(chunk);
         return;
@@ -172,4 +229,42 @@ export function startGitHttpServer({ root, token, link }) {
       });
     });
   });
+}
+
+function readAll(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.resume();
+  });
+}
+
+/**
+ * What a listing's answer depends on: the request (path, query, protocol, body) and the state of
+ * the repository it names (its refs, loose and packed, HEAD, config, alternates). Null when the
+ * path names no repository.
+ */
+function listingKey(root, url, protocol, body) {
+  const match = /^(.*?\.git)\//.exec(decodeURIComponent(url.pathname));
+  if (!match) return null;
+  const repo = join(root, match[1]);
+  const hash = createHash('sha256');
+  hash.update(`${url.pathname}?${url.search}\0${protocol}\0`).update(body);
+  for (const file of ['HEAD', 'config', 'packed-refs', 'objects/info/alternates']) {
+    const path = join(repo, file);
+    hash.update(`\0${file}\0`).update(existsSync(path) ? readFileSync(path) : 'absent');
+  }
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else hash.update(`\0${path}\0`).update(readFileSync(path));
+    }
+  };
+  if (existsSync(join(repo, 'refs'))) walk(join(repo, 'refs'));
+  return hash.digest('hex');
 }
