@@ -27,30 +27,47 @@ export function startServerProcess(options: {
     [JSON.stringify(options)],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
-  const next = <T>(key: string): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message: Record<string, unknown>) => {
-        if (!(key in message)) return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(message[key] as T);
-      };
-      const onExit = (code: number | null) =>
-        reject(new Error(`the git server process exited (${code}) before it answered`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
+  // Each question carries an id its answer repeats; a server that dies fails what is pending.
+  const pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (e: Error) => void }
+  >();
+  let asked = 0;
+  let gone: Error | null = null;
+  let exited = false;
+  const fail = (error: Error) => {
+    gone ??= error;
+    for (const { reject } of pending.values()) reject(gone);
+    pending.clear();
+  };
+  child.on('message', (message: { id: number; answer: unknown }) => {
+    pending.get(message.id)?.resolve(message.answer);
+    pending.delete(message.id);
+  });
+  child.on('error', fail);
+  child.on('exit', (code, signal) => {
+    exited = true;
+    fail(new Error(`the git server process exited (${code ?? signal})`));
+  });
+  const ask = <T>(question: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (gone) return reject(gone);
+      const id = ++asked;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      child.send({ id, question }, (error) => error && fail(error));
     });
-  return next<string>('url').then((url) => ({
+  // The server says its URL (answer 0) once it listens.
+  const listening = new Promise<string>((resolve, reject) =>
+    pending.set(0, { resolve: resolve as (value: unknown) => void, reject }),
+  );
+  return listening.then((url) => ({
     url,
-    stats: () => {
-      const answer = next<ServerStats>('stats');
-      child.send('stats');
-      return answer;
+    stats: () => ask<ServerStats>('stats'),
+    stop: async () => {
+      if (exited) return;
+      const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await ask('stop').catch(() => {});
+      await exit;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.send('stop');
-      }),
   }));
 }

@@ -283,7 +283,7 @@ describe('the smart HTTP client, against git http-backend', () => {
 // The benchmark's stand-in for remote servers (their CPU not this machine's) must answer as git
 // would right now, or it would hide a mirror that acts on a stale listing.
 describe("the stand-in's recorded listings", () => {
-  it("replay git's answer only while the repository is unchanged, and never without the token", async () => {
+  it("replay git's answer only while the repository is unchanged, never an error, never without the token", async () => {
     const auth = { authorization: basicAuthorization(TOKEN) };
     const replaying = await startGitHttpServer({ root, token: TOKEN, replayListings: true });
     try {
@@ -312,7 +312,16 @@ describe("the stand-in's recorded listings", () => {
       const master = git(dir, ['rev-parse', 'master']).trim();
       await fetchPack(url, [master], [], auth);
       await fetchPack(url, [master], [], auth);
+      // Nor is an error: a repository that is not there is asked of git each time.
+      for (let i = 0; i < 2; i++)
+        await expect(lsRefs(`${replaying.url}/absent.git`, auth)).rejects.toThrow(/HTTP 404/);
+      // Nor is anything while a fault is set.
+      replaying.faults.failReceivePack = true;
+      await lsRefs(url, auth);
+      replaying.faults.failReceivePack = false;
       expect(replaying.stats.replayed).toBe(2);
+      await lsRefs(url, auth);
+      expect(replaying.stats.replayed).toBe(3);
     } finally {
       await replaying.stop();
     }

@@ -12,7 +12,7 @@ export interface GitHttpServer {
     failReceivePack: boolean;
     dropFetchEnd: boolean;
   };
-  stats: { bytesIn: number; bytesOut: number; replayed: number };
+  stats: { bytesIn: number; bytesOut: number; replayed: number; running: number };
   stop(): Promise<void>;
 }
 export function startGitHttpServer(options: {

@@ -38,7 +38,8 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
   const requests = [];
   const faults = { breakUploadPackAfter: null, failReceivePack: false, dropFetchEnd: false };
   // Bytes on the wire, both ways, for benchmarks.
-  const stats = { bytesIn: 0, bytesOut: 0, replayed: 0 };
+  // `running`: git processes not yet ended (and reaped).
+  const stats = { bytesIn: 0, bytesOut: 0, replayed: 0, running: 0 };
   /** Recorded listings: request and repository state -> git's answer (status, headers, body). */
   const recorded = new Map();
   const server = createServer(async (req, res) => {
@@ -67,18 +68,22 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
     }
     req.pause();
     if (link) await sleep(link.latencyMs);
-    // A listing's request is read whole first (a few hundred bytes), to know what it is.
+    // A listing's request is read whole first (a few hundred bytes), to know what it is. While a
+    // fault is set, everything runs live.
     const listing =
       replayListings &&
+      !Object.values(faults).some((fault) => fault !== null && fault !== false) &&
       ((req.method === 'GET' && url.pathname.endsWith('/info/refs')) ||
         (req.method === 'POST' && url.pathname.endsWith('/git-upload-pack')));
     let key = null;
     let body = null;
     if (listing) {
       body = await readAll(req);
+      // A client that gave up mid-body gets nothing, as from git.
+      if (!body) return;
       stats.bytesIn += body.length;
       if (req.method === 'GET' || body.includes('command=ls-refs')) {
-        key = listingKey(root, url, req.headers['git-protocol'] ?? '', body);
+        key = listingKey(root, url, req.headers, body);
         const answer = key && recorded.get(key);
         if (answer) {
           stats.replayed += 1;
@@ -106,6 +111,8 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
       },
       stdio: ['pipe', 'pipe', 'ignore'],
     });
+    stats.running += 1;
+    cgi.on('exit', () => (stats.running -= 1));
     // Writes go through one promise chain per direction, so throttling never reorders or drops
     // a chunk, and the end comes after the last one.
     let upload = Promise.resolve();
@@ -138,13 +145,20 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
       });
       req.resume();
     }
-    // What a listing answered, kept to replay (only a whole answer from a git that succeeded).
+    // What a listing answered, kept to replay: only a whole 200 from a git that succeeded, and only
+    // if the repository was the same when git had answered as before it began (a push to it in
+    // between would file git's newer answer under the older state).
     const answer = key ? { status: 200, headers: {}, chunks: [] } : null;
     if (answer) {
       let code = null;
       let ended = false;
       const keep = () => {
-        if (code === 0 && ended)
+        if (
+          code === 0 &&
+          ended &&
+          answer.status === 200 &&
+          listingKey(root, url, req.headers, body) === key
+        )
           recorded.set(key, { ...answer, body: Buffer.concat(answer.chunks) });
       };
       cgi.on('exit', (c) => ((code = c), keep()));
@@ -231,40 +245,67 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
   });
 }
 
+/** A request's whole body; null for a client that gave up before its end. */
 function readAll(req) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', () => resolve(null));
+    req.on('close', () => {
+      if (!req.complete) resolve(null);
+    });
     req.resume();
   });
 }
 
+/** Files git reads besides the repository's own: its system and global configuration. */
+const CONFIG_OUTSIDE = [
+  '/etc/gitconfig',
+  join(process.env.HOME ?? '/nonexistent', '.gitconfig'),
+  join(
+    process.env.XDG_CONFIG_HOME ?? join(process.env.HOME ?? '/nonexistent', '.config'),
+    'git/config',
+  ),
+];
+
 /**
- * What a listing's answer depends on: the request (path, query, protocol, body) and the state of
- * the repository it names (its refs, loose and packed, HEAD, config, alternates). Null when the
- * path names no repository.
+ * What a listing's answer depends on: the request (path, query, body, and the headers git
+ * http-backend passes on) and the state of the repository it names (its refs, loose, packed or in
+ * a reftable, HEAD, config, shallow file) and of git's configuration outside it. Null, so the
+ * request runs live, when the path names no repository, when the repository borrows from another
+ * (alternates: their refs are advertised too), or when a file changes while it is being read.
  */
-function listingKey(root, url, protocol, body) {
+function listingKey(root, url, headers, body) {
   const match = /^(.*?\.git)\//.exec(decodeURIComponent(url.pathname));
   if (!match) return null;
   const repo = join(root, match[1]);
+  if (existsSync(join(repo, 'objects/info/alternates'))) return null;
   const hash = createHash('sha256');
-  hash.update(`${url.pathname}?${url.search}\0${protocol}\0`).update(body);
-  for (const file of ['HEAD', 'config', 'packed-refs', 'objects/info/alternates']) {
-    const path = join(repo, file);
-    hash.update(`\0${file}\0`).update(existsSync(path) ? readFileSync(path) : 'absent');
-  }
+  hash.update(`${url.pathname}?${url.search}\0`);
+  for (const header of ['git-protocol', 'content-type', 'content-encoding'])
+    hash.update(`${header}: ${headers[header] ?? ''}\0`);
+  hash.update(body);
+  const file = (path) =>
+    hash.update(`\0${path}\0`).update(existsSync(path) ? readFileSync(path) : 'absent');
   const walk = (dir) => {
+    if (!existsSync(dir)) return hash.update(`\0${dir}\0absent`);
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
       a.name < b.name ? -1 : 1,
     )) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else hash.update(`\0${path}\0`).update(readFileSync(path));
+      else file(path);
     }
   };
-  if (existsSync(join(repo, 'refs'))) walk(join(repo, 'refs'));
+  try {
+    for (const name of ['HEAD', 'config', 'packed-refs', 'shallow']) file(join(repo, name));
+    for (const path of CONFIG_OUTSIDE) file(path);
+    walk(join(repo, 'refs'));
+    walk(join(repo, 'reftable'));
+  } catch {
+    // A loose ref or lock that went away between listing and reading: the repository is moving.
+    return null;
+  }
   return hash.digest('hex');
 }
