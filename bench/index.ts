@@ -64,36 +64,45 @@ if (want('mirror')) {
         `incremental ${verdict(ratio(incremental), index === 0 ? 10 : 15)}`,
     );
   }
-  console.log(
-    `\nscale: the incremental run at ${scale.commits[0]} and ${scale.commits[1]} commits (loopback, medians of three): ` +
-      `${scale.seconds[0].toFixed(2)} s and ${scale.seconds[1].toFixed(2)} s, ` +
-      verdict(scale.seconds[1] / scale.seconds[0], 1.3, true),
-  );
-  console.log(
-    `  at ${scale.commits[0]}: ${phases(scale.phases[0])}; ${mib(scale.bytes[0])} on the wire`,
-  );
-  console.log(
-    `  at ${scale.commits[1]}: ${phases(scale.phases[1])}; ${mib(scale.bytes[1])} on the wire`,
-  );
+  if (scale) {
+    console.log(
+      `\nscale: the incremental run at ${scale.commits[0]} and ${scale.commits[1]} commits (loopback, medians of three): ` +
+        `${scale.seconds[0].toFixed(2)} s and ${scale.seconds[1].toFixed(2)} s, ` +
+        verdict(scale.seconds[1] / scale.seconds[0], 1.3, true),
+    );
+    console.log(
+      `  at ${scale.commits[0]}: ${phases(scale.phases[0])}; ${mib(scale.bytes[0])} on the wire`,
+    );
+    console.log(
+      `  at ${scale.commits[1]}: ${phases(scale.phases[1])}; ${mib(scale.bytes[1])} on the wire`,
+    );
+  }
   console.log(
     `\nfleet: ${fleet.repos} repositories, ${fleet.changed} changed, over the link (ours and the largest alone medians of three): ours ${fleet.ours.toFixed(2)} s, ` +
       `naive ${fleet.naive.toFixed(2)} s (${(fleet.naive / fleet.ours).toFixed(1)}x faster), ` +
       `the largest alone ${fleet.largestAlone.toFixed(2)} s: ` +
       verdict(fleet.ours / fleet.largestAlone, 1.5, true),
   );
-  console.log(`  slowest: ${fleet.slowest.join('; ')}`);
+  console.log(
+    `  slowest (every listing waits on the servers' CPU here, an unchanged one's too): ${fleet.slowest.join('; ')}`,
+  );
   console.log(
     `  the git servers used ${fleet.serverCpu.toFixed(2)} s of CPU during our fleet run, on the ${fleet.cores} cores this machine shares with it: ` +
       `a floor of ${(fleet.serverCpu / fleet.cores).toFixed(2)} s (${(fleet.serverCpu / fleet.cores / fleet.largestAlone).toFixed(2)}x the largest alone) before any work of ours; ` +
       `ours used ${fleet.ownCpu.toFixed(2)} s`,
   );
   const { remote } = fleet;
+  const unchanged = fleet.repos - fleet.changed;
   console.log(
-    `fleet, modelled with the servers' CPU off this machine (a model, not the target's measure: ` +
-      `listings of unchanged repositories answered from git's recorded answer with no server time, ${remote.replayed} in the fleet run; ` +
-      `the changed sources' listings, fetches and pushes live; medians of three): ` +
-      `ours ${remote.ours.toFixed(2)} s, ${(remote.ours / remote.largestAlone).toFixed(2)}x the largest alone (${remote.largestAlone.toFixed(2)} s), ` +
-      `${(remote.ours / remote.changedAlone).toFixed(2)}x the ${fleet.changed} changed repositories alone (${remote.changedAlone.toFixed(2)} s)`,
+    `\nfleet, modelled with the servers' CPU off this machine (a model, not the measure the target is set on; medians of three): ` +
+      `the listings of repositories unchanged since the last run are answered from git's answer recorded then, at the link's latency and no server time ` +
+      `(${remote.replayed} in the fleet run: both ends of the ${unchanged} unchanged repositories, and the changed ones' destinations); ` +
+      `the changed sources' listings, and every fetch and push, run live here`,
+  );
+  console.log(
+    `  ours ${remote.ours.toFixed(2)} s: ${(remote.ours / remote.largestAlone).toFixed(2)}x the largest alone (${remote.largestAlone.toFixed(2)} s), ` +
+      `${(remote.ours / remote.changedAlone).toFixed(2)}x the ${fleet.changed} changed repositories alone (${remote.changedAlone.toFixed(2)} s): ` +
+      `the ${unchanged} unchanged repositories' listings add ${(remote.ours - remote.changedAlone).toFixed(2)} s`,
   );
   console.log(
     `  slowest: ${remote.slowest.join('; ')}; the servers used ${remote.serverCpu.toFixed(2)} s of CPU`,
