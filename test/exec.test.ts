@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { asRoot, exec, execOk, LineSplitter, MissingProgramError } from '../src/platform/exec.js';
 import { ToolError } from '../src/platform/errors.js';
+import { tempDir } from './helpers/fixtures.js';
 
 describe('the process funnel', () => {
   it("keeps the action's inputs and the runner's tokens from programs, and what a caller drops, while what it passes arrives", async () => {
@@ -71,6 +75,50 @@ describe('the process funnel', () => {
     expect(error).toBeInstanceOf(MissingProgramError);
     expect((error as Error).message).toBe(
       '`unsquashfs-not-here` failed with exit code 127: unsquashfs-not-here is not installed: apt-get install squashfs-tools',
+    );
+  });
+
+  it('names a missing program when a directory on PATH cannot be searched (EACCES, not ENOENT)', async () => {
+    // A PATH inherited from another user (su without -l): the search fails with EACCES. Root
+    // searches every directory, so as root the check runs as nobody.
+    const locked = tempDir('osa-locked-');
+    chmodSync(locked, 0o755);
+    mkdirSync(join(locked, 'bin'), { mode: 0o000 });
+    const script = [
+      `import { exec, MissingProgramError } from ${JSON.stringify(join(process.cwd(), 'src/platform/exec.ts'))};`,
+      `const error = await exec(['osa-not-here'], { env: { PATH: ${JSON.stringify(`${join(locked, 'bin')}:/usr/bin:/bin`)} } }).catch((e) => e);`,
+      `console.log(error instanceof MissingProgramError, error.message);`,
+    ].join('\n');
+    const asNobody = process.getuid?.() === 0;
+    const said = execFileSync(
+      asNobody ? 'setpriv' : process.execPath,
+      [
+        ...(asNobody
+          ? ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath]
+          : []),
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { cwd: process.cwd(), encoding: 'utf8' },
+    );
+    expect(said.trim()).toBe(
+      'true `osa-not-here` failed with exit code 127: osa-not-here is not installed',
+    );
+  });
+
+  it('names a program found on PATH that cannot be run', async () => {
+    const dir = tempDir('osa-noexec-');
+    writeFileSync(join(dir, 'osa-prog'), '#!/bin/sh\n', { mode: 0o644 });
+    const error = await exec(['osa-prog'], { env: { PATH: `${dir}:/usr/bin:/bin` } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ToolError);
+    expect(error).not.toBeInstanceOf(MissingProgramError);
+    expect((error as Error).message).toBe(
+      `\`osa-prog\` failed with exit code 126: ${join(dir, 'osa-prog')} is not executable`,
     );
   });
 

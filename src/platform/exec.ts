@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { ToolError } from './errors.js';
 import { redactor, redactUserinfo } from './redact.js';
 
@@ -98,9 +100,10 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
       resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
       return;
     }
+    const env = { ...inheritedEnv(options.dropEnv), ...options.env };
     const child = spawn(full[0]!, full.slice(1), {
       cwd: options.cwd,
-      env: { ...inheritedEnv(options.dropEnv), ...options.env },
+      env,
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: options.killGroup,
     });
@@ -140,7 +143,12 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
       done();
-      if (error.code === 'ENOENT') reject(new MissingProgramError(full[0]!, options.installHint));
+      // EACCES is also what a search of PATH says when the program is nowhere and some directory
+      // on it could not be searched (a PATH inherited from another user): that is missing too.
+      const found = error.code === 'EACCES' ? onPath(full[0]!, env.PATH) : null;
+      if (error.code === 'ENOENT' || (error.code === 'EACCES' && found === undefined))
+        reject(new MissingProgramError(full[0]!, options.installHint));
+      else if (found) reject(new ToolError(full[0]!, 126, `${found} is not executable`));
       else reject(error);
     });
     child.on('close', (code, signal) => {
@@ -203,6 +211,23 @@ export function lastLines(text: string, count = 1): string {
  * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
  * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
  */
+/**
+ * Where a search of `path` finds a file named `program` (a name with a slash is its own path);
+ * undefined when none of its directories that can be searched holds one.
+ */
+function onPath(program: string, path = ''): string | undefined {
+  const candidates = program.includes('/')
+    ? [program]
+    : path.split(delimiter).map((dir) => join(dir || '.', program));
+  return candidates.find((file) => {
+    try {
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
 function inheritedEnv(drop?: RegExp): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env))
