@@ -59,11 +59,17 @@ function checkout(): { dir: string; head: string } {
 function launchpad() {
   const dir = tempDir('osa-launchpad-');
   const argvLog = join(dir, 'argv.log');
+  // The stand-in's scratch space (its builders' trees), to see that nothing is left there.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
   return {
     dir,
     argvLog,
+    /** What is left in the scratch space once a run has ended. */
+    leftovers: () => readdirSync(tmp),
     env: (extra: Record<string, string> = {}) => ({
       PATH: `${join(ROOT, 'test/standins')}:${process.env.PATH}`,
+      TMPDIR: tmp,
       HOME: tempDir('osa-home-'),
       GITHUB_REF_NAME: 'stable/2025.1',
       STANDIN_LAUNCHPAD_DIR: dir,
@@ -251,6 +257,7 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     expect(readdirSync(logsDir).sort()).toEqual(['build-output.log', 'launchpad']);
     expect(readdirSync(join(logsDir, 'launchpad'))).toHaveLength(1);
     expect(run.summary).toContain('s390x: build failed');
+    expect(lp.leftovers()).toEqual([]);
   });
 
   it('fails a build that outlasts launchpad-timeout, saying what to change', async () => {

@@ -118,6 +118,15 @@ function projectFile(dir) {
 /** The Launchpad builder: builds what was pushed, for one arch; returns [log lines, snap or null]. */
 function build(pushed, arch, buildId, outDir) {
   const tree = mkdtempSync(join(tmpdir(), 'standin-lp-build-'));
+  // Removed however the build ends (a failed one too).
+  try {
+    return buildIn(tree, pushed, arch, buildId, outDir);
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
+function buildIn(tree, pushed, arch, buildId, outDir) {
   git(tmpdir(), 'clone', '--quiet', '--branch', 'main', pushed, tree);
   const log = [`Building snap recipe ${buildId} for ${arch} from ${pushed} (main)`];
   const file = projectFile(tree);
@@ -183,7 +192,6 @@ function build(pushed, arch, buildId, outDir) {
     '-quiet',
     '-no-progress',
   ]);
-  rmSync(tree, { recursive: true, force: true });
   log.push(`Snapped ${project.name}_${project.version}_${arch}.snap`);
   return [log, snap];
 }
