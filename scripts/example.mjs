@@ -12,7 +12,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   cpSync,
-  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -22,21 +21,18 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRequirementsRepo, git, initBare, startGitDaemon } from './lib/git-fixtures.mjs';
-import { setupCommand } from './lib/setup-hint.mjs';
+import { lxdProblem, onPath, setupCommand } from './lib/setup-hint.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ref = process.argv[2] ?? 'stable/ocata';
 const work = mkdtempSync(join(tmpdir(), 'osa-example-'));
-const onPath = (cmd) =>
-  (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, cmd)));
-const succeeds = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const summary = join(work, 'summary.md');
 writeFileSync(summary, '');
 const skipped = [];
 /** One line for what this machine cannot run, and what would enable it. */
 function skip(what, why, enable) {
-  skipped.push(`${what}: ${why} (${enable})`);
-  console.log(`\n--- skipped ${what}: ${why}; ${enable}`);
+  skipped.push(`${what}: ${why}${enable ? ` (${enable})` : ''}`);
+  console.log(`\n--- skipped ${what}: ${why}${enable ? `; ${enable}` : ''}`);
 }
 
 // The run's event, as a runner gives it: a maintainer's dispatch in the upstream repository.
@@ -198,7 +194,8 @@ async function pipeline() {
     'build amd64 (native)',
   );
   snaps.push(native.snap);
-  if (onPath('lxc') && succeeds('lxc', ['image', 'info', 'osa-arm64'])) {
+  const lxd = lxdProblem(['osa-arm64'], ['qemu-aarch64']);
+  if (!lxd) {
     const arm = action(
       'build',
       {
@@ -214,11 +211,7 @@ async function pipeline() {
     );
     snaps.push(arm.snap);
   } else {
-    skip(
-      'the emulated arm64 build',
-      'LXD or its osa-arm64 test image is not set up',
-      `${setupCommand('--system')} sets them up`,
-    );
+    skip('the emulated arm64 build', lxd);
   }
   for (const snap of snaps)
     console.log(

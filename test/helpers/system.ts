@@ -1,8 +1,8 @@
 import { describe } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { onPath, setupCommand } from '../../scripts/lib/setup-hint.mjs';
+import { lxdProblem, onPath, setupCommand } from '../../scripts/lib/setup-hint.mjs';
 import { tempDir } from './fixtures.js';
 
 /**
@@ -44,37 +44,8 @@ export function describeWhen(capability: Capability, what: string): typeof descr
 
 /** What this machine can run for system tests, and why not when it cannot. */
 export function lxdCapability(images: string[]): Capability {
-  try {
-    execFileSync('lxc', ['info'], { stdio: 'pipe', timeout: 10000 });
-  } catch (error) {
-    const said = String((error as { stderr?: Buffer }).stderr ?? '');
-    return {
-      ok: false,
-      reason: /permission denied/i.test(said)
-        ? `LXD is running, but this user may not use it (${said.trim().split('\n').pop()}): add the user to the lxd group, or run the tests as root`
-        : `LXD is not running (${setupCommand('--system')} starts it)`,
-    };
-  }
-  for (const image of images) {
-    try {
-      execFileSync('lxc', ['image', 'info', image], { stdio: 'ignore', timeout: 10000 });
-    } catch {
-      return {
-        ok: false,
-        reason: `LXD image ${image} is missing (${setupCommand('--system')} builds it)`,
-      };
-    }
-  }
-  for (const handler of ['qemu-aarch64', 'qemu-ppc64le']) {
-    const path = `/proc/sys/fs/binfmt_misc/${handler}`;
-    if (!existsSync(path) || !/^flags: .*F/m.test(readFileSync(path, 'utf8'))) {
-      return {
-        ok: false,
-        reason: `binfmt handler ${handler} with the F flag is not registered (${setupCommand('--system')} registers it)`,
-      };
-    }
-  }
-  return { ok: true, reason: '' };
+  const problem = lxdProblem(images);
+  return { ok: problem === null, reason: problem ?? '' };
 }
 
 /** The root filesystem tarball of a local LXD image (a split image's non-meta file). */
