@@ -29020,6 +29020,8 @@ var external_node_path_ = __nccwpck_require__(6760);
 var errors = __nccwpck_require__(6316);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/platform/redact.ts
 /** Removes `user:token@` from a URL so it can be logged. */
 function redactUrl(url) {
@@ -29036,6 +29038,8 @@ function redactor(secrets = []) {
 }
 
 ;// CONCATENATED MODULE: ./src/platform/exec.ts
+
+
 
 
 
@@ -29090,9 +29094,10 @@ function exec(argv, options = {}) {
             resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
             return;
         }
+        const env = { ...inheritedEnv(options.dropEnv), ...options.env };
         const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
             cwd: options.cwd,
-            env: { ...inheritedEnv(options.dropEnv), ...options.env },
+            env,
             stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             detached: options.killGroup,
         });
@@ -29134,8 +29139,13 @@ function exec(argv, options = {}) {
         };
         child.on('error', (error) => {
             done();
-            if (error.code === 'ENOENT')
+            // EACCES is also what a search of PATH says when the program is nowhere and some directory
+            // on it could not be searched (a PATH inherited from another user): that is missing too.
+            const found = error.code === 'EACCES' ? onPath(full[0], env.PATH) : null;
+            if (error.code === 'ENOENT' || (error.code === 'EACCES' && found === undefined))
                 reject(new MissingProgramError(full[0], options.installHint));
+            else if (found)
+                reject(new errors/* ToolError */.v4(full[0], 126, `${found} is not executable`));
             else
                 reject(error);
         });
@@ -29189,6 +29199,23 @@ function lastLines(text, count = 1) {
  * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
  * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
  */
+/**
+ * Where a search of `path` finds a file named `program` (a name with a slash is its own path);
+ * undefined when none of its directories that can be searched holds one.
+ */
+function onPath(program, path = '') {
+    const candidates = program.includes('/')
+        ? [program]
+        : path.split(external_node_path_.delimiter).map((dir) => (0,external_node_path_.join)(dir || '.', program));
+    return candidates.find((file) => {
+        try {
+            return (0,external_node_fs_.statSync)(file).isFile();
+        }
+        catch {
+            return false;
+        }
+    });
+}
 function inheritedEnv(drop) {
     const env = {};
     for (const [key, value] of Object.entries(process.env))
@@ -29380,8 +29407,6 @@ function companionChannels(target, options) {
     return [...new Set(tracks)].map((track) => `${track}/edge`);
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/snapcraft/keys.ts

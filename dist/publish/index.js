@@ -40603,6 +40603,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/platform/errors.ts
 var errors = __nccwpck_require__(6316);
 ;// CONCATENATED MODULE: ./src/platform/redact.ts
@@ -40621,6 +40625,8 @@ function redactor(secrets = []) {
 }
 
 ;// CONCATENATED MODULE: ./src/platform/exec.ts
+
+
 
 
 
@@ -40675,9 +40681,10 @@ function exec(argv, options = {}) {
             resolvePromise({ code: 130, stdout: '', stderr: 'aborted', lines: [], killed: true });
             return;
         }
+        const env = { ...inheritedEnv(options.dropEnv), ...options.env };
         const child = (0,external_node_child_process_namespaceObject.spawn)(full[0], full.slice(1), {
             cwd: options.cwd,
-            env: { ...inheritedEnv(options.dropEnv), ...options.env },
+            env,
             stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             detached: options.killGroup,
         });
@@ -40719,8 +40726,13 @@ function exec(argv, options = {}) {
         };
         child.on('error', (error) => {
             done();
-            if (error.code === 'ENOENT')
+            // EACCES is also what a search of PATH says when the program is nowhere and some directory
+            // on it could not be searched (a PATH inherited from another user): that is missing too.
+            const found = error.code === 'EACCES' ? onPath(full[0], env.PATH) : null;
+            if (error.code === 'ENOENT' || (error.code === 'EACCES' && found === undefined))
                 reject(new MissingProgramError(full[0], options.installHint));
+            else if (found)
+                reject(new errors/* ToolError */.v4(full[0], 126, `${found} is not executable`));
             else
                 reject(error);
         });
@@ -40774,6 +40786,23 @@ function lastLines(text, count = 1) {
  * hold its tokens and credentials) and the runner's own tokens. A program gets a secret only when
  * the caller passes it in `env`, so a hook, a build script or a stand-in never sees the rest.
  */
+/**
+ * Where a search of `path` finds a file named `program` (a name with a slash is its own path);
+ * undefined when none of its directories that can be searched holds one.
+ */
+function onPath(program, path = '') {
+    const candidates = program.includes('/')
+        ? [program]
+        : path.split(external_node_path_.delimiter).map((dir) => (0,external_node_path_.join)(dir || '.', program));
+    return candidates.find((file) => {
+        try {
+            return (0,external_node_fs_.statSync)(file).isFile();
+        }
+        catch {
+            return false;
+        }
+    });
+}
 function inheritedEnv(drop) {
     const env = {};
     for (const [key, value] of Object.entries(process.env))
