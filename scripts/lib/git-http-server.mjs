@@ -118,30 +118,31 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
     let upload = Promise.resolve();
     // Whether the request is a v2 fetch (its body says so; the response comes after it).
     let isFetch = false;
-    if (body) {
-      if (body.includes('command=fetch')) isFetch = true;
+    // Each chunk of the request's body goes on to git through the link, in order; then its end.
+    const forward = (chunk) => {
+      if (chunk.includes('command=fetch')) isFetch = true;
       upload = upload.then(async () => {
-        await transmit(body.length);
-        cgi.stdin.end(body);
+        await transmit(chunk.length);
+        cgi.stdin.write(chunk);
       });
-    } else
+    };
+    const finish = () => {
+      upload = upload.then(() => cgi.stdin.end());
+    };
+    if (body) {
+      forward(body);
+      finish();
+    } else {
       req.on('data', (chunk) => {
         stats.bytesIn += chunk.length;
-        if (chunk.includes('command=fetch')) isFetch = true;
         req.pause();
-        upload = upload.then(async () => {
-          await transmit(chunk.length);
-          cgi.stdin.write(chunk);
-          req.resume();
-        });
+        forward(chunk);
+        upload = upload.then(() => req.resume());
       });
-    if (!body) {
-      req.on('end', () => {
-        upload = upload.then(() => cgi.stdin.end());
-      });
+      req.on('end', finish);
       // A client that gives up mid-body: the CGI sees its input end there, as behind a real server.
       req.on('close', () => {
-        if (!req.complete) upload = upload.then(() => cgi.stdin.end());
+        if (!req.complete) finish();
       });
       req.resume();
     }
@@ -259,20 +260,16 @@ function readAll(req) {
   });
 }
 
-/** Files git reads besides the repository's own: its system and global configuration. */
-const CONFIG_OUTSIDE = [
-  '/etc/gitconfig',
-  join(process.env.HOME ?? '/nonexistent', '.gitconfig'),
-  join(
-    process.env.XDG_CONFIG_HOME ?? join(process.env.HOME ?? '/nonexistent', '.config'),
-    'git/config',
-  ),
-];
+/**
+ * The configuration git reads besides the repository's own: the system's only, since the CGI runs
+ * without HOME (so with no global configuration).
+ */
+const SYSTEM_CONFIG = '/etc/gitconfig';
 
 /**
  * What a listing's answer depends on: the request (path, query, body, and the headers git
  * http-backend passes on) and the state of the repository it names (its refs, loose, packed or in
- * a reftable, HEAD, config, shallow file) and of git's configuration outside it. Null, so the
+ * a reftable, HEAD, config, shallow file) and of git's system configuration. Null, so the
  * request runs live, when the path names no repository, when the repository borrows from another
  * (alternates: their refs are advertised too), or when a file changes while it is being read.
  */
@@ -300,7 +297,7 @@ function listingKey(root, url, headers, body) {
   };
   try {
     for (const name of ['HEAD', 'config', 'packed-refs', 'shallow']) file(join(repo, name));
-    for (const path of CONFIG_OUTSIDE) file(path);
+    file(SYSTEM_CONFIG);
     walk(join(repo, 'refs'));
     walk(join(repo, 'reftable'));
   } catch {
