@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export interface ServerStats {
+interface ServerStats {
   readonly bytesIn: number;
   readonly bytesOut: number;
   /** Listings answered from a recording (`replayListings`). */
@@ -11,9 +11,18 @@ export interface ServerStats {
   readonly cpu: number;
 }
 
+/** What the server did while some work ran. */
+export interface ServerUse {
+  /** Bytes on the wire, both ways. */
+  readonly bytes: number;
+  readonly cpu: number;
+  readonly replayed: number;
+}
+
 export interface ServerProcess {
   readonly url: string;
-  stats(): Promise<ServerStats>;
+  /** `work`'s result, with what the server did while it ran. */
+  during<T>(work: () => Promise<T>): Promise<ServerUse & { result: T }>;
   stop(): Promise<void>;
 }
 
@@ -62,7 +71,17 @@ export function startServerProcess(options: {
   );
   return listening.then((url) => ({
     url,
-    stats: () => ask<ServerStats>('stats'),
+    during: async <T>(work: () => Promise<T>) => {
+      const before = await ask<ServerStats>('stats');
+      const result = await work();
+      const after = await ask<ServerStats>('stats');
+      return {
+        result,
+        bytes: after.bytesIn + after.bytesOut - before.bytesIn - before.bytesOut,
+        cpu: after.cpu - before.cpu,
+        replayed: after.replayed - before.replayed,
+      };
+    },
     stop: async () => {
       if (exited) return;
       const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
