@@ -143,13 +143,18 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
       done();
-      // EACCES is also what a search of PATH says when the program is nowhere and some directory
-      // on it could not be searched (a PATH inherited from another user): that is missing too.
-      const found = error.code === 'EACCES' ? onPath(full[0]!, env.PATH) : null;
-      if (error.code === 'ENOENT' || (error.code === 'EACCES' && found === undefined))
+      if (error.code === 'ENOENT') {
         reject(new MissingProgramError(full[0]!, options.installHint));
-      else if (found) reject(new ToolError(full[0]!, 126, `${found} is not executable`));
-      else reject(error);
+      } else if (error.code === 'EACCES') {
+        // Also what a search of PATH says when the program is nowhere and some directory on it
+        // could not be searched (a PATH inherited from another user): that is missing too.
+        const found = onPath(full[0]!, env.PATH);
+        reject(
+          found
+            ? new ToolError(full[0]!, 126, `${found} is not executable`)
+            : new MissingProgramError(full[0]!, options.installHint),
+        );
+      } else reject(error);
     });
     child.on('close', (code, signal) => {
       done();
