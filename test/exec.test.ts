@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { asRoot, exec, execOk, LineSplitter, MissingProgramError } from '../src/platform/exec.js';
 import { ToolError } from '../src/platform/errors.js';
 import { tempDir } from './helpers/fixtures.js';
+import { nodeAsAnotherUser } from './helpers/system.js';
 
 describe('the process funnel', () => {
   it("keeps the action's inputs and the runner's tokens from programs, and what a caller drops, while what it passes arrives", async () => {
@@ -89,19 +90,8 @@ describe('the process funnel', () => {
       `const error = await exec(['osa-not-here'], { env: { PATH: ${JSON.stringify(`${join(locked, 'bin')}:/usr/bin:/bin`)} } }).catch((e) => e);`,
       `console.log(error instanceof MissingProgramError, error.message);`,
     ].join('\n');
-    const asNobody = process.getuid?.() === 0;
     const said = execFileSync(
-      asNobody ? 'setpriv' : process.execPath,
-      [
-        ...(asNobody
-          ? ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath]
-          : []),
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        script,
-      ],
+      ...nodeAsAnotherUser(['--import', 'tsx', '--input-type=module', '-e', script]),
       { cwd: process.cwd(), encoding: 'utf8' },
     );
     expect(said.trim()).toBe(

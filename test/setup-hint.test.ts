@@ -6,7 +6,7 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { lxdProblem } from '../scripts/lib/setup-hint.mjs';
 import { ROOT, tempDir } from './helpers/fixtures.js';
-import { describeWhen } from './helpers/system.js';
+import { describeWhen, nodeAsAnotherUser } from './helpers/system.js';
 
 const asRoot = process.getuid?.() === 0;
 describeWhen(
@@ -20,17 +20,11 @@ describeWhen(
     const home = tempDir('osa-home-');
     chmodSync(home, 0o777);
     const said = execFileSync(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        '--',
-        process.execPath,
+      ...nodeAsAnotherUser([
         '--input-type=module',
         '-e',
         `import { lxdProblem } from ${JSON.stringify(join(ROOT, 'scripts/lib/setup-hint.mjs'))}; console.log(lxdProblem(['osa-arm64']));`,
-      ],
+      ]),
       { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: home } },
     );
     expect(said).toMatch(

@@ -42,6 +42,19 @@ export function describeWhen(capability: Capability, what: string): typeof descr
   return describe.skip as typeof describe;
 }
 
+/**
+ * Node with `args`, as another user than root would run it: as nobody (through setpriv) when this
+ * process is root, which would search and open every file; as is otherwise.
+ */
+export function nodeAsAnotherUser(args: readonly string[]): [string, string[]] {
+  return process.getuid?.() === 0
+    ? [
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, ...args],
+      ]
+    : [process.execPath, [...args]];
+}
+
 /** What this machine can run for system tests, and why not when it cannot. */
 export function lxdCapability(images: string[]): Capability {
   const problem = lxdProblem(images);
