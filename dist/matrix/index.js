@@ -29139,13 +29139,17 @@ function exec(argv, options = {}) {
         };
         child.on('error', (error) => {
             done();
-            // EACCES is also what a search of PATH says when the program is nowhere and some directory
-            // on it could not be searched (a PATH inherited from another user): that is missing too.
-            const found = error.code === 'EACCES' ? onPath(full[0], env.PATH) : null;
-            if (error.code === 'ENOENT' || (error.code === 'EACCES' && found === undefined))
+            if (error.code === 'ENOENT') {
                 reject(new MissingProgramError(full[0], options.installHint));
-            else if (found)
-                reject(new errors/* ToolError */.v4(full[0], 126, `${found} is not executable`));
+            }
+            else if (error.code === 'EACCES') {
+                // Also what a search of PATH says when the program is nowhere and some directory on it
+                // could not be searched (a PATH inherited from another user): that is missing too.
+                const found = onPath(full[0], env.PATH);
+                reject(found
+                    ? new errors/* ToolError */.v4(full[0], 126, `${found} is not executable`)
+                    : new MissingProgramError(full[0], options.installHint));
+            }
             else
                 reject(error);
         });
