@@ -4,7 +4,7 @@ import { copyFileSync, cpSync, existsSync, readdirSync, writeFileSync } from 'no
 import { wheelCacheKeys } from '../src/build/caches.js';
 import { DirectoryCache } from '../src/platform/dir-cache.js';
 import { join } from 'node:path';
-import { snapcraftChannelFor } from '../src/snapcraft/channel.js';
+import { snapcraftChannelFor } from '../src/snapcraft/bases.js';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';

@@ -49,8 +49,9 @@ describe('constrain, end to end against git daemon', () => {
     expect(written.split('\n').filter((l) => l && !l.startsWith('#'))).toHaveLength(
       original.split('\n').filter((l) => l && !l.startsWith('#')).length - 1,
     );
+    // No base: snapcraft 2.43 takes a string, and replaces no SNAPCRAFT_PROJECT_DIR.
     expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toContain(
-      '    constraints:\n      - $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n',
+      '    constraints: $SNAPCRAFT_STAGE/../snap/local/upper-constraints.txt\n',
     );
     expect(result.changed).toBe(true);
     expect(result.diff).toContain('+    constraints:');
@@ -63,7 +64,7 @@ describe('constrain, end to end against git daemon', () => {
     const removed = result.excluded.filter((e) => e.removed.length > 0).map((e) => e.name);
     expect(removed).toEqual(['horizon']);
     // python-openstackclient is installed from PyPI there, so it stays pinned.
-    expect(readFileSync(result.constraintsFile, 'utf8')).toMatch(/^python-openstackclient===/m);
+    expect(readFileSync(result.constraintsFile!, 'utf8')).toMatch(/^python-openstackclient===/m);
   });
 
   it('resolves snap-openstack core22 on unmaintained/2023.1 and writes python-constraints', async () => {
@@ -88,7 +89,7 @@ describe('constrain, end to end against git daemon', () => {
     expect(readFileSync(join(project, 'snap/snapcraft.yaml'), 'utf8')).toContain(
       '    plugin: python\n    python-constraints:\n      - $CRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n    source: .\n',
     );
-    expect(readFileSync(result.constraintsFile, 'utf8')).toMatch(/^pbr===/m);
+    expect(readFileSync(result.constraintsFile!, 'utf8')).toMatch(/^pbr===/m);
   });
 
   it('takes master for master builds and the latest track', async () => {
@@ -120,8 +121,8 @@ describe('constrain, end to end against git daemon', () => {
     expect(readdirSync(cacheRoot)).toEqual([
       `openstack-upper-constraints-${first.constraintsCommit}`,
     ]);
-    expect(readFileSync(second.constraintsFile, 'utf8')).toBe(
-      readFileSync(first.constraintsFile, 'utf8'),
+    expect(readFileSync(second.constraintsFile!, 'utf8')).toBe(
+      readFileSync(first.constraintsFile!, 'utf8'),
     );
   });
 
@@ -132,7 +133,7 @@ describe('constrain, end to end against git daemon', () => {
     const result = await constrain(options(project, 'stable/ocata', { output }));
     expect(readFileSync(join(project, 'snapcraft.yaml'), 'utf8')).toBe(before);
     expect(readFileSync(output, 'utf8')).toContain(
-      'constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+      'constraints: $SNAPCRAFT_STAGE/../snap/local/upper-constraints.txt',
     );
     expect(result.snapcraftYaml).toBe(output);
   });
@@ -146,7 +147,7 @@ describe('constrain, end to end against git daemon', () => {
       }),
     );
     expect(result).toMatchObject({ constraintsRef: null, constraintsCommit: null });
-    expect(readFileSync(result.constraintsFile, 'utf8')).toContain(
+    expect(readFileSync(result.constraintsFile!, 'utf8')).toContain(
       'pre-fetched upper-constraints.txt (commit unknown)',
     );
   });
@@ -162,7 +163,16 @@ describe('constrain, end to end against git daemon', () => {
 
   describe('bad input: one clear error, and the project untouched', () => {
     const cases: [string, (dir: string) => Partial<ConstrainOptions>, RegExp][] = [
-      ['an unknown series', () => ({ ref: 'stable/tomato' }), /Unknown OpenStack series 'tomato'/],
+      [
+        'a branch that names no series',
+        () => ({ ref: 'stable/tomato' }),
+        /'stable\/tomato' names no OpenStack series.*set the 'series' input/,
+      ],
+      [
+        'an unknown series input',
+        () => ({ series: 'tomato' }),
+        /Unknown OpenStack series 'tomato'/,
+      ],
       [
         'a branch that maps to nothing',
         () => ({ ref: 'feature/x' }),

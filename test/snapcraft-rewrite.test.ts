@@ -5,7 +5,7 @@ import { unifiedDiff } from '../src/platform/diff.js';
 import { rewriteConstraints } from '../src/snapcraft/rewrite.js';
 import { parseSnapcraftYaml, type SnapcraftProject } from '../src/snapcraft/yaml.js';
 import { findFiles, fixture } from './helpers/fixtures.js';
-import { constraintsReference } from '../src/snapcraft/keys.js';
+import { constraintsReference } from '../src/snapcraft/generations.js';
 
 const REL = 'snap/local/upper-constraints.txt';
 const UC =

@@ -5,8 +5,9 @@ import { unifiedDiff } from '../src/platform/diff.js';
 import { ConfigurationError } from '../src/platform/errors.js';
 import { rewriteConstraints } from '../src/snapcraft/rewrite.js';
 import { parseSnapcraftYaml } from '../src/snapcraft/yaml.js';
-import { findFiles, fixture } from './helpers/fixtures.js';
-import { constraintsReference } from '../src/snapcraft/keys.js';
+import { findFiles, fixture, ROOT } from './helpers/fixtures.js';
+import { join } from 'node:path';
+import { constraintsReference } from '../src/snapcraft/generations.js';
 
 const REL = 'snap/local/upper-constraints.txt';
 const all = findFiles('snapcraft.yaml');
@@ -82,9 +83,9 @@ describe('snapcraft.yaml of the real OpenStack snaps', () => {
     expect(twice.text).toBe(once.text);
   });
 
-  it('replaces the dead stable/ocata URL of the 2017 keystone snap in its string form', () => {
+  it('replaces the dead stable/ocata URL of the 2017 keystone snap in its string form, with a value 2.43 finds', () => {
     const project = load('openstack-archive/snap-keystone/master/snapcraft.yaml');
-    expect(project.generation).toBe('legacy');
+    expect(project.generation).toBe('snapcraft-2.43');
     expect(project.pythonParts.map((p) => p.constraints)).toEqual([
       [
         'https://raw.githubusercontent.com/openstack/requirements/stable/ocata/upper-constraints.txt',
@@ -92,12 +93,13 @@ describe('snapcraft.yaml of the real OpenStack snaps', () => {
     ]);
     const diff = unifiedDiff(
       project.text,
-      rewriteConstraints(project, '$SNAPCRAFT_PROJECT_DIR/' + REL).text,
+      rewriteConstraints(project, constraintsReference(project.generation, REL)).text,
       'snapcraft.yaml',
     );
+    // 2.43 replaces no SNAPCRAFT_PROJECT_DIR; SNAPCRAFT_STAGE is <project>/stage.
     expect(diff).toContain(
       '-    constraints: https://raw.githubusercontent.com/openstack/requirements/stable/ocata/upper-constraints.txt\n' +
-        '+    constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+        '+    constraints: $SNAPCRAFT_STAGE/../snap/local/upper-constraints.txt',
     );
   });
 
@@ -110,10 +112,22 @@ describe('snapcraft.yaml of the real OpenStack snaps', () => {
     );
   });
 
-  it('adds the key to a part that had none (snap-tempest), after its plugin, indented like its other lists', () => {
+  it('adds the key to a base-less part that had none (snap-tempest) as the string 2.43 takes, after its plugin', () => {
     const project = load('openstack-archive/snap-tempest/master/snapcraft.yaml');
     expect(project.pythonParts[0]!.constraints).toEqual([]);
-    const result = rewriteConstraints(project, '$SNAPCRAFT_PROJECT_DIR/' + REL);
+    const result = rewriteConstraints(project, constraintsReference(project.generation, REL));
+    expect(result.text).toContain(
+      '    plugin: python\n    constraints: $SNAPCRAFT_STAGE/../snap/local/upper-constraints.txt\n    python-version: python2\n',
+    );
+  });
+
+  it('adds the key to a core18 part as the list its v1 plugin takes, indented like its other lists', () => {
+    const text = readFileSync(
+      fixture('openstack-archive/snap-tempest/master/snapcraft.yaml'),
+      'utf8',
+    ).replace('confinement: classic', 'base: core18\nconfinement: classic');
+    const project = parseSnapcraftYaml(text, 'snapcraft.yaml');
+    const result = rewriteConstraints(project, constraintsReference(project.generation, REL));
     expect(result.text).toContain(
       '    plugin: python\n    constraints:\n      - $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt\n    python-version: python2\n',
     );
@@ -149,11 +163,11 @@ describe('snapcraft.yaml of the real OpenStack snaps', () => {
     expect(result.text).toContain('      - local-constraints.txt # ours\n');
   });
 
-  it('rewrites flow lists and empty keys too', () => {
+  it('rewrites flow lists and empty keys too (core18: lists)', () => {
     const base = readFileSync(
       fixture('openstack-archive/snap-neutron/master/snapcraft.yaml'),
       'utf8',
-    );
+    ).replace(/^confinement:/m, 'base: core18\nconfinement:');
     const url =
       'https://raw.githubusercontent.com/openstack/requirements/stable/ocata/upper-constraints.txt';
     const flow = base.replace(`constraints: ${url}`, `constraints: [${url}, extra.txt]`);
@@ -165,6 +179,35 @@ describe('snapcraft.yaml of the real OpenStack snaps', () => {
     expect(rewriteConstraints(parseSnapcraftYaml(empty, 'e'), ref).text).toContain(
       `constraints: [${ref}]\n`,
     );
+  });
+
+  describe('no base (snapcraft 2.43): one string, whatever the part had', () => {
+    const base = readFileSync(
+      fixture('openstack-archive/snap-neutron/master/snapcraft.yaml'),
+      'utf8',
+    );
+    const url =
+      'https://raw.githubusercontent.com/openstack/requirements/stable/ocata/upper-constraints.txt';
+    const ref = '$SNAPCRAFT_STAGE/../' + REL;
+    it.each([
+      ['an empty key', 'constraints:'],
+      ['a null', 'constraints: ~'],
+      ['a flow list (which 2.43 refuses)', `constraints: [${url}]`],
+      ['a block list (which 2.43 refuses)', `constraints:\n      - ${url}\n`],
+      ['an empty list', 'constraints: []'],
+    ])('%s becomes the string', (_what, written) => {
+      const text = base.replace(`constraints: ${url}\n`, `${written.replace(/\n$/, '')}\n`);
+      const result = rewriteConstraints(parseSnapcraftYaml(text, 'f'), ref);
+      expect(result.text).toContain(`    constraints: ${ref}\n    build-packages:`);
+      expect(parse(result.text).parts.neutron.constraints).toBe(ref);
+    });
+
+    it('refuses a second constraints file, which a string cannot hold, saying what to do', () => {
+      const text = base.replace(`constraints: ${url}`, `constraints: [${url}, extra.txt]`);
+      expect(() => rewriteConstraints(parseSnapcraftYaml(text, 'f'), ref)).toThrow(
+        /part 'neutron' also lists 'extra.txt' in 'constraints', but snapcraft 2.43 \(no base\) takes one constraints file, a string.*move those pins into the part's requirements/,
+      );
+    });
   });
 });
 
@@ -254,5 +297,141 @@ describe('bad snapcraft.yaml gets one clear error', () => {
       /'name' key is missing/,
     );
     expect(() => parseSnapcraftYaml('name: x\n', 's.yaml')).toThrow(/'parts' key is missing/);
+  });
+});
+
+describe('what each generation refuses, said before anything builds', () => {
+  const yaml = (base: string | null, part: string): string =>
+    [
+      'name: x',
+      ...(base ? [`base: ${base}`] : []),
+      'parts:',
+      '  app:',
+      ...part.split('\n').map((l) => `    ${l}`),
+      '',
+    ].join('\n');
+
+  it.each<[string | null, string, RegExp]>([
+    [
+      null,
+      'plugin: python\nrequirements: [a.txt, b.txt]',
+      /^s\.yaml:5:5: part 'app': 'requirements' is a list, but snapcraft 2.43 \(no base\) takes one file as a string/,
+    ],
+    [null, 'plugin: python\nrequirements: [a.txt]', /write 'requirements: a.txt'/],
+    [
+      'core18',
+      'plugin: python\nrequirements: a.txt',
+      /^s\.yaml:6:5: part 'app': 'requirements' is a string, but snapcraft's v1 python plugin .* takes a list; write 'requirements: \[a.txt\]'/,
+    ],
+    [
+      'core20',
+      'plugin: python\nrequirements: [a.txt, a.txt]',
+      /^s\.yaml:6:\d+: part 'app': 'requirements' lists 'a.txt' twice, which its schema refuses \(uniqueItems\)/,
+    ],
+    [
+      'core20',
+      'plugin: python\npython-version: python3',
+      /part 'app' uses 'python-version', which snapcraft's core20 python plugin .* refuses with base core20; remove it/,
+    ],
+    [
+      null,
+      'plugin: python\nrequirements: $SNAPCRAFT_PROJECT_DIR/r.txt',
+      /uses \$SNAPCRAFT_PROJECT_DIR, which snapcraft 2.43's python plugin \(no base\) does not replace .* use a path relative to the part's source, or \$SNAPCRAFT_STAGE\/\.\.\/<path in the project>/,
+    ],
+    [
+      'core24',
+      'plugin: python\npython-requirements: [$SNAPCRAFT_PART_SRC/r.txt]',
+      /uses \$SNAPCRAFT_PART_SRC, which craft-parts' python plugin .* does not replace .*use \$CRAFT_PROJECT_DIR\/<path in the project>/,
+    ],
+    [
+      'core26',
+      'plugin: uv\nsource: .\npython-constraints: [c.txt]',
+      /part 'app' \(plugin: uv\) has 'python-constraints', which craft-parts refuses: the uv plugin installs exactly what uv.lock says/,
+    ],
+  ])('base %s: %s', (base, part, message) => {
+    expect(() => parseSnapcraftYaml(yaml(base, part), 's.yaml')).toThrow(message);
+  });
+
+  it('accepts what each takes, variables it replaces included', () => {
+    for (const [base, part] of [
+      [null, 'plugin: python\nrequirements: $SNAPCRAFT_STAGE/../r.txt\nconstraints: c.txt'],
+      ['core18', 'plugin: python\nrequirements: [$SNAPCRAFT_PROJECT_DIR/r.txt]'],
+      [
+        'core22',
+        'plugin: python\npython-requirements:\n  - $CRAFT_PROJECT_DIR/r.txt\n  - ${SNAPCRAFT_PROJECT_DIR}/s.txt',
+      ],
+      ['core26', 'plugin: uv\nsource: .\nuv-groups: [ceph]'],
+    ] as const) {
+      const project = parseSnapcraftYaml(yaml(base, part), 's.yaml');
+      expect(project.pythonParts.length + project.uvParts.length).toBe(1);
+    }
+  });
+
+  it('tells uv parts from pip parts', () => {
+    const project = parseSnapcraftYaml(
+      readFileSync(join(ROOT, 'test/snaps/core26-cinder-volume-uv/snap/snapcraft.yaml'), 'utf8'),
+      's.yaml',
+    );
+    expect(project.pythonParts).toEqual([]);
+    expect(project.uvParts).toEqual([
+      { name: 'cinder-volume-snap', source: '.', sourceSubdir: undefined },
+    ]);
+  });
+});
+
+describe('aliases no reader survives: one clear error, in bounded time and memory', () => {
+  it('a merge of the map it is in', () => {
+    const text = 'name: x\nparts:\n  a: &p\n    plugin: python\n    <<: *p\n';
+    expect(() => parseSnapcraftYaml(text, 's.yaml')).toThrow(
+      /^s\.yaml:5:9: the alias \*p is inside the node its anchor &p names/,
+    );
+  });
+
+  it('a list that contains itself', () => {
+    const text = 'name: x\nparts: {}\nx-loop: &l [a, *l]\n';
+    expect(() => parseSnapcraftYaml(text, 's.yaml')).toThrow(
+      /^s\.yaml:3:\d+: the alias \*l is inside/,
+    );
+  });
+
+  it('an 860-byte alias bomb, with dry-run or not, without expanding it', async () => {
+    const lines = [
+      'name: x',
+      'parts:',
+      '  a:',
+      '    plugin: python',
+      '    source: .',
+      'x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ];
+    let previous = 'a';
+    for (const name of 'bcdefghi') {
+      lines.push(`x-${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+      previous = name;
+    }
+    const text = lines.join('\n') + '\n';
+    expect(text.length).toBeLessThan(900);
+    const started = process.hrtime.bigint();
+    const before = process.memoryUsage().heapUsed;
+    expect(() => parseSnapcraftYaml(text, 's.yaml')).toThrow(
+      /^s\.yaml:12:\d+: the aliases here expand to more than 100,000 nodes \(\*f alone to more than that\)/,
+    );
+    // Found from each node's own size: milliseconds and kilobytes, not the 387 million nodes.
+    expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(2);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('the shared python part of real snaps is no bomb', () => {
+    const project = parseSnapcraftYaml(
+      readFileSync(join(ROOT, 'test/snaps/core24-glance/snap/snapcraft.yaml'), 'utf8'),
+      's.yaml',
+    );
+    expect(project.pythonParts).toHaveLength(3);
+  });
+});
+
+describe('broken YAML is named where it is broken', () => {
+  it('a key indented one space short: the column of its text, not of the line', () => {
+    const text = 'name: x\nparts:\n  a:\n    plugin: python\n   source: .\n';
+    expect(() => parseSnapcraftYaml(text, 's.yaml')).toThrow(/^s\.yaml:5:4: /);
   });
 });

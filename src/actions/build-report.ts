@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { addConstraintsAccount } from './constraints-report.js';
 import {
   BuildError,
   type BuildIO,
@@ -70,13 +71,16 @@ export async function reportBuild(
         s.file.split('/').pop()!,
         s.arch,
         how(result, settings),
-        constraints
-          ? `${constraints.constraintsRef?.name ?? 'file'} ${constraints.constraintsCommit?.slice(0, 12) ?? ''}`
-          : 'as in snapcraft.yaml',
+        !constraints
+          ? 'as in snapcraft.yaml'
+          : !constraints.applied
+            ? 'none apply (no pip part)'
+            : `${constraints.constraintsRef?.name ?? 'file'} ${constraints.constraintsCommit?.slice(0, 12) ?? ''}`,
         `${result.seconds.toFixed(0)} s`,
       ]),
     ])
     .addTable(cacheRows(result, settings.useCache));
+  if (constraints) addConstraintsAccount(constraints);
   if (result.setup.length > 0)
     core.summary.addRaw('\n**Runner setup:**\n', true).addList(result.setup);
   await flushSummary();

@@ -10,10 +10,10 @@ import {
 } from '../build/index.js';
 import { checkArch } from '../snapcraft/index.js';
 import { ConfigurationError } from '../platform/index.js';
-import { DEFAULT_REQUIREMENTS_REPO } from '../constraints/index.js';
+import { DEFAULT_REQUIREMENTS_REPO, PIN_CONFLICT_POLICIES } from '../constraints/index.js';
 import { BuildInputs as I } from './constants.js';
 import { defaultRef, isTrustedRun, runUrl } from './github-event.js';
-import { getBooleanInput, getPathInput, runnerTemp } from './runner.js';
+import { getBooleanInput, getChoiceInput, getPathInput, runnerTemp } from './runner.js';
 
 /** The build action's settings and where it keeps its caches, read and checked in one place. */
 export interface BuildActionSettings extends BuildSettings {
@@ -40,13 +40,15 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     setup,
     image: core.getInput(I.image) || undefined,
     instanceConfig: parseConfig(core.getInput(I.lxdConfig)),
-    containerCommand: splitCommandLine(
-      core.getInput(I.containerCommand) || 'snapcraft pack --destructive-mode',
-      I.containerCommand,
-    ),
+    // Empty: the base's own (snapcraft/bases.ts), known once snapcraft.yaml is read.
+    containerCommand: core.getInput(I.containerCommand)
+      ? splitCommandLine(core.getInput(I.containerCommand), I.containerCommand)
+      : undefined,
     constraints,
     ref: constraints ? core.getInput(I.ref) || defaultRef(env) : undefined,
     requirementsRepo: core.getInput(I.requirementsRepo) || DEFAULT_REQUIREMENTS_REPO,
+    series: core.getInput(I.series) || undefined,
+    pinConflicts: getChoiceInput(I.pinConflicts, PIN_CONFLICT_POLICIES, 'drop'),
     outputDir: getPathInput(I.outputDir, join(temp, 'snaps', arch)),
     logsDir: join(temp, 'snap-build-logs', arch),
     rootfs: core.getInput(I.rootfs) || undefined,

@@ -11,6 +11,7 @@ export const ConstraintsInputs = {
   trackMap: 'track-map',
   cache: 'cache',
   dryRun: 'dry-run',
+  pinConflicts: 'pin-conflicts',
 } as const;
 
 export const ConstraintsOutputs = {
@@ -24,6 +25,8 @@ export const ConstraintsOutputs = {
   snapcraftYaml: 'snapcraft-yaml',
   changed: 'changed',
   excluded: 'excluded',
+  applied: 'applied',
+  pinConflicts: 'pin-conflicts',
   manifest: 'manifest',
 } as const;
 
@@ -120,6 +123,8 @@ export const BuildInputs = {
   constraints: 'constraints',
   ref: 'ref',
   requirementsRepo: 'requirements-repo',
+  series: 'series',
+  pinConflicts: 'pin-conflicts',
   outputDir: 'output-dir',
   cache: 'cache',
   cacheDir: 'cache-dir',
@@ -141,6 +146,7 @@ export const BuildOutputs = {
 export const PlanInputs = {
   branch: 'branch',
   publish: 'publish',
+  series: 'series',
 } as const;
 
 export const PlanOutputs = {
@@ -148,6 +154,7 @@ export const PlanOutputs = {
   checkout: 'checkout',
   publish: 'publish',
   constraints: 'constraints',
+  series: 'series',
   reason: 'reason',
 } as const;
 
@@ -195,6 +202,7 @@ export const SnapInputs = {
   ref: BuildInputs.ref,
   requirementsRepo: BuildInputs.requirementsRepo,
   constraints: BuildInputs.constraints,
+  pinConflicts: BuildInputs.pinConflicts,
   setup: BuildInputs.setup,
   snapcraftChannel: BuildInputs.snapcraftChannel,
   cache: BuildInputs.cache,

@@ -6,6 +6,7 @@ import { escapeHtml, flushSummary } from './runner.js';
 /** The constraints step's outputs, warnings, diff and summary. */
 export async function reportConstraints(result: ConstrainResult, dryRun: boolean): Promise<void> {
   setOutputs(result);
+  for (const note of result.notes) core.info(note);
   for (const warning of result.warnings) core.warning(warning);
   if (result.diff) core.info(result.diff);
   await writeSummary(result, dryRun);
@@ -31,7 +32,12 @@ function manifestOf(result: ConstrainResult): Record<string, unknown> {
       file: result.constraintsFile,
       cacheHit: result.cacheHit,
       excluded: result.excluded.map((e) => ({ name: e.name, from: e.from, removed: e.removed })),
+      applied: result.applied,
+      pinConflicts: result.pinConflicts,
+      pinPolicy: result.pinPolicy,
+      dropped: result.dropped,
     },
+    notes: result.notes,
     warnings: result.warnings,
     snap: {
       ...result.snap,
@@ -49,7 +55,9 @@ function setOutputs(result: ConstrainResult): void {
   core.setOutput(O.track, result.track);
   core.setOutput(O.constraintsRef, result.constraintsRef?.name ?? '');
   core.setOutput(O.constraintsCommit, result.constraintsCommit ?? '');
-  core.setOutput(O.constraintsFile, result.constraintsFile);
+  core.setOutput(O.constraintsFile, result.constraintsFile ?? '');
+  core.setOutput(O.applied, String(result.applied));
+  core.setOutput(O.pinConflicts, JSON.stringify(result.pinConflicts));
   core.setOutput(O.snapcraftYaml, result.snapcraftYaml);
   core.setOutput(O.changed, String(result.changed));
   core.setOutput(
@@ -85,9 +93,7 @@ async function writeSummary(result: ConstrainResult, dryRun: boolean): Promise<v
         result.cacheHit ? 'hit' : 'miss',
       ],
     ]);
-  if (result.warnings.length > 0) {
-    core.summary.addRaw('\n**Look at:**\n', true).addList(result.warnings.map(escapeHtml));
-  }
+  addConstraintsAccount(result);
   const removed = result.excluded.filter((e) => e.removed.length > 0);
   if (removed.length > 0) {
     core.summary.addRaw(
@@ -98,8 +104,21 @@ async function writeSummary(result: ConstrainResult, dryRun: boolean): Promise<v
   core.summary.addRaw(
     result.changed
       ? '\n```diff\n' + result.diff + '```\n'
-      : '\nsnapcraft.yaml already points at the constraints.\n',
+      : result.applied
+        ? '\nsnapcraft.yaml already points at the constraints.\n'
+        : '',
     true,
   );
   await flushSummary();
+}
+
+/**
+ * What happened to the constraints, beyond the table: what was done and why (a uv part, no pip
+ * part, pins dropped), and what to look at. Used by the constraints and build summaries alike.
+ */
+export function addConstraintsAccount(result: ConstrainResult): void {
+  if (result.notes.length > 0)
+    core.summary.addRaw('\n**What was done:**\n', true).addList(result.notes.map(escapeHtml));
+  if (result.warnings.length > 0)
+    core.summary.addRaw('\n**Look at:**\n', true).addList(result.warnings.map(escapeHtml));
 }

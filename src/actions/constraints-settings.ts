@@ -1,10 +1,20 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { type ConstrainOptions, DEFAULT_REQUIREMENTS_REPO } from '../constraints/index.js';
+import {
+  type ConstrainOptions,
+  DEFAULT_REQUIREMENTS_REPO,
+  PIN_CONFLICT_POLICIES,
+} from '../constraints/index.js';
 import { parseTrackMap, SeriesTable } from '../release/index.js';
 import { ConstraintsInputs as I } from './constants.js';
 import { defaultRef } from './github-event.js';
-import { getBooleanInput, getListInput, getPathInput, runnerTemp } from './runner.js';
+import {
+  getBooleanInput,
+  getChoiceInput,
+  getListInput,
+  getPathInput,
+  runnerTemp,
+} from './runner.js';
 
 /** The constraints action's settings, read and validated in one place before anything runs. */
 export interface ConstraintsSettings extends ConstrainOptions {
@@ -27,6 +37,7 @@ export function readConstraintsSettings(env: NodeJS.ProcessEnv = process.env): C
     output: getPathInput(I.output),
     trackMap: trackMapText ? parseTrackMap(trackMapText, table) : undefined,
     dryRun: getBooleanInput(I.dryRun, false),
+    pinConflicts: getChoiceInput(I.pinConflicts, PIN_CONFLICT_POLICIES, 'drop'),
     useCache: getBooleanInput(I.cache, true),
     workDir: join(runnerTemp(), 'openstack-snap-actions'),
     table,

@@ -17,5 +17,6 @@ export function readPlanSettings(env: NodeJS.ProcessEnv = process.env): Pipeline
       branch: core.getInput(I.branch) || undefined,
       publish: getBooleanInput(I.publish, true),
     },
+    series: core.getInput(I.series) || undefined,
   };
 }

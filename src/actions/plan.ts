@@ -15,10 +15,13 @@ async function main(): Promise<void> {
   core.setOutput(O.checkout, plan.checkout);
   core.setOutput(O.publish, String(plan.publish));
   core.setOutput(O.constraints, String(plan.constraints));
+  core.setOutput(O.series, plan.series);
   core.setOutput(O.reason, plan.reason);
-  const constraints = plan.constraints
-    ? 'with its release constraints'
-    : 'without release constraints';
+  const constraints = !plan.constraints
+    ? 'without release constraints'
+    : plan.series
+      ? `with ${plan.series}'s constraints (the series input)`
+      : 'with its release constraints';
   core.info(
     `${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason}); ${constraints}`,
   );

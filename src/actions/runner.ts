@@ -116,7 +116,20 @@ export function getBooleanInput(name: string, fallback: boolean): boolean {
   }
 }
 
-/** True when this module is the script node was started with (the bundle), not an import. */
+/** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
+export function getChoiceInput<T extends string>(
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const value = core.getInput(name);
+  if (value === '') return fallback;
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new ConfigurationError(
+    `Input '${name}' must be one of ${choices.join(', ')}, not '${value}'.`,
+  );
+}
+
 /**
  * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
  * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache

@@ -13,15 +13,6 @@ import {
 import { readSnapInfo } from '../snapcraft/index.js';
 import { downloadStoreRevision, resolveStoreRevision, type StoreRevision } from '../store/index.js';
 
-/** The Ubuntu release a base snap is built on; destructive mode needs the host to match. */
-export const BASE_SERIES: Readonly<Record<string, string>> = {
-  core18: 'bionic',
-  core20: 'focal',
-  core22: 'jammy',
-  core24: 'noble',
-  core26: 'resolute',
-};
-
 /** Where a build image's root filesystem comes from. */
 export type RootfsSource =
   /** A tarball of a root filesystem of the target architecture (an earlier debootstrap's). */
@@ -61,7 +52,7 @@ export interface BuildImageOptions {
   readonly lxd: Lxd;
   /** The architecture the image is for (the build's target). */
   readonly arch: string;
-  /** The Ubuntu series of the snap's base (BASE_SERIES); names the image. */
+  /** The Ubuntu release of the snap's base (snapcraft/bases.ts); names the image. */
   readonly series: string;
   readonly snapcraftChannel: string;
   readonly rootfs: RootfsSource;

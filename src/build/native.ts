@@ -8,6 +8,8 @@ import type { SnapInfo } from '../snapcraft/index.js';
 export interface NativeBuildOptions {
   readonly projectDir: string;
   readonly arch: string;
+  /** snapcraft's arguments for the base (bases.ts): `pack --use-lxd`, `cleanbuild`, ... */
+  readonly build: readonly string[];
   /** core24+ platform name, passed to snapcraft so it builds just that one. */
   readonly platform?: string;
   readonly snapcraft: string;
@@ -17,15 +19,14 @@ export interface NativeBuildOptions {
   readonly log?: (line: string) => void;
 }
 
-/** `snapcraft pack --use-lxd` on the runner (LXD instance of the host's arch), then arch checks. */
+/**
+ * snapcraft on the runner, building in an LXD instance of the host's arch the way the base's
+ * snapcraft does (`pack --use-lxd`, or 2.43's `cleanbuild` for no base), then arch checks.
+ */
 export async function buildNative(options: NativeBuildOptions): Promise<SnapInfo[]> {
   const log = options.log ?? (() => {});
   const before = new Set(listSnaps(options.projectDir));
-  const args = [
-    'pack',
-    '--use-lxd',
-    ...(options.platform ? [`--platform=${options.platform}`] : []),
-  ];
+  const args = [...options.build, ...(options.platform ? [`--platform=${options.platform}`] : [])];
   const output: string[] = [];
   let code: number;
   try {
@@ -55,7 +56,7 @@ export async function buildNative(options: NativeBuildOptions): Promise<SnapInfo
   const made = listSnaps(options.projectDir).filter((f) => !before.has(f));
   if (made.length === 0)
     throw new BuildError(
-      `snapcraft pack succeeded but left no new .snap in ${options.projectDir}`,
+      `snapcraft ${options.build.join(' ')} succeeded but left no new .snap in ${options.projectDir}`,
       '',
       null,
       null,

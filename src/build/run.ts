@@ -3,8 +3,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildNative } from './native.js';
 import { isoWeek, restoreWheels, saveWheels, wheelCacheKeys, type CacheUse } from './caches.js';
-import { BASE_SERIES, ensureBuildImage, ubuntuDebootstrap, type BuildImage } from './image.js';
-import { constrain, type ConstrainResult, DEFAULT_CONSTRAINTS_PATH } from '../constraints/index.js';
+import { ensureBuildImage, ubuntuDebootstrap, type BuildImage } from './image.js';
+import {
+  constrain,
+  type ConstrainResult,
+  DEFAULT_CONSTRAINTS_PATH,
+  type PinConflictPolicy,
+} from '../constraints/index.js';
 import {
   Bug,
   ConfigurationError,
@@ -14,9 +19,9 @@ import {
   type PrefixCache,
 } from '../platform/index.js';
 import {
+  baseFacts,
   locateSnapcraftYaml,
   parseSnapcraftYaml,
-  snapcraftChannelFor,
   type SnapInfo,
 } from '../snapcraft/index.js';
 import { buildInContainer } from './container.js';
@@ -47,12 +52,16 @@ export interface BuildSettings {
   /** An LXD image for emulated builds; empty lets the action make one. */
   readonly image?: string;
   readonly instanceConfig: Readonly<Record<string, string>>;
-  /** What runs inside the emulated container (argv). */
-  readonly containerCommand: readonly string[];
+  /** What runs inside the emulated container (argv); by default the base's destructive build. */
+  readonly containerCommand?: readonly string[];
   /** Apply the release's constraints first, for `ref` from `requirementsRepo`. */
   readonly constraints: boolean;
   readonly ref?: string;
   readonly requirementsRepo: string;
+  /** With constraints: the series to build the ref as, where its name carries none. */
+  readonly series?: string;
+  /** With constraints: the snap's own pins that disagree with them (constraints/constrain.ts). */
+  readonly pinConflicts?: PinConflictPolicy;
   readonly outputDir: string;
   readonly logsDir: string;
   readonly rootfs?: string;
@@ -118,8 +127,9 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
   const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
   const { arch, mode } = settings;
   const emulate = mode === 'emulated';
-  const channel = settings.snapcraftChannel || snapcraftChannelFor(project.base, file);
-  const series = project.base ? BASE_SERIES[project.base] : undefined;
+  const facts = baseFacts(project.base, file);
+  const channel = settings.snapcraftChannel || facts.snapcraftChannel;
+  const series = facts.series;
   if (emulate && !settings.image && !series) {
     throw new ConfigurationError(
       `${file} has ${project.base ? `base ${project.base}` : 'no base'}, so the action cannot make an emulated ${arch} build image for it: ` +
@@ -149,12 +159,15 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         ref: settings.ref!,
         requirementsRepo: settings.requirementsRepo,
         exclude: ['auto'],
+        series: settings.series,
+        pinConflicts: settings.pinConflicts,
         workDir: join(settings.workDir, 'openstack-snap-actions'),
         cache: io.fileCache,
         log: io.log,
       }),
     );
     for (const warning of constraints.warnings) io.warn(warning);
+    for (const note of constraints.notes) io.log(note);
   }
 
   let setup: string[] = [];
@@ -273,7 +286,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
           arch,
           image: image!,
           instanceConfig,
-          command: [...settings.containerCommand],
+          command: [...(settings.containerCommand ?? ['snapcraft', ...facts.destructive])],
           env: { ...buildEnv, PIP_CACHE_DIR: CONTAINER_PIP_CACHE },
           carry: [{ host: wheelDir, container: CONTAINER_PIP_CACHE }],
           outputDir: settings.outputDir,
@@ -285,6 +298,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
       return buildNative({
         projectDir,
         arch,
+        build: facts.build,
         platform: settings.platform,
         snapcraft: settings.snapcraft,
         env: { ...buildEnv, CRAFT_SHARED_CACHE: wheelDir },

@@ -10,13 +10,17 @@ import {
 } from '../platform/index.js';
 import { parseReleaseRef, type ReleaseRef, releaseTarget, SeriesTable } from '../release/index.js';
 import {
+  baseFacts,
   constraintsEntryRef,
   constraintsReference,
   locateSnapcraftYaml,
   parseSnapcraftYaml,
   rewriteConstraints,
+  UV_PLUGIN,
   type SnapcraftProject,
 } from '../snapcraft/index.js';
+import type { MarkerEnvironment } from './markers.js';
+import { partFile, pinConflicts, snapPins, type PinConflict } from './pins.js';
 import { isPythonProject, nameFromSource, type ProjectName } from './project-names.js';
 import {
   fetchUpperConstraints,
@@ -28,6 +32,14 @@ import {
 import { constrainedNames, normalizePackageName, removePackages } from './upper-constraints.js';
 
 export const DEFAULT_CONSTRAINTS_PATH = 'snap/local/upper-constraints.txt';
+
+/**
+ * What to do where the snap pins a version the release's constraints disagree with (pip stops
+ * with ResolutionImpossible on such a pair): drop those constraints, so the snap's pins win
+ * (the default); fail before anything builds; or keep the constraints as they are.
+ */
+export const PIN_CONFLICT_POLICIES = ['drop', 'fail', 'keep'] as const;
+export type PinConflictPolicy = (typeof PIN_CONFLICT_POLICIES)[number];
 
 /** Everything the constraints step needs; built and validated once by the action's input reader. */
 export interface ConstrainOptions {
@@ -53,6 +65,8 @@ export interface ConstrainOptions {
   readonly workDir: string;
   /** Compute and report, write nothing. */
   readonly dryRun?: boolean;
+  /** Pins of the snap's own that the constraints disagree with: drop (default), fail or keep. */
+  readonly pinConflicts?: PinConflictPolicy;
   readonly table?: SeriesTable;
   readonly log?: (message: string) => void;
 }
@@ -70,8 +84,17 @@ export interface ConstrainResult {
   /** Commit of openstack/requirements the constraints came from; null for a pre-fetched file. */
   readonly constraintsCommit: string | null;
   readonly cacheHit: boolean;
-  /** Absolute path of the constraints file written into the project. */
-  readonly constraintsFile: string;
+  /** Absolute path of the constraints file written into the project; null when none was (no pip part). */
+  readonly constraintsFile: string | null;
+  /** Whether any part gets the constraints: false when no part installs with pip. */
+  readonly applied: boolean;
+  /** What was done to the constraints and why, one sentence each, for the log and the summary. */
+  readonly notes: string[];
+  /** The snap's own pins that the release's constraints disagree with, and the policy applied. */
+  readonly pinConflicts: PinConflict[];
+  readonly pinPolicy: PinConflictPolicy;
+  /** Constraints dropped because the snap pins another version (policy drop). */
+  readonly dropped: string[];
   readonly snapcraftYaml: string;
   readonly snap: {
     readonly name: string;
@@ -96,11 +119,7 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
   const table = options.table ?? new SeriesTable();
   const { file, projectDir } = locateSnapcraftYaml(options.project);
   const project = parseSnapcraftYaml(readFileSync(file, 'utf8'), file, projectDir);
-  if (project.pythonParts.length === 0) {
-    throw new ConfigurationError(
-      `${file} has no python parts (plugin: python), so there is nothing to constrain.`,
-    );
-  }
+  const policy = options.pinConflicts ?? 'drop';
   const { release, track } = releaseTarget(options.ref, { ...options, table });
   const constraintsRel = checkedConstraintsPath(
     options.constraintsPath ?? DEFAULT_CONSTRAINTS_PATH,
@@ -121,24 +140,75 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
     removed: edit.removed.filter((line) => lineNames(line) === normalizePackageName(c.name)),
   }));
 
+  // The snap's own pins against what is left: pip stops on a pair that disagrees.
+  const seriesLabel = release.series.key;
+  const pins = snapPins(project);
+  const conflicts = pinConflicts(pins.pins, edit.text, markerEnvironment(project));
+  const notes: string[] = [];
+  const lines = conflicts.map((c) => conflictLine(c, seriesLabel));
+  for (const unread of pins.unread) notes.push(`not checked for pins: ${unread}`);
+  if (policy === 'fail' && conflicts.length > 0) {
+    const pip = conflicts.some((c) => c.installer === 'pip');
+    throw new ConfigurationError(
+      `${project.file}: ${conflicts.length} of the snap's own pins disagree with ${release.series.key} ` +
+        `(${release.series.name}) constraints (pin-conflicts: fail)` +
+        (pip ? '; pip would stop on them with ResolutionImpossible' : '') +
+        `:\n${lines.map((l) => `  ${l}`).join('\n')}\n` +
+        `Change the pins, or set 'pin-conflicts' to drop (the snap's pins win) or keep.`,
+    );
+  }
+  const pipConflicts = conflicts.filter((c) => c.installer === 'pip');
+  const dropped =
+    policy === 'drop' ? [...new Set(pipConflicts.map((c) => normalizePackageName(c.name)))] : [];
+  const final = dropped.length > 0 ? removePackages(edit.text, dropped) : edit;
+  for (const conflict of conflicts) {
+    const line = conflictLine(conflict, seriesLabel);
+    if (conflict.installer === 'uv')
+      warnings.push(
+        `${line}: the uv part installs uv.lock's version; the release's constraints do not reach it.`,
+      );
+    else if (policy === 'drop')
+      notes.push(`${line}: dropped from the constraints, the snap's pin wins.`);
+    else
+      warnings.push(
+        `${line}: kept (pin-conflicts: keep), so pip will likely stop with ResolutionImpossible.`,
+      );
+  }
+
+  const applied = project.pythonParts.length > 0;
+  if (project.uvParts.length > 0)
+    notes.push(
+      `${project.uvParts.map((p) => `'${p.name}'`).join(', ')} install${project.uvParts.length === 1 ? 's' : ''} ` +
+        `with uv from uv.lock (UV_FROZEN=true, ${UV_PLUGIN.source}), which takes no constraints file: ` +
+        `the constraints were checked against the lock, not applied to ${project.uvParts.length === 1 ? 'it' : 'them'}.`,
+    );
+  if (!applied)
+    notes.push(
+      `No part installs with pip (plugin: python), so no constraints file was written and ` +
+        `${relative(project.projectDir, file) || 'snapcraft.yaml'} is unchanged.`,
+    );
   const reference = constraintsReference(project.generation, constraintsRel);
-  const rewrite = rewriteConstraints(project, reference);
-  warnings.push(...otherSeriesWarnings(rewrite.parts, release, fetched.ref, table));
+  const rewrite = applied
+    ? rewriteConstraints(project, reference)
+    : { text: project.text, changed: false, parts: [] };
+  warnings.push(...otherSeriesWarnings(project, rewrite.parts, release, fetched.ref, table));
   const target = options.output ? resolve(options.output) : file;
-  const constraintsFile = join(project.projectDir, constraintsRel);
-  const header = constraintsHeader(fetched, excluded);
-  const content = header + edit.text.replace(/\n?$/, '\n');
+  const constraintsFile = applied ? join(project.projectDir, constraintsRel) : null;
+  const header = constraintsHeader(fetched, excluded, pipConflicts, dropped, seriesLabel);
+  const content = header + final.text.replace(/\n?$/, '\n');
 
   if (!options.dryRun) {
     // The project is a checkout of someone's repository: a symbolic link in it must not carry a
     // write outside it (the output path was confined when it was read).
-    confinePath(constraintsFile, `the constraints file (${constraintsRel})`, {
-      workspace: project.projectDir,
-    });
     if (!options.output)
       confinePath(file, relative(project.projectDir, file), { workspace: project.projectDir });
-    mkdirSync(dirname(constraintsFile), { recursive: true });
-    writeFileSync(constraintsFile, content);
+    if (constraintsFile) {
+      confinePath(constraintsFile, `the constraints file (${constraintsRel})`, {
+        workspace: project.projectDir,
+      });
+      mkdirSync(dirname(constraintsFile), { recursive: true });
+      writeFileSync(constraintsFile, content);
+    }
     if (rewrite.changed || target !== file) {
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, rewrite.text);
@@ -152,6 +222,11 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
     constraintsCommit: fetched.commit,
     cacheHit: fetched.cacheHit,
     constraintsFile,
+    applied,
+    notes,
+    pinConflicts: conflicts,
+    pinPolicy: policy,
+    dropped,
     snapcraftYaml: target,
     snap: { name: project.name, base: project.base, grade: project.grade },
     changed: rewrite.changed,
@@ -300,8 +375,12 @@ function excludeCandidates(
   return result;
 }
 
-/** Parts that were pinned to another series' constraints than the one applied now. */
+/**
+ * Parts that were pinned to another series' constraints than the one applied now: a URL that
+ * names the series, or a vendored copy in the project whose header says where it was copied from.
+ */
 function otherSeriesWarnings(
+  project: SnapcraftProject,
   parts: { name: string; before: string[] }[],
   release: ReleaseRef,
   applied: ConstraintsRef | null,
@@ -309,8 +388,9 @@ function otherSeriesWarnings(
 ): string[] {
   const warnings: string[] = [];
   for (const part of parts) {
+    const pythonPart = project.pythonParts.find((p) => p.name === part.name)!;
     for (const entry of part.before) {
-      const ref = constraintsEntryRef(entry);
+      const ref = constraintsEntryRef(entry) ?? vendoredRef(project, pythonPart, entry);
       if (!ref) continue;
       let series: string | undefined;
       try {
@@ -331,19 +411,71 @@ function otherSeriesWarnings(
   return warnings;
 }
 
+/**
+ * The openstack/requirements ref a vendored upper-constraints file says it is a copy of, in its
+ * leading comments (`# Vendored copy of https://.../stable/2023.1/upper-constraints.txt`, or this
+ * toolkit's own `# Source: openstack/requirements branch stable/2025.1 at ...`).
+ */
+function vendoredRef(
+  project: SnapcraftProject,
+  part: SnapcraftProject['pythonParts'][number],
+  entry: string,
+): string | null {
+  const file = partFile(project, part, entry);
+  if (!file || !existsSync(file)) return null;
+  const header = readFileSync(file, 'utf8').split(/\r?\n/, 20);
+  for (const line of header) {
+    if (!line.startsWith('#')) {
+      if (line.trim()) break;
+      continue;
+    }
+    const url = /https?:\/\/\S+/.exec(line)?.[0];
+    const ref = url ? constraintsEntryRef(url) : null;
+    if (ref) return ref;
+    const ours = /openstack\/requirements (?:branch|tag) (\S+) at/.exec(line)?.[1];
+    if (ours) return ours;
+  }
+  return null;
+}
+
+/** The python the snap's pip parts install for, for environment markers. */
+function markerEnvironment(project: SnapcraftProject): MarkerEnvironment {
+  const facts = baseFacts(project.base, project.file);
+  const pip = project.pythonParts;
+  if (pip.length > 0 && pip.every((p) => p.pythonVersion === 'python2')) return { python: '2.7' };
+  return { python: facts.python3 };
+}
+
+/** `name: snap pins X, <series> constraints say Y (where)`, the one wording of a conflict. */
+function conflictLine(conflict: PinConflict, series: string): string {
+  return `${conflict.name}: snap pins ${conflict.pinned}, ${series} constraints say ${conflict.constrained} (${conflict.where})`;
+}
+
 function lineNames(line: string): string {
   return normalizePackageName(/^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line)?.[1] ?? '');
 }
 
-function constraintsHeader(fetched: Obtained, excluded: ExcludedPackage[]): string {
+function constraintsHeader(
+  fetched: Obtained,
+  excluded: ExcludedPackage[],
+  conflicts: PinConflict[],
+  dropped: string[],
+  series: string,
+): string {
   const source = fetched.ref
     ? `openstack/requirements ${fetched.ref.type} ${fetched.ref.name} at ${fetched.commit} (${redactUrl(fetched.repo ?? '')})`
     : 'a pre-fetched upper-constraints.txt (commit unknown)';
   const removed = excluded.filter((e) => e.removed.length > 0).map((e) => e.name);
+  const droppedLines = conflicts
+    .filter((c) => dropped.includes(normalizePackageName(c.name)))
+    .map((c) => `#   ${conflictLine(c, series)}`);
   return [
     '# Written by openstack-snap-actions (constraints); re-run the action rather than editing this file.',
     `# Source: ${source}`,
     `# Removed, as built from source: ${removed.length ? removed.join(', ') : 'none'}`,
+    ...(droppedLines.length
+      ? ['# Dropped, as the snap pins another version (pin-conflicts: drop):', ...droppedLines]
+      : []),
     '',
   ].join('\n');
 }

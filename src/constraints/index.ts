@@ -3,8 +3,9 @@
  * fetched by commit, cached), and applying them to every Python part of snapcraft.yaml, less the
  * projects the snap builds from source.
  */
-export { DEFAULT_CONSTRAINTS_PATH, constrain } from './constrain.js';
-export type { ConstrainOptions, ConstrainResult } from './constrain.js';
+export { DEFAULT_CONSTRAINTS_PATH, PIN_CONFLICT_POLICIES, constrain } from './constrain.js';
+export type { ConstrainOptions, ConstrainResult, PinConflictPolicy } from './constrain.js';
+export type { PinConflict } from './pins.js';
 export {
   DEFAULT_REQUIREMENTS_REPO,
   listRemoteRefs,

@@ -2,6 +2,7 @@ import { ConfigurationError } from '../platform/index.js';
 import {
   CHANGE_EVENTS,
   mayPublishOn,
+  namesNoSeries,
   normaliseRefName,
   PUBLISHING_EVENTS,
   releaseBranch,
@@ -22,6 +23,8 @@ export interface PipelineEvent {
   readonly fork: boolean;
   /** workflow_dispatch inputs. */
   readonly inputs?: { readonly branch?: string; readonly publish?: boolean };
+  /** The series the caller says its branches carry (the workflow's `series` input), if any. */
+  readonly series?: string;
 }
 
 export interface PipelinePlan {
@@ -32,6 +35,8 @@ export interface PipelinePlan {
   readonly publish: boolean;
   /** Whether the release's constraints apply: false for a branch that carries no release. */
   readonly constraints: boolean;
+  /** The series the legs build as, where the ref names none itself (the series input); '' otherwise. */
+  readonly series: string;
   /** Why publish is on or off, for the summary. */
   readonly reason: string;
 }
@@ -45,7 +50,12 @@ export interface PipelinePlan {
  */
 export function planPipeline(event: PipelineEvent, table = new SeriesTable()): PipelinePlan {
   const name = event.eventName;
-  const constraintsFor = (ref: string): boolean => releaseRefOf(ref, table) !== null;
+  // A branch shaped like a release that names no series (stable/2023.1.2) builds as it is, or
+  // with the series the caller names; it is never refused here, and never publishes.
+  const namesItsSeries = (ref: string): boolean =>
+    !namesNoSeries(ref, table) && releaseRefOf(ref, table) !== null;
+  const constraintsFor = (ref: string): boolean => !!event.series || namesItsSeries(ref);
+  const seriesFor = (ref: string): string => (namesItsSeries(ref) ? '' : (event.series ?? ''));
   if ((CHANGE_EVENTS as readonly string[]).includes(name)) {
     const raw = name === 'merge_group' ? event.mergeGroupBaseRef : event.baseRef;
     if (!raw)
@@ -58,6 +68,7 @@ export function planPipeline(event: PipelineEvent, table = new SeriesTable()): P
       checkout: '',
       publish: false,
       constraints: constraintsFor(base),
+      series: seriesFor(base),
       reason:
         name === 'merge_group'
           ? 'merge queues build and test only'
@@ -71,11 +82,25 @@ export function planPipeline(event: PipelineEvent, table = new SeriesTable()): P
   }
   const dispatch = name === 'workflow_dispatch';
   const ref = normaliseRefName((dispatch && event.inputs?.branch) || event.refName);
-  const plan = { ref, checkout: dispatch ? ref : '', constraints: constraintsFor(ref) };
+  const plan = {
+    ref,
+    checkout: dispatch ? ref : '',
+    constraints: constraintsFor(ref),
+    series: seriesFor(ref),
+  };
   const refuse = (reason: string): PipelinePlan => ({ ...plan, publish: false, reason });
   if (event.fork) return refuse('forks never publish');
   if (dispatch && event.inputs?.publish === false)
     return refuse('the dispatch asked not to publish');
+  if (namesNoSeries(ref, table)) {
+    return refuse(
+      event.series
+        ? `${ref} names no OpenStack series: it builds with ${event.series}'s constraints (the series input) ` +
+            `but does not publish, as its builds would take turns on a track with the series' own branch`
+        : `${ref} names no OpenStack series, so it builds without release constraints and does not publish ` +
+            `(set the workflow's series input to build it with a series' constraints)`,
+    );
+  }
   if (!releaseBranch(ref, table)) {
     return refuse(
       `${ref} is not a release branch${plan.constraints ? '' : ', so it builds without release constraints'}`,

@@ -7,6 +7,7 @@ export { CHANGE_EVENTS, PUBLISHING_EVENTS, mayPublishOn } from './events.js';
 export {
   RELEASE_BRANCH_PATTERNS,
   companionChannels,
+  namesNoSeries,
   normaliseRefName,
   parseReleaseRef,
   parseTrackMap,

@@ -84,16 +84,43 @@ export function parseReleaseRef(input: string, table: SeriesTable): ReleaseRef {
   }
   const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
   if (branch) {
-    return { ref, kind: branch[1] as 'stable' | 'unmaintained', series: table.get(branch[2]!) };
+    return {
+      ref,
+      kind: branch[1] as 'stable' | 'unmaintained',
+      series: seriesOf(ref, branch[2]!, table),
+    };
   }
   const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
   if (tag) {
-    return { ref, kind: tag[2] as 'eol' | 'eom', series: table.get(tag[1]!) };
+    return { ref, kind: tag[2] as 'eol' | 'eom', series: seriesOf(ref, tag[1]!, table) };
   }
   throw new ConfigurationError(
     `'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
       `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`,
   );
+}
+
+/**
+ * The series a release-shaped ref names. A branch such as `stable/2023.1.2` (a point release
+ * branch of a snap repo) is shaped like one but names none: the user says which series it
+ * carries, or it builds as it is.
+ */
+function seriesOf(ref: string, key: string, table: SeriesTable): Series {
+  const series = table.find(key);
+  if (series) return series;
+  throw new ConfigurationError(
+    `'${ref}' names no OpenStack series: '${key}' is not a codename or release-id of openstack/releases ` +
+      `(e.g. ${table.examples(4)}). To build it with a series' constraints, set the 'series' input ` +
+      `(series: ${/^\d{4}\.\d/.test(key) ? key.split('.').slice(0, 2).join('.') : (table.all().find((s) => s.status === 'maintained') ?? table.development()).key}); if '${key}' is a series OpenStack ` +
+      `added after this toolkit's release, update the toolkit.`,
+  );
+}
+
+/** Whether a ref is shaped like a release ref but names no series this table knows. */
+export function namesNoSeries(input: string, table: SeriesTable): boolean {
+  const ref = normaliseRefName(input);
+  const key = /^(?:stable|unmaintained)\/([^/]+)$|^([^/]+)-(?:eol|eom)$/.exec(ref);
+  return key !== null && table.find(key[1] ?? key[2]!) === undefined;
 }
 
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */

@@ -47,18 +47,23 @@ export class SeriesTable {
     return this.byName.get(nameOrId.trim().toLowerCase());
   }
 
+  /** A few series for a message: `2026.1 (gazpacho), 2025.2 (flamingo), ...`. */
+  examples(count = 6): string {
+    return this.all()
+      .slice(0, count)
+      .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+      .join(', ');
+  }
+
   /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
   get(nameOrId: string): Series {
     const series = this.find(nameOrId);
     if (!series) {
-      const known = this.all()
-        .slice(0, 6)
-        .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
-        .join(', ');
+      const known = this.examples();
       throw new ConfigurationError(
         `Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
-          `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
-          `(scripts/refresh-series.mjs).`,
+          `series_status.yaml, e.g. ${known}; if OpenStack added it after this toolkit's release, ` +
+          `update the toolkit to a newer release.`,
       );
     }
     return series;
@@ -75,7 +80,7 @@ export class SeriesTable {
     if (!found) {
       throw new ConfigurationError(
         'The series table has no series in development or future status, so master maps to nothing; ' +
-          'refresh src/data/series-status.ts (scripts/refresh-series.mjs).',
+          'update the toolkit to a newer release, or set the series input.',
       );
     }
     return found;

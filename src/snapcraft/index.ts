@@ -5,9 +5,11 @@
  */
 export { KNOWN_ARCHES, checkArch, singleTargetYaml, snapArchitectures } from './architectures.js';
 export type { BuildTarget } from './architectures.js';
-export { snapcraftChannelFor, storeSnapcraftChannel } from './channel.js';
+export { BASE_SERIES, baseFacts, snapcraftChannelFor, storeSnapcraftChannel } from './bases.js';
+export type { BaseFacts } from './bases.js';
 export { SnapcraftCli, StoreError } from './cli.js';
-export { constraintsReference } from './keys.js';
+export { constraintsReference, PYTHON_PLUGINS, UV_PLUGIN } from './generations.js';
+export type { PythonPluginGeneration } from './generations.js';
 export { constraintsEntryRef, rewriteConstraints } from './rewrite.js';
 export { expandSnapPaths, readSnapInfo } from './snap-file.js';
 export type { SnapInfo } from './snap-file.js';

@@ -10,6 +10,7 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { ConfigurationError } from '../platform/index.js';
+import { PYTHON_PLUGINS } from './generations.js';
 import { parseSnapcraftYaml, type SnapcraftProject } from './yaml.js';
 import { resolveNode } from './yaml-nodes.js';
 import { effectivePair } from './yaml-nodes.js';
@@ -78,8 +79,8 @@ export function rewriteConstraints(project: SnapcraftProject, reference: string)
   const edits: Edit[] = [];
   const edited = new Set<unknown>();
   const report: RewriteResult['parts'] = [];
-  // Lists are what every base accepts; a bare string only the 2017-era legacy plugin took.
-  const listsOnly = project.generation !== 'legacy';
+  // snapcraft 2.43 (no base) takes one constraints file as a string; every later plugin a list.
+  const oneString = PYTHON_PLUGINS[project.generation].fileValue === 'string';
   const shared = sharedAnchors(document);
   const refuseShared = (node: unknown, part: string): void => {
     const anchor = (node as { anchor?: string } | null)?.anchor;
@@ -99,20 +100,31 @@ export function rewriteConstraints(project: SnapcraftProject, reference: string)
       ? before.filter((e) => e === reference || !isUpperConstraintsEntry(e))
       : [reference, ...kept];
     report.push({ name: pythonPart.name, before, after });
-    if (sameList(before, after)) continue;
+    if (oneString && after.length > 1) {
+      throw new ConfigurationError(
+        `${project.file}: part '${pythonPart.name}' also lists ${after
+          .slice(1)
+          .map((e) => `'${e}'`)
+          .join(', ')} in '${key}', but snapcraft 2.43 (no base) takes one constraints file, a ` +
+          `string, and the toolkit's must be it: move those pins into the part's requirements.`,
+      );
+    }
     const partPair = parts.items.find((p) => keyString(p) === pythonPart.name)!;
     const part = resolveNode(partPair.value, document) as YAMLMap;
     const pair = effectivePair(part, key, document);
+    // 2.43 refuses a list even of one entry: a list there is rewritten as the string.
+    const wrongType = oneString && pair !== undefined && isSeq(resolveNode(pair.value, document));
+    if (sameList(before, after) && !wrongType) continue;
     // A part that shares its map or its list through an anchor is edited there, once.
     const target = pair ?? part;
     if (edited.has(target)) continue;
     edited.add(target);
+    const rendered = (values: string[]): string =>
+      oneString ? plainOrQuoted(values[0]!) : flowList(values);
     if (!pair) {
-      edits.push(insertKey(text, part, key, after));
+      edits.push(insertKey(text, part, key, after, oneString));
       continue;
     }
-    const rendered = (values: string[]): string =>
-      values.length === 1 && !listsOnly ? plainOrQuoted(values[0]!) : flowList(values);
     if (isAlias(pair.value)) {
       // `constraints: *uc`: the alias gives way to the new value; the anchor stays as it is.
       const [start, end] = pair.value.range!;
@@ -125,12 +137,21 @@ export function rewriteConstraints(project: SnapcraftProject, reference: string)
       // `key:`, `key: ~`, `key: null`: a value right there; the line's comment stays.
       const range = (value as Node | null)?.range;
       if (range && range[1] > range[0]) {
-        edits.push({ start: range[0], end: range[1], text: flowList(after) });
+        edits.push({ start: range[0], end: range[1], text: rendered(after) });
       } else {
         const colon = text.indexOf(':', (pair.key as Node).range![1]);
-        edits.push({ start: colon + 1, end: colon + 1, text: ` ${flowList(after)}` });
+        edits.push({ start: colon + 1, end: colon + 1, text: ` ${rendered(after)}` });
       }
-    } else if (isScalar(value)) {
+    } else if (oneString && isSeq(value) && !value.flow && value.items.length > 0) {
+      // A block list where 2.43 wants a string: the string goes after the key, the list's lines go.
+      for (const item of value.items) refuseShared(item, pythonPart.name);
+      const colon = text.indexOf(':', (pair.key as Node).range![1]);
+      const last = value.items[value.items.length - 1] as Node;
+      let end = last.range![1];
+      while (end > last.range![0] && /\s/.test(text[end - 1]!)) end--;
+      edits.push({ start: colon + 1, end: lineEnd(text, end - 1), text: ` ${rendered(after)}` });
+    } else if (isScalar(value) || (oneString && isSeq(value))) {
+      for (const item of isSeq(value) ? value.items : []) refuseShared(item, pythonPart.name);
       const [start, end] = value.range!;
       edits.push({ start, end, text: rendered(after) });
     } else if (isSeq(value) && value.flow) {
@@ -179,7 +200,14 @@ function sharedAnchors(document: Document): Set<string> {
 
 // A new `key:` block in the part's own map: on the lines after a one-line key (plugin first),
 // else before its first key, indented like its keys and lists.
-function insertKey(text: string, part: YAMLMap, key: string, after: string[]): Edit {
+function insertKey(
+  text: string,
+  part: YAMLMap,
+  key: string,
+  after: string[],
+  oneString: boolean,
+): Edit {
+  const value = oneString ? plainOrQuoted(after[0]!) : flowList(after);
   if (part.flow) {
     // `{plugin: python, source: .}`: one more entry before the closing brace (after a trailing
     // comma, if the map has one).
@@ -189,7 +217,7 @@ function insertKey(text: string, part: YAMLMap, key: string, after: string[]): E
       .replace(/#.*$/gm, '')
       .trim();
     const separator = inside === '' || inside.endsWith(',') ? ' ' : ', ';
-    return { start: close, end: close, text: `${separator}${key}: ${flowList(after)}` };
+    return { start: close, end: close, text: `${separator}${key}: ${value}` };
   }
   const first = part.items[0]?.key as Node | undefined;
   if (!first?.range)
@@ -203,10 +231,12 @@ function insertKey(text: string, part: YAMLMap, key: string, after: string[]): E
     );
   }
   const eol = lineEnding(text, first.range[0]);
-  const lines = [
-    `${indent}${key}:`,
-    ...after.map((e) => `${indent}${sequenceOffset(text, part) ?? '  '}- ${plainOrQuoted(e)}`),
-  ];
+  const lines = oneString
+    ? [`${indent}${key}: ${value}`]
+    : [
+        `${indent}${key}:`,
+        ...after.map((e) => `${indent}${sequenceOffset(text, part) ?? '  '}- ${plainOrQuoted(e)}`),
+      ];
   const oneLine = (pairKey: Node, value: unknown): boolean => {
     const end = isAlias(value) || isScalar(value) ? (value as Node).range?.[1] : undefined;
     return end !== undefined && !text.slice(pairKey.range![0], end).includes('\n');

@@ -8,19 +8,28 @@ import {
   visit,
   type Document,
   type Node,
-  type Scalar,
   type YAMLMap,
 } from 'yaml';
 import { ConfigurationError } from '../platform/index.js';
-import { PYTHON_PLUGIN_KEYS, pythonGeneration, type PythonPluginGeneration } from './keys.js';
+import { PYTHON_PLUGINS, pythonGeneration, type PythonPluginGeneration } from './generations.js';
 import {
+  partInstaller,
+  readPythonPart,
+  readUvPart,
+  type Problems,
+  type PythonPart,
+  type UvPart,
+} from './python-parts.js';
+import {
+  aliasProblems,
   effectivePair,
   isMergePair,
   keyString,
   resolveNode,
   scalarString,
-  stringList,
 } from './yaml-nodes.js';
+
+export type { PythonPart, UvPart } from './python-parts.js';
 
 /** Where snapcraft looks for its project file, in its own order. */
 export const SNAPCRAFT_YAML_LOCATIONS = [
@@ -29,15 +38,6 @@ export const SNAPCRAFT_YAML_LOCATIONS = [
   '.snapcraft.yaml',
   'build-aux/snap/snapcraft.yaml',
 ] as const;
-
-export interface PythonPart {
-  readonly name: string;
-  /** The constraints the part has now (string and list forms both become a list). */
-  readonly constraints: string[];
-  readonly source?: string;
-  readonly sourceSubdir?: string;
-  readonly pythonPackages: string[];
-}
 
 /** A parsed snapcraft.yaml with what the toolkit needs to know of it. */
 export interface SnapcraftProject {
@@ -51,7 +51,10 @@ export interface SnapcraftProject {
   readonly generation: PythonPluginGeneration;
   /** `constraints` for no base up to core20, `python-constraints` for core22 and later. */
   readonly constraintsKey: string;
+  /** Parts pip installs (plugin python): what constraints apply to. */
   readonly pythonParts: PythonPart[];
+  /** Parts craft-parts' uv plugin installs from uv.lock: constraints do not reach them. */
+  readonly uvParts: UvPart[];
   readonly document: Document.Parsed;
 }
 
@@ -94,12 +97,11 @@ export function projectDirOf(file: string): string {
   return dir;
 }
 
-const PYTHON_PLUGINS = new Set(['python', 'python2', 'python3']);
-
 /**
  * Parses snapcraft.yaml text. Everything wrong is reported at once, in one ConfigurationError of
- * `file:line:col: what` lines: every duplicate key (with its path and both lines), every
- * python constraints key the base does not know.
+ * `file:line:col: what` lines: every duplicate key (with its path and both lines), an alias that
+ * refers to the node it is in or expands without bound, and in python and uv parts every key, type
+ * and variable their plugin refuses for the base (python-parts.ts).
  */
 export function parseSnapcraftYaml(
   text: string,
@@ -119,15 +121,22 @@ export function parseSnapcraftYaml(
     const pos = lineCounter.linePos(offset);
     return `${file}:${pos.line}:${pos.col}`;
   };
+  // The parser points some errors at the start of a line's indentation; the fault is where the
+  // line's text starts.
+  const faultAt = (offset: number): number => {
+    let i = offset;
+    while (text[i] === ' ' || text[i] === '\t') i++;
+    return text[i] === '\n' || text[i] === '\r' || i >= text.length ? offset : i;
+  };
   if (document.errors.length > 0) {
     throw new ConfigurationError(
       document.errors
-        .map((e) => `${at(e.pos[0])}: ${yamlErrorMessage(e.code, e.message)}`)
+        .map((e) => `${at(faultAt(e.pos[0]))}: ${yamlErrorMessage(e.code, e.message)}`)
         .join('\n'),
     );
   }
   // Everything wrong is collected first and reported together, in the file's order.
-  const problems = new Map<number, string>();
+  const problems: Problems = new Map<number, string>();
   const fail = (): never => {
     throw new ConfigurationError(
       [...problems]
@@ -138,6 +147,9 @@ export function parseSnapcraftYaml(
         .join('\n'),
     );
   };
+  // Recursive or exploding aliases stop here: everything after would follow them.
+  for (const [offset, message] of aliasProblems(document)) problems.set(offset, message);
+  if (problems.size > 0) return fail();
   for (const d of duplicateKeys(document.contents, [])) {
     problems.set(
       d.offset,
@@ -156,38 +168,21 @@ export function parseSnapcraftYaml(
   if (!name) problems.set(-2, "the 'name' key is missing or empty; a snap needs a name.");
   const base = scalarString(value(root, 'base')) ?? null;
   const generation = pythonGeneration(base, file);
-  const keys = PYTHON_PLUGIN_KEYS[generation];
   const parts = value(root, 'parts');
   if (!isMap(parts)) {
     problems.set(-3, "the 'parts' key is missing or is not a mapping of part names to parts.");
     return fail();
   }
   const pythonParts: PythonPart[] = [];
+  const uvParts: UvPart[] = [];
   for (const pair of parts.items) {
     const partName = keyString(pair);
     const part = resolveNode(pair.value, document);
     if (!isMap(part)) continue;
-    if (!PYTHON_PLUGINS.has(scalarString(value(part, 'plugin')) ?? '')) continue;
-    for (const foreign of keys.foreign) {
-      const found = effectivePair(part, foreign, document);
-      if (!found) continue;
-      const right = foreign.includes('constraints') ? keys.constraints : keys.requirements;
-      // A key in a merged anchor is one mistake, however many parts merge it: named once.
-      const offset = (found.key as Scalar).range?.[0] ?? 0;
-      if (problems.has(offset)) continue;
-      problems.set(
-        offset,
-        `part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
-          `with base ${base ?? '(none)'}; rename it to '${right}'`,
-      );
-    }
-    pythonParts.push({
-      name: partName,
-      constraints: stringList(value(part, keys.constraints), document),
-      source: scalarString(value(part, 'source')),
-      sourceSubdir: scalarString(value(part, 'source-subdir')),
-      pythonPackages: stringList(value(part, keys.packages), document),
-    });
+    const installer = partInstaller(scalarString(value(part, 'plugin')));
+    if (installer === 'pip')
+      pythonParts.push(readPythonPart(partName, part, generation, document, problems, base));
+    else if (installer === 'uv') uvParts.push(readUvPart(partName, part, document, problems));
   }
   if (problems.size > 0) fail();
   return {
@@ -198,8 +193,9 @@ export function parseSnapcraftYaml(
     base,
     grade: scalarString(value(root, 'grade')) ?? null,
     generation,
-    constraintsKey: keys.constraints,
+    constraintsKey: PYTHON_PLUGINS[generation].constraints,
     pythonParts,
+    uvParts,
     document,
   };
 }

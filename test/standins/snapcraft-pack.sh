@@ -5,14 +5,16 @@
 # STANDIN_FAIL_PART=<part> fails that part's build step the way snapcraft reports it. With
 # PIP_CACHE_DIR set, each part leaves a "wheel" there and reuses one it finds, as pip does.
 set -eu
-name=$(sed -n 's/^name: *//p' snapcraft.yaml | head -1)
-version=$(sed -n "s/^version: *//p" snapcraft.yaml | head -1 | tr -d "'\"")
+yaml=snapcraft.yaml
+[ -f "$yaml" ] || yaml=snap/snapcraft.yaml
+name=$(sed -n 's/^name: *//p' "$yaml" | head -1)
+version=$(sed -n "s/^version: *//p" "$yaml" | head -1 | tr -d "'\"")
 arch=$(dpkg --print-architecture)
 logdir=${XDG_STATE_HOME:-${HOME:-/root}/.local/state}/snapcraft/log
 mkdir -p "$logdir"
 log="$logdir/snapcraft-$(date +%Y%m%d-%H%M%S).log"
 # shellcheck disable=SC2013 # part names are single words
-for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' snapcraft.yaml); do
+for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' "$yaml"); do
   echo "Building $part" | tee -a "$log"
   if [ "${STANDIN_FAIL_PART:-}" = "$part" ]; then
     echo "error: command 'gcc' failed with exit status 1" | tee -a "$log"

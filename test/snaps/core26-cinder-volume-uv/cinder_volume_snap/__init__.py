@@ -1,0 +1,1 @@
+"""Hooks and service wrappers of the cinder-volume snap."""

@@ -1,0 +1,1 @@
+"""Helpers the snap runs around nova."""
