@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { wheelCacheKeys } from '../src/build/caches.js';
 import { DirectoryCache } from '../src/platform/dir-cache.js';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';
 import { runBundle } from './helpers/run-action.js';
+import { snapOpenstackProject } from './helpers/snaps.js';
 import { serveStandinSnapcraft } from './helpers/snap-store.js';
 import {
   announceSkip,
@@ -32,13 +33,7 @@ afterAll(async () => server?.stop());
 
 /** A core24 OpenStack snap project (snap-openstack's stable/2025.1 shape, reduced to what the stand-in packs). */
 function project(): string {
-  const dir = tempDir('osa-build-action-');
-  cpSync(
-    fixture('canonical/snap-openstack/stable/2025.1/snap/snapcraft.yaml'),
-    join(dir, 'snapcraft.yaml'),
-  );
-  copyFileSync(join(ROOT, 'test/standins/snapcraft-pack.sh'), join(dir, 'snapcraft-pack.sh'));
-  return dir;
+  return snapOpenstackProject('osa-build-action-');
 }
 
 const env = (extra: Record<string, string> = {}) => ({
@@ -123,17 +118,52 @@ withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () =
     expect(run.outputs.snap).toBeUndefined();
   });
 
-  it('asks for an image when the snap has no base to make an emulated build image for', async () => {
+  it('makes a xenial build image for a snap without a base, with snapcraft 4.x (which runs 2.43 for it)', async () => {
     const dir = tempDir('osa-build-nobase-');
     cpSync(fixture('openstack-archive/snap-keystone/master'), dir, { recursive: true });
+    const closed = `http://127.0.0.1:${await freePort()}`;
     const run = await runBundle(
       'build',
-      { project: dir, arch: 'arm64', emulate: 'true', 'snapcraft-channel': '4.x/stable' },
+      { project: dir, arch: 'arm64', emulate: 'true', setup: 'false', 'store-api': closed },
       env(),
     );
     expect(run.status).toBe(1);
+    expect(run.stdout).toContain('::group::Build image: Ubuntu xenial for arm64 with snapcraft');
+    expect(run.stdout).toContain(`cannot reach the Snap Store at ${closed} for snapcraft`);
+  });
+
+  it('builds a snap without a base with snapcraft 4.x, as `snapcraft cleanbuild`', async () => {
+    const dir = tempDir('osa-build-nobase-');
+    cpSync(join(ROOT, 'test/snaps/nobase-nova-subdir'), dir, { recursive: true });
+    const argv = join(tempDir(), 'argv');
+    const run = await runBundle(
+      'build',
+      {
+        project: dir,
+        setup: 'false',
+        constraints: 'true',
+        ref: 'stable/ocata',
+        'requirements-repo': server.url,
+      },
+      env({ STANDIN_SNAPCRAFT_CHANNEL: '4.x/stable', STANDIN_ARGV_LOG: argv }),
+    );
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.status).toBe(0);
+    expect(readFileSync(argv, 'utf8').split('\n')).toContain('cleanbuild');
+    // The stand-in 2.43 found the constraints from both parts, the one under a source-subdir too.
     expect(run.stdout).toMatch(
-      /has no base, so the action cannot make an emulated arm64 build image for it: set 'image'/,
+      /Building tools \(stand-in 2\.43 python plugin: [1-9]\d* constraints/,
+    );
+    expect(JSON.parse(run.outputs.manifest!)).toMatchObject({ snapcraftChannel: '4.x/stable' });
+  });
+
+  it('refuses a snapcraft that cannot build the base, before it builds', async () => {
+    const dir = tempDir('osa-build-nobase-');
+    cpSync(join(ROOT, 'test/snaps/nobase-nova-subdir'), dir, { recursive: true });
+    const run = await runBundle('build', { project: dir, setup: 'false' }, env());
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /::error::snapcraft 9\.0\.0 \(stand-in\) cannot build .*snapcraft\.yaml \(no base\): the base needs snapcraft from 4\.x\/stable\. Set 'setup: true'/,
     );
   });
 
@@ -252,9 +282,9 @@ describe('snapcraft channels', () => {
     expect(snapcraftChannelFor('core22', 'f')).toBe('latest/stable');
     expect(snapcraftChannelFor('core20', 'f')).toBe('8.x/stable');
     expect(snapcraftChannelFor('core18', 'f')).toBe('7.x/stable');
-    expect(() => snapcraftChannelFor(null, 'snapcraft.yaml')).toThrow(
-      /snapcraft\.yaml has no base, which no maintained snapcraft builds/,
-    );
+    expect(snapcraftChannelFor('core26', 'f')).toBe('latest/stable');
+    expect(snapcraftChannelFor('core', 'f')).toBe('4.x/stable');
+    expect(snapcraftChannelFor(null, 'snapcraft.yaml')).toBe('4.x/stable');
   });
 });
 

@@ -61,7 +61,7 @@ describe('the constraints action, from its committed bundle', () => {
     expect(run.summary).toContain('<h3>OpenStack constraints for glance</h3>');
     expect(run.summary).toContain('<code>ocata-eol</code>');
     expect(run.summary).toContain(
-      '+    constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+      '+    constraints: $SNAPCRAFT_STAGE/../snap/local/upper-constraints.txt',
     );
     expect(run.stdout).toContain('::group::Resolve and apply OpenStack constraints');
   });
@@ -99,7 +99,7 @@ describe('the constraints action, from its committed bundle', () => {
     const inside = await runBundle('constraints', { ...inputs, output: 'out/snapcraft.yaml' }, env);
     expect(inside.status).toBe(0);
     expect(readFileSync(join(project, 'out/snapcraft.yaml'), 'utf8')).toContain(
-      'constraints: $SNAPCRAFT_PROJECT_DIR/snap/local/upper-constraints.txt',
+      'constraints: $SNAPCRAFT_STAGE/../snap/local/upper-constraints.txt',
     );
   });
 

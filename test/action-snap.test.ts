@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { copyFileSync, cpSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
+import { ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 import { runBundle } from './helpers/run-action.js';
+import { snapOpenstackProject } from './helpers/snaps.js';
 import { startSnapStore } from './helpers/snap-store.js';
 import { describeWhen, SQUASHFS } from './helpers/system.js';
 
@@ -26,13 +27,7 @@ afterAll(async () => {
 
 /** snap-openstack's stable/2025.1 snapcraft.yaml with the in-container stand-in beside it. */
 function project(): string {
-  const dir = tempDir('osa-one-step-');
-  cpSync(
-    fixture('canonical/snap-openstack/stable/2025.1/snap/snapcraft.yaml'),
-    join(dir, 'snapcraft.yaml'),
-  );
-  copyFileSync(join(ROOT, 'test/standins/snapcraft-pack.sh'), join(dir, 'snapcraft-pack.sh'));
-  return dir;
+  return snapOpenstackProject('osa-one-step-');
 }
 
 function env(eventName: string): Record<string, string> {

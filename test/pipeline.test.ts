@@ -111,6 +111,44 @@ describe('the pipeline decides', () => {
     expect(planPipeline({ ...base, ...event }).constraints).toBe(constraints);
   });
 
+  describe('a branch shaped like a release that names no series (stable/2023.1.2 of a hypervisor snap)', () => {
+    it('builds as it is and does not publish, saying how to give it a series', () => {
+      expect(planPipeline({ ...base, refName: 'stable/2023.1.2' })).toEqual({
+        ref: 'stable/2023.1.2',
+        checkout: '',
+        publish: false,
+        constraints: false,
+        series: '',
+        reason:
+          "stable/2023.1.2 names no OpenStack series, so it builds without release constraints and does not publish (set the workflow's series input to build it with a series' constraints)",
+      });
+    });
+
+    it("with the series input, builds with that series' constraints, and still does not publish", () => {
+      expect(planPipeline({ ...base, refName: 'stable/2023.1.2', series: '2023.1' })).toMatchObject(
+        {
+          publish: false,
+          constraints: true,
+          series: '2023.1',
+          reason: expect.stringMatching(/builds with 2023.1's constraints .* but does not publish/),
+        },
+      );
+    });
+
+    it('the series input leaves branches that name their series alone', () => {
+      expect(planPipeline({ ...base, refName: 'stable/2025.1', series: '2023.1' })).toMatchObject({
+        publish: true,
+        constraints: true,
+        series: '',
+      });
+      expect(planPipeline({ ...base, refName: 'feature/x', series: '2025.1' })).toMatchObject({
+        publish: false,
+        constraints: true,
+        series: '2025.1',
+      });
+    });
+  });
+
   it.each(['workflow_run', 'pull_request_review', 'pull_request_review_comment', 'issue_comment'])(
     'does not run for %s events, which can carry a stranger’s code',
     (eventName) => {
@@ -147,6 +185,7 @@ describe('the pipeline decides', () => {
       checkout: '',
       publish: 'false',
       constraints: 'true',
+      series: '',
       reason: 'forks never publish',
     });
   });

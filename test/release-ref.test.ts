@@ -55,7 +55,7 @@ describe('parseReleaseRef', () => {
 
   it('says which series is unknown', () => {
     expect(() => parseReleaseRef('stable/2031.2', table)).toThrow(
-      /Unknown OpenStack series '2031\.2'/,
+      /'stable\/2031\.2' names no OpenStack series: '2031\.2' is not a codename or release-id/,
     );
   });
 });
@@ -99,7 +99,7 @@ describe('one definition of a release branch', () => {
   });
 
   it('refuses a release branch of a series OpenStack does not have', () => {
-    expect(() => releaseBranch('stable/2031.2', table)).toThrow(/Unknown OpenStack series/);
+    expect(() => releaseBranch('stable/2031.2', table)).toThrow(/names no OpenStack series/);
   });
 });
 
@@ -140,5 +140,13 @@ describe('companion channels', () => {
       'dalmatian/edge',
       'latest/edge',
     ]);
+  });
+});
+
+describe('a branch shaped like a release that names no series', () => {
+  it('says to set series, with the series a point-release branch carries', () => {
+    expect(() => parseReleaseRef('stable/2023.1.2', new SeriesTable())).toThrow(
+      /^'stable\/2023\.1\.2' names no OpenStack series: .*set the 'series' input \(series: 2023\.1\); if '2023\.1\.2' is a series OpenStack added after this toolkit's release, update the toolkit\.$/,
+    );
   });
 });

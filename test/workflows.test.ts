@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { fixture, ROOT, tempDir } from './helpers/fixtures.js';
 import { runBundle } from './helpers/run-action.js';
+import { serveRequirements } from './helpers/requirements-server.js';
 import {
   eventsOf,
   get,
@@ -164,6 +165,11 @@ interface Scenario {
   readonly callerAlwaysPassesLaunchpad?: boolean;
   /** The snap repo checked out (default: snap-keystone's master). */
   readonly project?: string;
+  /**
+   * Build legs run by the real build bundle (the stand-in snapcraft on PATH), with
+   * openstack/requirements at this URL instead of opendev's: the only input changed.
+   */
+  readonly realBuild?: { readonly arches: string[]; readonly requirementsRepo: string };
 }
 
 interface Outcome {
@@ -171,6 +177,7 @@ interface Outcome {
   readonly jobs: Map<string, JobRun>;
   readonly steps: (StepContext & { ran: true })[];
   readonly plan?: Record<string, string>;
+  readonly realBuilds: Awaited<ReturnType<typeof runBundle>>[];
 }
 
 const caller = loadWorkflow(join(ROOT, 'examples/workflows/snap-repo.yml'));
@@ -241,6 +248,7 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
   };
   const triggered = options.direct || (await triggers(caller, scenario.event, scenario.ref));
   const steps: Outcome['steps'] = [];
+  const realBuilds: Outcome['realBuilds'] = [];
   let plan: Record<string, string> | undefined;
   // workflow_dispatch inputs as GitHub fills them: the caller's defaults, typed, then the given.
   const definitions = get(get(get(caller.root, 'on'), 'workflow_dispatch'), 'inputs');
@@ -288,6 +296,25 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
       return { outcome: result.status === 0 ? 'success' : 'failure', outputs: result.outputs };
     }
     if (step.run?.includes('rev-parse HEAD')) return { outputs: { sha: HEAD } };
+    if (name === 'toolkit/build' && scenario.realBuild?.arches.includes(leg.arch ?? '')) {
+      const result = await runBundle(
+        'build',
+        {
+          ...step.with,
+          project: join(workspace, step.with.project!),
+          'requirements-repo': scenario.realBuild.requirementsRepo,
+        },
+        {
+          PATH: `${join(ROOT, 'test/standins')}:${process.env.PATH}`,
+          HOME: tempDir('osa-home-'),
+          GITHUB_EVENT_NAME: scenario.event,
+          GITHUB_REF_NAME: refName,
+          GITHUB_EVENT_PATH: eventFile,
+        },
+      );
+      realBuilds.push(result);
+      return { outcome: result.status === 0 ? 'success' : 'failure', outputs: result.outputs };
+    }
     if (name === 'toolkit/build') {
       // The action refuses a remote build without credentials or the opt-in (src/build/remote.ts).
       const remoteRefused =
@@ -332,7 +359,7 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
     }
     return {};
   };
-  if (!triggered) return { triggered, jobs: new Map(), steps };
+  if (!triggered) return { triggered, jobs: new Map(), steps, realBuilds };
   const jobs = await simulate({
     caller: options.direct
       ? directCaller
@@ -350,7 +377,7 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
     cancelDuring: scenario.cancelDuring,
     model,
   });
-  return { triggered, jobs, steps, plan };
+  return { triggered, jobs, steps, plan, realBuilds };
 }
 
 /** A caller that calls snap.yml for any event (to see what snap.yml itself does with it). */
@@ -623,6 +650,43 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
       ['ppc64el', 'ubuntu-24.04', 350],
     ]);
   });
+});
+
+describe('snap.yml on a release branch, for snaps that pin their own versions', () => {
+  let requirements: Awaited<ReturnType<typeof serveRequirements>>;
+  beforeAll(async () => {
+    requirements = await serveRequirements();
+  });
+  afterAll(async () => requirements?.stop());
+
+  it.each([
+    ['a uv snap (core26)', 'core26-cinder-volume-uv', 'stable/2026.1', /No part installs with pip/],
+    [
+      'a snap whose pip part reads an exported lock (core24)',
+      'core24-hypervisor-pins',
+      'stable/2025.1',
+      /jinja2: snap pins 3\.1\.6, 2025\.1 constraints say 3\.1\.5 \(requirements\.txt:6\): dropped/,
+    ],
+  ])(
+    '%s: plan, constraints and the amd64 build pass, and the summary says what the constraints did',
+    async (_what, snap, branch, said) => {
+      const o = await run(
+        push(branch, {
+          project: join(ROOT, 'test/snaps', snap),
+          realBuild: { arches: ['amd64'], requirementsRepo: requirements.url },
+        }),
+      );
+      expect(o.plan).toMatchObject({ ref: branch, constraints: 'true', publish: 'true' });
+      expect(o.realBuilds).toHaveLength(1);
+      const [build] = o.realBuilds;
+      expect(build!.stdout).not.toContain('::error::');
+      expect(build!.status).toBe(0);
+      expect(build!.summary).toContain('What was done:');
+      expect(build!.summary).toMatch(said);
+      expect(o.jobs.get('snap/publish')?.result).toBe('success');
+    },
+    120000,
+  );
 });
 
 /** A core22 snap built for amd64, arm64 and ppc64el (test/snaps/core22-keystone, plus ppc64el). */

@@ -33266,6 +33266,7 @@ const ConstraintsInputs = {
     trackMap: 'track-map',
     cache: 'cache',
     dryRun: 'dry-run',
+    pinConflicts: 'pin-conflicts',
 };
 const ConstraintsOutputs = {
     series: 'series',
@@ -33278,6 +33279,8 @@ const ConstraintsOutputs = {
     snapcraftYaml: 'snapcraft-yaml',
     changed: 'changed',
     excluded: 'excluded',
+    applied: 'applied',
+    pinConflicts: 'pin-conflicts',
     manifest: 'manifest',
 };
 const MirrorInputs = {
@@ -33367,6 +33370,8 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    series: 'series',
+    pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
     cache: 'cache',
     cacheDir: 'cache-dir',
@@ -33386,12 +33391,14 @@ const BuildOutputs = {
 const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
+    series: 'series',
 };
 const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
     constraints: 'constraints',
+    series: 'series',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -33434,6 +33441,7 @@ const SnapInputs = {
     ref: BuildInputs.ref,
     requirementsRepo: BuildInputs.requirementsRepo,
     constraints: BuildInputs.constraints,
+    pinConflicts: BuildInputs.pinConflicts,
     setup: BuildInputs.setup,
     snapcraftChannel: BuildInputs.snapcraftChannel,
     cache: BuildInputs.cache,
@@ -33629,14 +33637,45 @@ function parseReleaseRef(input, table) {
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
     if (branch) {
-        return { ref, kind: branch[1], series: table.get(branch[2]) };
+        return {
+            ref,
+            kind: branch[1],
+            series: seriesOf(ref, branch[2], table),
+        };
     }
     const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
     if (tag) {
-        return { ref, kind: tag[2], series: table.get(tag[1]) };
+        return { ref, kind: tag[2], series: seriesOf(ref, tag[1], table) };
     }
     throw new ConfigurationError(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
         `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
+}
+/**
+ * The series a release-shaped ref names. A branch such as `stable/2023.1.2` (a point release
+ * branch of a snap repo) is shaped like one but names none: the user says which series it
+ * carries, or it builds as it is.
+ */
+function seriesOf(ref, key, table) {
+    const series = table.find(key);
+    if (series)
+        return series;
+    throw new ConfigurationError(`'${ref}' names no OpenStack series: '${key}' is not a codename or release-id of openstack/releases ` +
+        `(e.g. ${table.examples(4)}). To build it with a series' constraints, set the 'series' input ` +
+        `(series: ${suggestSeries(key, table)}); if '${key}' is a series OpenStack ` +
+        `added after this toolkit's release, update the toolkit.`);
+}
+// A point-release branch (2023.1.2) carries its series (2023.1); anything else gets an example.
+function suggestSeries(key, table) {
+    const prefix = /^(\d{4}\.\d+)\.\d+$/.exec(key)?.[1];
+    if (prefix && table.find(prefix))
+        return prefix;
+    return (table.all().find((s) => s.status === 'maintained') ?? table.development()).key;
+}
+/** Whether a ref is shaped like a release ref but names no series this table knows. */
+function namesNoSeries(input, table) {
+    const ref = normaliseRefName(input);
+    const key = /^(?:stable|unmaintained)\/([^/]+)$|^([^/]+)-(?:eol|eom)$/.exec(ref);
+    return key !== null && table.find(key[1] ?? key[2]) === undefined;
 }
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
 function parseTrackMap(text, table) {
@@ -33923,7 +33962,7 @@ function runUrl(env) {
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
-/* unused harmony exports getPathInput, confinedPath, runnerTemp */
+/* unused harmony exports getPathInput, confinedPath, runnerTemp, getChoiceInput */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
@@ -34012,7 +34051,15 @@ function getBooleanInput(name, fallback) {
         throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
-/** True when this module is the script node was started with (the bundle), not an import. */
+/** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
+function getChoiceInput(name, choices, fallback) {
+    const value = core.getInput(name);
+    if (value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`Input '${name}' must be one of ${choices.join(', ')}, not '${value}'.`);
+}
 /**
  * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
  * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache

@@ -28391,6 +28391,7 @@ const ConstraintsInputs = {
     trackMap: 'track-map',
     cache: 'cache',
     dryRun: 'dry-run',
+    pinConflicts: 'pin-conflicts',
 };
 const ConstraintsOutputs = {
     series: 'series',
@@ -28403,6 +28404,8 @@ const ConstraintsOutputs = {
     snapcraftYaml: 'snapcraft-yaml',
     changed: 'changed',
     excluded: 'excluded',
+    applied: 'applied',
+    pinConflicts: 'pin-conflicts',
     manifest: 'manifest',
 };
 const MirrorInputs = {
@@ -28492,6 +28495,8 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    series: 'series',
+    pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
     cache: 'cache',
     cacheDir: 'cache-dir',
@@ -28511,12 +28516,14 @@ const BuildOutputs = {
 const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
+    series: 'series',
 };
 const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
     constraints: 'constraints',
+    series: 'series',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -28559,6 +28566,7 @@ const SnapInputs = {
     ref: BuildInputs.ref,
     requirementsRepo: BuildInputs.requirementsRepo,
     constraints: BuildInputs.constraints,
+    pinConflicts: BuildInputs.pinConflicts,
     setup: BuildInputs.setup,
     snapcraftChannel: BuildInputs.snapcraftChannel,
     cache: BuildInputs.cache,
@@ -28731,7 +28739,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3639);
+/* harmony import */ var _build_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6720);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
 /* harmony import */ var _matrix_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8753);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2236);
@@ -28805,7 +28813,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   UQ: () => (/* binding */ runAsEntry)
 });
 
-// UNUSED EXPORTS: confinedPath, escapeHtml, getRequiredInput, runnerTemp
+// UNUSED EXPORTS: confinedPath, escapeHtml, getChoiceInput, getRequiredInput, runnerTemp
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var lib_core = __nccwpck_require__(3218);
@@ -28955,7 +28963,15 @@ function getBooleanInput(name, fallback) {
         throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
-/** True when this module is the script node was started with (the bundle), not an import. */
+/** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
+function getChoiceInput(name, choices, fallback) {
+    const value = core.getInput(name);
+    if (value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`Input '${name}' must be one of ${choices.join(', ')}, not '${value}'.`);
+}
 /**
  * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
  * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache
@@ -29005,7 +29021,7 @@ function escapeHtml(text) {
 
 /***/ }),
 
-/***/ 3639:
+/***/ 6720:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29348,14 +29364,45 @@ function parseReleaseRef(input, table) {
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
     if (branch) {
-        return { ref, kind: branch[1], series: table.get(branch[2]) };
+        return {
+            ref,
+            kind: branch[1],
+            series: seriesOf(ref, branch[2], table),
+        };
     }
     const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
     if (tag) {
-        return { ref, kind: tag[2], series: table.get(tag[1]) };
+        return { ref, kind: tag[2], series: seriesOf(ref, tag[1], table) };
     }
     throw new ConfigurationError(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
         `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
+}
+/**
+ * The series a release-shaped ref names. A branch such as `stable/2023.1.2` (a point release
+ * branch of a snap repo) is shaped like one but names none: the user says which series it
+ * carries, or it builds as it is.
+ */
+function seriesOf(ref, key, table) {
+    const series = table.find(key);
+    if (series)
+        return series;
+    throw new ConfigurationError(`'${ref}' names no OpenStack series: '${key}' is not a codename or release-id of openstack/releases ` +
+        `(e.g. ${table.examples(4)}). To build it with a series' constraints, set the 'series' input ` +
+        `(series: ${suggestSeries(key, table)}); if '${key}' is a series OpenStack ` +
+        `added after this toolkit's release, update the toolkit.`);
+}
+// A point-release branch (2023.1.2) carries its series (2023.1); anything else gets an example.
+function suggestSeries(key, table) {
+    const prefix = /^(\d{4}\.\d+)\.\d+$/.exec(key)?.[1];
+    if (prefix && table.find(prefix))
+        return prefix;
+    return (table.all().find((s) => s.status === 'maintained') ?? table.development()).key;
+}
+/** Whether a ref is shaped like a release ref but names no series this table knows. */
+function namesNoSeries(input, table) {
+    const ref = normaliseRefName(input);
+    const key = /^(?:stable|unmaintained)\/([^/]+)$|^([^/]+)-(?:eol|eom)$/.exec(ref);
+    return key !== null && table.find(key[1] ?? key[2]) === undefined;
 }
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
 function parseTrackMap(text, table) {
@@ -29413,51 +29460,163 @@ function companionChannels(target, options) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/snapcraft/keys.ts
+;// CONCATENATED MODULE: ./src/snapcraft/generations.ts
 
-/**
- * The python plugin's keys per base: the one table. Sources, per row:
- * - legacy (no base, core, core18): snapcraft 2-7's v1 plugin, snapcraft_legacy/plugins/v1/python.py;
- *   `constraints` was a list (snapcraft 2.x also took a bare URL string). Part properties have
- *   `$SNAPCRAFT_PROJECT_DIR` replaced (snapcraft_legacy/internal/project_loader/_config.py _expand_env).
- * - core20: snapcraft 7/8's v2 plugin, snapcraft_legacy/plugins/v2/python.py; its schema has
- *   requirements, constraints, python-packages (lists) and additionalProperties: false, so a
- *   `python-constraints` is refused. Same `$SNAPCRAFT_PROJECT_DIR` replacement.
- * - craft-parts (core22, core24, core26): craft_parts/plugins/python_plugin.py, python-requirements,
- *   python-constraints, python-packages; craft-parts replaces `$CRAFT_PROJECT_DIR`.
- */
-const PYTHON_PLUGIN_KEYS = {
-    legacy: {
+// 2.43's replacement table: snapcraft/internal/project_loader/_env.py snapcraft_global_environment
+// (the legacy branch that snapcraft 3.x/4.x bundle swaps TEMPLATES_DIR for EXTENSIONS_DIR), plus
+// the part's own directories replaced in plugin options by lifecycle/_runner.py _replace_in_part.
+const LEGACY_243_VARIABLES = [
+    'SNAPCRAFT_ARCH_TRIPLET',
+    'SNAPCRAFT_PARALLEL_BUILD_COUNT',
+    'SNAPCRAFT_PROJECT_NAME',
+    'SNAPCRAFT_PROJECT_VERSION',
+    'SNAPCRAFT_PROJECT_GRADE',
+    'SNAPCRAFT_STAGE',
+    'SNAPCRAFT_PRIME',
+    'SNAPCRAFT_PART_SRC',
+    'SNAPCRAFT_PART_BUILD',
+    'SNAPCRAFT_PART_INSTALL',
+];
+// From 3.5 on (and in snapcraft 7/8's snapcraft_legacy): pluginhandler/_part_environment.py
+// get_snapcraft_global_environment, with the project directory, and the part's directories.
+const LEGACY_VARIABLES = [
+    'SNAPCRAFT_ARCH_TRIPLET',
+    'SNAPCRAFT_EXTENSIONS_DIR',
+    'SNAPCRAFT_PARALLEL_BUILD_COUNT',
+    'SNAPCRAFT_PRIME',
+    'SNAPCRAFT_PROJECT_NAME',
+    'SNAPCRAFT_PROJECT_VERSION',
+    'SNAPCRAFT_PROJECT_DIR',
+    'SNAPCRAFT_PROJECT_GRADE',
+    'SNAPCRAFT_STAGE',
+    'SNAPCRAFT_TARGET_ARCH',
+    'SNAPCRAFT_PART_SRC',
+    'SNAPCRAFT_PART_SRC_WORK',
+    'SNAPCRAFT_PART_BUILD',
+    'SNAPCRAFT_PART_BUILD_WORK',
+    'SNAPCRAFT_PART_INSTALL',
+];
+// craft-parts' own (executor/environment.py _get_global_environment) and what snapcraft 7+ adds
+// to them (snapcraft/parts/lifecycle.py _set_global_environment).
+const CRAFT_PARTS_VARIABLES = [
+    'CRAFT_ARCH_TRIPLET',
+    'CRAFT_TARGET_ARCH',
+    'CRAFT_ARCH_BUILD_ON',
+    'CRAFT_ARCH_BUILD_FOR',
+    'CRAFT_ARCH_TRIPLET_BUILD_ON',
+    'CRAFT_ARCH_TRIPLET_BUILD_FOR',
+    'CRAFT_PARALLEL_BUILD_COUNT',
+    'CRAFT_PROJECT_DIR',
+    'CRAFT_PROJECT_NAME',
+    'CRAFT_PROJECT_VERSION',
+    'CRAFT_STAGE',
+    'CRAFT_PRIME',
+    'SNAPCRAFT_ARCH_TRIPLET',
+    'SNAPCRAFT_TARGET_ARCH',
+    'SNAPCRAFT_PARALLEL_BUILD_COUNT',
+    'SNAPCRAFT_PROJECT_VERSION',
+    'SNAPCRAFT_PROJECT_GRADE',
+    'SNAPCRAFT_PROJECT_DIR',
+    'SNAPCRAFT_PROJECT_NAME',
+    'SNAPCRAFT_STAGE',
+    'SNAPCRAFT_PRIME',
+];
+/** The table: one row per generation, from the sources each names. */
+const PYTHON_PLUGINS = {
+    'snapcraft-2.43': {
+        generation: 'snapcraft-2.43',
+        plugin: "snapcraft 2.43's python plugin (no base)",
         constraints: 'constraints',
         requirements: 'requirements',
         packages: 'python-packages',
+        fileValue: 'string',
         foreign: ['python-constraints', 'python-requirements'],
-        projectDirVariable: '$SNAPCRAFT_PROJECT_DIR',
-        plugin: "snapcraft's legacy python plugin (no base, core, core18)",
+        expands: LEGACY_243_VARIABLES,
+        // 2.43 has no SNAPCRAFT_PROJECT_DIR; SNAPCRAFT_STAGE is <project>/stage (project/_project_
+        // options.py stage_dir), made before the pull step (pluginhandler makedirs). An absolute path
+        // is found by all three reads: _find_file's two joins and the build manifest's
+        // os.path.join(sourcedir, path), which a path relative to the part would miss under a
+        // source-subdir.
+        projectFile: (rel) => `$SNAPCRAFT_STAGE/../${rel}`,
+        pathBase: "a URL, else the part's build directory (with source-subdir), then its source directory plus " +
+            'source-subdir; the build manifest reads it again from the source directory alone',
+        source: 'snapcraft 2.43 snapcraft/plugins/python.py (schema(): requirements and constraints are ' +
+            '{"type": "string"}; _find_file, _get_file_contents), snapcraft/_baseplugin.py ' +
+            '(additionalProperties: false), snapcraft/internal/project_loader/_env.py and ' +
+            '_config.py _expand_env (no SNAPCRAFT_PROJECT_DIR); the same in the legacy branch that ' +
+            'snapcraft 3.x/4.x run for a project without a base (snapcraft/cli/_command.py ' +
+            'run_legacy_snapcraft)',
     },
-    core20: {
+    'snapcraft-v1': {
+        generation: 'snapcraft-v1',
+        plugin: "snapcraft's v1 python plugin (base core or core18)",
         constraints: 'constraints',
         requirements: 'requirements',
         packages: 'python-packages',
+        fileValue: 'list',
         foreign: ['python-constraints', 'python-requirements'],
-        projectDirVariable: '$SNAPCRAFT_PROJECT_DIR',
+        expands: LEGACY_VARIABLES,
+        projectFile: (rel) => `$SNAPCRAFT_PROJECT_DIR/${rel}`,
+        pathBase: "a URL, else the part's build directory (with source-subdir), then its source directory plus source-subdir",
+        source: 'snapcraft 3.0-4.x snapcraft/plugins/python.py and 4.x snapcraft/plugins/v1/python.py ' +
+            '(requirements and constraints {"type": "array", "uniqueItems": true}; ' +
+            '_get_normalized_property_set, _find_file); snapcraft 7 snapcraft_legacy/plugins/v1/python.py ' +
+            'for core18; SNAPCRAFT_PROJECT_DIR in project_loader/_env.py from 3.5',
+    },
+    'core20-v2': {
+        generation: 'core20-v2',
         plugin: "snapcraft's core20 python plugin (its schema allows only requirements, constraints and python-packages)",
+        constraints: 'constraints',
+        requirements: 'requirements',
+        packages: 'python-packages',
+        fileValue: 'list',
+        foreign: ['python-constraints', 'python-requirements', 'python-version'],
+        expands: LEGACY_VARIABLES,
+        projectFile: (rel) => `$SNAPCRAFT_PROJECT_DIR/${rel}`,
+        pathBase: "pip's own: each entry goes to pip as -c '<entry>' (single-quoted: no shell expansion) in the part's build directory",
+        source: 'snapcraft 4.x snapcraft/plugins/v2/python.py and 7/8 snapcraft_legacy/plugins/v2/python.py ' +
+            '(get_schema: additionalProperties false, three arrays; get_build_commands: -c {c!r})',
     },
     'craft-parts': {
+        generation: 'craft-parts',
+        plugin: "craft-parts' python plugin (core22 and later)",
         constraints: 'python-constraints',
         requirements: 'python-requirements',
         packages: 'python-packages',
-        foreign: ['constraints', 'requirements'],
-        projectDirVariable: '$CRAFT_PROJECT_DIR',
-        plugin: "craft-parts' python plugin (core22 and later)",
+        fileValue: 'list',
+        foreign: ['constraints', 'requirements', 'python-version'],
+        expands: CRAFT_PARTS_VARIABLES,
+        projectFile: (rel) => `$CRAFT_PROJECT_DIR/${rel}`,
+        pathBase: "pip's own: each entry goes to pip as -c '<entry>' (single-quoted) in the part's build directory",
+        source: 'craft-parts craft_parts/plugins/python_plugin.py (PythonPluginProperties: three list[str]; ' +
+            '_get_package_install_commands: -c {c!r}), plugins/properties.py (extra="forbid" for ' +
+            '<plugin>-* keys), parts.py PartSpec (extra="forbid" for the rest), ' +
+            'executor/environment.py expand_environment (CRAFT_PROJECT_DIR); snapcraft 7+ ' +
+            'snapcraft/parts/lifecycle.py _set_global_environment (the SNAPCRAFT_* it also replaces)',
     },
+};
+/**
+ * craft-parts' uv plugin: `uv sync --no-dev --no-editable --reinstall` with UV_FROZEN=true, so
+ * every version comes from the project's uv.lock and nothing resolves at build time; `uv sync`
+ * takes no constraints file (UV_CONSTRAINT is read by `uv pip` and by locking, neither of which
+ * the plugin runs). Its only keys are uv-extras and uv-groups.
+ * Source: craft-parts craft_parts/plugins/uv_plugin.py (UvPluginProperties,
+ * _get_package_install_commands, get_build_environment).
+ */
+const UV_PLUGIN = {
+    plugin: 'uv',
+    keys: ['uv-extras', 'uv-groups'],
+    lockFile: 'uv.lock',
+    source: 'craft-parts craft_parts/plugins/uv_plugin.py',
 };
 /** Classifies a base; an unknown base is the user's to fix, not ours to guess. */
 function pythonGeneration(base, file) {
-    if (base === null || base === 'core' || base === 'core18')
-        return 'legacy';
+    if (base === null)
+        return 'snapcraft-2.43';
+    if (base === 'core' || base === 'core18')
+        return 'snapcraft-v1';
     if (base === 'core20')
-        return 'core20';
+        return 'core20-v2';
     const match = /^core(\d\d)$/.exec(base);
     if (match && Number(match[1]) >= 22)
         return 'craft-parts';
@@ -29465,9 +29624,7 @@ function pythonGeneration(base, file) {
 }
 /** The reference a part's constraints key should hold for a file at `relPath` in the project. */
 function constraintsReference(generation, relPath) {
-    // Snapcraft expands its project variable in part properties, so the reference works whether
-    // the part's source is local or a remote tarball, and inside the LXD build instance.
-    return `${PYTHON_PLUGIN_KEYS[generation].projectDirVariable}/${relPath}`;
+    return PYTHON_PLUGINS[generation].projectFile(relPath);
 }
 
 ;// CONCATENATED MODULE: ./src/snapcraft/yaml-nodes.ts
@@ -29523,8 +29680,188 @@ function stringList(node, document) {
     const single = scalarString(node);
     return single ? [single] : [];
 }
+/**
+ * How many nodes the document may expand to through its aliases. Real snapcraft.yaml files are a
+ * few thousand at most; a few hundred bytes of nested aliases can stand for hundreds of millions.
+ */
+const MAX_EXPANDED_NODES = 100_000;
+/**
+ * Aliases that no reader of the file survives, at the alias's offset: one inside the node its
+ * anchor names (a recursive structure: snapcraft's schema check recurses without end), and, when
+ * the document would expand to more than MAX_EXPANDED_NODES, the alias that expands most.
+ * Counted with one size per node, so a bomb costs its own size to find, not its expansion.
+ */
+function aliasProblems(document) {
+    const problems = new Map();
+    const aliases = [];
+    (0,dist/* visit */.YR)(document, {
+        Alias(_key, node, path) {
+            const target = node.resolve(document);
+            aliases.push({ node, target });
+            if (target && path.includes(target))
+                problems.set(node.range?.[0] ?? -1, `the alias *${node.source} is inside the node its anchor &${node.source} names, which makes a ` +
+                    'structure that contains itself; snapcraft cannot read it: copy the keys instead');
+        },
+    });
+    if (problems.size > 0)
+        return problems;
+    const sizes = new Map();
+    const size = (node) => {
+        const real = (0,dist/* isAlias */.Vj)(node) ? node.resolve(document) : node;
+        const known = sizes.get(real);
+        if (known !== undefined)
+            return known;
+        let total = 1;
+        if ((0,dist/* isMap */.jh)(real))
+            for (const pair of real.items)
+                total += size(pair.key) + size(pair.value);
+        else if ((0,dist/* isSeq */.oP)(real))
+            for (const item of real.items)
+                total += size(item);
+        else if ((0,dist/* isPair */.tO)(real))
+            total += size(real.key) + size(real.value);
+        total = Math.min(total, MAX_EXPANDED_NODES + 1);
+        sizes.set(real, total);
+        return total;
+    };
+    if (size(document.contents) <= MAX_EXPANDED_NODES)
+        return problems;
+    const worst = aliases.reduce((a, b) => (size(b.target) > size(a.target) ? b : a));
+    problems.set(worst.node.range?.[0] ?? -1, `the aliases here expand to more than ${MAX_EXPANDED_NODES.toLocaleString('en')} nodes (*${worst.node.source} ` +
+        `alone to ${size(worst.target) > MAX_EXPANDED_NODES ? 'more than that' : size(worst.target)}): ` +
+        'a snapcraft.yaml is never this large; remove the nested aliases');
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/snapcraft/python-parts.ts
+
+
+
+const PIP_PLUGINS = new Set(['python', 'python2', 'python3']);
+/** Which installer a part uses, by its plugin. */
+function partInstaller(plugin) {
+    if (plugin && PIP_PLUGINS.has(plugin))
+        return 'pip';
+    if (plugin === UV_PLUGIN.plugin)
+        return 'uv';
+    return null;
+}
+/**
+ * Reads a python part as its generation's plugin would, adding to `problems` what that plugin
+ * refuses: the other generations' keys, a file key of the wrong type (2.43's are strings, every
+ * later one's lists), an entry twice in a list (uniqueItems), and a `$VARIABLE` in a file entry
+ * that the generation does not replace (it would reach pip as those characters). The
+ * constraints key is exempt from the type rule: the toolkit writes it anew.
+ */
+function readPythonPart(name, part, generation, document, problems, base) {
+    const rules = PYTHON_PLUGINS[generation];
+    const at = (node) => node?.range?.[0] ?? -1;
+    const add = (offset, message) => {
+        // A key in a merged anchor is one mistake, however many parts merge it: named once.
+        if (!problems.has(offset))
+            problems.set(offset, message);
+    };
+    const baseName = base ?? '(none)';
+    for (const foreign of rules.foreign) {
+        const found = effectivePair(part, foreign, document);
+        if (!found)
+            continue;
+        const right = foreign.includes('constraints')
+            ? rules.constraints
+            : foreign.includes('requirements')
+                ? rules.requirements
+                : null;
+        add(at(found.key), `part '${name}' uses '${foreign}', which ${rules.plugin} refuses with base ${baseName}; ` +
+            (right ? `rename it to '${right}'` : 'remove it'));
+    }
+    const value = (key) => resolveNode(effectivePair(part, key, document)?.value, document);
+    for (const key of [rules.requirements, rules.constraints]) {
+        const pair = effectivePair(part, key, document);
+        const node = resolveNode(pair?.value, document);
+        if (!pair || node === null || node === undefined)
+            continue;
+        const isList = (0,dist/* isSeq */.oP)(node);
+        if (key === rules.requirements && rules.fileValue === 'string' && isList) {
+            const items = stringList(node, document);
+            add(at(pair.key), `part '${name}': '${key}' is a list, but snapcraft 2.43 (no base) takes one file as a string ` +
+                `(plugins/python.py schema: "type": "string")` +
+                (items.length === 1
+                    ? `; write '${key}: ${items[0]}'`
+                    : '; list one file, and put the rest in it with -r lines'));
+        }
+        else if (key === rules.requirements && rules.fileValue === 'list' && (0,dist/* isScalar */.jn)(node)) {
+            add(at(pair.key), `part '${name}': '${key}' is a string, but ${rules.plugin} takes a list; write '${key}: [${scalarString(node)}]'`);
+        }
+        else if (!isList && !(0,dist/* isScalar */.jn)(node)) {
+            add(at(pair.key), `part '${name}': '${key}' must be a list of files or URLs, not a mapping`);
+        }
+        const entries = stringList(node, document);
+        const seen = new Set();
+        entries.forEach((entry, index) => {
+            const item = (0,dist/* isSeq */.oP)(node) ? node.items[index] : node;
+            if (isList && seen.has(entry))
+                add(at(item), `part '${name}': '${key}' lists '${entry}' twice, which its schema refuses (uniqueItems); remove one`);
+            seen.add(entry);
+            const unexpanded = unexpandedVariable(entry, rules.expands);
+            // An OpenStack constraints entry is replaced by the toolkit's own; others stay as written.
+            if (unexpanded && !(key === rules.constraints && /upper-constraints/.test(entry)))
+                add(at(item), `part '${name}': '${key}' entry '${entry}' uses $${unexpanded}, which ${rules.plugin} does not ` +
+                    `replace in part properties, so the file is not found; ` +
+                    (generation === 'snapcraft-2.43'
+                        ? `use a path relative to the part's source, or $SNAPCRAFT_STAGE/../<path in the project>`
+                        : `use ${rules.projectFile('<path in the project>')}`));
+        });
+    }
+    return {
+        name,
+        constraints: stringList(value(rules.constraints), document),
+        requirements: stringList(value(rules.requirements), document),
+        source: scalarString(value('source')),
+        sourceSubdir: scalarString(value('source-subdir')),
+        pythonPackages: stringList(value(rules.packages), document),
+        pythonVersion: scalarString(value('python-version')),
+    };
+}
+/**
+ * Reads a uv part, adding to `problems` any pip constraints or requirements key on it: craft-parts
+ * refuses them (its PartSpec forbids keys it does not know), and the uv plugin has none.
+ */
+function readUvPart(name, part, document, problems) {
+    for (const key of ['python-constraints', 'python-requirements', 'constraints', 'requirements']) {
+        const found = effectivePair(part, key, document);
+        if (!found)
+            continue;
+        const offset = found.key?.range?.[0] ?? -1;
+        if (problems.has(offset))
+            continue;
+        problems.set(offset, `part '${name}' (plugin: uv) has '${key}', which craft-parts refuses: the uv plugin installs ` +
+            `exactly what uv.lock says (${UV_PLUGIN.source}); remove the key, and pin versions in ` +
+            `pyproject.toml and uv.lock`);
+    }
+    const value = (key) => resolveNode(effectivePair(part, key, document)?.value, document);
+    return {
+        name,
+        source: scalarString(value('source')),
+        sourceSubdir: scalarString(value('source-subdir')),
+    };
+}
+/** The first `$VAR`/`${VAR}` in `entry` that is not one the generation replaces, if any. */
+function unexpandedVariable(entry, expands) {
+    for (const match of entry.matchAll(/\$(\{)?([A-Za-z_][A-Za-z0-9_]*)/g)) {
+        const [, brace, name] = match;
+        // Replacement is textual: `$SNAPCRAFT_STAGE_X` has `$SNAPCRAFT_STAGE` replaced in it (to
+        // <stage>_X), while `${SNAPCRAFT_STAGE_X}` contains neither `$SNAPCRAFT_STAGE` nor `${...}`.
+        const replaced = brace
+            ? expands.includes(name) && entry.includes(`\${${name}}`)
+            : expands.some((v) => name.startsWith(v));
+        if (!replaced)
+            return name;
+    }
+    return null;
+}
 
 ;// CONCATENATED MODULE: ./src/snapcraft/yaml.ts
+
 
 
 
@@ -29566,11 +29903,11 @@ function projectDirOf(file) {
     }
     return dir;
 }
-const PYTHON_PLUGINS = new Set(['python', 'python2', 'python3']);
 /**
  * Parses snapcraft.yaml text. Everything wrong is reported at once, in one ConfigurationError of
- * `file:line:col: what` lines: every duplicate key (with its path and both lines), every
- * python constraints key the base does not know.
+ * `file:line:col: what` lines: every duplicate key (with its path and both lines), an alias that
+ * refers to the node it is in or expands without bound, and in python and uv parts every key, type
+ * and variable their plugin refuses for the base (python-parts.ts).
  */
 function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
     rejectTemplates(text, file);
@@ -29586,9 +29923,17 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
         const pos = lineCounter.linePos(offset);
         return `${file}:${pos.line}:${pos.col}`;
     };
+    // The parser points some errors at the start of a line's indentation; the fault is where the
+    // line's text starts.
+    const faultAt = (offset) => {
+        let i = offset;
+        while (text[i] === ' ' || text[i] === '\t')
+            i++;
+        return text[i] === '\n' || text[i] === '\r' || i >= text.length ? offset : i;
+    };
     if (document.errors.length > 0) {
         throw new errors/* ConfigurationError */.j1(document.errors
-            .map((e) => `${at(e.pos[0])}: ${yamlErrorMessage(e.code, e.message)}`)
+            .map((e) => `${at(faultAt(e.pos[0]))}: ${yamlErrorMessage(e.code, e.message)}`)
             .join('\n'));
     }
     // Everything wrong is collected first and reported together, in the file's order.
@@ -29599,6 +29944,11 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
             .map(([offset, message]) => offset >= 0 ? `${at(offset)}: ${message}` : `${file}: ${message}`)
             .join('\n'));
     };
+    // Recursive or exploding aliases stop here: everything after would follow them.
+    for (const [offset, message] of aliasProblems(document))
+        problems.set(offset, message);
+    if (problems.size > 0)
+        return fail();
     for (const d of duplicateKeys(document.contents, [])) {
         problems.set(d.offset, `duplicate key '${d.path}' (first at line ${lineCounter.linePos(d.firstOffset).line}): ` +
             'snapcraft would keep only one of them silently; remove or merge the other');
@@ -29614,39 +29964,23 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
         problems.set(-2, "the 'name' key is missing or empty; a snap needs a name.");
     const base = scalarString(value(root, 'base')) ?? null;
     const generation = pythonGeneration(base, file);
-    const keys = PYTHON_PLUGIN_KEYS[generation];
     const parts = value(root, 'parts');
     if (!(0,dist/* isMap */.jh)(parts)) {
         problems.set(-3, "the 'parts' key is missing or is not a mapping of part names to parts.");
         return fail();
     }
     const pythonParts = [];
+    const uvParts = [];
     for (const pair of parts.items) {
         const partName = keyString(pair);
         const part = resolveNode(pair.value, document);
         if (!(0,dist/* isMap */.jh)(part))
             continue;
-        if (!PYTHON_PLUGINS.has(scalarString(value(part, 'plugin')) ?? ''))
-            continue;
-        for (const foreign of keys.foreign) {
-            const found = effectivePair(part, foreign, document);
-            if (!found)
-                continue;
-            const right = foreign.includes('constraints') ? keys.constraints : keys.requirements;
-            // A key in a merged anchor is one mistake, however many parts merge it: named once.
-            const offset = found.key.range?.[0] ?? 0;
-            if (problems.has(offset))
-                continue;
-            problems.set(offset, `part '${partName}' uses '${foreign}', which ${keys.plugin} refuses ` +
-                `with base ${base ?? '(none)'}; rename it to '${right}'`);
-        }
-        pythonParts.push({
-            name: partName,
-            constraints: stringList(value(part, keys.constraints), document),
-            source: scalarString(value(part, 'source')),
-            sourceSubdir: scalarString(value(part, 'source-subdir')),
-            pythonPackages: stringList(value(part, keys.packages), document),
-        });
+        const installer = partInstaller(scalarString(value(part, 'plugin')));
+        if (installer === 'pip')
+            pythonParts.push(readPythonPart(partName, part, generation, document, problems, base));
+        else if (installer === 'uv')
+            uvParts.push(readUvPart(partName, part, document, problems));
     }
     if (problems.size > 0)
         fail();
@@ -29658,8 +29992,9 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
         base,
         grade: scalarString(value(root, 'grade')) ?? null,
         generation,
-        constraintsKey: keys.constraints,
+        constraintsKey: PYTHON_PLUGINS[generation].constraints,
         pythonParts,
+        uvParts,
         document,
     };
 }
@@ -33430,7 +33765,7 @@ __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
 exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
-__webpack_unused_export__ = identity.isPair;
+exports.tO = identity.isPair;
 exports.jn = identity.isScalar;
 exports.oP = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;

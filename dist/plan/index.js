@@ -28391,6 +28391,7 @@ const ConstraintsInputs = {
     trackMap: 'track-map',
     cache: 'cache',
     dryRun: 'dry-run',
+    pinConflicts: 'pin-conflicts',
 };
 const ConstraintsOutputs = {
     series: 'series',
@@ -28403,6 +28404,8 @@ const ConstraintsOutputs = {
     snapcraftYaml: 'snapcraft-yaml',
     changed: 'changed',
     excluded: 'excluded',
+    applied: 'applied',
+    pinConflicts: 'pin-conflicts',
     manifest: 'manifest',
 };
 const MirrorInputs = {
@@ -28492,6 +28495,8 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    series: 'series',
+    pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
     cache: 'cache',
     cacheDir: 'cache-dir',
@@ -28511,12 +28516,14 @@ const BuildOutputs = {
 const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
+    series: 'series',
 };
 const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
     constraints: 'constraints',
+    series: 'series',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -28559,6 +28566,7 @@ const SnapInputs = {
     ref: BuildInputs.ref,
     requirementsRepo: BuildInputs.requirementsRepo,
     constraints: BuildInputs.constraints,
+    pinConflicts: BuildInputs.pinConflicts,
     setup: BuildInputs.setup,
     snapcraftChannel: BuildInputs.snapcraftChannel,
     cache: BuildInputs.cache,
@@ -28679,6 +28687,7 @@ function readPlanSettings(env = process.env) {
             branch: core/* getInput */.V4(constants/* PlanInputs */.hb.branch) || undefined,
             publish: (0,runner/* getBooleanInput */.Vt)(constants/* PlanInputs */.hb.publish, true),
         },
+        series: core/* getInput */.V4(constants/* PlanInputs */.hb.series) || undefined,
     };
 }
 
@@ -28712,10 +28721,13 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.checkout, plan.checkout);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.publish, String(plan.publish));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.constraints, String(plan.constraints));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.series, plan.series);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .PlanOutputs */ .yK.reason, plan.reason);
-    const constraints = plan.constraints
-        ? 'with its release constraints'
-        : 'without release constraints';
+    const constraints = !plan.constraints
+        ? 'without release constraints'
+        : plan.series
+            ? `with ${plan.series}'s constraints (the series input)`
+            : 'with its release constraints';
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${plan.ref}: ${plan.publish ? 'publish' : 'no publish'} (${plan.reason}); ${constraints}`);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`**Pipeline:** ${plan.ref}, ${constraints}, ${plan.publish ? 'publishing' : 'not publishing'}: ${plan.reason}\n`, true);
     await (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .flushSummary */ .Pu)();
@@ -28739,7 +28751,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   UQ: () => (/* binding */ runAsEntry)
 });
 
-// UNUSED EXPORTS: confinedPath, escapeHtml, getListInput, getPathInput, getRequiredInput, runnerTemp
+// UNUSED EXPORTS: confinedPath, escapeHtml, getChoiceInput, getListInput, getPathInput, getRequiredInput, runnerTemp
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var lib_core = __nccwpck_require__(3218);
@@ -28833,7 +28845,15 @@ function getBooleanInput(name, fallback) {
         throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
-/** True when this module is the script node was started with (the bundle), not an import. */
+/** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
+function getChoiceInput(name, choices, fallback) {
+    const value = core.getInput(name);
+    if (value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`Input '${name}' must be one of ${choices.join(', ')}, not '${value}'.`);
+}
 /**
  * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
  * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache
@@ -29165,17 +29185,21 @@ class SeriesTable {
     find(nameOrId) {
         return this.byName.get(nameOrId.trim().toLowerCase());
     }
+    /** A few series for a message: `2026.1 (gazpacho), 2025.2 (flamingo), ...`. */
+    examples(count = 6) {
+        return this.all()
+            .slice(0, count)
+            .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+            .join(', ');
+    }
     /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
     get(nameOrId) {
         const series = this.find(nameOrId);
         if (!series) {
-            const known = this.all()
-                .slice(0, 6)
-                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
-                .join(', ');
+            const known = this.examples();
             throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
-                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
-                `(scripts/refresh-series.mjs).`);
+                `series_status.yaml, e.g. ${known}; if OpenStack added it after this toolkit's release, ` +
+                `update the toolkit to a newer release.`);
         }
         return series;
     }
@@ -29188,7 +29212,7 @@ class SeriesTable {
         const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
         if (!found) {
             throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
-                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
+                'update the toolkit to a newer release, or set the series input.');
         }
         return found;
     }
@@ -29258,14 +29282,45 @@ function parseReleaseRef(input, table) {
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
     if (branch) {
-        return { ref, kind: branch[1], series: table.get(branch[2]) };
+        return {
+            ref,
+            kind: branch[1],
+            series: seriesOf(ref, branch[2], table),
+        };
     }
     const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
     if (tag) {
-        return { ref, kind: tag[2], series: table.get(tag[1]) };
+        return { ref, kind: tag[2], series: seriesOf(ref, tag[1], table) };
     }
     throw new errors/* ConfigurationError */.j1(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
         `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
+}
+/**
+ * The series a release-shaped ref names. A branch such as `stable/2023.1.2` (a point release
+ * branch of a snap repo) is shaped like one but names none: the user says which series it
+ * carries, or it builds as it is.
+ */
+function seriesOf(ref, key, table) {
+    const series = table.find(key);
+    if (series)
+        return series;
+    throw new errors/* ConfigurationError */.j1(`'${ref}' names no OpenStack series: '${key}' is not a codename or release-id of openstack/releases ` +
+        `(e.g. ${table.examples(4)}). To build it with a series' constraints, set the 'series' input ` +
+        `(series: ${suggestSeries(key, table)}); if '${key}' is a series OpenStack ` +
+        `added after this toolkit's release, update the toolkit.`);
+}
+// A point-release branch (2023.1.2) carries its series (2023.1); anything else gets an example.
+function suggestSeries(key, table) {
+    const prefix = /^(\d{4}\.\d+)\.\d+$/.exec(key)?.[1];
+    if (prefix && table.find(prefix))
+        return prefix;
+    return (table.all().find((s) => s.status === 'maintained') ?? table.development()).key;
+}
+/** Whether a ref is shaped like a release ref but names no series this table knows. */
+function namesNoSeries(input, table) {
+    const ref = normaliseRefName(input);
+    const key = /^(?:stable|unmaintained)\/([^/]+)$|^([^/]+)-(?:eol|eom)$/.exec(ref);
+    return key !== null && table.find(key[1] ?? key[2]) === undefined;
 }
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
 function parseTrackMap(text, table) {
@@ -29352,7 +29407,11 @@ const CHANGE_EVENTS = ['pull_request', 'pull_request_target', 'merge_group'];
  */
 function planPipeline(event, table = new SeriesTable()) {
     const name = event.eventName;
-    const constraintsFor = (ref) => releaseRefOf(ref, table) !== null;
+    // A branch shaped like a release that names no series (stable/2023.1.2) builds as it is, or
+    // with the series the caller names; it is never refused here, and never publishes.
+    const namesItsSeries = (ref) => !namesNoSeries(ref, table) && releaseRefOf(ref, table) !== null;
+    const constraintsFor = (ref) => !!event.series || namesItsSeries(ref);
+    const seriesFor = (ref) => (namesItsSeries(ref) ? '' : (event.series ?? ''));
     if (CHANGE_EVENTS.includes(name)) {
         const raw = name === 'merge_group' ? event.mergeGroupBaseRef : event.baseRef;
         if (!raw)
@@ -29363,6 +29422,7 @@ function planPipeline(event, table = new SeriesTable()) {
             checkout: '',
             publish: false,
             constraints: constraintsFor(base),
+            series: seriesFor(base),
             reason: name === 'merge_group'
                 ? 'merge queues build and test only'
                 : 'pull requests build and test only',
@@ -29373,12 +29433,24 @@ function planPipeline(event, table = new SeriesTable()) {
     }
     const dispatch = name === 'workflow_dispatch';
     const ref = normaliseRefName((dispatch && event.inputs?.branch) || event.refName);
-    const plan = { ref, checkout: dispatch ? ref : '', constraints: constraintsFor(ref) };
+    const plan = {
+        ref,
+        checkout: dispatch ? ref : '',
+        constraints: constraintsFor(ref),
+        series: seriesFor(ref),
+    };
     const refuse = (reason) => ({ ...plan, publish: false, reason });
     if (event.fork)
         return refuse('forks never publish');
     if (dispatch && event.inputs?.publish === false)
         return refuse('the dispatch asked not to publish');
+    if (namesNoSeries(ref, table)) {
+        return refuse(event.series
+            ? `${ref} names no OpenStack series: it builds with ${event.series}'s constraints (the series input) ` +
+                `but does not publish, as its builds would take turns on a track with the series' own branch`
+            : `${ref} names no OpenStack series, so it builds without release constraints and does not publish ` +
+                `(set the workflow's series input to build it with a series' constraints)`);
+    }
     if (!releaseBranch(ref, table)) {
         return refuse(`${ref} is not a release branch${plan.constraints ? '' : ', so it builds without release constraints'}`);
     }

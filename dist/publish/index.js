@@ -33266,6 +33266,7 @@ const ConstraintsInputs = {
     trackMap: 'track-map',
     cache: 'cache',
     dryRun: 'dry-run',
+    pinConflicts: 'pin-conflicts',
 };
 const ConstraintsOutputs = {
     series: 'series',
@@ -33278,6 +33279,8 @@ const ConstraintsOutputs = {
     snapcraftYaml: 'snapcraft-yaml',
     changed: 'changed',
     excluded: 'excluded',
+    applied: 'applied',
+    pinConflicts: 'pin-conflicts',
     manifest: 'manifest',
 };
 const MirrorInputs = {
@@ -33367,6 +33370,8 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    series: 'series',
+    pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
     cache: 'cache',
     cacheDir: 'cache-dir',
@@ -33386,12 +33391,14 @@ const BuildOutputs = {
 const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
+    series: 'series',
 };
 const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
     constraints: 'constraints',
+    series: 'series',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -33434,6 +33441,7 @@ const SnapInputs = {
     ref: BuildInputs.ref,
     requirementsRepo: BuildInputs.requirementsRepo,
     constraints: BuildInputs.constraints,
+    pinConflicts: BuildInputs.pinConflicts,
     setup: BuildInputs.setup,
     snapcraftChannel: BuildInputs.snapcraftChannel,
     cache: BuildInputs.cache,
@@ -33456,7 +33464,7 @@ const SnapOutputs = {
 
 /***/ }),
 
-/***/ 5636:
+/***/ 7183:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33902,32 +33910,267 @@ function shouldPrepare(setting, env = process.env) {
     return setting === 'true' || (setting === 'auto' && env.RUNNER_ENVIRONMENT === 'github-hosted');
 }
 
-;// CONCATENATED MODULE: ./src/snapcraft/channel.ts
+;// CONCATENATED MODULE: ./src/snapcraft/generations.ts
 
+// 2.43's replacement table: snapcraft/internal/project_loader/_env.py snapcraft_global_environment
+// (the legacy branch that snapcraft 3.x/4.x bundle swaps TEMPLATES_DIR for EXTENSIONS_DIR), plus
+// the part's own directories replaced in plugin options by lifecycle/_runner.py _replace_in_part.
+const LEGACY_243_VARIABLES = [
+    'SNAPCRAFT_ARCH_TRIPLET',
+    'SNAPCRAFT_PARALLEL_BUILD_COUNT',
+    'SNAPCRAFT_PROJECT_NAME',
+    'SNAPCRAFT_PROJECT_VERSION',
+    'SNAPCRAFT_PROJECT_GRADE',
+    'SNAPCRAFT_STAGE',
+    'SNAPCRAFT_PRIME',
+    'SNAPCRAFT_PART_SRC',
+    'SNAPCRAFT_PART_BUILD',
+    'SNAPCRAFT_PART_INSTALL',
+];
+// From 3.5 on (and in snapcraft 7/8's snapcraft_legacy): pluginhandler/_part_environment.py
+// get_snapcraft_global_environment, with the project directory, and the part's directories.
+const LEGACY_VARIABLES = [
+    'SNAPCRAFT_ARCH_TRIPLET',
+    'SNAPCRAFT_EXTENSIONS_DIR',
+    'SNAPCRAFT_PARALLEL_BUILD_COUNT',
+    'SNAPCRAFT_PRIME',
+    'SNAPCRAFT_PROJECT_NAME',
+    'SNAPCRAFT_PROJECT_VERSION',
+    'SNAPCRAFT_PROJECT_DIR',
+    'SNAPCRAFT_PROJECT_GRADE',
+    'SNAPCRAFT_STAGE',
+    'SNAPCRAFT_TARGET_ARCH',
+    'SNAPCRAFT_PART_SRC',
+    'SNAPCRAFT_PART_SRC_WORK',
+    'SNAPCRAFT_PART_BUILD',
+    'SNAPCRAFT_PART_BUILD_WORK',
+    'SNAPCRAFT_PART_INSTALL',
+];
+// craft-parts' own (executor/environment.py _get_global_environment) and what snapcraft 7+ adds
+// to them (snapcraft/parts/lifecycle.py _set_global_environment).
+const CRAFT_PARTS_VARIABLES = [
+    'CRAFT_ARCH_TRIPLET',
+    'CRAFT_TARGET_ARCH',
+    'CRAFT_ARCH_BUILD_ON',
+    'CRAFT_ARCH_BUILD_FOR',
+    'CRAFT_ARCH_TRIPLET_BUILD_ON',
+    'CRAFT_ARCH_TRIPLET_BUILD_FOR',
+    'CRAFT_PARALLEL_BUILD_COUNT',
+    'CRAFT_PROJECT_DIR',
+    'CRAFT_PROJECT_NAME',
+    'CRAFT_PROJECT_VERSION',
+    'CRAFT_STAGE',
+    'CRAFT_PRIME',
+    'SNAPCRAFT_ARCH_TRIPLET',
+    'SNAPCRAFT_TARGET_ARCH',
+    'SNAPCRAFT_PARALLEL_BUILD_COUNT',
+    'SNAPCRAFT_PROJECT_VERSION',
+    'SNAPCRAFT_PROJECT_GRADE',
+    'SNAPCRAFT_PROJECT_DIR',
+    'SNAPCRAFT_PROJECT_NAME',
+    'SNAPCRAFT_STAGE',
+    'SNAPCRAFT_PRIME',
+];
+/** The table: one row per generation, from the sources each names. */
+const PYTHON_PLUGINS = {
+    'snapcraft-2.43': {
+        generation: 'snapcraft-2.43',
+        plugin: "snapcraft 2.43's python plugin (no base)",
+        constraints: 'constraints',
+        requirements: 'requirements',
+        packages: 'python-packages',
+        fileValue: 'string',
+        foreign: ['python-constraints', 'python-requirements'],
+        expands: LEGACY_243_VARIABLES,
+        // 2.43 has no SNAPCRAFT_PROJECT_DIR; SNAPCRAFT_STAGE is <project>/stage (project/_project_
+        // options.py stage_dir), made before the pull step (pluginhandler makedirs). An absolute path
+        // is found by all three reads: _find_file's two joins and the build manifest's
+        // os.path.join(sourcedir, path), which a path relative to the part would miss under a
+        // source-subdir.
+        projectFile: (rel) => `$SNAPCRAFT_STAGE/../${rel}`,
+        pathBase: "a URL, else the part's build directory (with source-subdir), then its source directory plus " +
+            'source-subdir; the build manifest reads it again from the source directory alone',
+        source: 'snapcraft 2.43 snapcraft/plugins/python.py (schema(): requirements and constraints are ' +
+            '{"type": "string"}; _find_file, _get_file_contents), snapcraft/_baseplugin.py ' +
+            '(additionalProperties: false), snapcraft/internal/project_loader/_env.py and ' +
+            '_config.py _expand_env (no SNAPCRAFT_PROJECT_DIR); the same in the legacy branch that ' +
+            'snapcraft 3.x/4.x run for a project without a base (snapcraft/cli/_command.py ' +
+            'run_legacy_snapcraft)',
+    },
+    'snapcraft-v1': {
+        generation: 'snapcraft-v1',
+        plugin: "snapcraft's v1 python plugin (base core or core18)",
+        constraints: 'constraints',
+        requirements: 'requirements',
+        packages: 'python-packages',
+        fileValue: 'list',
+        foreign: ['python-constraints', 'python-requirements'],
+        expands: LEGACY_VARIABLES,
+        projectFile: (rel) => `$SNAPCRAFT_PROJECT_DIR/${rel}`,
+        pathBase: "a URL, else the part's build directory (with source-subdir), then its source directory plus source-subdir",
+        source: 'snapcraft 3.0-4.x snapcraft/plugins/python.py and 4.x snapcraft/plugins/v1/python.py ' +
+            '(requirements and constraints {"type": "array", "uniqueItems": true}; ' +
+            '_get_normalized_property_set, _find_file); snapcraft 7 snapcraft_legacy/plugins/v1/python.py ' +
+            'for core18; SNAPCRAFT_PROJECT_DIR in project_loader/_env.py from 3.5',
+    },
+    'core20-v2': {
+        generation: 'core20-v2',
+        plugin: "snapcraft's core20 python plugin (its schema allows only requirements, constraints and python-packages)",
+        constraints: 'constraints',
+        requirements: 'requirements',
+        packages: 'python-packages',
+        fileValue: 'list',
+        foreign: ['python-constraints', 'python-requirements', 'python-version'],
+        expands: LEGACY_VARIABLES,
+        projectFile: (rel) => `$SNAPCRAFT_PROJECT_DIR/${rel}`,
+        pathBase: "pip's own: each entry goes to pip as -c '<entry>' (single-quoted: no shell expansion) in the part's build directory",
+        source: 'snapcraft 4.x snapcraft/plugins/v2/python.py and 7/8 snapcraft_legacy/plugins/v2/python.py ' +
+            '(get_schema: additionalProperties false, three arrays; get_build_commands: -c {c!r})',
+    },
+    'craft-parts': {
+        generation: 'craft-parts',
+        plugin: "craft-parts' python plugin (core22 and later)",
+        constraints: 'python-constraints',
+        requirements: 'python-requirements',
+        packages: 'python-packages',
+        fileValue: 'list',
+        foreign: ['constraints', 'requirements', 'python-version'],
+        expands: CRAFT_PARTS_VARIABLES,
+        projectFile: (rel) => `$CRAFT_PROJECT_DIR/${rel}`,
+        pathBase: "pip's own: each entry goes to pip as -c '<entry>' (single-quoted) in the part's build directory",
+        source: 'craft-parts craft_parts/plugins/python_plugin.py (PythonPluginProperties: three list[str]; ' +
+            '_get_package_install_commands: -c {c!r}), plugins/properties.py (extra="forbid" for ' +
+            '<plugin>-* keys), parts.py PartSpec (extra="forbid" for the rest), ' +
+            'executor/environment.py expand_environment (CRAFT_PROJECT_DIR); snapcraft 7+ ' +
+            'snapcraft/parts/lifecycle.py _set_global_environment (the SNAPCRAFT_* it also replaces)',
+    },
+};
 /**
- * The snapcraft channel that builds a base: snapcraft 9 dropped core20 (8.x builds it), core18
- * needs 7.x; core22 and later build with the current stable snapcraft.
+ * craft-parts' uv plugin: `uv sync --no-dev --no-editable --reinstall` with UV_FROZEN=true, so
+ * every version comes from the project's uv.lock and nothing resolves at build time; `uv sync`
+ * takes no constraints file (UV_CONSTRAINT is read by `uv pip` and by locking, neither of which
+ * the plugin runs). Its only keys are uv-extras and uv-groups.
+ * Source: craft-parts craft_parts/plugins/uv_plugin.py (UvPluginProperties,
+ * _get_package_install_commands, get_build_environment).
  */
-function snapcraftChannelFor(base, file) {
-    if (base === 'core18')
-        return '7.x/stable';
+const UV_PLUGIN = {
+    plugin: 'uv',
+    keys: ['uv-extras', 'uv-groups'],
+    lockFile: 'uv.lock',
+    source: 'craft-parts craft_parts/plugins/uv_plugin.py',
+};
+/** Classifies a base; an unknown base is the user's to fix, not ours to guess. */
+function pythonGeneration(base, file) {
+    if (base === null)
+        return 'snapcraft-2.43';
+    if (base === 'core' || base === 'core18')
+        return 'snapcraft-v1';
     if (base === 'core20')
-        return '8.x/stable';
-    if (base && /^core(2[2-9]|[3-9]\d)$/.test(base))
-        return 'latest/stable';
-    throw new errors/* ConfigurationError */.j1(`${file} has ${base ? `base ${base}` : 'no base'}, which no maintained snapcraft builds: add base: core22 (or newer) ` +
-        `and port the parts, or set 'snapcraft-channel' to a snapcraft that still builds it.`);
+        return 'core20-v2';
+    const match = /^core(\d\d)$/.exec(base);
+    if (match && Number(match[1]) >= 22)
+        return 'craft-parts';
+    throw new errors/* ConfigurationError */.j1(`${file}: base '${base}' is not one this toolkit knows (core, core18, core20, core22, core24, core26 ...); fix the 'base' key.`);
+}
+/** The reference a part's constraints key should hold for a file at `relPath` in the project. */
+function constraintsReference(generation, relPath) {
+    return PYTHON_PLUGINS[generation].projectFile(relPath);
+}
+
+;// CONCATENATED MODULE: ./src/snapcraft/bases.ts
+
+
+// Sources, per column:
+// - channel: snapcraft's docs (howto/bases: core -> 4.x, core18 -> 7.x), snapcraft 5.0 dropping
+//   base-less and core projects (snapd PR 10579 moved to 4.x for that), snapcraft 8 dropping
+//   core18, snapcraft 9.0 dropping core20 (snapcraft PR 6019).
+// - build arguments: a project with no base runs snapcraft 4.x's bundled 2.43 (cli/_command.py
+//   run_legacy_snapcraft), whose CLI has cleanbuild (LXD, ubuntu:xenial) and no --use-lxd, and
+//   builds on the host it runs on when run bare (cli/lifecycle.py, legacy branch); 4.x's `pack`
+//   packs a directory, so its build is `snap` (cli/lifecycle.py); 7.x/8.x `pack` without a
+//   directory builds (snapcraft_legacy/cli/lifecycle.py), as craft-application's does.
+const PACK = { build: ['pack', '--use-lxd'], destructive: ['pack', '--destructive-mode'] };
+const ROWS = [
+    {
+        base: null,
+        series: 'xenial',
+        python3: '3.5',
+        snapcraftChannel: '4.x/stable',
+        build: ['cleanbuild'],
+        destructive: [],
+    },
+    {
+        base: 'core',
+        series: 'xenial',
+        python3: '3.5',
+        snapcraftChannel: '4.x/stable',
+        build: ['snap', '--use-lxd'],
+        destructive: ['snap', '--destructive-mode'],
+    },
+    { base: 'core18', series: 'bionic', python3: '3.6', snapcraftChannel: '7.x/stable', ...PACK },
+    { base: 'core20', series: 'focal', python3: '3.8', snapcraftChannel: '8.x/stable', ...PACK },
+    { base: 'core22', series: 'jammy', python3: '3.10', snapcraftChannel: 'latest/stable', ...PACK },
+    { base: 'core24', series: 'noble', python3: '3.12', snapcraftChannel: 'latest/stable', ...PACK },
+    {
+        base: 'core26',
+        series: 'resolute',
+        python3: '3.14',
+        snapcraftChannel: 'latest/stable',
+        ...PACK,
+    },
+];
+/** What building `base` takes; a base newer than the table builds like core22+ on its own release. */
+function baseFacts(base, file) {
+    const generation = pythonGeneration(base, file);
+    const row = ROWS.find((r) => r.base === base);
+    if (row)
+        return { ...row, generation };
+    return {
+        base,
+        generation,
+        series: undefined,
+        python3: undefined,
+        snapcraftChannel: 'latest/stable',
+        ...PACK,
+    };
 }
 /**
- * The snapcraft to upload and release with: the one for the snap's base where there is one
- * (the store commands of each track match its builds), else the current stable.
+ * Whether snapcraft `major` builds `base`, where that is certain from its releases: 5.0 dropped
+ * base-less and core projects, 8.0 core18, 9.0 core20; core22 came with 7.0 and core24 with 8.0.
+ * Undefined where the table cannot say (a base newer than it, an older major for core26).
+ */
+function snapcraftBuilds(base, major) {
+    if (base === null || base === 'core')
+        return major <= 4;
+    if (base === 'core18')
+        return major <= 7;
+    if (base === 'core20')
+        return major >= 4 && major <= 8;
+    if (base === 'core22')
+        return major >= 7;
+    if (base === 'core24')
+        return major >= 8;
+    return undefined;
+}
+/** The Ubuntu release each known base is built on. */
+const BASE_SERIES = Object.fromEntries(ROWS.filter((r) => r.base !== null).map((r) => [r.base, r.series]));
+/** The snapcraft channel that builds a base. */
+function snapcraftChannelFor(base, file) {
+    return baseFacts(base, file).snapcraftChannel;
+}
+/**
+ * The snapcraft to upload and release with: the one for the snap's base where it reads
+ * SNAPCRAFT_STORE_CREDENTIALS (7.x on; 4.x only logs in from a file), else the current stable.
  */
 function storeSnapcraftChannel(base) {
     try {
-        return snapcraftChannelFor(base, 'the snap');
+        const channel = snapcraftChannelFor(base, 'the snap');
+        return channel.startsWith('4.x/') ? 'latest/stable' : channel;
     }
-    catch {
-        return 'latest/stable';
+    catch (error) {
+        if (error instanceof errors/* ConfigurationError */.j1)
+            return 'latest/stable';
+        throw error;
     }
 }
 
@@ -34464,17 +34707,21 @@ class SeriesTable {
     find(nameOrId) {
         return this.byName.get(nameOrId.trim().toLowerCase());
     }
+    /** A few series for a message: `2026.1 (gazpacho), 2025.2 (flamingo), ...`. */
+    examples(count = 6) {
+        return this.all()
+            .slice(0, count)
+            .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+            .join(', ');
+    }
     /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
     get(nameOrId) {
         const series = this.find(nameOrId);
         if (!series) {
-            const known = this.all()
-                .slice(0, 6)
-                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
-                .join(', ');
+            const known = this.examples();
             throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
-                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
-                `(scripts/refresh-series.mjs).`);
+                `series_status.yaml, e.g. ${known}; if OpenStack added it after this toolkit's release, ` +
+                `update the toolkit to a newer release.`);
         }
         return series;
     }
@@ -34487,7 +34734,7 @@ class SeriesTable {
         const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
         if (!found) {
             throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
-                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
+                'update the toolkit to a newer release, or set the series input.');
         }
         return found;
     }
@@ -34557,14 +34804,45 @@ function parseReleaseRef(input, table) {
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
     if (branch) {
-        return { ref, kind: branch[1], series: table.get(branch[2]) };
+        return {
+            ref,
+            kind: branch[1],
+            series: seriesOf(ref, branch[2], table),
+        };
     }
     const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
     if (tag) {
-        return { ref, kind: tag[2], series: table.get(tag[1]) };
+        return { ref, kind: tag[2], series: seriesOf(ref, tag[1], table) };
     }
     throw new errors/* ConfigurationError */.j1(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
         `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
+}
+/**
+ * The series a release-shaped ref names. A branch such as `stable/2023.1.2` (a point release
+ * branch of a snap repo) is shaped like one but names none: the user says which series it
+ * carries, or it builds as it is.
+ */
+function seriesOf(ref, key, table) {
+    const series = table.find(key);
+    if (series)
+        return series;
+    throw new errors/* ConfigurationError */.j1(`'${ref}' names no OpenStack series: '${key}' is not a codename or release-id of openstack/releases ` +
+        `(e.g. ${table.examples(4)}). To build it with a series' constraints, set the 'series' input ` +
+        `(series: ${suggestSeries(key, table)}); if '${key}' is a series OpenStack ` +
+        `added after this toolkit's release, update the toolkit.`);
+}
+// A point-release branch (2023.1.2) carries its series (2023.1); anything else gets an example.
+function suggestSeries(key, table) {
+    const prefix = /^(\d{4}\.\d+)\.\d+$/.exec(key)?.[1];
+    if (prefix && table.find(prefix))
+        return prefix;
+    return (table.all().find((s) => s.status === 'maintained') ?? table.development()).key;
+}
+/** Whether a ref is shaped like a release ref but names no series this table knows. */
+function namesNoSeries(input, table) {
+    const ref = normaliseRefName(input);
+    const key = /^(?:stable|unmaintained)\/([^/]+)$|^([^/]+)-(?:eol|eom)$/.exec(ref);
+    return key !== null && table.find(key[1] ?? key[2]) === undefined;
 }
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
 function parseTrackMap(text, table) {
@@ -34845,7 +35123,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5636);
+/* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7183);
 /* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9772);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
 
@@ -34882,7 +35160,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   UQ: () => (/* binding */ runAsEntry)
 });
 
-// UNUSED EXPORTS: getPathInput, getRequiredInput, runnerTemp
+// UNUSED EXPORTS: getChoiceInput, getPathInput, getRequiredInput, runnerTemp
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var lib_core = __nccwpck_require__(6257);
@@ -35032,7 +35310,15 @@ function getBooleanInput(name, fallback) {
         throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
-/** True when this module is the script node was started with (the bundle), not an import. */
+/** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
+function getChoiceInput(name, choices, fallback) {
+    const value = core.getInput(name);
+    if (value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`Input '${name}' must be one of ${choices.join(', ')}, not '${value}'.`);
+}
 /**
  * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
  * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache

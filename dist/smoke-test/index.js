@@ -28391,6 +28391,7 @@ const ConstraintsInputs = {
     trackMap: 'track-map',
     cache: 'cache',
     dryRun: 'dry-run',
+    pinConflicts: 'pin-conflicts',
 };
 const ConstraintsOutputs = {
     series: 'series',
@@ -28403,6 +28404,8 @@ const ConstraintsOutputs = {
     snapcraftYaml: 'snapcraft-yaml',
     changed: 'changed',
     excluded: 'excluded',
+    applied: 'applied',
+    pinConflicts: 'pin-conflicts',
     manifest: 'manifest',
 };
 const MirrorInputs = {
@@ -28492,6 +28495,8 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    series: 'series',
+    pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
     cache: 'cache',
     cacheDir: 'cache-dir',
@@ -28511,12 +28516,14 @@ const BuildOutputs = {
 const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
+    series: 'series',
 };
 const PlanOutputs = {
     ref: 'ref',
     checkout: 'checkout',
     publish: 'publish',
     constraints: 'constraints',
+    series: 'series',
     reason: 'reason',
 };
 const SmokeInputs = {
@@ -28559,6 +28566,7 @@ const SnapInputs = {
     ref: BuildInputs.ref,
     requirementsRepo: BuildInputs.requirementsRepo,
     constraints: BuildInputs.constraints,
+    pinConflicts: BuildInputs.pinConflicts,
     setup: BuildInputs.setup,
     snapcraftChannel: BuildInputs.snapcraftChannel,
     cache: BuildInputs.cache,
@@ -28597,7 +28605,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   X5: () => (/* binding */ runnerTemp)
 });
 
-// UNUSED EXPORTS: escapeHtml, getPathInput
+// UNUSED EXPORTS: escapeHtml, getChoiceInput, getPathInput
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var lib_core = __nccwpck_require__(3218);
@@ -28747,7 +28755,15 @@ function getBooleanInput(name, fallback) {
         throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
-/** True when this module is the script node was started with (the bundle), not an import. */
+/** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
+function getChoiceInput(name, choices, fallback) {
+    const value = core.getInput(name);
+    if (value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`Input '${name}' must be one of ${choices.join(', ')}, not '${value}'.`);
+}
 /**
  * Runs the action when its module is the process's entry (`node dist/<name>/index.js`), then
  * exits at once with the code the run set: an HTTP agent's idle keep-alive socket (the cache
@@ -29087,17 +29103,21 @@ class SeriesTable {
     find(nameOrId) {
         return this.byName.get(nameOrId.trim().toLowerCase());
     }
+    /** A few series for a message: `2026.1 (gazpacho), 2025.2 (flamingo), ...`. */
+    examples(count = 6) {
+        return this.all()
+            .slice(0, count)
+            .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
+            .join(', ');
+    }
     /** Like find, but an unknown series is the user's mistake, and the message lists what exists. */
     get(nameOrId) {
         const series = this.find(nameOrId);
         if (!series) {
-            const known = this.all()
-                .slice(0, 6)
-                .map((s) => (s.releaseId ? `${s.releaseId} (${s.name})` : s.name))
-                .join(', ');
+            const known = this.examples();
             throw new errors/* ConfigurationError */.j1(`Unknown OpenStack series '${nameOrId}'. Use a codename or release-id from openstack/releases ` +
-                `series_status.yaml, e.g. ${known}; if the series is new, refresh src/data/series-status.ts ` +
-                `(scripts/refresh-series.mjs).`);
+                `series_status.yaml, e.g. ${known}; if OpenStack added it after this toolkit's release, ` +
+                `update the toolkit to a newer release.`);
         }
         return series;
     }
@@ -29110,7 +29130,7 @@ class SeriesTable {
         const found = all.find((s) => s.status === 'development') ?? all.find((s) => s.status === 'future');
         if (!found) {
             throw new errors/* ConfigurationError */.j1('The series table has no series in development or future status, so master maps to nothing; ' +
-                'refresh src/data/series-status.ts (scripts/refresh-series.mjs).');
+                'update the toolkit to a newer release, or set the series input.');
         }
         return found;
     }
@@ -29180,14 +29200,45 @@ function parseReleaseRef(input, table) {
     }
     const branch = /^(stable|unmaintained)\/([^/]+)$/.exec(ref);
     if (branch) {
-        return { ref, kind: branch[1], series: table.get(branch[2]) };
+        return {
+            ref,
+            kind: branch[1],
+            series: seriesOf(ref, branch[2], table),
+        };
     }
     const tag = /^([^/]+)-(eol|eom)$/.exec(ref);
     if (tag) {
-        return { ref, kind: tag[2], series: table.get(tag[1]) };
+        return { ref, kind: tag[2], series: seriesOf(ref, tag[1], table) };
     }
     throw new errors/* ConfigurationError */.j1(`'${ref}' is not an OpenStack release branch or tag, so its series is unknown. Build from master, ` +
         `stable/<series>, unmaintained/<series> or a <series>-eol/-eom tag, or set the 'series' input.`);
+}
+/**
+ * The series a release-shaped ref names. A branch such as `stable/2023.1.2` (a point release
+ * branch of a snap repo) is shaped like one but names none: the user says which series it
+ * carries, or it builds as it is.
+ */
+function seriesOf(ref, key, table) {
+    const series = table.find(key);
+    if (series)
+        return series;
+    throw new errors/* ConfigurationError */.j1(`'${ref}' names no OpenStack series: '${key}' is not a codename or release-id of openstack/releases ` +
+        `(e.g. ${table.examples(4)}). To build it with a series' constraints, set the 'series' input ` +
+        `(series: ${suggestSeries(key, table)}); if '${key}' is a series OpenStack ` +
+        `added after this toolkit's release, update the toolkit.`);
+}
+// A point-release branch (2023.1.2) carries its series (2023.1); anything else gets an example.
+function suggestSeries(key, table) {
+    const prefix = /^(\d{4}\.\d+)\.\d+$/.exec(key)?.[1];
+    if (prefix && table.find(prefix))
+        return prefix;
+    return (table.all().find((s) => s.status === 'maintained') ?? table.development()).key;
+}
+/** Whether a ref is shaped like a release ref but names no series this table knows. */
+function namesNoSeries(input, table) {
+    const ref = normaliseRefName(input);
+    const key = /^(?:stable|unmaintained)\/([^/]+)$|^([^/]+)-(?:eol|eom)$/.exec(ref);
+    return key !== null && table.find(key[1] ?? key[2]) === undefined;
 }
 /** Snap Store track per series: release-id (or codename) by default, `latest` for master. */
 function parseTrackMap(text, table) {

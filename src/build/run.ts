@@ -20,6 +20,7 @@ import {
 } from '../platform/index.js';
 import {
   baseFacts,
+  snapcraftBuilds,
   locateSnapcraftYaml,
   parseSnapcraftYaml,
   type SnapInfo,
@@ -219,6 +220,19 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         (r) => (r.code === 0 ? r.stdout.trim().split('\n')[0] || null : null),
         () => null,
       );
+  // The snapcraft on the runner must be one that builds the base (emulated builds carry theirs).
+  const major = /^snapcraft\s+v?(\d+)\./.exec(snapcraftVersion ?? '')?.[1];
+  if (
+    major !== undefined &&
+    !settings.snapcraftChannel &&
+    snapcraftBuilds(project.base, Number(major)) === false
+  ) {
+    throw new ConfigurationError(
+      `${snapcraftVersion} cannot build ${file} (${project.base ? `base ${project.base}` : 'no base'}): ` +
+        `the base needs snapcraft from ${channel}. Set 'setup: true' to have the action install it, ` +
+        `or install it yourself (sudo snap install snapcraft --classic --channel=${channel}).`,
+    );
+  }
   const result = {
     name: project.name,
     base: project.base,

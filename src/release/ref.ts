@@ -111,9 +111,16 @@ function seriesOf(ref: string, key: string, table: SeriesTable): Series {
   throw new ConfigurationError(
     `'${ref}' names no OpenStack series: '${key}' is not a codename or release-id of openstack/releases ` +
       `(e.g. ${table.examples(4)}). To build it with a series' constraints, set the 'series' input ` +
-      `(series: ${/^\d{4}\.\d/.test(key) ? key.split('.').slice(0, 2).join('.') : (table.all().find((s) => s.status === 'maintained') ?? table.development()).key}); if '${key}' is a series OpenStack ` +
+      `(series: ${suggestSeries(key, table)}); if '${key}' is a series OpenStack ` +
       `added after this toolkit's release, update the toolkit.`,
   );
+}
+
+// A point-release branch (2023.1.2) carries its series (2023.1); anything else gets an example.
+function suggestSeries(key: string, table: SeriesTable): string {
+  const prefix = /^(\d{4}\.\d+)\.\d+$/.exec(key)?.[1];
+  if (prefix && table.find(prefix)) return prefix;
+  return (table.all().find((s) => s.status === 'maintained') ?? table.development()).key;
 }
 
 /** Whether a ref is shaped like a release ref but names no series this table knows. */

@@ -77,6 +77,20 @@ export function baseFacts(base: string | null, file: string): BaseFacts {
   };
 }
 
+/**
+ * Whether snapcraft `major` builds `base`, where that is certain from its releases: 5.0 dropped
+ * base-less and core projects, 8.0 core18, 9.0 core20; core22 came with 7.0 and core24 with 8.0.
+ * Undefined where the table cannot say (a base newer than it, an older major for core26).
+ */
+export function snapcraftBuilds(base: string | null, major: number): boolean | undefined {
+  if (base === null || base === 'core') return major <= 4;
+  if (base === 'core18') return major <= 7;
+  if (base === 'core20') return major >= 4 && major <= 8;
+  if (base === 'core22') return major >= 7;
+  if (base === 'core24') return major >= 8;
+  return undefined;
+}
+
 /** The Ubuntu release each known base is built on. */
 export const BASE_SERIES: Readonly<Record<string, string>> = Object.fromEntries(
   ROWS.filter((r) => r.base !== null).map((r) => [r.base!, r.series!]),

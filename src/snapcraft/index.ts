@@ -5,7 +5,13 @@
  */
 export { KNOWN_ARCHES, checkArch, singleTargetYaml, snapArchitectures } from './architectures.js';
 export type { BuildTarget } from './architectures.js';
-export { BASE_SERIES, baseFacts, snapcraftChannelFor, storeSnapcraftChannel } from './bases.js';
+export {
+  BASE_SERIES,
+  baseFacts,
+  snapcraftBuilds,
+  snapcraftChannelFor,
+  storeSnapcraftChannel,
+} from './bases.js';
 export type { BaseFacts } from './bases.js';
 export { SnapcraftCli, StoreError } from './cli.js';
 export { constraintsReference, PYTHON_PLUGINS, UV_PLUGIN } from './generations.js';

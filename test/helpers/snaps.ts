@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir } from './fixtures.js';
+import { fixture, ROOT, tempDir } from './fixtures.js';
 
 /** A real .snap (squashfs) with meta/snap.yaml, built by mksquashfs as snapcraft's pack does. */
 export function makeSnap(
@@ -110,4 +110,21 @@ export function makeStandinSnapcraftSnaps(
     snapcraft: pack(prime, join(outDir, `snapcraft_${options.arch}.snap`)),
     base: pack(basePrime, join(outDir, `${options.base}_${options.arch}.snap`)),
   };
+}
+
+/**
+ * A core24 OpenStack snap project: snap-openstack's stable/2025.1 snapcraft.yaml, with what its
+ * python part reads that the fixture does not carry (sunbeam-python/requirements.txt: the stand-in
+ * snapcraft, like pip, opens it) and the in-container stand-in packer beside it.
+ */
+export function snapOpenstackProject(prefix: string): string {
+  const dir = tempDir(prefix);
+  cpSync(
+    fixture('canonical/snap-openstack/stable/2025.1/snap/snapcraft.yaml'),
+    join(dir, 'snapcraft.yaml'),
+  );
+  mkdirSync(join(dir, 'sunbeam-python'));
+  writeFileSync(join(dir, 'sunbeam-python/requirements.txt'), 'pyyaml\n');
+  copyFileSync(join(ROOT, 'test/standins/snapcraft-pack.sh'), join(dir, 'snapcraft-pack.sh'));
+  return dir;
 }
