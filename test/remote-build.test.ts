@@ -58,6 +58,8 @@ function checkout(): { dir: string; head: string } {
 
 function launchpad() {
   const dir = tempDir('osa-launchpad-');
+  const pushEvent = join(dir, 'event.json');
+  writeFileSync(pushEvent, JSON.stringify({ repository: { fork: false, full_name: 'o/glance' } }));
   const argvLog = join(dir, 'argv.log');
   // The stand-in's scratch space (its builders' trees), to see that nothing is left there.
   const tmp = join(dir, 'tmp');
@@ -72,6 +74,8 @@ function launchpad() {
       TMPDIR: tmp,
       HOME: tempDir('osa-home-'),
       GITHUB_REF_NAME: 'stable/2025.1',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: pushEvent,
       STANDIN_LAUNCHPAD_DIR: dir,
       STANDIN_LAUNCHPAD_TOKEN: TOKEN,
       STANDIN_LAUNCHPAD_SECRET: SECRET,
@@ -104,7 +108,7 @@ const remoteInputs = (project: string, extra: Record<string, string> = {}) => ({
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 withSnaps('the build action on Launchpad (mode: remote), from its bundle', () => {
-  it('sends a tree with the constraints, builds s390x from what it pushed, checks the snap, and shows no credential', async () => {
+  it('sends a tree with the constraints (and what git tracks, nothing else), builds s390x from what it pushed, checks the snap, and shows no credential', async () => {
     const { dir, head } = checkout();
     writeFileSync(join(dir, 'NOTES.md'), 'left by an earlier step\n');
     const lp = launchpad();
@@ -148,9 +152,13 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
       ),
     );
     expect(show('plugins/glance-snap-hooks/pyproject.toml')).toContain('glance');
+    // An untracked file stays on the runner, and the log says so; the list sent is in the summary.
+    expect(() => show('NOTES.md')).toThrow();
     expect(run.stdout).toMatch(
-      /Sending \d+ files to Launchpad \(public\), 1 of them not tracked by git: NOTES\.md/,
+      /Sending \d+ files to Launchpad \(public\): what git tracks, the constraints; not sent, as git does not track it: NOTES\.md\n/,
     );
+    expect(run.summary).toMatch(/Sent to Launchpad \(public\): \d+ files/);
+    expect(run.summary).toContain('<td>snap/local/upper-constraints.txt</td>');
     expect(git(gitDir, ['log', '-1', '--format=%B', 'main'])).toContain(`Source: ${head}`);
     expect(git(gitDir, ['log', '-1', '--format=%B', 'main'])).toContain(
       `Constraints: openstack/requirements stable/2025.1 ${manifest.constraints.commit}`,
@@ -294,6 +302,8 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     const inside = checkout().dir;
     mkdirSync(join(inside, 'docs'));
     symlinkSync('../snap/snapcraft.yaml', join(inside, 'docs/snapcraft-link.yaml'));
+    git(inside, ['add', 'docs']);
+    commit(inside, 'a link to the snapcraft.yaml');
     const lp = launchpad();
     const ok = await runBundle('build', remoteInputs(inside), lp.env());
     expect(ok.status).toBe(0);
@@ -307,6 +317,8 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     const outside = checkout().dir;
     mkdirSync(join(outside, 'docs'));
     symlinkSync('/etc/hostname', join(outside, 'docs/hostname'));
+    git(outside, ['add', 'docs']);
+    commit(outside, 'a link out of the project');
     const refused = await runBundle('build', remoteInputs(outside), launchpad().env());
     expect(refused.status).toBe(1);
     expect(refused.stdout).toContain(
@@ -367,8 +379,222 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
     expect(run.status).toBe(0);
     const gitDir = join(lp.dir, 'git', lp.pushed()[0]!);
     const sent = git(gitDir, ['ls-tree', '-r', '--name-only', 'main']).trim().split('\n');
-    expect(sent).toEqual(expect.arrayContaining([':colon.txt', 'd[12].txt', 'd1.txt']));
+    expect(sent).toEqual(expect.arrayContaining([':colon.txt', 'd[12].txt']));
     expect(sent).not.toContain('token.secret');
-    expect(run.stdout).toMatch(/1 of them not tracked by git: d1\.txt\n/);
+    expect(sent).not.toContain('d1.txt');
   });
+});
+
+withSnaps('what a remote build sends to Launchpad (public), and what it leaves behind', () => {
+  /** The committed glance checkout, changed by `change` and committed again. */
+  function committed(change: (dir: string) => void): string {
+    const { dir } = checkout();
+    change(dir);
+    git(dir, ['add', '--all']);
+    commit(dir, 'changed');
+    return dir;
+  }
+  const sentFiles = (lp: ReturnType<typeof launchpad>): string[] =>
+    git(join(lp.dir, 'git', lp.pushed()[0]!), ['ls-tree', '-r', '--name-only', 'main'])
+      .trim()
+      .split('\n');
+
+  it('a clone inside the project sends nothing untracked: none of its files, ignored ones least of all', async () => {
+    const { dir } = checkout();
+    const tools = join(dir, 'tools');
+    mkdirSync(tools);
+    git(tools, ['init', '--quiet']);
+    writeFileSync(join(tools, '.gitignore'), '.env\ndeploy.key\n');
+    writeFileSync(join(tools, 'run.sh'), '#!/bin/sh\n');
+    git(tools, ['add', '.']);
+    commit(tools, 'tools');
+    writeFileSync(join(tools, '.env'), 'OS_PASSWORD=hunter2\n');
+    writeFileSync(join(tools, 'deploy.key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n');
+    const lp = launchpad();
+    const run = await runBundle('build', remoteInputs(dir), lp.env());
+    expect(run.status).toBe(0);
+    expect(sentFiles(lp).filter((f) => f.startsWith('tools/'))).toEqual([]);
+    expect(run.stdout).toMatch(/not sent, as git does not track them: .*tools\/\.env/);
+  });
+
+  it('a clone committed into the project (a gitlink) sends what it tracks, never what its .gitignore leaves out', async () => {
+    const { dir } = checkout();
+    const tools = join(dir, 'tools');
+    mkdirSync(tools);
+    git(tools, ['init', '--quiet']);
+    writeFileSync(join(tools, '.gitignore'), '.env\ndeploy.key\n');
+    writeFileSync(join(tools, 'run.sh'), '#!/bin/sh\n');
+    git(tools, ['add', '.']);
+    commit(tools, 'tools');
+    git(dir, ['add', 'tools']);
+    commit(dir, 'tools as a gitlink');
+    writeFileSync(join(tools, '.env'), 'OS_PASSWORD=hunter2\n');
+    writeFileSync(join(tools, 'deploy.key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n');
+    const lp = launchpad();
+    const run = await runBundle('build', remoteInputs(dir), lp.env());
+    expect(run.stdout).not.toContain('::error::');
+    expect(
+      sentFiles(lp)
+        .filter((f) => f.startsWith('tools/'))
+        .sort(),
+    ).toEqual(['tools/.gitignore', 'tools/run.sh']);
+  });
+
+  it('untracked credentials left in the workspace stay there; what launchpad-include names goes', async () => {
+    const { dir } = checkout();
+    const secrets = ['.env', 'credentials.json', 'id_rsa', 'gha-creds-5f2a.json'];
+    for (const f of secrets) writeFileSync(join(dir, f), 'secret\n');
+    writeFileSync(join(dir, 'generated.txt'), 'made by an earlier step\n');
+    const lp = launchpad();
+    const run = await runBundle(
+      'build',
+      remoteInputs(dir, { 'launchpad-include': 'generated.txt' }),
+      lp.env(),
+    );
+    expect(run.stdout).not.toContain('::error::');
+    const sent = sentFiles(lp);
+    for (const f of secrets) expect(sent).not.toContain(f);
+    expect(sent).toContain('generated.txt');
+    expect(run.summary).toMatch(
+      /<td>generated\.txt<\/td><td>[\d.]+ (B|KiB)<\/td><td>launchpad-include<\/td>/,
+    );
+  });
+
+  it.each([
+    ['config/deploy.pem', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n', 'a private key'],
+    ['.env', 'OS_PASSWORD=x\n', 'an environment file'],
+    ['keys/id_ed25519', 'x\n', 'an SSH private key'],
+    [
+      'lp.cfg',
+      '[1]\nconsumer_key = x\naccess_token = y\naccess_secret = z\n',
+      'launchpadlib credentials',
+    ],
+  ])(
+    'a tracked %s is refused before anything is uploaded, saying how to allow it',
+    async (path, content, why) => {
+      const dir = committed((d) => {
+        mkdirSync(join(d, path, '..'), { recursive: true });
+        writeFileSync(join(d, path), content);
+      });
+      const lp = launchpad();
+      const run = await runBundle('build', remoteInputs(dir), lp.env());
+      expect(run.status).toBe(1);
+      expect(run.stdout).toContain(
+        `::error::A remote build would send a file that looks like credentials to Launchpad, where the project is public: ${path} (${why}). Remove it from the repository (and revoke what leaked), or, if it is not secret, list it in 'launchpad-allow'.`,
+      );
+      expect(lp.pushed()).toEqual([]);
+      expect(lp.requests()).toEqual([]);
+    },
+  );
+
+  it('a tracked file that only looks like one goes when launchpad-allow names it; .env.example is not one', async () => {
+    const dir = committed((d) => {
+      writeFileSync(join(d, 'test-ca.pem'), '-----BEGIN EC PRIVATE KEY-----\nfor the tests\n');
+      writeFileSync(join(d, '.env.example'), 'OS_PASSWORD=\n');
+    });
+    const lp = launchpad();
+    const run = await runBundle(
+      'build',
+      remoteInputs(dir, { 'launchpad-allow': 'test-ca.pem' }),
+      lp.env(),
+    );
+    expect(run.stdout).not.toContain('::error::');
+    expect(sentFiles(lp)).toEqual(expect.arrayContaining(['test-ca.pem', '.env.example']));
+  });
+
+  it.each([
+    ['pull_request_target', {}],
+    ['workflow_run', {}],
+    ['issue_comment', {}],
+    ['pull_request', {}],
+    ['push', { repository: { fork: true, full_name: 'someone/glance' } }],
+  ])('refuses %s (payload %j) before anything reaches Launchpad', async (event, payload) => {
+    const { dir } = checkout();
+    const lp = launchpad();
+    const eventFile = join(tempDir(), 'event.json');
+    writeFileSync(eventFile, JSON.stringify(payload));
+    const run = await runBundle(
+      'build',
+      remoteInputs(dir),
+      lp.env({ GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: eventFile }),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /::error::A remote build \(it uploads the project to Launchpad with its credentials\) does not run (for|in a fork)/,
+    );
+    expect(lp.pushed()).toEqual([]);
+    expect(lp.requests()).toEqual([]);
+  });
+
+  /** Starts a 60-second remote build, and calls `then` once snapcraft is running. */
+  async function cancelled(
+    then: (action: import('node:child_process').ChildProcess, snapcraftPid: number) => void,
+    runnerTemp: string,
+  ) {
+    const { dir } = checkout();
+    const lp = launchpad();
+    let snapcraftPid = 0;
+    const run = await runBundle(
+      'build',
+      remoteInputs(dir),
+      lp.env({ RUNNER_TEMP: runnerTemp, STANDIN_LAUNCHPAD_SECONDS: '60' }),
+      {
+        started: (action) => {
+          const poll = setInterval(() => {
+            const scratch = existsSync(runnerTemp)
+              ? readdirSync(runnerTemp).find((e) => e.startsWith('osa-remote-'))
+              : undefined;
+            const pidFile = scratch && join(runnerTemp, scratch, 'snapcraft.pid');
+            if (!pidFile || !existsSync(pidFile) || lp.requests().length === 0) return;
+            clearInterval(poll);
+            snapcraftPid = Number(readFileSync(pidFile, 'utf8'));
+            then(action, snapcraftPid);
+          }, 50);
+        },
+      },
+    );
+    return { run, snapcraftPid, lp };
+  }
+  // Running: in the process table and not a zombie (here no init may reap what the action left).
+  const alive = (pid: number): boolean => {
+    const stat = `/proc/${pid}/stat`;
+    return existsSync(stat) && readFileSync(stat, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+
+  it('a cancel (the runner’s SIGINT or SIGTERM) stops snapcraft and removes the tree and the credentials', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const runnerTemp = tempDir('osa-runner-temp-');
+      const started = Date.now();
+      const { run, snapcraftPid, lp } = await cancelled(
+        (action) => action.kill(signal),
+        runnerTemp,
+      );
+      expect(Date.now() - started).toBeLessThan(30000);
+      expect(run.status).toBe(signal === 'SIGINT' ? 130 : 143);
+      await settle();
+      expect(snapcraftPid).toBeGreaterThan(1);
+      expect(alive(snapcraftPid)).toBe(false);
+      expect(readdirSync(runnerTemp).filter((e) => e.startsWith('osa-remote-'))).toEqual([]);
+      expect(existsSync(lp.requests()[0]!.credentialsFile)).toBe(false);
+    }
+  }, 90000);
+
+  it('killed outright (SIGKILL), the post step stops snapcraft and removes what is left', async () => {
+    const runnerTemp = tempDir('osa-runner-temp-');
+    const { snapcraftPid, lp } = await cancelled((action) => action.kill('SIGKILL'), runnerTemp);
+    await settle();
+    // SIGKILL gives the action no chance: snapcraft runs on, the credentials are on disk.
+    expect(alive(snapcraftPid)).toBe(true);
+    expect(existsSync(lp.requests()[0]!.credentialsFile)).toBe(true);
+    const post = await runBundle('build', {}, { RUNNER_TEMP: runnerTemp, STATE_isPost: 'true' });
+    expect(post.status).toBe(0);
+    expect(post.stdout).toMatch(/stopped snapcraft \(process group \d+\)/);
+    await settle();
+    expect(alive(snapcraftPid)).toBe(false);
+    expect(readdirSync(runnerTemp).filter((e) => e.startsWith('osa-remote-'))).toEqual([]);
+    // A post step with nothing to do says nothing and never fails.
+    const again = await runBundle('build', {}, { RUNNER_TEMP: runnerTemp, STATE_isPost: 'true' });
+    expect(again.status).toBe(0);
+  }, 90000);
 });

@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   T1: () => (/* binding */ MatrixInputs),
 /* harmony export */   ow: () => (/* binding */ MatrixOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildState, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28485,6 +28485,8 @@ const BuildInputs = {
     launchpadCredentials: 'launchpad-credentials',
     launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
     launchpadTimeout: 'launchpad-timeout',
+    launchpadInclude: 'launchpad-include',
+    launchpadAllow: 'launchpad-allow',
     platform: 'platform',
     snapcraftChannel: 'snapcraft-channel',
     snapcraft: 'snapcraft',
@@ -28502,6 +28504,10 @@ const BuildInputs = {
     cacheDir: 'cache-dir',
     rootfs: 'rootfs',
     storeApi: 'store-api',
+};
+/** What the build action's main step leaves its post step (never a secret). */
+const BuildState = {
+    isPost: 'isPost',
 };
 const BuildOutputs = {
     snaps: 'snaps',
@@ -28658,12 +28664,12 @@ function readEventPayload(env) {
  * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
-function assertMayPublish(env, what) {
+function assertMayPublish(env, what, instead = 'Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.') {
     const event = env.GITHUB_EVENT_NAME ?? '';
     if (!mayPublishOn(event)) {
         throw new ConfigurationError(`${what} does not run for ${event ? `'${event}'` : 'unnamed'} events: only ${PUBLISHING_EVENTS.join(', ')} ` +
             `are trusted to (pull requests, merge queues, workflow_run and comment or review events can carry a fork's code). ` +
-            `Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.`);
+            instead);
     }
     const payload = readEventPayload(env);
     if (!payload) {
@@ -29117,6 +29123,8 @@ function exec(argv, options = {}) {
             stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             detached: options.killGroup,
         });
+        if (child.pid)
+            options.onSpawn?.(child.pid);
         const raw = { stdout: [], stderr: [] };
         const lines = [];
         const splitter = (stream) => new LineSplitter((line) => {
@@ -30143,6 +30151,7 @@ var external_node_path_ = __nccwpck_require__(6760);
 
 
 
+
 /** How long past snapcraft's own timeout (which counts from the upload) before we stop it. */
 const REMOTE_GRACE_SECONDS = 180;
 /** What to do when the credentials are missing, malformed or refused. */
@@ -30230,10 +30239,23 @@ async function buildRemote(options) {
     const log = options.log ?? (() => { });
     checkRemoteRequest(options);
     mkdirSync(options.workDir, { recursive: true });
-    const scratch = mkdtempSync(join(options.workDir, 'osa-remote-'));
+    const scratch = mkdtempSync(join(options.workDir, REMOTE_SCRATCH_PREFIX));
+    // A cancelled job (the runner's SIGINT, then SIGTERM) stops snapcraft and removes the tree and
+    // the credentials before the process goes; what a SIGKILL leaves, the post step removes.
+    const abort = new AbortController();
+    const onSignal = (signal) => {
+        abort.abort();
+        rmSync(scratch, { recursive: true, force: true });
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
         const tree = join(scratch, 'tree');
-        await prepareTree(options, tree, log);
+        const sent = await prepareTree(options, tree, log);
+        await options.announce?.(sent);
         // snapcraft reads $XDG_DATA_HOME/snapcraft/launchpad-credentials, keeps its copy of the tree
         // under $XDG_CACHE_HOME/snapcraft/remote-build and its log under $XDG_STATE_HOME: all here.
         const data = join(scratch, 'data');
@@ -30244,15 +30266,49 @@ async function buildRemote(options) {
         writeFileSync(join(data, 'snapcraft', 'launchpad-credentials'), credentials, { mode: 0o600 });
         const dirs = { data, cache: join(scratch, 'cache'), state: join(scratch, 'state') };
         try {
-            return await runRemoteBuild(options, tree, dirs, log);
+            return await runRemoteBuild(options, tree, dirs, log, abort, (pid) => writeFileSync(join(scratch, 'snapcraft.pid'), String(pid)));
         }
         finally {
             copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'), dirs.state);
         }
     }
     finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
         rmSync(scratch, { recursive: true, force: true });
     }
+}
+/** The scratch directories of remote builds in workDir (their tree and credentials). */
+const REMOTE_SCRATCH_PREFIX = 'osa-remote-';
+/**
+ * What a remote build that was killed outright left in `workDir`: its snapcraft (and everything
+ * snapcraft started) is stopped, and its tree and credentials removed. For a post step; says
+ * what it did, one line each.
+ */
+function cleanUpRemoteBuilds(workDir) {
+    if (!existsSync(workDir))
+        return [];
+    const done = [];
+    for (const entry of readdirSync(workDir)) {
+        if (!entry.startsWith(REMOTE_SCRATCH_PREFIX))
+            continue;
+        const dir = join(workDir, entry);
+        const pidFile = join(dir, 'snapcraft.pid');
+        const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
+        if (Number.isInteger(pid) && pid > 1) {
+            try {
+                // snapcraft ran in a process group of its own (exec's killGroup): all of it goes.
+                process.kill(-pid, 'SIGKILL');
+                done.push(`stopped snapcraft (process group ${pid})`);
+            }
+            catch {
+                // Already gone.
+            }
+        }
+        rmSync(dir, { recursive: true, force: true });
+        done.push(`removed ${entry} (the tree and the Launchpad credentials)`);
+    }
+    return done;
 }
 /** git for the tree: none of the runner's configuration (signing, autocrlf, hooks) applies. */
 function treeGit(cwd) {
@@ -30271,31 +30327,36 @@ function treeGit(cwd) {
 }
 async function prepareTree(options, tree, log) {
     const { projectDir } = options;
-    cpSync(projectDir, tree, {
-        recursive: true,
-        // Links stay as written; one that leaves the project is refused below.
-        verbatimSymlinks: true,
-        // The project's own history stays here; snaps left in the project are outputs, not sources.
-        filter: (source) => basename(source) !== '.git' &&
-            !(relative(projectDir, source) === basename(source) && source.endsWith('.snap')),
+    const selection = await remoteFiles(projectDir, options.rules, {
+        include: 'launchpad-include',
+        allow: 'launchpad-allow',
     });
-    for (const file of options.files)
+    // Only what goes is copied: links stay as written (one that leaves the project is refused
+    // below), and files keep their modes.
+    mkdirSync(tree, { recursive: true });
+    for (const path of selection.files) {
+        const from = join(projectDir, path);
+        const to = join(tree, path);
+        mkdirSync(dirname(to), { recursive: true });
+        if (lstatSync(from).isSymbolicLink())
+            symlinkSync(readlinkSync(from), to);
+        else
+            copyFileSync(from, to);
+    }
+    for (const file of options.files) {
+        mkdirSync(dirname(join(tree, file.path)), { recursive: true });
         writeFileSync(join(tree, file.path), file.content);
+    }
     const git = treeGit(tree);
-    // What goes is what snapcraft's copy of the repository would carry: what the project's git
-    // tracks (even where .gitignore matches it) and what it does not ignore, by the repository's
-    // own rules (its root .gitignore and info/exclude too); outside git, what is there.
-    const chosen = await projectFiles(projectDir);
-    const present = chosen && [...chosen.tracked, ...chosen.others].filter((f) => existsSync(join(tree, f)));
     const steps = [
         [['init', '--quiet', '--initial-branch=main']],
-        present
-            ? [
-                ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
-                present.map((f) => `${f}\0`).join(''),
-            ]
-            : [['add', '--all']],
-        [['add', '--force', '--', ...options.files.map((f) => f.path)]],
+        // Everything here was chosen: the project's .gitignore must not drop a file it tracks.
+        [
+            ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
+            [...new Set([...selection.files, ...options.files.map((f) => f.path)])]
+                .map((f) => `${f}\0`)
+                .join(''),
+        ],
         [
             [
                 'commit',
@@ -30320,48 +30381,38 @@ async function prepareTree(options, tree, log) {
         if (committed.code !== 0 || committed.stdout !== file.content)
             throw new ExternalError(`${file.path} did not make it into the tree sent to Launchpad as written${committed.code === 0 ? ' (a .gitattributes text or eol rule changed it?)' : ''}.`);
     }
-    // A link that leaves the project would point nowhere on Launchpad, and snapcraft's copy would
-    // send what it points at from this runner: refused, among what is sent.
-    const entries = (await git.exec(['ls-tree', '-r', '-z', '--full-tree', 'HEAD'])).stdout
+    // `<mode> <type> <object> <size>\t<path>`, one a file.
+    const entries = (await git.exec(['ls-tree', '-r', '-l', '-z', '--full-tree', 'HEAD'])).stdout
         .split('\0')
         .filter(Boolean)
-        .map((line) => ({ mode: line.slice(0, 6), path: line.slice(line.indexOf('\t') + 1) }));
+        .map((line) => {
+        const tab = line.indexOf('\t');
+        const [mode, , , size] = line.slice(0, tab).split(/\s+/);
+        return { mode: mode, path: line.slice(tab + 1), size: Number(size) || 0 };
+    });
+    // A link that leaves the project would point nowhere on Launchpad, and snapcraft's copy would
+    // send what it points at from this runner: refused, among what is sent.
     for (const { path } of entries.filter((e) => e.mode === '120000')) {
         const target = readlinkSync(join(tree, path));
         if (leaves(tree, join(tree, path, '..'), target))
             throw new ConfigurationError(`${path} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`);
     }
-    // Launchpad's builds are public: say what goes that git does not track.
-    const tracked = new Set([...(chosen?.tracked ?? []), ...options.files.map((f) => f.path)]);
-    const untracked = entries.map((e) => e.path).filter((f) => !tracked.has(f));
-    log(`Sending ${entries.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`);
+    const untracked = new Set(selection.included);
+    const sent = entries.map((e) => ({
+        path: e.path,
+        size: e.size,
+        tracked: !untracked.has(e.path),
+    }));
+    const ours = new Set(options.files.map((f) => f.path));
+    const leftOut = selection.leftOut.filter((f) => !ours.has(f));
+    log(`Sending ${sent.length} files to Launchpad (public): what git tracks, the constraints` +
+        (untracked.size ? `, and ${untracked.size} untracked that launchpad-include names` : '') +
+        (leftOut.length
+            ? `; not sent, as git does not track ${leftOut.length === 1 ? 'it' : 'them'}: ${leftOut.slice(0, 20).join(', ')}${leftOut.length > 20 ? ', ...' : ''}`
+            : ''));
+    return sent;
 }
-/** `git ls-files` in the project (paths relative to it); null when it is not in git. */
-async function lsFiles(projectDir, args) {
-    const result = await new Git({ cwd: projectDir, env: { GIT_LITERAL_PATHSPECS: '1' } }).exec([
-        'ls-files',
-        '-z',
-        ...args,
-        '--',
-        '.',
-    ]);
-    if (result.code === 0)
-        return result.stdout.split('\0').filter(Boolean);
-    if (/not a git repository/i.test(result.stderr))
-        return null;
-    throw new ExternalError(`Cannot list the project's files with git (${lastLines(result.stderr)}), so the remote build cannot tell what to send.`);
-}
-/**
- * What the project's git tracks (submodules' files included) and the untracked files it does not
- * ignore; null outside git.
- */
-async function projectFiles(projectDir) {
-    const others = await lsFiles(projectDir, ['--others', '--exclude-standard']);
-    if (others === null)
-        return null;
-    return { tracked: (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [], others };
-}
-async function runRemoteBuild(options, tree, dirs, log) {
+async function runRemoteBuild(options, tree, dirs, log, abort, onSpawn) {
     const argv = [
         options.snapcraft,
         'remote-build',
@@ -30371,7 +30422,6 @@ async function runRemoteBuild(options, tree, dirs, log) {
     ];
     const before = new Set(readdirSync(tree));
     const output = [];
-    const abort = new AbortController();
     let loginPrompt = false;
     let result;
     try {
@@ -30392,6 +30442,7 @@ async function runRemoteBuild(options, tree, dirs, log) {
             timeoutMs: (options.timeoutSeconds + REMOTE_GRACE_SECONDS) * 1000,
             killGroup: true,
             signal: abort.signal,
+            onSpawn,
             secrets: secretValues(options.credentials),
             onLine: (line) => {
                 if (!line)

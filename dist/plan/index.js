@@ -28377,7 +28377,7 @@ module.exports = {
 /* harmony export */   hb: () => (/* binding */ PlanInputs),
 /* harmony export */   yK: () => (/* binding */ PlanOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildState, BuildOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
@@ -28485,6 +28485,8 @@ const BuildInputs = {
     launchpadCredentials: 'launchpad-credentials',
     launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
     launchpadTimeout: 'launchpad-timeout',
+    launchpadInclude: 'launchpad-include',
+    launchpadAllow: 'launchpad-allow',
     platform: 'platform',
     snapcraftChannel: 'snapcraft-channel',
     snapcraft: 'snapcraft',
@@ -28502,6 +28504,10 @@ const BuildInputs = {
     cacheDir: 'cache-dir',
     rootfs: 'rootfs',
     storeApi: 'store-api',
+};
+/** What the build action's main step leaves its post step (never a secret). */
+const BuildState = {
+    isPost: 'isPost',
 };
 const BuildOutputs = {
     snaps: 'snaps',
@@ -28637,12 +28643,12 @@ function readEventPayload(env) {
  * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
-function assertMayPublish(env, what) {
+function assertMayPublish(env, what, instead = 'Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.') {
     const event = env.GITHUB_EVENT_NAME ?? '';
     if (!mayPublishOn(event)) {
         throw new ConfigurationError(`${what} does not run for ${event ? `'${event}'` : 'unnamed'} events: only ${PUBLISHING_EVENTS.join(', ')} ` +
             `are trusted to (pull requests, merge queues, workflow_run and comment or review events can carry a fork's code). ` +
-            `Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.`);
+            instead);
     }
     const payload = readEventPayload(env);
     if (!payload) {

@@ -7,12 +7,13 @@ import {
   type BuildResult,
   type CacheUse,
   runBuild,
+  type SentFile,
 } from '../build/index.js';
 import { DirectoryCache, type FileCache, type PrefixCache } from '../platform/index.js';
 import { actionsFileCache, actionsPrefixCache } from './actions-cache.js';
 import type { BuildActionSettings } from './build-settings.js';
 import { BuildOutputs as O } from './constants.js';
-import { flushSummary } from './runner.js';
+import { escapeHtml, flushSummary } from './runner.js';
 
 /** Builds, then writes the outputs and the summary; a failed build's summary says why. */
 export async function buildAndReport(settings: BuildActionSettings): Promise<BuildResult> {
@@ -40,7 +41,37 @@ export function buildIO(settings: BuildActionSettings): BuildIO {
     fileCache = directory ?? actionsFileCache();
     prefixCache = directory?.prefixCache() ?? actionsPrefixCache();
   }
-  return { log: core.info, warn: core.warning, group: core.group, fileCache, prefixCache };
+  return {
+    log: core.info,
+    warn: core.warning,
+    group: core.group,
+    fileCache,
+    prefixCache,
+    announce: announceUpload,
+  };
+}
+
+/**
+ * What a remote build sends to Launchpad, where it becomes public: in the job summary, written
+ * before the upload starts, so a cancelled or failed run still shows it.
+ */
+async function announceUpload(files: readonly SentFile[]): Promise<void> {
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  core.summary
+    .addHeading(`Sent to Launchpad (public): ${files.length} files, ${kib(total)}`, 3)
+    .addTable([
+      ['File', 'Size', 'Why it goes'].map((data) => ({ data, header: true })),
+      ...files.map((f) => [
+        escapeHtml(f.path),
+        kib(f.size),
+        f.tracked ? 'tracked by git, or the constraints' : 'launchpad-include',
+      ]),
+    ]);
+  await flushSummary();
+}
+
+function kib(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 /** Outputs and the job summary of a build. */

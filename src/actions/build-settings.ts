@@ -12,8 +12,14 @@ import { checkArch } from '../snapcraft/index.js';
 import { ConfigurationError } from '../platform/index.js';
 import { DEFAULT_REQUIREMENTS_REPO, PIN_CONFLICT_POLICIES } from '../constraints/index.js';
 import { BuildInputs as I } from './constants.js';
-import { defaultRef, isTrustedRun, runUrl } from './github-event.js';
-import { getBooleanInput, getChoiceInput, getPathInput, runnerTemp } from './runner.js';
+import { assertMayPublish, defaultRef, isTrustedRun, runUrl } from './github-event.js';
+import {
+  getBooleanInput,
+  getChoiceInput,
+  getListInput,
+  getPathInput,
+  runnerTemp,
+} from './runner.js';
 
 /** The build action's settings and where it keeps its caches, read and checked in one place. */
 export interface BuildActionSettings extends BuildSettings {
@@ -33,7 +39,7 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     project: getPathInput(I.project, '.'),
     arch,
     mode,
-    ...(mode === 'remote' ? { remote: readRemote() } : {}),
+    ...(mode === 'remote' ? { remote: readRemote(env) } : {}),
     platform: core.getInput(I.platform) || undefined,
     snapcraftChannel: core.getInput(I.snapcraftChannel) || undefined,
     snapcraft: core.getInput(I.snapcraft) || 'snapcraft',
@@ -79,16 +85,29 @@ function readMode(): BuildMode {
   return mode as BuildMode;
 }
 
-/** A remote build's settings; the credentials are masked before anything can print them. */
-function readRemote(): RemoteSettings {
+/**
+ * A remote build's settings; the credentials are masked before anything can print them. It
+ * uploads the project with Launchpad's credentials: only on events trusted to publish, outside
+ * forks, as every action that sends something out (release/events.ts).
+ */
+function readRemote(env: NodeJS.ProcessEnv): RemoteSettings {
   const credentials = core.getInput(I.launchpadCredentials);
   if (credentials) core.setSecret(credentials);
   for (const value of secretValues(credentials)) core.setSecret(value);
+  assertMayPublish(
+    env,
+    'A remote build (it uploads the project to Launchpad with its credentials)',
+    "Build this arch emulated for these events (the matrix's remote-fallback does).",
+  );
   const timeout = core.getInput(I.launchpadTimeout) || '18600';
   return {
     credentials,
     acceptPublicUpload: getBooleanInput(I.launchpadAcceptPublicUpload, false),
     timeoutSeconds: /^\d+$/.test(timeout) ? Number(timeout) : Number.NaN,
+    rules: {
+      include: getListInput(I.launchpadInclude),
+      allow: getListInput(I.launchpadAllow),
+    },
   };
 }
 

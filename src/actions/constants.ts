@@ -113,6 +113,8 @@ export const BuildInputs = {
   launchpadCredentials: 'launchpad-credentials',
   launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
   launchpadTimeout: 'launchpad-timeout',
+  launchpadInclude: 'launchpad-include',
+  launchpadAllow: 'launchpad-allow',
   platform: 'platform',
   snapcraftChannel: 'snapcraft-channel',
   snapcraft: 'snapcraft',
@@ -130,6 +132,11 @@ export const BuildInputs = {
   cacheDir: 'cache-dir',
   rootfs: 'rootfs',
   storeApi: 'store-api',
+} as const;
+
+/** What the build action's main step leaves its post step (never a secret). */
+export const BuildState = {
+  isPost: 'isPost',
 } as const;
 
 export const BuildOutputs = {

@@ -45,13 +45,17 @@ export function readEventPayload(env: NodeJS.ProcessEnv): EventPayload | null {
  * secrets must not be: only events in PUBLISHING_EVENTS (release/events.ts), outside forks, with
  * a payload that says so. `what` names the action for the message.
  */
-export function assertMayPublish(env: NodeJS.ProcessEnv, what: string): void {
+export function assertMayPublish(
+  env: NodeJS.ProcessEnv,
+  what: string,
+  instead = 'Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.',
+): void {
   const event = env.GITHUB_EVENT_NAME ?? '';
   if (!mayPublishOn(event)) {
     throw new ConfigurationError(
       `${what} does not run for ${event ? `'${event}'` : 'unnamed'} events: only ${PUBLISHING_EVENTS.join(', ')} ` +
         `are trusted to (pull requests, merge queues, workflow_run and comment or review events can carry a fork's code). ` +
-        `Publish from a push to a release branch or a workflow_dispatch, or set dry-run: true.`,
+        instead,
     );
   }
   const payload = readEventPayload(env);

@@ -12,5 +12,6 @@ export { BUILD_MODES, DEFAULT_ARCHES, parseSelfHosted, REMOTE_FALLBACKS } from '
 export type { BuildMode, MatrixEntry, MatrixOptions, RemoteFallback } from './matrix.js';
 export { buildManifest, runBuild } from './run.js';
 export type { BuildIO, BuildResult, BuildSettings, RemoteSettings } from './run.js';
-export { secretValues } from './remote.js';
+export { cleanUpRemoteBuilds, secretValues } from './remote.js';
+export type { SentFile } from './remote.js';
 export { prepareRunner, runnerSetupPlan, shouldPrepare } from './runner-setup.js';

@@ -1,7 +1,7 @@
 import {
   copyFileSync,
-  cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -9,10 +9,12 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { BuildError, copySnapcraftLogs, failureOf, saveOutput } from './failure.js';
+import { remoteFiles, type RemoteFileRules } from './remote-files.js';
 import { verifyArch } from './verify.js';
 import {
   Bug,
@@ -58,7 +60,19 @@ export interface RemoteBuildOptions {
   readonly logsDir: string;
   /** Scratch space (RUNNER_TEMP): the tree sent and the credentials live here, and are removed. */
   readonly workDir: string;
+  /** Untracked files to send, and credential-shaped files to send anyway (remote-files.ts). */
+  readonly rules: RemoteFileRules;
+  /** Told what is sent (path and size), before anything is uploaded: the job summary. */
+  readonly announce?: (files: readonly SentFile[]) => Promise<void>;
   readonly log?: (line: string) => void;
+}
+
+/** A file of the tree sent to Launchpad. */
+export interface SentFile {
+  readonly path: string;
+  readonly size: number;
+  /** Tracked by the project's git (or written by the toolkit: constraints, snapcraft.yaml). */
+  readonly tracked: boolean;
 }
 
 /** How long past snapcraft's own timeout (which counts from the upload) before we stop it. */
@@ -183,10 +197,23 @@ export async function buildRemote(options: RemoteBuildOptions): Promise<SnapInfo
   const log = options.log ?? (() => {});
   checkRemoteRequest(options);
   mkdirSync(options.workDir, { recursive: true });
-  const scratch = mkdtempSync(join(options.workDir, 'osa-remote-'));
+  const scratch = mkdtempSync(join(options.workDir, REMOTE_SCRATCH_PREFIX));
+  // A cancelled job (the runner's SIGINT, then SIGTERM) stops snapcraft and removes the tree and
+  // the credentials before the process goes; what a SIGKILL leaves, the post step removes.
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    abort.abort();
+    rmSync(scratch, { recursive: true, force: true });
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const tree = join(scratch, 'tree');
-    await prepareTree(options, tree, log);
+    const sent = await prepareTree(options, tree, log);
+    await options.announce?.(sent);
     // snapcraft reads $XDG_DATA_HOME/snapcraft/launchpad-credentials, keeps its copy of the tree
     // under $XDG_CACHE_HOME/snapcraft/remote-build and its log under $XDG_STATE_HOME: all here.
     const data = join(scratch, 'data');
@@ -197,13 +224,48 @@ export async function buildRemote(options: RemoteBuildOptions): Promise<SnapInfo
     writeFileSync(join(data, 'snapcraft', 'launchpad-credentials'), credentials, { mode: 0o600 });
     const dirs = { data, cache: join(scratch, 'cache'), state: join(scratch, 'state') };
     try {
-      return await runRemoteBuild(options, tree, dirs, log);
+      return await runRemoteBuild(options, tree, dirs, log, abort, (pid) =>
+        writeFileSync(join(scratch, 'snapcraft.pid'), String(pid)),
+      );
     } finally {
       copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'), dirs.state);
     }
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The scratch directories of remote builds in workDir (their tree and credentials). */
+const REMOTE_SCRATCH_PREFIX = 'osa-remote-';
+
+/**
+ * What a remote build that was killed outright left in `workDir`: its snapcraft (and everything
+ * snapcraft started) is stopped, and its tree and credentials removed. For a post step; says
+ * what it did, one line each.
+ */
+export function cleanUpRemoteBuilds(workDir: string): string[] {
+  if (!existsSync(workDir)) return [];
+  const done: string[] = [];
+  for (const entry of readdirSync(workDir)) {
+    if (!entry.startsWith(REMOTE_SCRATCH_PREFIX)) continue;
+    const dir = join(workDir, entry);
+    const pidFile = join(dir, 'snapcraft.pid');
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
+    if (Number.isInteger(pid) && pid > 1) {
+      try {
+        // snapcraft ran in a process group of its own (exec's killGroup): all of it goes.
+        process.kill(-pid, 'SIGKILL');
+        done.push(`stopped snapcraft (process group ${pid})`);
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    done.push(`removed ${entry} (the tree and the Launchpad credentials)`);
+  }
+  return done;
 }
 
 /** git for the tree: none of the runner's configuration (signing, autocrlf, hooks) applies. */
@@ -226,34 +288,36 @@ async function prepareTree(
   options: RemoteBuildOptions,
   tree: string,
   log: (line: string) => void,
-): Promise<void> {
+): Promise<SentFile[]> {
   const { projectDir } = options;
-  cpSync(projectDir, tree, {
-    recursive: true,
-    // Links stay as written; one that leaves the project is refused below.
-    verbatimSymlinks: true,
-    // The project's own history stays here; snaps left in the project are outputs, not sources.
-    filter: (source) =>
-      basename(source) !== '.git' &&
-      !(relative(projectDir, source) === basename(source) && source.endsWith('.snap')),
+  const selection = await remoteFiles(projectDir, options.rules, {
+    include: 'launchpad-include',
+    allow: 'launchpad-allow',
   });
-  for (const file of options.files) writeFileSync(join(tree, file.path), file.content);
+  // Only what goes is copied: links stay as written (one that leaves the project is refused
+  // below), and files keep their modes.
+  mkdirSync(tree, { recursive: true });
+  for (const path of selection.files) {
+    const from = join(projectDir, path);
+    const to = join(tree, path);
+    mkdirSync(dirname(to), { recursive: true });
+    if (lstatSync(from).isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else copyFileSync(from, to);
+  }
+  for (const file of options.files) {
+    mkdirSync(dirname(join(tree, file.path)), { recursive: true });
+    writeFileSync(join(tree, file.path), file.content);
+  }
   const git = treeGit(tree);
-  // What goes is what snapcraft's copy of the repository would carry: what the project's git
-  // tracks (even where .gitignore matches it) and what it does not ignore, by the repository's
-  // own rules (its root .gitignore and info/exclude too); outside git, what is there.
-  const chosen = await projectFiles(projectDir);
-  const present =
-    chosen && [...chosen.tracked, ...chosen.others].filter((f) => existsSync(join(tree, f)));
   const steps: [string[], string?][] = [
     [['init', '--quiet', '--initial-branch=main']],
-    present
-      ? [
-          ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
-          present.map((f) => `${f}\0`).join(''),
-        ]
-      : [['add', '--all']],
-    [['add', '--force', '--', ...options.files.map((f) => f.path)]],
+    // Everything here was chosen: the project's .gitignore must not drop a file it tracks.
+    [
+      ['add', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
+      [...new Set([...selection.files, ...options.files.map((f) => f.path)])]
+        .map((f) => `${f}\0`)
+        .join(''),
+    ],
     [
       [
         'commit',
@@ -282,12 +346,17 @@ async function prepareTree(
         `${file.path} did not make it into the tree sent to Launchpad as written${committed.code === 0 ? ' (a .gitattributes text or eol rule changed it?)' : ''}.`,
       );
   }
-  // A link that leaves the project would point nowhere on Launchpad, and snapcraft's copy would
-  // send what it points at from this runner: refused, among what is sent.
-  const entries = (await git.exec(['ls-tree', '-r', '-z', '--full-tree', 'HEAD'])).stdout
+  // `<mode> <type> <object> <size>\t<path>`, one a file.
+  const entries = (await git.exec(['ls-tree', '-r', '-l', '-z', '--full-tree', 'HEAD'])).stdout
     .split('\0')
     .filter(Boolean)
-    .map((line) => ({ mode: line.slice(0, 6), path: line.slice(line.indexOf('\t') + 1) }));
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      const [mode, , , size] = line.slice(0, tab).split(/\s+/);
+      return { mode: mode!, path: line.slice(tab + 1), size: Number(size) || 0 };
+    });
+  // A link that leaves the project would point nowhere on Launchpad, and snapcraft's copy would
+  // send what it points at from this runner: refused, among what is sent.
   for (const { path } of entries.filter((e) => e.mode === '120000')) {
     const target = readlinkSync(join(tree, path));
     if (leaves(tree, join(tree, path, '..'), target))
@@ -295,40 +364,22 @@ async function prepareTree(
         `${path} links to ${target}, outside the project: Launchpad gets only the project's files. Copy the file in, or build this arch emulated.`,
       );
   }
-  // Launchpad's builds are public: say what goes that git does not track.
-  const tracked = new Set([...(chosen?.tracked ?? []), ...options.files.map((f) => f.path)]);
-  const untracked = entries.map((e) => e.path).filter((f) => !tracked.has(f));
+  const untracked = new Set(selection.included);
+  const sent = entries.map((e) => ({
+    path: e.path,
+    size: e.size,
+    tracked: !untracked.has(e.path),
+  }));
+  const ours = new Set(options.files.map((f) => f.path));
+  const leftOut = selection.leftOut.filter((f) => !ours.has(f));
   log(
-    `Sending ${entries.length} files to Launchpad (public)${untracked.length ? `, ${untracked.length} of them not tracked by git: ${untracked.slice(0, 20).join(', ')}${untracked.length > 20 ? ', ...' : ''}` : ''}`,
+    `Sending ${sent.length} files to Launchpad (public): what git tracks, the constraints` +
+      (untracked.size ? `, and ${untracked.size} untracked that launchpad-include names` : '') +
+      (leftOut.length
+        ? `; not sent, as git does not track ${leftOut.length === 1 ? 'it' : 'them'}: ${leftOut.slice(0, 20).join(', ')}${leftOut.length > 20 ? ', ...' : ''}`
+        : ''),
   );
-}
-
-/** `git ls-files` in the project (paths relative to it); null when it is not in git. */
-async function lsFiles(projectDir: string, args: readonly string[]): Promise<string[] | null> {
-  const result = await new Git({ cwd: projectDir, env: { GIT_LITERAL_PATHSPECS: '1' } }).exec([
-    'ls-files',
-    '-z',
-    ...args,
-    '--',
-    '.',
-  ]);
-  if (result.code === 0) return result.stdout.split('\0').filter(Boolean);
-  if (/not a git repository/i.test(result.stderr)) return null;
-  throw new ExternalError(
-    `Cannot list the project's files with git (${lastLines(result.stderr)}), so the remote build cannot tell what to send.`,
-  );
-}
-
-/**
- * What the project's git tracks (submodules' files included) and the untracked files it does not
- * ignore; null outside git.
- */
-async function projectFiles(
-  projectDir: string,
-): Promise<{ tracked: string[]; others: string[] } | null> {
-  const others = await lsFiles(projectDir, ['--others', '--exclude-standard']);
-  if (others === null) return null;
-  return { tracked: (await lsFiles(projectDir, ['--recurse-submodules'])) ?? [], others };
+  return sent;
 }
 
 async function runRemoteBuild(
@@ -336,6 +387,8 @@ async function runRemoteBuild(
   tree: string,
   dirs: { data: string; cache: string; state: string },
   log: (line: string) => void,
+  abort: AbortController,
+  onSpawn: (pid: number) => void,
 ): Promise<SnapInfo[]> {
   const argv = [
     options.snapcraft,
@@ -346,7 +399,6 @@ async function runRemoteBuild(
   ];
   const before = new Set(readdirSync(tree));
   const output: string[] = [];
-  const abort = new AbortController();
   let loginPrompt = false;
   let result;
   try {
@@ -367,6 +419,7 @@ async function runRemoteBuild(
       timeoutMs: (options.timeoutSeconds + REMOTE_GRACE_SECONDS) * 1000,
       killGroup: true,
       signal: abort.signal,
+      onSpawn,
       secrets: secretValues(options.credentials),
       onLine: (line) => {
         if (!line) return;

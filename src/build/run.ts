@@ -26,7 +26,14 @@ import {
   type SnapInfo,
 } from '../snapcraft/index.js';
 import { buildInContainer } from './container.js';
-import { buildRemote, checkRemoteBase, checkRemoteRequest, remoteTree } from './remote.js';
+import {
+  buildRemote,
+  checkRemoteBase,
+  checkRemoteRequest,
+  remoteTree,
+  type SentFile,
+} from './remote.js';
+import type { RemoteFileRules } from './remote-files.js';
 import type { BuildMode } from './matrix.js';
 import { prepareRunner, probeRunner, runnerSetupPlan, shouldPrepare } from './runner-setup.js';
 
@@ -86,6 +93,8 @@ export interface RemoteSettings {
   readonly credentials: string;
   readonly acceptPublicUpload: boolean;
   readonly timeoutSeconds: number;
+  /** Untracked files to send too, and credential-shaped files to send anyway (globs). */
+  readonly rules: RemoteFileRules;
 }
 
 /** How a build talks to its surroundings: the log, log groups, the caches. */
@@ -95,6 +104,8 @@ export interface BuildIO {
   readonly group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   readonly fileCache?: FileCache;
   readonly prefixCache?: PrefixCache;
+  /** Shown what a remote build sends (the job summary) before it is uploaded. */
+  readonly announce?: (files: readonly SentFile[]) => Promise<void>;
 }
 
 export interface BuildResult {
@@ -255,6 +266,8 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         credentials: remote.credentials,
         acceptPublicUpload: remote.acceptPublicUpload,
         timeoutSeconds: remote.timeoutSeconds,
+        rules: remote.rules,
+        announce: io.announce,
         ...remoteTree(
           file,
           projectDir,

@@ -32,6 +32,8 @@ export interface ExecOptions {
   readonly asRoot?: boolean;
   /** What to install when the program is missing, for the error (`apt-get install squashfs-tools`). */
   readonly installHint?: string;
+  /** Told the program's pid once it started (with killGroup, also its process group's id). */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 export interface ExecResult {
@@ -107,6 +109,7 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: options.killGroup,
     });
+    if (child.pid) options.onSpawn?.(child.pid);
     const raw = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     const lines: string[] = [];
     const splitter = (stream: 'stdout' | 'stderr') =>

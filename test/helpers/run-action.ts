@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './fixtures.js';
 
@@ -33,6 +34,10 @@ export async function runBundle(
   name: string,
   inputs: Record<string, string>,
   env: Record<string, string> = {},
+  options: {
+    /** Called once the process runs (to signal it as a runner's cancel would). */
+    readonly started?: (child: ChildProcess) => void;
+  } = {},
 ): Promise<ActionRun> {
   const dir = tempDir(`osa-run-${name}-`);
   const outputFile = join(dir, 'output');
@@ -56,13 +61,17 @@ export async function runBundle(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  options.started?.(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const timer = setTimeout(() => child.kill('SIGKILL'), 90000);
+  // Killed by a signal: 128 + its number, as a shell reports it.
   const status = await new Promise<number>((resolve) =>
-    child.on('close', (code) => resolve(code ?? -1)),
+    child.on('close', (code, signal) =>
+      resolve(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : -1)),
+    ),
   );
   clearTimeout(timer);
   return {
