@@ -157,6 +157,18 @@ withSnaps('the build action, from its bundle (stand-in snapcraft on PATH)', () =
     expect(JSON.parse(run.outputs.manifest!)).toMatchObject({ snapcraftChannel: '4.x/stable' });
   });
 
+  it('refuses snapcraft 4.x (as it names itself) for a core24 snap, before it builds', async () => {
+    const run = await runBundle(
+      'build',
+      { project: project(), setup: 'false' },
+      env({ STANDIN_SNAPCRAFT_CHANNEL: '4.x/stable' }),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /::error::snapcraft, version 4\.8\.3 \(stand-in\) cannot build .* \(base core24\): the base needs snapcraft from latest\/stable/,
+    );
+  });
+
   it('refuses a snapcraft that cannot build the base, before it builds', async () => {
     const dir = tempDir('osa-build-nobase-');
     cpSync(join(ROOT, 'test/snaps/nobase-nova-subdir'), dir, { recursive: true });

@@ -3,7 +3,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constrain, type ConstrainOptions } from '../src/constraints/constrain.js';
 import { markerMayApply } from '../src/constraints/markers.js';
-import { pinConflicts, sameVersion, snapPins } from '../src/constraints/pins.js';
+import { pinConflicts, sameVersion, snapPins, type Pin } from '../src/constraints/pins.js';
 import { parseSnapcraftYaml, locateSnapcraftYaml } from '../src/snapcraft/yaml.js';
 import { fixture, REQUIREMENTS, ROOT, tempDir } from './helpers/fixtures.js';
 import { checkParts } from './standins/snapcraft-project.mjs';
@@ -60,16 +60,16 @@ describe("the snap's own pins, read offline", () => {
   it('from a requirements file exported from uv.lock (hashes, markers, comments) and python-packages', () => {
     const { pins, unread } = snapPins(load(join(SNAPS, 'core24-hypervisor-pins')));
     expect(unread).toEqual([]);
-    expect(pins.map((p) => `${p.name}==${p.version} @ ${p.where}`)).toEqual([
-      'annotated-types==0.7.0 @ requirements.txt:3',
-      'jinja2==3.1.6 @ requirements.txt:6',
-      'markupsafe==3.0.2 @ requirements.txt:9',
-      'netaddr==1.3.0 @ requirements.txt:12',
-      'networkx==3.4.2 @ requirements.txt:15',
-      'networkx==3.2.1 @ requirements.txt:18',
-      'oslo-config==9.8.0 @ requirements.txt:21',
-      'pyyaml==6.0.2 @ requirements.txt:24',
-      "uwsgi==2.0.28 @ part 'hypervisor' python-packages",
+    expect(pins.map((p) => `${p.name}${p.spec} @ ${p.where} (python ${p.python})`)).toEqual([
+      'annotated-types==0.7.0 @ requirements.txt:3 (python 3.12)',
+      'jinja2==3.1.6 @ requirements.txt:6 (python 3.12)',
+      'markupsafe==3.0.2 @ requirements.txt:9 (python 3.12)',
+      'netaddr==1.3.0 @ requirements.txt:12 (python 3.12)',
+      'networkx==3.4.2 @ requirements.txt:15 (python 3.12)',
+      'networkx==3.2.1 @ requirements.txt:18 (python 3.12)',
+      'oslo-config==9.8.0 @ requirements.txt:21 (python 3.12)',
+      'pyyaml==6.0.2 @ requirements.txt:24 (python 3.12)',
+      "uwsgi==2.0.28 @ part 'hypervisor' python-packages (python 3.12)",
     ]);
   });
 
@@ -77,7 +77,7 @@ describe("the snap's own pins, read offline", () => {
     const { pins } = snapPins(load(join(SNAPS, 'core26-cinder-volume-uv')));
     expect(pins.map((p) => p.name)).not.toContain('cinder-volume-snap');
     expect(pins.find((p) => p.name === 'oslo-config')).toMatchObject({
-      version: '9.8.0',
+      spec: '==9.8.0',
       where: 'uv.lock',
       installer: 'uv',
     });
@@ -89,10 +89,11 @@ describe("the snap's own pins, read offline", () => {
       join(REQUIREMENTS, 'stable/2025.1/upper-constraints.txt'),
       'utf8',
     );
-    expect(pinConflicts(pins, constraints, { python: '3.12' })).toEqual([
+    expect(pinConflicts(pins, constraints)).toEqual([
       {
         name: 'jinja2',
         pinned: '3.1.6',
+        exact: true,
         constrained: '3.1.5',
         where: 'requirements.txt:6',
         installer: 'pip',
@@ -100,6 +101,7 @@ describe("the snap's own pins, read offline", () => {
       {
         name: 'oslo-config',
         pinned: '9.8.0',
+        exact: true,
         constrained: '9.7.2',
         where: 'requirements.txt:21',
         installer: 'pip',
@@ -131,7 +133,8 @@ describe('constraints on a snap that pins its own versions: the user chooses, th
       pinPolicy: 'drop',
       dropped: ['jinja2', 'oslo-config'],
     });
-    expect(result.notes).toEqual([
+    // A warning each: the version the release tested is overridden, visibly.
+    expect(result.warnings).toEqual([
       "jinja2: snap pins 3.1.6, 2025.1 constraints say 3.1.5 (requirements.txt:6): dropped from the constraints, the snap's pin wins.",
       "oslo-config: snap pins 9.8.0, 2025.1 constraints say 9.7.2 (requirements.txt:21): dropped from the constraints, the snap's pin wins.",
     ]);
@@ -230,5 +233,68 @@ describe('a vendored constraints file that says it is another series', () => {
     const dir = copy(fixture('canonical/snap-openstack/stable/2023.1'));
     const result = await constrain(options(dir, 'unmaintained/2023.1', 'unmaintained/2023.1'));
     expect(result.warnings.filter((w) => /was pinned to/.test(w))).toEqual([]);
+  });
+});
+
+describe('what the reader of pins decides, case by case', () => {
+  const uc = (lines: string[]) => lines.join('\n') + '\n';
+  const pin = (spec: string, extra: Partial<Pin> = {}): Pin => ({
+    name: 'foo',
+    spec,
+    marker: null,
+    where: 'requirements.txt:1',
+    installer: 'pip',
+    python: '3.12',
+    ...extra,
+  });
+
+  it('a range the constraint falls outside is a conflict too (pip stops on it alike)', () => {
+    expect(pinConflicts([pin('<2')], uc(['foo===2.1']))).toEqual([
+      expect.objectContaining({ pinned: '<2', exact: false, constrained: '2.1' }),
+    ]);
+    expect(pinConflicts([pin('>=1.2,<2')], uc(['foo===1.9.4']))).toEqual([]);
+    expect(pinConflicts([pin('~=1.4')], uc(['foo===2.0']))).toHaveLength(1);
+    expect(pinConflicts([pin('==1.*')], uc(['foo===1.7']))).toEqual([]);
+  });
+
+  it('plugin python2 parts are read for python 2.7: its marker lines, not python 3', () => {
+    const lines = uc([
+      "enum34===1.1.10;python_version=='2.7'",
+      "enum34===1.1.6;python_version>='3.0'",
+    ]);
+    expect(pinConflicts([pin('==1.1.6', { name: 'enum34', python: '2.7' })], lines)).toEqual([
+      expect.objectContaining({ constrained: '1.1.10' }),
+    ]);
+    expect(pinConflicts([pin('==1.1.6', { name: 'enum34', python: '3.5' })], lines)).toEqual([]);
+  });
+
+  it('where the python is unknown, a line that agrees settles it: no false conflict', () => {
+    const lines = uc([
+      "numpy===1.24.4;python_version=='3.8'",
+      "numpy===1.26.4;python_version>='3.9'",
+    ]);
+    expect(pinConflicts([pin('==1.26.4', { name: 'numpy', python: undefined })], lines)).toEqual(
+      [],
+    );
+  });
+
+  it('python_full_version is decided only where the minor version decides it', () => {
+    expect(markerMayApply("python_full_version >= '3.8.5'", { python: '3.8' })).toBe(true);
+    expect(markerMayApply("python_full_version < '3.8.1'", { python: '3.8' })).toBe(true);
+    expect(markerMayApply("python_full_version < '3.10'", { python: '3.12' })).toBe(false);
+    // ~=3.8 is >=3.8,==3.*; ~=3.8.0 is >=3.8.0,==3.8.*.
+    expect(markerMayApply("python_version ~= '3.8'", { python: '3.12' })).toBe(true);
+    expect(markerMayApply("python_version ~= '3.8.0'", { python: '3.12' })).toBe(false);
+    expect(markerMayApply("python_version ~= '3.8.0'", { python: '3.8' })).toBe(true);
+  });
+
+  it('a plugin: python2 part of a base-less snap, end to end', () => {
+    const dir = tempDir('osa-py2-');
+    writeFileSync(
+      join(dir, 'snapcraft.yaml'),
+      'name: k\nparts:\n  k:\n    plugin: python2\n    source: .\n    requirements: requirements.txt\n',
+    );
+    writeFileSync(join(dir, 'requirements.txt'), 'enum34==1.1.6\n');
+    expect(snapPins(load(dir)).pins).toEqual([expect.objectContaining({ python: '2.7' })]);
   });
 });

@@ -9,6 +9,7 @@ import { locateSnapcraftYaml, parseSnapcraftYaml } from '../src/snapcraft/yaml.j
 import { findFiles, fixture, REQUIREMENTS, ROOT, tempDir } from './helpers/fixtures.js';
 // The stand-in is plain JavaScript, written from snapcraft's and craft-parts' sources on its own.
 import {
+  checkCleanbuildContainer,
   checkCommandLine,
   checkParts,
   expand,
@@ -289,6 +290,15 @@ describe('which snapcraft builds a base, and how it is asked to', () => {
       /cannot build a snap without a base/,
     );
     expect(() => checkCommandLine(latest, 'core20', ['pack'])).toThrow(/'core20' is not supported/);
+  });
+
+  it("2.43's cleanbuild builds with the snapcraft its container installs: the action names 4.x for it", () => {
+    expect(() => checkCleanbuildContainer({})).toThrow(
+      /in the cleanbuild container, snapcraft 9\.0\.0 from latest\/stable\) snapcraft 9\.0\.0 cannot build a snap without a base/,
+    );
+    const env = { ...baseFacts(null, 'f').buildEnv };
+    expect(env).toEqual({ SNAPCRAFT_BUILD_ENVIRONMENT_CHANNEL_SNAPCRAFT: '4.x/stable' });
+    expect(() => checkCleanbuildContainer(env)).not.toThrow();
   });
 
   it('knows every base from none to core26, and refuses one it does not', () => {

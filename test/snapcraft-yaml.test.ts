@@ -348,6 +348,16 @@ describe('what each generation refuses, said before anything builds', () => {
       'plugin: uv\nsource: .\npython-constraints: [c.txt]',
       /part 'app' \(plugin: uv\) has 'python-constraints', which craft-parts refuses: the uv plugin installs exactly what uv.lock says/,
     ],
+    [
+      'core18',
+      'plugin: python2\nsource: .',
+      /part 'app' uses plugin 'python2', which only snapcraft 2.43 \(no base\) has; with base core18 write 'plugin: python' and 'python-version: python2'/,
+    ],
+    [
+      'core20',
+      'plugin: uv\nsource: .',
+      /part 'app' uses plugin 'uv', which only craft-parts has \(base core22 and later\)/,
+    ],
   ])('base %s: %s', (base, part, message) => {
     expect(() => parseSnapcraftYaml(yaml(base, part), 's.yaml')).toThrow(message);
   });
@@ -361,6 +371,10 @@ describe('what each generation refuses, said before anything builds', () => {
         'plugin: python\npython-requirements:\n  - $CRAFT_PROJECT_DIR/r.txt\n  - ${SNAPCRAFT_PROJECT_DIR}/s.txt',
       ],
       ['core26', 'plugin: uv\nsource: .\nuv-groups: [ceph]'],
+      // craft-parts' list[str] takes a repeat; a URL goes to pip as written; 2.43 replaces these.
+      ['core22', 'plugin: python\npython-requirements: [r.txt, r.txt]'],
+      ['core22', 'plugin: python\npython-requirements: [https://example.org/r.txt?token=$TOKEN]'],
+      [null, 'plugin: python2\nrequirements: $SNAPCRAFT_TEMPLATES_DIR/r.txt'],
     ] as const) {
       const project = parseSnapcraftYaml(yaml(base, part), 's.yaml');
       expect(project.pythonParts.length + project.uvParts.length).toBe(1);

@@ -681,7 +681,7 @@ describe('snap.yml on a release branch, for snaps that pin their own versions', 
       const [build] = o.realBuilds;
       expect(build!.stdout).not.toContain('::error::');
       expect(build!.status).toBe(0);
-      expect(build!.summary).toContain('What was done:');
+      expect(build!.summary).toMatch(/What was done:|Look at:/);
       expect(build!.summary).toMatch(said);
       expect(o.jobs.get('snap/publish')?.result).toBe('success');
     },

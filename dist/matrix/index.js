@@ -29481,6 +29481,8 @@ const LEGACY_243_VARIABLES = [
     'SNAPCRAFT_PROJECT_GRADE',
     'SNAPCRAFT_STAGE',
     'SNAPCRAFT_PRIME',
+    'SNAPCRAFT_TEMPLATES_DIR',
+    'SNAPCRAFT_EXTENSIONS_DIR',
     'SNAPCRAFT_PART_SRC',
     'SNAPCRAFT_PART_BUILD',
     'SNAPCRAFT_PART_INSTALL',
@@ -29769,7 +29771,17 @@ function readPythonPart(name, part, generation, document, problems, base) {
         if (!problems.has(offset))
             problems.set(offset, message);
     };
+    const value = (key) => resolveNode(effectivePair(part, key, document)?.value, document);
     const baseName = base ?? '(none)';
+    const plugin = scalarString(value('plugin'));
+    if (plugin !== 'python' && generation !== 'snapcraft-2.43') {
+        const pluginPair = effectivePair(part, 'plugin', document);
+        add(at(pluginPair?.value), `part '${name}' uses plugin '${plugin}', which only snapcraft 2.43 (no base) has; with base ${baseName} ` +
+            `write 'plugin: python'` +
+            (generation === 'snapcraft-v1' && plugin === 'python2'
+                ? " and 'python-version: python2'"
+                : ''));
+    }
     for (const foreign of rules.foreign) {
         const found = effectivePair(part, foreign, document);
         if (!found)
@@ -29782,7 +29794,6 @@ function readPythonPart(name, part, generation, document, problems, base) {
         add(at(found.key), `part '${name}' uses '${foreign}', which ${rules.plugin} refuses with base ${baseName}; ` +
             (right ? `rename it to '${right}'` : 'remove it'));
     }
-    const value = (key) => resolveNode(effectivePair(part, key, document)?.value, document);
     for (const key of [rules.requirements, rules.constraints]) {
         const pair = effectivePair(part, key, document);
         const node = resolveNode(pair?.value, document);
@@ -29807,10 +29818,14 @@ function readPythonPart(name, part, generation, document, problems, base) {
         const seen = new Set();
         entries.forEach((entry, index) => {
             const item = (0,dist/* isSeq */.oP)(node) ? node.items[index] : node;
-            if (isList && seen.has(entry))
+            // uniqueItems is jsonschema's (2.43, v1, v2); craft-parts' list[str] takes repeats.
+            if (isList && seen.has(entry) && generation !== 'craft-parts')
                 add(at(item), `part '${name}': '${key}' lists '${entry}' twice, which its schema refuses (uniqueItems); remove one`);
             seen.add(entry);
-            const unexpanded = unexpandedVariable(entry, rules.expands);
+            // A URL goes to pip as it is: a `$` in it is the server's business.
+            const unexpanded = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry)
+                ? null
+                : unexpandedVariable(entry, rules.expands);
             // An OpenStack constraints entry is replaced by the toolkit's own; others stay as written.
             if (unexpanded && !(key === rules.constraints && /upper-constraints/.test(entry)))
                 add(at(item), `part '${name}': '${key}' entry '${entry}' uses $${unexpanded}, which ${rules.plugin} does not ` +
@@ -29822,6 +29837,7 @@ function readPythonPart(name, part, generation, document, problems, base) {
     }
     return {
         name,
+        plugin: scalarString(value('plugin')) ?? 'python',
         constraints: stringList(value(rules.constraints), document),
         requirements: stringList(value(rules.requirements), document),
         source: scalarString(value('source')),
@@ -29987,8 +30003,12 @@ function parseSnapcraftYaml(text, file, projectDir = projectDirOf(file)) {
         const installer = partInstaller(scalarString(value(part, 'plugin')));
         if (installer === 'pip')
             pythonParts.push(readPythonPart(partName, part, generation, document, problems, base));
-        else if (installer === 'uv')
+        else if (installer === 'uv') {
+            if (generation !== 'craft-parts')
+                problems.set(effectivePair(part, 'plugin', document)?.value?.range?.[0] ?? -1, `part '${partName}' uses plugin 'uv', which only craft-parts has (base core22 and later); ` +
+                    `with base ${base ?? '(none)'} install it with plugin: python`);
             uvParts.push(readUvPart(partName, part, document, problems));
+        }
     }
     if (problems.size > 0)
         fail();

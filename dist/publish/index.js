@@ -33929,6 +33929,8 @@ const LEGACY_243_VARIABLES = [
     'SNAPCRAFT_PROJECT_GRADE',
     'SNAPCRAFT_STAGE',
     'SNAPCRAFT_PRIME',
+    'SNAPCRAFT_TEMPLATES_DIR',
+    'SNAPCRAFT_EXTENSIONS_DIR',
     'SNAPCRAFT_PART_SRC',
     'SNAPCRAFT_PART_BUILD',
     'SNAPCRAFT_PART_INSTALL',
@@ -34095,7 +34097,11 @@ function constraintsReference(generation, relPath) {
 //   builds on the host it runs on when run bare (cli/lifecycle.py, legacy branch); 4.x's `pack`
 //   packs a directory, so its build is `snap` (cli/lifecycle.py); 7.x/8.x `pack` without a
 //   directory builds (snapcraft_legacy/cli/lifecycle.py), as craft-application's does.
-const PACK = { build: ['pack', '--use-lxd'], destructive: ['pack', '--destructive-mode'] };
+const PACK = {
+    build: ['pack', '--use-lxd'],
+    destructive: ['pack', '--destructive-mode'],
+    buildEnv: {},
+};
 const ROWS = [
     {
         base: null,
@@ -34104,6 +34110,11 @@ const ROWS = [
         snapcraftChannel: '4.x/stable',
         build: ['cleanbuild'],
         destructive: [],
+        // cleanbuild installs snapcraft into its ubuntu:xenial container from the store, from
+        // latest/stable unless told (legacy lxd/_containerbuild.py _inject_snapcraft with
+        // inject_from_host=False; build_providers/_snap.py _get_snap_channel): latest refuses a
+        // project without a base.
+        buildEnv: { SNAPCRAFT_BUILD_ENVIRONMENT_CHANNEL_SNAPCRAFT: '4.x/stable' },
     },
     {
         base: 'core',
@@ -34112,6 +34123,7 @@ const ROWS = [
         snapcraftChannel: '4.x/stable',
         build: ['snap', '--use-lxd'],
         destructive: ['snap', '--destructive-mode'],
+        buildEnv: {},
     },
     { base: 'core18', series: 'bionic', python3: '3.6', snapcraftChannel: '7.x/stable', ...PACK },
     { base: 'core20', series: 'focal', python3: '3.8', snapcraftChannel: '8.x/stable', ...PACK },

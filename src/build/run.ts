@@ -232,7 +232,8 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         () => null,
       );
   // The snapcraft on the runner must be one that builds the base (emulated builds carry theirs).
-  const major = /^snapcraft\s+v?(\d+)\./.exec(snapcraftVersion ?? '')?.[1];
+  // `snapcraft 8.14.2`; 4.x and 2.43 say `snapcraft, version 4.8.3` (cli/version.py).
+  const major = /^snapcraft,?\s+(?:version\s+)?v?(\d+)\./.exec(snapcraftVersion ?? '')?.[1];
   if (
     major !== undefined &&
     !settings.snapcraftChannel &&
@@ -328,7 +329,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         build: facts.build,
         platform: settings.platform,
         snapcraft: settings.snapcraft,
-        env: { ...buildEnv, CRAFT_SHARED_CACHE: wheelDir },
+        env: { ...buildEnv, ...facts.buildEnv, CRAFT_SHARED_CACHE: wheelDir },
         outputDir: settings.outputDir,
         logsDir: settings.logsDir,
         log: io.log,

@@ -19,7 +19,6 @@ import {
   UV_PLUGIN,
   type SnapcraftProject,
 } from '../snapcraft/index.js';
-import type { MarkerEnvironment } from './markers.js';
 import { partFile, pinConflicts, snapPins, type PinConflict } from './pins.js';
 import { isPythonProject, nameFromSource, type ProjectName } from './project-names.js';
 import {
@@ -143,7 +142,7 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
   // The snap's own pins against what is left: pip stops on a pair that disagrees.
   const seriesLabel = release.series.key;
   const pins = snapPins(project);
-  const conflicts = pinConflicts(pins.pins, edit.text, markerEnvironment(project));
+  const conflicts = pinConflicts(pins.pins, edit.text);
   const notes: string[] = [];
   const lines = conflicts.map((c) => conflictLine(c, seriesLabel));
   for (const unread of pins.unread) notes.push(`not checked for pins: ${unread}`);
@@ -168,7 +167,7 @@ export async function constrain(options: ConstrainOptions): Promise<ConstrainRes
         `${line}: the uv part installs uv.lock's version; the release's constraints do not reach it.`,
       );
     else if (policy === 'drop')
-      notes.push(`${line}: dropped from the constraints, the snap's pin wins.`);
+      warnings.push(`${line}: dropped from the constraints, the snap's pin wins.`);
     else
       warnings.push(
         `${line}: kept (pin-conflicts: keep), so pip will likely stop with ResolutionImpossible.`,
@@ -438,17 +437,10 @@ function vendoredRef(
   return null;
 }
 
-/** The python the snap's pip parts install for, for environment markers. */
-function markerEnvironment(project: SnapcraftProject): MarkerEnvironment {
-  const facts = baseFacts(project.base, project.file);
-  const pip = project.pythonParts;
-  if (pip.length > 0 && pip.every((p) => p.pythonVersion === 'python2')) return { python: '2.7' };
-  return { python: facts.python3 };
-}
-
 /** `name: snap pins X, <series> constraints say Y (where)`, the one wording of a conflict. */
 function conflictLine(conflict: PinConflict, series: string): string {
-  return `${conflict.name}: snap pins ${conflict.pinned}, ${series} constraints say ${conflict.constrained} (${conflict.where})`;
+  const asks = conflict.exact ? `snap pins ${conflict.pinned}` : `snap requires ${conflict.pinned}`;
+  return `${conflict.name}: ${asks}, ${series} constraints say ${conflict.constrained} (${conflict.where})`;
 }
 
 function lineNames(line: string): string {

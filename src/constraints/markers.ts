@@ -40,7 +40,6 @@ function evaluate(marker: string, env: MarkerEnvironment): Tri {
   const value = (token: string): string | null => {
     if (/^["']/.test(token)) return token.slice(1, -1);
     if (token === 'python_version') return env.python ?? null;
-    if (token === 'python_full_version') return env.python ? `${env.python}.0` : null;
     return FIXED[token] ?? null;
   };
   const comparison = (): Tri => {
@@ -54,10 +53,23 @@ function evaluate(marker: string, env: MarkerEnvironment): Tri {
     let op = next();
     if (op === 'not') op = `not ${next()}`;
     const rightToken = next();
+    // python_full_version is known only to major.minor: it holds when every patch level would
+    // give the same answer (3.8.0 and 3.8.99), and is unknown otherwise.
+    if ([leftToken, rightToken].includes('python_full_version')) {
+      if (!env.python) return null;
+      const at = (patch: string): Tri => {
+        const full = `${env.python}.${patch}`;
+        return leftToken === 'python_full_version'
+          ? compare(full, op, value(rightToken) ?? '', true)
+          : compare(value(leftToken) ?? '', op, full, true);
+      };
+      const low = at('0');
+      return low === at('999') ? low : null;
+    }
     const left = value(leftToken);
     const right = value(rightToken);
     if (left === null || right === null) return null;
-    const versions = /python_(full_)?version/.test(leftToken + rightToken);
+    const versions = /python_version/.test(leftToken + rightToken);
     return compare(left, op, right, versions);
   };
   const and = (): Tri => {
@@ -127,8 +139,15 @@ function compare(left: string, op: string, right: string, versions: boolean): Tr
       return order > 0;
     case '>=':
       return order >= 0;
-    case '~=':
-      return order >= 0;
+    case '~=': {
+      // Compatible release: at least `right`, within its last-but-one component.
+      const parts = right.split('.');
+      if (parts.length < 2) return null;
+      const ceiling = [...parts.slice(0, -2), String(Number(parts[parts.length - 2]) + 1)].join(
+        '.',
+      );
+      return order >= 0 && compareReleases(left, ceiling) < 0;
+    }
     default:
       return null;
   }

@@ -1,15 +1,21 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import type { SnapcraftProject } from '../snapcraft/index.js';
-import { compareReleases, markerMayApply, type MarkerEnvironment } from './markers.js';
+import { baseFacts, type SnapcraftProject } from '../snapcraft/index.js';
+import { compareReleases, markerMayApply } from './markers.js';
 import { normalizePackageName, parseConstraints } from './upper-constraints.js';
 
-/** A version the snap itself fixes: an `==` pin pip must honour, or a uv.lock entry. */
+/**
+ * A version the snap itself asks for: a requirement with a version specifier (`==3.1.6`,
+ * `<2`, `>=1.2,<1.4`) pip must honour, or a uv.lock entry (`==` its version).
+ */
 export interface Pin {
   readonly name: string;
-  readonly version: string;
+  /** The specifier as written, `==3.1.6` or `<2,>=1`. */
+  readonly spec: string;
   readonly marker: string | null;
+  /** `major.minor` of the python the part installs for (markers are evaluated against it). */
+  readonly python?: string;
   /** Where it is written: `requirements.txt:12`, `snapcraft.yaml python-packages`, `uv.lock`. */
   readonly where: string;
   /** pip parts get the constraints; uv parts install their lock and never see them. */
@@ -19,7 +25,10 @@ export interface Pin {
 /** A pin that the release's constraints disagree with. */
 export interface PinConflict {
   readonly name: string;
+  /** The version pinned (`3.1.6`), or the specifier a range needs (`<2`). */
   readonly pinned: string;
+  /** An exact pin (`==`, `===`, a lock), not a range. */
+  readonly exact: boolean;
   readonly constrained: string;
   readonly where: string;
   readonly installer: 'pip' | 'uv';
@@ -78,18 +87,23 @@ export function snapPins(project: SnapcraftProject): SnapPins {
   const pins: Pin[] = [];
   const unread: string[] = [];
   const where = (file: string): string => relative(project.projectDir, file) || file;
+  const python3 = baseFacts(project.base, project.file).python3;
   for (const part of project.pythonParts) {
+    // plugin python2 (no base) or python-version: python2 installs for 2.7.
+    const python = part.plugin === 'python2' || part.pythonVersion === 'python2' ? '2.7' : python3;
+    const add = (found: Pin[]): void => {
+      for (const pin of found) pins.push({ ...pin, python });
+    };
     for (const entry of part.requirements) {
       const file = partFile(project, part, entry);
       if (!file) unread.push(`part '${part.name}' requirements '${entry}' (not in the project)`);
       else if (!existsSync(file))
         unread.push(`part '${part.name}' requirements '${entry}' (no ${where(file)})`);
-      else pins.push(...requirementPins(file, project.projectDir, where, new Set()));
+      else add(requirementPins(file, project.projectDir, where, new Set()));
     }
     for (const pkg of part.pythonPackages) {
       const pin = parseRequirementLine(pkg);
-      if (pin)
-        pins.push({ ...pin, where: `part '${part.name}' python-packages`, installer: 'pip' });
+      if (pin) add([{ ...pin, where: `part '${part.name}' python-packages`, installer: 'pip' }]);
     }
   }
   for (const part of project.uvParts) {
@@ -101,19 +115,22 @@ export function snapPins(project: SnapcraftProject): SnapPins {
       );
       continue;
     }
-    pins.push(...uvLockPins(lock, where(lock)));
+    pins.push(...uvLockPins(lock, where(lock)).map((pin) => ({ ...pin, python: python3 })));
   }
   return { pins, unread };
 }
 
-/** `name==1.2` / `name===1.2` (extras and a marker allowed); anything looser pins nothing. */
+/**
+ * A requirement with a version specifier (`name==1.2`, `name[extra]<2,>=1 ; marker`); a name
+ * alone, a URL or an option asks for no version.
+ */
 function parseRequirementLine(line: string): Omit<Pin, 'where' | 'installer'> | null {
   const match =
-    /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(===?)\s*([^\s;,*]+)\s*(?:;\s*(.*?))?\s*$/.exec(
+    /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:===|==|!=|<=|>=|~=|<|>)[^;]*?)\s*(?:;\s*(.*?))?\s*$/.exec(
       line,
     );
-  if (!match) return null;
-  return { name: match[1]!, version: match[3]!, marker: match[4] ?? null };
+  if (!match || /\s@\s|:\/\//.test(match[2]!)) return null;
+  return { name: match[1]!, spec: match[2]!.replace(/\s+/g, ''), marker: match[3] ?? null };
 }
 
 function requirementPins(
@@ -170,7 +187,7 @@ function uvLockPins(file: string, where: string): Pin[] {
     )
     .map((p) => ({
       name: p.name!,
-      version: p.version!,
+      spec: `==${p.version!}`,
       marker: null,
       where,
       installer: 'uv' as const,
@@ -178,34 +195,32 @@ function uvLockPins(file: string, where: string): Pin[] {
 }
 
 /**
- * Each pin the release's constraints disagree with, once per name and file: a constraint line
- * whose marker may apply for the base's python and whose version is not the pinned one
- * (PEP 440 equality: 1.0 is 1.0.0). Names compare PEP 503-normalised, as pip compares them.
+ * Each requirement the release's constraints disagree with, once per name and file: no
+ * constraint line whose marker may hold (for the part's python) satisfies its specifier, pip's
+ * ResolutionImpossible. Names compare PEP 503-normalised, as pip compares them; where a marker
+ * cannot be decided, a line that agrees settles it.
  */
-export function pinConflicts(
-  pins: readonly Pin[],
-  constraintsText: string,
-  env: MarkerEnvironment,
-): PinConflict[] {
+export function pinConflicts(pins: readonly Pin[], constraintsText: string): PinConflict[] {
   const constraints = parseConstraints(constraintsText);
   const conflicts: PinConflict[] = [];
   const seen = new Set<string>();
   for (const pin of pins) {
+    const env = { python: pin.python };
     if (!markerMayApply(pin.marker, env)) continue;
     const name = normalizePackageName(pin.name);
-    const against = constraints.find(
-      (c) =>
-        normalizePackageName(c.name) === name &&
-        markerMayApply(c.marker, env) &&
-        !sameVersion(c.version, pin.version),
+    const lines = constraints.filter(
+      (c) => normalizePackageName(c.name) === name && markerMayApply(c.marker, env),
     );
+    if (lines.length === 0 || lines.some((c) => satisfies(c.version, pin.spec) !== false)) continue;
     const key = `${name} ${pin.where.replace(/:\d+$/, '')}`;
-    if (!against || seen.has(key)) continue;
+    if (seen.has(key)) continue;
     seen.add(key);
+    const exact = /^===?[^,]+$/.test(pin.spec);
     conflicts.push({
       name: pin.name,
-      pinned: pin.version,
-      constrained: against.version,
+      pinned: exact ? pin.spec.replace(/^=+/, '') : pin.spec,
+      exact,
+      constrained: lines[0]!.version,
       where: pin.where,
       installer: pin.installer,
     });
@@ -213,13 +228,75 @@ export function pinConflicts(
   return conflicts;
 }
 
-/** PEP 440 equality of the release segment with its local and pre/post parts compared as text. */
-export function sameVersion(a: string, b: string): boolean {
-  const split = (v: string): [string, string] => {
-    const m = /^v?(\d+(?:\.\d+)*)(.*)$/i.exec(v.trim());
-    return m ? [m[1]!, m[2]!.toLowerCase()] : [v, ''];
+/**
+ * Whether `version` meets a specifier (`==1.2`, `<2,>=1`, `==1.*`, `~=1.4`), PEP 440 as far as
+ * releases go; null where the pre- or post-release parts decide and this reader cannot.
+ */
+export function satisfies(version: string, spec: string): boolean | null {
+  let result: boolean | null = true;
+  for (const clause of spec.split(',')) {
+    const match = /^(===|==|!=|<=|>=|~=|<|>)(.+)$/.exec(clause.trim());
+    if (!match) return null;
+    const [, op, wanted] = match as unknown as [string, string, string];
+    let holds: boolean | null;
+    if (op === '===') holds = version === wanted;
+    else if (wanted.endsWith('.*')) {
+      const prefix = wanted.slice(0, -2).split('.');
+      const equal = releaseOf(version).slice(0, prefix.length).join('.') === prefix.join('.');
+      holds = op === '==' ? equal : op === '!=' ? !equal : null;
+    } else {
+      const order = compareVersions(version, wanted);
+      if (order === null) holds = null;
+      else if (op === '~=') {
+        const parts = wanted.split('.');
+        const ceiling = [...parts.slice(0, -2), String(Number(parts[parts.length - 2]) + 1)];
+        holds =
+          parts.length >= 2 &&
+          order >= 0 &&
+          compareReleases(releaseOf(version).join('.'), ceiling.join('.')) < 0;
+      } else
+        holds =
+          {
+            '==': order === 0,
+            '!=': order !== 0,
+            '<': order < 0,
+            '<=': order <= 0,
+            '>': order > 0,
+            '>=': order >= 0,
+          }[op] ?? null;
+    }
+    if (holds === false) return false;
+    if (holds === null) result = null;
+  }
+  return result;
+}
+
+function releaseOf(version: string): string[] {
+  return (/^v?(\d+(?:\.\d+)*)/i.exec(version.trim())?.[1] ?? '').split('.');
+}
+
+// Orders by release (1.0 is 1.0.0), then pre-release < final < post; null where two different
+// pre- or post-releases of one release would need more of PEP 440 than this.
+function compareVersions(a: string, b: string): number | null {
+  const order = compareReleases(releaseOf(a).join('.'), releaseOf(b).join('.'));
+  if (order !== 0) return order;
+  const rank = (v: string): [number, string] => {
+    const rest = v
+      .trim()
+      .replace(/^v?\d+(?:\.\d+)*/i, '')
+      .toLowerCase()
+      .replace(/^[-_.]/, '');
+    if (!rest) return [0, ''];
+    if (/^(post|rev|r)/.test(rest)) return [1, rest];
+    return [-1, rest];
   };
-  const [ra, rest1] = split(a);
-  const [rb, rest2] = split(b);
-  return compareReleases(ra, rb) === 0 && rest1 === rest2;
+  const [ra, sa] = rank(a);
+  const [rb, sb] = rank(b);
+  if (ra !== rb) return ra - rb;
+  return sa === sb ? 0 : null;
+}
+
+/** PEP 440 equality of two versions (1.0 is 1.0.0). */
+export function sameVersion(a: string, b: string): boolean {
+  return compareVersions(a, b) === 0;
 }

@@ -20,6 +20,8 @@ export interface BaseFacts {
   readonly build: readonly string[];
   /** snapcraft's arguments inside a container of the base's release (emulated builds). */
   readonly destructive: readonly string[];
+  /** What snapcraft's environment needs for `build` (beside the runner's). */
+  readonly buildEnv: Readonly<Record<string, string>>;
 }
 
 // Sources, per column:
@@ -31,7 +33,11 @@ export interface BaseFacts {
 //   builds on the host it runs on when run bare (cli/lifecycle.py, legacy branch); 4.x's `pack`
 //   packs a directory, so its build is `snap` (cli/lifecycle.py); 7.x/8.x `pack` without a
 //   directory builds (snapcraft_legacy/cli/lifecycle.py), as craft-application's does.
-const PACK = { build: ['pack', '--use-lxd'], destructive: ['pack', '--destructive-mode'] };
+const PACK = {
+  build: ['pack', '--use-lxd'],
+  destructive: ['pack', '--destructive-mode'],
+  buildEnv: {},
+};
 const ROWS: readonly Omit<BaseFacts, 'generation'>[] = [
   {
     base: null,
@@ -40,6 +46,11 @@ const ROWS: readonly Omit<BaseFacts, 'generation'>[] = [
     snapcraftChannel: '4.x/stable',
     build: ['cleanbuild'],
     destructive: [],
+    // cleanbuild installs snapcraft into its ubuntu:xenial container from the store, from
+    // latest/stable unless told (legacy lxd/_containerbuild.py _inject_snapcraft with
+    // inject_from_host=False; build_providers/_snap.py _get_snap_channel): latest refuses a
+    // project without a base.
+    buildEnv: { SNAPCRAFT_BUILD_ENVIRONMENT_CHANNEL_SNAPCRAFT: '4.x/stable' },
   },
   {
     base: 'core',
@@ -48,6 +59,7 @@ const ROWS: readonly Omit<BaseFacts, 'generation'>[] = [
     snapcraftChannel: '4.x/stable',
     build: ['snap', '--use-lxd'],
     destructive: ['snap', '--destructive-mode'],
+    buildEnv: {},
   },
   { base: 'core18', series: 'bionic', python3: '3.6', snapcraftChannel: '7.x/stable', ...PACK },
   { base: 'core20', series: 'focal', python3: '3.8', snapcraftChannel: '8.x/stable', ...PACK },

@@ -5,6 +5,8 @@ import { effectivePair, resolveNode, scalarString, stringList } from './yaml-nod
 /** A part pip installs (plugin python), with what the toolkit reads of it. */
 export interface PythonPart {
   readonly name: string;
+  /** python, python2 or python3 (the last two only without a base: snapcraft 2.43's). */
+  readonly plugin: string;
   /** The constraints the part has now (string and list forms both become a list). */
   readonly constraints: string[];
   readonly requirements: string[];
@@ -55,7 +57,21 @@ export function readPythonPart(
     // A key in a merged anchor is one mistake, however many parts merge it: named once.
     if (!problems.has(offset)) problems.set(offset, message);
   };
+  const value = (key: string): unknown =>
+    resolveNode(effectivePair(part, key, document)?.value, document);
   const baseName = base ?? '(none)';
+  const plugin = scalarString(value('plugin'));
+  if (plugin !== 'python' && generation !== 'snapcraft-2.43') {
+    const pluginPair = effectivePair(part, 'plugin', document);
+    add(
+      at(pluginPair?.value),
+      `part '${name}' uses plugin '${plugin}', which only snapcraft 2.43 (no base) has; with base ${baseName} ` +
+        `write 'plugin: python'` +
+        (generation === 'snapcraft-v1' && plugin === 'python2'
+          ? " and 'python-version: python2'"
+          : ''),
+    );
+  }
   for (const foreign of rules.foreign) {
     const found = effectivePair(part, foreign, document);
     if (!found) continue;
@@ -70,8 +86,6 @@ export function readPythonPart(
         (right ? `rename it to '${right}'` : 'remove it'),
     );
   }
-  const value = (key: string): unknown =>
-    resolveNode(effectivePair(part, key, document)?.value, document);
   for (const key of [rules.requirements, rules.constraints]) {
     const pair = effectivePair(part, key, document);
     const node = resolveNode(pair?.value, document);
@@ -99,13 +113,17 @@ export function readPythonPart(
     const seen = new Set<string>();
     entries.forEach((entry, index) => {
       const item = isSeq(node) ? node.items[index] : node;
-      if (isList && seen.has(entry))
+      // uniqueItems is jsonschema's (2.43, v1, v2); craft-parts' list[str] takes repeats.
+      if (isList && seen.has(entry) && generation !== 'craft-parts')
         add(
           at(item),
           `part '${name}': '${key}' lists '${entry}' twice, which its schema refuses (uniqueItems); remove one`,
         );
       seen.add(entry);
-      const unexpanded = unexpandedVariable(entry, rules.expands);
+      // A URL goes to pip as it is: a `$` in it is the server's business.
+      const unexpanded = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry)
+        ? null
+        : unexpandedVariable(entry, rules.expands);
       // An OpenStack constraints entry is replaced by the toolkit's own; others stay as written.
       if (unexpanded && !(key === rules.constraints && /upper-constraints/.test(entry)))
         add(
@@ -120,6 +138,7 @@ export function readPythonPart(
   }
   return {
     name,
+    plugin: scalarString(value('plugin')) ?? 'python',
     constraints: stringList(value(rules.constraints), document),
     requirements: stringList(value(rules.requirements), document),
     source: scalarString(value('source')),

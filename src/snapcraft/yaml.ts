@@ -182,7 +182,15 @@ export function parseSnapcraftYaml(
     const installer = partInstaller(scalarString(value(part, 'plugin')));
     if (installer === 'pip')
       pythonParts.push(readPythonPart(partName, part, generation, document, problems, base));
-    else if (installer === 'uv') uvParts.push(readUvPart(partName, part, document, problems));
+    else if (installer === 'uv') {
+      if (generation !== 'craft-parts')
+        problems.set(
+          (effectivePair(part, 'plugin', document)?.value as Node | undefined)?.range?.[0] ?? -1,
+          `part '${partName}' uses plugin 'uv', which only craft-parts has (base core22 and later); ` +
+            `with base ${base ?? '(none)'} install it with plugin: python`,
+        );
+      uvParts.push(readUvPart(partName, part, document, problems));
+    }
   }
   if (problems.size > 0) fail();
   return {

@@ -12,6 +12,7 @@ export function checkCommandLine(
   base: string | null,
   args: readonly string[],
 ): 'lxd' | 'host' | 'destructive';
+export function checkCleanbuildContainer(env: NodeJS.ProcessEnv): void;
 export function expand(value: string, table: Readonly<Record<string, string>>): string;
 export interface LegacyPart {
   readonly project: string;

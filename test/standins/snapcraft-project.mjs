@@ -90,6 +90,24 @@ export function checkCommandLine(snapcraft, base, args) {
   return mode;
 }
 
+/**
+ * 2.43's cleanbuild installs snapcraft into its ubuntu:xenial container from the store, from
+ * SNAPCRAFT_BUILD_ENVIRONMENT_CHANNEL_SNAPCRAFT or latest/stable (legacy lxd/_containerbuild.py
+ * _inject_snapcraft, inject_from_host=False; build_providers/_snap.py _get_snap_channel); that
+ * snapcraft then builds the project, and must be one that builds it.
+ */
+export function checkCleanbuildContainer(env) {
+  const channel = env.SNAPCRAFT_BUILD_ENVIRONMENT_CHANNEL_SNAPCRAFT || 'latest/stable';
+  const inner = snapcraftOfChannel(channel);
+  try {
+    checkCommandLine(inner, null, ['snap']);
+  } catch (error) {
+    fail(
+      `(in the cleanbuild container, snapcraft ${inner.version} from ${channel}) ${error.message}`,
+    );
+  }
+}
+
 // Part keys that are not the plugin's (schema/snapcraft.yaml in 2.43 and 4.x, craft-parts
 // parts.py PartSpec with its aliases): the union, which the python plugin keys are checked against.
 const COMMON_PART_KEYS = new Set(
@@ -257,7 +275,7 @@ export function loadProject(dir) {
 }
 
 const PINNED =
-  /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(===?)\s*([^\s;,\\#]+)\s*(?:;(.*))?$/;
+  /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:===|==|!=|<=|>=|~=|<|>)[^;\\#]*?)\s*(?:;(.*))?$/;
 const norm = (name) => name.toLowerCase().replace(/[-_.]+/g, '-');
 // The python3 of each base's Ubuntu release (no base: python-version picks 2.7 or 3.5).
 const PYTHON = {
@@ -274,7 +292,58 @@ const PYTHON = {
 function pinOf(line, python) {
   const match = PINNED.exec(line.replace(/\s--hash[=\s]\S+/g, ''));
   if (!match) return null;
-  return { name: match[1], version: match[3], applies: markerHolds(match[4], python) };
+  const spec = match[2].replace(/\s+/g, '');
+  return {
+    name: match[1],
+    spec,
+    version: spec.replace(/^===?/, ''),
+    applies: markerHolds(match[3], python),
+  };
+}
+
+// Whether pip's candidate `version` meets `spec`, clause by clause, comparing numeric releases
+// (1.0 is 1.0.0); `===` is string equality, as in packaging's specifiers.
+function meets(version, spec) {
+  const release = (v) =>
+    v
+      .replace(/[^0-9.].*$/, '')
+      .split('.')
+      .map(Number);
+  const cmp = (a, b) => {
+    const [pa, pb] = [release(a), release(b)];
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++)
+      if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+    return 0;
+  };
+  return spec.split(',').every((clause) => {
+    const [, op, v] = /^(===|==|!=|<=|>=|~=|<|>)(.*)$/.exec(clause) ?? [];
+    if (op === '===') return version === v;
+    if (v?.endsWith('.*')) {
+      const same =
+        release(version)
+          .slice(0, v.split('.').length - 1)
+          .join('.') === v.slice(0, -2);
+      return op === '==' ? same : !same;
+    }
+    const d = cmp(version, v ?? '');
+    if (op === '~=') {
+      const parts = v.split('.');
+      return (
+        d >= 0 &&
+        cmp(
+          version,
+          `${parts
+            .slice(0, -2)
+            .concat(Number(parts.at(-2)) + 1)
+            .join('.')}`,
+        ) < 0
+      );
+    }
+    return (
+      { '==': d === 0, '!=': d !== 0, '<': d < 0, '<=': d <= 0, '>': d > 0, '>=': d >= 0 }[op] ??
+      true
+    );
+  });
 }
 
 // python_version / python_full_version comparisons joined by and/or; what else a marker says is
@@ -348,6 +417,14 @@ export function checkParts(dir, base) {
       continue;
     }
     if (!['python', 'python2', 'python3'].includes(plugin)) continue;
+    // python2 and python3 are 2.43's own plugins (plugins/python2.py); v1 (4.x plugins/v1/) and
+    // later have only python.
+    if (plugin !== 'python' && generation !== '2.43')
+      fail(
+        generation === 'craft-parts'
+          ? `Bad snapcraft.yaml content:\n- plugin not registered: '${plugin}' (in field 'parts.${name}')`
+          : `Failed to load plugin: unknown plugin: '${plugin}'`,
+      );
     const keys = PLUGIN_KEYS[generation];
     const pluginKeys = new Set([...keys.string, ...keys.list, ...keys.other]);
     for (const key of Object.keys(part)) {
@@ -381,7 +458,10 @@ export function checkParts(dir, base) {
         );
     }
     const table = replacements(generation, dirs);
-    const python = part['python-version'] === 'python2' ? '2.7' : (PYTHON[base] ?? '3.12');
+    const python =
+      part['python-version'] === 'python2' || plugin === 'python2'
+        ? '2.7'
+        : (PYTHON[base] ?? '3.12');
     const pins = [];
     const constraints = [];
     for (const key of FILE_KEYS[generation]) {
@@ -433,15 +513,14 @@ export function checkParts(dir, base) {
       if (pin?.applies) pins.push({ ...pin, from: 'python-packages' });
     }
     for (const pin of pins) {
-      // One release satisfies ==1.0 and ===1.0.0 when it is published as 1.0.0 (PEP 440 pads zeros).
-      const release = (v) => v.replace(/(\.0+)+$/, '');
+      // The constraint's version is the one candidate left: it must meet what the snap asks.
       const against = constraints.find(
-        (c) => norm(c.name) === norm(pin.name) && release(c.version) !== release(pin.version),
+        (c) => norm(c.name) === norm(pin.name) && !meets(c.version, pin.spec),
       );
       if (against)
         fail(
-          `ERROR: Cannot install ${pin.name}==${pin.version} because these package versions have conflicting dependencies.\n` +
-            `The conflict is caused by:\n    The user requested ${pin.name}==${pin.version}\n    The user requested (constraint) ${against.name}===${against.version}\n` +
+          `ERROR: Cannot install ${pin.name}${pin.spec} because these package versions have conflicting dependencies.\n` +
+            `The conflict is caused by:\n    The user requested ${pin.name}${pin.spec}\n    The user requested (constraint) ${against.name}===${against.version}\n` +
             `ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts\n` +
             `Failed to run the build script for part '${name}'.`,
         );
