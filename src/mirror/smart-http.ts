@@ -19,14 +19,25 @@ export class WireError extends Error {
 export interface WireAuth {
   readonly authorization?: string;
   readonly signal?: AbortSignal;
+  /** The slowest a transfer may go (default LOW_SPEED, git's low-speed limit as the mirror sets it). */
+  readonly lowSpeed?: LowSpeed;
 }
+
+/**
+ * A transfer moving fewer than `bytes` a second, counted over each window of `seconds`, is given
+ * up: git's http.lowSpeedLimit and http.lowSpeedTime. A server that trickles a byte now and then
+ * is as stalled as one that sends nothing.
+ */
+export interface LowSpeed {
+  readonly bytes: number;
+  readonly seconds: number;
+}
+export const LOW_SPEED: LowSpeed = { bytes: 1000, seconds: 60 };
 
 const AGENT = 'git/openstack-snap-actions';
 const ZERO_ID = '0'.repeat(40);
 /** A pack ends with the SHA-1 of what comes before. */
 const TRAILER = 20;
-/** A stalled transfer (no byte for this long) is given up, as git's low-speed limit does. */
-const IDLE_MS = 60_000;
 /** A listing or a push's report this big is not one; a fetch sets its own limit. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
@@ -87,8 +98,8 @@ function sideBand(packet: Buffer, who: string): Buffer | null {
 // HTTP
 
 /**
- * One HTTP request, its response streamed: chunks as they come, a stall of IDLE_MS or a response
- * over `maxBytes` given up. A body given as chunks is streamed too; when it throws, the request
+ * One HTTP request, its response streamed: chunks as they come, a transfer slower than the low
+ * speed (auth.lowSpeed) or a response over `maxBytes` given up. A body given as chunks is streamed too; when it throws, the request
  * is aborted, so the server never takes a truncated body for a whole one.
  */
 async function* stream(
@@ -102,25 +113,35 @@ async function* stream(
   maxBytes = MAX_RESPONSE_BYTES,
 ): AsyncGenerator<Buffer> {
   const controller = new AbortController();
-  let idle = setTimeout(() => controller.abort(), IDLE_MS);
-  // A transfer is stalled when no byte moves either way: chunks sent count as much as received.
-  const moved = (): void => {
-    clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(), IDLE_MS);
+  // Bytes either way count: a long upload of a pack is not a stall of the response.
+  const lowSpeed = auth.lowSpeed ?? LOW_SPEED;
+  let windowBytes = 0;
+  let slow = '';
+  const watch = setInterval(() => {
+    if (windowBytes < lowSpeed.bytes * lowSpeed.seconds) {
+      slow = `${new URL(url).host}: under ${lowSpeed.bytes} bytes a second for ${lowSpeed.seconds} s`;
+      controller.abort();
+    }
+    windowBytes = 0;
+  }, lowSpeed.seconds * 1000);
+  const moved = (bytes: number): void => {
+    windowBytes += bytes;
   };
   const callOff = (): void => controller.abort();
   auth.signal?.addEventListener('abort', callOff, { once: true });
   if (auth.signal?.aborted) controller.abort();
   const headers: Record<string, string> = { 'User-Agent': AGENT, ...init.headers };
   if (auth.authorization) headers.Authorization = auth.authorization;
-  const chunks = init.body;
+  // A big body goes in slices, so its upload counts as moving (and is never one long silence).
+  const chunks =
+    Buffer.isBuffer(init.body) && init.body.length > SLICE ? slices(init.body) : init.body;
   const body =
     chunks === undefined || Buffer.isBuffer(chunks)
       ? chunks
       : ReadableStream.from(
           (async function* () {
             for await (const chunk of chunks) {
-              moved();
+              moved(chunk.length);
               yield chunk;
             }
           })(),
@@ -139,13 +160,14 @@ async function* stream(
     }
     let size = 0;
     for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-      moved();
+      moved(chunk.length);
       size += chunk.length;
       if (size > maxBytes) throw new WireError(`a response of more than ${maxBytes} bytes`);
       yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
   } catch (error) {
     controller.abort();
+    if (slow) throw new WireError(slow);
     if (error instanceof WireError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     // What the body's own source said (a fetch that died under a relay), as it said it.
@@ -154,10 +176,17 @@ async function* stream(
       `${new URL(url).host}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
     );
   } finally {
-    clearTimeout(idle);
+    clearInterval(watch);
     auth.signal?.removeEventListener('abort', callOff);
     controller.abort();
   }
+}
+
+const SLICE = 64 * 1024;
+
+/** A buffer in slices of SLICE bytes. */
+export function* slices(buffer: Buffer): Generator<Buffer> {
+  for (let at = 0; at < buffer.length; at += SLICE) yield buffer.subarray(at, at + SLICE);
 }
 
 function request(...args: Parameters<typeof stream>): Promise<Buffer> {
