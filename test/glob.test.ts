@@ -27,3 +27,21 @@ describe('the one glob dialect (GitHub branch filters)', () => {
     );
   });
 });
+
+describe('matching costs pattern x value, whatever the stars', () => {
+  const matches = (pattern: string, value: string) => globMatcher(pattern, 'pattern')(value);
+  it('agrees with the dialect on what a regular expression backtracks on exponentially', () => {
+    // 40 characters of alternating stars: a backtracking matcher tries ~2^20 splits of the ref.
+    const pattern = `refs/${'*a'.repeat(17)}b`;
+    const ref = `refs/${'a'.repeat(60)}`;
+    expect(pattern.length).toBe(40);
+    expect(matches(pattern, ref)).toBe(false);
+    expect(matches(pattern, `${ref}b`)).toBe(true);
+    expect(matches(`refs/**${'*a'.repeat(15)}`, `refs/x/y/${'a'.repeat(50)}`)).toBe(true);
+  });
+  it('takes classes, their complements and ranges, never across a slash', () => {
+    expect(matches('stable/202[4-5].[12]', 'stable/2025.1')).toBe(true);
+    expect(matches('stable/202[!4].*', 'stable/2024.1')).toBe(false);
+    expect(matches('a[/]b', 'a/b')).toBe(false);
+  });
+});

@@ -692,7 +692,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(readdirSync(work)).toEqual([]);
   });
 
-  it('relays a first mirror as the source sends it: the pack streams into the push, nothing stays on the runner', async () => {
+  it('spools a first mirror to a file, checked, and pushes it from there without a pause; nothing stays on the runner', async () => {
     const s = scenario();
     addCommits(s.upstream, 'master', 200);
     const [fromSource, toDestination] = [open.requests.length, http.requests.length];
@@ -708,7 +708,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(logs).toEqual([]);
     expect([result!.status, result!.base, result!.fetched]).toEqual(['mirrored', 'direct', true]);
     expect(result!.created).toHaveLength(6);
-    expect(Object.keys(result!.phases)).toEqual(['list', 'relay']);
+    expect(Object.keys(result!.phases)).toEqual(['list', 'fetch', 'push']);
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
     expect(() =>
       git(s.destination, ['fsck', '--connectivity-only', '--no-dangling']),
@@ -737,9 +737,9 @@ describe('mirror: the in-process relay, http source and destination', () => {
     } finally {
       open.faults.breakUploadPackAfter = null;
     }
-    // The relay was cut short; the destination took none of it (git's own try failed as well).
-    expect(logs.join('\n')).toMatch(/relay in-process: .*; mirroring through git/);
-    expect(pushesTo(s.name)).toBe(pushes + 1);
+    // The spooled fetch was cut short, so no push was opened (git's own try failed as well).
+    expect(logs.join('\n')).toMatch(/fetch in-process: .*; mirroring through git/);
+    expect(pushesTo(s.name)).toBe(pushes);
     expect(refsOf(s.destination)).toBe('');
     const [healthy] = await mirrorAll({
       ...s.options(),
@@ -767,7 +767,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
       open.faults.dropFetchEnd = false;
     }
     // The destination never had a whole pack from the relay: the fresh listing found nothing.
-    expect(logs.join('\n')).toMatch(/relay in-process: .*; mirroring through git/);
+    expect(logs.join('\n')).toMatch(/fetch in-process: .*; mirroring through git/);
     expect(logs.join('\n')).not.toMatch(/has the change all the same/);
     expect(refsOf(s.destination)).toBe('');
   });
@@ -841,12 +841,11 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(result.error).toMatch(/would delete or force-update 3 of 6 refs \(limit 2\)/);
     expect(pushesTo(s.name)).toBe(pushes);
     expect(refsOf(s.destination)).toBe(before);
-    // With a new commit as well, the push is opened while the pack is fetched; the judgement
-    // cuts it short before the pack, and the destination carries out none of its commands.
+    // With a new commit as well, the pack is fetched and judged before any push is opened.
     addCommits(s.upstream, 'master', 1);
     const cut = await s.runOnce();
     expect([cut.status, cut.base]).toEqual(['refused', 'direct']);
-    expect(pushesTo(s.name)).toBe(pushes + 1);
+    expect(pushesTo(s.name)).toBe(pushes);
     expect(refsOf(s.destination)).toBe(before);
     // Allowed, it lands.
     const allowed = await s.runOnce({ allowDestructive: true });

@@ -14,13 +14,7 @@ import {
   slots,
   redactUrl,
 } from '../platform/index.js';
-import {
-  isEmptyPlan,
-  planMirror,
-  type MirrorPlan,
-  type RefChange,
-  type RefMap,
-} from './plan.js';
+import { isEmptyPlan, planMirror, type MirrorPlan, type RefChange, type RefMap } from './plan.js';
 import {
   lsRefs,
   receivePackRefs,
@@ -72,6 +66,8 @@ export interface MirrorOptions {
    * (default true): see `mirrorDirect`. Any doubt or failure there falls back to git.
    */
   readonly direct?: boolean;
+  /** The largest first mirror's pack spooled to disk for the in-process path (default 4 GiB). */
+  readonly spoolBytes?: number;
 }
 
 export type RepoStatus = 'unchanged' | 'mirrored' | 'dry-run' | 'refused' | 'failed' | 'partial';
@@ -277,11 +273,17 @@ async function mirrorOne(
             ? result('refused', { error: direct.refusal, kind: 'configuration' })
             : result('mirrored');
         }
-        if (direct.pushed) {
+        if (direct.pushed || direct.refetch) {
+          // Listed afresh, through git: a push that may have landed, or a source the in-process
+          // fetch failed on, is not taken at its earlier word.
           [upstream, destination] = await gitListing();
           const now = destination;
           // Its push landed after all (the report was lost on the way back).
-          if (direct.plan && orderedChanges(direct.plan).every((c) => hasLanded(c, now))) {
+          if (
+            direct.pushed &&
+            direct.plan &&
+            orderedChanges(direct.plan).every((c) => hasLanded(c, now))
+          ) {
             log(`${direct.why}; the destination has the change all the same`);
             plan = direct.plan;
             fetched = true;
