@@ -10,7 +10,6 @@ import {
 } from '../platform/index.js';
 import { parseReleaseRef, type ReleaseRef, releaseTarget, SeriesTable } from '../release/index.js';
 import {
-  baseFacts,
   constraintsEntryRef,
   constraintsReference,
   locateSnapcraftYaml,
