@@ -168,7 +168,7 @@ describe('the mirror action, from its bundle', () => {
         updated: [expect.objectContaining({ ref: 'refs/heads/stable/2025.1', forced: false })],
       }),
     ]);
-    expect(second.summary).toContain('relayed from the source, no copy');
+    expect(second.summary).toContain('from the source to the destination, no copy');
     // git was asked only whether it would reach the hosts another way.
     const argv = readFileSync(recorder.log, 'utf8').trim().split('\n');
     expect(argv.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([

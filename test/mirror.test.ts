@@ -167,7 +167,7 @@ describe('mirror: real git daemon upstream, git http-backend destination with a 
       expect(result!.status).toBe('failed');
       expect(result!.error).toMatch(/fetch from .* failed, nothing pushed/);
       // The in-process fetch died first and left it to git, which died too.
-      expect(logs.join('\n')).toMatch(/fetch in-process: .*; mirroring through git/);
+      expect(logs.join('\n')).toMatch(/fetch in-process: .*; listing afresh through git/);
     } finally {
       open.faults.breakUploadPackAfter = null;
     }
@@ -738,7 +738,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
       open.faults.breakUploadPackAfter = null;
     }
     // The spooled fetch was cut short, so no push was opened (git's own try failed as well).
-    expect(logs.join('\n')).toMatch(/fetch in-process: .*; mirroring through git/);
+    expect(logs.join('\n')).toMatch(/fetch in-process: .*; listing afresh through git/);
     expect(pushesTo(s.name)).toBe(pushes);
     expect(refsOf(s.destination)).toBe('');
     const [healthy] = await mirrorAll({
@@ -767,7 +767,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
       open.faults.dropFetchEnd = false;
     }
     // The destination never had a whole pack from the relay: the fresh listing found nothing.
-    expect(logs.join('\n')).toMatch(/fetch in-process: .*; mirroring through git/);
+    expect(logs.join('\n')).toMatch(/fetch in-process: .*; listing afresh through git/);
     expect(logs.join('\n')).not.toMatch(/has the change all the same/);
     expect(refsOf(s.destination)).toBe('');
   });
@@ -817,7 +817,7 @@ describe('mirror: the in-process relay, http source and destination', () => {
     const before = git(s.destination, ['rev-parse', 'refs/heads/stable/2025.1']).trim();
     const result = await s.runOnce();
     expect(s.logs.join('\n')).toMatch(
-      /the destination refused refs\/heads\/stable\/2025\.1 .*; mirroring through git/,
+      /the destination refused refs\/heads\/stable\/2025\.1 .*; listing afresh through git/,
     );
     expect(result.status).toBe('partial');
     expect(result.rejected).toEqual([

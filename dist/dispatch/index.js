@@ -30789,6 +30789,8 @@ const MirrorInputs = {
     cache: 'cache',
     cacheDir: 'cache-dir',
     dryRun: 'dry-run',
+    inProcess: 'in-process',
+    repoTimeoutMinutes: 'repo-timeout-minutes',
     dispatchWorkflow: 'dispatch-workflow',
     dispatchBranches: 'dispatch-branches',
     dispatchInput: 'dispatch-input',
@@ -31529,7 +31531,7 @@ function runUrl(env) {
 /* harmony export */   Vt: () => (/* binding */ getBooleanInput),
 /* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
-/* unused harmony exports getPathInput, confinedPath, runnerTemp, getChoiceInput */
+/* unused harmony exports getPathInput, confinedPath, runnerTemp, infoLines, getChoiceInput */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
@@ -31617,6 +31619,16 @@ function getBooleanInput(name, fallback) {
     catch {
         throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
+}
+/**
+ * Logs text that came from elsewhere (a git server's ERR line or side-band message, an API's
+ * error) so that none of it can start a workflow command: the runner takes any line whose text
+ * begins with `::` as one (`::add-mask::`, `::stop-commands::`), so every line, however the text
+ * breaks it (\n, \r, U+2028 ...), goes out behind `prefix`, which must not be blank.
+ */
+function infoLines(prefix, text) {
+    for (const line of text.split(/\r\n|[\r\n\u2028\u2029\u0085\v\f]/))
+        core.info(`${prefix}${line}`);
 }
 /** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
 function getChoiceInput(name, choices, fallback) {
@@ -37309,6 +37321,7 @@ class Git {
             },
             stdin: input,
             installHint: 'install git',
+            ...(this.options.signal ? { signal: this.options.signal, killGroup: true } : {}),
             onLine: this.options.onStderr
                 ? (line, stream) => {
                     if (stream === 'stderr' && line)

@@ -30789,6 +30789,8 @@ const MirrorInputs = {
     cache: 'cache',
     cacheDir: 'cache-dir',
     dryRun: 'dry-run',
+    inProcess: 'in-process',
+    repoTimeoutMinutes: 'repo-timeout-minutes',
     dispatchWorkflow: 'dispatch-workflow',
     dispatchBranches: 'dispatch-branches',
     dispatchInput: 'dispatch-input',
@@ -32674,7 +32676,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   UQ: () => (/* binding */ runAsEntry)
 });
 
-// UNUSED EXPORTS: getChoiceInput, getPathInput, getRequiredInput, runnerTemp
+// UNUSED EXPORTS: getChoiceInput, getPathInput, getRequiredInput, infoLines, runnerTemp
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var lib_core = __nccwpck_require__(6257);
@@ -32823,6 +32825,16 @@ function getBooleanInput(name, fallback) {
     catch {
         throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
+}
+/**
+ * Logs text that came from elsewhere (a git server's ERR line or side-band message, an API's
+ * error) so that none of it can start a workflow command: the runner takes any line whose text
+ * begins with `::` as one (`::add-mask::`, `::stop-commands::`), so every line, however the text
+ * breaks it (\n, \r, U+2028 ...), goes out behind `prefix`, which must not be blank.
+ */
+function infoLines(prefix, text) {
+    for (const line of text.split(/\r\n|[\r\n\u2028\u2029\u0085\v\f]/))
+        core.info(`${prefix}${line}`);
 }
 /** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
 function getChoiceInput(name, choices, fallback) {

@@ -40,6 +40,8 @@ export const MirrorInputs = {
   cache: 'cache',
   cacheDir: 'cache-dir',
   dryRun: 'dry-run',
+  inProcess: 'in-process',
+  repoTimeoutMinutes: 'repo-timeout-minutes',
   dispatchWorkflow: 'dispatch-workflow',
   dispatchBranches: 'dispatch-branches',
   dispatchInput: 'dispatch-input',

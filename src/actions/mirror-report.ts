@@ -54,7 +54,10 @@ function changesOf(result: RepoResult): Record<string, unknown> {
 
 export function describe(result: RepoResult): string {
   const counts = `${result.created.length} created, ${result.updated.length} updated, ${result.deleted.length} deleted`;
-  return `${result.status} (${counts})${result.error ? `: ${result.error}` : ''}`;
+  const skipped = result.skipped.length
+    ? `; skipped ${result.skipped.map((s) => `${s.ref} (${s.reason})`).join(', ')}`
+    : '';
+  return `${result.status} (${counts}; ${result.path.how}: ${result.path.why})${skipped}${result.error ? `: ${result.error}` : ''}`;
 }
 
 async function writeSummary(results: RepoResult[], dispatched: DispatchResult[]): Promise<void> {
@@ -69,15 +72,23 @@ async function writeSummary(results: RepoResult[], dispatched: DispatchResult[])
   core.summary
     .addHeading('Mirror', 3)
     .addTable([
-      ['Repository', 'Status', 'Created', 'Updated (forced)', 'Deleted', 'Time', 'Note'].map(
-        (data) => ({ data, header: true }),
-      ),
+      [
+        'Repository',
+        'Status',
+        'Created',
+        'Updated (forced)',
+        'Deleted',
+        'Path',
+        'Time',
+        'Note',
+      ].map((data) => ({ data, header: true })),
       ...results.map((r) => [
         `${r.destination}`,
         `${icon[r.status] ?? ''} ${r.status}`,
         String(r.created.length),
         `${r.updated.length} (${r.updated.filter((c) => c.forced).length})`,
         String(r.deleted.length),
+        `${r.path.how}: ${escapeHtml(r.path.why)}`,
         `${(r.durationMs / 1000).toFixed(1)} s`,
         escapeHtml(r.error ?? note(r)),
       ]),
@@ -99,7 +110,7 @@ function note(result: RepoResult): string {
   const facts = [
     result.cacheHit ? 'restored from cache' : '',
     result.base === 'destination' && result.fetched ? 'began from the destination' : '',
-    result.base === 'direct' && result.fetched ? 'relayed from the source, no copy' : '',
+    result.base === 'direct' && result.fetched ? 'from the source to the destination, no copy' : '',
     result.fetched ? 'fetched' : '',
   ];
   return facts.filter(Boolean).join(', ');

@@ -78,6 +78,10 @@ export function readMirrorSettings(env: NodeJS.ProcessEnv = process.env): Mirror
     concurrency,
     maxDestructiveFraction: fraction,
     allowDestructive: getBooleanInput(I.allowDestructive, false),
+    direct: getBooleanInput(I.inProcess, true),
+    repoTimeoutMs:
+      wholeNumber(I.repoTimeoutMinutes, core.getInput(I.repoTimeoutMinutes) || '30', 1, 360) *
+      60_000,
     workDir: join(runnerTemp(), 'openstack-snap-actions', 'mirror'),
     dryRun,
     useActionsCache: getBooleanInput(I.cache, true),

@@ -4,7 +4,7 @@ import { describe, reportMirror } from './mirror-report.js';
 import { DirectoryStore, mirrorAll } from '../mirror/index.js';
 import { dispatchForChanges, type DispatchResult } from '../github/index.js';
 import { readMirrorSettings } from './mirror-settings.js';
-import { runAction, runAsEntry } from './runner.js';
+import { infoLines, runAction, runAsEntry } from './runner.js';
 
 /** The mirror action: the bundle runs it, and so do local-action and the tests. */
 export async function run(): Promise<void> {
@@ -19,9 +19,10 @@ async function main(): Promise<void> {
       ? actionsMirrorStore()
       : undefined;
   const results = await core.group(`Mirror ${settings.pairs.length} repositories`, () =>
-    mirrorAll({ ...settings, store, log: (slug, message) => core.info(`${slug}: ${message}`) }),
+    // What a server says reaches these lines: each behind the repository's name.
+    mirrorAll({ ...settings, store, log: (slug, message) => infoLines(`${slug}: `, message) }),
   );
-  for (const result of results) core.info(`${result.slug}: ${describe(result)}`);
+  for (const result of results) infoLines(`${result.slug}: `, describe(result));
   let dispatched: DispatchResult[] = [];
   if (settings.dispatch && !settings.dryRun) {
     dispatched = await core.group('Dispatch builds of changed release branches', () =>
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
         ...settings.dispatch!,
         apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
         workDir: settings.workDir,
-        log: core.info,
+        log: (message) => infoLines('dispatch: ', message),
       }),
     );
   }

@@ -116,6 +116,16 @@ export function getBooleanInput(name: string, fallback: boolean): boolean {
   }
 }
 
+/**
+ * Logs text that came from elsewhere (a git server's ERR line or side-band message, an API's
+ * error) so that none of it can start a workflow command: the runner takes any line whose text
+ * begins with `::` as one (`::add-mask::`, `::stop-commands::`), so every line, however the text
+ * breaks it (\n, \r, U+2028 ...), goes out behind `prefix`, which must not be blank.
+ */
+export function infoLines(prefix: string, text: string): void {
+  for (const line of text.split(/\r\n|[\r\n\u2028\u2029\u0085\v\f]/)) core.info(`${prefix}${line}`);
+}
+
 /** An input that takes one of a few words; unset means the action.yml default, `fallback`. */
 export function getChoiceInput<T extends string>(
   name: string,

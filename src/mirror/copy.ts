@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GitAuth, Git, lastLines } from '../platform/index.js';
+import type { LowSpeed } from './smart-http.js';
 import type { RefMap } from './plan.js';
 import { baseRefs } from './refs.js';
 
@@ -9,8 +10,34 @@ import { baseRefs } from './refs.js';
  * tips, or nothing; brought up to the source's listing; checked for the objects a push needs.
  */
 
-/** A stalled connection (under 1 KB/s for a minute) fails a transfer, as the relay's does. */
-export const NETWORK_ENV = { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '60' };
+/**
+ * How one repository's git commands reach the network: git's low-speed limit (the in-process
+ * client's own, smart-http.ts LOW_SPEED), and the repository's deadline, which calls every
+ * transfer off.
+ */
+export interface Link {
+  readonly lowSpeed: LowSpeed;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * git for one repository's work in `cwd`. With credentials (`auth` sets them for the destination)
+ * no redirect is followed: git would send the token to wherever a redirect points, on every
+ * request after it, the push included.
+ */
+export function gitFor(link: Link, cwd: string, auth?: GitAuth): Git {
+  const withToken = !!auth && Object.keys(auth.env).length > 0;
+  return new Git({
+    cwd,
+    env: {
+      GIT_HTTP_LOW_SPEED_LIMIT: String(link.lowSpeed.bytes),
+      GIT_HTTP_LOW_SPEED_TIME: String(link.lowSpeed.seconds),
+      ...auth?.env,
+    },
+    config: withToken ? { ...NO_HOOKS, 'http.followRedirects': 'false' } : NO_HOOKS,
+    signal: link.signal,
+  });
+}
 
 const FETCH_REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 
@@ -66,12 +93,13 @@ export async function fetchBase(
   upstream: RefMap,
   destination: RefMap,
   log: (message: string) => void,
+  link: Link,
 ): Promise<string[]> {
   // A run that only deletes fetches nothing, so needs no base.
   if ([...upstream].every(([ref, id]) => destination.get(ref) === id)) return [];
   const refs = baseRefs(upstream, destination);
   if (refs.size === 0) return [];
-  const git = new Git({ cwd: dir, env: { ...NETWORK_ENV, ...auth.env }, config: NO_HOOKS });
+  const git = gitFor(link, dir, auth);
   // The destination is the copy's promisor remote (git's partial clone): the copy takes the tips'
   // commits and trees, not their files, and the few files a thin pack from the source is a delta
   // against are fetched from the destination when git needs them. A destination that does not

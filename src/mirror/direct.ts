@@ -107,7 +107,13 @@ export async function mirrorDirect(
     try {
       const spooled = await timed('fetch', () =>
         spoolPack(
-          streamPack(pair.source, wants, [], { signal: auth.signal }, Infinity),
+          streamPack(
+            pair.source,
+            wants,
+            [],
+            { signal: auth.signal, lowSpeed: auth.lowSpeed },
+            Infinity,
+          ),
           spool,
           spoolBytes(options),
         ),
@@ -153,7 +159,7 @@ export async function mirrorDirect(
         pair.source,
         wants,
         haves,
-        { signal: auth.signal },
+        { signal: auth.signal, lowSpeed: auth.lowSpeed },
         MAX_READ_PACK_BYTES + 64 * 1024,
       ),
     );

@@ -1,5 +1,5 @@
 import { ExternalError, Git, type GitAuth, lastLines } from '../platform/index.js';
-import { NETWORK_ENV } from './copy.js';
+import { gitFor, type Link } from './copy.js';
 
 /** Listing the two ends through git, and whether git would reach them another way than this process. */
 /**
@@ -31,8 +31,9 @@ export async function listRefs(
   url: string,
   auth: GitAuth,
   cwd: string,
+  link: Link,
 ): Promise<Map<string, string>> {
-  const result = await new Git({ cwd, env: { ...NETWORK_ENV, ...auth.env } }).exec([
+  const result = await gitFor(link, cwd, auth).exec([
     'ls-remote',
     '--',
     url,

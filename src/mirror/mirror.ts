@@ -8,7 +8,6 @@ import {
   type ItemFailure,
   basicAuthorization,
   extraHeaderAuth,
-  Git,
   mapConcurrent,
   NO_AUTH,
   slots,
@@ -18,7 +17,9 @@ import { isEmptyPlan, planMirror, type MirrorPlan, type RefChange, type RefMap }
 import {
   lsRefs,
   receivePackRefs,
+  LOW_SPEED,
   WireError,
+  type LowSpeed,
   type ReceivePackAdvertisement,
   type WireAuth,
 } from './smart-http.js';
@@ -28,8 +29,8 @@ import {
   fetchBase,
   localRefs,
   missingObjects,
-  NETWORK_ENV,
-  NO_HOOKS,
+  gitFor,
+  type Link,
   prepareBareCopy,
   updateCopy,
   type CopyUpdate,
@@ -37,7 +38,14 @@ import {
 import { mirrorDirect } from './direct.js';
 import { gitWouldDiffer, listRefs } from './listing.js';
 import { CorruptCopyError, pushBatches, type Rejection } from './push.js';
-import { destructiveRefusal, filtered, hasLanded, orderedChanges, sameRefs } from './refs.js';
+import {
+  destructiveRefusal,
+  filtered,
+  hasLanded,
+  invalidRefName,
+  orderedChanges,
+  sameRefs,
+} from './refs.js';
 
 /** Keeps each repo's bare copy between runs (in actions: @actions/cache; else a directory). */
 export interface MirrorStore {
@@ -68,6 +76,18 @@ export interface MirrorOptions {
   readonly direct?: boolean;
   /** The largest first mirror's pack spooled to disk for the in-process path (default 4 GiB). */
   readonly spoolBytes?: number;
+  /** The slowest a transfer may go, on both paths (default LOW_SPEED: 1000 bytes a second over 60 s). */
+  readonly lowSpeed?: LowSpeed;
+  /** How long one repository may take, listing to push, before it is stopped (default 30 minutes). */
+  readonly repoTimeoutMs?: number;
+}
+
+/** One repository's time: sized for a first mirror of nova (about 1 GB) over a slow link. */
+export const REPO_TIMEOUT_MS = 30 * 60_000;
+
+export interface RepoPath {
+  readonly how: 'in-process' | 'git';
+  readonly why: string;
 }
 
 export type RepoStatus = 'unchanged' | 'mirrored' | 'dry-run' | 'refused' | 'failed' | 'partial';
@@ -92,6 +112,10 @@ export interface RepoResult {
    * went from the source's pack to the destination's push in-process.
    */
   readonly base: 'copy' | 'destination' | 'empty' | 'direct' | 'none';
+  /** Which path the repository took, in-process or through git, and why. */
+  readonly path: RepoPath;
+  /** Source refs left out: names git refuses, which would fail every push they are in. */
+  readonly skipped: { ref: string; reason: string }[];
   /**
    * Milliseconds spent in each phase (list, restore, base, fetch, check, push, save; relay for a
    * first mirror relayed). A relayed change's fetch and push overlap.
@@ -113,7 +137,9 @@ export async function mirrorAll(options: MirrorOptions): Promise<RepoResult[]> {
   const heavy = slots(options.concurrency);
   // Asked once, while the first listings are on their way (see mirrorOne).
   const notDirect =
-    options.direct === false ? Promise.resolve('turned off') : gitWouldDiffer(options.workDir);
+    options.direct === false
+      ? Promise.resolve('in-process: false')
+      : gitWouldDiffer(options.workDir);
   return mapConcurrent(options.pairs, Math.max(options.concurrency, LISTINGS), (pair) =>
     mirrorOne(pair, options, heavy, notDirect),
   );
@@ -129,6 +155,10 @@ async function mirrorOne(
   notDirect: Promise<string | null>,
 ): Promise<RepoResult> {
   const started = Date.now();
+  // Every transfer of this repository, on either path, ends by its deadline.
+  const timeoutMs = options.repoTimeoutMs ?? REPO_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const link: Link = { lowSpeed: options.lowSpeed ?? LOW_SPEED, signal: deadline };
   const log = (message: string): void => options.log?.(pair.slug, message);
   const dir = join(options.workDir, `${pair.slug}.git`);
   let cacheHit = false;
@@ -144,13 +174,24 @@ async function mirrorOne(
     }
   };
   let plan: MirrorPlan = { created: [], updated: [], deleted: [], untouched: [] };
+  let path: RepoPath = { how: 'git', why: 'not listed yet' };
+  let skipped: RepoResult['skipped'] = [];
   // What a result reports as created, updated and deleted is what the destination accepted (or,
   // in a dry run, would): a refused or failed repo pushed nothing.
   const result = (
     status: RepoStatus,
     extra: Partial<RepoResult> & { kind?: ErrorKind; retryable?: boolean } = {},
   ): RepoResult => {
-    const { kind, retryable, ...rest } = extra;
+    const { kind, retryable, ...given } = extra;
+    // Whatever a transfer called off by the deadline said, the reason is the deadline.
+    const rest =
+      status === 'failed' && deadline.aborted
+        ? {
+            ...given,
+            error: `stopped after ${timeoutMs / 1000} s (repo-timeout-minutes), nothing more pushed; the next run carries on from what landed`,
+            failure: undefined,
+          }
+        : given;
     return {
       source: redactUrl(pair.source),
       destination: redactUrl(pair.destination),
@@ -163,6 +204,8 @@ async function mirrorOne(
       fetched,
       cacheHit,
       base,
+      path,
+      skipped,
       phases,
       durationMs: Date.now() - started,
       ...rest,
@@ -183,19 +226,21 @@ async function mirrorOne(
     // each end; the destination's is the advertisement its push needs); through git otherwise,
     // or when that fails.
     const auth = extraHeaderAuth(pair.destination, options.token);
-    const wireAuth: WireAuth = options.token
-      ? { authorization: basicAuthorization(options.token) }
-      : {};
+    const wireAuth: WireAuth = {
+      ...(options.token ? { authorization: basicAuthorization(options.token) } : {}),
+      lowSpeed: link.lowSpeed,
+      signal: deadline,
+    };
     const gitListing = async (): Promise<[RefMap, RefMap]> => {
       const [source, target] = await timed('list', () =>
         Promise.all([
-          listRefs(pair.source, NO_AUTH, options.workDir).catch((e: unknown) => {
+          listRefs(pair.source, NO_AUTH, options.workDir, link).catch((e: unknown) => {
             throw new ExternalError(
               `cannot list the source ${redactUrl(pair.source)}: ${errorMessage(e)}`,
               { retryable: true, cause: e },
             );
           }),
-          listRefs(pair.destination, auth, options.workDir).catch((e: unknown) => e as Error),
+          listRefs(pair.destination, auth, options.workDir, link).catch((e: unknown) => e as Error),
         ]),
       );
       if (target instanceof Error && !emptySource(source)) {
@@ -217,12 +262,18 @@ async function mirrorOne(
     // for that answer.
     const listing = wire
       ? timed('list', async () => {
-          const source = lsRefs(pair.source, { signal: wire.signal });
+          const source = lsRefs(pair.source, {
+            lowSpeed: link.lowSpeed,
+            signal: AbortSignal.any([wire.signal, deadline]),
+          });
           source.catch(() => {});
           if (await notDirect) throw new WireError('git would reach the hosts another way');
           return Promise.all([
             source,
-            receivePackRefs(pair.destination, { ...wireAuth, signal: wire.signal }),
+            receivePackRefs(pair.destination, {
+              ...wireAuth,
+              signal: AbortSignal.any([wire.signal, deadline]),
+            }),
           ]);
         })
       : null;
@@ -232,13 +283,16 @@ async function mirrorOne(
       try {
         [upstream, advertisement] = await listing;
         destination = advertisement.refs;
+        path = { how: 'in-process', why: 'listed in-process' };
       } catch (error) {
         if (!(error instanceof WireError)) throw error;
         log(`listing through git (${error.message})`);
+        path = { how: 'git', why: `the in-process listing failed: ${error.message}` };
         [upstream, destination] = await gitListing();
       }
     } else {
       wire?.abort();
+      path = { how: 'git', why: wire ? why! : 'not an http(s) source and destination' };
       [upstream, destination] = await gitListing();
     }
     // What the listings say, read once for the first listing and once more for a fresh one after
@@ -248,6 +302,15 @@ async function mirrorOne(
     let mirrored: RefMap = new Map();
     let atDestination: RefMap = new Map();
     const settle = (): RepoResult | undefined => {
+      // A name git refuses fails any push it is in: it is left out and reported, the rest go.
+      skipped = [];
+      const valid = new Map<string, string>();
+      for (const [ref, id] of upstream) {
+        const invalid = options.filter.matches(ref) ? invalidRefName(ref) : null;
+        if (invalid) skipped.push({ ref, reason: `not a valid ref name: ${invalid}` });
+        else valid.set(ref, id);
+      }
+      upstream = valid;
       if (emptySource(upstream))
         return result('refused', {
           error: `the source lists no branches or tags to mirror; refusing to mirror an empty listing over ${redactUrl(pair.destination)}`,
@@ -263,8 +326,14 @@ async function mirrorOne(
       // 2a. The destination takes the change straight from the source's pack, with no copy on
       // this runner: see mirrorDirect. What it cannot prove or do is left to git, below, from a
       // fresh listing if its push may have reached the destination.
+      if (advertisement && options.dryRun)
+        path = { how: 'git', why: 'a dry run plans through git' };
       if (advertisement && !options.dryRun) {
         const direct = await mirrorDirect(pair, wireAuth, advertisement, upstream, options, timed);
+        path =
+          direct.kind === 'done'
+            ? { how: 'in-process', why: "the source's pack went straight to the destination" }
+            : { how: 'git', why: direct.why };
         if (direct.kind === 'done') {
           plan = direct.plan;
           fetched = direct.fetched;
@@ -276,6 +345,7 @@ async function mirrorOne(
         if (direct.pushed || direct.refetch) {
           // Listed afresh, through git: a push that may have landed, or a source the in-process
           // fetch failed on, is not taken at its earlier word.
+          log(`${direct.why}; listing afresh through git`);
           [upstream, destination] = await gitListing();
           const now = destination;
           // Its push landed after all (the report was lost on the way back).
@@ -284,13 +354,13 @@ async function mirrorOne(
             direct.plan &&
             orderedChanges(direct.plan).every((c) => hasLanded(c, now))
           ) {
-            log(`${direct.why}; the destination has the change all the same`);
+            log('the destination has the change all the same');
             plan = direct.plan;
             fetched = true;
             base = 'direct';
             return result('mirrored');
           }
-          log(`${direct.why}; mirroring through git`);
+          log('mirroring through git');
           const again = settle();
           if (again) return again;
         } else log(`${direct.why}; mirroring through git`);
@@ -309,14 +379,14 @@ async function mirrorOne(
         cacheHit = await timed('restore', () => store.restore(pair.slug, dir).catch(() => false));
         log(cacheHit ? 'restored the bare copy from the cache' : 'no cached copy: a first fetch');
       }
-      const local = new Git({ cwd: dir, env: NETWORK_ENV, config: NO_HOOKS });
+      const local = gitFor(link, dir);
       await prepareBareCopy(dir, local, log);
       const copied = await localRefs(local);
       const fromDestination = copied.size === 0 && !destinationEmpty;
       let tips: string[] = [];
       if (fromDestination) {
         tips = await timed('base', () =>
-          fetchBase(dir, pair.destination, auth, mirrored, destination, log),
+          fetchBase(dir, pair.destination, auth, mirrored, destination, log, link),
         );
       }
       base = copied.size > 0 ? 'copy' : fromDestination ? 'destination' : 'empty';
@@ -351,10 +421,7 @@ async function mirrorOne(
       // source, so that fetch carries the destination's token, scoped to the destination's own
       // URL: a source on the same host never sees it.
       const lazy = extraHeaderAuth(pair.destination, options.token, process.env, 'repository');
-      const fetcher =
-        base === 'destination'
-          ? new Git({ cwd: dir, env: { ...NETWORK_ENV, ...lazy.env }, config: NO_HOOKS })
-          : local;
+      const fetcher = base === 'destination' ? gitFor(link, dir, lazy) : local;
       let update = await timed('fetch', () =>
         updateCopy(fetcher, pair.source, mirrored, held, base === 'destination' ? tips : undefined),
       );
@@ -413,7 +480,7 @@ async function mirrorOne(
       // side (objects missing from a copy whose refs were already current) gets the copy fetched
       // afresh, once, and is made again.
       const changes = orderedChanges(plan);
-      const target = { dir, destination: pair.destination, auth, log };
+      const target = { dir, destination: pair.destination, auth, link, log };
       let rejected: Rejection[];
       try {
         rejected = await timed('push', () => pushBatches(changes, target));
@@ -424,7 +491,7 @@ async function mirrorOne(
         fetched = true;
         // What a split push landed before it failed is not pushed again: its lease is spent, and
         // it would be reported refused though it landed.
-        const list = () => listRefs(pair.destination, auth, options.workDir);
+        const list = () => listRefs(pair.destination, auth, options.workDir, link);
         const now = await list()
           .catch(list)
           .catch((e: unknown) => {
@@ -437,6 +504,25 @@ async function mirrorOne(
         rejected = await timed('push', () => pushBatches(left, target));
       }
       if (rejected.length > 0) {
+        // What the destination says it refused is not the last word: a receive-pack keeps the
+        // refs that passed its checks even in an atomic push, and a push whose report was lost
+        // may have landed whole. What is there now is what is reported (and dispatched).
+        const now = await listRefs(pair.destination, auth, options.workDir, link).catch(
+          (e: unknown) => {
+            log(`the destination could not be listed after the push (${errorMessage(e)})`);
+            return null;
+          },
+        );
+        if (now) {
+          const landed = rejected.filter((r) => {
+            const change = changes.find((c) => c.ref === r.ref);
+            return change !== undefined && hasLanded(change, now);
+          });
+          if (landed.length > 0)
+            log(`the destination has ${landed.map((r) => r.ref).join(', ')} all the same`);
+          rejected = rejected.filter((r) => !landed.includes(r));
+          if (rejected.length === 0) return result('mirrored');
+        }
         const refused = new Set(rejected.map((r) => r.ref));
         const keep = (list: RefChange[]): RefChange[] => list.filter((c) => !refused.has(c.ref));
         const pushed = {

@@ -1,12 +1,11 @@
 import {
   errorMessage,
   ExternalError,
-  Git,
   type GitAuth,
   lastLines,
   redactUrl,
 } from '../platform/index.js';
-import { NETWORK_ENV, NO_HOOKS } from './copy.js';
+import { gitFor, type Link } from './copy.js';
 import type { RefChange } from './plan.js';
 import { ATOMIC_COLLATERAL } from './refs.js';
 
@@ -27,11 +26,7 @@ export async function push(
   if (changes.length === 0) return [];
   const leases = changes.map((c) => `--force-with-lease=${c.ref}:${c.old ?? ''}`);
   const refspecs = changes.map((c) => (c.new ? `${c.new}:${c.ref}` : `:${c.ref}`));
-  const pusher = new Git({
-    cwd: target.dir,
-    env: { ...NETWORK_ENV, ...target.auth.env },
-    config: NO_HOOKS,
-  });
+  const pusher = gitFor(target.link, target.dir, target.auth);
   const result = await pusher.exec([
     'push',
     ...(atomic ? ['--atomic'] : []),
@@ -67,6 +62,7 @@ export interface PushTarget {
   readonly dir: string;
   readonly destination: string;
   readonly auth: GitAuth;
+  readonly link: Link;
   readonly log: (message: string) => void;
 }
 

@@ -72,3 +72,21 @@ export function sameRefs(a: RefMap, b: RefMap): boolean {
 
 /** The reason an atomic push gives the refs it refused only because another ref was refused. */
 export const ATOMIC_COLLATERAL = /atomic (push|transaction) fail/;
+
+/**
+ * Why git refuses `ref` as a ref name (git check-ref-format's rules), or null when it takes it.
+ * One such name in a push fails the whole push: a source that lists one has it left out.
+ */
+export function invalidRefName(ref: string): string | null {
+  if (!ref.startsWith('refs/') || ref.endsWith('/') || ref.includes('//'))
+    return 'not a full ref name';
+  if (ref.includes('..')) return "it contains '..'";
+  if (ref.includes('@{') || ref === '@') return "it contains '@{'";
+  if ([...ref].some((c) => c <= ' ' || c === '\x7f') || /[~^:?*[\\]/.test(ref))
+    return 'it contains a space, a control character or one of ~^:?*[\\';
+  if (ref.endsWith('.')) return "it ends with '.'";
+  for (const part of ref.split('/'))
+    if (part.startsWith('.') || part.endsWith('.lock'))
+      return "a component starts with '.' or ends with '.lock'";
+  return null;
+}

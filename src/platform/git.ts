@@ -15,6 +15,8 @@ export interface GitOptions {
   readonly onStderr?: (line: string) => void;
   /** `-c key=value` for every command (no secrets: argv is visible). */
   readonly config?: Readonly<Record<string, string>>;
+  /** Calls every command off (killing git and what it started). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -42,6 +44,7 @@ export class Git {
       },
       stdin: input,
       installHint: 'install git',
+      ...(this.options.signal ? { signal: this.options.signal, killGroup: true } : {}),
       onLine: this.options.onStderr
         ? (line, stream) => {
             if (stream === 'stderr' && line) this.options.onStderr!(line);
