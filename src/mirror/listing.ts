@@ -25,7 +25,7 @@ export async function gitWouldDiffer(cwd: string): Promise<string | null> {
 /**
  * Branches and tags of a remote (tags as their tag objects: that is what gets pushed). Run in
  * `cwd` (the work dir, no repository), so no repository's own config (a workspace checkout's
- * extraheader) takes part, as in the relay's gate.
+ * extraheader) takes part, as in the in-process path's gate.
  */
 export async function listRefs(
   url: string,

@@ -117,8 +117,7 @@ export interface RepoResult {
   /** Source refs left out: names git refuses, which would fail every push they are in. */
   readonly skipped: { ref: string; reason: string }[];
   /**
-   * Milliseconds spent in each phase (list, restore, base, fetch, check, push, save; relay for a
-   * first mirror relayed). A relayed change's fetch and push overlap.
+   * Milliseconds spent in each phase (list, restore, base, fetch, check, push, save).
    */
   readonly phases: Readonly<Record<string, number>>;
   readonly error?: string;
@@ -296,7 +295,7 @@ async function mirrorOne(
       [upstream, destination] = await gitListing();
     }
     // What the listings say, read once for the first listing and once more for a fresh one after
-    // a relay: a source with nothing to mirror is refused, and the common case, nothing new
+    // an in-process attempt: a source with nothing to mirror is refused, and the common case, nothing new
     // upstream, costs those two listings: no cache, no fetch. Only the refs mirrored are ever
     // fetched: a source's other refs are none of this run's.
     let mirrored: RefMap = new Map();

@@ -170,7 +170,7 @@ async function* stream(
     if (slow) throw new WireError(slow);
     if (error instanceof WireError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    // What the body's own source said (a fetch that died under a relay), as it said it.
+    // What the body's own source said (a fetch that died under a push), as it said it.
     if (cause instanceof WireError) throw cause;
     throw new WireError(
       `${new URL(url).host}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
@@ -323,7 +323,7 @@ async function* packData(response: AsyncIterable<Buffer>): AsyncGenerator<Buffer
       const data = sideBand(packet.data, 'fetch: the source');
       if (data) {
         // The last 20 bytes (the pack's checksum, at its end) are held until the response's
-        // closing flush: a consumer that streams the pack on (a relayed push) never sends a
+        // closing flush: a consumer that streams the pack on (a spool, or a push) never sends a
         // whole pack from a response that ended early.
         const joined = Buffer.concat([held, data]);
         held = joined.subarray(Math.max(0, joined.length - TRAILER));
