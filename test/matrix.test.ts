@@ -217,9 +217,11 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
     );
   });
 
-  it('runs from its bundle and outputs JSON for strategy.matrix', async () => {
+  it('runs from its bundle and outputs JSON for strategy.matrix, each leg with its time', async () => {
+    // A snap that builds in 2 minutes: 48 minutes emulated fits the emulated leg's 350.
     const run = await runBundle('matrix', {
       project: fixture('openstack-archive/snap-nova/master'),
+      'native-build-minutes': '2',
     });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.outputs.matrix!)).toEqual({
@@ -231,6 +233,7 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
           runner: 'ubuntu-24.04',
           emulate: false,
           mode: 'native',
+          'job-minutes': 120,
         },
         {
           arch: 'arm64',
@@ -239,6 +242,7 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
           runner: 'ubuntu-24.04-arm',
           emulate: false,
           mode: 'native',
+          'job-minutes': 120,
         },
         {
           arch: 'ppc64el',
@@ -247,6 +251,8 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
           runner: 'ubuntu-24.04',
           emulate: true,
           mode: 'emulated',
+          'job-minutes': 350,
+          'build-minutes': 335,
         },
       ],
     });
@@ -256,6 +262,36 @@ describe('release rebuilds: branch x arch from each branch of a real git repo', 
       skipped: '[]',
     });
     expect(run.summary).toContain('emulated ppc64el (qemu-user)');
+  });
+
+  it('refuses, before anything builds, a run that publishes an arch emulation cannot finish in time', async () => {
+    // A service snap's 20 minutes native are 8 hours under qemu: past a hosted job's limit.
+    const run = await runBundle('matrix', {
+      project: fixture('openstack-archive/snap-nova/master'),
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /::error::ppc64el under qemu-user would take about 8\.3 hours \(native-build-minutes 20 × 24, the low end measured for a service snap\), past the 350 minutes an emulated leg may run .*, and this run would publish without ppc64el: build it on Launchpad \(remote-arches: ppc64el, with LAUNCHPAD_CREDENTIALS\), give a self-hosted ppc64el runner \(self-hosted\), or leave ppc64el out of 'arches'\./,
+    );
+  });
+
+  it('on a pull request, skips that arch with a notice and caps every leg at the change limit', async () => {
+    const run = await runBundle(
+      'matrix',
+      { project: fixture('openstack-archive/snap-nova/master'), publish: 'false' },
+      { GITHUB_EVENT_NAME: 'pull_request' },
+    );
+    expect(run.status).toBe(0);
+    const { include } = JSON.parse(run.outputs.matrix!) as {
+      include: { arch: string; 'job-minutes': number }[];
+    };
+    expect(include.map((e) => [e.arch, e['job-minutes']])).toEqual([
+      ['amd64', 55],
+      ['arm64', 55],
+    ]);
+    expect(run.stdout).toMatch(
+      /::notice::Not building ppc64el: ppc64el under qemu-user would take about 8\.3 hours .*past the 55 minutes a pull request or merge queue gives its checks .*: not built here \(a release run would refuse it too: build it on Launchpad/,
+    );
   });
 
   it('warns about each arch it will not build', async () => {

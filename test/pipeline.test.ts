@@ -158,6 +158,21 @@ describe('the pipeline decides', () => {
     },
   );
 
+  it.each([
+    'refs/pull/12/head',
+    'refs/pull/12/merge',
+    '5f2a9c1',
+    'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef',
+    'refs/remotes/origin/main',
+  ])(
+    'a dispatch of %s is refused: only a branch of the repository, by its name, is rebuilt as trusted',
+    (branch) => {
+      expect(() =>
+        planPipeline({ ...base, eventName: 'workflow_dispatch', inputs: { branch } }),
+      ).toThrow(/a dispatch rebuilds a branch by its name/);
+    },
+  );
+
   it('refuses other events and hostile branch names', () => {
     expect(() => planPipeline({ ...base, eventName: 'issue_comment' })).toThrow(
       /does not run for 'issue_comment' events/,

@@ -30841,6 +30841,10 @@ const MatrixInputs = {
     remoteTimeoutMinutes: 'remote-timeout-minutes',
     launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
     publish: 'publish',
+    nativeBuildMinutes: 'native-build-minutes',
+    timeoutMinutes: 'timeout-minutes',
+    emulatedTimeoutMinutes: 'emulated-timeout-minutes',
+    changeTimeoutMinutes: 'change-timeout-minutes',
 };
 const MatrixOutputs = {
     matrix: 'matrix',
@@ -30867,6 +30871,7 @@ const BuildInputs = {
     image: 'image',
     lxdConfig: 'lxd-config',
     containerCommand: 'container-command',
+    timeoutMinutes: 'timeout-minutes',
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',

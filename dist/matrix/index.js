@@ -28470,6 +28470,10 @@ const MatrixInputs = {
     remoteTimeoutMinutes: 'remote-timeout-minutes',
     launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
     publish: 'publish',
+    nativeBuildMinutes: 'native-build-minutes',
+    timeoutMinutes: 'timeout-minutes',
+    emulatedTimeoutMinutes: 'emulated-timeout-minutes',
+    changeTimeoutMinutes: 'change-timeout-minutes',
 };
 const MatrixOutputs = {
     matrix: 'matrix',
@@ -28496,6 +28500,7 @@ const BuildInputs = {
     image: 'image',
     lxdConfig: 'lxd-config',
     containerCommand: 'container-command',
+    timeoutMinutes: 'timeout-minutes',
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
@@ -28631,7 +28636,7 @@ function events_mayPublishOn(eventName) {
     return events_PUBLISHING_EVENTS.includes(eventName);
 }
 /** Events that build and test a proposed change against its base branch, never publishing. */
-const CHANGE_EVENTS = (/* unused pure expression or super */ null && (['pull_request', 'pull_request_target', 'merge_group']));
+const CHANGE_EVENTS = ['pull_request', 'pull_request_target', 'merge_group'];
 
 ;// CONCATENATED MODULE: ./src/actions/github-event.ts
 
@@ -28698,7 +28703,11 @@ function runUrl(env) {
 
 // EXTERNAL MODULE: ./src/actions/runner.ts + 1 modules
 var runner = __nccwpck_require__(2236);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
 ;// CONCATENATED MODULE: ./src/actions/matrix-settings.ts
+
+
 
 
 
@@ -28708,12 +28717,24 @@ var runner = __nccwpck_require__(2236);
 function readMatrixSettings(env = process.env) {
     const arches = (0,runner/* getListInput */.DF)(constants/* MatrixInputs */.T1.arches);
     const remoteArches = (0,runner/* getListInput */.DF)(constants/* MatrixInputs */.T1.remoteArches);
+    // The plan's decision; a matrix used alone assumes a trusted run publishes.
+    const publishes = core/* getInput */.V4(constants/* MatrixInputs */.T1.publish)
+        ? (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.publish, false)
+        : isTrustedRun(env);
     return {
         project: (0,runner/* getPathInput */.y2)(constants/* MatrixInputs */.T1.project, '.'),
         options: {
             arches: arches.length ? arches : matrix/* DEFAULT_ARCHES */.Rx,
             selfHosted: (0,matrix/* parseSelfHosted */.X3)(core/* getInput */.V4(constants/* MatrixInputs */.T1.selfHosted)),
             emulate: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.emulate, true),
+            timing: {
+                nativeMinutes: minutes(constants/* MatrixInputs */.T1.nativeBuildMinutes, '20', 1, 360),
+                nativeJobMinutes: minutes(constants/* MatrixInputs */.T1.timeoutMinutes, '120', 1, 360),
+                emulatedJobMinutes: minutes(constants/* MatrixInputs */.T1.emulatedTimeoutMinutes, '350', 1, 360),
+                changeMinutes: minutes(constants/* MatrixInputs */.T1.changeTimeoutMinutes, '55', 1, 360),
+                change: CHANGE_EVENTS.includes(env.GITHUB_EVENT_NAME ?? ''),
+                publishes,
+            },
             ...(remoteArches.length
                 ? {
                     remote: {
@@ -28721,10 +28742,7 @@ function readMatrixSettings(env = process.env) {
                         credentials: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.remoteCredentials, false),
                         acceptPublicUpload: (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.launchpadAcceptPublicUpload, false),
                         trusted: isTrustedRun(env),
-                        // The plan's decision; a matrix used alone assumes a trusted run publishes.
-                        publishes: core/* getInput */.V4(constants/* MatrixInputs */.T1.publish)
-                            ? (0,runner/* getBooleanInput */.Vt)(constants/* MatrixInputs */.T1.publish, false)
-                            : isTrustedRun(env),
+                        publishes,
                         privateRepository: readEventPayload(env)?.repository?.private === true,
                         fallback: (core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteFallback) || 'emulate'),
                         timeoutMinutes: Number(core/* getInput */.V4(constants/* MatrixInputs */.T1.remoteTimeoutMinutes) || '330'),
@@ -28734,6 +28752,14 @@ function readMatrixSettings(env = process.env) {
         },
         branches: (0,runner/* getListInput */.DF)(constants/* MatrixInputs */.T1.branches),
     };
+}
+/** A whole number of minutes within a job's limit. */
+function minutes(name, fallback, min, max) {
+    const value = core/* getInput */.V4(name) || fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+        throw new errors/* ConfigurationError */.j1(`'${name}' must be a whole number of minutes from ${min} to ${max}, not '${value}'.`);
+    return n;
 }
 
 
@@ -30169,7 +30195,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   X3: () => (/* binding */ parseSelfHosted)
 });
 
-// UNUSED EXPORTS: BUILD_MODES, HOSTED_RUNNERS, REMOTE_FALLBACKS, REMOTE_MARGIN_MINUTES
+// UNUSED EXPORTS: BUILD_MODES, EMULATED_SETUP_MINUTES, EMULATION_SLOWDOWN, HOSTED_RUNNERS, REMOTE_FALLBACKS, REMOTE_MARGIN_MINUTES
 
 // EXTERNAL MODULE: ./src/platform/errors.ts
 var errors = __nccwpck_require__(6316);
@@ -30722,6 +30748,13 @@ const HOSTED_RUNNERS = {
     arm64: 'ubuntu-24.04-arm',
 };
 const BUILD_MODES = (/* unused pure expression or super */ null && (['native', 'emulated', 'remote']));
+/**
+ * How much slower a build runs under qemu-user than natively: a service snap that builds in 20
+ * minutes takes 8 to 14 hours emulated (24 to 42 times), the low end of which plans a leg.
+ */
+const EMULATION_SLOWDOWN = 24;
+/** What an emulated leg spends besides the build: its image, the snapcraft unpack, the checks. */
+const EMULATED_SETUP_MINUTES = 15;
 const REMOTE_FALLBACKS = ['emulate', 'skip'];
 /** What a remote leg needs besides Launchpad's wait: snapcraft's install, constraints, download, checks. */
 const REMOTE_MARGIN_MINUTES = 20;
@@ -30774,6 +30807,7 @@ function buildMatrix(project, options) {
                 : {}),
             ...(pick.reason ? { reason: pick.reason } : {}),
             ...branch,
+            ...legMinutes(pick.mode, options),
         });
     }
     // What snapcraft.yaml declares but the caller did not ask for is said too, not dropped.
@@ -30788,6 +30822,41 @@ function buildMatrix(project, options) {
         });
     }
     return { include, skipped };
+}
+/** A leg's job limit and, for emulated legs, its build's own (none without timing). */
+function legMinutes(mode, options) {
+    const timing = options.timing;
+    if (!timing)
+        return {};
+    const cap = (minutes) => timing.change ? Math.min(minutes, timing.changeMinutes) : minutes;
+    if (mode === 'remote')
+        return { 'job-minutes': options.remote.timeoutMinutes };
+    if (mode === 'native')
+        return { 'job-minutes': cap(timing.nativeJobMinutes) };
+    const job = cap(timing.emulatedJobMinutes);
+    return { 'job-minutes': job, 'build-minutes': Math.max(1, job - EMULATED_SETUP_MINUTES) };
+}
+/**
+ * Whether an emulated leg of `arch` fits its allowance: null when it does (or nothing says how
+ * long it takes); else why not, as a skip or, on a run that publishes, a refusal.
+ */
+function emulationFits(arch, options, alternative) {
+    const timing = options.timing;
+    if (!timing)
+        return null;
+    const estimate = timing.nativeMinutes * EMULATION_SLOWDOWN + EMULATED_SETUP_MINUTES;
+    const allowance = timing.change ? timing.changeMinutes : timing.emulatedJobMinutes;
+    if (estimate <= allowance)
+        return null;
+    const hours = (estimate / 60).toFixed(1);
+    const why = `${arch} under qemu-user would take about ${hours} hours (native-build-minutes ${timing.nativeMinutes} × ${EMULATION_SLOWDOWN}, ` +
+        `the low end measured for a service snap), past the ${allowance} minutes ${timing.change ? 'a pull request or merge queue gives its checks (change-timeout-minutes)' : 'an emulated leg may run (emulated-timeout-minutes; a hosted job stops at 360)'}`;
+    if (timing.publishes)
+        throw new errors/* ConfigurationError */.j1(`${why}, and this run would publish without ${arch}: ${alternative}.`);
+    const releaseToo = timing.change && estimate > timing.emulatedJobMinutes
+        ? ` (a release run would refuse it too: ${alternative})`
+        : '';
+    return { skip: `${why}: not built here${releaseToo}`, notice: timing.change };
 }
 function checkRemote(remote, arches) {
     for (const arch of remote.arches) {
@@ -30836,13 +30905,22 @@ function pickRunner(target, arch, base, options) {
         if (!why)
             return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
         const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;
-        if (remote.fallback === 'emulate' && options.emulate)
+        if (remote.fallback === 'emulate' && options.emulate) {
+            const tooLong = emulationFits(arch, options, 'give the run Launchpad credentials, or a self-hosted runner');
+            if (tooLong)
+                return 'skip' in tooLong
+                    ? {
+                        ...tooLong,
+                        skip: `${asked}, and ${tooLong.skip}; release runs build it on Launchpad`,
+                    }
+                    : tooLong;
             return {
                 runner: driver,
                 buildOn,
                 mode: 'emulated',
                 reason: `${asked}: emulated instead (remote-fallback: emulate)`,
             };
+        }
         // A run that publishes may not leave the arch out; any other may, saying so.
         if (remote.publishes)
             throw new errors/* ConfigurationError */.j1(`${asked}, and this run would publish without ${arch}: fix that, or set 'remote-fallback: emulate'${options.emulate ? '' : " and 'emulate: true'"}.`);
@@ -30856,6 +30934,9 @@ function pickRunner(target, arch, base, options) {
         return {
             skip: `no runner: no hosted or self-hosted ${target.buildOn.join('/')} runner and emulation is off`,
         };
+    const tooLong = emulationFits(arch, options, `build it on Launchpad (remote-arches: ${arch}, with LAUNCHPAD_CREDENTIALS), give a self-hosted ${arch} runner (self-hosted), or leave ${arch} out of 'arches'`);
+    if (tooLong)
+        return tooLong;
     return { runner: driver, buildOn, mode: 'emulated' };
 }
 /** `ppc64el=self-hosted,power9` lines -> labels per arch. */

@@ -28470,6 +28470,10 @@ const MatrixInputs = {
     remoteTimeoutMinutes: 'remote-timeout-minutes',
     launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
     publish: 'publish',
+    nativeBuildMinutes: 'native-build-minutes',
+    timeoutMinutes: 'timeout-minutes',
+    emulatedTimeoutMinutes: 'emulated-timeout-minutes',
+    changeTimeoutMinutes: 'change-timeout-minutes',
 };
 const MatrixOutputs = {
     matrix: 'matrix',
@@ -28496,6 +28500,7 @@ const BuildInputs = {
     image: 'image',
     lxdConfig: 'lxd-config',
     containerCommand: 'container-command',
+    timeoutMinutes: 'timeout-minutes',
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
@@ -29450,6 +29455,8 @@ function planPipeline(event, table = new SeriesTable()) {
         throw new errors/* ConfigurationError */.j1(`The snap pipeline does not run for '${name}' events: use pull_request, merge_group, ${PUBLISHING_EVENTS.join(', ')}.`);
     }
     const dispatch = name === 'workflow_dispatch';
+    if (dispatch && event.inputs?.branch)
+        checkDispatchedBranch(event.inputs.branch);
     const ref = normaliseRefName((dispatch && event.inputs?.branch) || event.refName);
     const plan = {
         ref,
@@ -29477,6 +29484,22 @@ function planPipeline(event, table = new SeriesTable()) {
         publish: true,
         reason: dispatch ? `rebuild of ${ref} requested` : `${name} to ${ref}`,
     };
+}
+/**
+ * A dispatch rebuilds a branch (or an -eol/-eom tag) of this repository by its name. Anything
+ * else names code that is not the repository's own: `refs/pull/N/head` is a pull request's, a
+ * fork's included, and a commit id may be one; building it as a trusted run would give it the
+ * release's caches (and, on a remote leg, Launchpad's credentials).
+ */
+function checkDispatchedBranch(input) {
+    const name = input.trim();
+    const why = /^refs\/(?!heads\/|tags\/)/.test(name)
+        ? `'${name}' is not a branch of this repository (refs/pull/* is a pull request's, a fork's included)`
+        : /^[0-9a-f]{7,64}$/i.test(name)
+            ? `'${name}' looks like a commit id, not a branch name`
+            : null;
+    if (why)
+        throw new errors/* ConfigurationError */.j1(`${why}: a dispatch rebuilds a branch by its name (e.g. stable/2025.1). Build a pull request by its pull_request event, which never publishes.`);
 }
 
 

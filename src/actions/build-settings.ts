@@ -46,6 +46,9 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     setup,
     image: core.getInput(I.image) || undefined,
     instanceConfig: parseConfig(core.getInput(I.lxdConfig)),
+    timeoutMinutes: core.getInput(I.timeoutMinutes)
+      ? wholeMinutes(core.getInput(I.timeoutMinutes))
+      : undefined,
     // Empty: the base's own (snapcraft/bases.ts), known once snapcraft.yaml is read.
     containerCommand: core.getInput(I.containerCommand)
       ? splitCommandLine(core.getInput(I.containerCommand), I.containerCommand)
@@ -165,4 +168,13 @@ export function splitCommandLine(text: string, input: string): string[] {
   if (inWord) words.push(word);
   if (words.length === 0) throw new ConfigurationError(`'${input}' is empty.`);
   return words;
+}
+
+function wholeMinutes(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 360)
+    throw new ConfigurationError(
+      `'${I.timeoutMinutes}' must be a whole number of minutes from 1 to 360, not '${value}'.`,
+    );
+  return n;
 }

@@ -96,6 +96,10 @@ export const MatrixInputs = {
   remoteTimeoutMinutes: 'remote-timeout-minutes',
   launchpadAcceptPublicUpload: 'launchpad-accept-public-upload',
   publish: 'publish',
+  nativeBuildMinutes: 'native-build-minutes',
+  timeoutMinutes: 'timeout-minutes',
+  emulatedTimeoutMinutes: 'emulated-timeout-minutes',
+  changeTimeoutMinutes: 'change-timeout-minutes',
 } as const;
 
 export const MatrixOutputs = {
@@ -124,6 +128,7 @@ export const BuildInputs = {
   image: 'image',
   lxdConfig: 'lxd-config',
   containerCommand: 'container-command',
+  timeoutMinutes: 'timeout-minutes',
   constraints: 'constraints',
   ref: 'ref',
   requirementsRepo: 'requirements-repo',

@@ -29,6 +29,11 @@ export interface ContainerBuildOptions {
   readonly command: readonly string[];
   /** Environment for the build (no secrets: it goes on lxc's command line). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The build's own limit: stopped inside the container (coreutils `timeout`) before the job's,
+   * so a leg that runs out fails with its output and logs kept, not cancelled without them.
+   */
+  readonly timeoutMinutes?: number;
   readonly outputDir: string;
   /** Where build output, snapcraft's logs and the console log land on failure. */
   readonly logsDir: string;
@@ -114,7 +119,11 @@ export async function buildInContainer(
     const carriedBefore: number[] = [];
     for (const dir of options.carry ?? []) carriedBefore.push(await carryIn(lxd, instance, dir));
     log(`${instance}: ${options.command.join(' ')}`);
-    const build = await lxd.execIn(instance, options.command, {
+    const limit = options.timeoutMinutes;
+    const argv = limit
+      ? ['timeout', '--kill-after=60', `${limit * 60}`, ...options.command]
+      : options.command;
+    const build = await lxd.execIn(instance, argv, {
       cwd: REMOTE_PROJECT,
       env: options.env,
       onLine: (line) => {
@@ -122,6 +131,14 @@ export async function buildInContainer(
         log(line);
       },
     });
+    if (limit && (build.code === 124 || build.code === 137))
+      throw await failure(
+        options,
+        instance,
+        output,
+        build.code,
+        `did not finish in ${limit} minutes (its build-minutes, inside the job's limit); emulated builds run 20 to 40 times slower than native: build this arch on Launchpad (remote-arches) or a self-hosted runner`,
+      );
     if (build.code !== 0) throw await failure(options, instance, output, build.code);
 
     const remote = (await findSnaps()).filter((path) => !existing.has(path));

@@ -30,6 +30,10 @@ export interface MatrixEntry {
   /** Why the leg is built the way it is, when that is not the first choice (for the summary). */
   readonly reason?: string;
   readonly branch?: string;
+  /** The leg's job limit (`timeout-minutes`), by mode and event (LegTiming). */
+  readonly 'job-minutes'?: number;
+  /** For emulated legs, the build's own limit inside the job, so a leg that runs out ends with its logs. */
+  readonly 'build-minutes'?: number;
 }
 
 export type BuildMode = 'native' | 'emulated' | 'remote';
@@ -52,8 +56,39 @@ export interface MatrixOptions {
   readonly emulate: boolean;
   /** Arches without a runner that Launchpad builds (snapcraft remote-build), and when it may. */
   readonly remote?: RemoteOptions;
+  /** How long legs may take, and how long an emulated one would (default: no limits are set). */
+  readonly timing?: LegTiming;
   readonly branch?: string;
 }
+
+/**
+ * Time, sized by real builds and limits. An emulated build is estimated as the native build's
+ * time times EMULATION_SLOWDOWN; a leg that would not finish in its allowance is not started:
+ * on a pull request or in a merge queue it is skipped with a notice (the verdict is due within
+ * `changeMinutes`); on a run that publishes it is refused before anything builds, saying what to
+ * do instead (remote, a self-hosted runner, or fewer arches).
+ */
+export interface LegTiming {
+  /** How long the snap takes to build natively, in minutes (an estimate the caller gives). */
+  readonly nativeMinutes: number;
+  /** The job limits of native and emulated legs on runs that are not change checks. */
+  readonly nativeJobMinutes: number;
+  readonly emulatedJobMinutes: number;
+  /** Pull requests and merge queues: every leg's verdict within this (a merge queue's status check times out at 60 by default). */
+  readonly changeMinutes: number;
+  /** This run checks a proposed change (pull request, merge queue). */
+  readonly change: boolean;
+  /** This run publishes what it builds: it may not leave an arch out. */
+  readonly publishes: boolean;
+}
+
+/**
+ * How much slower a build runs under qemu-user than natively: a service snap that builds in 20
+ * minutes takes 8 to 14 hours emulated (24 to 42 times), the low end of which plans a leg.
+ */
+export const EMULATION_SLOWDOWN = 24;
+/** What an emulated leg spends besides the build: its image, the snapcraft unpack, the checks. */
+export const EMULATED_SETUP_MINUTES = 15;
 
 export interface RemoteOptions {
   readonly arches: readonly string[];
@@ -130,6 +165,7 @@ export function buildMatrix(
         : {}),
       ...(pick.reason ? { reason: pick.reason } : {}),
       ...branch,
+      ...legMinutes(pick.mode, options),
     });
   }
   // What snapcraft.yaml declares but the caller did not ask for is said too, not dropped.
@@ -146,6 +182,46 @@ export function buildMatrix(
     });
   }
   return { include, skipped };
+}
+
+/** A leg's job limit and, for emulated legs, its build's own (none without timing). */
+function legMinutes(
+  mode: BuildMode,
+  options: MatrixOptions,
+): { 'job-minutes'?: number; 'build-minutes'?: number } {
+  const timing = options.timing;
+  if (!timing) return {};
+  const cap = (minutes: number): number =>
+    timing.change ? Math.min(minutes, timing.changeMinutes) : minutes;
+  if (mode === 'remote') return { 'job-minutes': options.remote!.timeoutMinutes };
+  if (mode === 'native') return { 'job-minutes': cap(timing.nativeJobMinutes) };
+  const job = cap(timing.emulatedJobMinutes);
+  return { 'job-minutes': job, 'build-minutes': Math.max(1, job - EMULATED_SETUP_MINUTES) };
+}
+
+/**
+ * Whether an emulated leg of `arch` fits its allowance: null when it does (or nothing says how
+ * long it takes); else why not, as a skip or, on a run that publishes, a refusal.
+ */
+function emulationFits(arch: string, options: MatrixOptions, alternative: string): Pick | null {
+  const timing = options.timing;
+  if (!timing) return null;
+  const estimate = timing.nativeMinutes * EMULATION_SLOWDOWN + EMULATED_SETUP_MINUTES;
+  const allowance = timing.change ? timing.changeMinutes : timing.emulatedJobMinutes;
+  if (estimate <= allowance) return null;
+  const hours = (estimate / 60).toFixed(1);
+  const why =
+    `${arch} under qemu-user would take about ${hours} hours (native-build-minutes ${timing.nativeMinutes} × ${EMULATION_SLOWDOWN}, ` +
+    `the low end measured for a service snap), past the ${allowance} minutes ${timing.change ? 'a pull request or merge queue gives its checks (change-timeout-minutes)' : 'an emulated leg may run (emulated-timeout-minutes; a hosted job stops at 360)'}`;
+  if (timing.publishes)
+    throw new ConfigurationError(
+      `${why}, and this run would publish without ${arch}: ${alternative}.`,
+    );
+  const releaseToo =
+    timing.change && estimate > timing.emulatedJobMinutes
+      ? ` (a release run would refuse it too: ${alternative})`
+      : '';
+  return { skip: `${why}: not built here${releaseToo}`, notice: timing.change };
 }
 
 function checkRemote(remote: RemoteOptions, arches: readonly string[]): void {
@@ -212,13 +288,26 @@ function pickRunner(
             : null;
     if (!why) return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
     const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;
-    if (remote.fallback === 'emulate' && options.emulate)
+    if (remote.fallback === 'emulate' && options.emulate) {
+      const tooLong = emulationFits(
+        arch,
+        options,
+        'give the run Launchpad credentials, or a self-hosted runner',
+      );
+      if (tooLong)
+        return 'skip' in tooLong
+          ? {
+              ...tooLong,
+              skip: `${asked}, and ${tooLong.skip}; release runs build it on Launchpad`,
+            }
+          : tooLong;
       return {
         runner: driver,
         buildOn,
         mode: 'emulated',
         reason: `${asked}: emulated instead (remote-fallback: emulate)`,
       };
+    }
     // A run that publishes may not leave the arch out; any other may, saying so.
     if (remote.publishes)
       throw new ConfigurationError(
@@ -234,6 +323,12 @@ function pickRunner(
     return {
       skip: `no runner: no hosted or self-hosted ${target.buildOn.join('/')} runner and emulation is off`,
     };
+  const tooLong = emulationFits(
+    arch,
+    options,
+    `build it on Launchpad (remote-arches: ${arch}, with LAUNCHPAD_CREDENTIALS), give a self-hosted ${arch} runner (self-hosted), or leave ${arch} out of 'arches'`,
+  );
+  if (tooLong) return tooLong;
   return { runner: driver, buildOn, mode: 'emulated' };
 }
 

@@ -62,6 +62,8 @@ export interface BuildSettings {
   readonly instanceConfig: Readonly<Record<string, string>>;
   /** What runs inside the emulated container (argv); by default the base's destructive build. */
   readonly containerCommand?: readonly string[];
+  /** For emulated builds, the build's own limit in minutes (a matrix entry's build-minutes). */
+  readonly timeoutMinutes?: number;
   /** Apply the release's constraints first, for `ref` from `requirementsRepo`. */
   readonly constraints: boolean;
   readonly ref?: string;
@@ -315,6 +317,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
           image: image!,
           instanceConfig,
           command: [...(settings.containerCommand ?? ['snapcraft', ...facts.destructive])],
+          timeoutMinutes: settings.timeoutMinutes,
           env: { ...buildEnv, PIP_CACHE_DIR: CONTAINER_PIP_CACHE },
           carry: [{ host: wheelDir, container: CONTAINER_PIP_CACHE }],
           outputDir: settings.outputDir,

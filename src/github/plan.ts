@@ -81,6 +81,7 @@ export function planPipeline(event: PipelineEvent, table = new SeriesTable()): P
     );
   }
   const dispatch = name === 'workflow_dispatch';
+  if (dispatch && event.inputs?.branch) checkDispatchedBranch(event.inputs.branch);
   const ref = normaliseRefName((dispatch && event.inputs?.branch) || event.refName);
   const plan = {
     ref,
@@ -111,4 +112,23 @@ export function planPipeline(event: PipelineEvent, table = new SeriesTable()): P
     publish: true,
     reason: dispatch ? `rebuild of ${ref} requested` : `${name} to ${ref}`,
   };
+}
+
+/**
+ * A dispatch rebuilds a branch (or an -eol/-eom tag) of this repository by its name. Anything
+ * else names code that is not the repository's own: `refs/pull/N/head` is a pull request's, a
+ * fork's included, and a commit id may be one; building it as a trusted run would give it the
+ * release's caches (and, on a remote leg, Launchpad's credentials).
+ */
+function checkDispatchedBranch(input: string): void {
+  const name = input.trim();
+  const why = /^refs\/(?!heads\/|tags\/)/.test(name)
+    ? `'${name}' is not a branch of this repository (refs/pull/* is a pull request's, a fork's included)`
+    : /^[0-9a-f]{7,64}$/i.test(name)
+      ? `'${name}' looks like a commit id, not a branch name`
+      : null;
+  if (why)
+    throw new ConfigurationError(
+      `${why}: a dispatch rebuilds a branch by its name (e.g. stable/2025.1). Build a pull request by its pull_request event, which never publishes.`,
+    );
 }

@@ -468,6 +468,7 @@ async function runJob(
     };
     const steps: StepRun[] = [];
     let failed = false;
+    let cancelledHere = false;
     const checkouts = new Map<string, { repository: string; ref: string }>();
     const jobEnv = (evalToken(get(job, 'env'), legContexts, never) ?? {}) as Record<string, Js>;
     legContexts.env = jobEnv;
@@ -536,6 +537,11 @@ async function runJob(
           conclusion: outcome,
         };
       if (outcome === 'failure') failed = true;
+      // A step that ends cancelled (its job's time limit reached) cancels the run from here on.
+      if (outcome === 'cancelled') {
+        state.cancelled = true;
+        cancelledHere = true;
+      }
       steps.push({
         index,
         id: stepId,
@@ -549,7 +555,7 @@ async function runJob(
         resolvedFrom,
       });
     }
-    const result: Result = failed ? 'failure' : 'success';
+    const result: Result = cancelledHere ? 'cancelled' : failed ? 'failure' : 'success';
     runs.push({
       matrix: leg,
       name: asString(evalToken(get(job, 'name'), legContexts, never) ?? id),
