@@ -361,6 +361,47 @@ describe('the dispatch action (fleet rebuilds), against a GitHub REST stand-in o
     });
   });
 
+  it('dispatches each rebuild once when five runs race, and none gives up writing the state', async () => {
+    world.branches = {
+      'snap-keystone': ['stable/2025.1', 'unmaintained/2024.1'],
+      'snap-nova': ['stable/2025.1'],
+    };
+    world.slow.add('snap-keystone');
+    world.slow.add('snap-nova');
+    const inputs = {
+      repos: 'openstack-snaps/snap-keystone\nopenstack-snaps/snap-nova',
+      'requirements-repo': requirements.url,
+      'requirements-branches': 'stable/2025.1 unmaintained/2024.1',
+      'state-token': STATE_TOKEN,
+      'timeout-minutes': '0.002',
+    };
+    const runs = await Promise.all([1, 2, 3, 4, 5].map(() => dispatchRun(inputs)));
+    expect(runs.map((r) => r.status)).toEqual([0, 0, 0, 0, 0]);
+    const dispatched = requests
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/dispatches'))
+      .map(
+        (r) =>
+          `${r.path.split('/')[3]} ${(r.body as { inputs: { branch: string } }).inputs.branch}`,
+      )
+      .sort();
+    expect(dispatched).toEqual([
+      'snap-keystone stable/2025.1',
+      'snap-keystone unmaintained/2024.1',
+      'snap-nova stable/2025.1',
+    ]);
+    // The writes did meet (the stand-in refused some) and every run wrote in the end.
+    expect(
+      requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/contents/fleet-state.json'))
+        .length,
+    ).toBeGreaterThan(5);
+    const state = JSON.parse(Buffer.from(world.state!.content, 'base64').toString('utf8')) as {
+      snaps: Record<string, Record<string, { pending?: { runId: number | null } }>>;
+    };
+    expect(
+      Object.values(state.snaps).flatMap((b) => Object.values(b).map((s) => s.pending?.runId)),
+    ).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
+  });
+
   it('creates the state branch the first time', async () => {
     world.branches = { 'snap-keystone': ['stable/2025.1'] };
     const run = await dispatchRun({

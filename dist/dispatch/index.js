@@ -31374,7 +31374,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9616);
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6871);
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(1783);
-/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(4963);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(4809);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(4963);
 /* harmony import */ var _dispatch_report_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6820);
 /* harmony import */ var _dispatch_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6856);
 /* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6200);
@@ -31411,7 +31412,7 @@ async function main() {
             repos: settings.repos,
             requirementsUrl: constraints.requirementsUrl,
             branchPatterns: constraints.branchPatterns,
-            state: new _github_index_js__WEBPACK_IMPORTED_MODULE_8__/* .StateFile */ .iK((0,_github_index_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(constraints.stateToken, settings.apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq), constraints.stateRepository, constraints.stateBranch),
+            state: new _github_index_js__WEBPACK_IMPORTED_MODULE_8__/* .StateFile */ .i((0,_github_index_js__WEBPACK_IMPORTED_MODULE_5__/* .githubClient */ .$f)(constraints.stateToken, settings.apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq), constraints.stateRepository, constraints.stateBranch, 'fleet-state.json', _github_index_js__WEBPACK_IMPORTED_MODULE_9__/* .FLEET_STATE */ .Lp),
             wait: settings.wait,
         }));
         await (0,_dispatch_report_js__WEBPACK_IMPORTED_MODULE_1__/* .reportFleet */ .z)('Rebuilds for changed constraints', results, why);
@@ -37377,8 +37378,23 @@ async function rebuildForConstraints(options) {
     const refs = await (0,requirements_repo/* listRemoteRefs */.R8)(new Git(), options.requirementsUrl);
     const tips = new Map([...refs.branches].filter(([b]) => options.branchPatterns.some((matches) => matches(b))));
     log(`${(0,redact/* redactUrl */.BO)(options.requirementsUrl)}: ${[...tips.keys()].join(', ') || 'no matching branches'}`);
-    const { rebuild, follow } = (0,fleet_state/* planRebuilds */.YE)(options.repos, tips, (await state.read()).state);
-    const started = await withBranches(fleet.client, rebuild, log);
+    // Claimed before anything is dispatched: the rebuilds are marked started (no run yet) in the
+    // same write that decides them, so a run racing this one reads them as started and follows
+    // them instead of dispatching them again.
+    const hasBranch = branchCheck(fleet.client, log);
+    const since = new Date().toISOString();
+    const { started, follow } = await state.update(async (latest) => {
+        const planned = (0,fleet_state/* planRebuilds */.YE)(options.repos, tips, latest);
+        const started = [];
+        for (const target of planned.rebuild)
+            if (await hasBranch(target))
+                started.push(target);
+        const claims = started.map((t) => ({ commit: t.commit, run: unstarted(t, since) }));
+        return {
+            state: (0,fleet_state/* recordRuns */._P)(latest, claims, since, { claim: true }),
+            result: { started, follow: planned.follow },
+        };
+    }, (r) => `Fleet rebuilds claimed: ${r.started.length}`);
     const why = new Map([...started, ...follow].map((t) => [targetKey(t), t.reason]));
     if (started.length === 0 && follow.length === 0) {
         log("Every snap has been rebuilt against its branch's current constraints.");
@@ -37389,28 +37405,43 @@ async function rebuildForConstraints(options) {
         ...runs.map((run, i) => ({ commit: started[i].commit, run })),
         ...follow.map((f) => ({ commit: f.commit, run: f.run })),
     ];
-    // Marked pending at once: if this job dies waiting, the next run follows these runs.
-    await state.update((latest) => (0,fleet_state/* recordRuns */._P)(latest, tracked, new Date().toISOString()), `Fleet rebuilds started: ${runs.filter((r) => !r.error).length}`);
+    // Their runs, once known: if this job dies waiting, the next run follows them.
+    await state.update((latest) => ({ state: (0,fleet_state/* recordRuns */._P)(latest, tracked, new Date().toISOString()), result: null }), () => `Fleet rebuilds started: ${runs.filter((r) => !r.error).length}`);
     if (options.wait)
         await (0,github_fleet/* awaitRuns */.Lo)(tracked.map((t) => t.run), fleet);
-    await state.update((latest) => (0,fleet_state/* recordRuns */._P)(latest, tracked, new Date().toISOString()), `Fleet rebuilds: ${tracked.filter((t) => t.run.conclusion === 'success').length} of ${tracked.length} succeeded`);
+    await state.update((latest) => ({ state: (0,fleet_state/* recordRuns */._P)(latest, tracked, new Date().toISOString()), result: null }), () => `Fleet rebuilds: ${tracked.filter((t) => t.run.conclusion === 'success').length} of ${tracked.length} succeeded`);
     return { results: tracked.map((t) => (0,github_fleet/* resultOf */.Bg)(t.run)), why };
 }
+/** A claim: the rebuild is decided, its run not dispatched yet. */
+function unstarted(target, since) {
+    return {
+        target,
+        runId: null,
+        runUrl: null,
+        since,
+        defaultBranch: '',
+        conclusion: null,
+    };
+}
 /** Only branches the snap repo has: a snap that never had stable/2023.1 is not rebuilt for it. */
-async function withBranches(client, targets, log) {
-    const kept = [];
-    for (const target of targets) {
-        try {
-            await client.rest.repos.getBranch({ ...target.repository, branch: target.branch });
-            kept.push(target);
+function branchCheck(client, log) {
+    const known = new Map();
+    return async (target) => {
+        const key = targetKey(target);
+        if (!known.has(key)) {
+            try {
+                await client.rest.repos.getBranch({ ...target.repository, branch: target.branch });
+                known.set(key, true);
+            }
+            catch (error) {
+                if (error.status !== 404)
+                    throw error;
+                log(`${key}: no such branch; nothing to rebuild`);
+                known.set(key, false);
+            }
         }
-        catch (error) {
-            if (error.status !== 404)
-                throw error;
-            log(`${targetKey(target)}: no such branch; nothing to rebuild`);
-        }
-    }
-    return kept;
+        return known.get(key);
+    };
 }
 
 
@@ -37420,100 +37451,25 @@ async function withBranches(client, targets, log) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Lp: () => (/* binding */ FLEET_STATE),
 /* harmony export */   YE: () => (/* binding */ planRebuilds),
-/* harmony export */   _P: () => (/* binding */ recordRuns),
-/* harmony export */   iK: () => (/* binding */ StateFile)
+/* harmony export */   _P: () => (/* binding */ recordRuns)
 /* harmony export */ });
 /* unused harmony export EMPTY_STATE */
-/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6316);
-/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6871);
-
+/* harmony import */ var _fleet_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6871);
 
 const EMPTY_STATE = { version: 1, snaps: {} };
-/** The state file: `path` on `branch` of `repository`, read and written with the contents API. */
-class StateFile {
-    client;
-    repository;
-    branch;
-    path;
-    constructor(client, repository, branch, path = 'fleet-state.json') {
-        this.client = client;
-        this.repository = repository;
-        this.branch = branch;
-        this.path = path;
-    }
-    /** The state and the file's blob SHA (null when there is no file yet). */
-    async read() {
-        try {
-            const { data } = await this.client.rest.repos.getContent({
-                ...this.repository,
-                path: this.path,
-                ref: this.branch,
-            });
-            const file = data;
-            const state = JSON.parse(Buffer.from(file.content ?? '', 'base64').toString('utf8'));
-            if (state.version !== 1 || typeof state.snaps !== 'object')
-                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${this.path} on ${this.branch} is not a fleet state file (version 1): move it away or choose another 'state-branch'.`);
-            return { state, sha: file.sha };
-        }
-        catch (error) {
-            if (error.status === 404)
-                return { state: EMPTY_STATE, sha: null };
-            throw error;
-        }
-    }
-    /**
-     * Applies `update` to the newest state and writes it, creating the branch from the default
-     * branch when it is not there yet. Another writer in between (409/422 on the blob SHA) means
-     * read again and re-apply: the update is a merge, never an overwrite.
-     */
-    async update(update, message) {
-        await this.ensureBranch();
-        for (let attempt = 1;; attempt++) {
-            const { state, sha } = await this.read();
-            const next = update(state);
-            try {
-                await this.client.rest.repos.createOrUpdateFileContents({
-                    ...this.repository,
-                    path: this.path,
-                    branch: this.branch,
-                    message,
-                    content: Buffer.from(`${JSON.stringify(next, null, 2)}\n`).toString('base64'),
-                    ...(sha ? { sha } : {}),
-                });
-                return;
-            }
-            catch (error) {
-                const status = error.status;
-                if ((status === 409 || status === 422) && attempt < 3)
-                    continue;
-                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA(`cannot write ${this.path} on ${this.branch}: ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`, {
-                    cause: error,
-                });
-            }
-        }
-    }
-    async ensureBranch() {
-        try {
-            await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
-            return;
-        }
-        catch (error) {
-            if (error.status !== 404)
-                throw error;
-        }
-        const { data: repo } = await this.client.rest.repos.get(this.repository);
-        const { data: head } = await this.client.rest.git.getRef({
-            ...this.repository,
-            ref: `heads/${repo.default_branch}`,
-        });
-        await this.client.rest.git.createRef({
-            ...this.repository,
-            ref: `refs/heads/${this.branch}`,
-            sha: head.object.sha,
-        });
-    }
-}
+/** The fleet state file's kind: version 1, a map of snaps. */
+const FLEET_STATE = {
+    empty: EMPTY_STATE,
+    kind: 'a fleet state file (version 1)',
+    read: (value) => {
+        const state = value;
+        return state?.version === 1 && typeof state.snaps === 'object' && state.snaps !== null
+            ? state
+            : null;
+    },
+};
 // A rebuild whose run was never found (GHES, listing lost it) is started again after a day.
 const FORGET_AFTER_MS = 24 * 3600 * 1000;
 /**
@@ -37563,29 +37519,34 @@ function planRebuilds(repos, tips, state, now = Date.now()) {
 /**
  * The state after these runs: a success moves its branch on to the commit it built; a run that
  * finished otherwise (or never started) clears its pending mark so the next run starts it again;
- * a run still going stays pending, to be followed.
+ * a run still going stays pending, to be followed. Only `claim` creates a pending mark: after
+ * that a run updates its mark only while the mark is still there for its commit (a racing run
+ * may have settled it), and never forgets a run id another writer found.
  */
-function recordRuns(state, runs, at) {
+function recordRuns(state, runs, at, options = {}) {
     const snaps = Object.fromEntries(Object.entries(state.snaps).map(([repo, branches]) => [repo, { ...branches }]));
     for (const { commit, run } of runs) {
-        const name = (0,_fleet_js__WEBPACK_IMPORTED_MODULE_1__/* .repoName */ .Qq)(run.target);
+        const name = (0,_fleet_js__WEBPACK_IMPORTED_MODULE_0__/* .repoName */ .Qq)(run.target);
         const branches = (snaps[name] ??= {});
-        const { pending: _pending, ...settled } = branches[run.target.branch] ?? {};
+        const { pending, ...settled } = branches[run.target.branch] ?? {};
+        const ours = options.claim || pending?.commit === commit;
         if (run.conclusion === 'success') {
             branches[run.target.branch] = { commit, run: run.runUrl, at };
+        }
+        else if (!ours) {
+            // Settled by another run meanwhile: its word stands.
         }
         else if (run.error || run.conclusion !== null) {
             if (Object.keys(settled).length > 0)
                 branches[run.target.branch] = settled;
             else
                 delete branches[run.target.branch];
-            if (Object.keys(branches).length === 0)
-                delete snaps[name];
         }
         else {
+            const known = run.runId === null && pending?.runId != null ? pending : null;
             branches[run.target.branch] = {
                 ...settled,
-                pending: {
+                pending: known ?? {
                     commit,
                     runId: run.runId,
                     runUrl: run.runUrl,
@@ -37594,6 +37555,8 @@ function recordRuns(state, runs, at) {
                 },
             };
         }
+        if (Object.keys(branches).length === 0)
+            delete snaps[name];
     }
     return { version: 1, snaps };
 }
@@ -37790,6 +37753,131 @@ function parseFleetRepo(text, serverUrl) {
         throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`'${value}' is not a snap repository: write owner/name (or https://${new URL(serverUrl).host}/owner/name).`);
     }
     return { owner: match[1], repo: match[2] };
+}
+
+
+/***/ }),
+
+/***/ 4809:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   i: () => (/* binding */ StateFile)
+/* harmony export */ });
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6316);
+
+/** Writers in between are expected (runs race by design): many tries, a little apart. */
+const ATTEMPTS = 12;
+/**
+ * A JSON state file on a branch of a repository, read and written with the contents API. A write
+ * names the blob it replaces, and GitHub refuses one whose blob is no longer the file's (409, or
+ * 422 when the file appeared meanwhile): that refusal is what makes an update a compare-and-swap,
+ * and on it the update is applied again to the newer state, never written over it.
+ */
+class StateFile {
+    client;
+    repository;
+    branch;
+    path;
+    codec;
+    sleep;
+    constructor(client, repository, branch, path, codec, sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))) {
+        this.client = client;
+        this.repository = repository;
+        this.branch = branch;
+        this.path = path;
+        this.codec = codec;
+        this.sleep = sleep;
+    }
+    /** The state and the file's blob SHA (null when there is no file yet). */
+    async read() {
+        try {
+            const { data } = await this.client.rest.repos.getContent({
+                ...this.repository,
+                path: this.path,
+                ref: this.branch,
+            });
+            const file = data;
+            let parsed = null;
+            try {
+                parsed = JSON.parse(Buffer.from(file.content ?? '', 'base64').toString('utf8'));
+            }
+            catch {
+                parsed = null;
+            }
+            const state = this.codec.read(parsed);
+            if (state === null)
+                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${this.path} on ${this.branch} is not ${this.codec.kind}: move it away or choose another 'state-branch'.`);
+            return { state, sha: file.sha };
+        }
+        catch (error) {
+            if (error.status === 404)
+                return { state: this.codec.empty, sha: null };
+            throw error;
+        }
+    }
+    /**
+     * Applies `step` to the newest state and writes what it returns, creating the branch from the
+     * default branch when it is not there yet; the result of the step that was written is returned.
+     * Another writer in between means read again and apply `step` again: it must decide from the
+     * state it is given, nothing else. A step that changes nothing writes nothing.
+     */
+    async update(step, message) {
+        await this.ensureBranch();
+        for (let attempt = 1;; attempt++) {
+            const { state, sha } = await this.read();
+            const next = await step(state);
+            if (sha && JSON.stringify(next.state) === JSON.stringify(state))
+                return next.result;
+            try {
+                await this.client.rest.repos.createOrUpdateFileContents({
+                    ...this.repository,
+                    path: this.path,
+                    branch: this.branch,
+                    message: message(next.result),
+                    content: Buffer.from(`${JSON.stringify(next.state, null, 2)}\n`).toString('base64'),
+                    ...(sha ? { sha } : {}),
+                });
+                return next.result;
+            }
+            catch (error) {
+                const status = error.status;
+                if ((status === 409 || status === 422) && attempt < ATTEMPTS) {
+                    // Apart by a random share of a growing step, so racing writers stop meeting.
+                    await this.sleep(Math.random() * Math.min(4000, 100 * 2 ** attempt));
+                    continue;
+                }
+                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA(`cannot write ${this.path} on ${this.branch}: ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`, { cause: error });
+            }
+        }
+    }
+    async ensureBranch() {
+        try {
+            await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
+            return;
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+        }
+        const { data: repo } = await this.client.rest.repos.get(this.repository);
+        const { data: head } = await this.client.rest.git.getRef({
+            ...this.repository,
+            ref: `heads/${repo.default_branch}`,
+        });
+        try {
+            await this.client.rest.git.createRef({
+                ...this.repository,
+                ref: `refs/heads/${this.branch}`,
+                sha: head.object.sha,
+            });
+        }
+        catch (error) {
+            // Another run created it first.
+            if (error.status !== 422)
+                throw error;
+        }
+    }
 }
 
 

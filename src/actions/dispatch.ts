@@ -3,6 +3,7 @@ import {
   githubClient,
   rebuildFleet,
   rebuildForConstraints,
+  FLEET_STATE,
   StateFile,
   type FleetOptions,
 } from '../github/index.js';
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
           githubClient(constraints.stateToken, settings.apiUrl, core.info),
           constraints.stateRepository,
           constraints.stateBranch,
+          'fleet-state.json',
+          FLEET_STATE,
         ),
         wait: settings.wait,
       }),

@@ -1,5 +1,4 @@
-import { ConfigurationError, errorMessage, ExternalError } from '../platform/index.js';
-import type { GitHubClient } from './api.js';
+import type { StateCodec } from './state-file.js';
 import { repoName, type FleetRun, type FleetTarget } from './fleet.js';
 
 /**
@@ -30,90 +29,17 @@ export interface FleetState {
 
 export const EMPTY_STATE: FleetState = { version: 1, snaps: {} };
 
-/** The state file: `path` on `branch` of `repository`, read and written with the contents API. */
-export class StateFile {
-  constructor(
-    private readonly client: GitHubClient,
-    private readonly repository: { owner: string; repo: string },
-    private readonly branch: string,
-    private readonly path = 'fleet-state.json',
-  ) {}
-
-  /** The state and the file's blob SHA (null when there is no file yet). */
-  async read(): Promise<{ state: FleetState; sha: string | null }> {
-    try {
-      const { data } = await this.client.rest.repos.getContent({
-        ...this.repository,
-        path: this.path,
-        ref: this.branch,
-      });
-      const file = data as { content?: string; sha: string };
-      const state = JSON.parse(
-        Buffer.from(file.content ?? '', 'base64').toString('utf8'),
-      ) as FleetState;
-      if (state.version !== 1 || typeof state.snaps !== 'object')
-        throw new ConfigurationError(
-          `${this.path} on ${this.branch} is not a fleet state file (version 1): move it away or choose another 'state-branch'.`,
-        );
-      return { state, sha: file.sha };
-    } catch (error) {
-      if ((error as { status?: number }).status === 404) return { state: EMPTY_STATE, sha: null };
-      throw error;
-    }
-  }
-
-  /**
-   * Applies `update` to the newest state and writes it, creating the branch from the default
-   * branch when it is not there yet. Another writer in between (409/422 on the blob SHA) means
-   * read again and re-apply: the update is a merge, never an overwrite.
-   */
-  async update(update: (state: FleetState) => FleetState, message: string): Promise<void> {
-    await this.ensureBranch();
-    for (let attempt = 1; ; attempt++) {
-      const { state, sha } = await this.read();
-      const next = update(state);
-      try {
-        await this.client.rest.repos.createOrUpdateFileContents({
-          ...this.repository,
-          path: this.path,
-          branch: this.branch,
-          message,
-          content: Buffer.from(`${JSON.stringify(next, null, 2)}\n`).toString('base64'),
-          ...(sha ? { sha } : {}),
-        });
-        return;
-      } catch (error) {
-        const status = (error as { status?: number }).status;
-        if ((status === 409 || status === 422) && attempt < 3) continue;
-        throw new ExternalError(
-          `cannot write ${this.path} on ${this.branch}: ${errorMessage(error)}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    }
-  }
-
-  private async ensureBranch(): Promise<void> {
-    try {
-      await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
-      return;
-    } catch (error) {
-      if ((error as { status?: number }).status !== 404) throw error;
-    }
-    const { data: repo } = await this.client.rest.repos.get(this.repository);
-    const { data: head } = await this.client.rest.git.getRef({
-      ...this.repository,
-      ref: `heads/${repo.default_branch}`,
-    });
-    await this.client.rest.git.createRef({
-      ...this.repository,
-      ref: `refs/heads/${this.branch}`,
-      sha: head.object.sha,
-    });
-  }
-}
+/** The fleet state file's kind: version 1, a map of snaps. */
+export const FLEET_STATE: StateCodec<FleetState> = {
+  empty: EMPTY_STATE,
+  kind: 'a fleet state file (version 1)',
+  read: (value) => {
+    const state = value as FleetState | null;
+    return state?.version === 1 && typeof state.snaps === 'object' && state.snaps !== null
+      ? state
+      : null;
+  },
+};
 
 /** A rebuild the state calls for, and why. */
 export interface StaleTarget extends FleetTarget {
@@ -183,12 +109,15 @@ export function planRebuilds(
 /**
  * The state after these runs: a success moves its branch on to the commit it built; a run that
  * finished otherwise (or never started) clears its pending mark so the next run starts it again;
- * a run still going stays pending, to be followed.
+ * a run still going stays pending, to be followed. Only `claim` creates a pending mark: after
+ * that a run updates its mark only while the mark is still there for its commit (a racing run
+ * may have settled it), and never forgets a run id another writer found.
  */
 export function recordRuns(
   state: FleetState,
   runs: readonly { commit: string; run: FleetRun }[],
   at: string,
+  options: { readonly claim?: boolean } = {},
 ): FleetState {
   const snaps = Object.fromEntries(
     Object.entries(state.snaps).map(([repo, branches]) => [repo, { ...branches }]),
@@ -196,17 +125,20 @@ export function recordRuns(
   for (const { commit, run } of runs) {
     const name = repoName(run.target);
     const branches = (snaps[name] ??= {});
-    const { pending: _pending, ...settled } = branches[run.target.branch] ?? {};
+    const { pending, ...settled } = branches[run.target.branch] ?? {};
+    const ours = options.claim || pending?.commit === commit;
     if (run.conclusion === 'success') {
       branches[run.target.branch] = { commit, run: run.runUrl, at };
+    } else if (!ours) {
+      // Settled by another run meanwhile: its word stands.
     } else if (run.error || run.conclusion !== null) {
       if (Object.keys(settled).length > 0) branches[run.target.branch] = settled;
       else delete branches[run.target.branch];
-      if (Object.keys(branches).length === 0) delete snaps[name];
     } else {
+      const known = run.runId === null && pending?.runId != null ? pending : null;
       branches[run.target.branch] = {
         ...settled,
-        pending: {
+        pending: known ?? {
           commit,
           runId: run.runId,
           runUrl: run.runUrl,
@@ -215,6 +147,7 @@ export function recordRuns(
         },
       };
     }
+    if (Object.keys(branches).length === 0) delete snaps[name];
   }
   return { version: 1, snaps };
 }
