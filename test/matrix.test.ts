@@ -402,6 +402,25 @@ describe('remote builds on Launchpad (remote-arches)', () => {
     );
   });
 
+  it('refuses a release run of a base-less service snap, naming why neither Launchpad nor qemu can build ppc64el', () => {
+    expect(() =>
+      buildMatrix(load('openstack-archive/snap-nova/master/snapcraft.yaml'), {
+        ...options,
+        remote,
+        timing: {
+          nativeMinutes: 20,
+          nativeJobMinutes: 120,
+          emulatedJobMinutes: 350,
+          changeMinutes: 55,
+          change: false,
+          publishes: true,
+        },
+      }),
+    ).toThrow(
+      /ppc64el under qemu-user would take about 8\.3 hours .*: Launchpad cannot build it either \(its base is none and Launchpad builds core22, core24, core26 only .*\): give a self-hosted ppc64el runner \(self-hosted\), or leave ppc64el out of 'arches'\./,
+    );
+  });
+
   it('builds natively what has a runner, whatever remote-arches says', () => {
     const m = buildMatrix(heavy(), {
       ...options,

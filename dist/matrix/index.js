@@ -30906,7 +30906,10 @@ function pickRunner(target, arch, base, options) {
             return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
         const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;
         if (remote.fallback === 'emulate' && options.emulate) {
-            const tooLong = emulationFits(arch, options, 'give the run Launchpad credentials, or a self-hosted runner');
+            const instead = `give a self-hosted ${arch} runner (self-hosted), or leave ${arch} out of 'arches'`;
+            const tooLong = emulationFits(arch, options, !REMOTE_BASES.includes(base ?? '')
+                ? `Launchpad cannot build it either (${why}): ${instead}`
+                : `${asked}: fix that, ${instead}`);
             if (tooLong)
                 return 'skip' in tooLong
                     ? {
