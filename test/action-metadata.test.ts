@@ -40,6 +40,7 @@ describe('action.yml files', () => {
       ['plan', constants.PlanInputs, constants.PlanOutputs],
       ['smoke-test', constants.SmokeInputs, constants.SmokeOutputs],
       ['dispatch', constants.DispatchInputs, constants.DispatchOutputs],
+      ['fleet', constants.FleetInputs, constants.FleetOutputs],
     ];
     for (const [name, inputs, outputs] of pairs) {
       const meta = parse(

@@ -6,6 +6,7 @@ import { DirectoryCache } from '../src/platform/dir-cache.js';
 import { ConfigurationError } from '../src/platform/errors.js';
 import { fixtureCopy, REQUIREMENTS, ROOT, tempDir } from './helpers/fixtures.js';
 import { serveRequirements } from './helpers/requirements-server.js';
+import { git } from '../scripts/lib/git-fixtures.mjs';
 
 let server: Awaited<ReturnType<typeof serveRequirements>>;
 beforeAll(async () => {
@@ -103,6 +104,28 @@ describe('constrain, end to end against git daemon', () => {
     const project = fixtureCopy('openstack-archive/snap-keystone/master');
     const result = await constrain(options(project, 'master', { series: 'epoxy' }));
     expect(result).toMatchObject({ track: '2025.1', constraintsRef: { name: 'stable/2025.1' } });
+  });
+
+  it('reads the constraints at the commit the plan resolved, not the tip the leg finds', async () => {
+    const project = fixtureCopy('openstack-archive/snap-keystone/master');
+    const [tip, parent] = git(server.path, ['rev-list', '-2', 'refs/heads/master'])
+      .trim()
+      .split('\n');
+    const result = await constrain(options(project, 'master', { constraintsCommit: parent }));
+    expect(result.constraintsCommit).toBe(parent);
+    expect(parent).not.toBe(tip);
+    const atParent = git(server.path, ['show', `${parent}:upper-constraints.txt`]);
+    const written = readFileSync(result.constraintsFile!, 'utf8');
+    // Every pin of that commit is there (less the snap's own projects), whatever the tip says.
+    const pins = (text: string) => text.split('\n').filter((l) => /^[A-Za-z0-9]/.test(l));
+    for (const line of pins(written)) expect(atParent).toContain(line);
+    await expect(
+      constrain(
+        options(fixtureCopy('openstack-archive/snap-keystone/master'), 'master', {
+          constraintsCommit: 'e'.repeat(40),
+        }),
+      ),
+    ).rejects.toThrow(/does not contain the commit e{40} \('constraints-commit'\)/);
   });
 
   it('restores from the cache by commit on the second run', async () => {

@@ -6,6 +6,8 @@ import { ConfigurationError } from '../src/platform/errors.js';
 import { planPipeline, type PipelineEvent } from '../src/github/plan.js';
 import { ROOT, tempDir } from './helpers/fixtures.js';
 import { runBundle } from './helpers/run-action.js';
+import { serveRequirements } from './helpers/requirements-server.js';
+import { git } from '../scripts/lib/git-fixtures.mjs';
 
 const base: PipelineEvent = { eventName: 'push', refName: 'master', fork: false };
 
@@ -202,7 +204,78 @@ describe('the pipeline decides', () => {
       constraints: 'true',
       series: '',
       reason: 'forks never publish',
+      'constraints-commit': '',
     });
+  });
+
+  it("builds another repository's branch for a build repository's scheduled or dispatched run, never for a change", () => {
+    const build = { repository: 'openstack-snaps/snap-keystone', branch: 'stable/2025.1' };
+    for (const eventName of ['schedule', 'workflow_dispatch', 'push'])
+      expect(planPipeline({ ...base, eventName, refName: 'main', build })).toEqual({
+        ref: 'stable/2025.1',
+        checkout: 'stable/2025.1',
+        publish: true,
+        constraints: true,
+        series: '',
+        reason: `openstack-snaps/snap-keystone stable/2025.1, built by this repository's ${eventName} run`,
+      });
+    for (const eventName of ['pull_request', 'merge_group'])
+      expect(() =>
+        planPipeline({
+          ...base,
+          eventName,
+          baseRef: 'main',
+          mergeGroupBaseRef: 'refs/heads/main',
+          build,
+        }),
+      ).toThrow(/builds another repository's branch.*leave 'repository' empty/);
+    expect(() =>
+      planPipeline({
+        ...base,
+        eventName: 'schedule',
+        build: { ...build, branch: 'refs/pull/3/head' },
+      }),
+    ).toThrow(/a dispatch rebuilds a branch by its name/);
+    expect(
+      planPipeline({ ...base, eventName: 'schedule', build, inputs: { publish: false } }).reason,
+    ).toBe('the caller asked not to publish');
+  });
+
+  it('resolves the constraints commit once, in the plan, from openstack/requirements', async () => {
+    const requirements = await serveRequirements();
+    try {
+      const tip = git(requirements.path, ['rev-parse', 'refs/heads/stable/2025.1']).trim();
+      const run = await runBundle(
+        'plan',
+        {
+          repository: 'openstack-snaps/snap-keystone',
+          branch: 'stable/2025.1',
+          'requirements-repo': requirements.url,
+        },
+        {
+          GITHUB_EVENT_NAME: 'schedule',
+          GITHUB_REF_NAME: 'main',
+          GITHUB_REPOSITORY: 'openstack-snaps/builds',
+        },
+      );
+      expect(run.status).toBe(0);
+      expect(run.outputs).toMatchObject({
+        ref: 'stable/2025.1',
+        checkout: 'stable/2025.1',
+        publish: 'true',
+        'constraints-commit': tip,
+      });
+      // Another repository needs its branch named, and a given commit must be one.
+      const noBranch = await runBundle(
+        'plan',
+        { repository: 'openstack-snaps/snap-keystone' },
+        { GITHUB_EVENT_NAME: 'schedule', GITHUB_REPOSITORY: 'openstack-snaps/builds' },
+      );
+      expect(noBranch.status).toBe(1);
+      expect(noBranch.stdout).toContain("give the branch to build in 'branch' too");
+    } finally {
+      await requirements.stop();
+    }
   });
 });
 

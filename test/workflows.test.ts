@@ -185,6 +185,13 @@ interface Outcome {
 }
 
 const caller = loadWorkflow(join(ROOT, 'examples/workflows/snap-repo.yml'));
+// openstack/requirements for the plan, which resolves the constraints commit once for every leg
+// (served on 127.0.0.1 in place of opendev's: the only input changed).
+let planRequirements: Awaited<ReturnType<typeof serveRequirements>>;
+beforeAll(async () => {
+  planRequirements = await serveRequirements();
+});
+afterAll(async () => planRequirements?.stop());
 /** The example caller as a heavy snap uses it: ppc64el on Launchpad (its commented lines on). */
 function remoteCaller(extra = '', alwaysPassesLaunchpad = false): WorkflowFile {
   let text = readFileSync(join(ROOT, 'examples/workflows/snap-repo.yml'), 'utf8').replace(
@@ -296,7 +303,10 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
       const inputs =
         name === 'toolkit/matrix'
           ? { ...step.with, project: join(workspace, step.with.project!) }
-          : step.with;
+          : {
+              ...step.with,
+              'requirements-repo': step.with['requirements-repo'] ? planRequirements.url : '',
+            };
       const result = await runBundle(name.slice(8), inputs, {
         GITHUB_EVENT_NAME: scenario.event,
         GITHUB_REF_NAME: refName,
@@ -470,6 +480,12 @@ function expectHouseProperties(o: Outcome, scenario: Scenario): void {
         (s) => s.uses?.startsWith('actions/checkout@') && s.with.path === 'snap',
       );
       if (snapCheckout && !job.id.endsWith('/plan')) expect(snapCheckout.with.ref).toBe(HEAD);
+      // Every leg reads its constraints at the one requirements commit the plan resolved.
+      for (const build of leg.steps.filter((s) => s.ran && s.uses === './.osa/actions/build'))
+        if (o.plan?.constraints === 'true') {
+          expect(o.plan['constraints-commit']).toMatch(/^[0-9a-f]{40}$/);
+          expect(build.with['constraints-commit']).toBe(o.plan['constraints-commit']);
+        }
       // Every job that runs snapcraft installs it (setup is not turned off for the first such step).
       const first = leg.steps.find(
         (s) => s.ran && s.uses && ['toolkit/build', 'toolkit/publish'].includes(actionName(s.uses)),

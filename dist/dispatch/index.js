@@ -30748,13 +30748,14 @@ module.exports = {
 /* harmony export */   UQ: () => (/* binding */ DispatchInputs),
 /* harmony export */   tV: () => (/* binding */ DispatchOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildState, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, SnapInputs, SnapOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildState, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, FleetInputs, FleetOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
     ref: 'ref',
     series: 'series',
     requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
     constraintsFile: 'constraints-file',
     exclude: 'exclude',
     constraintsPath: 'constraints-path',
@@ -30821,6 +30822,7 @@ const PublishInputs = {
     snapcraftChannel: 'snapcraft-channel',
     sha: 'sha',
     githubToken: 'github-token',
+    repository: 'repository',
 };
 const PublishOutputs = {
     snapName: 'snap-name',
@@ -30875,6 +30877,7 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
     series: 'series',
     pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
@@ -30901,6 +30904,9 @@ const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
     series: 'series',
+    repository: 'repository',
+    requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
 };
 const PlanOutputs = {
     ref: 'ref',
@@ -30909,6 +30915,7 @@ const PlanOutputs = {
     constraints: 'constraints',
     series: 'series',
     reason: 'reason',
+    constraintsCommit: 'constraints-commit',
 };
 const SmokeInputs = {
     snap: 'snap',
@@ -30942,6 +30949,21 @@ const DispatchInputs = {
 };
 const DispatchOutputs = {
     results: 'results',
+    failed: 'failed',
+};
+const FleetInputs = {
+    step: 'step',
+    config: 'config',
+    token: 'token',
+    repoToken: 'repo-token',
+    stateBranch: 'state-branch',
+    publishedDir: 'published-dir',
+    statusDir: 'status-dir',
+};
+const FleetOutputs = {
+    targets: 'targets',
+    hasTargets: 'has-targets',
+    statusDir: 'status-dir',
     failed: 'failed',
 };
 /** The root action.yml (one step: constraints, build, publish): each input is read by name. */
@@ -30983,7 +31005,7 @@ const SnapOutputs = {
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1783);
 /* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6316);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3197);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(247);
 
 
 
@@ -31307,8 +31329,8 @@ function companionChannels(target, options) {
 
 // EXTERNAL MODULE: ./src/actions/constants.ts
 var constants = __nccwpck_require__(858);
-// EXTERNAL MODULE: ./src/actions/runner.ts
-var runner = __nccwpck_require__(3197);
+// EXTERNAL MODULE: ./src/actions/runner.ts + 1 modules
+var runner = __nccwpck_require__(247);
 ;// CONCATENATED MODULE: ./src/actions/dispatch-settings.ts
 
 
@@ -31379,7 +31401,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _dispatch_report_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6820);
 /* harmony import */ var _dispatch_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6856);
 /* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6200);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3197);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(247);
 
 
 
@@ -31525,27 +31547,44 @@ function runUrl(env) {
 
 /***/ }),
 
-/***/ 3197:
+/***/ 247:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   DF: () => (/* binding */ getListInput),
-/* harmony export */   K1: () => (/* binding */ getRequiredInput),
-/* harmony export */   Pu: () => (/* binding */ flushSummary),
-/* harmony export */   UQ: () => (/* binding */ runAsEntry),
-/* harmony export */   Vt: () => (/* binding */ getBooleanInput),
-/* harmony export */   ZD: () => (/* binding */ escapeHtml)
-/* harmony export */ });
-/* unused harmony exports getPathInput, confinedPath, runnerTemp, infoLines, getChoiceInput */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6316);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ZD: () => (/* reexport */ escapeHtml),
+  Pu: () => (/* binding */ flushSummary),
+  Vt: () => (/* binding */ getBooleanInput),
+  DF: () => (/* binding */ getListInput),
+  K1: () => (/* binding */ getRequiredInput),
+  Cs: () => (/* binding */ runAction),
+  UQ: () => (/* binding */ runAsEntry)
+});
+
+// UNUSED EXPORTS: confinedPath, getChoiceInput, getPathInput, infoLines, runnerTemp
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var lib_core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/platform/errors.ts
+var errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/platform/html.ts
+/** Text made safe inside HTML, in an element or a quoted attribute (job summaries, the status page). */
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
+}
+
+;// CONCATENATED MODULE: ./src/actions/runner.ts
 
 
 
@@ -31562,35 +31601,35 @@ async function runAction(name, main) {
         await main();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(error instanceof Error && error.stack ? error.stack : String(error));
-        const message = (0,_platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .errorMessage */ .gJ)(error);
-        switch ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .errorKind */ .f8)(error)) {
+        lib_core/* debug */.Yz(error instanceof Error && error.stack ? error.stack : String(error));
+        const message = (0,errors/* errorMessage */.gJ)(error);
+        switch ((0,errors/* errorKind */.f8)(error)) {
             case 'configuration':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+                lib_core/* setFailed */.C1(message);
                 break;
             case 'external': {
-                const evidence = error instanceof _platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .ExternalError */ .yA ? error.evidence : null;
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}` +
+                const evidence = error instanceof errors/* ExternalError */.yA ? error.evidence : null;
+                lib_core/* setFailed */.C1(`${name}: ${message}` +
                     (evidence && !message.includes(evidence) ? ` (evidence: ${evidence})` : '') +
-                    ((0,_platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .isRetryable */ .r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
+                    ((0,errors/* isRetryable */.r3)(error) ? ' (this may be transient: re-running the job may succeed)' : ''));
                 break;
             }
             case 'bug':
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
+                lib_core/* setFailed */.C1(`${name}: ${message}. This is a bug in openstack-snap-actions: please report it with ` +
                     'the debug log (re-run with debug logging enabled).');
         }
     }
 }
 /** An input the action cannot do without: missing, it is the user's to give (`what` says what). */
 function getRequiredInput(name, what) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (!value)
-        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input '${name}' is required: give ${what}.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' is required: give ${what}.`);
     return value;
 }
 /** A multi-value input: one item per line or separated by commas/spaces; `#` starts a comment. */
 function getListInput(name) {
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name)
+    return lib_core/* getInput */.V4(name)
         .split('\n')
         .map((line) => line.replace(/#.*$/, ''))
         .flatMap((line) => line.split(/[\s,]+/))
@@ -31616,14 +31655,14 @@ function runnerTemp() {
  * input takes the action.yml default, so running a bundle with only some INPUT_* set still works.
  */
 function getBooleanInput(name, fallback) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (value === '')
         return fallback;
     try {
-        return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getBooleanInput */ .Vt(name);
+        return lib_core/* getBooleanInput */.Vt(name);
     }
     catch {
-        throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_4__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false, not '${value}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false, not '${value}'.`);
     }
 }
 /**
@@ -31664,7 +31703,7 @@ function isEntryPoint(moduleUrl) {
     if (!script)
         return false;
     try {
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(script) === (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_url__WEBPACK_IMPORTED_MODULE_3__.fileURLToPath)(moduleUrl));
+        return (0,external_node_fs_.realpathSync)(script) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(moduleUrl));
     }
     catch {
         return false;
@@ -31676,20 +31715,17 @@ function isEntryPoint(moduleUrl) {
  */
 async function flushSummary() {
     if (!process.env.GITHUB_STEP_SUMMARY) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.emptyBuffer();
+        lib_core/* summary */.z.emptyBuffer();
         return;
     }
     try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
+        await lib_core/* summary */.z.write();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not write the job summary: ${String(error)}`);
+        lib_core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
     }
 }
-/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+
 
 
 /***/ }),
@@ -31704,7 +31740,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   qL: () => (/* binding */ normaliseRepoLocation)
 });
 
-// UNUSED EXPORTS: DEFAULT_REQUIREMENTS_REPO, fetchUpperConstraints, resolveConstraintsRef
+// UNUSED EXPORTS: DEFAULT_REQUIREMENTS_REPO, constraintsTip, fetchUpperConstraints, resolveConstraintsCommit, resolveConstraintsRef
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
@@ -31855,22 +31891,50 @@ function resolveConstraintsRef(release, refs, repo = 'the requirements repo') {
         `incomplete: it may lack the unmaintained/* branches or the tags; mirror all branches and tags ` +
         `(or use https://opendev.org/openstack/requirements).`);
 }
-/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
-async function fetchUpperConstraints(url, ref, scratchParent) {
+/**
+ * Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt;
+ * given a commit (the one the plan resolved from the ref), that commit: by id at depth 1 where the
+ * server allows it, as git's protocol v2 servers do; else from the ref's history, refusing a commit
+ * the ref does not contain.
+ */
+async function fetchUpperConstraints(url, ref, scratchParent, at) {
     const dir = mkdtempSync(join(scratchParent, 'requirements-'));
     try {
         const git = new Git({ cwd: dir });
         await git.run(['init', '--bare', '--quiet']);
         const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
-        await git.run([
-            'fetch',
-            '--quiet',
-            '--depth=1',
-            '--no-tags',
-            '--',
-            url,
-            `+${remoteRef}:refs/constraints`,
-        ]);
+        if (at) {
+            if (!/^[0-9a-f]{40}$/.test(at))
+                throw new ConfigurationError(`'constraints-commit' must be a full commit id of openstack/requirements (40 hex digits), not '${at}'.`);
+            const byId = await git.exec([
+                'fetch',
+                '--quiet',
+                '--depth=1',
+                '--no-tags',
+                '--',
+                url,
+                `+${at}:refs/constraints`,
+            ]);
+            if (byId.code !== 0) {
+                await git.run(['fetch', '--quiet', '--no-tags', '--', url, `+${remoteRef}:refs/ref`]);
+                const contained = await git.exec(['merge-base', '--is-ancestor', at, 'refs/ref']);
+                if (contained.code !== 0)
+                    throw new ConfigurationError(`openstack/requirements ${ref.type} ${ref.name} does not contain the commit ${at} ('constraints-commit'): ` +
+                        `give a commit of that ${ref.type}, or none to read its tip.`);
+                await git.run(['update-ref', 'refs/constraints', at]);
+            }
+        }
+        else {
+            await git.run([
+                'fetch',
+                '--quiet',
+                '--depth=1',
+                '--no-tags',
+                '--',
+                url,
+                `+${remoteRef}:refs/constraints`,
+            ]);
+        }
         const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
         const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
         if (show.code !== 0) {
@@ -31882,6 +31946,20 @@ async function fetchUpperConstraints(url, ref, scratchParent) {
     finally {
         rmSync(dir, { recursive: true, force: true });
     }
+}
+/** The commit a constraints ref is at in a listing (a tag's commit, peeled). */
+function constraintsTip(refs, ref) {
+    return ref.type === 'branch' ? refs.branches.get(ref.name) : refs.tags.get(ref.name);
+}
+/**
+ * Which openstack/requirements ref a release's constraints come from, and the commit it is at
+ * now: what a plan resolves once, so that every leg of the release reads the same file.
+ */
+async function resolveConstraintsCommit(requirementsRepo, release) {
+    const url = normaliseRepoLocation(requirementsRepo);
+    const refs = await listRemoteRefs(new Git(), url);
+    const ref = resolveConstraintsRef(release, refs, redactUrl(url));
+    return { ref, commit: constraintsTip(refs, ref) };
 }
 
 
@@ -41531,18 +41609,6 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

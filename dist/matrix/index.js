@@ -28377,13 +28377,14 @@ module.exports = {
 /* harmony export */   T1: () => (/* binding */ MatrixInputs),
 /* harmony export */   ow: () => (/* binding */ MatrixOutputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildState, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, PublishInputs, PublishOutputs, BuildInputs, BuildState, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, FleetInputs, FleetOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
     ref: 'ref',
     series: 'series',
     requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
     constraintsFile: 'constraints-file',
     exclude: 'exclude',
     constraintsPath: 'constraints-path',
@@ -28450,6 +28451,7 @@ const PublishInputs = {
     snapcraftChannel: 'snapcraft-channel',
     sha: 'sha',
     githubToken: 'github-token',
+    repository: 'repository',
 };
 const PublishOutputs = {
     snapName: 'snap-name',
@@ -28504,6 +28506,7 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
     series: 'series',
     pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
@@ -28530,6 +28533,9 @@ const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
     series: 'series',
+    repository: 'repository',
+    requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
 };
 const PlanOutputs = {
     ref: 'ref',
@@ -28538,6 +28544,7 @@ const PlanOutputs = {
     constraints: 'constraints',
     series: 'series',
     reason: 'reason',
+    constraintsCommit: 'constraints-commit',
 };
 const SmokeInputs = {
     snap: 'snap',
@@ -28571,6 +28578,21 @@ const DispatchInputs = {
 };
 const DispatchOutputs = {
     results: 'results',
+    failed: 'failed',
+};
+const FleetInputs = {
+    step: 'step',
+    config: 'config',
+    token: 'token',
+    repoToken: 'repo-token',
+    stateBranch: 'state-branch',
+    publishedDir: 'published-dir',
+    statusDir: 'status-dir',
+};
+const FleetOutputs = {
+    targets: 'targets',
+    hasTargets: 'has-targets',
+    statusDir: 'status-dir',
     failed: 'failed',
 };
 /** The root action.yml (one step: constraints, build, publish): each input is read by name. */
@@ -29057,10 +29079,7 @@ async function flushSummary() {
         lib_core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
     }
 }
-/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+
 
 
 /***/ }),

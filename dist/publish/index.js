@@ -30748,13 +30748,14 @@ module.exports = {
 /* harmony export */   _J: () => (/* binding */ PublishOutputs),
 /* harmony export */   hi: () => (/* binding */ PublishInputs)
 /* harmony export */ });
-/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildState, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, SnapInputs, SnapOutputs */
+/* unused harmony exports ConstraintsInputs, ConstraintsOutputs, MirrorInputs, MirrorOutputs, MatrixInputs, MatrixOutputs, BuildInputs, BuildState, BuildOutputs, PlanInputs, PlanOutputs, SmokeInputs, SmokeOutputs, DispatchInputs, DispatchOutputs, FleetInputs, FleetOutputs, SnapInputs, SnapOutputs */
 /** Input and output names of every action, in one place (action.yml files must match; a test checks). */
 const ConstraintsInputs = {
     project: 'project',
     ref: 'ref',
     series: 'series',
     requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
     constraintsFile: 'constraints-file',
     exclude: 'exclude',
     constraintsPath: 'constraints-path',
@@ -30821,6 +30822,7 @@ const PublishInputs = {
     snapcraftChannel: 'snapcraft-channel',
     sha: 'sha',
     githubToken: 'github-token',
+    repository: 'repository',
 };
 const PublishOutputs = {
     snapName: 'snap-name',
@@ -30875,6 +30877,7 @@ const BuildInputs = {
     constraints: 'constraints',
     ref: 'ref',
     requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
     series: 'series',
     pinConflicts: 'pin-conflicts',
     outputDir: 'output-dir',
@@ -30901,6 +30904,9 @@ const PlanInputs = {
     branch: 'branch',
     publish: 'publish',
     series: 'series',
+    repository: 'repository',
+    requirementsRepo: 'requirements-repo',
+    constraintsCommit: 'constraints-commit',
 };
 const PlanOutputs = {
     ref: 'ref',
@@ -30909,6 +30915,7 @@ const PlanOutputs = {
     constraints: 'constraints',
     series: 'series',
     reason: 'reason',
+    constraintsCommit: 'constraints-commit',
 };
 const SmokeInputs = {
     snap: 'snap',
@@ -30942,6 +30949,21 @@ const DispatchInputs = {
 };
 const DispatchOutputs = {
     results: 'results',
+    failed: 'failed',
+};
+const FleetInputs = {
+    step: 'step',
+    config: 'config',
+    token: 'token',
+    repoToken: 'repo-token',
+    stateBranch: 'state-branch',
+    publishedDir: 'published-dir',
+    statusDir: 'status-dir',
+};
+const FleetOutputs = {
+    targets: 'targets',
+    hasTargets: 'has-targets',
+    statusDir: 'status-dir',
     failed: 'failed',
 };
 /** The root action.yml (one step: constraints, build, publish): each input is read by name. */
@@ -31697,8 +31719,8 @@ function storeSnapcraftChannel(base) {
 
 // EXTERNAL MODULE: ./src/actions/constants.ts
 var constants = __nccwpck_require__(858);
-// EXTERNAL MODULE: ./src/actions/runner.ts + 1 modules
-var runner = __nccwpck_require__(2236);
+// EXTERNAL MODULE: ./src/actions/runner.ts + 2 modules
+var runner = __nccwpck_require__(1751);
 ;// CONCATENATED MODULE: ./src/actions/publish-report.ts
 
 
@@ -32507,8 +32529,8 @@ function runUrl(env) {
     return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
-// EXTERNAL MODULE: ./src/actions/runner.ts + 1 modules
-var runner = __nccwpck_require__(2236);
+// EXTERNAL MODULE: ./src/actions/runner.ts + 2 modules
+var runner = __nccwpck_require__(1751);
 ;// CONCATENATED MODULE: ./src/actions/publish-settings.ts
 
 
@@ -32607,7 +32629,9 @@ function guardInput(ref, table, env) {
         throw new errors/* ConfigurationError */.j1(`'${constants/* PublishInputs */.hi.sha}' needs '${constants/* PublishInputs */.hi.githubToken}' to read the branch.`);
     core/* setSecret */.Pq(token);
     return {
-        repository: (0,api/* parseRepository */.SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
+        repository: core/* getInput */.V4(constants/* PublishInputs */.hi.repository)
+            ? (0,api/* parseRepository */.SU)(core/* getInput */.V4(constants/* PublishInputs */.hi.repository), constants/* PublishInputs */.hi.repository)
+            : (0,api/* parseRepository */.SU)(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
         branch: release.ref,
         sha,
         token,
@@ -32646,7 +32670,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _publish_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7183);
 /* harmony import */ var _publish_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9772);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1751);
 
 
 
@@ -32666,14 +32690,14 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2236:
+/***/ 1751:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   OR: () => (/* binding */ confinedPath),
-  ZD: () => (/* binding */ escapeHtml),
+  ZD: () => (/* reexport */ escapeHtml),
   Pu: () => (/* binding */ flushSummary),
   Vt: () => (/* binding */ getBooleanInput),
   DF: () => (/* binding */ getListInput),
@@ -32748,6 +32772,16 @@ function lexists(path) {
     catch {
         return false;
     }
+}
+
+;// CONCATENATED MODULE: ./src/platform/html.ts
+/** Text made safe inside HTML, in an element or a quoted attribute (job summaries, the status page). */
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
 }
 
 ;// CONCATENATED MODULE: ./src/actions/runner.ts
@@ -32891,10 +32925,7 @@ async function flushSummary() {
         lib_core/* warning */.$e(`Could not write the job summary: ${String(error)}`);
     }
 }
-/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+
 
 
 /***/ }),

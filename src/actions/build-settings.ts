@@ -56,6 +56,7 @@ export function readBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildAc
     constraints,
     ref: constraints ? core.getInput(I.ref) || defaultRef(env) : undefined,
     requirementsRepo: core.getInput(I.requirementsRepo) || DEFAULT_REQUIREMENTS_REPO,
+    constraintsCommit: core.getInput(I.constraintsCommit) || undefined,
     series: core.getInput(I.series) || undefined,
     pinConflicts: getChoiceInput(I.pinConflicts, PIN_CONFLICT_POLICIES, 'drop'),
     outputDir: getPathInput(I.outputDir, join(temp, 'snaps', arch)),

@@ -4,6 +4,7 @@ export const ConstraintsInputs = {
   ref: 'ref',
   series: 'series',
   requirementsRepo: 'requirements-repo',
+  constraintsCommit: 'constraints-commit',
   constraintsFile: 'constraints-file',
   exclude: 'exclude',
   constraintsPath: 'constraints-path',
@@ -74,6 +75,7 @@ export const PublishInputs = {
   snapcraftChannel: 'snapcraft-channel',
   sha: 'sha',
   githubToken: 'github-token',
+  repository: 'repository',
 } as const;
 
 export const PublishOutputs = {
@@ -132,6 +134,7 @@ export const BuildInputs = {
   constraints: 'constraints',
   ref: 'ref',
   requirementsRepo: 'requirements-repo',
+  constraintsCommit: 'constraints-commit',
   series: 'series',
   pinConflicts: 'pin-conflicts',
   outputDir: 'output-dir',
@@ -161,6 +164,9 @@ export const PlanInputs = {
   branch: 'branch',
   publish: 'publish',
   series: 'series',
+  repository: 'repository',
+  requirementsRepo: 'requirements-repo',
+  constraintsCommit: 'constraints-commit',
 } as const;
 
 export const PlanOutputs = {
@@ -170,6 +176,7 @@ export const PlanOutputs = {
   constraints: 'constraints',
   series: 'series',
   reason: 'reason',
+  constraintsCommit: 'constraints-commit',
 } as const;
 
 export const SmokeInputs = {
@@ -207,6 +214,23 @@ export const DispatchInputs = {
 
 export const DispatchOutputs = {
   results: 'results',
+  failed: 'failed',
+} as const;
+
+export const FleetInputs = {
+  step: 'step',
+  config: 'config',
+  token: 'token',
+  repoToken: 'repo-token',
+  stateBranch: 'state-branch',
+  publishedDir: 'published-dir',
+  statusDir: 'status-dir',
+} as const;
+
+export const FleetOutputs = {
+  targets: 'targets',
+  hasTargets: 'has-targets',
+  statusDir: 'status-dir',
   failed: 'failed',
 } as const;
 

@@ -30,6 +30,7 @@ export function readConstraintsSettings(env: NodeJS.ProcessEnv = process.env): C
     ref,
     series: core.getInput(I.series) || undefined,
     requirementsRepo: core.getInput(I.requirementsRepo) || DEFAULT_REQUIREMENTS_REPO,
+    constraintsCommit: core.getInput(I.constraintsCommit) || undefined,
     constraintsFile: getPathInput(I.constraintsFile),
     // Unset means the default, `auto`; an explicitly empty value is not distinguishable, so `none` turns it off.
     exclude: excludeInput(),

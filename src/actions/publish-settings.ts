@@ -135,7 +135,9 @@ function guardInput(
     throw new ConfigurationError(`'${I.sha}' needs '${I.githubToken}' to read the branch.`);
   core.setSecret(token);
   return {
-    repository: parseRepository(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
+    repository: core.getInput(I.repository)
+      ? parseRepository(core.getInput(I.repository), I.repository)
+      : parseRepository(env.GITHUB_REPOSITORY ?? '', 'GITHUB_REPOSITORY'),
     branch: release.ref,
     sha,
     token,

@@ -182,7 +182,4 @@ export async function flushSummary(): Promise<void> {
   }
 }
 
-/** Text for the job summary's HTML: what a tool or a user wrote must not become markup. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeHtml } from '../platform/index.js';

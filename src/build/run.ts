@@ -68,6 +68,8 @@ export interface BuildSettings {
   readonly constraints: boolean;
   readonly ref?: string;
   readonly requirementsRepo: string;
+  /** The requirements commit the plan resolved (every leg the same); empty reads the ref's tip. */
+  readonly constraintsCommit?: string;
   /** With constraints: the series to build the ref as, where its name carries none. */
   readonly series?: string;
   /** With constraints: the snap's own pins that disagree with them (constraints/constrain.ts). */
@@ -172,6 +174,7 @@ export async function runBuild(settings: BuildSettings, io: BuildIO): Promise<Bu
         project: projectDir,
         ref: settings.ref!,
         requirementsRepo: settings.requirementsRepo,
+        constraintsCommit: settings.constraintsCommit,
         exclude: ['auto'],
         series: settings.series,
         pinConflicts: settings.pinConflicts,

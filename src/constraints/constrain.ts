@@ -21,6 +21,7 @@ import {
 import { partFile, pinConflicts, snapPins, type PinConflict } from './pins.js';
 import { isPythonProject, nameFromSource, type ProjectName } from './project-names.js';
 import {
+  constraintsTip,
   fetchUpperConstraints,
   listRemoteRefs,
   normaliseRepoLocation,
@@ -51,6 +52,11 @@ export interface ConstrainOptions {
   readonly requirementsRepo: string;
   /** A pre-fetched upper-constraints.txt; skips git entirely. */
   readonly constraintsFile?: string;
+  /**
+   * The openstack/requirements commit to read the constraints at, resolved once by the plan so
+   * that every leg of a release builds with the same file; empty reads the ref's tip.
+   */
+  readonly constraintsCommit?: string;
   /** Names to drop from the constraints; the word `auto` stands for the snap's own projects. */
   readonly exclude: readonly string[];
   /** Where to write the constraints file, relative to the project directory. */
@@ -279,9 +285,13 @@ async function obtainConstraints(
   const url = normaliseRepoLocation(options.requirementsRepo);
   const refs = await listRemoteRefs(new Git(), url);
   const ref = resolveConstraintsRef(release, refs, redactUrl(url));
-  const advertised = ref.type === 'branch' ? refs.branches.get(ref.name) : refs.tags.get(ref.name);
+  const tip = constraintsTip(refs, ref);
+  const advertised = options.constraintsCommit || tip;
   log(
-    `constraints: openstack/requirements ${ref.type} ${ref.name} at ${advertised?.slice(0, 12)} (${ref.rule})`,
+    `constraints: openstack/requirements ${ref.type} ${ref.name} at ${advertised?.slice(0, 12)} (${ref.rule})` +
+      (options.constraintsCommit && options.constraintsCommit !== tip
+        ? `, the commit the plan resolved (the ${ref.type} is at ${tip?.slice(0, 12)} now)`
+        : ''),
   );
 
   const cacheDir = join(options.workDir, 'openstack-upper-constraints', advertised ?? 'unknown');
@@ -300,7 +310,7 @@ async function obtainConstraints(
     }
   }
   mkdirSync(options.workDir, { recursive: true });
-  const fetched = await fetchUpperConstraints(url, ref, options.workDir);
+  const fetched = await fetchUpperConstraints(url, ref, options.workDir, options.constraintsCommit);
   if (options.cache) {
     const dir = join(options.workDir, 'openstack-upper-constraints', fetched.commit);
     mkdirSync(dir, { recursive: true });

@@ -10,4 +10,7 @@ export {
   DEFAULT_REQUIREMENTS_REPO,
   listRemoteRefs,
   normaliseRepoLocation,
+  constraintsTip,
+  resolveConstraintsCommit,
+  resolveConstraintsRef,
 } from './requirements-repo.js';

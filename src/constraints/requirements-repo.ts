@@ -147,26 +147,58 @@ export interface FetchedConstraints {
   readonly commit: string;
 }
 
-/** Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt. */
+/**
+ * Fetches just the one ref (depth 1) into a scratch bare repo and reads upper-constraints.txt;
+ * given a commit (the one the plan resolved from the ref), that commit: by id at depth 1 where the
+ * server allows it, as git's protocol v2 servers do; else from the ref's history, refusing a commit
+ * the ref does not contain.
+ */
 export async function fetchUpperConstraints(
   url: string,
   ref: ConstraintsRef,
   scratchParent: string,
+  at?: string,
 ): Promise<FetchedConstraints> {
   const dir = mkdtempSync(join(scratchParent, 'requirements-'));
   try {
     const git = new Git({ cwd: dir });
     await git.run(['init', '--bare', '--quiet']);
     const remoteRef = ref.type === 'branch' ? `refs/heads/${ref.name}` : `refs/tags/${ref.name}`;
-    await git.run([
-      'fetch',
-      '--quiet',
-      '--depth=1',
-      '--no-tags',
-      '--',
-      url,
-      `+${remoteRef}:refs/constraints`,
-    ]);
+    if (at) {
+      if (!/^[0-9a-f]{40}$/.test(at))
+        throw new ConfigurationError(
+          `'constraints-commit' must be a full commit id of openstack/requirements (40 hex digits), not '${at}'.`,
+        );
+      const byId = await git.exec([
+        'fetch',
+        '--quiet',
+        '--depth=1',
+        '--no-tags',
+        '--',
+        url,
+        `+${at}:refs/constraints`,
+      ]);
+      if (byId.code !== 0) {
+        await git.run(['fetch', '--quiet', '--no-tags', '--', url, `+${remoteRef}:refs/ref`]);
+        const contained = await git.exec(['merge-base', '--is-ancestor', at, 'refs/ref']);
+        if (contained.code !== 0)
+          throw new ConfigurationError(
+            `openstack/requirements ${ref.type} ${ref.name} does not contain the commit ${at} ('constraints-commit'): ` +
+              `give a commit of that ${ref.type}, or none to read its tip.`,
+          );
+        await git.run(['update-ref', 'refs/constraints', at]);
+      }
+    } else {
+      await git.run([
+        'fetch',
+        '--quiet',
+        '--depth=1',
+        '--no-tags',
+        '--',
+        url,
+        `+${remoteRef}:refs/constraints`,
+      ]);
+    }
     const commit = (await git.run(['rev-parse', 'refs/constraints^{commit}'])).trim();
     const show = await git.exec(['show', `${commit}:upper-constraints.txt`]);
     if (show.code !== 0) {
@@ -179,4 +211,23 @@ export async function fetchUpperConstraints(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The commit a constraints ref is at in a listing (a tag's commit, peeled). */
+export function constraintsTip(refs: RemoteRefs, ref: ConstraintsRef): string | undefined {
+  return ref.type === 'branch' ? refs.branches.get(ref.name) : refs.tags.get(ref.name);
+}
+
+/**
+ * Which openstack/requirements ref a release's constraints come from, and the commit it is at
+ * now: what a plan resolves once, so that every leg of the release reads the same file.
+ */
+export async function resolveConstraintsCommit(
+  requirementsRepo: string,
+  release: ReleaseRef,
+): Promise<{ ref: ConstraintsRef; commit: string }> {
+  const url = normaliseRepoLocation(requirementsRepo);
+  const refs = await listRemoteRefs(new Git(), url);
+  const ref = resolveConstraintsRef(release, refs, redactUrl(url));
+  return { ref, commit: constraintsTip(refs, ref)! };
 }

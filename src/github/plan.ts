@@ -23,6 +23,11 @@ export interface PipelineEvent {
   readonly fork: boolean;
   /** workflow_dispatch inputs. */
   readonly inputs?: { readonly branch?: string; readonly publish?: boolean };
+  /**
+   * Another repository's branch this run builds (a build repository's scheduled or dispatched
+   * run building a mirrored snap repository, which has no workflow of its own).
+   */
+  readonly build?: { readonly repository: string; readonly branch: string };
   /** The series the caller says its branches carry (the workflow's `series` input), if any. */
   readonly series?: string;
 }
@@ -57,6 +62,11 @@ export function planPipeline(event: PipelineEvent, table = new SeriesTable()): P
   const constraintsFor = (ref: string): boolean => !!event.series || namesItsSeries(ref);
   const seriesFor = (ref: string): string => (namesItsSeries(ref) ? '' : (event.series ?? ''));
   if ((CHANGE_EVENTS as readonly string[]).includes(name)) {
+    if (event.build)
+      throw new ConfigurationError(
+        `'repository' (${event.build.repository}) builds another repository's branch, which only a build repository's ` +
+          `scheduled or dispatched run does; a ${name} event builds the change proposed to this repository: leave 'repository' empty.`,
+      );
     const raw = name === 'merge_group' ? event.mergeGroupBaseRef : event.baseRef;
     if (!raw)
       throw new ConfigurationError(
@@ -81,18 +91,20 @@ export function planPipeline(event: PipelineEvent, table = new SeriesTable()): P
     );
   }
   const dispatch = name === 'workflow_dispatch';
-  if (dispatch && event.inputs?.branch) checkDispatchedBranch(event.inputs.branch);
-  const ref = normaliseRefName((dispatch && event.inputs?.branch) || event.refName);
+  // A dispatch names the branch to rebuild; a build of another repository always names one.
+  const named = event.build?.branch ?? (dispatch ? event.inputs?.branch : undefined);
+  if (named) checkDispatchedBranch(named);
+  const ref = normaliseRefName(named || event.refName);
   const plan = {
     ref,
-    checkout: dispatch ? ref : '',
+    checkout: named || dispatch ? ref : '',
     constraints: constraintsFor(ref),
     series: seriesFor(ref),
   };
   const refuse = (reason: string): PipelinePlan => ({ ...plan, publish: false, reason });
   if (event.fork) return refuse('forks never publish');
-  if (dispatch && event.inputs?.publish === false)
-    return refuse('the dispatch asked not to publish');
+  if ((dispatch || event.build) && event.inputs?.publish === false)
+    return refuse(`the ${event.build ? 'caller' : 'dispatch'} asked not to publish`);
   if (namesNoSeries(ref, table)) {
     return refuse(
       event.series
@@ -110,7 +122,11 @@ export function planPipeline(event: PipelineEvent, table = new SeriesTable()): P
   return {
     ...plan,
     publish: true,
-    reason: dispatch ? `rebuild of ${ref} requested` : `${name} to ${ref}`,
+    reason: event.build
+      ? `${event.build.repository} ${ref}, built by this repository's ${name} run`
+      : dispatch
+        ? `rebuild of ${ref} requested`
+        : `${name} to ${ref}`,
   };
 }
 

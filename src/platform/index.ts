@@ -24,6 +24,7 @@ export type { GitAuth } from './git-auth.js';
 export { Git } from './git.js';
 export { checkGitUrl, looksLikeGitUrl } from './git-url.js';
 export { globMatcher } from './glob.js';
+export { escapeHtml } from './html.js';
 export { Lxd } from './lxd.js';
 export { confinePath } from './paths.js';
 export type { PathRoots } from './paths.js';

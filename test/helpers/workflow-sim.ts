@@ -323,6 +323,32 @@ async function runJobs(
         outputs: {},
         secrets: asStrings(base.secrets ?? {}),
       };
+    } else if (get(job, 'uses') && get(get(job, 'strategy'), 'matrix')) {
+      // A matrix of calls: each leg calls the workflow with its own matrix context; its jobs are
+      // `<job>[<leg>]/<called job>`. The job fails if a leg did (fail-fast aside).
+      const never: Status = { success: true, failure: false, cancelled: false };
+      const matrix = evalToken(get(get(job, 'strategy'), 'matrix'), contexts, never) as Record<
+        string,
+        Js
+      >;
+      const legs = await Promise.all(
+        expandMatrix(matrix).map((leg, i) =>
+          runCalled(sim, state, job, `${fullId}[${i}]`, { ...contexts, matrix: leg }, runs),
+        ),
+      );
+      const results = legs.map((l) => l.result);
+      run = {
+        id: fullId,
+        result: results.includes('failure')
+          ? 'failure'
+          : results.includes('cancelled')
+            ? 'cancelled'
+            : 'success',
+        legs: [],
+        outputs: legs.at(-1)?.outputs ?? {},
+        secrets: asStrings(base.secrets ?? {}),
+      };
+      for (const leg of legs) runs.set(leg.id, leg);
     } else if (get(job, 'uses')) {
       run = await runCalled(sim, state, job, fullId, contexts, runs);
     } else if (sim.cancelDuring === fullId) {
