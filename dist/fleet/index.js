@@ -30965,6 +30965,7 @@ const FleetOutputs = {
     hasTargets: 'has-targets',
     statusDir: 'status-dir',
     failed: 'failed',
+    repos: 'repos',
 };
 /** The root action.yml (one step: constraints, build, publish): each input is read by name. */
 const SnapInputs = {
@@ -31083,7 +31084,7 @@ async function reportRecord(recorded, rows) {
 
 
 
-const FLEET_STEPS = ['plan', 'record'];
+const FLEET_STEPS = ['plan', 'record', 'sources'];
 /** The fleet action's inputs and the run it is in; tokens are registered as secrets as read. */
 function readFleetSettings(env = process.env) {
     const step = (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .getChoiceInput */ .KE)(_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .FleetInputs */ .M8.step, FLEET_STEPS, 'plan');
@@ -31162,6 +31163,15 @@ async function main() {
     // Its builds publish, and it writes the state: only where publishing is trusted.
     (0,_github_event_js__WEBPACK_IMPORTED_MODULE_5__/* .assertMayPublish */ .n_)(process.env, 'The fleet action', 'Run the build repository on schedule, workflow_dispatch or a push to its default branch.');
     const settings = (0,_fleet_settings_js__WEBPACK_IMPORTED_MODULE_4__/* .readFleetSettings */ .u)();
+    if (settings.step === 'sources') {
+        // The mirror's pairs: each snap's source to its repository on this GitHub.
+        const pairs = settings.config.snaps
+            .filter((snap) => snap.source)
+            .map((s) => `${s.source} -> ${settings.serverUrl}/${s.repository.owner}/${s.repository.repo}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(pairs.length ? pairs.join('\n') : 'fleet.yml names no source to mirror');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .FleetOutputs */ .n6.repos, pairs.join('\n'));
+        return;
+    }
     const context = {
         client: (0,_github_index_js__WEBPACK_IMPORTED_MODULE_8__/* .githubClient */ .$f)(settings.token, settings.apiUrl, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq),
         repository: settings.repository,
@@ -32027,7 +32037,11 @@ function parseFleetConfig(text, file = 'fleet.yml') {
         throw new errors/* ConfigurationError */.j1(document.errors
             .map((e) => {
             const pos = lineCounter.linePos(e.pos[0]);
-            return `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`;
+            // A duplicate key is named: which snap was given twice.
+            const key = e.code === 'DUPLICATE_KEY'
+                ? ` ('${/^[^:\n]*/.exec(text.slice(e.pos[0]))[0].trim()}')`
+                : '';
+            return `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}${key}`;
         })
             .join('\n'));
     }
@@ -33116,23 +33130,26 @@ function statusRows(config, state, options) {
 function row(snap, branch, arch, target, config, server) {
     const { published, claim, failure } = target;
     const current = failure && (!published || failure.at > published.at) ? failure : null;
+    const page = (sha) => `${server}/${snap.repository.owner}/${snap.repository.repo}/commit/${sha}`;
     return {
         snap: snap.name,
         branch,
         arch,
         state: claim ? 'building' : current ? 'failed' : published ? 'published' : 'never built',
         commit: published?.sha ?? null,
-        commitUrl: published
-            ? `${server}/${snap.repository.owner}/${snap.repository.repo}/commit/${published.sha}`
-            : null,
+        commitUrl: published ? page(published.sha) : null,
         constraints: published?.constraints ?? null,
         constraintsUrl: published ? commitUrl(config.requirements, published.constraints) : null,
         revision: published?.revisions?.[arch] ?? null,
         channel: published?.channel ?? null,
         publishedAt: published?.at ?? null,
-        building: claim ? { url: claim.runUrl, since: claim.since } : null,
+        building: claim
+            ? { url: claim.runUrl, since: claim.since, commit: claim.sha, commitUrl: page(claim.sha) }
+            : null,
         failure: current
             ? {
+                commit: current.sha,
+                commitUrl: page(current.sha),
                 url: current.run,
                 at: current.at,
                 count: current.count,
@@ -33162,9 +33179,9 @@ function link(url, text) {
 }
 function nowCell(r) {
     if (r.building)
-        return `building since ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(day(r.building.since))} (${link(r.building.url, 'run')})`;
+        return `building ${link(r.building.commitUrl, short(r.building.commit))} since ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(day(r.building.since))} (${link(r.building.url, 'run')})`;
     if (r.failure)
-        return `failed ${r.failure.count === 1 ? 'once' : `${r.failure.count} times`} (${link(r.failure.url, 'run')}), tried again after ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(day(r.failure.retry))}`;
+        return `${link(r.failure.commitUrl, short(r.failure.commit))} failed ${r.failure.count === 1 ? 'once' : `${r.failure.count} times`} (${link(r.failure.url, 'run')}), tried again after ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(day(r.failure.retry))}`;
     return r.state === 'published' ? 'up to date' : 'never built';
 }
 /** The static page: one table, no script, readable without styles, linked to every run. */

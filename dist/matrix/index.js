@@ -28594,6 +28594,7 @@ const FleetOutputs = {
     hasTargets: 'has-targets',
     statusDir: 'status-dir',
     failed: 'failed',
+    repos: 'repos',
 };
 /** The root action.yml (one step: constraints, build, publish): each input is read by name. */
 const SnapInputs = {

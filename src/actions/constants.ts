@@ -232,6 +232,7 @@ export const FleetOutputs = {
   hasTargets: 'has-targets',
   statusDir: 'status-dir',
   failed: 'failed',
+  repos: 'repos',
 } as const;
 
 /** The root action.yml (one step: constraints, build, publish): each input is read by name. */

@@ -7,7 +7,7 @@ import { normaliseRefName } from '../release/index.js';
 import { FleetInputs as I } from './constants.js';
 import { confinedPath, getChoiceInput, getRequiredInput } from './runner.js';
 
-export const FLEET_STEPS = ['plan', 'record'] as const;
+export const FLEET_STEPS = ['plan', 'record', 'sources'] as const;
 
 export interface FleetSettings {
   readonly step: (typeof FLEET_STEPS)[number];

@@ -28,6 +28,17 @@ async function main(): Promise<void> {
     'Run the build repository on schedule, workflow_dispatch or a push to its default branch.',
   );
   const settings = readFleetSettings();
+  if (settings.step === 'sources') {
+    // The mirror's pairs: each snap's source to its repository on this GitHub.
+    const pairs = settings.config.snaps
+      .filter((snap) => snap.source)
+      .map(
+        (s) => `${s.source} -> ${settings.serverUrl}/${s.repository.owner}/${s.repository.repo}`,
+      );
+    core.info(pairs.length ? pairs.join('\n') : 'fleet.yml names no source to mirror');
+    core.setOutput(O.repos, pairs.join('\n'));
+    return;
+  }
   const context: FleetContext = {
     client: githubClient(settings.token, settings.apiUrl, core.info),
     repository: settings.repository,

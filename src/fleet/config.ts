@@ -78,7 +78,12 @@ export function parseFleetConfig(text: string, file = 'fleet.yml'): FleetConfig 
       document.errors
         .map((e) => {
           const pos = lineCounter.linePos(e.pos[0]);
-          return `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`;
+          // A duplicate key is named: which snap was given twice.
+          const key =
+            e.code === 'DUPLICATE_KEY'
+              ? ` ('${/^[^:\n]*/.exec(text.slice(e.pos[0]))![0].trim()}')`
+              : '';
+          return `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}${key}`;
         })
         .join('\n'),
     );

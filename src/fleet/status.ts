@@ -15,8 +15,16 @@ export interface StatusRow {
   readonly revision: number | null;
   readonly channel: string | null;
   readonly publishedAt: string | null;
-  readonly building: { readonly url: string; readonly since: string } | null;
+  readonly building: {
+    readonly url: string;
+    readonly since: string;
+    readonly commit: string;
+    readonly commitUrl: string;
+  } | null;
   readonly failure: {
+    /** The commit that failed to build (and its page). */
+    readonly commit: string;
+    readonly commitUrl: string;
     readonly url: string | null;
     readonly at: string;
     readonly count: number;
@@ -64,23 +72,27 @@ function row(
 ): StatusRow {
   const { published, claim, failure } = target;
   const current = failure && (!published || failure.at > published.at) ? failure : null;
+  const page = (sha: string): string =>
+    `${server}/${snap.repository.owner}/${snap.repository.repo}/commit/${sha}`;
   return {
     snap: snap.name,
     branch,
     arch,
     state: claim ? 'building' : current ? 'failed' : published ? 'published' : 'never built',
     commit: published?.sha ?? null,
-    commitUrl: published
-      ? `${server}/${snap.repository.owner}/${snap.repository.repo}/commit/${published.sha}`
-      : null,
+    commitUrl: published ? page(published.sha) : null,
     constraints: published?.constraints ?? null,
     constraintsUrl: published ? commitUrl(config.requirements, published.constraints) : null,
     revision: published?.revisions?.[arch] ?? null,
     channel: published?.channel ?? null,
     publishedAt: published?.at ?? null,
-    building: claim ? { url: claim.runUrl, since: claim.since } : null,
+    building: claim
+      ? { url: claim.runUrl, since: claim.since, commit: claim.sha, commitUrl: page(claim.sha) }
+      : null,
     failure: current
       ? {
+          commit: current.sha,
+          commitUrl: page(current.sha),
           url: current.run,
           at: current.at,
           count: current.count,
@@ -113,9 +125,9 @@ function link(url: string | null, text: string): string {
 
 function nowCell(r: StatusRow): string {
   if (r.building)
-    return `building since ${escapeHtml(day(r.building.since))} (${link(r.building.url, 'run')})`;
+    return `building ${link(r.building.commitUrl, short(r.building.commit))} since ${escapeHtml(day(r.building.since))} (${link(r.building.url, 'run')})`;
   if (r.failure)
-    return `failed ${r.failure.count === 1 ? 'once' : `${r.failure.count} times`} (${link(r.failure.url, 'run')}), tried again after ${escapeHtml(day(r.failure.retry))}`;
+    return `${link(r.failure.commitUrl, short(r.failure.commit))} failed ${r.failure.count === 1 ? 'once' : `${r.failure.count} times`} (${link(r.failure.url, 'run')}), tried again after ${escapeHtml(day(r.failure.retry))}`;
   return r.state === 'published' ? 'up to date' : 'never built';
 }
 
