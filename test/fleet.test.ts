@@ -395,7 +395,7 @@ async function fleetRun(
     mkdirSync(join(workspace, 'tmp'), { recursive: true });
     const inputs = step.contexts.inputs as Record<string, Js>;
     const toolkit =
-      /^(?:\.\/\.osa|openstack-snap-actions\/openstack-snap-actions)\/actions\/([\w-]+)/.exec(
+      /^(?:\$|openstack-snap-actions\/openstack-snap-actions)\/actions\/([\w-]+)/.exec(
         step.uses ?? '',
       )?.[1];
     if (step.uses?.startsWith('actions/checkout@')) {
@@ -564,7 +564,7 @@ describe('a build repository (examples/workflows/build-repository.yml) on GitHub
         checkouts.map(() => [target.repository, expect.stringMatching(/^[0-9a-f]{40}$|^$/)]),
       );
       const publish = first.steps.find(
-        (s) => s.job === `${leg}/publish` && s.uses === './.osa/actions/publish',
+        (s) => s.job === `${leg}/publish` && s.uses === '$/actions/publish',
       )!;
       expect(publish.with).toMatchObject({ repository: target.repository, sha: target.sha });
     }

@@ -315,17 +315,21 @@ describe('workflows follow the house rules', () => {
       expect(Object.keys(yaml.on)).not.toContain('pull_request_target');
       for (const [name, job] of Object.entries(yaml.jobs)) {
         for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-          // Write scopes: the release's tag job moving the major tag, and the fleet rebuild
-          // writing its state file (granted by the mirror example that calls it).
+          // Write scopes: the release's tag job moving the major tag, the fleet rebuild writing
+          // its state file (granted by the mirror example that calls it), and the build
+          // repository's plan and record writing theirs.
           if (level === 'write')
             expect([
               '.github/workflows/release.yml:tag:contents',
               'examples/workflows/fleet-rebuild.yml:rebuild:contents',
               'examples/workflows/mirror.yml:rebuild:contents',
+              'examples/workflows/build-repository.yml:plan:contents',
+              'examples/workflows/build-repository.yml:record:contents',
             ]).toContain(`${file}:${name}:${scope}`);
         }
         for (const step of job.steps ?? []) {
-          if (step.uses && !step.uses.startsWith('./')) {
+          // The toolkit's own actions run by the self-repository syntax ($/: the running commit).
+          if (step.uses && !step.uses.startsWith('./') && !step.uses.startsWith('$/')) {
             expect(step.uses).toMatch(
               /^(actions\/[\w-]+@[0-9a-f]{40}|openstack-snap-actions\/openstack-snap-actions\/actions\/\w[\w-]*@v0)$/,
             );

@@ -117,9 +117,7 @@ interface ActionMeta {
 /** The action a `uses:` names, as a name this suite knows its inputs for. */
 function actionName(uses: string): string {
   const toolkit =
-    /^(?:\.\/\.osa|openstack-snap-actions\/openstack-snap-actions)\/actions\/([\w-]+)(?:@.*)?$/.exec(
-      uses,
-    );
+    /^(?:\$|openstack-snap-actions\/openstack-snap-actions)\/actions\/([\w-]+)(?:@.*)?$/.exec(uses);
   if (toolkit) return `toolkit/${toolkit[1]}`;
   if (uses === './actions/build' || uses.startsWith('./actions/'))
     return `toolkit/${uses.slice(10)}`;
@@ -462,7 +460,7 @@ function expectHouseProperties(o: Outcome, scenario: Scenario): void {
     const remoteBuild =
       step.job.endsWith('/build') &&
       (step.leg as { mode?: string }).mode === 'remote' &&
-      step.uses === './.osa/actions/build';
+      step.uses === '$/actions/build';
     if (!remoteBuild)
       expect({ job: step.job, uses: step.uses, leaks: seen.includes('launchpad-token') }).toEqual({
         job: step.job,
@@ -470,8 +468,8 @@ function expectHouseProperties(o: Outcome, scenario: Scenario): void {
         leaks: false,
       });
     // The toolkit's actions come from the commit the caller pinned.
-    if (step.uses?.startsWith('./.osa/'))
-      expect(step.localAction).toEqual({ dir: '.osa', repository: TOOLKIT, ref: PIN });
+    if (step.uses?.startsWith('$/'))
+      expect(step.localAction).toEqual({ dir: '$', repository: TOOLKIT, ref: PIN });
   }
   for (const job of o.jobs.values()) {
     for (const leg of job.legs) {
@@ -481,7 +479,7 @@ function expectHouseProperties(o: Outcome, scenario: Scenario): void {
       );
       if (snapCheckout && !job.id.endsWith('/plan')) expect(snapCheckout.with.ref).toBe(HEAD);
       // Every leg reads its constraints at the one requirements commit the plan resolved.
-      for (const build of leg.steps.filter((s) => s.ran && s.uses === './.osa/actions/build'))
+      for (const build of leg.steps.filter((s) => s.ran && s.uses === '$/actions/build'))
         if (o.plan?.constraints === 'true') {
           expect(o.plan['constraints-commit']).toMatch(/^[0-9a-f]{40}$/);
           expect(build.with['constraints-commit']).toBe(o.plan['constraints-commit']);
@@ -594,7 +592,7 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
       expect(o.plan).toMatchObject({ ref: branch, publish: 'true', constraints: 'true' });
       expect(publishes(o)).toBe(true);
       const publish = o.steps.find(
-        (s) => s.job === 'snap/publish' && s.uses === './.osa/actions/publish',
+        (s) => s.job === 'snap/publish' && s.uses === '$/actions/publish',
       )!;
       expect(publish.with).toMatchObject({
         ref: branch,
@@ -629,7 +627,7 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
   it('a dispatch of a feature branch builds it without release constraints, and does not publish', () => {
     const o = fixtures['workflow_dispatch of feature/uwsgi, publish true']!;
     expect(o.plan).toMatchObject({ ref: 'feature/uwsgi', publish: 'false', constraints: 'false' });
-    const builds = o.steps.filter((s) => s.uses === './.osa/actions/build');
+    const builds = o.steps.filter((s) => s.uses === '$/actions/build');
     expect(builds.map((s) => [s.with.mode, s.with.constraints])).toEqual([
       ['native', 'false'],
       ['native', 'false'],
@@ -822,7 +820,7 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
     o.steps.find(
       (s) =>
         s.job === 'snap/build' &&
-        s.uses === './.osa/actions/build' &&
+        s.uses === '$/actions/build' &&
         (s.leg as { arch?: string }).arch === arch,
     );
   beforeAll(async () => {
@@ -960,19 +958,13 @@ describe('snap.yml for events no caller should route to it', () => {
     expect(o.jobs.get('snap/results')!.result).toBe('failure');
   }, 60000);
 
-  it('a caller that pins another commit than the one checked out gets no toolkit actions', async () => {
-    // If the toolkit were checked out at anything but job.workflow_sha, its actions would be
-    // missing from the workspace and every leg would fail; this is what the model relies on.
-    const file = loadWorkflow(
-      'pinned.yml',
-      readFileSync(join(ROOT, '.github/workflows/snap.yml'), 'utf8').replaceAll(
-        '${{ job.workflow_sha }}',
-        'v0',
-      ),
-    );
+  it('a private copy of the toolkit: no job checks the toolkit out, every toolkit action runs from the commit the caller pinned', async () => {
+    // `uses: $/actions/<name>` is the workflow's own repository at the running commit: the runner
+    // fetches it as it fetched the workflow, so a private or internal copy needs no token of the
+    // caller's, and a caller's pin (a tag moved later, a SHA) holds for every step.
     const o = await simulate({
       caller: loadWorkflow('c.yml', `on: [push]\njobs:\n  snap:\n    uses: ${CALLED_REF}\n`),
-      called: { [CALLED_REF]: file },
+      called: { [CALLED_REF]: called },
       github: {
         event_name: 'push',
         ref: 'refs/heads/master',
@@ -984,11 +976,30 @@ describe('snap.yml for events no caller should route to it', () => {
       secrets: {},
       calledSha: PIN,
       model: (step) =>
-        step.uses?.startsWith('./.osa/') && step.localAction?.ref !== PIN
-          ? { outcome: 'failure' }
-          : {},
+        step.uses === '$/actions/plan'
+          ? { outputs: { publish: 'false', ref: 'master', constraints: 'false' } }
+          : step.uses === '$/actions/matrix'
+            ? {
+                outputs: {
+                  'has-builds': 'true',
+                  matrix: JSON.stringify({ include: [{ arch: 'amd64', runner: 'ubuntu-24.04' }] }),
+                },
+              }
+            : {},
     });
-    expect(o.get('snap/plan')!.result).toBe('failure');
+    const ran = [...o.values()].flatMap((j) => j.legs.flatMap((l) => l.steps.filter((s) => s.ran)));
+    const toolkit = ran.filter((s) => s.uses?.startsWith('$/'));
+    expect(toolkit.map((s) => s.uses)).toEqual(
+      expect.arrayContaining(['$/actions/plan', '$/actions/matrix', '$/actions/build']),
+    );
+    for (const step of toolkit)
+      expect(step.resolvedFrom).toEqual({ repository: TOOLKIT, ref: PIN });
+    expect(ran.filter((s) => s.with.repository === TOOLKIT || s.uses?.startsWith('./'))).toEqual(
+      [],
+    );
+    expect(readFileSync(join(ROOT, '.github/workflows/snap.yml'), 'utf8')).not.toMatch(
+      /job\.workflow_sha|uses: \.\/|uses: openstack-snap-actions\//,
+    );
   });
 });
 

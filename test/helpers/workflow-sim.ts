@@ -12,7 +12,8 @@
  * at job level means every job in the needs closure succeeded; step `if` defaults to success()
  * over the previous steps; a called workflow sees the caller's github context, its own `inputs`
  * (typed, with defaults) and only the secrets passed to it; `job.workflow_repository` and
- * `job.workflow_sha` name the called workflow's repository and the commit the caller pinned.
+ * `job.workflow_sha` name the called workflow's repository and the commit the caller pinned, which
+ * is where a `uses: $/<path>` action comes from.
  */
 import {
   convertWorkflowTemplate,
@@ -230,7 +231,10 @@ export interface StepContext {
   readonly env: Record<string, string>;
   readonly id: string | null;
   readonly contexts: Record<string, Js>;
-  /** The workspace directory a `./` action lives in, when the job checked it out. */
+  /**
+   * Where a repository-local action comes from: the workspace directory a `./` action lives in,
+   * when the job checked it out, or `$` for a `$/` action (the workflow's own repository).
+   */
   readonly localAction?: { dir: string; repository: string; ref: string };
 }
 
@@ -534,6 +538,16 @@ async function runJob(
         const source = checkouts.get(dir) ?? null;
         resolvedFrom = source;
         if (source) localAction = { dir, ...source };
+      } else if (uses?.startsWith('$/')) {
+        // The self-repository syntax (2026-07-30): the workflow's own repository at the commit
+        // running, with no checkout; in a called workflow, the one the caller pinned.
+        const job = (contexts.job ?? {}) as Record<string, Js>;
+        const github = contexts.github as Record<string, Js>;
+        resolvedFrom = {
+          repository: asString(job.workflow_repository || github.repository || ''),
+          ref: asString(job.workflow_sha || github.sha || ''),
+        };
+        localAction = { dir: '$', ...resolvedFrom };
       }
       const model = await sim.model({
         job: id,
