@@ -486,7 +486,16 @@ async function fleetRun(
       run_id: String(runId),
       token: '***github-token***',
     },
-    secrets: { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET, MIRROR_TOKEN: 'mirror-token' },
+    // The example keeps every credential in an environment deployable from main only.
+    secrets: {},
+    environments: {
+      mirror: { secrets: { MIRROR_TOKEN: 'mirror-token' }, refs: ['refs/heads/main'] },
+      'snap-store': {
+        secrets: { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET },
+        refs: ['refs/heads/main'],
+      },
+      launchpad: { secrets: { LAUNCHPAD_CREDENTIALS: 'lp' }, refs: ['refs/heads/main'] },
+    },
     calledSha: PIN,
     cancelDuring: options.cancelDuring,
     model,
@@ -566,7 +575,18 @@ describe('a build repository (examples/workflows/build-repository.yml) on GitHub
       const publish = first.steps.find(
         (s) => s.job === `${leg}/publish` && s.uses === '$/actions/publish',
       )!;
-      expect(publish.with).toMatchObject({ repository: target.repository, sha: target.sha });
+      expect(publish.with).toMatchObject({
+        repository: target.repository,
+        sha: target.sha,
+        'store-credentials': STORE_SECRET,
+      });
+      // The store's credentials reach that publish job and no other job.
+      for (const job of first.jobs.values())
+        for (const l of job.legs)
+          expect([job.id, Object.values(l.secrets).includes(STORE_SECRET)]).toEqual([
+            job.id,
+            job.id.endsWith('/publish'),
+          ]);
     }
     // The mirror job mirrored what fleet.yml names.
     expect(first.steps.find((s) => s.uses?.includes('/actions/mirror@'))!.with.repos).toBe(

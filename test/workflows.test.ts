@@ -18,6 +18,7 @@ import {
   sourceOf,
   type JobRun,
   type Js,
+  type Simulation,
   type StepContext,
   type StepModel,
   type WorkflowFile,
@@ -163,8 +164,11 @@ interface Scenario {
   readonly remote?: boolean;
   /** Extra `with:` lines for snap.yml in the caller. */
   readonly callerWith?: string;
-  /** The caller passes LAUNCHPAD_CREDENTIALS for every event (as `secrets: inherit` would). */
-  readonly callerAlwaysPassesLaunchpad?: boolean;
+  /**
+   * The repository's deployment environments (default: the example's snap-store and launchpad,
+   * holding the credentials, deployable from the release branches only).
+   */
+  readonly environments?: Simulation['environments'];
   /** The snap repo checked out (default: snap-keystone's master). */
   readonly project?: string;
   /**
@@ -191,20 +195,27 @@ beforeAll(async () => {
 });
 afterAll(async () => planRequirements?.stop());
 /** The example caller as a heavy snap uses it: ppc64el on Launchpad (its commented lines on). */
-function remoteCaller(extra = '', alwaysPassesLaunchpad = false): WorkflowFile {
-  let text = readFileSync(join(ROOT, 'examples/workflows/snap-repo.yml'), 'utf8').replace(
+function remoteCaller(extra = ''): WorkflowFile {
+  const text = readFileSync(join(ROOT, 'examples/workflows/snap-repo.yml'), 'utf8').replace(
     'launchpad-accept-public-upload: true',
     `launchpad-accept-public-upload: true${extra}`,
   );
-  if (alwaysPassesLaunchpad)
-    text = text.replace(
-      /LAUNCHPAD_CREDENTIALS: \$\{\{.*\}\}/,
-      'LAUNCHPAD_CREDENTIALS: ${{ secrets.LAUNCHPAD_CREDENTIALS }}',
-    );
   if (!text.includes('\n      remote-arches: ppc64el'))
     throw new Error('the example lost its remote-arches lines');
   return loadWorkflow('snap-repo-remote.yml', text);
 }
+/** The deployment branches of the example's environments: the release branches. */
+const RELEASE_REFS = [
+  'refs/heads/master',
+  'refs/heads/main',
+  'refs/heads/stable/**',
+  'refs/heads/unmaintained/**',
+];
+/** Where the example keeps the credentials: nowhere but these environments. */
+const ENVIRONMENTS = {
+  'snap-store': { secrets: { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET }, refs: RELEASE_REFS },
+  launchpad: { secrets: { LAUNCHPAD_CREDENTIALS: LAUNCHPAD_SECRET }, refs: RELEASE_REFS },
+};
 const called = loadWorkflow(join(ROOT, '.github/workflows/snap.yml'));
 /** A core24 service snap built for amd64, arm64 and ppc64el (test/snaps/core24-glance, ppc64el for s390x). */
 function core24Glance(): string {
@@ -385,15 +396,14 @@ async function run(scenario: Scenario, options: { direct?: boolean } = {}): Prom
     caller: options.direct
       ? directCaller
       : scenario.remote
-        ? remoteCaller(scenario.callerWith, scenario.callerAlwaysPassesLaunchpad)
+        ? remoteCaller(scenario.callerWith)
         : caller,
     called: { [CALLED_REF]: called },
     github,
     inputs: { ...dispatchDefaults, ...scenario.inputs },
-    secrets: scenario.secrets ?? {
-      SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET,
-      LAUNCHPAD_CREDENTIALS: LAUNCHPAD_SECRET,
-    },
+    // Repository and organisation secrets: none, as the example keeps its credentials.
+    secrets: scenario.secrets ?? {},
+    environments: scenario.environments ?? ENVIRONMENTS,
     calledSha: PIN,
     cancelDuring: scenario.cancelDuring,
     model,
@@ -419,7 +429,7 @@ const pr = (fork: boolean): Scenario => ({
   ref: 'refs/pull/12/merge',
   baseRef: 'stable/2025.1',
   payload: { pull_request: { number: 12, head: { repo: { fork } } } },
-  secrets: fork ? {} : { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET },
+  secrets: {},
 });
 const dispatch = (branch: string, publish: boolean): Scenario => ({
   name: `workflow_dispatch of ${branch}, publish ${publish}`,
@@ -473,6 +483,19 @@ function expectHouseProperties(o: Outcome, scenario: Scenario): void {
   }
   for (const job of o.jobs.values()) {
     for (const leg of job.legs) {
+      // The credentials are in no job's secrets context but the one that runs in their
+      // environment: the store's in publish, Launchpad's in a remote build leg.
+      const context = Object.values(leg.secrets);
+      if (!job.id.endsWith('/publish'))
+        expect({ job: job.id, store: context.includes(STORE_SECRET) }).toEqual({
+          job: job.id,
+          store: false,
+        });
+      if (!(job.id.endsWith('/build') && leg.matrix.mode === 'remote') && !scenario.secrets)
+        expect({ job: job.id, launchpad: context.includes(LAUNCHPAD_SECRET) }).toEqual({
+          job: job.id,
+          launchpad: false,
+        });
       // Every leg builds and publishes the one commit the plan resolved.
       const snapCheckout = leg.steps.find(
         (s) => s.uses?.startsWith('actions/checkout@') && s.with.path === 'snap',
@@ -574,15 +597,14 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
       expect(o.jobs.get('snap/results')!.result).toBe('success');
       expect(o.jobs.get('snap/publish')!.result).toBe('skipped');
     }
-    // A fork's pull request has no secrets to pass on, and the caller passes none anyway.
-    expect(fixtures['pull request from a fork']!.jobs.get('snap')!.calledWith!.secrets).toEqual({
-      SNAPCRAFT_STORE_CREDENTIALS: '',
-      LAUNCHPAD_CREDENTIALS: '',
-    });
-    expect(fixtures['pull request in the repo']!.jobs.get('snap')!.calledWith!.secrets).toEqual({
-      SNAPCRAFT_STORE_CREDENTIALS: '',
-      LAUNCHPAD_CREDENTIALS: '',
-    });
+    // The credentials are in environments a pull request's ref may not deploy to: inherit hands
+    // on no credential, and no job of a pull request runs in an environment.
+    for (const name of ['pull request from a fork', 'pull request in the repo']) {
+      const o = fixtures[name]!;
+      expect(Object.keys(o.jobs.get('snap')!.calledWith!.secrets)).toEqual(['GITHUB_TOKEN']);
+      for (const job of o.jobs.values())
+        expect(job.legs.map((l) => l.environment).filter(Boolean)).toEqual([]);
+    }
   });
 
   it.each(['master', 'main', 'stable/2025.1', 'unmaintained/2023.1'])(
@@ -640,10 +662,8 @@ describe('snap.yml as snap repos call it (examples/workflows/snap-repo.yml), on 
     const o = fixtures.merge_group!;
     expect(o.triggered).toBe(true);
     expect(o.plan).toMatchObject({ ref: 'main', publish: 'false' });
-    expect(o.jobs.get('snap')!.calledWith!.secrets).toEqual({
-      SNAPCRAFT_STORE_CREDENTIALS: '',
-      LAUNCHPAD_CREDENTIALS: '',
-    });
+    expect(Object.keys(o.jobs.get('snap')!.calledWith!.secrets)).toEqual(['GITHUB_TOKEN']);
+    expect(o.jobs.get('snap/publish')!.result).toBe('skipped');
     expect(o.jobs.get('snap/results')!.result).toBe('success');
   });
 
@@ -806,11 +826,11 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
   let fixtures: Record<string, Outcome>;
   const names = [
     'remote ppc64el: push to stable/2025.1',
-    'remote ppc64el: push without LAUNCHPAD_CREDENTIALS',
+    'remote ppc64el: push, the launchpad environment has no LAUNCHPAD_CREDENTIALS',
     'remote ppc64el: pull request in the repo',
     'remote ppc64el: pull request from a fork, remote-fallback skip',
     'remote ppc64el: push, the Launchpad build fails',
-    'remote ppc64el: pull request in the repo, the caller passes the secret anyway',
+    'remote ppc64el: pull request in a repo that also keeps LAUNCHPAD_CREDENTIALS as a repository secret',
   ];
   const legs = (o: Outcome) =>
     o.jobs
@@ -832,7 +852,7 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
         push('stable/2025.1', {
           name: names[1]!,
           remote: true,
-          secrets: { SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET },
+          environments: { ...ENVIRONMENTS, launchpad: { secrets: {}, refs: RELEASE_REFS } },
         }),
         { ...pr(false), name: names[2]!, remote: true },
         {
@@ -846,11 +866,8 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
           ...pr(false),
           name: names[5]!,
           remote: true,
-          callerAlwaysPassesLaunchpad: true,
-          secrets: {
-            SNAPCRAFT_STORE_CREDENTIALS: STORE_SECRET,
-            LAUNCHPAD_CREDENTIALS: LAUNCHPAD_SECRET,
-          },
+          // secrets: inherit hands a repository secret to every job's secrets context.
+          secrets: { LAUNCHPAD_CREDENTIALS: LAUNCHPAD_SECRET },
         },
       ].find((s) => s.name === name)!;
       const scenario = { ...found, project: heavy };
@@ -861,6 +878,13 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
 
   it('a release push builds ppc64el on Launchpad with the credentials, the other legs without them, and publishes all three', () => {
     const o = fixtures[names[0]!]!;
+    // Only the remote leg runs in the launchpad environment, only publish in snap-store.
+    expect(o.jobs.get('snap/build')!.legs.map((l) => l.environment)).toEqual([
+      null,
+      null,
+      'launchpad',
+    ]);
+    expect(o.jobs.get('snap/publish')!.legs.map((l) => l.environment)).toEqual(['snap-store']);
     expect(legs(o)).toEqual([
       ['amd64', 'native', 'ubuntu-24.04', 120, 'success'],
       ['arm64', 'native', 'ubuntu-24.04-arm', 120, 'success'],
@@ -894,20 +918,22 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
     ).toEqual([`snap-${HEAD}-amd64`, `snap-${HEAD}-arm64`, `snap-${HEAD}-ppc64el`]);
   });
 
-  it('a release push without LAUNCHPAD_CREDENTIALS says up front what ppc64el needs: nothing builds, nothing publishes', () => {
+  it('a release push whose launchpad environment lacks LAUNCHPAD_CREDENTIALS: the remote leg, the only job that could see it, stops; nothing publishes', () => {
+    // The plan cannot see an environment's secret (only the jobs that run in it can): the
+    // remote leg finds it missing, and the build action refuses with what to do.
     const o = fixtures[names[1]!]!;
-    expect(o.jobs.get('snap/plan')!.result).toBe('failure');
-    expect(o.jobs.get('snap/build')!.result).toBe('skipped');
+    expect(o.jobs.get('snap/plan')!.result).toBe('success');
+    const ppc = o.jobs.get('snap/build')!.legs.find((l) => l.matrix.arch === 'ppc64el')!;
+    expect([ppc.environment, ppc.result]).toEqual(['launchpad', 'failure']);
+    expect(buildStep(o, 'ppc64el')!.with['launchpad-credentials']).toBe('');
     expect(o.jobs.get('snap/results')!.result).toBe('failure');
     expect(publishes(o)).toBe(false);
   });
 
   it('a pull request never builds remotely, nor emulates what would outrun it: ppc64el is skipped, and results passes in the native legs’ time', () => {
     const emulated = fixtures[names[2]!]!;
-    expect(emulated.jobs.get('snap')!.calledWith!.secrets).toEqual({
-      SNAPCRAFT_STORE_CREDENTIALS: '',
-      LAUNCHPAD_CREDENTIALS: '',
-    });
+    // secrets: inherit hands on what the repository keeps, which is no credential.
+    expect(Object.keys(emulated.jobs.get('snap')!.calledWith!.secrets)).toEqual(['GITHUB_TOKEN']);
     expect(legs(emulated)).toEqual([
       ['amd64', 'native', 'ubuntu-24.04', 55, 'success'],
       ['arm64', 'native', 'ubuntu-24.04-arm', 55, 'success'],
@@ -944,6 +970,107 @@ describe('snap.yml with ppc64el on Launchpad (remote-arches), as a heavy snap ca
   });
 });
 
+describe('where the credentials live: deployment environments, on GitHub’s rules', () => {
+  const steal = (environment: string) =>
+    loadWorkflow(
+      'steal.yml',
+      `on: [push]\njobs:\n  steal:\n    runs-on: ubuntu-24.04\n    timeout-minutes: 5\n    environment: ${environment}\n    steps:\n      - run: echo "\${{ secrets.SNAPCRAFT_STORE_CREDENTIALS }}\${{ secrets.RELEASE_TOKEN }}"\n`,
+    );
+  const pushTo = (ref: string): Record<string, Js> => ({
+    event_name: 'push',
+    ref,
+    ref_name: ref.replace(/^refs\/(heads|tags)\//, ''),
+    sha: HEAD,
+    repository: 'openstack-snaps/snap-keystone',
+    event: {},
+  });
+
+  it('a workflow pushed on another branch that names the environment gets nothing: its job is refused before any step', async () => {
+    for (const ref of ['refs/heads/evil', 'refs/heads/stable-2025.1-x']) {
+      const steps: StepContext[] = [];
+      const o = await simulate({
+        caller: steal('snap-store'),
+        github: pushTo(ref),
+        secrets: {},
+        environments: ENVIRONMENTS,
+        model: (step) => (steps.push(step), {}),
+      });
+      expect(o.get('steal')!.result).toBe('failure');
+      expect(steps).toEqual([]);
+    }
+    // From a release branch the same job would see it: the policy is what holds it back.
+    const o = await simulate({
+      caller: steal('snap-store'),
+      github: pushTo('refs/heads/stable/2025.1'),
+      secrets: {},
+      environments: ENVIRONMENTS,
+      model: () => ({}),
+    });
+    expect(o.get('steal')!.legs[0]!.secrets.SNAPCRAFT_STORE_CREDENTIALS).toBe(STORE_SECRET);
+  });
+
+  it('called with a secrets mapping instead of inherit, publish gets no store credentials: why the example inherits', async () => {
+    const mapping = loadWorkflow(
+      'mapping.yml',
+      readFileSync(join(ROOT, 'examples/workflows/snap-repo.yml'), 'utf8').replace(
+        '    secrets: inherit',
+        '    secrets:\n      SNAPCRAFT_STORE_CREDENTIALS: ${{ secrets.SNAPCRAFT_STORE_CREDENTIALS }}',
+      ),
+    );
+    const steps: StepContext[] = [];
+    await simulate({
+      caller: mapping,
+      called: { [CALLED_REF]: called },
+      github: { ...pushTo('refs/heads/stable/2025.1'), workflow: 'Snap' },
+      inputs: { branch: '', publish: true },
+      secrets: {},
+      environments: ENVIRONMENTS,
+      calledSha: PIN,
+      model: (step): StepModel => {
+        steps.push(step);
+        if (step.uses === '$/actions/plan')
+          return { outputs: { publish: 'true', ref: 'stable/2025.1', constraints: 'false' } };
+        if (step.uses === '$/actions/matrix')
+          return {
+            outputs: {
+              'has-builds': 'true',
+              matrix: JSON.stringify({ include: [{ arch: 'amd64', runner: 'ubuntu-24.04' }] }),
+            },
+          };
+        return {};
+      },
+    });
+    const publish = steps.find((s) => s.uses === '$/actions/publish')!;
+    expect(publish.with['store-credentials']).toBe('');
+  });
+
+  it('RELEASE_TOKEN, in the release environment (tags v*.*.* only), reaches the tag job and nothing else', async () => {
+    const release = loadWorkflow(join(ROOT, '.github/workflows/release.yml'));
+    const environments = {
+      release: { secrets: { RELEASE_TOKEN: 'release-token-x' }, refs: ['refs/tags/v*.*.*'] },
+    };
+    const o = await simulate({
+      caller: release,
+      github: pushTo('refs/tags/v0.4.0'),
+      secrets: {},
+      environments,
+      model: () => ({}),
+    });
+    expect(o.get('tag')!.legs[0]!.environment).toBe('release');
+    expect(o.get('tag')!.legs[0]!.secrets.RELEASE_TOKEN).toBe('release-token-x');
+    expect(o.get('verify')!.legs[0]!.secrets.RELEASE_TOKEN).toBeUndefined();
+    // Anyone who can push a branch can run a workflow there; it cannot deploy to release.
+    const stolen = await simulate({
+      caller: steal('release'),
+      github: pushTo('refs/heads/feature'),
+      secrets: {},
+      environments,
+      model: () => ({}),
+    });
+    expect(stolen.get('steal')!.result).toBe('failure');
+  });
+});
+
 describe('snap.yml for events no caller should route to it', () => {
   it('workflow_run: the plan refuses, results says the plan failed, nothing publishes', async () => {
     const o = await run(
@@ -975,7 +1102,7 @@ describe('snap.yml for events no caller should route to it', () => {
       },
       secrets: {},
       calledSha: PIN,
-      model: (step) =>
+      model: (step): StepModel =>
         step.uses === '$/actions/plan'
           ? { outputs: { publish: 'false', ref: 'master', constraints: 'false' } }
           : step.uses === '$/actions/matrix'

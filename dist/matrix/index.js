@@ -30235,7 +30235,7 @@ var external_node_path_ = __nccwpck_require__(6760);
 const REMOTE_GRACE_SECONDS = 180;
 /** What to do when the credentials are missing, malformed or refused. */
 const LAUNCHPAD_CREDENTIALS_HELP = (/* unused pure expression or super */ null && ('Create them on your machine: run `snapcraft remote-build --launchpad-accept-public-upload` once in any snap project, ' +
-    "authorise snapcraft in the Launchpad page it opens, then store the contents of ~/.local/share/snapcraft/launchpad-credentials as the repository's LAUNCHPAD_CREDENTIALS secret."));
+    "authorise snapcraft in the Launchpad page it opens, then store the contents of ~/.local/share/snapcraft/launchpad-credentials as LAUNCHPAD_CREDENTIALS in the deployment environment the remote legs run in (snap.yml's remote-environment, with the call's secrets: inherit)."));
 /**
  * Launchpad builds core22 and newer with the remote builder snapcraft 9 has; core20 and older
  * went through snapcraft 8's legacy builder, which works differently (and 9 dropped).
@@ -30920,7 +30920,7 @@ function pickRunner(target, arch, base, options) {
                 : !remote.trusted
                     ? 'pull requests and merge queues get no Launchpad credentials'
                     : !remote.credentials
-                        ? "no LAUNCHPAD_CREDENTIALS reached this run (the caller passes it in 'secrets:'; an environment's secret cannot be)"
+                        ? "no LAUNCHPAD_CREDENTIALS reached this run (keep it in a deployment environment named by remote-environment, with the call's secrets: inherit, or pass it in secrets:)"
                         : null;
         if (!why)
             return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };

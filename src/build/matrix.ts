@@ -284,7 +284,7 @@ function pickRunner(
         : !remote.trusted
           ? 'pull requests and merge queues get no Launchpad credentials'
           : !remote.credentials
-            ? "no LAUNCHPAD_CREDENTIALS reached this run (the caller passes it in 'secrets:'; an environment's secret cannot be)"
+            ? "no LAUNCHPAD_CREDENTIALS reached this run (keep it in a deployment environment named by remote-environment, with the call's secrets: inherit, or pass it in secrets:)"
             : null;
     if (!why) return { runner: driver, buildOn, mode: 'remote', reason: "Launchpad's builders" };
     const asked = `remote-arches asks Launchpad for ${arch}, but ${why}`;

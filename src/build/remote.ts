@@ -81,7 +81,7 @@ const REMOTE_GRACE_SECONDS = 180;
 /** What to do when the credentials are missing, malformed or refused. */
 export const LAUNCHPAD_CREDENTIALS_HELP =
   'Create them on your machine: run `snapcraft remote-build --launchpad-accept-public-upload` once in any snap project, ' +
-  "authorise snapcraft in the Launchpad page it opens, then store the contents of ~/.local/share/snapcraft/launchpad-credentials as the repository's LAUNCHPAD_CREDENTIALS secret.";
+  "authorise snapcraft in the Launchpad page it opens, then store the contents of ~/.local/share/snapcraft/launchpad-credentials as LAUNCHPAD_CREDENTIALS in the deployment environment the remote legs run in (snap.yml's remote-environment, with the call's secrets: inherit).";
 
 /**
  * Launchpad builds core22 and newer with the remote builder snapcraft 9 has; core20 and older

@@ -197,6 +197,10 @@ export interface StepRun {
 /** One leg of a job (a matrix entry, or the job itself). */
 export interface LegRun {
   readonly matrix: Record<string, Js>;
+  /** The deployment environment the leg ran in (its `environment:`), if any. */
+  readonly environment: string | null;
+  /** The secrets context the leg's steps saw (an environment's included). */
+  readonly secrets: Record<string, string>;
   readonly name: string;
   readonly runsOn: Js;
   readonly timeoutMinutes: Js;
@@ -250,6 +254,13 @@ export interface Simulation {
   readonly calledSha?: string;
   /** The run is cancelled while this job runs (its id, `caller/called` for called jobs). */
   readonly cancelDuring?: string;
+  /**
+   * The repository's deployment environments: their secrets, and the refs allowed to deploy to
+   * them (deployment branch and tag policies, as full-ref glob patterns; none means any ref).
+   */
+  readonly environments?: Readonly<
+    Record<string, { readonly secrets: Record<string, string>; readonly refs?: readonly string[] }>
+  >;
   /** The outcome and outputs of a step that runs; default success, no outputs. */
   readonly model: (step: StepContext) => Promise<StepModel> | StepModel;
 }
@@ -287,6 +298,7 @@ async function runJobs(
   prefix: string,
   base: Record<string, Js>,
   runs: Map<string, JobRun>,
+  environmentSecrets = true,
 ): Promise<Record<string, JobRun>> {
   const jobs = get(file.root, 'jobs');
   const ids = keys(jobs);
@@ -365,7 +377,7 @@ async function runJobs(
         secrets: asStrings(base.secrets ?? {}),
       };
     } else {
-      run = await runJob(sim, state, job, fullId, contexts);
+      run = await runJob(sim, state, job, fullId, contexts, environmentSecrets);
     }
     done[id] = run;
     runs.set(fullId, run);
@@ -456,7 +468,11 @@ async function runCalled(
       workflow_ref: ref,
     },
   };
-  const inner = await runJobs(sim, state, called, id, calledContexts, runs);
+  // An environment a called job names adds its secrets only when the call inherits secrets: with
+  // a mapping, the secrets context holds what was passed, evaluated in the caller's job, which
+  // has no environment (actions/runner#1490 and #4453: environment secrets resolve to '' in a
+  // workflow_call job unless the caller uses `secrets: inherit`).
+  const inner = await runJobs(sim, state, called, id, calledContexts, runs, inherit);
   const results = Object.values(inner).map((r) => r.result);
   const result: Result = results.includes('failure')
     ? 'failure'
@@ -479,6 +495,7 @@ async function runJob(
   job: TemplateToken,
   id: string,
   contexts: Record<string, Js>,
+  environmentSecrets: boolean,
 ): Promise<JobRun> {
   const never: Status = { success: true, failure: false, cancelled: false };
   const matrix = evalToken(get(get(job, 'strategy'), 'matrix'), contexts, never) as Record<
@@ -497,12 +514,31 @@ async function runJob(
       runner: {},
     };
     const steps: StepRun[] = [];
-    let failed = false;
+    // The job's environment, per leg (it may name the matrix): a ref its deployment policy does
+    // not allow fails the leg before any step; its secrets join the secrets context.
+    const environmentToken = get(job, 'environment');
+    const environment =
+      asString(
+        evalToken(
+          environmentToken && isMapping(environmentToken)
+            ? get(environmentToken, 'name')
+            : environmentToken,
+          legContexts,
+          never,
+        ) ?? '',
+      ) || null;
+    const github = contexts.github as Record<string, Js>;
+    const policy = environment ? sim.environments?.[environment] : undefined;
+    const allowed =
+      !policy?.refs || policy.refs.some((p) => refGlob(p).test(asString(github.ref ?? '')));
+    if (policy && environmentSecrets)
+      legContexts.secrets = { ...(legContexts.secrets as Record<string, Js>), ...policy.secrets };
+    let failed = !allowed;
     let cancelledHere = false;
     const checkouts = new Map<string, { repository: string; ref: string }>();
     const jobEnv = (evalToken(get(job, 'env'), legContexts, never) ?? {}) as Record<string, Js>;
     legContexts.env = jobEnv;
-    for (const [index, step] of items(get(job, 'steps')).entries()) {
+    for (const [index, step] of (allowed ? items(get(job, 'steps')) : []).entries()) {
       const status: Status = {
         success: !failed && !state.cancelled,
         failure: failed,
@@ -598,6 +634,8 @@ async function runJob(
     const result: Result = cancelledHere ? 'cancelled' : failed ? 'failure' : 'success';
     runs.push({
       matrix: leg,
+      environment,
+      secrets: asStrings(legContexts.secrets ?? {}),
       name: asString(evalToken(get(job, 'name'), legContexts, never) ?? id),
       runsOn: evalToken(get(job, 'runs-on'), legContexts, never),
       timeoutMinutes: evalToken(get(job, 'timeout-minutes'), legContexts, never),
@@ -611,7 +649,13 @@ async function runJob(
     : runs.some((r) => r.result === 'failure')
       ? 'failure'
       : 'success';
-  return { id, result, legs: runs, outputs, secrets: asStrings(contexts.secrets ?? {}) };
+  return {
+    id,
+    result,
+    legs: runs,
+    outputs,
+    secrets: runs.at(-1)?.secrets ?? asStrings(contexts.secrets ?? {}),
+  };
 }
 
 /** A matrix's legs: the product of its axes, then `include` entries (the form the toolkit uses). */
@@ -624,4 +668,15 @@ function expandMatrix(matrix: Record<string, Js>): Record<string, Js>[] {
   if (Object.keys(axes).length === 0) legs = [];
   for (const entry of (include ?? []) as Record<string, Js>[]) legs.push(entry);
   return legs;
+}
+
+/** A deployment policy's pattern over a full ref (`refs/heads/stable/*`): `*` within a segment, `**` across. */
+function refGlob(pattern: string): RegExp {
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*/g, '\0')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\0/g, '.*')}$`,
+  );
 }
