@@ -31,6 +31,7 @@ const PIN = '5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c0b1d3e5f';
 const HEAD = 'c0ffee0000000000000000000000000000000001';
 const STORE_SECRET = 'store-credentials-never-elsewhere';
 const MIRROR_SECRET = 'mirror-token-never-elsewhere';
+const DISPATCH_SECRET = 'dispatch-token-never-elsewhere';
 const LAUNCHPAD_SECRET =
   '[1]\nconsumer_key = snapcraft\naccess_token = launchpad-token-only-remote-legs\n';
 
@@ -1189,7 +1190,7 @@ describe('the example mirror and fleet rebuild workflows', () => {
         repository: 'openstack-snaps/admin',
         event: {},
       },
-      secrets: { MIRROR_TOKEN: MIRROR_SECRET },
+      secrets: { MIRROR_TOKEN: MIRROR_SECRET, DISPATCH_TOKEN: DISPATCH_SECRET },
       cancelDuring,
       model: (step) => {
         steps.push(step);
@@ -1210,22 +1211,28 @@ describe('the example mirror and fleet rebuild workflows', () => {
     expect(dispatch.with['requirements-repo']).toBe(
       'https://github.com/openstack-snaps/requirements',
     );
-    expect(dispatch.with.token).toBe(MIRROR_SECRET);
+    expect(dispatch.with.token).toBe(DISPATCH_SECRET);
     const cancelled = await simulateMirror('success', 'mirror');
     expect(cancelled.jobs.get('rebuild')!.result).toBe('skipped');
   });
 
-  it('never dispatches to the requirements repo, and gives the mirror token only to the steps that push or dispatch', async () => {
+  it('never dispatches to the requirements repo, and gives each token only where its scope is used: pushes the mirror token, dispatches the dispatch token', async () => {
     const { steps } = await simulateMirror('success');
     const mirrorStep = steps.find((s) => s.uses?.includes('/actions/mirror@'))!;
     expect(mirrorStep.with.repos).toMatch(/openstack-snaps\/requirements dispatch=none$/m);
+    expect(mirrorStep.with).toMatchObject({
+      token: MIRROR_SECRET,
+      'dispatch-token': DISPATCH_SECRET,
+    });
     for (const step of steps) {
-      const sees = JSON.stringify([step.with, step.env]).includes(MIRROR_SECRET);
-      const needs = !!step.uses && /\/actions\/(mirror|dispatch)@/.test(step.uses);
-      expect({ uses: step.uses, run: !!step.run, sees }).toEqual({
+      const seen = JSON.stringify([step.with, step.env]);
+      expect({ uses: step.uses, mirror: seen.includes(MIRROR_SECRET) }).toEqual({
         uses: step.uses,
-        run: !!step.run,
-        sees: needs,
+        mirror: !!step.uses?.includes('/actions/mirror@'),
+      });
+      expect({ uses: step.uses, dispatch: seen.includes(DISPATCH_SECRET) }).toEqual({
+        uses: step.uses,
+        dispatch: !!step.uses && /\/actions\/(mirror|dispatch)@/.test(step.uses),
       });
     }
   });
@@ -1243,13 +1250,13 @@ describe('the example mirror and fleet rebuild workflows', () => {
         event: {},
       },
       inputs: { branch: 'stable/2025.1' },
-      secrets: { MIRROR_TOKEN: MIRROR_SECRET },
+      secrets: { DISPATCH_TOKEN: DISPATCH_SECRET },
       model: (step) => {
         steps.push(step);
         return {};
       },
     });
-    expect(steps[0]!.with).toMatchObject({ branch: 'stable/2025.1', token: MIRROR_SECRET });
+    expect(steps[0]!.with).toMatchObject({ branch: 'stable/2025.1', token: DISPATCH_SECRET });
   });
 });
 
