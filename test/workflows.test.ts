@@ -1237,6 +1237,19 @@ describe('the example mirror and fleet rebuild workflows', () => {
     }
   });
 
+  it('no run waits in a concurrency group behind a rebuild: GitHub would cancel all but the newest pending one, ending most mirror runs "cancelled"', () => {
+    // Overlapping rebuilds are safe by their claims (test/action-dispatch.test.ts: five racing runs).
+    for (const file of [mirror, fleet])
+      for (const id of keys(get(file.root, 'jobs')))
+        if (id !== 'mirror')
+          expect([file.path, id, get(get(get(file.root, 'jobs'), id), 'concurrency')]).toEqual([
+            file.path,
+            id,
+            undefined,
+          ]);
+    expect(get(fleet.root, 'concurrency')).toBeUndefined();
+  });
+
   it('rebuilds one branch by hand when asked', async () => {
     const steps: StepContext[] = [];
     await simulate({
