@@ -140,7 +140,7 @@ describe('what a run builds, from the state', () => {
         {
           done: true,
           at: '2026-12-01T00:00:00Z',
-          artifacts: new Set([publishedMarker('keystone master')]),
+          artifacts: new Set([publishedMarker('keystone master', { sha: 'a', constraints: 'c1' })]),
         },
       ],
     ]);
@@ -186,6 +186,72 @@ describe('what a run builds, from the state', () => {
     expect(waits).toEqual([1, 2, 4, 8]);
     expect(decide(state, [want('master', 'b')], new Map(), ME, T0, 20).decision.build).toHaveLength(
       1,
+    );
+  });
+
+  it("a re-run's earlier attempt that published another build does not make this build published", () => {
+    // Re-runs keep a run's earlier artifacts: the marker names the build, not the branch.
+    const claimed: BuildState = {
+      version: 2,
+      targets: {
+        'keystone master': {
+          claim: { sha: 'b', constraints: 'c1', runId: 1, runUrl: 'run-1', since: '' },
+        },
+      },
+    };
+    const earlier = publishedMarker('keystone master', { sha: 'a', constraints: 'c1' });
+    const view = new Map<number, RunView>([
+      [1, { done: true, at: '2026-12-01T00:00:00Z', artifacts: new Set([earlier]) }],
+    ]);
+    const next = decide(claimed, [want('master', 'b')], view, ME, T0, 20).state;
+    expect(next.targets['keystone master']).toMatchObject({ failure: { sha: 'b', count: 1 } });
+    expect(next.targets['keystone master']!.published).toBeUndefined();
+  });
+
+  it('a failed run re-run after its failure was settled: waited on, then recorded by the re-run, never built twice', () => {
+    const url = 'https://github.com/o/builds/actions/runs/5';
+    const failed: BuildState = {
+      version: 2,
+      targets: {
+        'keystone master': {
+          failure: { sha: 'a', constraints: 'c1', at: '2026-12-01T00:00:00Z', run: url, count: 1 },
+        },
+      },
+    };
+    // Hours later, while the re-run (same run id) is going: waited on, not built again.
+    const going = new Map<number, RunView>([[5, { done: false }]]);
+    const later = decide(failed, [want('master', 'a')], going, ME, T0 + 5 * HOUR, 20);
+    expect(later.decision.build).toEqual([]);
+    expect(later.decision.waiting[0]!.why).toBe(`being re-run by ${url}`);
+    // The re-run's record: published.
+    const recorded = recordOwn(
+      failed,
+      { runId: 5, runUrl: url },
+      new Map([['keystone master', { revisions: { amd64: 7 }, channel: 'latest/edge' }]]),
+      T0 + 6 * HOUR,
+    );
+    expect(recorded.state.targets['keystone master']).toEqual({
+      published: expect.objectContaining({ sha: 'a', revisions: { amd64: 7 } }),
+    });
+    // Or, had its record been lost too, the next plan settles it from the re-run's marker.
+    const marker = publishedMarker('keystone master', { sha: 'a', constraints: 'c1' });
+    const done = new Map<number, RunView>([
+      [5, { done: true, at: '2026-12-01T06:00:00Z', artifacts: new Set([marker]) }],
+    ]);
+    const settled = decide(failed, [want('master', 'a')], done, ME, T0 + 7 * HOUR, 20);
+    expect(settled.decision.upToDate).toHaveLength(1);
+  });
+
+  it("keeps a snap's state when its repository could not be listed this run", () => {
+    const state: BuildState = {
+      version: 2,
+      targets: {
+        'keystone master': { published: { sha: 'a', constraints: 'c1', at: '', run: null } },
+      },
+    };
+    expect(decide(state, [], new Map(), ME, T0, 20).state.targets).toEqual({});
+    expect(decide(state, [], new Map(), ME, T0, 20, new Set(['keystone'])).state.targets).toEqual(
+      state.targets,
     );
   });
 
@@ -363,7 +429,7 @@ interface FleetRun {
  */
 async function fleetRun(
   fleetYml: string,
-  options: { failing?: string[]; cancelDuring?: string } = {},
+  options: { failing?: string[]; cancelDuring?: string; mirrorFails?: boolean } = {},
 ): Promise<FleetRun> {
   const runId = nextRun++;
   world.runs.set(runId, { done: false, at: new Date().toISOString(), artifacts: new Map() });
@@ -412,6 +478,8 @@ async function fleetRun(
       }
       return {};
     }
+    if (step.uses?.includes('/actions/mirror@'))
+      return { outcome: options.mirrorFails ? 'failure' : 'success' };
     if (toolkit === 'fleet') {
       const result = await runBundle('fleet', { token: TOKEN, ...step.with }, env(workspace));
       fleet[`${step.job} ${step.with.step}`] = result;
@@ -453,7 +521,7 @@ async function fleetRun(
     if (step.uses?.startsWith('actions/upload-artifact@')) {
       const file = join(workspace, 'tmp/published/published.json');
       const content =
-        step.with.name!.endsWith('-published') && existsSync(file)
+        step.with.name!.startsWith('published-') && existsSync(file)
           ? readFileSync(file, 'utf8')
           : '';
       world.runs.get(runId)!.artifacts.set(step.with.name!, content);
@@ -461,10 +529,10 @@ async function fleetRun(
     }
     if (
       step.uses?.startsWith('actions/download-artifact@') &&
-      step.with.pattern === 'fleet-*-published'
+      step.with.pattern === 'published-fleet-*'
     ) {
       for (const [name, content] of world.runs.get(runId)!.artifacts)
-        if (/^fleet-.*-published$/.test(name)) {
+        if (/^published-fleet-/.test(name)) {
           mkdirSync(join(workspace, step.with.path!, name), { recursive: true });
           writeFileSync(join(workspace, step.with.path!, name, 'published.json'), content);
         }
@@ -667,6 +735,13 @@ describe('a build repository (examples/workflows/build-repository.yml) on GitHub
     expect(next.built).toEqual([]);
     expect(state().targets['keystone stable/2025.1']!.published!.run).toContain(String(lost.runId));
     expect(state().targets['keystone master']!.failure).toMatchObject({ count: 1 });
+  });
+
+  it('a mirror run that failed (one repository unreachable) still builds what the plan claimed', async () => {
+    const run = await fleetRun(file(), { mirrorFails: true });
+    expect(run.jobs.get('mirror')!.result).toBe('failure');
+    expect(run.built).toHaveLength(3);
+    expect(Object.values(state().targets).every((t) => t.published)).toBe(true);
   });
 
   it('two racing runs build each changed snap branch once between them', async () => {

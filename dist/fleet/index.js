@@ -30955,7 +30955,6 @@ const FleetInputs = {
     step: 'step',
     config: 'config',
     token: 'token',
-    repoToken: 'repo-token',
     stateBranch: 'state-branch',
     publishedDir: 'published-dir',
     statusDir: 'status-dir',
@@ -31090,9 +31089,6 @@ function readFleetSettings(env = process.env) {
     const step = (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .getChoiceInput */ .KE)(_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .FleetInputs */ .M8.step, FLEET_STEPS, 'plan');
     const token = (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .getRequiredInput */ .K1)(_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .FleetInputs */ .M8.token, 'a token with contents write (the state branch) and actions read (runs and artifacts) on this repository');
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(token);
-    const repoToken = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .FleetInputs */ .M8.repoToken);
-    if (repoToken)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(repoToken);
     const configPath = (0,_runner_js__WEBPACK_IMPORTED_MODULE_3__/* .confinedPath */ .OR)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .FleetInputs */ .M8.config) || 'fleet.yml', _constants_js__WEBPACK_IMPORTED_MODULE_2__/* .FleetInputs */ .M8.config);
     let text;
     try {
@@ -31110,7 +31106,6 @@ function readFleetSettings(env = process.env) {
         step,
         config: (0,_fleet_index_js__WEBPACK_IMPORTED_MODULE_6__/* .parseFleetConfig */ .Qq)(text, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .FleetInputs */ .M8.config) || 'fleet.yml'),
         token,
-        repoToken,
         apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
         serverUrl,
         repository,
@@ -31137,7 +31132,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _fleet_index_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3355);
+/* harmony import */ var _fleet_index_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(6812);
 /* harmony import */ var _fleet_index_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3548);
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(9616);
 /* harmony import */ var _fleet_report_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3502);
@@ -31177,7 +31172,6 @@ async function main() {
         repository: settings.repository,
         self: { runId: settings.runId, runUrl: settings.runUrl },
         serverUrl: settings.serverUrl,
-        token: settings.repoToken || undefined,
         stateBranch: settings.stateBranch,
         log: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
     };
@@ -32210,7 +32204,7 @@ function snapBuildsBranch(snap, branch) {
 
 /***/ }),
 
-/***/ 3355:
+/***/ 6812:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32407,40 +32401,6 @@ function describeArgs(args) {
 
 // EXTERNAL MODULE: ./src/platform/redact.ts
 var redact = __nccwpck_require__(1598);
-;// CONCATENATED MODULE: ./src/platform/git-auth.ts
-const NO_AUTH = { env: {}, secrets: [] };
-/** The `Authorization` value for a GitHub token over HTTPS (as git sends it). */
-function basicAuthorization(token) {
-    return `basic ${Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64')}`;
-}
-function basicAuthHeader(token) {
-    return `AUTHORIZATION: ${basicAuthorization(token)}`;
-}
-/**
- * An extraheader for one http(s) origin, or (`repository`) for that one repository's URL, which
- * a command that also talks to another repository on the same host needs; other URLs (ssh, git,
- * file) get nothing.
- */
-function extraHeaderAuth(url, token, base = process.env, scope = 'origin') {
-    if (!token)
-        return NO_AUTH;
-    const origin = /^(https?:\/\/[^/]+\/)/i.exec(url);
-    if (!origin)
-        return NO_AUTH;
-    const match = scope === 'origin' ? origin : [url, url.replace(/\/+$/, '')];
-    const header = basicAuthHeader(token);
-    // Keep any GIT_CONFIG_* entries the environment already carries; append ours after them.
-    const index = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10) || 0;
-    return {
-        env: {
-            GIT_CONFIG_COUNT: String(index + 1),
-            [`GIT_CONFIG_KEY_${index}`]: `http.${match[1]}.extraheader`,
-            [`GIT_CONFIG_VALUE_${index}`]: header,
-        },
-        secrets: [token, header.slice('AUTHORIZATION: basic '.length), header],
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/release/data/series-status.ts
 const SERIES_STATUS = [
     {
@@ -32774,6 +32734,8 @@ async function planFleet(config, context) {
     const now = context.now ?? Date.now;
     const table = context.table ?? new SeriesTable();
     const problems = [];
+    // What could not be read this run keeps its state as it is (a listing error is not a removal).
+    const keep = new Set();
     const requirementsUrl = (0,requirements_repo/* normaliseRepoLocation */.qL)(config.requirements);
     const requirements = await (0,requirements_repo/* listRemoteRefs */.R8)(new Git(), requirementsUrl);
     const wanted = [];
@@ -32786,6 +32748,7 @@ async function planFleet(config, context) {
             if ((0,errors/* errorKind */.f8)(error) === 'bug')
                 throw error;
             problems.push(`${snap.name}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            keep.add(snap.name);
             continue;
         }
         for (const [branch, sha] of branches) {
@@ -32800,18 +32763,20 @@ async function planFleet(config, context) {
                 if ((0,errors/* errorKind */.f8)(error) === 'bug')
                     throw error;
                 problems.push(`${(0,fleet_state/* targetKey */.hD)(snap.name, branch)}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+                keep.add((0,fleet_state/* targetKey */.hD)(snap.name, branch));
             }
         }
     }
     const views = new Map();
     const file = stateFile(context);
     const planned = await file.update(async (state) => {
+        // The runs that hold a claim, and those whose failure may be re-run (same run id).
         for (const target of Object.values(state.targets)) {
-            const id = target.claim?.runId;
-            if (id !== undefined && id !== context.self.runId && !views.has(id))
-                views.set(id, await viewRun(context, id));
+            for (const id of [target.claim?.runId, (0,fleet_state/* runIdOf */.SR)(target.failure?.run ?? null)])
+                if (typeof id === 'number' && id !== context.self.runId && !views.has(id))
+                    views.set(id, await viewRun(context, id));
         }
-        const decided = (0,fleet_state/* decide */.LD)(state, wanted, views, context.self, now(), config.maxBuilds);
+        const decided = (0,fleet_state/* decide */.LD)(state, wanted, views, context.self, now(), config.maxBuilds, keep);
         return { state: decided.state, result: decided };
     }, ({ decision }) => `Build: ${decision.build.length} snap branches claimed by run ${context.self.runId}`);
     const { decision } = planned;
@@ -32834,9 +32799,17 @@ async function recordFleet(config, context, publishedDir) {
     const artifacts = await runArtifacts(context, context.self.runId);
     return stateFile(context).update((state) => {
         const published = new Map();
-        for (const key of Object.keys(state.targets))
-            if (artifacts.has((0,fleet_state/* publishedMarker */.Jn)(key)))
-                published.set(key, readMarker((0,external_node_path_.join)(publishedDir, (0,fleet_state/* publishedMarker */.Jn)(key))));
+        for (const [key, target] of Object.entries(state.targets)) {
+            // This run's build of it: its claim, or the failure of it a re-run of this run redoes.
+            const build = target.claim?.runId === context.self.runId
+                ? target.claim
+                : target.failure?.run === context.self.runUrl
+                    ? target.failure
+                    : null;
+            const marker = build && (0,fleet_state/* publishedMarker */.Jn)(key, build);
+            if (marker && artifacts.has(marker))
+                published.set(key, readMarker((0,external_node_path_.join)(publishedDir, marker)));
+        }
         const recorded = (0,fleet_state/* recordOwn */.SC)(state, context.self, published, now());
         return { state: recorded.state, result: recorded };
     }, ({ recorded }) => `Build: run ${context.self.runId} published ${recorded.filter((r) => r.published).length} of ${recorded.length}`);
@@ -32861,8 +32834,8 @@ function matrixEntry(want) {
 /** The snap repository's branches, as git lists them (what the build will check out). */
 async function listBranches(snap, context) {
     const url = `${context.serverUrl.replace(/\/+$/, '')}/${snap.repository.owner}/${snap.repository.repo}.git`;
-    const auth = extraHeaderAuth(url, context.token, process.env, 'repository');
-    const result = await new Git({ env: auth.env }).exec(['ls-remote', '--heads', '--', url]);
+    // Public repositories (what snap.yml's builds can check out), listed with no credentials.
+    const result = await new Git().exec(['ls-remote', '--heads', '--', url]);
     if (result.code !== 0)
         throw new errors/* ExternalError */.yA(`cannot list ${(0,redact/* redactUrl */.BO)(url)}: ${(0,exec/* lastLines */.w$)(result.stderr) || `git exited with ${result.code}`}`);
     const branches = new Map();
@@ -32934,6 +32907,7 @@ function readMarker(dir) {
 /* harmony export */   LD: () => (/* binding */ decide),
 /* harmony export */   P9: () => (/* binding */ retryAfter),
 /* harmony export */   SC: () => (/* binding */ recordOwn),
+/* harmony export */   SR: () => (/* binding */ runIdOf),
 /* harmony export */   TN: () => (/* binding */ keyOf),
 /* harmony export */   hD: () => (/* binding */ targetKey),
 /* harmony export */   ho: () => (/* binding */ BUILD_STATE)
@@ -32954,15 +32928,24 @@ const targetKey = (snap, branch) => `${snap} ${branch}`;
 const keyOf = (wanted) => targetKey(wanted.snap.name, wanted.branch);
 /**
  * The prefix of a target's artifact names (upload-artifact refuses `/`, `\`, `:` and a few more):
- * `fleet-keystone-stable-2025.1`. Its published marker is `<prefix>-published`.
+ * `fleet-keystone-stable-2025.1`.
  */
 function artifactPrefix(snap, branch) {
     return `fleet-${snap}-${branch.replace(/[^A-Za-z0-9._-]/g, '-')}`;
 }
-/** The artifact a target's publish job uploads once its revisions are released. */
-function publishedMarker(key) {
+/**
+ * The artifact a target's publish job uploads once its revisions are released, named by the
+ * build (`published-<prefix>-<sha>-<constraints>`): a re-run keeps its run's earlier artifacts,
+ * so a marker named by the branch alone would say a later, failed build was published.
+ */
+function publishedMarker(key, build) {
     const space = key.indexOf(' ');
-    return `${artifactPrefix(key.slice(0, space), key.slice(space + 1))}-published`;
+    return `published-${artifactPrefix(key.slice(0, space), key.slice(space + 1))}-${build.sha}-${build.constraints}`;
+}
+/** The id of a run from its URL (`.../actions/runs/<id>`), or null. */
+function runIdOf(url) {
+    const match = url ? /\/actions\/runs\/(\d+)/.exec(url) : null;
+    return match ? Number(match[1]) : null;
 }
 const HOUR = 3600 * 1000;
 /** A build that failed `count` times in a row waits 1, 2, 4 ... hours, at most a day, before the next try. */
@@ -32995,16 +32978,33 @@ function failed(previous, build, run, at) {
  * out its retry time; else builds it, at most `maxBuilds` a run, and claims it in the state
  * returned. Branches no longer wanted leave the state unless a run still builds them.
  */
-function decide(state, wanted, runs, self, now, maxBuilds) {
+function decide(state, wanted, runs, self, now, maxBuilds, 
+/** Snaps (by name) and targets (by key) this run could not read: kept as they are. */
+keep = new Set()) {
     const targets = {};
     const settled = [];
     for (const [key, target] of Object.entries(state.targets)) {
         const claim = target.claim;
         const view = claim && claim.runId !== self.runId ? runs.get(claim.runId) : undefined;
+        const failure = target.failure;
+        const failedRun = !claim && failure ? runIdOf(failure.run) : null;
+        const rerun = failedRun !== null && failedRun !== self.runId ? runs.get(failedRun) : undefined;
         if (claim && view?.done) {
-            const published = view.artifacts.has(publishedMarker(key));
+            const published = view.artifacts.has(publishedMarker(key, claim));
             targets[key] = settle(target, claim, published, view.at);
             settled.push({ key, published, run: claim.runUrl });
+        }
+        else if (failure && rerun?.done && rerun.artifacts.has(publishedMarker(key, failure))) {
+            // The failed run was re-run after its failure was settled, and this time it published.
+            targets[key] = {
+                published: {
+                    sha: failure.sha,
+                    constraints: failure.constraints,
+                    at: rerun.at,
+                    run: failure.run,
+                },
+            };
+            settled.push({ key, published: true, run: failure.run ?? '' });
         }
         else {
             targets[key] = target;
@@ -33024,6 +33024,15 @@ function decide(state, wanted, runs, self, now, maxBuilds) {
         const claim = target.claim;
         if (claim && same(claim, want) && claim.runId !== self.runId) {
             decision.waiting.push({ wanted: want, why: `being built by ${claim.runUrl}` });
+            continue;
+        }
+        const failedRun = target.failure ? runIdOf(target.failure.run) : null;
+        if (same(target.failure, want) &&
+            failedRun !== null &&
+            failedRun !== self.runId &&
+            runs.get(failedRun)?.done === false) {
+            // Its failed run is being re-run (same run id): that re-run records it.
+            decision.waiting.push({ wanted: want, why: `being re-run by ${target.failure.run}` });
             continue;
         }
         if (same(target.failure, want) && now < retryAfter(target.failure)) {
@@ -33056,7 +33065,8 @@ function decide(state, wanted, runs, self, now, maxBuilds) {
     for (const key of Object.keys(targets)) {
         const claim = targets[key].claim;
         const live = claim && (claim.runId === self.runId || runs.get(claim.runId)?.done === false);
-        if (!wantedKeys.has(key) && !live)
+        const kept = keep.has(key) || keep.has(key.slice(0, key.indexOf(' ')));
+        if (!wantedKeys.has(key) && !live && !kept)
             delete targets[key];
     }
     return { state: { version: 2, targets }, decision };
@@ -33064,7 +33074,8 @@ function decide(state, wanted, runs, self, now, maxBuilds) {
 /**
  * The end of this run: each target it claimed is published (with the revisions its publish job
  * recorded) or failed. The claim stays on a failure, so a re-run of this run's failed jobs still
- * holds the target; the next run's decision settles it once this run has finished.
+ * holds the target; the next run's decision settles it once this run has finished. A re-run after
+ * that records the failure it re-ran as published when it published this time.
  */
 function recordOwn(state, self, published, now) {
     const at = new Date(now).toISOString();
@@ -33072,6 +33083,24 @@ function recordOwn(state, self, published, now) {
     const recorded = [];
     for (const [key, target] of Object.entries(state.targets)) {
         const claim = target.claim;
+        // A re-run of this run's failed jobs, after a later plan settled its claim as a failure.
+        const rerun = !claim && target.failure?.run === self.runUrl ? target.failure : null;
+        if (rerun) {
+            const detail = published.get(key);
+            if (detail)
+                targets[key] = {
+                    published: {
+                        sha: rerun.sha,
+                        constraints: rerun.constraints,
+                        at,
+                        run: self.runUrl,
+                        ...(detail.revisions ? { revisions: detail.revisions } : {}),
+                        ...(detail.channel ? { channel: detail.channel } : {}),
+                    },
+                };
+            recorded.push({ key, published: !!detail });
+            continue;
+        }
         if (claim?.runId !== self.runId)
             continue;
         const detail = published.get(key);

@@ -29425,7 +29425,6 @@ const FleetInputs = {
     step: 'step',
     config: 'config',
     token: 'token',
-    repoToken: 'repo-token',
     stateBranch: 'state-branch',
     publishedDir: 'published-dir',
     statusDir: 'status-dir',

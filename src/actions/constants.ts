@@ -221,7 +221,6 @@ export const FleetInputs = {
   step: 'step',
   config: 'config',
   token: 'token',
-  repoToken: 'repo-token',
   stateBranch: 'state-branch',
   publishedDir: 'published-dir',
   statusDir: 'status-dir',

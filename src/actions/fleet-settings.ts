@@ -13,7 +13,6 @@ export interface FleetSettings {
   readonly step: (typeof FLEET_STEPS)[number];
   readonly config: FleetConfig;
   readonly token: string;
-  readonly repoToken: string;
   readonly apiUrl: string;
   readonly serverUrl: string;
   readonly repository: { owner: string; repo: string };
@@ -32,8 +31,6 @@ export function readFleetSettings(env: NodeJS.ProcessEnv = process.env): FleetSe
     'a token with contents write (the state branch) and actions read (runs and artifacts) on this repository',
   );
   core.setSecret(token);
-  const repoToken = core.getInput(I.repoToken);
-  if (repoToken) core.setSecret(repoToken);
   const configPath = confinedPath(core.getInput(I.config) || 'fleet.yml', I.config);
   let text: string;
   try {
@@ -54,7 +51,6 @@ export function readFleetSettings(env: NodeJS.ProcessEnv = process.env): FleetSe
     step,
     config: parseFleetConfig(text, core.getInput(I.config) || 'fleet.yml'),
     token,
-    repoToken,
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     serverUrl,
     repository,

@@ -44,7 +44,6 @@ async function main(): Promise<void> {
     repository: settings.repository,
     self: { runId: settings.runId, runUrl: settings.runUrl },
     serverUrl: settings.serverUrl,
-    token: settings.repoToken || undefined,
     stateBranch: settings.stateBranch,
     log: core.info,
   };

@@ -11,7 +11,6 @@ import {
   errorKind,
   errorMessage,
   ExternalError,
-  extraHeaderAuth,
   Git,
   lastLines,
   redactUrl,
@@ -25,6 +24,7 @@ import {
   keyOf,
   publishedMarker,
   recordOwn,
+  runIdOf,
   targetKey,
   type BuildState,
   type Decision,
@@ -41,8 +41,6 @@ export interface FleetContext {
   readonly self: ThisRun;
   /** GITHUB_SERVER_URL: the snap repositories are listed at `<server>/<owner>/<repo>.git`. */
   readonly serverUrl: string;
-  /** Reads private snap repositories; the mirrors of opendev's are public and need none. */
-  readonly token?: string;
   readonly stateBranch: string;
   readonly log: (line: string) => void;
   readonly now?: () => number;
@@ -96,6 +94,8 @@ export async function planFleet(config: FleetConfig, context: FleetContext): Pro
   const now = context.now ?? Date.now;
   const table = context.table ?? new SeriesTable();
   const problems: string[] = [];
+  // What could not be read this run keeps its state as it is (a listing error is not a removal).
+  const keep = new Set<string>();
   const requirementsUrl = normaliseRepoLocation(config.requirements);
   const requirements = await listRemoteRefs(new Git(), requirementsUrl);
   const wanted: Wanted[] = [];
@@ -106,6 +106,7 @@ export async function planFleet(config: FleetConfig, context: FleetContext): Pro
     } catch (error) {
       if (errorKind(error) === 'bug') throw error;
       problems.push(`${snap.name}: ${errorMessage(error)}`);
+      keep.add(snap.name);
       continue;
     }
     for (const [branch, sha] of branches) {
@@ -121,6 +122,7 @@ export async function planFleet(config: FleetConfig, context: FleetContext): Pro
       } catch (error) {
         if (errorKind(error) === 'bug') throw error;
         problems.push(`${targetKey(snap.name, branch)}: ${errorMessage(error)}`);
+        keep.add(targetKey(snap.name, branch));
       }
     }
   }
@@ -128,12 +130,13 @@ export async function planFleet(config: FleetConfig, context: FleetContext): Pro
   const file = stateFile(context);
   const planned = await file.update(
     async (state) => {
+      // The runs that hold a claim, and those whose failure may be re-run (same run id).
       for (const target of Object.values(state.targets)) {
-        const id = target.claim?.runId;
-        if (id !== undefined && id !== context.self.runId && !views.has(id))
-          views.set(id, await viewRun(context, id));
+        for (const id of [target.claim?.runId, runIdOf(target.failure?.run ?? null)])
+          if (typeof id === 'number' && id !== context.self.runId && !views.has(id))
+            views.set(id, await viewRun(context, id));
       }
-      const decided = decide(state, wanted, views, context.self, now(), config.maxBuilds);
+      const decided = decide(state, wanted, views, context.self, now(), config.maxBuilds, keep);
       return { state: decided.state, result: decided };
     },
     ({ decision }) =>
@@ -165,9 +168,18 @@ export async function recordFleet(
   return stateFile(context).update(
     (state) => {
       const published = new Map<string, { revisions?: Record<string, number>; channel?: string }>();
-      for (const key of Object.keys(state.targets))
-        if (artifacts.has(publishedMarker(key)))
-          published.set(key, readMarker(join(publishedDir, publishedMarker(key))));
+      for (const [key, target] of Object.entries(state.targets)) {
+        // This run's build of it: its claim, or the failure of it a re-run of this run redoes.
+        const build =
+          target.claim?.runId === context.self.runId
+            ? target.claim
+            : target.failure?.run === context.self.runUrl
+              ? target.failure
+              : null;
+        const marker = build && publishedMarker(key, build);
+        if (marker && artifacts.has(marker))
+          published.set(key, readMarker(join(publishedDir, marker)));
+      }
       const recorded = recordOwn(state, context.self, published, now());
       return { state: recorded.state, result: recorded };
     },
@@ -197,8 +209,8 @@ function matrixEntry(want: Wanted): FleetTarget {
 /** The snap repository's branches, as git lists them (what the build will check out). */
 async function listBranches(snap: FleetSnap, context: FleetContext): Promise<Map<string, string>> {
   const url = `${context.serverUrl.replace(/\/+$/, '')}/${snap.repository.owner}/${snap.repository.repo}.git`;
-  const auth = extraHeaderAuth(url, context.token, process.env, 'repository');
-  const result = await new Git({ env: auth.env }).exec(['ls-remote', '--heads', '--', url]);
+  // Public repositories (what snap.yml's builds can check out), listed with no credentials.
+  const result = await new Git().exec(['ls-remote', '--heads', '--', url]);
   if (result.code !== 0)
     throw new ExternalError(
       `cannot list ${redactUrl(url)}: ${lastLines(result.stderr) || `git exited with ${result.code}`}`,

@@ -75,15 +75,25 @@ export const keyOf = (wanted: Wanted): string => targetKey(wanted.snap.name, wan
 
 /**
  * The prefix of a target's artifact names (upload-artifact refuses `/`, `\`, `:` and a few more):
- * `fleet-keystone-stable-2025.1`. Its published marker is `<prefix>-published`.
+ * `fleet-keystone-stable-2025.1`.
  */
 export function artifactPrefix(snap: string, branch: string): string {
   return `fleet-${snap}-${branch.replace(/[^A-Za-z0-9._-]/g, '-')}`;
 }
-/** The artifact a target's publish job uploads once its revisions are released. */
-export function publishedMarker(key: string): string {
+/**
+ * The artifact a target's publish job uploads once its revisions are released, named by the
+ * build (`published-<prefix>-<sha>-<constraints>`): a re-run keeps its run's earlier artifacts,
+ * so a marker named by the branch alone would say a later, failed build was published.
+ */
+export function publishedMarker(key: string, build: Build): string {
   const space = key.indexOf(' ');
-  return `${artifactPrefix(key.slice(0, space), key.slice(space + 1))}-published`;
+  return `published-${artifactPrefix(key.slice(0, space), key.slice(space + 1))}-${build.sha}-${build.constraints}`;
+}
+
+/** The id of a run from its URL (`.../actions/runs/<id>`), or null. */
+export function runIdOf(url: string | null): number | null {
+  const match = url ? /\/actions\/runs\/(\d+)/.exec(url) : null;
+  return match ? Number(match[1]) : null;
 }
 
 /** What a claiming run says now: still going, or done and whether it published its target. */
@@ -153,16 +163,32 @@ export function decide(
   self: ThisRun,
   now: number,
   maxBuilds: number,
+  /** Snaps (by name) and targets (by key) this run could not read: kept as they are. */
+  keep: ReadonlySet<string> = new Set(),
 ): { state: BuildState; decision: Decision } {
   const targets: Record<string, TargetState> = {};
   const settled: Decision['settled'][number][] = [];
   for (const [key, target] of Object.entries(state.targets)) {
     const claim = target.claim;
     const view = claim && claim.runId !== self.runId ? runs.get(claim.runId) : undefined;
+    const failure = target.failure;
+    const failedRun = !claim && failure ? runIdOf(failure.run) : null;
+    const rerun = failedRun !== null && failedRun !== self.runId ? runs.get(failedRun) : undefined;
     if (claim && view?.done) {
-      const published = view.artifacts.has(publishedMarker(key));
+      const published = view.artifacts.has(publishedMarker(key, claim));
       targets[key] = settle(target, claim, published, view.at);
       settled.push({ key, published, run: claim.runUrl });
+    } else if (failure && rerun?.done && rerun.artifacts.has(publishedMarker(key, failure))) {
+      // The failed run was re-run after its failure was settled, and this time it published.
+      targets[key] = {
+        published: {
+          sha: failure.sha,
+          constraints: failure.constraints,
+          at: rerun.at,
+          run: failure.run,
+        },
+      };
+      settled.push({ key, published: true, run: failure.run ?? '' });
     } else {
       targets[key] = target;
     }
@@ -181,6 +207,17 @@ export function decide(
     const claim = target.claim;
     if (claim && same(claim, want) && claim.runId !== self.runId) {
       decision.waiting.push({ wanted: want, why: `being built by ${claim.runUrl}` });
+      continue;
+    }
+    const failedRun = target.failure ? runIdOf(target.failure.run) : null;
+    if (
+      same(target.failure, want) &&
+      failedRun !== null &&
+      failedRun !== self.runId &&
+      runs.get(failedRun)?.done === false
+    ) {
+      // Its failed run is being re-run (same run id): that re-run records it.
+      decision.waiting.push({ wanted: want, why: `being re-run by ${target.failure!.run}` });
       continue;
     }
     if (same(target.failure, want) && now < retryAfter(target.failure!)) {
@@ -213,7 +250,8 @@ export function decide(
   for (const key of Object.keys(targets)) {
     const claim = targets[key]!.claim;
     const live = claim && (claim.runId === self.runId || runs.get(claim.runId)?.done === false);
-    if (!wantedKeys.has(key) && !live) delete targets[key];
+    const kept = keep.has(key) || keep.has(key.slice(0, key.indexOf(' ')));
+    if (!wantedKeys.has(key) && !live && !kept) delete targets[key];
   }
   return { state: { version: 2, targets }, decision };
 }
@@ -221,7 +259,8 @@ export function decide(
 /**
  * The end of this run: each target it claimed is published (with the revisions its publish job
  * recorded) or failed. The claim stays on a failure, so a re-run of this run's failed jobs still
- * holds the target; the next run's decision settles it once this run has finished.
+ * holds the target; the next run's decision settles it once this run has finished. A re-run after
+ * that records the failure it re-ran as published when it published this time.
  */
 export function recordOwn(
   state: BuildState,
@@ -234,6 +273,24 @@ export function recordOwn(
   const recorded: { key: string; published: boolean }[] = [];
   for (const [key, target] of Object.entries(state.targets)) {
     const claim = target.claim;
+    // A re-run of this run's failed jobs, after a later plan settled its claim as a failure.
+    const rerun = !claim && target.failure?.run === self.runUrl ? target.failure : null;
+    if (rerun) {
+      const detail = published.get(key);
+      if (detail)
+        targets[key] = {
+          published: {
+            sha: rerun.sha,
+            constraints: rerun.constraints,
+            at,
+            run: self.runUrl,
+            ...(detail.revisions ? { revisions: detail.revisions } : {}),
+            ...(detail.channel ? { channel: detail.channel } : {}),
+          },
+        };
+      recorded.push({ key, published: !!detail });
+      continue;
+    }
     if (claim?.runId !== self.runId) continue;
     const detail = published.get(key);
     if (detail) {
