@@ -374,7 +374,7 @@ describe('remote builds on Launchpad (remote-arches)', () => {
     );
     // Without credentials a release build would publish without ppc64el: that is refused.
     expect(() => ppc({ credentials: false, fallback: 'skip' })).toThrow(
-      /no LAUNCHPAD_CREDENTIALS reached this run \(the caller passes it in 'secrets:'.*this run would publish without ppc64el: fix that, or set 'remote-fallback: emulate'/,
+      /no LAUNCHPAD_CREDENTIALS reached this run \(keep it in a deployment environment named by remote-environment.*this run would publish without ppc64el: fix that, or set 'remote-fallback: emulate'/,
     );
     expect(() => ppc({ credentials: false }, false)).toThrow(/and 'emulate: true'/);
     // A run that does not publish (a fork's push, a dispatch with publish: false) may skip it,
