@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// The toolkit's whole pipeline on the bundled example, on this machine and without network:
-//   npm run example [-- REF]        (REF defaults to stable/ocata; try master or stable/2025.1)
-// mirror (twice: first, then incremental) -> constraints -> matrix -> build -> smoke-test plan ->
-// publish (dry run), each the committed action bundle run as a runner would run it. Upstream
+// The toolkit's whole pipeline on a snap, on this machine and without network:
+//   npm run example [-- [REF] [--snap DIR] [--smoke LEVEL]]
+// REF is the branch a maintainer's dispatch rebuilds (default stable/ocata; try master,
+// stable/2025.1 or feature/x); DIR is your own snap project (default the bundled 2017 keystone
+// snap, examples/snap-keystone); LEVEL plans a smoke test (deploy, smoke, upgrade; off by default,
+// as in snap.yml). mirror (twice: first, then incremental) -> plan -> constraints (where the plan
+// applies them) -> matrix -> build -> smoke-test plan (if asked) -> publish (dry run, where the plan
+// publishes), each the committed action bundle run as a runner would run it. Upstream
 // (opendev), the GitHub destination and openstack/requirements are local git repositories served
 // by git daemon on 127.0.0.1. Where snapcraft is not installed, builds use the test stand-in
 // (test/standins/snapcraft) and say so; where LXD and the test images are there
@@ -12,19 +16,45 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   cpSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRequirementsRepo, git, initBare, startGitDaemon } from './lib/git-fixtures.mjs';
 import { lxdProblem, onPath, setupCommand } from './lib/setup-hint.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const ref = process.argv[2] ?? 'stable/ocata';
+const args = process.argv.slice(2);
+/** `--name VALUE` from the arguments (removed from them), or undefined. */
+function option(name) {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const value = args[at + 1];
+  if (!value || value.startsWith('--')) usage(`${name} needs a value`);
+  args.splice(at, 2);
+  return value;
+}
+function usage(problem) {
+  console.error(
+    `${problem}\nusage: npm run example -- [REF] [--snap DIR] [--smoke deploy|smoke|upgrade]`,
+  );
+  process.exit(2);
+}
+const ownSnap = option('--snap');
+const smokeLevel = option('--smoke');
+if (args.some((a) => a.startsWith('--')))
+  usage(`unknown option ${args.find((a) => a.startsWith('--'))}`);
+const ref = args[0] ?? 'stable/ocata';
+const snapSource = ownSnap ? resolve(ownSnap) : join(root, 'examples/snap-keystone');
+const yamlOf = (dir) =>
+  [join(dir, 'snap/snapcraft.yaml'), join(dir, 'snapcraft.yaml')].find((f) => existsSync(f));
+if (!yamlOf(snapSource)) usage(`${snapSource} has no snap/snapcraft.yaml or snapcraft.yaml`);
+const baseLess = !/^base:/m.test(readFileSync(yamlOf(snapSource), 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'osa-example-'));
 const summary = join(work, 'summary.md');
 writeFileSync(summary, '');
@@ -104,16 +134,20 @@ buildRequirementsRepo(
   join(root, 'examples/requirements'),
 );
 
-// The snap repo on "opendev": the bundled keystone snap on master and stable/ocata.
+// The snap repo on "opendev": the snap on master, stable/ocata and the branch asked for.
 const upstreamWork = join(work, 'upstream-work');
 initBare(join(served, 'opendev/x/snap-keystone.git'));
 initBare(join(served, 'github/openstack-snaps/snap-keystone.git'));
-cpSync(join(root, 'examples/snap-keystone'), upstreamWork, { recursive: true });
+cpSync(snapSource, upstreamWork, {
+  recursive: true,
+  filter: (path) => !/[/\\](\.git|parts|stage|prime)$/.test(path),
+});
 git(upstreamWork, ['init', '--quiet', '--initial-branch=master']);
 git(upstreamWork, ['add', '-A']);
-git(upstreamWork, ['commit', '--quiet', '-m', 'Keystone snap']);
+git(upstreamWork, ['commit', '--quiet', '-m', 'The snap']);
 git(upstreamWork, ['branch', 'stable/ocata']);
 git(upstreamWork, ['commit', '--quiet', '--allow-empty', '-m', 'Start pike']);
+if (!['master', 'stable/ocata'].includes(ref)) git(upstreamWork, ['branch', ref, 'master']);
 
 const daemon = await startGitDaemon(served);
 try {
@@ -125,7 +159,7 @@ try {
 async function pipeline() {
   const upstream = `${daemon.url}/opendev/x/snap-keystone.git`;
   const destination = `${daemon.url}/github/openstack-snaps/snap-keystone.git`;
-  git(upstreamWork, ['push', '--quiet', upstream, 'master', 'stable/ocata']);
+  git(upstreamWork, ['push', '--quiet', upstream, ...new Set(['master', 'stable/ocata', ref])]);
   const mirrorInputs = {
     repos: `${upstream} -> ${destination}`,
     'cache-dir': join(work, 'mirror-cache'),
@@ -155,19 +189,43 @@ async function pipeline() {
   );
   console.log(`  -> ${describeChanges(second.changes)}`);
 
-  // The snap repo's pipeline runs on a checkout of the mirrored branch.
-  const project = join(work, 'snap-keystone');
-  const branch = ref === 'stable/ocata' ? ref : 'master';
-  execFileSync('git', ['clone', '--quiet', '--branch', branch, destination, project]);
-
-  const c = action(
-    'constraints',
-    { project, ref, 'requirements-repo': `${daemon.url}/openstack/requirements` },
-    `constraints: ${ref}`,
+  // The snap repo's pipeline, as snap.yml runs it for a maintainer's dispatch of the branch: the
+  // plan decides, then the legs build a checkout of the mirrored branch.
+  const plan = action(
+    'plan',
+    { branch: ref, 'requirements-repo': `${daemon.url}/openstack/requirements` },
+    `plan: a dispatch rebuilding ${ref}`,
   );
   console.log(
-    `  -> series ${c.series}, track ${c.track}, openstack/requirements ${c['constraints-ref']} @ ${c['constraints-commit'].slice(0, 12)}`,
+    `  -> ${plan.publish === 'true' ? 'publishes' : 'does not publish'} (${plan.reason}); ` +
+      (plan.constraints === 'true'
+        ? `release constraints at openstack/requirements ${plan['constraints-commit'].slice(0, 12)}`
+        : 'no release constraints'),
   );
+  if (!ownSnap && ref !== 'stable/ocata')
+    console.log(
+      `  (the bundled snap is the 2017 ocata keystone snap on every branch here, so it still says version ocata; --snap DIR builds yours on ${ref})`,
+    );
+  const project = join(work, 'snap-keystone');
+  execFileSync('git', ['clone', '--quiet', '--branch', ref, destination, project]);
+
+  if (plan.constraints === 'true') {
+    const c = action(
+      'constraints',
+      {
+        project,
+        ref,
+        'requirements-repo': `${daemon.url}/openstack/requirements`,
+        'constraints-commit': plan['constraints-commit'],
+      },
+      `constraints: ${ref}`,
+    );
+    console.log(
+      `  -> series ${c.series}, track ${c.track}, openstack/requirements ${c['constraints-ref']} @ ${c['constraints-commit'].slice(0, 12)}`,
+    );
+  } else {
+    console.log(`\n=== constraints: skipped, as the plan said (${ref} carries no release)`);
+  }
 
   // A service snap on a publishing run: ppc64el would take 8 hours and more under qemu. A snap on
   // core22 or later builds it on Launchpad (examples/workflows/snap-repo.yml); Launchpad's
@@ -204,9 +262,12 @@ async function pipeline() {
   // The 2017 snap has no base: only snapcraft 2.43 builds it, which snapcraft 4.x runs for it
   // (`snapcraft cleanbuild`). A runner set up by the action installs 4.x/stable; the stand-in
   // plays that snapcraft here, and refuses what it would refuse.
-  const native = action('build', { project, setup: 'false' }, 'build amd64 (native)', {
-    STANDIN_SNAPCRAFT_CHANNEL: '4.x/stable',
-  });
+  const native = action(
+    'build',
+    { project, setup: 'false' },
+    'build amd64 (native)',
+    baseLess ? { STANDIN_SNAPCRAFT_CHANNEL: '4.x/stable' } : {},
+  );
   snaps.push(native.snap);
   const lxd = lxdProblem(['osa-arm64'], ['qemu-aarch64']);
   if (!lxd) {
@@ -231,16 +292,23 @@ async function pipeline() {
       `  -> ${snap}: ${execFileSync('unsquashfs', ['-cat', snap, 'meta/snap.yaml'], { encoding: 'utf8' }).match(/- (\S+)/)[1]}`,
     );
 
-  action(
-    'smoke-test',
-    { snap: native.snap, ref, level: 'deploy', 'dry-run': 'true' },
-    'smoke-test plan for the amd64 build (dry run: no cloud here)',
-  );
-  action(
-    'publish',
-    { snaps: snaps.join('\n'), ref, 'dry-run': 'true' },
-    'publish (dry run: no store here)',
-  );
+  if (smokeLevel)
+    action(
+      'smoke-test',
+      { snap: native.snap, ref, level: smokeLevel, 'dry-run': 'true' },
+      `smoke-test plan (${smokeLevel}) for the amd64 build (dry run: no cloud here)`,
+    );
+  else
+    console.log(
+      '\n=== smoke tests: off (smoke-level none, as in snap.yml; --smoke deploy plans one)',
+    );
+  if (plan.publish === 'true')
+    action(
+      'publish',
+      { snaps: snaps.join('\n'), ref, 'dry-run': 'true' },
+      'publish (dry run: no store here)',
+    );
+  else console.log(`\n=== publish: skipped, as the plan said (${plan.reason})`);
   const snapsDir = join(work, 'runner-temp', 'snaps');
   console.log(
     `\nsnaps: ${readdirSync(snapsDir)

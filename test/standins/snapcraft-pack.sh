@@ -7,6 +7,12 @@
 set -eu
 yaml=snapcraft.yaml
 [ -f "$yaml" ] || yaml=snap/snapcraft.yaml
+# Real files may end their lines in CRLF, which snapcraft's YAML parser reads as any other end of
+# line: read a copy without the CRs, or the name would carry one into the file name.
+plain=$(mktemp)
+trap 'rm -f "$plain"' EXIT
+tr -d '\r' <"$yaml" >"$plain"
+yaml=$plain
 name=$(sed -n 's/^name: *//p' "$yaml" | head -1)
 version=$(sed -n "s/^version: *//p" "$yaml" | head -1 | tr -d "'\"")
 arch=$(dpkg --print-architecture)
@@ -32,7 +38,7 @@ for part in $(sed -n '/^parts:/,/^[a-z]/s/^  \([a-z0-9-]*\):$/\1/p' "$yaml"); do
   fi
 done
 prime=$(mktemp -d)
-trap 'rm -rf "$prime"' EXIT
+trap 'rm -rf "$prime" "$plain"' EXIT
 mkdir -p "$prime/meta" "$prime/bin"
 cat >"$prime/meta/snap.yaml" <<META
 name: $name
