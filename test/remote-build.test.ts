@@ -262,10 +262,32 @@ withSnaps('the build action on Launchpad (mode: remote), from its bundle', () =>
       /::error::build: The s390x build failed on Launchpad; the build log is in the logs\. Last lines:.*Failed to run the build script for part 'osc-lib'/,
     );
     const logsDir = run.outputs['logs-dir']!;
-    expect(readdirSync(logsDir).sort()).toEqual(['build-output.log', 'launchpad']);
+    expect(readdirSync(logsDir).sort()).toEqual([
+      'build-output.log',
+      'launchpad',
+      'snapcraft-logs',
+    ]);
     expect(readdirSync(join(logsDir, 'launchpad'))).toHaveLength(1);
     expect(run.summary).toContain('s390x: build failed');
     expect(lp.leftovers()).toEqual([]);
+  });
+
+  it("copies snapcraft's own log into the logs artifact with the credentials replaced (an HTTP trace carries both)", async () => {
+    const lp = launchpad();
+    const run = await runBundle(
+      'build',
+      remoteInputs(checkout().dir),
+      lp.env({ STANDIN_LAUNCHPAD_FAIL: 'osc-lib', STANDIN_LOG_HTTP: '1' }),
+    );
+    expect(run.status).toBe(1);
+    const dir = join(run.outputs['logs-dir']!, 'snapcraft-logs');
+    const text = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('');
+    expect(text).toContain('oauth_signature_method="PLAINTEXT"');
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain(SECRET);
+    expect(text).toContain('oauth_token="***"');
   });
 
   it('fails a build that outlasts launchpad-timeout, saying what to change', async () => {

@@ -30347,7 +30347,8 @@ async function buildRemote(options) {
             return await runRemoteBuild(options, tree, dirs, log, abort, (pid) => writeFileSync(join(scratch, 'snapcraft.pid'), String(pid)));
         }
         finally {
-            copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'), dirs.state);
+            // snapcraft's own logs are copied for the artifact with every credential value replaced.
+            copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'), dirs.state, redactor(secretValues(options.credentials)));
         }
     }
     finally {

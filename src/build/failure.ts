@@ -1,4 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, ExternalError } from '../platform/index.js';
@@ -84,13 +91,17 @@ export function failureOf(
 export function copySnapcraftLogs(
   target: string,
   stateHome = process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'),
+  /** Replaces secrets in what is copied (the logs become an artifact, which nothing masks). */
+  redact?: (text: string) => string,
 ): void {
   const source = join(stateHome, 'snapcraft/log');
   if (!existsSync(source)) return;
   mkdirSync(target, { recursive: true });
   for (const file of readdirSync(source)) {
     try {
-      copyFileSync(join(source, file), join(target, file));
+      if (redact)
+        writeFileSync(join(target, file), redact(readFileSync(join(source, file), 'utf8')));
+      else copyFileSync(join(source, file), join(target, file));
     } catch (error) {
       writeFileSync(join(target, `${file}.unreadable`), errorMessage(error));
     }

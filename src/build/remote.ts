@@ -24,6 +24,7 @@ import {
   Git,
   lastLines,
   MissingProgramError,
+  redactor,
 } from '../platform/index.js';
 import {
   localSources,
@@ -228,7 +229,12 @@ export async function buildRemote(options: RemoteBuildOptions): Promise<SnapInfo
         writeFileSync(join(scratch, 'snapcraft.pid'), String(pid)),
       );
     } finally {
-      copySnapcraftLogs(join(options.logsDir, 'snapcraft-logs'), dirs.state);
+      // snapcraft's own logs are copied for the artifact with every credential value replaced.
+      copySnapcraftLogs(
+        join(options.logsDir, 'snapcraft-logs'),
+        dirs.state,
+        redactor(secretValues(options.credentials)),
+      );
     }
   } finally {
     process.removeListener('SIGINT', onSignal);

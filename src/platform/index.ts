@@ -29,6 +29,6 @@ export { Lxd } from './lxd.js';
 export { confinePath } from './paths.js';
 export type { PathRoots } from './paths.js';
 export { mapConcurrent, slots } from './pool.js';
-export { redactUrl } from './redact.js';
+export { redactor, redactUrl } from './redact.js';
 export { withRetries } from './retry.js';
 export type { RetryPolicy } from './retry.js';

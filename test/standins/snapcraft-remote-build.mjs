@@ -261,6 +261,22 @@ export async function remoteBuild(args) {
     fail('Timed out after 900 seconds.');
   }
 
+  // craft-cli's log file ($XDG_STATE_HOME/snapcraft/log/snapcraft-<time>.log). At trace verbosity
+  // httplib2's debug lines reach it, and Launchpad's OAuth is PLAINTEXT: the Authorization header
+  // carries the token and, as the signature, the secret (STANDIN_LOG_HTTP=1 writes those lines).
+  const logDir = join(
+    process.env.XDG_STATE_HOME || join(homedir(), '.local/state'),
+    'snapcraft/log',
+  );
+  mkdirSync(logDir, { recursive: true });
+  appendFileSync(
+    join(logDir, 'snapcraft-20261205-120000.123456.log'),
+    `Starting snapcraft, version 8.11.2 (stand-in)\nremote-build for ${arches.join(', ')}\n` +
+      (process.env.STANDIN_LOG_HTTP === '1'
+        ? `send: b'GET /devel/~bot HTTP/1.1\\r\\nAuthorization: OAuth realm="https://api.launchpad.net/", oauth_consumer_key="${credentials.consumer_key}", oauth_token="${credentials.access_token}", oauth_signature_method="PLAINTEXT", oauth_signature="%26${credentials.access_secret}"\\r\\n'\n`
+        : ''),
+  );
+
   const hash = createHash('md5');
   for (const f of filesUnder(cwd)) hash.update(f).update(readFileSync(join(cwd, f)));
   const buildId = `snapcraft-${project.name}-${hash.digest('hex')}`;
