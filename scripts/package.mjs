@@ -23,12 +23,14 @@ const outRoot = outIndex >= 0 ? args.splice(outIndex, 2)[1] : `${root}/dist`;
 const force = args.includes('--force');
 const check = args.includes('--check');
 const only = args.filter((arg) => arg !== '--force' && arg !== '--check');
-// One bundle per actions/<name>/action.yml, and `snap` for the root action.yml (the one step).
+// One bundle per actions/<name>/action.yml, `snap` for the root action.yml (the one step), and
+// `check` for the osa-check command (bin/osa-check.mjs).
 const actions = [
   ...readdirSync(`${root}/actions`, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name),
   'snap',
+  'check',
 ]
   .filter((name) => only.length === 0 || only.includes(name))
   .sort();

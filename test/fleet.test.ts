@@ -24,7 +24,7 @@ import {
   type Js,
   type StepContext,
   type StepModel,
-} from './helpers/workflow-sim.js';
+} from '../src/check/workflow-sim.js';
 
 describe('fleet.yml', () => {
   it('reads snaps with the defaults a service snap needs', () => {
@@ -326,7 +326,8 @@ const called = loadWorkflow(join(ROOT, '.github/workflows/snap.yml'));
  * the blob it replaces, else 409), the refs API for its branch, each run's status and artifacts.
  */
 interface World {
-  state: { sha: string; content: string } | null;
+  /** Files on the state branch, by path (build-state.json, status.json, index.html). */
+  files: Map<string, { sha: string; content: string }>;
   stateBranch: boolean;
   runs: Map<number, { done: boolean; at: string; artifacts: Map<string, string> }>;
 }
@@ -353,18 +354,21 @@ function handle(req: RecordedRequest): { status: number; body?: unknown } | unde
     world.stateBranch = true;
     return { status: 201, body: {} };
   }
-  if (rest === '/contents/build-state.json') {
+  if (rest.startsWith('/contents/')) {
+    const path = rest.slice('/contents/'.length);
+    const file = world.files.get(path);
     if (req.method === 'GET')
-      return world.state && world.stateBranch && req.query.get('ref') === 'osa-build-state'
-        ? { status: 200, body: { sha: world.state.sha, content: world.state.content } }
+      return file && world.stateBranch && req.query.get('ref') === 'osa-build-state'
+        ? { status: 200, body: { sha: file.sha, content: file.content } }
         : undefined;
     const body = req.body as { sha?: string; content: string; branch: string };
     if (!world.stateBranch || body.branch !== 'osa-build-state')
       return { status: 404, body: { message: 'Branch not found' } };
-    if ((world.state?.sha ?? undefined) !== body.sha)
+    // Like GitHub: updating a file needs the blob it replaces.
+    if ((file?.sha ?? undefined) !== body.sha)
       return { status: 409, body: { message: 'sha does not match' } };
-    world.state = { sha: `blob-${api.requests.length}`, content: body.content };
-    return { status: 200, body: { content: { sha: world.state.sha } } };
+    world.files.set(path, { sha: `blob-${api.requests.length}`, content: body.content });
+    return { status: 200, body: { content: { sha: world.files.get(path)!.sha } } };
   }
   const run = /^\/actions\/runs\/(\d+)(\/artifacts)?$/.exec(rest);
   if (req.method === 'GET' && run) {
@@ -388,8 +392,9 @@ function handle(req: RecordedRequest): { status: number; body?: unknown } | unde
   return undefined;
 }
 
-const state = (): BuildState =>
-  JSON.parse(Buffer.from(world.state!.content, 'base64').toString('utf8')) as BuildState;
+const branchFile = (path: string): string =>
+  Buffer.from(world.files.get(path)!.content, 'base64').toString('utf8');
+const state = (): BuildState => JSON.parse(branchFile('build-state.json')) as BuildState;
 
 /** A snap repository as the mirror leaves it: opendev's branches, no workflow of its own. */
 function snapRepo(name: string, branches: string[]): string {
@@ -410,7 +415,7 @@ afterAll(async () => {
   await daemon?.stop();
 });
 beforeEach(() => {
-  world = { state: null, stateBranch: false, runs: new Map() };
+  world = { files: new Map(), stateBranch: false, runs: new Map() };
 });
 
 interface FleetRun {
@@ -677,9 +682,14 @@ describe('a build repository (examples/workflows/build-repository.yml) on GitHub
     );
     expect(page).toContain('keystone');
 
+    // The status page, on the state branch for GitHub Pages to serve.
+    expect(branchFile('index.html')).toContain('keystone');
+    const writes = api.requests.filter((r) => r.method === 'PUT').length;
     const second = await fleetRun(fleetYml);
     expect(second.built).toEqual([]);
-    expect(second.jobs.get('record')!.result).toBe('skipped');
+    // Its record still runs (the status page of the latest run), and writes nothing new.
+    expect(second.jobs.get('record')!.result).toBe('success');
+    expect(api.requests.filter((r) => r.method === 'PUT').length).toBe(writes);
     addCommits(keystone, 'stable/2025.1', 1);
     expect((await fleetRun(fleetYml)).built).toEqual(['keystone stable/2025.1']);
   });
@@ -695,7 +705,7 @@ describe('a build repository (examples/workflows/build-repository.yml) on GitHub
     // An hour later (the failure's time moved back), it is built again, once.
     const aged = state();
     const target = aged.targets['keystone master']!;
-    world.state!.content = Buffer.from(
+    world.files.get('build-state.json')!.content = Buffer.from(
       JSON.stringify({
         ...aged,
         targets: {

@@ -8983,7 +8983,7 @@ async function runCalled(sim, state, job, id, contexts, runs) {
     // (a string 'true' or an empty value for a boolean input is refused), required ones given.
     for (const name of Object.keys(given)) {
         if (!keys(definitions).includes(name))
-            throw new platform_errors/* ConfigurationError */.j1(`${id}: ${called.path} has no input '${name}'`);
+            throw new platform_errors/* ConfigurationError */.j1(`${id}: ${called.path} has no input '${name}'${didYouMean(name, keys(definitions))}`);
     }
     for (const name of keys(definitions)) {
         const definition = get(definitions, name);
@@ -9020,7 +9020,7 @@ async function runCalled(sim, state, job, id, contexts, runs) {
     if (!inherit) {
         for (const name of Object.keys(secrets)) {
             if (!keys(declared).includes(name))
-                throw new platform_errors/* ConfigurationError */.j1(`${id}: ${called.path} declares no secret '${name}'`);
+                throw new platform_errors/* ConfigurationError */.j1(`${id}: ${called.path} declares no secret '${name}'${didYouMean(name, keys(declared))}`);
         }
         for (const name of keys(declared)) {
             if (sourceOf(get(get(declared, name), 'required')) === 'true' && !(name in secrets))
@@ -9231,6 +9231,30 @@ function refGlob(pattern) {
         .replace(/\*/g, '[^/]*')
         .replace(/\0/g, '.*')}$`);
 }
+/** `; did you mean 'x'?` for the known name nearest a misspelt one (or one it is part of). */
+function didYouMean(name, known) {
+    let best = null;
+    for (const candidate of known) {
+        const distance = candidate.startsWith(name) || name.startsWith(candidate)
+            ? Math.abs(candidate.length - name.length) / 4
+            : editDistance(name.toLowerCase(), candidate.toLowerCase());
+        if (!best || distance < best.distance)
+            best = { name: candidate, distance };
+    }
+    return best && best.distance <= Math.max(2, name.length / 4)
+        ? `; did you mean '${best.name}'?`
+        : ` (it has ${known.join(', ')})`;
+}
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++)
+            row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+        previous = row;
+    }
+    return previous[b.length];
+}
 
 ;// CONCATENATED MODULE: ./src/check/check.ts
 
@@ -9251,10 +9275,10 @@ const RELEASE_SAMPLES = ['master', 'main', 'stable/2025.1', 'unmaintained/2023.1
 async function checkWorkflow(options) {
     const file = loadWorkflow(options.workflow);
     const repoRoot = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(options.workflow), '../..');
+    const called = calledWorkflows(file, repoRoot, options.toolkit);
     const snapDir = (0,external_node_path_.resolve)(options.snap ?? repoRoot);
     if (!['snap/snapcraft.yaml', 'snapcraft.yaml'].some((f) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(snapDir, f))))
         throw new platform_errors/* ConfigurationError */.j1(`${snapDir} has no snap/snapcraft.yaml or snapcraft.yaml: give the snap project (--snap DIR).`);
-    const called = calledWorkflows(file, repoRoot, options.toolkit);
     const events = await eventsOf(file);
     const reports = [];
     const filter = (event) => events[event];
@@ -9411,8 +9435,15 @@ function checkNames(jobs) {
         const [caller, inner] = job.id.split('/');
         if (!inner)
             continue;
-        for (const leg of job.legs)
-            names.push(`${caller} / ${leg.name}${leg.runsOn ? ` (${[leg.runsOn].flat().join(',')}, ${String(leg.matrix.mode ?? 'native')}, ${String(leg.timeoutMinutes ?? 360)} min)` : ''}`);
+        for (const leg of job.legs) {
+            const how = [
+                [leg.runsOn].flat().join(','),
+                typeof leg.matrix.mode === 'string' ? leg.matrix.mode : null,
+                `${String(leg.timeoutMinutes ?? 360)} min`,
+                leg.environment ? `environment ${leg.environment}` : null,
+            ].filter(Boolean);
+            names.push(`${caller} / ${leg.name} (${how.join(', ')})`);
+        }
         if (job.result === 'skipped')
             names.push(`${caller} / ${inner} (skipped)`);
     }
@@ -9458,7 +9489,7 @@ async function runBundle(toolkit, name, inputs, env) {
             ok: result.code === 0,
             outputs,
             notices: lines
-                .filter((l) => l.startsWith('::notice'))
+                .filter((l) => l.startsWith('::notice') || l.startsWith('::warning'))
                 .map((l) => unescape(l.slice(l.indexOf('::', 2) + 2))),
             error: unescape(lines.find((l) => l.startsWith('::error'))?.replace(/^::error[^:]*::/, '') ??
                 `exit ${result.code}`),

@@ -37842,6 +37842,7 @@ function parseFleetRepo(text, serverUrl) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   i: () => (/* binding */ StateFile)
 /* harmony export */ });
+/* unused harmony export putBranchFile */
 /* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6316);
 
 /** Writers in between are expected (runs race by design): many tries, a little apart. */
@@ -37954,6 +37955,46 @@ class StateFile {
             // Another run created it first.
             if (error.status !== 422)
                 throw error;
+        }
+    }
+}
+/**
+ * Writes a text file on a branch that exists (a state branch), unless it holds that text already;
+ * a writer in between is written over on the next try (the newest text wins: a status page).
+ * Returns whether it wrote.
+ */
+async function putBranchFile(client, repository, branch, path, text, message) {
+    for (let attempt = 1;; attempt++) {
+        let sha;
+        try {
+            const { data } = await client.rest.repos.getContent({ ...repository, path, ref: branch });
+            const file = data;
+            if (Buffer.from(file.content ?? '', 'base64').toString('utf8') === text)
+                return false;
+            sha = file.sha;
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+        }
+        try {
+            await client.rest.repos.createOrUpdateFileContents({
+                ...repository,
+                path,
+                branch,
+                message,
+                content: Buffer.from(text).toString('base64'),
+                ...(sha ? { sha } : {}),
+            });
+            return true;
+        }
+        catch (error) {
+            const status = error.status;
+            if ((status === 409 || status === 422) && attempt < 3)
+                continue;
+            throw new ExternalError(`cannot write ${path} on ${branch}: ${errorMessage(error)}`, {
+                cause: error,
+            });
         }
     }
 }

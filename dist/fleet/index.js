@@ -31132,9 +31132,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _fleet_index_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(6812);
+/* harmony import */ var _fleet_index_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7092);
 /* harmony import */ var _fleet_index_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3548);
 /* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(9616);
+/* harmony import */ var _github_index_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(4809);
 /* harmony import */ var _fleet_report_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3502);
 /* harmony import */ var _fleet_settings_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7093);
 /* harmony import */ var _github_event_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6200);
@@ -31189,8 +31190,15 @@ async function main() {
         runUrl: settings.runUrl,
     };
     const rows = (0,_fleet_index_js__WEBPACK_IMPORTED_MODULE_10__/* .statusRows */ .O5)(settings.config, state, options);
+    const page = (0,_fleet_index_js__WEBPACK_IMPORTED_MODULE_10__/* .statusPage */ .wr)(rows, options);
     (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(settings.statusDir, { recursive: true });
-    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(settings.statusDir, 'index.html'), (0,_fleet_index_js__WEBPACK_IMPORTED_MODULE_10__/* .statusPage */ .wr)(rows, options));
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(settings.statusDir, 'index.html'), page);
+    // Beside the state, so GitHub Pages can serve the state branch as the fleet's status page;
+    // written when the fleet's status moved (not for the page's own time), so the branch does not
+    // gain a commit every run.
+    const put = (path, text) => (0,_github_index_js__WEBPACK_IMPORTED_MODULE_11__/* .putBranchFile */ .u)(context.client, settings.repository, settings.stateBranch, path, text, `Status page: run ${settings.runId}`);
+    if (await put('status.json', `${JSON.stringify(rows, null, 2)}\n`))
+        await put('index.html', page);
     (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(settings.statusDir, 'status.json'), `${JSON.stringify(rows, null, 2)}\n`);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .FleetOutputs */ .n6.statusDir, settings.statusDir);
     await (0,_fleet_report_js__WEBPACK_IMPORTED_MODULE_3__/* .reportRecord */ .a)(recorded, rows);
@@ -32204,7 +32212,7 @@ function snapBuildsBranch(snap, branch) {
 
 /***/ }),
 
-/***/ 6812:
+/***/ 7092:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32222,124 +32230,10 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/constraints/requirements-repo.ts
 var requirements_repo = __nccwpck_require__(5763);
+// EXTERNAL MODULE: ./src/github/state-file.ts
+var state_file = __nccwpck_require__(4809);
 // EXTERNAL MODULE: ./src/platform/errors.ts
 var errors = __nccwpck_require__(6316);
-;// CONCATENATED MODULE: ./src/github/state-file.ts
-
-/** Writers in between are expected (runs race by design): many tries, a little apart. */
-const ATTEMPTS = 12;
-/**
- * A JSON state file on a branch of a repository, read and written with the contents API. A write
- * names the blob it replaces, and GitHub refuses one whose blob is no longer the file's (409, or
- * 422 when the file appeared meanwhile): that refusal is what makes an update a compare-and-swap,
- * and on it the update is applied again to the newer state, never written over it.
- */
-class StateFile {
-    client;
-    repository;
-    branch;
-    path;
-    codec;
-    sleep;
-    constructor(client, repository, branch, path, codec, sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))) {
-        this.client = client;
-        this.repository = repository;
-        this.branch = branch;
-        this.path = path;
-        this.codec = codec;
-        this.sleep = sleep;
-    }
-    /** The state and the file's blob SHA (null when there is no file yet). */
-    async read() {
-        try {
-            const { data } = await this.client.rest.repos.getContent({
-                ...this.repository,
-                path: this.path,
-                ref: this.branch,
-            });
-            const file = data;
-            let parsed = null;
-            try {
-                parsed = JSON.parse(Buffer.from(file.content ?? '', 'base64').toString('utf8'));
-            }
-            catch {
-                parsed = null;
-            }
-            const state = this.codec.read(parsed);
-            if (state === null)
-                throw new errors/* ConfigurationError */.j1(`${this.path} on ${this.branch} is not ${this.codec.kind}: move it away or choose another 'state-branch'.`);
-            return { state, sha: file.sha };
-        }
-        catch (error) {
-            if (error.status === 404)
-                return { state: this.codec.empty, sha: null };
-            throw error;
-        }
-    }
-    /**
-     * Applies `step` to the newest state and writes what it returns, creating the branch from the
-     * default branch when it is not there yet; the result of the step that was written is returned.
-     * Another writer in between means read again and apply `step` again: it must decide from the
-     * state it is given, nothing else. A step that changes nothing writes nothing.
-     */
-    async update(step, message) {
-        await this.ensureBranch();
-        for (let attempt = 1;; attempt++) {
-            const { state, sha } = await this.read();
-            const next = await step(state);
-            if (sha && JSON.stringify(next.state) === JSON.stringify(state))
-                return next.result;
-            try {
-                await this.client.rest.repos.createOrUpdateFileContents({
-                    ...this.repository,
-                    path: this.path,
-                    branch: this.branch,
-                    message: message(next.result),
-                    content: Buffer.from(`${JSON.stringify(next.state, null, 2)}\n`).toString('base64'),
-                    ...(sha ? { sha } : {}),
-                });
-                return next.result;
-            }
-            catch (error) {
-                const status = error.status;
-                if ((status === 409 || status === 422) && attempt < ATTEMPTS) {
-                    // Apart by a random share of a growing step, so racing writers stop meeting.
-                    await this.sleep(Math.random() * Math.min(4000, 100 * 2 ** attempt));
-                    continue;
-                }
-                throw new errors/* ExternalError */.yA(`cannot write ${this.path} on ${this.branch}: ${(0,errors/* errorMessage */.gJ)(error)}`, { cause: error });
-            }
-        }
-    }
-    async ensureBranch() {
-        try {
-            await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
-            return;
-        }
-        catch (error) {
-            if (error.status !== 404)
-                throw error;
-        }
-        const { data: repo } = await this.client.rest.repos.get(this.repository);
-        const { data: head } = await this.client.rest.git.getRef({
-            ...this.repository,
-            ref: `heads/${repo.default_branch}`,
-        });
-        try {
-            await this.client.rest.git.createRef({
-                ...this.repository,
-                ref: `refs/heads/${this.branch}`,
-                sha: head.object.sha,
-            });
-        }
-        catch (error) {
-            // Another run created it first.
-            if (error.status !== 422)
-                throw error;
-        }
-    }
-}
-
 // EXTERNAL MODULE: ./src/platform/exec.ts + 1 modules
 var exec = __nccwpck_require__(1378);
 ;// CONCATENATED MODULE: ./src/platform/git.ts
@@ -32722,7 +32616,7 @@ var fleet_state = __nccwpck_require__(3733);
 
 const STATE_FILE = 'build-state.json';
 function stateFile(context) {
-    return new StateFile(context.client, context.repository, context.stateBranch, STATE_FILE, fleet_state/* BUILD_STATE */.ho);
+    return new state_file/* StateFile */.i(context.client, context.repository, context.stateBranch, STATE_FILE, fleet_state/* BUILD_STATE */.ho);
 }
 /**
  * The run's plan: every snap branch the fleet builds, with the commit its GitHub repository has
@@ -38678,6 +38572,172 @@ async function branchTip(client, repository, branch) {
 /** An HTTP status worth another try: 5xx and 429; no status at all means no answer came. */
 function retryableStatus(status) {
     return status === undefined || status >= 500 || status === 429;
+}
+
+
+/***/ }),
+
+/***/ 4809:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   i: () => (/* binding */ StateFile),
+/* harmony export */   u: () => (/* binding */ putBranchFile)
+/* harmony export */ });
+/* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6316);
+
+/** Writers in between are expected (runs race by design): many tries, a little apart. */
+const ATTEMPTS = 12;
+/**
+ * A JSON state file on a branch of a repository, read and written with the contents API. A write
+ * names the blob it replaces, and GitHub refuses one whose blob is no longer the file's (409, or
+ * 422 when the file appeared meanwhile): that refusal is what makes an update a compare-and-swap,
+ * and on it the update is applied again to the newer state, never written over it.
+ */
+class StateFile {
+    client;
+    repository;
+    branch;
+    path;
+    codec;
+    sleep;
+    constructor(client, repository, branch, path, codec, sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))) {
+        this.client = client;
+        this.repository = repository;
+        this.branch = branch;
+        this.path = path;
+        this.codec = codec;
+        this.sleep = sleep;
+    }
+    /** The state and the file's blob SHA (null when there is no file yet). */
+    async read() {
+        try {
+            const { data } = await this.client.rest.repos.getContent({
+                ...this.repository,
+                path: this.path,
+                ref: this.branch,
+            });
+            const file = data;
+            let parsed = null;
+            try {
+                parsed = JSON.parse(Buffer.from(file.content ?? '', 'base64').toString('utf8'));
+            }
+            catch {
+                parsed = null;
+            }
+            const state = this.codec.read(parsed);
+            if (state === null)
+                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`${this.path} on ${this.branch} is not ${this.codec.kind}: move it away or choose another 'state-branch'.`);
+            return { state, sha: file.sha };
+        }
+        catch (error) {
+            if (error.status === 404)
+                return { state: this.codec.empty, sha: null };
+            throw error;
+        }
+    }
+    /**
+     * Applies `step` to the newest state and writes what it returns, creating the branch from the
+     * default branch when it is not there yet; the result of the step that was written is returned.
+     * Another writer in between means read again and apply `step` again: it must decide from the
+     * state it is given, nothing else. A step that changes nothing writes nothing.
+     */
+    async update(step, message) {
+        await this.ensureBranch();
+        for (let attempt = 1;; attempt++) {
+            const { state, sha } = await this.read();
+            const next = await step(state);
+            if (sha && JSON.stringify(next.state) === JSON.stringify(state))
+                return next.result;
+            try {
+                await this.client.rest.repos.createOrUpdateFileContents({
+                    ...this.repository,
+                    path: this.path,
+                    branch: this.branch,
+                    message: message(next.result),
+                    content: Buffer.from(`${JSON.stringify(next.state, null, 2)}\n`).toString('base64'),
+                    ...(sha ? { sha } : {}),
+                });
+                return next.result;
+            }
+            catch (error) {
+                const status = error.status;
+                if ((status === 409 || status === 422) && attempt < ATTEMPTS) {
+                    // Apart by a random share of a growing step, so racing writers stop meeting.
+                    await this.sleep(Math.random() * Math.min(4000, 100 * 2 ** attempt));
+                    continue;
+                }
+                throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA(`cannot write ${this.path} on ${this.branch}: ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`, { cause: error });
+            }
+        }
+    }
+    async ensureBranch() {
+        try {
+            await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${this.branch}` });
+            return;
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+        }
+        const { data: repo } = await this.client.rest.repos.get(this.repository);
+        const { data: head } = await this.client.rest.git.getRef({
+            ...this.repository,
+            ref: `heads/${repo.default_branch}`,
+        });
+        try {
+            await this.client.rest.git.createRef({
+                ...this.repository,
+                ref: `refs/heads/${this.branch}`,
+                sha: head.object.sha,
+            });
+        }
+        catch (error) {
+            // Another run created it first.
+            if (error.status !== 422)
+                throw error;
+        }
+    }
+}
+/**
+ * Writes a text file on a branch that exists (a state branch), unless it holds that text already;
+ * a writer in between is written over on the next try (the newest text wins: a status page).
+ * Returns whether it wrote.
+ */
+async function putBranchFile(client, repository, branch, path, text, message) {
+    for (let attempt = 1;; attempt++) {
+        let sha;
+        try {
+            const { data } = await client.rest.repos.getContent({ ...repository, path, ref: branch });
+            const file = data;
+            if (Buffer.from(file.content ?? '', 'base64').toString('utf8') === text)
+                return false;
+            sha = file.sha;
+        }
+        catch (error) {
+            if (error.status !== 404)
+                throw error;
+        }
+        try {
+            await client.rest.repos.createOrUpdateFileContents({
+                ...repository,
+                path,
+                branch,
+                message,
+                content: Buffer.from(text).toString('base64'),
+                ...(sha ? { sha } : {}),
+            });
+            return true;
+        }
+        catch (error) {
+            const status = error.status;
+            if ((status === 409 || status === 422) && attempt < 3)
+                continue;
+            throw new _platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .ExternalError */ .yA(`cannot write ${path} on ${branch}: ${(0,_platform_index_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}`, {
+                cause: error,
+            });
+        }
+    }
 }
 
 

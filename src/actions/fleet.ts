@@ -8,7 +8,7 @@ import {
   statusRows,
   type FleetContext,
 } from '../fleet/index.js';
-import { githubClient } from '../github/index.js';
+import { githubClient, putBranchFile } from '../github/index.js';
 import { reportPlan, reportRecord } from './fleet-report.js';
 import { readFleetSettings } from './fleet-settings.js';
 import { assertMayPublish } from './github-event.js';
@@ -65,8 +65,22 @@ async function main(): Promise<void> {
     runUrl: settings.runUrl,
   };
   const rows = statusRows(settings.config, state, options);
+  const page = statusPage(rows, options);
   mkdirSync(settings.statusDir, { recursive: true });
-  writeFileSync(join(settings.statusDir, 'index.html'), statusPage(rows, options));
+  writeFileSync(join(settings.statusDir, 'index.html'), page);
+  // Beside the state, so GitHub Pages can serve the state branch as the fleet's status page;
+  // written when the fleet's status moved (not for the page's own time), so the branch does not
+  // gain a commit every run.
+  const put = (path: string, text: string) =>
+    putBranchFile(
+      context.client,
+      settings.repository,
+      settings.stateBranch,
+      path,
+      text,
+      `Status page: run ${settings.runId}`,
+    );
+  if (await put('status.json', `${JSON.stringify(rows, null, 2)}\n`)) await put('index.html', page);
   writeFileSync(join(settings.statusDir, 'status.json'), `${JSON.stringify(rows, null, 2)}\n`);
   core.setOutput(O.statusDir, settings.statusDir);
   await reportRecord(recorded, rows);

@@ -30,6 +30,7 @@ import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/te
 import { data, Evaluator, Lexer, Parser } from '@actions/expressions';
 import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token';
 import { readFileSync } from 'node:fs';
+import { ConfigurationError } from '../platform/index.js';
 
 export type Js = null | boolean | number | string | Js[] | { [key: string]: Js };
 export type Result = 'success' | 'failure' | 'cancelled' | 'skipped';
@@ -45,7 +46,9 @@ export function loadWorkflow(path: string, text = readFileSync(path, 'utf8')): W
   const parsed = parseWorkflow({ name: path, content: text }, new NoOperationTraceWriter());
   const errors = parsed.context.errors.getErrors();
   if (errors.length > 0 || !parsed.value || !isMapping(parsed.value)) {
-    throw new Error(`${path}: ${errors.map((e) => e.message).join('; ') || 'not a workflow'}`);
+    throw new ConfigurationError(
+      `${path}: ${errors.map((e) => e.message).join('; ') || 'not a workflow'}`,
+    );
   }
   return { path, text, root: parsed.value };
 }
@@ -57,7 +60,8 @@ export async function eventsOf(file: WorkflowFile): Promise<Record<string, unkno
     new NoOperationTraceWriter(),
   );
   const template = await convertWorkflowTemplate(parsed.context, parsed.value!);
-  if (template.errors?.length) throw new Error(`${file.path}: ${template.errors[0]!.Message}`);
+  if (template.errors?.length)
+    throw new ConfigurationError(`${file.path}: ${template.errors[0]!.Message}`);
   return template.events as Record<string, unknown>;
 }
 
@@ -315,7 +319,7 @@ async function runJobs(
   const pending = [...ids];
   while (pending.length > 0) {
     const index = pending.findIndex((id) => needsOf(id).every((n) => done[n]));
-    if (index < 0) throw new Error(`${file.path}: a cycle or an unknown job in needs`);
+    if (index < 0) throw new ConfigurationError(`${file.path}: a cycle or an unknown job in needs`);
     const id = pending.splice(index, 1)[0]!;
     const job = get(jobs, id)!;
     const ancestors = [...closure(id)].map((n) => done[n]!);
@@ -401,7 +405,7 @@ async function runCalled(
 ): Promise<JobRun> {
   const ref = sourceOf(get(job, 'uses'));
   const called = sim.called?.[ref];
-  if (!called) throw new Error(`no workflow file given for ${ref}`);
+  if (!called) throw new ConfigurationError(`no workflow file given for ${ref}`);
   const never: Status = { success: true, failure: false, cancelled: false };
   const given = (evalToken(get(job, 'with'), contexts, never) ?? {}) as Record<string, Js>;
   const callConfig = get(get(called.root, 'on'), 'workflow_call');
@@ -411,7 +415,9 @@ async function runCalled(
   // (a string 'true' or an empty value for a boolean input is refused), required ones given.
   for (const name of Object.keys(given)) {
     if (!keys(definitions).includes(name))
-      throw new Error(`${id}: ${called.path} has no input '${name}'`);
+      throw new ConfigurationError(
+        `${id}: ${called.path} has no input '${name}'${didYouMean(name, keys(definitions))}`,
+      );
   }
   for (const name of keys(definitions)) {
     const definition = get(definitions, name);
@@ -426,13 +432,13 @@ async function runCalled(
             ? typeof value === 'number'
             : typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
       if (!ok)
-        throw new Error(
+        throw new ConfigurationError(
           `${id}: input '${name}' of ${called.path} is ${type}, given ${JSON.stringify(value)}`,
         );
       inputs[name] = type === 'string' ? asString(value) : value;
       continue;
     }
-    if (required) throw new Error(`${id}: ${called.path} requires input '${name}'`);
+    if (required) throw new ConfigurationError(`${id}: ${called.path} requires input '${name}'`);
     const fallback = evalToken(get(definition, 'default'), contexts, never);
     inputs[name] =
       type === 'boolean'
@@ -450,11 +456,13 @@ async function runCalled(
   if (!inherit) {
     for (const name of Object.keys(secrets)) {
       if (!keys(declared).includes(name))
-        throw new Error(`${id}: ${called.path} declares no secret '${name}'`);
+        throw new ConfigurationError(
+          `${id}: ${called.path} declares no secret '${name}'${didYouMean(name, keys(declared))}`,
+        );
     }
     for (const name of keys(declared)) {
       if (sourceOf(get(get(declared, name), 'required')) === 'true' && !(name in secrets))
-        throw new Error(`${id}: ${called.path} requires secret '${name}'`);
+        throw new ConfigurationError(`${id}: ${called.path} requires secret '${name}'`);
     }
   }
   const calledContexts = {
@@ -679,4 +687,36 @@ function refGlob(pattern: string): RegExp {
       .replace(/\*/g, '[^/]*')
       .replace(/\0/g, '.*')}$`,
   );
+}
+
+/** `; did you mean 'x'?` for the known name nearest a misspelt one (or one it is part of). */
+function didYouMean(name: string, known: readonly string[]): string {
+  let best: { name: string; distance: number } | null = null;
+  for (const candidate of known) {
+    const distance =
+      candidate.startsWith(name) || name.startsWith(candidate)
+        ? Math.abs(candidate.length - name.length) / 4
+        : editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, name.length / 4)
+    ? `; did you mean '${best.name}'?`
+    : ` (it has ${known.join(', ')})`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row.push(
+        Math.min(
+          previous[j]! + 1,
+          row[j - 1]! + 1,
+          previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+        ),
+      );
+    previous = row;
+  }
+  return previous[b.length]!;
 }

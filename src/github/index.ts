@@ -8,7 +8,7 @@ export type { GitHubClient } from './api.js';
 export { dispatchForChanges } from './dispatch.js';
 export type { DispatchResult } from './dispatch.js';
 export { FLEET_STATE } from './fleet-state.js';
-export { StateFile } from './state-file.js';
+export { putBranchFile, StateFile } from './state-file.js';
 export type { StateCodec } from './state-file.js';
 export { parseFleetRepo, rebuildFleet } from './fleet.js';
 export type { FleetOptions, FleetResult } from './fleet.js';

@@ -122,3 +122,46 @@ export class StateFile<T> {
     }
   }
 }
+
+/**
+ * Writes a text file on a branch that exists (a state branch), unless it holds that text already;
+ * a writer in between is written over on the next try (the newest text wins: a status page).
+ * Returns whether it wrote.
+ */
+export async function putBranchFile(
+  client: GitHubClient,
+  repository: { owner: string; repo: string },
+  branch: string,
+  path: string,
+  text: string,
+  message: string,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    let sha: string | undefined;
+    try {
+      const { data } = await client.rest.repos.getContent({ ...repository, path, ref: branch });
+      const file = data as { content?: string; sha: string };
+      if (Buffer.from(file.content ?? '', 'base64').toString('utf8') === text) return false;
+      sha = file.sha;
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+    try {
+      await client.rest.repos.createOrUpdateFileContents({
+        ...repository,
+        path,
+        branch,
+        message,
+        content: Buffer.from(text).toString('base64'),
+        ...(sha ? { sha } : {}),
+      });
+      return true;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if ((status === 409 || status === 422) && attempt < 3) continue;
+      throw new ExternalError(`cannot write ${path} on ${branch}: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}
