@@ -22,7 +22,7 @@ describe('dist/', () => {
       .filter((d) => d.isDirectory())
       .map((d) => d.name)
       .sort();
-    expect(bundles).toEqual([...readdirSync(join(ROOT, 'actions')), 'snap'].sort());
+    expect(bundles).toEqual([...readdirSync(join(ROOT, 'actions')), 'snap', 'check'].sort());
   });
 
   it('is found stale when any source file changes, however deep', () => {

@@ -95,6 +95,7 @@ describe('the house rules (README "Layout") hold because eslint enforces them', 
       [
         'actions',
         'build',
+        'check',
         'constraints',
         'fleet',
         'github',
