@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { ROOT, tempDir } from './helpers/fixtures.js';
 import { runBundle } from './helpers/run-action.js';
 import { describeWhen, SQUASHFS } from './helpers/system.js';
+import { globMatcher } from '../src/platform/index.js';
 import { serveRequirements } from './helpers/requirements-server.js';
 import {
   asString,
@@ -232,15 +233,7 @@ const project = core24Glance();
 
 /** GitHub's branch filter globs: `*` within a segment, `**` across them. */
 function branchMatches(patterns: string[], branch: string): boolean {
-  return patterns.some((p) =>
-    new RegExp(
-      `^${p
-        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\0')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\0/g, '.*')}$`,
-    ).test(branch),
-  );
+  return patterns.some((p) => globMatcher(p, 'a branch filter')(branch));
 }
 
 async function triggers(file: WorkflowFile, event: string, ref: string): Promise<boolean> {

@@ -1147,7 +1147,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _check_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8666);
+/* harmony import */ var _check_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5088);
 /* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6316);
 
 
@@ -1207,7 +1207,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8666:
+/***/ 5088:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1224,6 +1224,116 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/platform/errors.ts
 var platform_errors = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/platform/glob.ts
+
+/**
+ * The one glob dialect of every pattern the toolkit takes (branch and ref filters, snap file
+ * names): GitHub's workflow filters', as in `on.push.branches`. `*` matches within one path
+ * segment, `**` across segments, `?` one character, `[...]` a class (`[!...]` or `[^...]` its
+ * complement); names starting with a dot match too; there are no braces or extglobs, and
+ * parentheses and braces are plain characters. A pattern that does not compile is the user's to
+ * fix, and is refused when it is read, before anything runs.
+ *
+ * Matching walks the pattern and the value together, keeping the set of pattern positions still
+ * alive: O(pattern x value) for any pattern, where a regular expression with many stars
+ * backtracks exponentially (a 40-character pattern took minutes a ref).
+ */
+function globMatcher(pattern, what) {
+    const tokens = compile(pattern, what);
+    return (value) => matches(tokens, value);
+}
+function compile(pattern, what) {
+    const tokens = [];
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '\\' && i + 1 < pattern.length)
+            tokens.push({ kind: 'char', char: pattern[++i] });
+        else if (c === '*') {
+            if (pattern[i + 1] === '*') {
+                while (pattern[i + 1] === '*')
+                    i++;
+                tokens.push({ kind: 'globstar' });
+            }
+            else
+                tokens.push({ kind: 'star' });
+        }
+        else if (c === '?')
+            tokens.push({ kind: 'one' });
+        else if (c === '[') {
+            const end = pattern.indexOf(']', i + 2);
+            if (end < 0)
+                throw new platform_errors/* ConfigurationError */.j1(`${what} '${pattern}' is not a glob pattern (a '[' with no ']'); ` +
+                    `use * within a path segment, ** across segments, ? for one character.`);
+            tokens.push(characterClass(pattern.slice(i + 1, end)));
+            i = end;
+        }
+        else
+            tokens.push({ kind: 'char', char: c });
+    }
+    return tokens;
+}
+function characterClass(body) {
+    const negate = body[0] === '!' || body[0] === '^';
+    const chars = negate ? body.slice(1) : body;
+    const ranges = [];
+    for (let i = 0; i < chars.length; i++) {
+        if (chars[i + 1] === '-' && i + 2 < chars.length) {
+            ranges.push([chars[i], chars[i + 2]]);
+            i += 2;
+        }
+        else
+            ranges.push([chars[i], chars[i]]);
+    }
+    const inside = (c) => ranges.some(([from, to]) => c >= from && c <= to);
+    return { kind: 'class', test: (c) => c !== '/' && inside(c) !== negate };
+}
+function matches(tokens, value) {
+    // alive[k]: the first k tokens have matched what has been read so far.
+    let alive = new Uint8Array(tokens.length + 1);
+    alive[0] = 1;
+    // Stars match nothing as well: a live position before a star is live after it too.
+    const close = (set) => {
+        for (let k = 0; k < tokens.length; k++) {
+            const kind = tokens[k].kind;
+            if (set[k] && (kind === 'star' || kind === 'globstar'))
+                set[k + 1] = 1;
+        }
+    };
+    close(alive);
+    for (const c of value) {
+        const next = new Uint8Array(tokens.length + 1);
+        for (let k = 0; k < tokens.length; k++) {
+            if (!alive[k])
+                continue;
+            const token = tokens[k];
+            switch (token.kind) {
+                case 'char':
+                    if (token.char === c)
+                        next[k + 1] = 1;
+                    break;
+                case 'one':
+                    if (c !== '/')
+                        next[k + 1] = 1;
+                    break;
+                case 'class':
+                    if (token.test(c))
+                        next[k + 1] = 1;
+                    break;
+                case 'star':
+                    if (c !== '/')
+                        next[k] = 1;
+                    break;
+                case 'globstar':
+                    next[k] = 1;
+                    break;
+            }
+        }
+        close(next);
+        alive = next;
+    }
+    return alive[tokens.length] === 1;
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/platform/redact.ts
@@ -9081,7 +9191,8 @@ async function runJob(sim, state, job, id, contexts, environmentSecrets) {
             : environmentToken, legContexts, never) ?? '') || null;
         const github = contexts.github;
         const policy = environment ? sim.environments?.[environment] : undefined;
-        const allowed = !policy?.refs || policy.refs.some((p) => refGlob(p).test(asString(github.ref ?? '')));
+        const allowed = !policy?.refs ||
+            policy.refs.some((p) => globMatcher(p, 'a deployment policy')(asString(github.ref ?? '')));
         if (policy && environmentSecrets)
             legContexts.secrets = { ...legContexts.secrets, ...policy.secrets };
         let failed = !allowed;
@@ -9223,14 +9334,6 @@ function expandMatrix(matrix) {
         legs.push(entry);
     return legs;
 }
-/** A deployment policy's pattern over a full ref (`refs/heads/stable/*`): `*` within a segment, `**` across. */
-function refGlob(pattern) {
-    return new RegExp(`^${pattern
-        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\0')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\0/g, '.*')}$`);
-}
 /** `; did you mean 'x'?` for the known name nearest a misspelt one (or one it is part of). */
 function didYouMean(name, known) {
     let best = null;
@@ -9283,14 +9386,14 @@ async function checkWorkflow(options) {
     const reports = [];
     const filter = (event) => events[event];
     if ('pull_request' in events) {
-        const base = RELEASE_SAMPLES.find((b) => matches(filter('push')?.branches, b)) ?? 'main';
+        const base = RELEASE_SAMPLES.find((b) => check_matches(filter('push')?.branches, b)) ?? 'main';
         reports.push(await run('pull_request', { base }));
     }
     if ('merge_group' in events)
         reports.push(await run('merge_group', { base: 'main' }));
     if ('push' in events)
         for (const branch of RELEASE_SAMPLES)
-            if (matches(filter('push')?.branches, branch))
+            if (check_matches(filter('push')?.branches, branch))
                 reports.push(await run('push', { branch }));
     if ('workflow_dispatch' in events)
         reports.push(await run('workflow_dispatch', {}));
@@ -9418,15 +9521,9 @@ function defaults(file, event) {
         return [k, sourceOf(get(definition, 'type')) === 'boolean' ? value === 'true' : value];
     }));
 }
-/** GitHub's branch filter globs: `*` within a segment, `**` across them; no filter takes all. */
-function matches(patterns, branch) {
-    if (!patterns)
-        return true;
-    return patterns.some((p) => new RegExp(`^${p
-        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\0')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\0/g, '.*')}$`).test(branch));
+/** GitHub's branch filters (`*` within a segment, `**` across them); no filter takes every branch. */
+function check_matches(patterns, branch) {
+    return !patterns || patterns.some((p) => globMatcher(p, 'a branch filter')(branch));
 }
 /** The status checks as GitHub names them: `<caller job> / <job>`, each leg with its runner. */
 function checkNames(jobs) {

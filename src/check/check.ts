@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigurationError, exec } from '../platform/index.js';
+import { ConfigurationError, exec, globMatcher } from '../platform/index.js';
 import { releaseTarget, SeriesTable } from '../release/index.js';
 import {
   eventsOf,
@@ -214,18 +214,9 @@ function defaults(file: WorkflowFile, event: string): Record<string, Js> {
   );
 }
 
-/** GitHub's branch filter globs: `*` within a segment, `**` across them; no filter takes all. */
+/** GitHub's branch filters (`*` within a segment, `**` across them); no filter takes every branch. */
 function matches(patterns: string[] | undefined, branch: string): boolean {
-  if (!patterns) return true;
-  return patterns.some((p) =>
-    new RegExp(
-      `^${p
-        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\0')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\0/g, '.*')}$`,
-    ).test(branch),
-  );
+  return !patterns || patterns.some((p) => globMatcher(p, 'a branch filter')(branch));
 }
 
 /** The status checks as GitHub names them: `<caller job> / <job>`, each leg with its runner. */

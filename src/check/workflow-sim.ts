@@ -30,7 +30,7 @@ import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/te
 import { data, Evaluator, Lexer, Parser } from '@actions/expressions';
 import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token';
 import { readFileSync } from 'node:fs';
-import { ConfigurationError } from '../platform/index.js';
+import { ConfigurationError, globMatcher } from '../platform/index.js';
 
 export type Js = null | boolean | number | string | Js[] | { [key: string]: Js };
 export type Result = 'success' | 'failure' | 'cancelled' | 'skipped';
@@ -538,7 +538,8 @@ async function runJob(
     const github = contexts.github as Record<string, Js>;
     const policy = environment ? sim.environments?.[environment] : undefined;
     const allowed =
-      !policy?.refs || policy.refs.some((p) => refGlob(p).test(asString(github.ref ?? '')));
+      !policy?.refs ||
+      policy.refs.some((p) => globMatcher(p, 'a deployment policy')(asString(github.ref ?? '')));
     if (policy && environmentSecrets)
       legContexts.secrets = { ...(legContexts.secrets as Record<string, Js>), ...policy.secrets };
     let failed = !allowed;
@@ -676,17 +677,6 @@ function expandMatrix(matrix: Record<string, Js>): Record<string, Js>[] {
   if (Object.keys(axes).length === 0) legs = [];
   for (const entry of (include ?? []) as Record<string, Js>[]) legs.push(entry);
   return legs;
-}
-
-/** A deployment policy's pattern over a full ref (`refs/heads/stable/*`): `*` within a segment, `**` across. */
-function refGlob(pattern: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*\*/g, '\0')
-      .replace(/\*/g, '[^/]*')
-      .replace(/\0/g, '.*')}$`,
-  );
 }
 
 /** `; did you mean 'x'?` for the known name nearest a misspelt one (or one it is part of). */
