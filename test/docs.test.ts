@@ -9,6 +9,7 @@ import { ROOT } from './helpers/fixtures.js';
 const documents = [
   'README.md',
   'CONTRIBUTING.md',
+  'CHANGELOG.md',
   ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`),
   ...readdirSync(join(ROOT, 'actions')).map((a) => `actions/${a}/README.md`),
 ].filter((f) => f.endsWith('.md'));
