@@ -9040,14 +9040,9 @@ async function runJobs(sim, state, file, prefix, base, runs, environmentSecrets 
             const never = { success: true, failure: false, cancelled: false };
             const matrix = evalToken(get(get(job, 'strategy'), 'matrix'), contexts, never);
             const legs = await Promise.all(expandMatrix(matrix).map((leg, i) => runCalled(sim, state, job, `${fullId}[${i}]`, { ...contexts, matrix: leg }, runs)));
-            const results = legs.map((l) => l.result);
             run = {
                 id: fullId,
-                result: results.includes('failure')
-                    ? 'failure'
-                    : results.includes('cancelled')
-                        ? 'cancelled'
-                        : 'success',
+                result: calledResult(legs.map((l) => l.result)),
                 legs: [],
                 outputs: legs.at(-1)?.outputs ?? {},
                 secrets: asStrings(base.secrets ?? {}),
@@ -9078,6 +9073,14 @@ async function runJobs(sim, state, file, prefix, base, runs, environmentSecrets 
 }
 function asStrings(value) {
     return Object.fromEntries(Object.entries((value ?? {})).map(([k, v]) => [k, asString(v)]));
+}
+/** A called workflow's result from its jobs' (or a matrix of calls' from its calls'). */
+function calledResult(results) {
+    return results.includes('failure')
+        ? 'failure'
+        : results.includes('cancelled')
+            ? 'cancelled'
+            : 'success';
 }
 async function runCalled(sim, state, job, id, contexts, runs) {
     const ref = sourceOf(get(job, 'uses'));
@@ -9153,12 +9156,7 @@ async function runCalled(sim, state, job, id, contexts, runs) {
     // has no environment (actions/runner#1490 and #4453: environment secrets resolve to '' in a
     // workflow_call job unless the caller uses `secrets: inherit`).
     const inner = await runJobs(sim, state, called, id, calledContexts, runs, inherit);
-    const results = Object.values(inner).map((r) => r.result);
-    const result = results.includes('failure')
-        ? 'failure'
-        : results.includes('cancelled')
-            ? 'cancelled'
-            : 'success';
+    const result = calledResult(Object.values(inner).map((r) => r.result));
     return {
         id,
         result,

@@ -356,14 +356,9 @@ async function runJobs(
           runCalled(sim, state, job, `${fullId}[${i}]`, { ...contexts, matrix: leg }, runs),
         ),
       );
-      const results = legs.map((l) => l.result);
       run = {
         id: fullId,
-        result: results.includes('failure')
-          ? 'failure'
-          : results.includes('cancelled')
-            ? 'cancelled'
-            : 'success',
+        result: calledResult(legs.map((l) => l.result)),
         legs: [],
         outputs: legs.at(-1)?.outputs ?? {},
         secrets: asStrings(base.secrets ?? {}),
@@ -393,6 +388,15 @@ function asStrings(value: Js): Record<string, string> {
   return Object.fromEntries(
     Object.entries((value ?? {}) as Record<string, Js>).map(([k, v]) => [k, asString(v)]),
   );
+}
+
+/** A called workflow's result from its jobs' (or a matrix of calls' from its calls'). */
+function calledResult(results: readonly Result[]): Result {
+  return results.includes('failure')
+    ? 'failure'
+    : results.includes('cancelled')
+      ? 'cancelled'
+      : 'success';
 }
 
 async function runCalled(
@@ -481,12 +485,7 @@ async function runCalled(
   // has no environment (actions/runner#1490 and #4453: environment secrets resolve to '' in a
   // workflow_call job unless the caller uses `secrets: inherit`).
   const inner = await runJobs(sim, state, called, id, calledContexts, runs, inherit);
-  const results = Object.values(inner).map((r) => r.result);
-  const result: Result = results.includes('failure')
-    ? 'failure'
-    : results.includes('cancelled')
-      ? 'cancelled'
-      : 'success';
+  const result = calledResult(Object.values(inner).map((r) => r.result));
   return {
     id,
     result,
