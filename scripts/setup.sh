@@ -5,8 +5,9 @@
 #   bash scripts/setup.sh            host tools: git, squashfs-tools (mksquashfs/unsquashfs: real
 #                                    .snap files), shellcheck (the shell-script lint). The README's
 #                                    two commands run this first.
-#   bash scripts/setup.sh --system   also the system-test parts: a real Keystone (Debian's keystone,
-#                                    python3-openstackclient, uWSGI), LXD, qemu-user-static with its binfmt
+#   bash scripts/setup.sh --system   also the system-test parts: a real all-in-one cloud (Debian's
+#                                    keystone, placement, glance, neutron and nova, the openstack
+#                                    client, uWSGI, MariaDB, RabbitMQ), LXD, qemu-user-static with its binfmt
 #                                    handlers, debootstrap and the test images (osa-amd64, osa-arm64,
 #                                    osa-ppc64el). .ci/run uses it; it takes minutes the first time.
 #   bash scripts/setup.sh --check    installs nothing; lists what is missing (exit 1 if anything is).
@@ -25,7 +26,7 @@ case "${1:-}" in
   --system) mode=system ;;
   --check) mode=check ;;
   -h | --help)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
@@ -160,22 +161,27 @@ if [ -n "$failed" ]; then
   say "system-test packages not installed ($failed): the LXD and emulation tests will be skipped"
   exit 0
 fi
-# A real Keystone for the smoke-test's Keystone steps: Debian's keystone, the openstack client and
-# uWSGI, installed as programs for the tests (without recommends), never started as services.
-keystone_missing=()
-for pkg in keystone python3-openstackclient uwsgi-core uwsgi-plugin-python3; do
-  installed "$pkg" || keystone_missing+=("$pkg")
+# A real all-in-one cloud for the smoke test's steps: Debian's keystone, placement, glance, neutron
+# and nova (the zed series), the openstack client, uWSGI, MariaDB, RabbitMQ and memcached,
+# installed as programs for the tests (without recommends, with the packages' api-paste files),
+# never started as services: a policy-rc.d that exits 101 keeps apt from starting them.
+cloud_packages=(keystone python3-openstackclient uwsgi-core uwsgi-plugin-python3
+  python3-placement placement-common python3-glance glance-common python3-neutron neutron-common
+  python3-nova nova-common python3-pymysql mariadb-server rabbitmq-server memcached)
+cloud_missing=()
+for pkg in "${cloud_packages[@]}"; do
+  installed "$pkg" || cloud_missing+=("$pkg")
 done
-if [ "${#keystone_missing[@]}" -gt 0 ]; then
-  say "installing with apt-get: ${keystone_missing[*]} (the real Keystone tests; about a minute)"
+if [ "${#cloud_missing[@]}" -gt 0 ]; then
+  say "installing with apt-get: ${cloud_missing[*]} (the real cloud's tests; about two minutes)"
   guard=''
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
     "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
     guard=1
   fi
-  apt_install --no-install-recommends "${keystone_missing[@]}" ||
-    say "keystone packages could not be installed: the real Keystone tests will be skipped"
+  apt_install --no-install-recommends "${cloud_missing[@]}" ||
+    say "the cloud's packages could not be installed: the real Keystone and cloud tests will be skipped"
   if [ -n "$guard" ]; then "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d; fi
 fi
 

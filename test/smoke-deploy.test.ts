@@ -27,7 +27,7 @@ const base = (extra: Partial<DeployOptions> = {}): DeployOptions => ({
 });
 
 describe('the all-in-one deployment, as snap-test ordered it', () => {
-  it('deploys infrastructure, then keystone, nova, neutron, glance and nova-hypervisor, waiting on each API', () => {
+  it('deploys infrastructure, then keystone, placement, nova, neutron, glance and nova-hypervisor, waiting on each API, then maps the compute host', () => {
     expect(names(deploymentSteps(base()))).toEqual([
       'install infrastructure',
       'rabbitmq user',
@@ -38,6 +38,12 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
       'restart keystone',
       'wait for keystone API',
       'keystone bootstrap',
+      'install placement from 2025.1/edge',
+      'configure placement',
+      'db sync placement',
+      'restart placement',
+      'wait for placement API',
+      'register placement in keystone',
       'install nova from 2025.1/edge',
       'configure nova',
       'db sync nova',
@@ -59,24 +65,29 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
       'install nova-hypervisor from 2025.1/edge',
       'configure nova-hypervisor',
       'restart nova-hypervisor',
+      'external bridge br-ex',
+      'discover compute hosts',
     ]);
   });
 
-  it('smoke boots an instance and reaches it; upgrade goes store revision -> this build -> revert, testing each', () => {
+  it('smoke boots an instance and reaches it; upgrade goes store revision -> this build -> revert, testing each and keeping a server across both', () => {
     expect(names(deploymentSteps(base({ level: 'smoke' }))).slice(-2)).toEqual([
-      'smoke: image, flavor and network',
+      'smoke: image, flavor, networks and router',
       'smoke: boot an instance and reach it',
     ]);
     const upgrade = names(deploymentSteps(base({ level: 'upgrade', snap: 'glance' })));
     expect(upgrade).toContain('install glance from 2025.1/edge');
-    expect(upgrade.slice(-8)).toEqual([
+    expect(upgrade.slice(-11)).toEqual([
+      'smoke: image, flavor, networks and router',
+      'smoke: boot an instance and reach it',
+      'boot a server to keep across the upgrade',
       'refresh glance to the new build',
       'wait for glance API',
-      'smoke after refresh: image, flavor and network',
+      'the server, image and network survived the refresh',
       'smoke after refresh: boot an instance and reach it',
       'revert glance',
       'wait for glance API',
-      'smoke after revert: image, flavor and network',
+      'the server, image and network survived the revert',
       'smoke after revert: boot an instance and reach it',
     ]);
   });
@@ -261,10 +272,9 @@ withSnaps(
         [
           'failed-step.txt',
           'snap-services.txt',
-          ...['glance', 'keystone', 'neutron', 'nova', 'nova-hypervisor'].flatMap((n) => [
-            `${n}-config.txt`,
-            `${n}.log`,
-          ]),
+          ...['glance', 'keystone', 'neutron', 'nova', 'nova-hypervisor', 'placement'].flatMap(
+            (n) => [`${n}-config.txt`, `${n}.log`],
+          ),
         ].sort(),
       );
       expect(readFileSync(join(artifact, 'failed-step.txt'), 'utf8')).toMatch(

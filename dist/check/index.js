@@ -9566,6 +9566,8 @@ async function runBundle(toolkit, name, inputs, env) {
     try {
         const output = (0,external_node_path_.join)(work, 'output');
         (0,external_node_fs_.writeFileSync)(output, '');
+        // The runner makes the summary file before a step starts; @actions/core refuses a missing one.
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(work, 'summary'), '');
         const result = await exec([process.execPath, (0,external_node_path_.join)(toolkit, 'dist', name, 'index.js')], {
             cwd: work,
             dropEnv: /^(INPUT_|GITHUB_|RUNNER_)/,

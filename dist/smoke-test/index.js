@@ -29493,7 +29493,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _smoke_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(199);
+/* harmony import */ var _smoke_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5341);
 /* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6316);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
@@ -29686,7 +29686,12 @@ function batchError(failures, message) {
 /* harmony export */   r8: () => (/* binding */ adminEnv)
 /* harmony export */ });
 /** What snap-test's all-in-one cloud is made of: its services, databases, catalog and admin. */
-/** The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands. */
+const sync = (...argv) => ({ argv });
+/**
+ * The service snaps of snap-test's cloud, in its order, with their API ports and db-sync commands.
+ * Placement is a service of its own since Stein (it was nova's `nova-placement-api` before); nova
+ * needs it to schedule anything.
+ */
 const SERVICES = [
     {
         snap: 'keystone',
@@ -29694,35 +29699,45 @@ const SERVICES = [
         path: '/v3',
         // The key repositories first (as snap-test did; the snap's hooks make none), then the schema.
         sync: [
-            ['keystone.manage', 'fernet_setup', '--keystone-user', 'root', '--keystone-group', 'root'],
-            [
-                'keystone.manage',
-                'credential_setup',
-                '--keystone-user',
-                'root',
-                '--keystone-group',
-                'root',
-            ],
-            ['keystone.manage', 'db_sync'],
+            sync('keystone.manage', 'fernet_setup', '--keystone-user', 'root', '--keystone-group', 'root'),
+            sync('keystone.manage', 'credential_setup', '--keystone-user', 'root', '--keystone-group', 'root'),
+            sync('keystone.manage', 'db_sync'),
         ],
     },
+    { snap: 'placement', port: 8778, path: '/', sync: [sync('placement.manage', 'db', 'sync')] },
     {
         snap: 'nova',
         port: 8774,
         path: '/',
+        // nova's documented order (install guide, "Install and configure controller node"): the API
+        // database, cell0's mapping, cell1, then the cell database. create_cell is not idempotent: it
+        // exits 2 saying the cell "already exists" (nova/cmd/manage.py, CellV2Commands.create_cell).
         sync: [
-            ['nova.manage', 'api_db', 'sync'],
-            ['nova.manage', 'cell_v2', 'map_cell0'],
-            ['nova.manage', 'db', 'sync'],
+            sync('nova.manage', 'api_db', 'sync'),
+            sync('nova.manage', 'cell_v2', 'map_cell0'),
+            {
+                argv: ['nova.manage', 'cell_v2', 'create_cell', '--name=cell1', '--verbose'],
+                alreadyDone: /already exists/,
+            },
+            sync('nova.manage', 'db', 'sync'),
         ],
     },
-    { snap: 'neutron', port: 9696, path: '/', sync: [['neutron.manage', 'upgrade', 'head']] },
-    { snap: 'glance', port: 9292, path: '/', sync: [['glance.manage', 'db_sync']] },
+    { snap: 'neutron', port: 9696, path: '/', sync: [sync('neutron.manage', 'upgrade', 'head')] },
+    { snap: 'glance', port: 9292, path: '/', sync: [sync('glance.manage', 'db_sync')] },
     { snap: 'nova-hypervisor', port: 0, path: '', sync: [] },
 ];
-const DATABASES = ['keystone', 'nova', 'nova_api', 'nova_cell0', 'neutron', 'glance'];
+const DATABASES = [
+    'keystone',
+    'placement',
+    'nova',
+    'nova_api',
+    'nova_cell0',
+    'neutron',
+    'glance',
+];
 /** Service catalog entries snap-test registered: type and the API path of the endpoint. */
 const CATALOG = {
+    placement: { type: 'placement', path: '' },
     nova: { type: 'compute', path: '/v2.1' },
     neutron: { type: 'network', path: '' },
     glance: { type: 'image', path: '' },
@@ -29754,7 +29769,7 @@ function hasSmokeRecipe(snap) {
 
 /***/ }),
 
-/***/ 199:
+/***/ 5341:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30077,7 +30092,7 @@ async function collectLogs(dir, failed, options) {
  * A step's command failed or timed out: the cloud under test, not the toolkit. Retryable (a
  * step's retries are for a cloud still settling) unless it cannot mend, like a missing program.
  */
-class engine_StepFailure extends errors/* ExternalError */.yA {
+class StepFailure extends errors/* ExternalError */.yA {
     name = 'StepFailure';
     constructor(message, retryable = true) {
         super(message, { retryable });
@@ -30146,7 +30161,7 @@ async function attempt(step, log) {
         },
         run: async (argv, options = {}) => {
             if (controller.signal.aborted)
-                throw new engine_StepFailure('the step timed out');
+                throw new StepFailure('the step timed out');
             // In a process group of its own, killed whole when the step times out: a hung command
             // (and what it started) must not outlive its step.
             const output = [];
@@ -30169,11 +30184,11 @@ async function attempt(step, log) {
             }
             catch (error) {
                 if (error instanceof MissingProgramError)
-                    throw new engine_StepFailure(`cannot run ${argv[0]}: ${error.message}`, false);
+                    throw new StepFailure(`cannot run ${argv[0]}: ${error.message}`, false);
                 throw error;
             }
             if (result.code !== 0 && !options.allowFailure) {
-                throw new engine_StepFailure(`\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`);
+                throw new StepFailure(`\`${argv.join(' ')}\` exited ${result.code}${output.length ? `: ${output.at(-1)}` : ''}`);
             }
             return { code: result.code, output };
         },
@@ -30182,7 +30197,7 @@ async function attempt(step, log) {
     const timeout = new Promise((_, reject) => {
         timer = setTimeout(() => {
             controller.abort();
-            reject(new engine_StepFailure(`timed out after ${Math.round(step.timeoutMs / 1000)} s`));
+            reject(new StepFailure(`timed out after ${Math.round(step.timeoutMs / 1000)} s`));
         }, step.timeoutMs);
     });
     try {
@@ -30224,13 +30239,17 @@ var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./src/smoke/waits.ts
 
 
+/** Waits `ms`, or less when `signal` aborts; the listener goes with the wait (polls add many). */
 const sleep = (ms, signal) => new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
 });
+/** Whether something accepts TCP connections on host:port (within `timeoutMs`). */
 function canConnect(host, port, timeoutMs) {
     return new Promise((resolve) => {
         const socket = (0,external_node_net_.connect)({ host, port });
@@ -30284,12 +30303,254 @@ async function waitForHttp(url, options) {
         await sleep(250, options.signal);
     }
     const seconds = Math.round(options.timeoutMs / 1000);
-    throw new engine_StepFailure(listening && last === 'the request timed out'
+    throw new StepFailure(listening && last === 'the request timed out'
         ? `${hostname}:${portNumber} accepts connections but ${url} did not answer within ${seconds} s (the service is hung)`
         : `${url} did not answer within ${seconds} s (last: ${last})`);
 }
 
+;// CONCATENATED MODULE: ./src/smoke/client.ts
+
+/**
+ * The openstack client with the admin credentials in its environment (it runs as the runner's
+ * user). `ensure` makes a named resource only when there is none: it counts by listing, so a
+ * failing lookup fails the step instead of passing for "absent", and two of one name (which
+ * neutron, nova and Keystone's services allow, and which makes every later use of the name
+ * ambiguous) stop the step with what to delete. That is what makes a retry after a partial
+ * failure, and the upgrade level's second and third rounds, make only what is missing.
+ */
+function client(ctx, admin) {
+    // Only this cloud's credentials: an OS_CLOUD, OS_TOKEN or OS_PROJECT_ID of the job's (a
+    // self-hosted runner on an OpenStack cloud has them) would point the client elsewhere.
+    const run = (...args) => ctx.run(['openstack', ...args], { env: admin, dropEnv: /^OS_/ });
+    const named = async (kind, name, list = []) => (await run(kind, 'list', ...list, '-f', 'value', '-c', 'ID', '-c', 'Name')).output
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([, n]) => n === name)
+        .map(([id]) => id);
+    return {
+        run,
+        named,
+        ensure: async (kind, name, create, list = []) => {
+            const found = await named(kind, name, list);
+            if (found.length > 1)
+                throw new StepFailure(`${found.length} ${kind}s are named '${name}' (${found.join(', ')}): every later use of the name is ambiguous; delete all but one`, false);
+            if (found.length === 0)
+                await run(kind, 'create', ...create);
+        },
+    };
+}
+/**
+ * Runs independent chains of client calls side by side and waits for all of them before it
+ * fails: a step retried while a call of its last try still ran could make a second of a name.
+ * The first failure, in the order given, is the step's.
+ */
+async function together(chains) {
+    const results = await Promise.allSettled(chains);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+}
+
+;// CONCATENATED MODULE: ./src/smoke/rounds.ts
+
+
+/** The external network (devstack's public network) and the instances' own. */
+const EXTERNAL = { cidr: '172.24.4.0/24', gateway: '172.24.4.1' };
+const TENANT = { cidr: '192.168.222.0/24' };
+/**
+ * The image, flavor and networks a server needs, made only where missing: the external network
+ * (flat on physnet1, which br-ex carries) with its subnet, the instances' network and subnet, and
+ * a router between them; ICMP allowed in the admin project's default security group.
+ */
+async function ensureTopology(ctx, cloud, cirros) {
+    // Independent chains side by side (each client call is seconds, mostly the client's start);
+    // the router joins the two subnets after.
+    await together([
+        cloud.ensure('image', 'cirros', [
+            '--disk-format',
+            'qcow2',
+            '--container-format',
+            'bare',
+            '--file',
+            cirros,
+            'cirros',
+        ]),
+        cloud.ensure('flavor', 'm1.tiny', ['--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'], ['--all']),
+        (async () => {
+            await cloud.ensure('network', 'external', [
+                '--external',
+                '--provider-network-type',
+                'flat',
+                '--provider-physical-network',
+                'physnet1',
+                'external',
+            ]);
+            await cloud.ensure('subnet', 'external', [
+                '--network',
+                'external',
+                '--subnet-range',
+                EXTERNAL.cidr,
+                '--gateway',
+                EXTERNAL.gateway,
+                '--no-dhcp',
+                'external',
+            ]);
+        })(),
+        (async () => {
+            await cloud.ensure('network', 'test', ['test']);
+            await cloud.ensure('subnet', 'test', [
+                '--network',
+                'test',
+                '--subnet-range',
+                TENANT.cidr,
+                'test',
+            ]);
+        })(),
+        allowIcmp(cloud),
+    ]);
+    await cloud.ensure('router', 'test', ['test']);
+    await cloud.run('router', 'set', '--external-gateway', 'external', 'test');
+    const attached = await cloud.run('port', 'list', '--router', 'test', '--fixed-ip', 'subnet=test', '-f', 'value', '-c', 'ID');
+    if (!attached.output.some((line) => line.trim()))
+        await cloud.run('router', 'add', 'subnet', 'test', 'test');
+    ctx.log(`external ${EXTERNAL.cidr} via br-ex ${EXTERNAL.gateway}; instances on ${TENANT.cidr}`);
+}
+/** ICMP allowed into the admin project's default security group, where no rule allows it. */
+async function allowIcmp(cloud) {
+    const [group] = (await cloud.run('security', 'group', 'list', '--project', 'admin', '-f', 'value', '-c', 'ID', '-c', 'Name')).output
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([, name]) => name === 'default')
+        .map(([id]) => id);
+    if (!group)
+        throw new StepFailure("the admin project has no 'default' security group");
+    const icmp = await cloud.run('security', 'group', 'rule', 'list', group, '--protocol', 'icmp', '--ingress', '-f', 'value', '-c', 'ID');
+    if (!icmp.output.some((line) => line.trim()))
+        await cloud.run('security', 'group', 'rule', 'create', '--protocol', 'icmp', '--ingress', group);
+}
+/** A server's fields as `server show -f json` gives them (one call for all of them). */
+async function showServer(cloud, name) {
+    const printed = (await cloud.run('server', 'show', name, '-f', 'json')).output.join('\n');
+    try {
+        return JSON.parse(printed);
+    }
+    catch {
+        throw new StepFailure(`\`openstack server show ${name}\` did not print JSON: ${printed.slice(-200)}`);
+    }
+}
+const rounds_text = (value) => typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+/** A server of the name booted to ACTIVE (`create --wait` exits 0 on ERROR too: its status says). */
+async function bootServer(cloud, name) {
+    await cloud.run('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', name);
+    const server = await showServer(cloud, name);
+    if (server.status !== 'ACTIVE')
+        throw new StepFailure(`${name} is ${rounds_text(server.status) || 'without a status'}, not ACTIVE${server.status === 'ERROR' ? `: ${rounds_text(server.fault)}` : ''}`);
+    return server;
+}
+/**
+ * A smoke round: what a server needs (only in the first round: the rounds after the refresh and
+ * the revert read it back in the survival check instead), then a server booted, given a floating
+ * address, reached and deleted.
+ */
+function smokeSteps(options, label, admin, first = true) {
+    const cirros = options.cirrosImage;
+    return [
+        ...(first
+            ? [
+                {
+                    name: `${label}: image, flavor, networks and router`,
+                    timeoutMs: options.waitMs * 2,
+                    run: async (ctx) => ensureTopology(ctx, client(ctx, admin), cirros),
+                },
+            ]
+            : []),
+        {
+            name: `${label}: boot an instance and reach it`,
+            timeoutMs: options.waitMs * 4,
+            run: async (ctx) => {
+                const cloud = client(ctx, admin);
+                // Gone for sure: the client's `delete --wait` exits 0 even when the server went to
+                // ERROR instead, so what is left is counted again.
+                const removeAll = async (why) => {
+                    const found = await cloud.named('server', 'smoke-vm');
+                    for (const id of found)
+                        await cloud.run('server', 'delete', '--wait', id);
+                    const left = await cloud.named('server', 'smoke-vm');
+                    if (left.length > 0)
+                        throw new StepFailure(`smoke-vm ${left.join(', ')} could not be deleted (${why})`);
+                };
+                // One left by a round that failed after booting it would make the name ambiguous.
+                await removeAll('left by an earlier round');
+                await bootServer(cloud, 'smoke-vm');
+                // Reached from the runner through the router: a floating address on the external network.
+                const floating = (await cloud.run('floating', 'ip', 'create', 'external', '-f', 'value', '-c', 'floating_ip_address')).output
+                    .join(' ')
+                    .trim();
+                if (!/^\d+\.\d+\.\d+\.\d+$/.test(floating))
+                    throw new StepFailure(`neutron gave no floating address (${floating})`);
+                await cloud.run('server', 'add', 'floating', 'ip', 'smoke-vm', floating);
+                const addresses = rounds_text((await showServer(cloud, 'smoke-vm')).addresses);
+                if (!addresses.includes(floating))
+                    throw new StepFailure(`smoke-vm does not show ${floating} (${addresses})`);
+                await ctx.run(['ping', '-c', '3', '-W', '5', floating]);
+                await removeAll('after the smoke test');
+                await cloud.run('floating', 'ip', 'delete', floating);
+            },
+        },
+    ];
+}
+/**
+ * The upgrade level's proof that an upgrade keeps what the cloud holds: a server booted before the
+ * refresh, and the image and network it uses, are there after the refresh and after the revert,
+ * the same ones (by id), and the server still ACTIVE.
+ */
+function survivalSteps(options, admin) {
+    const kept = {};
+    // The server's status is kept with the ids: ACTIVE when kept, so a change is a failure.
+    const ids = async (cloud) => {
+        const server = await showServer(cloud, 'upgrade-vm');
+        return {
+            server: rounds_text(server.id),
+            'server status': rounds_text(server.status),
+            image: (await cloud.run('image', 'show', 'cirros', '-f', 'value', '-c', 'id')).output
+                .join('')
+                .trim(),
+            network: (await cloud.run('network', 'show', 'test', '-f', 'value', '-c', 'id')).output
+                .join('')
+                .trim(),
+        };
+    };
+    return {
+        keep: {
+            name: 'boot a server to keep across the upgrade',
+            timeoutMs: options.waitMs * 4,
+            run: async (ctx) => {
+                const cloud = client(ctx, admin);
+                if ((await cloud.named('server', 'upgrade-vm')).length === 0)
+                    await bootServer(cloud, 'upgrade-vm');
+                Object.assign(kept, await ids(cloud));
+                if (kept['server status'] !== 'ACTIVE')
+                    throw new StepFailure(`upgrade-vm is ${kept['server status']}, not ACTIVE`);
+                ctx.log(`kept: ${Object.entries(kept)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', ')}`);
+            },
+        },
+        check: (when) => ({
+            name: `the server, image and network survived the ${when}`,
+            timeoutMs: options.waitMs * 2,
+            run: async (ctx) => {
+                const cloud = client(ctx, admin);
+                const now = await ids(cloud);
+                const changed = Object.keys(kept).filter((k) => now[k] !== kept[k]);
+                if (changed.length)
+                    throw new StepFailure(`after the ${when}: ${changed.map((k) => `${k} ${kept[k]} is now ${now[k] || 'gone'}`).join('; ')}`);
+            },
+        }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/smoke/deploy.ts
+
+
 
 
 
@@ -30341,13 +30602,7 @@ function deploymentSteps(options) {
             ['rabbitmqctl', 'add_user', 'openstack', 'rabbitmq'],
             ['rabbitmqctl', 'set_permissions', 'openstack', '.*', '.*', '.*'],
         ]),
-        run('databases', services/* DATABASES */.Lv.map((db) => [
-            'mysql',
-            '-u',
-            'root',
-            '-e',
-            `CREATE DATABASE IF NOT EXISTS ${db}; CREATE USER IF NOT EXISTS '${db.split('_')[0]}'@'localhost' IDENTIFIED BY '${db.split('_')[0]}'; GRANT ALL PRIVILEGES ON ${db}.* TO '${db.split('_')[0]}'@'localhost';`,
-        ])),
+        databasesStep(options),
     ];
     for (const service of services/* SERVICES */.Bg) {
         const source = service.snap === options.snap
@@ -30358,7 +30613,7 @@ function deploymentSteps(options) {
         steps.push(installStep(service.snap, source, options));
         steps.push(configureStep(service.snap, options));
         if (service.sync.length)
-            steps.push(run(`db sync ${service.snap}`, service.sync.map((argv) => [...argv]), 600000));
+            steps.push(syncStep(service.snap, service.sync, options));
         // Its services read the config snippets and the schema when they start (snap-test restarted
         // them here too).
         steps.push(run(`restart ${service.snap}`, [['snap', 'restart', service.snap]], 300000, 1));
@@ -30366,6 +30621,16 @@ function deploymentSteps(options) {
             steps.push(waitApi(service.snap, options, host));
         if (service.snap === 'keystone')
             steps.push(bootstrapStep(admin, options));
+        if (service.snap === 'nova-hypervisor')
+            steps.push(
+            // Where the external network's flat physnet1 lands (the OVS agent's bridge_mappings in
+            // snap-test's openvswitch_agent.ini), with the external subnet's gateway address, so
+            // the runner reaches the instances' floating addresses (devstack's PUBLIC_BRIDGE).
+            run('external bridge br-ex', [
+                ['ovs-vsctl', '--may-exist', 'add-br', 'br-ex'],
+                ['ip', 'address', 'replace', `${EXTERNAL.gateway}/24`, 'dev', 'br-ex'],
+                ['ip', 'link', 'set', 'br-ex', 'up'],
+            ]), discoverHostsStep(options));
         const catalog = services/* CATALOG */.W8[service.snap];
         if (catalog)
             steps.push(registerStep(service.snap, catalog, `http://${host}:${portOf(service.snap, options)}`, admin));
@@ -30375,17 +30640,102 @@ function deploymentSteps(options) {
     steps.push(...smokeSteps(options, 'smoke', admin));
     if (!upgrade)
         return steps;
-    // Store revision deployed and smoke-tested above; now the new build, then back.
-    steps.push(run(`refresh ${options.snap} to the new build`, [
+    // Store revision deployed and smoke-tested above; now the new build, then back, with a server
+    // kept across both.
+    const survival = survivalSteps(options, admin);
+    steps.push(survival.keep, run(`refresh ${options.snap} to the new build`, [
         ['snap', 'install', '--dangerous', options.file],
-    ]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after refresh', admin), run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]), waitApi(options.snap, options, host), ...smokeSteps(options, 'smoke after revert', admin));
+    ]), waitApi(options.snap, options, host), survival.check('refresh'), ...smokeSteps(options, 'smoke after refresh', admin, false), run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]), waitApi(options.snap, options, host), survival.check('revert'), ...smokeSteps(options, 'smoke after revert', admin, false));
     return steps;
+}
+/**
+ * MySQL's databases and users for every service. MySQL is started where it is stopped (a
+ * GitHub-hosted runner's image has it installed but stopped), and root logs in the way this
+ * machine has it: by its socket without a password, as apt-get's mysql-server makes it
+ * (auth_socket), else over TCP with the password of the hosted runners' images, `root`, which
+ * reaches mysql in its environment (MYSQL_PWD), not in argv.
+ */
+function databasesStep(options) {
+    const root = { asRoot: options.asRoot };
+    const sql = services/* DATABASES */.Lv.map((db) => {
+        const user = db.split('_')[0];
+        return `CREATE DATABASE IF NOT EXISTS ${db}; CREATE USER IF NOT EXISTS '${user}'@'localhost' IDENTIFIED BY '${user}'; GRANT ALL PRIVILEGES ON ${db}.* TO '${user}'@'localhost';`;
+    }).join(' ');
+    return {
+        name: 'databases',
+        timeoutMs: options.waitMs + 120000,
+        retries: 1,
+        retryDelayMs: 5000,
+        run: async (ctx) => {
+            if (!(await canConnect('127.0.0.1', 3306, 1000))) {
+                ctx.log('MySQL is not listening on 127.0.0.1:3306: starting it');
+                await ctx.run(['service', 'mysql', 'start'], root);
+                await waitForPort('127.0.0.1', 3306, options.waitMs, ctx.signal);
+            }
+            const bySocket = await ctx.run(['mysql', '-u', 'root', '-e', sql], {
+                ...root,
+                allowFailure: true,
+            });
+            if (bySocket.code === 0)
+                return;
+            const byPassword = await ctx.run(['mysql', '--protocol=TCP', '-h', '127.0.0.1', '-u', 'root', '-e', sql], { ...root, env: { MYSQL_PWD: 'root' }, allowFailure: true });
+            if (byPassword.code !== 0)
+                throw new StepFailure(`MySQL refused root by its socket (${bySocket.output.at(-1) ?? `exit ${bySocket.code}`}) and with the hosted runners' password 'root' (${byPassword.output.at(-1) ?? `exit ${byPassword.code}`})`);
+        },
+    };
+}
+/** A service's db sync: its commands in order, as root, inside the snap. */
+function syncStep(snap, commands, options) {
+    return {
+        name: `db sync ${snap}`,
+        timeoutMs: 600000,
+        run: async (ctx) => {
+            for (const command of commands) {
+                const argv = [...command.argv];
+                const result = await ctx.run(argv, {
+                    asRoot: options.asRoot,
+                    allowFailure: Boolean(command.alreadyDone),
+                });
+                if (result.code === 0)
+                    continue;
+                if (command.alreadyDone?.test(result.output.join('\n'))) {
+                    ctx.log(`${argv.join(' ')}: there already`);
+                    continue;
+                }
+                throw new StepFailure(`\`${argv.join(' ')}\` exited ${result.code}${result.output.length ? `: ${result.output.at(-1)}` : ''}`);
+            }
+        },
+    };
+}
+/**
+ * Maps the compute host into cell1 (nova-manage cell_v2 discover_hosts), once its nova-compute
+ * has started and reported: until then discover_hosts finds nothing and the scheduler sees no
+ * host ("No valid host was found").
+ */
+function discoverHostsStep(options) {
+    const root = { asRoot: options.asRoot };
+    return {
+        name: 'discover compute hosts',
+        timeoutMs: options.waitMs + 120000,
+        run: async (ctx) => {
+            const deadline = Date.now() + options.waitMs;
+            for (;;) {
+                await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], root);
+                const hosts = await ctx.run(['nova.manage', 'cell_v2', 'list_hosts'], root);
+                if (hosts.output.some((line) => /^\|\s*cell1\s*\|/.test(line)))
+                    return;
+                if (Date.now() > deadline || ctx.signal.aborted)
+                    throw new StepFailure(`no compute host was mapped to cell1 within ${Math.round(options.waitMs / 1000)} s: nova-hypervisor's nova-compute has not reported (see its log)`);
+                await new Promise((resolve) => setTimeout(resolve, 3000));
+            }
+        },
+    };
 }
 function waitApi(snap, options, host) {
     const service = services/* SERVICES */.Bg.find((s) => s.snap === snap);
     return {
         name: `wait for ${snap} API`,
-        timeoutMs: options.waitMs + 5000,
+        timeoutMs: options.waitMs + 30000,
         run: async (ctx) => {
             const port = portOf(snap, options);
             if (port)
@@ -30393,8 +30743,41 @@ function waitApi(snap, options, host) {
                     timeoutMs: options.waitMs,
                     signal: ctx.signal,
                 });
+            await servicesRunning(ctx, snap, options);
         },
     };
+}
+/**
+ * Every daemon of the snap still running a few seconds after its API answered. `snap restart`
+ * succeeds when a daemon dies right after it starts (nova-scheduler does when the catalog has no
+ * placement endpoint), and its API answers all the same; the server boot would then fail much
+ * later with an RPC timeout. The daemon's own last words say why.
+ */
+// eslint-disable-next-line no-control-regex -- the escape character is what it removes
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
+async function servicesRunning(ctx, snap, options) {
+    const root = { asRoot: options.asRoot };
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const listed = await ctx.run(['snap', 'services', snap], root);
+    const stopped = listed.output
+        .map((line) => line.trim().split(/\s+/))
+        // Enabled but not running: a snap's hooks may disable a daemon on purpose.
+        .filter(([app, startup, current]) => app?.startsWith(`${snap}.`) && startup === 'enabled' && current === 'inactive')
+        .map(([app]) => app);
+    if (stopped.length === 0)
+        return;
+    const words = [];
+    for (const app of stopped) {
+        const logs = (await ctx.run(['snap', 'logs', '-n', '200', app], { ...root, allowFailure: true })).output;
+        // Its first complaint, without terminal colours: not the traceback oslo.log prints after it
+        // (each of its lines logged at ERROR too, indented or headed "Traceback").
+        const said = logs
+            .map((line) => line.replace(ANSI_COLOUR, ''))
+            .map((line) => /\b(?:ERROR|CRITICAL)\s+\S+\s+(?:\[[^\]]*\]\s+)?(.*)$/.exec(line)?.[1] ?? '')
+            .find((message) => message && !/^(\s|Traceback|File ")/.test(message));
+        words.push(`${app} is not running${said ? `: ${said}` : ' (its log says nothing at ERROR)'}`);
+    }
+    throw new StepFailure(words.join('; '));
 }
 /**
  * Keystone's own bootstrap: the admin user, project and role, the identity service and its
@@ -30440,17 +30823,24 @@ function registerStep(snap, catalog, base, admin) {
             const cloud = client(ctx, admin);
             const openstack = cloud.run;
             await cloud.ensure('project', 'service', ['--domain', 'default', 'service']);
-            // snap-test's services authenticate as <snap> with the password <snap> (its config
-            // snippets say so): a throwaway cloud's well-known value, not a secret.
-            await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
-            await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
-            await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
-            for (const iface of ['public', 'internal', 'admin']) {
-                const listed = await openstack('endpoint', 'list', '--service', snap, '--interface', iface, '-f', 'value', '-c', 'URL');
-                if (listed.output.some((line) => line.trim() === url))
-                    continue;
-                await openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url);
-            }
+            // The user and its role, and the service and its endpoints, side by side: each client call
+            // is seconds, mostly the client's start, and the two chains do not depend on each other.
+            await together([
+                (async () => {
+                    // snap-test's services authenticate as <snap> with the password <snap> (its config
+                    // snippets say so): a throwaway cloud's well-known value, not a secret.
+                    await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
+                    await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
+                })(),
+                (async () => {
+                    await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
+                    // One listing for the three interfaces; only those without this URL are made.
+                    const listed = (await openstack('endpoint', 'list', '--service', snap, '-f', 'value', '-c', 'Interface', '-c', 'URL')).output.map((line) => line.trim());
+                    await together(['public', 'internal', 'admin']
+                        .filter((iface) => !listed.includes(`${iface} ${url}`))
+                        .map((iface) => openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url)));
+                })(),
+            ]);
         },
     };
 }
@@ -30482,7 +30872,7 @@ function installStep(snap, source, options) {
                         break;
                     }
                     if (!NOT_ON_CHANNEL.test(result.output.join('\n')) || channel === channels.at(-1))
-                        throw new engine_StepFailure(`\`snap install ${snap} --channel=${channel}\` exited ${result.code}: ${result.output.at(-1) ?? ''}` +
+                        throw new StepFailure(`\`snap install ${snap} --channel=${channel}\` exited ${result.code}: ${result.output.at(-1) ?? ''}` +
                             (passed.length ? ` (tried ${[...passed, channel].join(', ')})` : ''));
                     passed.push(channel);
                 }
@@ -30528,97 +30918,6 @@ function configureStep(snap, options) {
             }
         },
     };
-}
-/**
- * The openstack client with the admin credentials in its environment (it runs as the runner's
- * user). `ensure` makes a named resource only when there is none: it counts by listing, so a
- * failing lookup fails the step instead of passing for "absent", and two of one name (which
- * neutron, nova and Keystone's services allow, and which makes every later use of the name
- * ambiguous) stop the step with what to delete. That is what makes a retry after a partial
- * failure, and the upgrade level's second and third rounds, make only what is missing.
- */
-function client(ctx, admin) {
-    // Only this cloud's credentials: an OS_CLOUD, OS_TOKEN or OS_PROJECT_ID of the job's (a
-    // self-hosted runner on an OpenStack cloud has them) would point the client elsewhere.
-    const run = (...args) => ctx.run(['openstack', ...args], { env: admin, dropEnv: /^OS_/ });
-    const named = async (kind, name, list = []) => (await run(kind, 'list', ...list, '-f', 'value', '-c', 'ID', '-c', 'Name')).output
-        .map((line) => line.trim().split(/\s+/))
-        .filter(([, n]) => n === name)
-        .map(([id]) => id);
-    return {
-        run,
-        named,
-        ensure: async (kind, name, create, list = []) => {
-            const found = await named(kind, name, list);
-            if (found.length > 1)
-                throw new engine_StepFailure(`${found.length} ${kind}s are named '${name}' (${found.join(', ')}): every later use of the name is ambiguous; delete all but one`, false);
-            if (found.length === 0)
-                await run(kind, 'create', ...create);
-        },
-    };
-}
-function smokeSteps(options, label, admin) {
-    const cirros = options.cirrosImage;
-    return [
-        {
-            name: `${label}: image, flavor and network`,
-            timeoutMs: options.waitMs * 2,
-            run: async (ctx) => {
-                const cloud = client(ctx, admin);
-                await cloud.ensure('image', 'cirros', [
-                    '--disk-format',
-                    'qcow2',
-                    '--container-format',
-                    'bare',
-                    '--file',
-                    cirros,
-                    'cirros',
-                ]);
-                await cloud.ensure('flavor', 'm1.tiny', ['--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'], ['--all']);
-                await cloud.ensure('network', 'test', ['test']);
-                await cloud.ensure('subnet', 'test', [
-                    '--network',
-                    'test',
-                    '--subnet-range',
-                    '10.20.20.0/24',
-                    'test',
-                ]);
-            },
-        },
-        {
-            name: `${label}: boot an instance and reach it`,
-            timeoutMs: options.waitMs * 4,
-            run: async (ctx) => {
-                const cloud = client(ctx, admin);
-                // Gone for sure: the client's `delete --wait` exits 0 even when the server went to
-                // ERROR instead, so what is left is counted again.
-                const removeAll = async (why) => {
-                    const found = await cloud.named('server', 'smoke-vm');
-                    for (const id of found)
-                        await cloud.run('server', 'delete', '--wait', id);
-                    const left = await cloud.named('server', 'smoke-vm');
-                    if (left.length > 0)
-                        throw new engine_StepFailure(`smoke-vm ${left.join(', ')} could not be deleted (${why})`);
-                };
-                // One left by a round that failed after booting it would make the name ambiguous.
-                await removeAll('left by an earlier round');
-                await cloud.run('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'test', '--wait', 'smoke-vm');
-                // `create --wait` also exits 0 when the server went to ERROR: its status says.
-                const show = async (column) => (await cloud.run('server', 'show', 'smoke-vm', '-f', 'value', '-c', column)).output
-                    .join(' ')
-                    .trim();
-                const status = await show('status');
-                if (status !== 'ACTIVE')
-                    throw new engine_StepFailure(`smoke-vm is ${status || 'without a status'}, not ACTIVE${status === 'ERROR' ? `: ${await show('fault')}` : ''}`);
-                const address = await show('addresses');
-                const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
-                if (!ip)
-                    throw new engine_StepFailure(`smoke-vm has no address (${address})`);
-                await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
-                await removeAll('after the smoke test');
-            },
-        },
-    ];
 }
 function walk(dir) {
     return (0,external_node_fs_.readdirSync)(dir).flatMap((entry) => {

@@ -265,6 +265,8 @@ async function runBundle(
   try {
     const output = join(work, 'output');
     writeFileSync(output, '');
+    // The runner makes the summary file before a step starts; @actions/core refuses a missing one.
+    writeFileSync(join(work, 'summary'), '');
     const result = await exec([process.execPath, join(toolkit, 'dist', name, 'index.js')], {
       cwd: work,
       dropEnv: /^(INPUT_|GITHUB_|RUNNER_)/,

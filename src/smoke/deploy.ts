@@ -2,7 +2,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigurationError } from '../platform/index.js';
 import { StepFailure, type Step, type StepContext } from './engine.js';
-import { waitForHttp } from './waits.js';
+import { canConnect, waitForHttp, waitForPort } from './waits.js';
+import { client, together } from './client.js';
+import { EXTERNAL, smokeSteps, survivalSteps } from './rounds.js';
 import {
   adminEnv,
   CATALOG,
@@ -10,6 +12,7 @@ import {
   hasSmokeRecipe,
   SERVICES,
   type SmokeLevel,
+  type SyncCommand,
 } from './services.js';
 
 export interface DeployOptions {
@@ -101,16 +104,7 @@ export function deploymentSteps(options: DeployOptions): Step[] {
       ['rabbitmqctl', 'add_user', 'openstack', 'rabbitmq'],
       ['rabbitmqctl', 'set_permissions', 'openstack', '.*', '.*', '.*'],
     ]),
-    run(
-      'databases',
-      DATABASES.map((db) => [
-        'mysql',
-        '-u',
-        'root',
-        '-e',
-        `CREATE DATABASE IF NOT EXISTS ${db}; CREATE USER IF NOT EXISTS '${db.split('_')[0]}'@'localhost' IDENTIFIED BY '${db.split('_')[0]}'; GRANT ALL PRIVILEGES ON ${db}.* TO '${db.split('_')[0]}'@'localhost';`,
-      ]),
-    ),
+    databasesStep(options),
   ];
   for (const service of SERVICES) {
     const source =
@@ -121,19 +115,24 @@ export function deploymentSteps(options: DeployOptions): Step[] {
         : (options.companions?.[service.snap] ?? 'store');
     steps.push(installStep(service.snap, source, options));
     steps.push(configureStep(service.snap, options));
-    if (service.sync.length)
-      steps.push(
-        run(
-          `db sync ${service.snap}`,
-          service.sync.map((argv) => [...argv]),
-          600000,
-        ),
-      );
+    if (service.sync.length) steps.push(syncStep(service.snap, service.sync, options));
     // Its services read the config snippets and the schema when they start (snap-test restarted
     // them here too).
     steps.push(run(`restart ${service.snap}`, [['snap', 'restart', service.snap]], 300000, 1));
     if (service.port) steps.push(waitApi(service.snap, options, host));
     if (service.snap === 'keystone') steps.push(bootstrapStep(admin, options));
+    if (service.snap === 'nova-hypervisor')
+      steps.push(
+        // Where the external network's flat physnet1 lands (the OVS agent's bridge_mappings in
+        // snap-test's openvswitch_agent.ini), with the external subnet's gateway address, so
+        // the runner reaches the instances' floating addresses (devstack's PUBLIC_BRIDGE).
+        run('external bridge br-ex', [
+          ['ovs-vsctl', '--may-exist', 'add-br', 'br-ex'],
+          ['ip', 'address', 'replace', `${EXTERNAL.gateway}/24`, 'dev', 'br-ex'],
+          ['ip', 'link', 'set', 'br-ex', 'up'],
+        ]),
+        discoverHostsStep(options),
+      );
     const catalog = CATALOG[service.snap];
     if (catalog)
       steps.push(
@@ -148,25 +147,122 @@ export function deploymentSteps(options: DeployOptions): Step[] {
   if (options.level === 'deploy') return steps;
   steps.push(...smokeSteps(options, 'smoke', admin));
   if (!upgrade) return steps;
-  // Store revision deployed and smoke-tested above; now the new build, then back.
+  // Store revision deployed and smoke-tested above; now the new build, then back, with a server
+  // kept across both.
+  const survival = survivalSteps(options, admin);
   steps.push(
+    survival.keep,
     run(`refresh ${options.snap} to the new build`, [
       ['snap', 'install', '--dangerous', options.file],
     ]),
     waitApi(options.snap, options, host),
-    ...smokeSteps(options, 'smoke after refresh', admin),
+    survival.check('refresh'),
+    ...smokeSteps(options, 'smoke after refresh', admin, false),
     run(`revert ${options.snap}`, [['snap', 'revert', options.snap]]),
     waitApi(options.snap, options, host),
-    ...smokeSteps(options, 'smoke after revert', admin),
+    survival.check('revert'),
+    ...smokeSteps(options, 'smoke after revert', admin, false),
   );
   return steps;
+}
+
+/**
+ * MySQL's databases and users for every service. MySQL is started where it is stopped (a
+ * GitHub-hosted runner's image has it installed but stopped), and root logs in the way this
+ * machine has it: by its socket without a password, as apt-get's mysql-server makes it
+ * (auth_socket), else over TCP with the password of the hosted runners' images, `root`, which
+ * reaches mysql in its environment (MYSQL_PWD), not in argv.
+ */
+function databasesStep(options: DeployOptions): Step {
+  const root = { asRoot: options.asRoot };
+  const sql = DATABASES.map((db) => {
+    const user = db.split('_')[0]!;
+    return `CREATE DATABASE IF NOT EXISTS ${db}; CREATE USER IF NOT EXISTS '${user}'@'localhost' IDENTIFIED BY '${user}'; GRANT ALL PRIVILEGES ON ${db}.* TO '${user}'@'localhost';`;
+  }).join(' ');
+  return {
+    name: 'databases',
+    timeoutMs: options.waitMs + 120000,
+    retries: 1,
+    retryDelayMs: 5000,
+    run: async (ctx) => {
+      if (!(await canConnect('127.0.0.1', 3306, 1000))) {
+        ctx.log('MySQL is not listening on 127.0.0.1:3306: starting it');
+        await ctx.run(['service', 'mysql', 'start'], root);
+        await waitForPort('127.0.0.1', 3306, options.waitMs, ctx.signal);
+      }
+      const bySocket = await ctx.run(['mysql', '-u', 'root', '-e', sql], {
+        ...root,
+        allowFailure: true,
+      });
+      if (bySocket.code === 0) return;
+      const byPassword = await ctx.run(
+        ['mysql', '--protocol=TCP', '-h', '127.0.0.1', '-u', 'root', '-e', sql],
+        { ...root, env: { MYSQL_PWD: 'root' }, allowFailure: true },
+      );
+      if (byPassword.code !== 0)
+        throw new StepFailure(
+          `MySQL refused root by its socket (${bySocket.output.at(-1) ?? `exit ${bySocket.code}`}) and with the hosted runners' password 'root' (${byPassword.output.at(-1) ?? `exit ${byPassword.code}`})`,
+        );
+    },
+  };
+}
+
+/** A service's db sync: its commands in order, as root, inside the snap. */
+function syncStep(snap: string, commands: readonly SyncCommand[], options: DeployOptions): Step {
+  return {
+    name: `db sync ${snap}`,
+    timeoutMs: 600000,
+    run: async (ctx) => {
+      for (const command of commands) {
+        const argv = [...command.argv];
+        const result = await ctx.run(argv, {
+          asRoot: options.asRoot,
+          allowFailure: Boolean(command.alreadyDone),
+        });
+        if (result.code === 0) continue;
+        if (command.alreadyDone?.test(result.output.join('\n'))) {
+          ctx.log(`${argv.join(' ')}: there already`);
+          continue;
+        }
+        throw new StepFailure(
+          `\`${argv.join(' ')}\` exited ${result.code}${result.output.length ? `: ${result.output.at(-1)}` : ''}`,
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Maps the compute host into cell1 (nova-manage cell_v2 discover_hosts), once its nova-compute
+ * has started and reported: until then discover_hosts finds nothing and the scheduler sees no
+ * host ("No valid host was found").
+ */
+function discoverHostsStep(options: DeployOptions): Step {
+  const root = { asRoot: options.asRoot };
+  return {
+    name: 'discover compute hosts',
+    timeoutMs: options.waitMs + 120000,
+    run: async (ctx) => {
+      const deadline = Date.now() + options.waitMs;
+      for (;;) {
+        await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], root);
+        const hosts = await ctx.run(['nova.manage', 'cell_v2', 'list_hosts'], root);
+        if (hosts.output.some((line) => /^\|\s*cell1\s*\|/.test(line))) return;
+        if (Date.now() > deadline || ctx.signal.aborted)
+          throw new StepFailure(
+            `no compute host was mapped to cell1 within ${Math.round(options.waitMs / 1000)} s: nova-hypervisor's nova-compute has not reported (see its log)`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+      }
+    },
+  };
 }
 
 function waitApi(snap: string, options: DeployOptions, host: string): Step {
   const service = SERVICES.find((s) => s.snap === snap)!;
   return {
     name: `wait for ${snap} API`,
-    timeoutMs: options.waitMs + 5000,
+    timeoutMs: options.waitMs + 30000,
     run: async (ctx) => {
       const port = portOf(snap, options);
       if (port)
@@ -174,8 +270,47 @@ function waitApi(snap: string, options: DeployOptions, host: string): Step {
           timeoutMs: options.waitMs,
           signal: ctx.signal,
         });
+      await servicesRunning(ctx, snap, options);
     },
   };
+}
+
+/**
+ * Every daemon of the snap still running a few seconds after its API answered. `snap restart`
+ * succeeds when a daemon dies right after it starts (nova-scheduler does when the catalog has no
+ * placement endpoint), and its API answers all the same; the server boot would then fail much
+ * later with an RPC timeout. The daemon's own last words say why.
+ */
+// eslint-disable-next-line no-control-regex -- the escape character is what it removes
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
+
+async function servicesRunning(ctx: StepContext, snap: string, options: DeployOptions) {
+  const root = { asRoot: options.asRoot };
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const listed = await ctx.run(['snap', 'services', snap], root);
+  const stopped = listed.output
+    .map((line) => line.trim().split(/\s+/))
+    // Enabled but not running: a snap's hooks may disable a daemon on purpose.
+    .filter(
+      ([app, startup, current]) =>
+        app?.startsWith(`${snap}.`) && startup === 'enabled' && current === 'inactive',
+    )
+    .map(([app]) => app!);
+  if (stopped.length === 0) return;
+  const words = [];
+  for (const app of stopped) {
+    const logs = (
+      await ctx.run(['snap', 'logs', '-n', '200', app], { ...root, allowFailure: true })
+    ).output;
+    // Its first complaint, without terminal colours: not the traceback oslo.log prints after it
+    // (each of its lines logged at ERROR too, indented or headed "Traceback").
+    const said = logs
+      .map((line) => line.replace(ANSI_COLOUR, ''))
+      .map((line) => /\b(?:ERROR|CRITICAL)\s+\S+\s+(?:\[[^\]]*\]\s+)?(.*)$/.exec(line)?.[1] ?? '')
+      .find((message) => message && !/^(\s|Traceback|File ")/.test(message));
+    words.push(`${app} is not running${said ? `: ${said}` : ' (its log says nothing at ERROR)'}`);
+  }
+  throw new StepFailure(words.join('; '));
 }
 
 /**
@@ -231,27 +366,41 @@ function registerStep(
       const cloud = client(ctx, admin);
       const openstack = cloud.run;
       await cloud.ensure('project', 'service', ['--domain', 'default', 'service']);
-      // snap-test's services authenticate as <snap> with the password <snap> (its config
-      // snippets say so): a throwaway cloud's well-known value, not a secret.
-      await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
-      await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
-      await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
-      for (const iface of ['public', 'internal', 'admin']) {
-        const listed = await openstack(
-          'endpoint',
-          'list',
-          '--service',
-          snap,
-          '--interface',
-          iface,
-          '-f',
-          'value',
-          '-c',
-          'URL',
-        );
-        if (listed.output.some((line) => line.trim() === url)) continue;
-        await openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url);
-      }
+      // The user and its role, and the service and its endpoints, side by side: each client call
+      // is seconds, mostly the client's start, and the two chains do not depend on each other.
+      await together([
+        (async () => {
+          // snap-test's services authenticate as <snap> with the password <snap> (its config
+          // snippets say so): a throwaway cloud's well-known value, not a secret.
+          await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
+          await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
+        })(),
+        (async () => {
+          await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
+          // One listing for the three interfaces; only those without this URL are made.
+          const listed = (
+            await openstack(
+              'endpoint',
+              'list',
+              '--service',
+              snap,
+              '-f',
+              'value',
+              '-c',
+              'Interface',
+              '-c',
+              'URL',
+            )
+          ).output.map((line) => line.trim());
+          await together(
+            ['public', 'internal', 'admin']
+              .filter((iface) => !listed.includes(`${iface} ${url}`))
+              .map((iface) =>
+                openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url),
+              ),
+          );
+        })(),
+      ]);
     },
   };
 }
@@ -334,129 +483,6 @@ function configureStep(snap: string, options: DeployOptions): Step {
       }
     },
   };
-}
-
-/**
- * The openstack client with the admin credentials in its environment (it runs as the runner's
- * user). `ensure` makes a named resource only when there is none: it counts by listing, so a
- * failing lookup fails the step instead of passing for "absent", and two of one name (which
- * neutron, nova and Keystone's services allow, and which makes every later use of the name
- * ambiguous) stop the step with what to delete. That is what makes a retry after a partial
- * failure, and the upgrade level's second and third rounds, make only what is missing.
- */
-function client(ctx: StepContext, admin: Readonly<Record<string, string>>) {
-  // Only this cloud's credentials: an OS_CLOUD, OS_TOKEN or OS_PROJECT_ID of the job's (a
-  // self-hosted runner on an OpenStack cloud has them) would point the client elsewhere.
-  const run = (...args: string[]) =>
-    ctx.run(['openstack', ...args], { env: admin, dropEnv: /^OS_/ });
-  const named = async (kind: string, name: string, list: string[] = []): Promise<string[]> =>
-    (await run(kind, 'list', ...list, '-f', 'value', '-c', 'ID', '-c', 'Name')).output
-      .map((line) => line.trim().split(/\s+/))
-      .filter(([, n]) => n === name)
-      .map(([id]) => id!);
-  return {
-    run,
-    named,
-    ensure: async (
-      kind: string,
-      name: string,
-      create: string[],
-      list: string[] = [],
-    ): Promise<void> => {
-      const found = await named(kind, name, list);
-      if (found.length > 1)
-        throw new StepFailure(
-          `${found.length} ${kind}s are named '${name}' (${found.join(', ')}): every later use of the name is ambiguous; delete all but one`,
-          false,
-        );
-      if (found.length === 0) await run(kind, 'create', ...create);
-    },
-  };
-}
-
-function smokeSteps(
-  options: DeployOptions,
-  label: string,
-  admin: Readonly<Record<string, string>>,
-): Step[] {
-  const cirros = options.cirrosImage!;
-  return [
-    {
-      name: `${label}: image, flavor and network`,
-      timeoutMs: options.waitMs * 2,
-      run: async (ctx) => {
-        const cloud = client(ctx, admin);
-        await cloud.ensure('image', 'cirros', [
-          '--disk-format',
-          'qcow2',
-          '--container-format',
-          'bare',
-          '--file',
-          cirros,
-          'cirros',
-        ]);
-        await cloud.ensure(
-          'flavor',
-          'm1.tiny',
-          ['--ram', '512', '--disk', '1', '--vcpus', '1', 'm1.tiny'],
-          ['--all'],
-        );
-        await cloud.ensure('network', 'test', ['test']);
-        await cloud.ensure('subnet', 'test', [
-          '--network',
-          'test',
-          '--subnet-range',
-          '10.20.20.0/24',
-          'test',
-        ]);
-      },
-    },
-    {
-      name: `${label}: boot an instance and reach it`,
-      timeoutMs: options.waitMs * 4,
-      run: async (ctx) => {
-        const cloud = client(ctx, admin);
-        // Gone for sure: the client's `delete --wait` exits 0 even when the server went to
-        // ERROR instead, so what is left is counted again.
-        const removeAll = async (why: string): Promise<void> => {
-          const found = await cloud.named('server', 'smoke-vm');
-          for (const id of found) await cloud.run('server', 'delete', '--wait', id);
-          const left = await cloud.named('server', 'smoke-vm');
-          if (left.length > 0)
-            throw new StepFailure(`smoke-vm ${left.join(', ')} could not be deleted (${why})`);
-        };
-        // One left by a round that failed after booting it would make the name ambiguous.
-        await removeAll('left by an earlier round');
-        await cloud.run(
-          'server',
-          'create',
-          '--flavor',
-          'm1.tiny',
-          '--image',
-          'cirros',
-          '--network',
-          'test',
-          '--wait',
-          'smoke-vm',
-        );
-        // `create --wait` also exits 0 when the server went to ERROR: its status says.
-        const show = async (column: string) =>
-          (await cloud.run('server', 'show', 'smoke-vm', '-f', 'value', '-c', column)).output
-            .join(' ')
-            .trim();
-        const status = await show('status');
-        if (status !== 'ACTIVE')
-          throw new StepFailure(
-            `smoke-vm is ${status || 'without a status'}, not ACTIVE${status === 'ERROR' ? `: ${await show('fault')}` : ''}`,
-          );
-        const address = await show('addresses');
-        const ip = /(\d+\.\d+\.\d+\.\d+)/.exec(address)?.[1];
-        if (!ip) throw new StepFailure(`smoke-vm has no address (${address})`);
-        await ctx.run(['ping', '-c', '3', '-W', '5', ip]);
-        await removeAll('after the smoke test');
-      },
-    },
-  ];
 }
 
 function walk(dir: string): string[] {

@@ -1,16 +1,20 @@
 import { connect } from 'node:net';
 import { StepFailure } from './engine.js';
 
+/** Waits `ms`, or less when `signal` aborts; the listener goes with the wait (polls add many). */
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
-function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port (within `timeoutMs`). */
+export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (ok: boolean): void => {
