@@ -7,8 +7,9 @@
 #                                    two commands run this first.
 #   bash scripts/setup.sh --system   also the system-test parts: a real all-in-one cloud (Debian's
 #                                    keystone, placement, glance, neutron and nova, the openstack
-#                                    client, uWSGI, MariaDB, RabbitMQ), LXD, qemu-user-static with its binfmt
-#                                    handlers, debootstrap and the test images (osa-amd64, osa-arm64,
+#                                    client, uWSGI, MariaDB, RabbitMQ, memcached; installed, never
+#                                    started), LXD, qemu-user-static with its binfmt handlers,
+#                                    debootstrap and the test images (osa-amd64, osa-arm64,
 #                                    osa-ppc64el). .ci/run uses it; it takes minutes the first time.
 #   bash scripts/setup.sh --check    installs nothing; lists what is missing (exit 1 if anything is).
 #
@@ -26,7 +27,7 @@ case "${1:-}" in
   --system) mode=system ;;
   --check) mode=check ;;
   -h | --help)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)

@@ -32,6 +32,7 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
       'install infrastructure',
       'rabbitmq user',
       'databases',
+      'external bridge br-ex',
       'install keystone (this build)',
       'configure keystone',
       'db sync keystone',
@@ -65,9 +66,19 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
       'install nova-hypervisor from 2025.1/edge',
       'configure nova-hypervisor',
       'restart nova-hypervisor',
-      'external bridge br-ex',
+      'wait for nova-hypervisor services',
       'discover compute hosts',
     ]);
+  });
+
+  it('before Stein, registers the placement that the nova snap served, and installs no placement snap', () => {
+    const ocata = names(deploymentSteps(base({ track: 'ocata' })));
+    expect(ocata.filter((n) => n.includes('placement'))).toEqual([
+      'register placement in keystone',
+    ]);
+    expect(ocata.indexOf('register placement in keystone')).toBe(
+      ocata.indexOf('register nova in keystone') + 1,
+    );
   });
 
   it('smoke boots an instance and reaches it; upgrade goes store revision -> this build -> revert, testing each and keeping a server across both', () => {

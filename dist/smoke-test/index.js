@@ -30487,10 +30487,24 @@ function smokeSteps(options, label, admin, first = true) {
                 if (!/^\d+\.\d+\.\d+\.\d+$/.test(floating))
                     throw new StepFailure(`neutron gave no floating address (${floating})`);
                 await cloud.run('server', 'add', 'floating', 'ip', 'smoke-vm', floating);
-                const addresses = rounds_text((await showServer(cloud, 'smoke-vm')).addresses);
-                if (!addresses.includes(floating))
-                    throw new StepFailure(`smoke-vm does not show ${floating} (${addresses})`);
-                await ctx.run(['ping', '-c', '3', '-W', '5', floating]);
+                // Neutron associates it at once; nova shows it once neutron's batched notification
+                // (every 2 s) reaches it, and the instance answers once it has booted and the router
+                // carries the address: both are polled until the wait's bound.
+                const deadline = Date.now() + options.waitMs;
+                const until = async (what, done) => {
+                    while (!(await done())) {
+                        if (Date.now() > deadline || ctx.signal.aborted)
+                            throw new StepFailure(`${what()} within ${Math.round(options.waitMs / 1000)} s`);
+                        await new Promise((resolve) => setTimeout(resolve, 2000));
+                    }
+                };
+                let addresses = '';
+                await until(() => `smoke-vm did not show ${floating} (${addresses})`, async () => {
+                    addresses = rounds_text((await showServer(cloud, 'smoke-vm')).addresses);
+                    return addresses.includes(floating);
+                });
+                await until(() => `${floating} did not answer ping`, async () => (await ctx.run(['ping', '-c', '1', '-W', '2', floating], { allowFailure: true }))
+                    .code === 0);
                 await removeAll('after the smoke test');
                 await cloud.run('floating', 'ip', 'delete', floating);
             },
@@ -30557,6 +30571,9 @@ function survivalSteps(options, admin) {
 
 
 
+/** Series whose nova snap still served placement (placement became a project of its own in Stein). */
+const NOVA_SERVES_PLACEMENT = new Set(['mitaka', 'newton', 'ocata', 'pike', 'queens', 'rocky']);
+const ownPlacement = (track) => !NOVA_SERVES_PLACEMENT.has(track);
 function portOf(snap, options) {
     return options.ports?.[snap] ?? services/* SERVICES */.Bg.find((s) => s.snap === snap)?.port ?? 0;
 }
@@ -30603,8 +30620,21 @@ function deploymentSteps(options) {
             ['rabbitmqctl', 'set_permissions', 'openstack', '.*', '.*', '.*'],
         ]),
         databasesStep(options),
+        // Where the external network's flat physnet1 lands (the OVS agent's bridge_mappings in
+        // snap-test's openvswitch_agent.ini), with the external subnet's gateway address, so the
+        // runner reaches the instances' floating addresses (devstack's PUBLIC_BRIDGE). Before
+        // nova-hypervisor starts: its OVS agent exits at its start when a mapped bridge is missing.
+        run('external bridge br-ex', [
+            ['ovs-vsctl', '--may-exist', 'add-br', 'br-ex'],
+            ['ip', 'address', 'replace', `${EXTERNAL.gateway}/24`, 'dev', 'br-ex'],
+            ['ip', 'link', 'set', 'br-ex', 'up'],
+        ]),
     ];
     for (const service of services/* SERVICES */.Bg) {
+        // Before Stein the nova snap served placement itself (nova-placement-api, on placement's
+        // port): no placement snap, but its catalog entry, registered after nova's.
+        if (service.snap === 'placement' && !ownPlacement(options.track))
+            continue;
         const source = service.snap === options.snap
             ? upgrade
                 ? 'store'
@@ -30617,23 +30647,16 @@ function deploymentSteps(options) {
         // Its services read the config snippets and the schema when they start (snap-test restarted
         // them here too).
         steps.push(run(`restart ${service.snap}`, [['snap', 'restart', service.snap]], 300000, 1));
-        if (service.port)
-            steps.push(waitApi(service.snap, options, host));
+        steps.push(waitApi(service.snap, options, host));
         if (service.snap === 'keystone')
             steps.push(bootstrapStep(admin, options));
         if (service.snap === 'nova-hypervisor')
-            steps.push(
-            // Where the external network's flat physnet1 lands (the OVS agent's bridge_mappings in
-            // snap-test's openvswitch_agent.ini), with the external subnet's gateway address, so
-            // the runner reaches the instances' floating addresses (devstack's PUBLIC_BRIDGE).
-            run('external bridge br-ex', [
-                ['ovs-vsctl', '--may-exist', 'add-br', 'br-ex'],
-                ['ip', 'address', 'replace', `${EXTERNAL.gateway}/24`, 'dev', 'br-ex'],
-                ['ip', 'link', 'set', 'br-ex', 'up'],
-            ]), discoverHostsStep(options));
+            steps.push(discoverHostsStep(options));
         const catalog = services/* CATALOG */.W8[service.snap];
         if (catalog)
             steps.push(registerStep(service.snap, catalog, `http://${host}:${portOf(service.snap, options)}`, admin));
+        if (service.snap === 'nova' && !ownPlacement(options.track))
+            steps.push(registerStep('placement', services/* CATALOG */.W8.placement, `http://${host}:${portOf('placement', options)}`, admin));
     }
     if (options.level === 'deploy')
         return steps;
@@ -30720,7 +30743,12 @@ function discoverHostsStep(options) {
         run: async (ctx) => {
             const deadline = Date.now() + options.waitMs;
             for (;;) {
-                await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], root);
+                // May exit 2 ("Duplicate host mapping") when the scheduler's own periodic discovery
+                // (discover_hosts_in_cells_interval) maps the host at the same moment: list_hosts decides.
+                await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], {
+                    ...root,
+                    allowFailure: true,
+                });
                 const hosts = await ctx.run(['nova.manage', 'cell_v2', 'list_hosts'], root);
                 if (hosts.output.some((line) => /^\|\s*cell1\s*\|/.test(line)))
                     return;
@@ -30734,18 +30762,47 @@ function discoverHostsStep(options) {
 function waitApi(snap, options, host) {
     const service = services/* SERVICES */.Bg.find((s) => s.snap === snap);
     return {
-        name: `wait for ${snap} API`,
+        name: service.port ? `wait for ${snap} API` : `wait for ${snap} services`,
         timeoutMs: options.waitMs + 30000,
         run: async (ctx) => {
+            const restartsBefore = await restarts(ctx, snap, options);
             const port = portOf(snap, options);
             if (port)
                 await waitForHttp(`http://${host}:${port}${service.path}`, {
                     timeoutMs: options.waitMs,
                     signal: ctx.signal,
                 });
-            await servicesRunning(ctx, snap, options);
+            await servicesRunning(ctx, snap, options, restartsBefore);
         },
     };
+}
+/**
+ * How often systemd has restarted each of the snap's daemons (snapd's units restart on failure,
+ * so a daemon that dies at its start shows "active" most of the time). Empty where systemd does
+ * not run.
+ */
+async function restarts(ctx, snap, options) {
+    const counts = new Map();
+    for (const app of await daemons(ctx, snap, options)) {
+        const shown = await ctx.run(['systemctl', 'show', '--property=NRestarts', '--value', `snap.${app}.service`], { asRoot: options.asRoot, allowFailure: true });
+        const count = Number(shown.output.at(-1));
+        if (shown.code === 0 && Number.isInteger(count))
+            counts.set(app, count);
+    }
+    return counts;
+}
+/** The snap's daemons as `snap services` lists them: each app's name, startup, current state. */
+async function daemons(ctx, snap, options, state) {
+    const listed = await ctx.run(['snap', 'services', snap], { asRoot: options.asRoot });
+    return (listed.output
+        .map((line) => line.trim().split(/\s+/))
+        // Enabled, started by snapd itself (Notes "-": not timer- or socket-activated), and in the
+        // state asked: a snap's hooks may disable a daemon on purpose.
+        .filter(([app, startup, current, notes]) => app?.startsWith(`${snap}.`) &&
+        startup === 'enabled' &&
+        notes === '-' &&
+        (!state || current === state))
+        .map(([app]) => app));
 }
 /**
  * Every daemon of the snap still running a few seconds after its API answered. `snap restart`
@@ -30755,15 +30812,16 @@ function waitApi(snap, options, host) {
  */
 // eslint-disable-next-line no-control-regex -- the escape character is what it removes
 const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
-async function servicesRunning(ctx, snap, options) {
+async function servicesRunning(ctx, snap, options, restartsBefore) {
     const root = { asRoot: options.asRoot };
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    const listed = await ctx.run(['snap', 'services', snap], root);
-    const stopped = listed.output
-        .map((line) => line.trim().split(/\s+/))
-        // Enabled but not running: a snap's hooks may disable a daemon on purpose.
-        .filter(([app, startup, current]) => app?.startsWith(`${snap}.`) && startup === 'enabled' && current === 'inactive')
-        .map(([app]) => app);
+    const restartsNow = await restarts(ctx, snap, options);
+    const stopped = [
+        ...(await daemons(ctx, snap, options, 'inactive')),
+        ...[...restartsNow]
+            .filter(([app, count]) => count > (restartsBefore.get(app) ?? count))
+            .map(([app]) => app),
+    ];
     if (stopped.length === 0)
         return;
     const words = [];
@@ -30775,7 +30833,7 @@ async function servicesRunning(ctx, snap, options) {
             .map((line) => line.replace(ANSI_COLOUR, ''))
             .map((line) => /\b(?:ERROR|CRITICAL)\s+\S+\s+(?:\[[^\]]*\]\s+)?(.*)$/.exec(line)?.[1] ?? '')
             .find((message) => message && !/^(\s|Traceback|File ")/.test(message));
-        words.push(`${app} is not running${said ? `: ${said}` : ' (its log says nothing at ERROR)'}`);
+        words.push(`${app} ${restartsNow.get(app) > (restartsBefore.get(app) ?? Infinity) ? 'died and was restarted' : 'is not running'}${said ? `: ${said}` : ' (its log says nothing at ERROR)'}`);
     }
     throw new StepFailure(words.join('; '));
 }

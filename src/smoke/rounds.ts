@@ -223,10 +223,31 @@ export function smokeSteps(
         if (!/^\d+\.\d+\.\d+\.\d+$/.test(floating))
           throw new StepFailure(`neutron gave no floating address (${floating})`);
         await cloud.run('server', 'add', 'floating', 'ip', 'smoke-vm', floating);
-        const addresses = text((await showServer(cloud, 'smoke-vm')).addresses);
-        if (!addresses.includes(floating))
-          throw new StepFailure(`smoke-vm does not show ${floating} (${addresses})`);
-        await ctx.run(['ping', '-c', '3', '-W', '5', floating]);
+        // Neutron associates it at once; nova shows it once neutron's batched notification
+        // (every 2 s) reaches it, and the instance answers once it has booted and the router
+        // carries the address: both are polled until the wait's bound.
+        const deadline = Date.now() + options.waitMs;
+        const until = async (what: () => string, done: () => Promise<boolean>): Promise<void> => {
+          while (!(await done())) {
+            if (Date.now() > deadline || ctx.signal.aborted)
+              throw new StepFailure(`${what()} within ${Math.round(options.waitMs / 1000)} s`);
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+          }
+        };
+        let addresses = '';
+        await until(
+          () => `smoke-vm did not show ${floating} (${addresses})`,
+          async () => {
+            addresses = text((await showServer(cloud, 'smoke-vm')).addresses);
+            return addresses.includes(floating);
+          },
+        );
+        await until(
+          () => `${floating} did not answer ping`,
+          async () =>
+            (await ctx.run(['ping', '-c', '1', '-W', '2', floating], { allowFailure: true }))
+              .code === 0,
+        );
         await removeAll('after the smoke test');
         await cloud.run('floating', 'ip', 'delete', floating);
       },
