@@ -64,7 +64,7 @@ withSnaps('the smoke-test action, from its bundle', () => {
     expect(run.status).toBe(0);
     expect(run.outputs.result).toBe('skipped');
     expect(run.stdout).toContain(
-      '::notice::smoke test skipped: the all-in-one cloud has no recipe for cinder (it tests keystone, nova, neutron, glance, nova-hypervisor)',
+      '::notice::smoke test skipped: the all-in-one cloud has no recipe for cinder (it tests keystone, placement, nova, neutron, glance, nova-hypervisor)',
     );
   });
 

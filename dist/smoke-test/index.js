@@ -30827,12 +30827,18 @@ async function servicesRunning(ctx, snap, options, restartsBefore) {
     const words = [];
     for (const app of stopped) {
         const logs = (await ctx.run(['snap', 'logs', '-n', '200', app], { ...root, allowFailure: true })).output;
-        // Its first complaint, without terminal colours: not the traceback oslo.log prints after it
-        // (each of its lines logged at ERROR too, indented or headed "Traceback").
-        const said = logs
+        // What it said as it died, without terminal colours: the last two messages before the last
+        // traceback oslo.log printed (each traceback line is logged at ERROR too; an earlier death,
+        // before the snap was configured, is further up the same log).
+        const messages = logs
             .map((line) => line.replace(ANSI_COLOUR, ''))
-            .map((line) => /\b(?:ERROR|CRITICAL)\s+\S+\s+(?:\[[^\]]*\]\s+)?(.*)$/.exec(line)?.[1] ?? '')
-            .find((message) => message && !/^(\s|Traceback|File ")/.test(message));
+            .map((line) => /\b(?:ERROR|CRITICAL)\s+\S+\s+(?:\[[^\]]*\]\s+)?(.*)$/.exec(line)?.[1] ?? '');
+        const traceback = messages.findLastIndex((message) => message.startsWith('Traceback'));
+        const said = messages
+            .slice(0, traceback === -1 ? messages.length : traceback)
+            .filter((message) => message && !/^(\s|File ")/.test(message))
+            .slice(-2)
+            .join(' ');
         words.push(`${app} ${restartsNow.get(app) > (restartsBefore.get(app) ?? Infinity) ? 'died and was restarted' : 'is not running'}${said ? `: ${said}` : ' (its log says nothing at ERROR)'}`);
     }
     throw new StepFailure(words.join('; '));
