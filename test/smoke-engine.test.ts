@@ -5,7 +5,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { junitXml, runSteps, type Step } from '../src/smoke/engine.js';
-import { waitForHttp, waitForPort } from '../src/smoke/waits.js';
+import { pollUntil, waitForHttp, waitForPort } from '../src/smoke/waits.js';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -153,5 +153,25 @@ describe('bounded waits', () => {
     );
     expect([status, calls]).toEqual([300, 3]);
     expect(existsSync('/')).toBe(true);
+  });
+});
+
+describe('pollUntil', () => {
+  it('asks until the answer holds, then stops asking', async () => {
+    let asked = 0;
+    await pollUntil(async () => ++asked === 3, { timeoutMs: 5000, intervalMs: 10, what: () => '' });
+    expect(asked).toBe(3);
+  });
+
+  it('fails past its bound, saying what the last try saw', async () => {
+    let seen = 0;
+    await expect(
+      pollUntil(async () => (seen++, false), {
+        timeoutMs: 200,
+        intervalMs: 20,
+        what: () => `still nothing after ${seen} tries`,
+      }),
+    ).rejects.toThrow(/^still nothing after \d+ tries within 0 s$/);
+    expect(seen).toBeGreaterThan(3);
   });
 });

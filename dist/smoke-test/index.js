@@ -29493,7 +29493,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _smoke_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5341);
+/* harmony import */ var _smoke_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3128);
 /* harmony import */ var _platform_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6316);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(858);
 /* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2236);
@@ -29769,7 +29769,7 @@ function hasSmokeRecipe(snap) {
 
 /***/ }),
 
-/***/ 5341:
+/***/ 3128:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30086,6 +30086,8 @@ async function collectLogs(dir, failed, options) {
     return written;
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/smoke/engine.ts
 
 /**
@@ -30307,6 +30309,18 @@ async function waitForHttp(url, options) {
         ? `${hostname}:${portNumber} accepts connections but ${url} did not answer within ${seconds} s (the service is hung)`
         : `${url} did not answer within ${seconds} s (last: ${last})`);
 }
+/**
+ * Asks `done` every `intervalMs` until it holds; past `timeoutMs` (or when `signal` aborts) fails
+ * with `what()` (read then, so it can say what the last try saw) and the bound.
+ */
+async function pollUntil(done, options) {
+    const deadline = Date.now() + options.timeoutMs;
+    while (!(await done())) {
+        if (Date.now() > deadline || options.signal?.aborted)
+            throw new StepFailure(`${options.what()} within ${Math.round(options.timeoutMs / 1000)} s`);
+        await sleep(options.intervalMs, options.signal);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/smoke/client.ts
 
@@ -30351,6 +30365,7 @@ async function together(chains) {
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/rounds.ts
+
 
 
 /** The external network (devstack's public network) and the instances' own. */
@@ -30490,21 +30505,14 @@ function smokeSteps(options, label, admin, first = true) {
                 // Neutron associates it at once; nova shows it once neutron's batched notification
                 // (every 2 s) reaches it, and the instance answers once it has booted and the router
                 // carries the address: both are polled until the wait's bound.
-                const deadline = Date.now() + options.waitMs;
-                const until = async (what, done) => {
-                    while (!(await done())) {
-                        if (Date.now() > deadline || ctx.signal.aborted)
-                            throw new StepFailure(`${what()} within ${Math.round(options.waitMs / 1000)} s`);
-                        await new Promise((resolve) => setTimeout(resolve, 2000));
-                    }
-                };
+                const bound = { timeoutMs: options.waitMs, intervalMs: 2000, signal: ctx.signal };
                 let addresses = '';
-                await until(() => `smoke-vm did not show ${floating} (${addresses})`, async () => {
+                await pollUntil(async () => {
                     addresses = rounds_text((await showServer(cloud, 'smoke-vm')).addresses);
                     return addresses.includes(floating);
-                });
-                await until(() => `${floating} did not answer ping`, async () => (await ctx.run(['ping', '-c', '1', '-W', '2', floating], { allowFailure: true }))
-                    .code === 0);
+                }, { ...bound, what: () => `smoke-vm did not show ${floating} (${addresses})` });
+                await pollUntil(async () => (await ctx.run(['ping', '-c', '1', '-W', '2', floating], { allowFailure: true }))
+                    .code === 0, { ...bound, what: () => `${floating} did not answer ping` });
                 await removeAll('after the smoke test');
                 await cloud.run('floating', 'ip', 'delete', floating);
             },
@@ -30563,6 +30571,7 @@ function survivalSteps(options, admin) {
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/deploy.ts
+
 
 
 
@@ -30676,7 +30685,7 @@ function deploymentSteps(options) {
  * GitHub-hosted runner's image has it installed but stopped), and root logs in the way this
  * machine has it: by its socket without a password, as apt-get's mysql-server makes it
  * (auth_socket), else over TCP with the password of the hosted runners' images, `root`, which
- * reaches mysql in its environment (MYSQL_PWD), not in argv.
+ * reaches mysql in a defaults file only its owner reads, not in argv.
  */
 function databasesStep(options) {
     const root = { asRoot: options.asRoot };
@@ -30701,7 +30710,19 @@ function databasesStep(options) {
             });
             if (bySocket.code === 0)
                 return;
-            const byPassword = await ctx.run(['mysql', '--protocol=TCP', '-h', '127.0.0.1', '-u', 'root', '-e', sql], { ...root, env: { MYSQL_PWD: 'root' }, allowFailure: true });
+            // In a file only its owner reads, named by the first option: sudo keeps no variable that
+            // a narrow sudoers rule does not allow, and MySQL deprecates MYSQL_PWD.
+            const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'osa-mysql-'));
+            const defaults = (0,external_node_path_.join)(dir, 'root.cnf');
+            (0,external_node_fs_.writeFileSync)(defaults, '[client]\nuser=root\npassword=root\nprotocol=TCP\nhost=127.0.0.1\n', {
+                mode: 0o600,
+            });
+            const byPassword = await ctx
+                .run(['mysql', `--defaults-extra-file=${defaults}`, '-e', sql], {
+                ...root,
+                allowFailure: true,
+            })
+                .finally(() => (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true }));
             if (byPassword.code !== 0)
                 throw new StepFailure(`MySQL refused root by its socket (${bySocket.output.at(-1) ?? `exit ${bySocket.code}`}) and with the hosted runners' password 'root' (${byPassword.output.at(-1) ?? `exit ${byPassword.code}`})`);
         },
@@ -30740,23 +30761,22 @@ function discoverHostsStep(options) {
     return {
         name: 'discover compute hosts',
         timeoutMs: options.waitMs + 120000,
-        run: async (ctx) => {
-            const deadline = Date.now() + options.waitMs;
-            for (;;) {
-                // May exit 2 ("Duplicate host mapping") when the scheduler's own periodic discovery
-                // (discover_hosts_in_cells_interval) maps the host at the same moment: list_hosts decides.
-                await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], {
-                    ...root,
-                    allowFailure: true,
-                });
-                const hosts = await ctx.run(['nova.manage', 'cell_v2', 'list_hosts'], root);
-                if (hosts.output.some((line) => /^\|\s*cell1\s*\|/.test(line)))
-                    return;
-                if (Date.now() > deadline || ctx.signal.aborted)
-                    throw new StepFailure(`no compute host was mapped to cell1 within ${Math.round(options.waitMs / 1000)} s: nova-hypervisor's nova-compute has not reported (see its log)`);
-                await new Promise((resolve) => setTimeout(resolve, 3000));
-            }
-        },
+        run: async (ctx) => pollUntil(async () => {
+            // May exit 2 ("Duplicate host mapping") when the scheduler's own periodic discovery
+            // (discover_hosts_in_cells_interval) maps the host at the same moment: list_hosts
+            // decides.
+            await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], {
+                ...root,
+                allowFailure: true,
+            });
+            const hosts = await ctx.run(['nova.manage', 'cell_v2', 'list_hosts'], root);
+            return hosts.output.some((line) => /^\|\s*cell1\s*\|/.test(line));
+        }, {
+            timeoutMs: options.waitMs,
+            intervalMs: 3000,
+            signal: ctx.signal,
+            what: () => "no compute host was mapped to cell1 (nova-hypervisor's nova-compute has not reported: see its log)",
+        }),
     };
 }
 function waitApi(snap, options, host) {

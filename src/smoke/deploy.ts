@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ConfigurationError } from '../platform/index.js';
 import { StepFailure, type Step, type StepContext } from './engine.js';
-import { canConnect, waitForHttp, waitForPort } from './waits.js';
+import { canConnect, pollUntil, waitForHttp, waitForPort } from './waits.js';
 import { client, together } from './client.js';
 import { EXTERNAL, smokeSteps, survivalSteps } from './rounds.js';
 import {
@@ -185,7 +186,7 @@ export function deploymentSteps(options: DeployOptions): Step[] {
  * GitHub-hosted runner's image has it installed but stopped), and root logs in the way this
  * machine has it: by its socket without a password, as apt-get's mysql-server makes it
  * (auth_socket), else over TCP with the password of the hosted runners' images, `root`, which
- * reaches mysql in its environment (MYSQL_PWD), not in argv.
+ * reaches mysql in a defaults file only its owner reads, not in argv.
  */
 function databasesStep(options: DeployOptions): Step {
   const root = { asRoot: options.asRoot };
@@ -209,10 +210,23 @@ function databasesStep(options: DeployOptions): Step {
         allowFailure: true,
       });
       if (bySocket.code === 0) return;
-      const byPassword = await ctx.run(
-        ['mysql', '--protocol=TCP', '-h', '127.0.0.1', '-u', 'root', '-e', sql],
-        { ...root, env: { MYSQL_PWD: 'root' }, allowFailure: true },
+      // In a file only its owner reads, named by the first option: sudo keeps no variable that
+      // a narrow sudoers rule does not allow, and MySQL deprecates MYSQL_PWD.
+      const dir = mkdtempSync(join(tmpdir(), 'osa-mysql-'));
+      const defaults = join(dir, 'root.cnf');
+      writeFileSync(
+        defaults,
+        '[client]\nuser=root\npassword=root\nprotocol=TCP\nhost=127.0.0.1\n',
+        {
+          mode: 0o600,
+        },
       );
+      const byPassword = await ctx
+        .run(['mysql', `--defaults-extra-file=${defaults}`, '-e', sql], {
+          ...root,
+          allowFailure: true,
+        })
+        .finally(() => rmSync(dir, { recursive: true, force: true }));
       if (byPassword.code !== 0)
         throw new StepFailure(
           `MySQL refused root by its socket (${bySocket.output.at(-1) ?? `exit ${bySocket.code}`}) and with the hosted runners' password 'root' (${byPassword.output.at(-1) ?? `exit ${byPassword.code}`})`,
@@ -256,24 +270,27 @@ function discoverHostsStep(options: DeployOptions): Step {
   return {
     name: 'discover compute hosts',
     timeoutMs: options.waitMs + 120000,
-    run: async (ctx) => {
-      const deadline = Date.now() + options.waitMs;
-      for (;;) {
-        // May exit 2 ("Duplicate host mapping") when the scheduler's own periodic discovery
-        // (discover_hosts_in_cells_interval) maps the host at the same moment: list_hosts decides.
-        await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], {
-          ...root,
-          allowFailure: true,
-        });
-        const hosts = await ctx.run(['nova.manage', 'cell_v2', 'list_hosts'], root);
-        if (hosts.output.some((line) => /^\|\s*cell1\s*\|/.test(line))) return;
-        if (Date.now() > deadline || ctx.signal.aborted)
-          throw new StepFailure(
-            `no compute host was mapped to cell1 within ${Math.round(options.waitMs / 1000)} s: nova-hypervisor's nova-compute has not reported (see its log)`,
-          );
-        await new Promise((resolve) => setTimeout(resolve, 3000));
-      }
-    },
+    run: async (ctx) =>
+      pollUntil(
+        async () => {
+          // May exit 2 ("Duplicate host mapping") when the scheduler's own periodic discovery
+          // (discover_hosts_in_cells_interval) maps the host at the same moment: list_hosts
+          // decides.
+          await ctx.run(['nova.manage', 'cell_v2', 'discover_hosts', '--verbose'], {
+            ...root,
+            allowFailure: true,
+          });
+          const hosts = await ctx.run(['nova.manage', 'cell_v2', 'list_hosts'], root);
+          return hosts.output.some((line) => /^\|\s*cell1\s*\|/.test(line));
+        },
+        {
+          timeoutMs: options.waitMs,
+          intervalMs: 3000,
+          signal: ctx.signal,
+          what: () =>
+            "no compute host was mapped to cell1 (nova-hypervisor's nova-compute has not reported: see its log)",
+        },
+      ),
   };
 }
 

@@ -1,6 +1,7 @@
 import { StepFailure, type Step, type StepContext } from './engine.js';
 import { client, together, type Client } from './client.js';
 import type { DeployOptions } from './deploy.js';
+import { pollUntil } from './waits.js';
 
 /** The external network (devstack's public network) and the instances' own. */
 export const EXTERNAL = { cidr: '172.24.4.0/24', gateway: '172.24.4.1' };
@@ -226,27 +227,20 @@ export function smokeSteps(
         // Neutron associates it at once; nova shows it once neutron's batched notification
         // (every 2 s) reaches it, and the instance answers once it has booted and the router
         // carries the address: both are polled until the wait's bound.
-        const deadline = Date.now() + options.waitMs;
-        const until = async (what: () => string, done: () => Promise<boolean>): Promise<void> => {
-          while (!(await done())) {
-            if (Date.now() > deadline || ctx.signal.aborted)
-              throw new StepFailure(`${what()} within ${Math.round(options.waitMs / 1000)} s`);
-            await new Promise((resolve) => setTimeout(resolve, 2000));
-          }
-        };
+        const bound = { timeoutMs: options.waitMs, intervalMs: 2000, signal: ctx.signal };
         let addresses = '';
-        await until(
-          () => `smoke-vm did not show ${floating} (${addresses})`,
+        await pollUntil(
           async () => {
             addresses = text((await showServer(cloud, 'smoke-vm')).addresses);
             return addresses.includes(floating);
           },
+          { ...bound, what: () => `smoke-vm did not show ${floating} (${addresses})` },
         );
-        await until(
-          () => `${floating} did not answer ping`,
+        await pollUntil(
           async () =>
             (await ctx.run(['ping', '-c', '1', '-W', '2', floating], { allowFailure: true }))
               .code === 0,
+          { ...bound, what: () => `${floating} did not answer ping` },
         );
         await removeAll('after the smoke test');
         await cloud.run('floating', 'ip', 'delete', floating);

@@ -89,3 +89,19 @@ export async function waitForHttp(
       : `${url} did not answer within ${seconds} s (last: ${last})`,
   );
 }
+
+/**
+ * Asks `done` every `intervalMs` until it holds; past `timeoutMs` (or when `signal` aborts) fails
+ * with `what()` (read then, so it can say what the last try saw) and the bound.
+ */
+export async function pollUntil(
+  done: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs: number; what: () => string; signal?: AbortSignal },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline || options.signal?.aborted)
+      throw new StepFailure(`${options.what()} within ${Math.round(options.timeoutMs / 1000)} s`);
+    await sleep(options.intervalMs, options.signal);
+  }
+}
