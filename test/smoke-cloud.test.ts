@@ -8,6 +8,7 @@ import { deploymentSteps, type DeployOptions } from '../src/smoke/deploy.js';
 import { runSteps, type Step, type SuiteResult } from '../src/smoke/engine.js';
 import { adminEnv } from '../src/smoke/services.js';
 import { cloudCapability, prepareCloud, type Cloud } from './helpers/cloud.js';
+import { readBack } from './helpers/keystone.js';
 import { ROOT, tempDir } from './helpers/fixtures.js';
 import { makeSnap } from './helpers/snaps.js';
 import { announceSkip } from './helpers/system.js';
@@ -31,15 +32,7 @@ withCloud(
     const password = randomBytes(18).toString('base64url');
     const admin = () => ({ ...process.env, ...adminEnv('http://127.0.0.1:5000/v3', password) });
     /** Reads the cloud back with the real client, as a person would. */
-    const read = (...args: string[]): string[] =>
-      execFileSync('/usr/bin/openstack', [...args, '-f', 'value'], {
-        env: admin(),
-        encoding: 'utf8',
-      })
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .sort();
+    const read = (...args: string[]): string[] => readBack(admin(), ...args);
     const openstack = (...args: string[]): string =>
       execFileSync('/usr/bin/openstack', args, { env: admin(), encoding: 'utf8' });
     // Jest's process.env is the test file's own: a child gets it only when it is passed.

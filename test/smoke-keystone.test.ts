@@ -7,7 +7,7 @@ import { deploymentSteps } from '../src/smoke/deploy.js';
 import { runSteps, type Step } from '../src/smoke/engine.js';
 import { adminEnv } from '../src/smoke/services.js';
 import { ROOT, tempDir } from './helpers/fixtures.js';
-import { keystoneCapability, prepareKeystone } from './helpers/keystone.js';
+import { keystoneCapability, prepareKeystone, readBack } from './helpers/keystone.js';
 import { announceSkip } from './helpers/system.js';
 
 const capability = keystoneCapability();
@@ -29,15 +29,7 @@ withKeystone(
       ...adminEnv(`http://127.0.0.1:${keystone.port}/v3`, password),
     });
     /** Reads the cloud back with the real client, as a person would. */
-    const read = (...args: string[]): string[] =>
-      execFileSync('/usr/bin/openstack', [...args, '-f', 'value'], {
-        env: admin(),
-        encoding: 'utf8',
-      })
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .sort();
+    const read = (...args: string[]): string[] => readBack(admin(), ...args);
     const run = (...names: string[]) =>
       runSteps(
         'deploy',

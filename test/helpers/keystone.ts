@@ -143,3 +143,12 @@ export async function prepareKeystone(): Promise<{
     },
   };
 }
+
+/** Reads a cloud back with the real openstack client, as a person would: sorted value lines. */
+export function readBack(env: NodeJS.ProcessEnv, ...args: string[]): string[] {
+  return execFileSync('/usr/bin/openstack', [...args, '-f', 'value'], { env, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+}
