@@ -389,11 +389,10 @@ describe('the dispatch action (fleet rebuilds), against a GitHub REST stand-in o
       'snap-keystone unmaintained/2024.1',
       'snap-nova stable/2025.1',
     ]);
-    // Every run wrote in the end (how many writes met and were refused depends on timing).
-    expect(
-      requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/contents/fleet-state.json'))
-        .length,
-    ).toBeGreaterThanOrEqual(5);
+    // No run gave up on a refused write. How many writes met and were refused, and whether a late
+    // run found its record already there (a step that changes nothing writes nothing), depends on
+    // timing: CI once saw four writes from five runs.
+    for (const run of runs) expect(`${run.stdout}${run.stderr}`).not.toMatch(/cannot write/);
     const state = JSON.parse(Buffer.from(world.state!.content, 'base64').toString('utf8')) as {
       snaps: Record<string, Record<string, { pending?: { runId: number | null } }>>;
     };
