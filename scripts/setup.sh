@@ -11,7 +11,8 @@
 #                                    started), LXD, qemu-user-static with its binfmt handlers,
 #                                    debootstrap and the test images (osa-amd64, osa-arm64,
 #                                    osa-ppc64el). .ci/run uses it; it takes minutes the first time.
-#   bash scripts/setup.sh --check    installs nothing; lists what is missing (exit 1 if anything is).
+#   bash scripts/setup.sh --check    installs nothing; lists what is missing (exit 1 if anything is);
+#                                    with --system too, the system-test packages as well.
 #
 # Where it cannot install (not root and no sudo, or no apt-get), it says in one line what will be
 # skipped and the command that would install it, and exits 0: the commands after it still run what
@@ -21,20 +22,23 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-mode=host
-case "${1:-}" in
-  '') ;;
-  --system) mode=system ;;
-  --check) mode=check ;;
-  -h | --help)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "setup: unknown option '$1' (use --system, --check or nothing)" >&2
-    exit 2
-    ;;
-esac
+# Options in any order: --system adds the system-test parts, --check only reports.
+system=''
+check=''
+for arg in "$@"; do
+  case "$arg" in
+    --system) system=1 ;;
+    --check) check=1 ;;
+    -h | --help)
+      sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "setup: unknown option '$arg' (use --system, --check, both or nothing)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 say() { printf 'setup: %s\n' "$*"; }
 join_by() {
@@ -58,6 +62,14 @@ host_tools=(
 # their recommends: LXD's bridge needs dnsmasq-base.
 system_packages=(iptables nftables lxd dnsmasq-base qemu-user-static binfmt-support debootstrap file)
 
+# A real all-in-one cloud for the smoke test's steps: Debian's keystone, placement, glance, neutron
+# and nova (the zed series), the openstack client, uWSGI, MariaDB, RabbitMQ and memcached,
+# installed as programs for the tests (without recommends, with the packages' api-paste files),
+# never started as services: a policy-rc.d that exits 101 keeps apt from starting them.
+cloud_packages=(keystone python3-openstackclient uwsgi-core uwsgi-plugin-python3
+  python3-placement placement-common python3-glance glance-common python3-neutron neutron-common
+  python3-nova nova-common python3-pymysql mariadb-server rabbitmq-server memcached)
+
 missing_packages=()
 missing_why=()
 for entry in "${host_tools[@]}"; do
@@ -67,14 +79,20 @@ for entry in "${host_tools[@]}"; do
   missing_packages+=("$pkg")
   missing_why+=("$pkg ($cmd: $why)")
 done
-if [ "$mode" = system ]; then
+if [ -n "$system" ]; then
   for pkg in "${system_packages[@]}"; do
     installed "$pkg" || { missing_packages+=("$pkg"); missing_why+=("$pkg (system tests)"); }
   done
 fi
 
-if [ "$mode" = check ]; then
-  if [ "${#missing_packages[@]}" -eq 0 ]; then say "nothing missing"; exit 0; fi
+if [ -n "$check" ]; then
+  if [ -n "$system" ]; then
+    # The cloud's packages are installed apart (without recommends), so they are only reported here.
+    for pkg in "${cloud_packages[@]}"; do
+      installed "$pkg" || missing_why+=("$pkg (the real cloud's tests)")
+    done
+  fi
+  if [ "${#missing_why[@]}" -eq 0 ]; then say "nothing missing"; exit 0; fi
   say "missing: $(join_by '; ' "${missing_why[@]}")"
   exit 1
 fi
@@ -155,20 +173,13 @@ elif [ "${#missing_packages[@]}" -eq 0 ]; then
   say "host tools present (git, squashfs-tools, shellcheck)"
 fi
 
-[ "$mode" = system ] || exit 0
+[ -n "$system" ] || exit 0
 
 # System-test parts. Each failure is one line; the tests that need it skip with the reason.
 if [ -n "$failed" ]; then
   say "system-test packages not installed ($failed): the LXD and emulation tests will be skipped"
   exit 0
 fi
-# A real all-in-one cloud for the smoke test's steps: Debian's keystone, placement, glance, neutron
-# and nova (the zed series), the openstack client, uWSGI, MariaDB, RabbitMQ and memcached,
-# installed as programs for the tests (without recommends, with the packages' api-paste files),
-# never started as services: a policy-rc.d that exits 101 keeps apt from starting them.
-cloud_packages=(keystone python3-openstackclient uwsgi-core uwsgi-plugin-python3
-  python3-placement placement-common python3-glance glance-common python3-neutron neutron-common
-  python3-nova nova-common python3-pymysql mariadb-server rabbitmq-server memcached)
 cloud_missing=()
 for pkg in "${cloud_packages[@]}"; do
   installed "$pkg" || cloud_missing+=("$pkg")
