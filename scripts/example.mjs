@@ -281,11 +281,11 @@ async function pipeline() {
         'lxd-config': 'raw.lxc=lxc.init.cmd = /bin/sleep infinity',
         'container-command': 'sh ./snapcraft-pack.sh',
       },
-      'build arm64 (emulated in LXD)',
+      'build arm64 (emulated in LXD: the matrix above runs it on a native arm64 runner; this machine has none)',
     );
     snaps.push(arm.snap);
   } else {
-    skip('the emulated arm64 build', lxd);
+    skip('the arm64 build (the matrix runs it natively on GitHub; here it would be emulated)', lxd);
   }
   for (const snap of snaps)
     console.log(
