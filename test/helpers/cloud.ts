@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setupCommand } from '../../scripts/lib/setup-hint.mjs';
 import { ROOT, tempDir } from './fixtures.js';
+import { uwsgiArgs } from './keystone.js';
 import { onPath, type Capability } from './system.js';
 
 /**
@@ -365,24 +366,7 @@ export async function prepareCloud(): Promise<Cloud> {
       apps[name][app] = Array.isArray(run)
         ? { argv: [...run, ...config], env }
         : {
-            argv: [
-              'uwsgi',
-              '--plugin',
-              'python3,http',
-              '--http',
-              `127.0.0.1:${run.port}`,
-              '--http-keepalive',
-              '--wsgi-file',
-              run.wsgi,
-              '--pyargv',
-              config.join(' '),
-              '--processes',
-              '1',
-              '--threads',
-              '1',
-              '--master',
-              '--die-on-term',
-            ],
+            argv: ['uwsgi', ...uwsgiArgs(run.port, run.wsgi, config)],
             env,
           };
     }

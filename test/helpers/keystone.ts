@@ -7,6 +7,15 @@ import { tempDir } from './fixtures.js';
 import { onPath, type Capability } from './system.js';
 
 /** Whether Debian's Keystone, the openstack client and uWSGI are here, and why not. */
+
+/** uWSGI serving one WSGI file over HTTP on 127.0.0.1, one process, one thread (as the tests need). */
+export function uwsgiArgs(port: number, wsgi: string, pyargv: readonly string[] = []): string[] {
+  return [
+    ...['--plugin', 'python3,http', '--http', `127.0.0.1:${port}`, '--http-keepalive'],
+    ...['--wsgi-file', wsgi, ...(pyargv.length > 0 ? ['--pyargv', pyargv.join(' ')] : [])],
+    ...['--processes', '1', '--threads', '1', '--master', '--die-on-term'],
+  ];
+}
 export function keystoneCapability(): Capability {
   const missing = ['keystone-manage', 'keystone-wsgi-public', 'openstack', 'uwsgi'].filter(
     (c) => !onPath(c),
@@ -106,23 +115,7 @@ export async function prepareKeystone(): Promise<{
       ]);
       server = spawn(
         'uwsgi',
-        [
-          '--plugin',
-          'python3,http',
-          '--http',
-          `127.0.0.1:${port}`,
-          '--http-keepalive',
-          '--wsgi-file',
-          '/usr/bin/keystone-wsgi-public',
-          '--processes',
-          '1',
-          '--threads',
-          '1',
-          '--master',
-          '--die-on-term',
-          '--logto',
-          join(dir, 'uwsgi.log'),
-        ],
+        [...uwsgiArgs(port, '/usr/bin/keystone-wsgi-public'), '--logto', join(dir, 'uwsgi.log')],
         {
           env: { ...process.env, OS_KEYSTONE_CONFIG_FILES: conf },
           stdio: 'ignore',
