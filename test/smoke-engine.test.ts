@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { together } from '../src/smoke/client.js';
 import { junitXml, runSteps, type Step } from '../src/smoke/engine.js';
 import { pollUntil, waitForHttp, waitForPort } from '../src/smoke/waits.js';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';
@@ -173,5 +174,25 @@ describe('pollUntil', () => {
       }),
     ).rejects.toThrow(/^still nothing after \d+ tries within 0 s$/);
     expect(seen).toBeGreaterThan(3);
+  });
+});
+
+describe('together', () => {
+  const later = <T>(ms: number, value: T, fail = false): Promise<T> =>
+    new Promise((resolve, reject) =>
+      setTimeout(() => (fail ? reject(new Error(String(value))) : resolve(value)), ms),
+    );
+
+  it('gives the results in the order given, whichever finished first', async () => {
+    await expect(together([later(30, 'slow'), later(1, 2)])).resolves.toEqual(['slow', 2]);
+  });
+
+  it('fails with the first failure in the order given, only once every chain has finished', async () => {
+    let finished = false;
+    const slow = later(40, 'slow').then((v) => ((finished = true), v));
+    await expect(
+      together([later(5, 'first', true), slow, later(1, 'second', true)]),
+    ).rejects.toThrow(/^first$/);
+    expect(finished).toBe(true);
   });
 });

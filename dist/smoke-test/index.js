@@ -30346,22 +30346,27 @@ function client(ctx, admin) {
         ensure: async (kind, name, create, list = []) => {
             const found = await named(kind, name, list);
             if (found.length > 1)
-                throw new StepFailure(`${found.length} ${kind}s are named '${name}' (${found.join(', ')}): every later use of the name is ambiguous; delete all but one`, false);
+                throw tooMany(kind, name, found);
             if (found.length === 0)
                 await run(kind, 'create', ...create);
         },
     };
 }
+/** Two or more resources of one name: the step stops (a retry would not help) and says which. */
+function tooMany(kind, name, ids) {
+    return new StepFailure(`${ids.length} ${kind}s are named '${name}' (${ids.join(', ')}): every later use of the name is ambiguous; delete all but one`, false);
+}
 /**
  * Runs independent chains of client calls side by side and waits for all of them before it
  * fails: a step retried while a call of its last try still ran could make a second of a name.
- * The first failure, in the order given, is the step's.
+ * The first failure, in the order given, is the step's; else their results, in that order.
  */
 async function together(chains) {
     const results = await Promise.allSettled(chains);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed)
         throw failed.reason;
+    return results.map((r) => r.value);
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/rounds.ts
@@ -30528,17 +30533,13 @@ function survivalSteps(options, admin) {
     const kept = {};
     // The server's status is kept with the ids: ACTIVE when kept, so a change is a failure.
     const ids = async (cloud) => {
-        const server = await showServer(cloud, 'upgrade-vm');
-        return {
-            server: rounds_text(server.id),
-            'server status': rounds_text(server.status),
-            image: (await cloud.run('image', 'show', 'cirros', '-f', 'value', '-c', 'id')).output
-                .join('')
-                .trim(),
-            network: (await cloud.run('network', 'show', 'test', '-f', 'value', '-c', 'id')).output
-                .join('')
-                .trim(),
-        };
+        const id = async (kind, name) => (await cloud.run(kind, 'show', name, '-f', 'value', '-c', 'id')).output.join('').trim();
+        const [server, image, network] = await together([
+            showServer(cloud, 'upgrade-vm'),
+            id('image', 'cirros'),
+            id('network', 'test'),
+        ]);
+        return { server: rounds_text(server.id), 'server status': rounds_text(server.status), image, network };
     };
     return {
         keep: {
@@ -30894,7 +30895,11 @@ function bootstrapStep(admin, options) {
 /**
  * The service's user and its catalog entry, as snap-test registered them with the openstack
  * client. Every piece is looked up before it is made, so a retry after a partial failure makes
- * only what is missing (and never a second endpoint).
+ * only what is missing (and never a second endpoint). Keystone keeps project and user names
+ * unique in a domain, so those are made with `--or-show` (one call: the create, or the one
+ * there); services and endpoints may repeat, so they are listed first. Each call is seconds,
+ * mostly the client's start: the user's chain and the catalog's run side by side, and the two
+ * listings of the catalog's too, so a fresh registration is three calls deep.
  */
 function registerStep(snap, catalog, base, admin) {
     const url = `${base}${catalog.path}`;
@@ -30906,22 +30911,28 @@ function registerStep(snap, catalog, base, admin) {
         run: async (ctx) => {
             const cloud = client(ctx, admin);
             const openstack = cloud.run;
-            await cloud.ensure('project', 'service', ['--domain', 'default', 'service']);
-            // The user and its role, and the service and its endpoints, side by side: each client call
-            // is seconds, mostly the client's start, and the two chains do not depend on each other.
+            const domain = ['--or-show', '--domain', 'default'];
             await together([
                 (async () => {
+                    await openstack('project', 'create', ...domain, 'service');
                     // snap-test's services authenticate as <snap> with the password <snap> (its config
                     // snippets say so): a throwaway cloud's well-known value, not a secret.
-                    await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
+                    await openstack('user', 'create', ...domain, '--password', snap, snap);
                     await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
                 })(),
                 (async () => {
-                    await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
-                    // One listing for the three interfaces; only those without this URL are made.
-                    const listed = (await openstack('endpoint', 'list', '--service', snap, '-f', 'value', '-c', 'Interface', '-c', 'URL')).output.map((line) => line.trim());
+                    const [services, endpoints] = await together([
+                        cloud.named('service', snap),
+                        openstack(...['endpoint', 'list', '-f', 'value'], ...['-c', 'Service Name', '-c', 'Interface', '-c', 'URL']),
+                    ]);
+                    if (services.length > 1)
+                        throw tooMany('service', snap, services);
+                    if (services.length === 0)
+                        await openstack('service', 'create', '--name', snap, catalog.type);
+                    // Only the interfaces without this URL are made.
+                    const listed = endpoints.output.map((line) => line.trim());
                     await together(['public', 'internal', 'admin']
-                        .filter((iface) => !listed.includes(`${iface} ${url}`))
+                        .filter((iface) => !listed.includes(`${snap} ${iface} ${url}`))
                         .map((iface) => openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url)));
                 })(),
             ]);

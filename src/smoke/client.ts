@@ -28,14 +28,18 @@ export function client(ctx: StepContext, admin: Readonly<Record<string, string>>
       list: string[] = [],
     ): Promise<void> => {
       const found = await named(kind, name, list);
-      if (found.length > 1)
-        throw new StepFailure(
-          `${found.length} ${kind}s are named '${name}' (${found.join(', ')}): every later use of the name is ambiguous; delete all but one`,
-          false,
-        );
+      if (found.length > 1) throw tooMany(kind, name, found);
       if (found.length === 0) await run(kind, 'create', ...create);
     },
   };
+}
+
+/** Two or more resources of one name: the step stops (a retry would not help) and says which. */
+export function tooMany(kind: string, name: string, ids: readonly string[]): StepFailure {
+  return new StepFailure(
+    `${ids.length} ${kind}s are named '${name}' (${ids.join(', ')}): every later use of the name is ambiguous; delete all but one`,
+    false,
+  );
 }
 
 /** The client of one step (see `client`). */
@@ -44,10 +48,15 @@ export type Client = ReturnType<typeof client>;
 /**
  * Runs independent chains of client calls side by side and waits for all of them before it
  * fails: a step retried while a call of its last try still ran could make a second of a name.
- * The first failure, in the order given, is the step's.
+ * The first failure, in the order given, is the step's; else their results, in that order.
  */
-export async function together(chains: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(chains);
-  const failed = results.find((r) => r.status === 'rejected');
+export async function together<T extends readonly unknown[] | []>(
+  chains: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled<readonly unknown[]>(chains);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { ConfigurationError } from '../platform/index.js';
 import { StepFailure, type Step, type StepContext } from './engine.js';
 import { canConnect, pollUntil, waitForHttp, waitForPort } from './waits.js';
-import { client, together } from './client.js';
+import { client, together, tooMany } from './client.js';
 import { EXTERNAL, smokeSteps, survivalSteps } from './rounds.js';
 import {
   adminEnv,
@@ -442,7 +442,11 @@ function bootstrapStep(admin: Readonly<Record<string, string>>, options: DeployO
 /**
  * The service's user and its catalog entry, as snap-test registered them with the openstack
  * client. Every piece is looked up before it is made, so a retry after a partial failure makes
- * only what is missing (and never a second endpoint).
+ * only what is missing (and never a second endpoint). Keystone keeps project and user names
+ * unique in a domain, so those are made with `--or-show` (one call: the create, or the one
+ * there); services and endpoints may repeat, so they are listed first. Each call is seconds,
+ * mostly the client's start: the user's chain and the catalog's run side by side, and the two
+ * listings of the catalog's too, so a fresh registration is three calls deep.
  */
 function registerStep(
   snap: string,
@@ -459,36 +463,31 @@ function registerStep(
     run: async (ctx) => {
       const cloud = client(ctx, admin);
       const openstack = cloud.run;
-      await cloud.ensure('project', 'service', ['--domain', 'default', 'service']);
-      // The user and its role, and the service and its endpoints, side by side: each client call
-      // is seconds, mostly the client's start, and the two chains do not depend on each other.
+      const domain = ['--or-show', '--domain', 'default'];
       await together([
         (async () => {
+          await openstack('project', 'create', ...domain, 'service');
           // snap-test's services authenticate as <snap> with the password <snap> (its config
           // snippets say so): a throwaway cloud's well-known value, not a secret.
-          await cloud.ensure('user', snap, ['--domain', 'default', '--password', snap, snap]);
+          await openstack('user', 'create', ...domain, '--password', snap, snap);
           await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
         })(),
         (async () => {
-          await cloud.ensure('service', snap, ['--name', snap, catalog.type]);
-          // One listing for the three interfaces; only those without this URL are made.
-          const listed = (
-            await openstack(
-              'endpoint',
-              'list',
-              '--service',
-              snap,
-              '-f',
-              'value',
-              '-c',
-              'Interface',
-              '-c',
-              'URL',
-            )
-          ).output.map((line) => line.trim());
+          const [services, endpoints] = await together([
+            cloud.named('service', snap),
+            openstack(
+              ...['endpoint', 'list', '-f', 'value'],
+              ...['-c', 'Service Name', '-c', 'Interface', '-c', 'URL'],
+            ),
+          ]);
+          if (services.length > 1) throw tooMany('service', snap, services);
+          if (services.length === 0)
+            await openstack('service', 'create', '--name', snap, catalog.type);
+          // Only the interfaces without this URL are made.
+          const listed = endpoints.output.map((line) => line.trim());
           await together(
             ['public', 'internal', 'admin']
-              .filter((iface) => !listed.includes(`${iface} ${url}`))
+              .filter((iface) => !listed.includes(`${snap} ${iface} ${url}`))
               .map((iface) =>
                 openstack('endpoint', 'create', '--region', 'RegionOne', snap, iface, url),
               ),

@@ -261,17 +261,14 @@ export function survivalSteps(
   const kept: Record<string, string> = {};
   // The server's status is kept with the ids: ACTIVE when kept, so a change is a failure.
   const ids = async (cloud: Client): Promise<Record<string, string>> => {
-    const server = await showServer(cloud, 'upgrade-vm');
-    return {
-      server: text(server.id),
-      'server status': text(server.status),
-      image: (await cloud.run('image', 'show', 'cirros', '-f', 'value', '-c', 'id')).output
-        .join('')
-        .trim(),
-      network: (await cloud.run('network', 'show', 'test', '-f', 'value', '-c', 'id')).output
-        .join('')
-        .trim(),
-    };
+    const id = async (kind: string, name: string) =>
+      (await cloud.run(kind, 'show', name, '-f', 'value', '-c', 'id')).output.join('').trim();
+    const [server, image, network] = await together([
+      showServer(cloud, 'upgrade-vm'),
+      id('image', 'cirros'),
+      id('network', 'test'),
+    ]);
+    return { server: text(server.id), 'server status': text(server.status), image, network };
   };
   return {
     keep: {
