@@ -12,7 +12,8 @@
 #                                    debootstrap and the test images (osa-amd64, osa-arm64,
 #                                    osa-ppc64el). .ci/run uses it; it takes minutes the first time.
 #   bash scripts/setup.sh --check    installs nothing; lists what is missing (exit 1 if anything is);
-#                                    with --system too, the system-test packages as well.
+#                                    with --system too, the system-test packages as well (not the
+#                                    images or binfmt handlers, which --system makes each time).
 #
 # Where it cannot install (not root and no sudo, or no apt-get), it says in one line what will be
 # skipped and the command that would install it, and exits 0: the commands after it still run what
@@ -30,7 +31,7 @@ for arg in "$@"; do
     --system) system=1 ;;
     --check) check=1 ;;
     -h | --help)
-      sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
