@@ -6,8 +6,6 @@ import { setupCommand } from '../../scripts/lib/setup-hint.mjs';
 import { tempDir } from './fixtures.js';
 import { onPath, type Capability } from './system.js';
 
-/** Whether Debian's Keystone, the openstack client and uWSGI are here, and why not. */
-
 /** uWSGI serving one WSGI file over HTTP on 127.0.0.1, one process, one thread (as the tests need). */
 export function uwsgiArgs(port: number, wsgi: string, pyargv: readonly string[] = []): string[] {
   return [
@@ -16,6 +14,8 @@ export function uwsgiArgs(port: number, wsgi: string, pyargv: readonly string[] 
     ...['--processes', '1', '--threads', '1', '--master', '--die-on-term'],
   ];
 }
+
+/** Whether Debian's Keystone, the openstack client and uWSGI are here, and why not. */
 export function keystoneCapability(): Capability {
   const missing = ['keystone-manage', 'keystone-wsgi-public', 'openstack', 'uwsgi'].filter(
     (c) => !onPath(c),
