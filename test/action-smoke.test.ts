@@ -1,4 +1,5 @@
 import { expect, it } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBundle } from './helpers/run-action.js';
 import { makeSnap } from './helpers/snaps.js';
@@ -18,14 +19,11 @@ withSnaps('the smoke-test action, from its bundle', () => {
 
   it('lists the upgrade plan for a glance build on stable/2025.1, companions from 2025.1/edge', async () => {
     const snap = makeSnap(tempDir(), { name: 'glance', version: '30.0.0', arch: 'amd64' });
+    const cirros = join(tempDir(), 'cirros.qcow2');
+    writeFileSync(cirros, 'not booted in a dry run');
     const run = await runBundle(
       'smoke-test',
-      {
-        snap,
-        level: 'upgrade',
-        'dry-run': 'true',
-        'cirros-image': join(tempDir(), 'cirros.qcow2'),
-      },
+      { snap, level: 'upgrade', 'dry-run': 'true', 'cirros-image': cirros },
       { GITHUB_REF_NAME: 'stable/2025.1' },
     );
     expect(run.status).toBe(0);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../scripts/lib/git-fixtures.mjs';
 import { junitXml, runSteps, type Step } from '../src/smoke/engine.js';
@@ -13,13 +13,15 @@ import { describeWhen, SQUASHFS } from './helpers/system.js';
 const withSnaps = describeWhen(SQUASHFS, 'smoke deployment runs with real .snap files');
 
 const names = (steps: Step[]) => steps.map((s) => s.name);
+const cirros = join(tempDir('osa-cirros-'), 'cirros.qcow2');
+writeFileSync(cirros, 'not booted here');
 const base = (extra: Partial<DeployOptions> = {}): DeployOptions => ({
   level: 'deploy',
   snap: 'keystone',
   file: '/tmp/keystone_27.0.0_amd64.snap',
   track: '2025.1',
   adminPassword: 'a-password-of-this-run',
-  cirrosImage: '/tmp/cirros.qcow2',
+  cirrosImage: cirros,
   etcDir: join(ROOT, 'smoke/etc'),
   waitMs: 120000,
   asRoot: true,
@@ -128,6 +130,11 @@ describe('the all-in-one deployment, as snap-test ordered it', () => {
         /The (smoke|upgrade) level boots a cirros image: set 'cirros-image'/,
       );
     expect(deploymentSteps(base({ cirrosImage: undefined })).length).toBeGreaterThan(0);
+    // A path that is no file (a failed download, a typo) is refused as early.
+    for (const path of [join(cirros, '..', 'missing.qcow2'), join(cirros, '..')])
+      expect(() => deploymentSteps(base({ level: 'smoke', cirrosImage: path }))).toThrow(
+        `'cirros-image' ${path} is not a file: give the path of a downloaded cirros qcow2 image.`,
+      );
   });
 
   it('refuses a snap that is not part of the cloud', () => {

@@ -30594,6 +30594,10 @@ function deploymentSteps(options) {
     }
     if (options.level !== 'deploy' && !options.cirrosImage)
         throw new errors/* ConfigurationError */.j1(`The ${options.level} level boots a cirros image: set 'cirros-image' (snap.yml: 'cirros-image-url'), or use level 'deploy'.`);
+    // Else the deployment would run for minutes and fail at the image upload.
+    if (options.level !== 'deploy' &&
+        !(0,external_node_fs_.statSync)(options.cirrosImage, { throwIfNoEntry: false })?.isFile())
+        throw new errors/* ConfigurationError */.j1(`'cirros-image' ${options.cirrosImage} is not a file: give the path of a downloaded cirros qcow2 image.`);
     const root = { asRoot: options.asRoot };
     const run = (name, argvs, timeoutMs = 600000, retries = 0) => ({
         name,
@@ -30918,7 +30922,7 @@ function registerStep(snap, catalog, base, admin) {
                     // snap-test's services authenticate as <snap> with the password <snap> (its config
                     // snippets say so): a throwaway cloud's well-known value, not a secret.
                     await openstack('user', 'create', ...domain, '--password', snap, snap);
-                    await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
+                    await openstack(...['role', 'add', '--project', 'service', '--project-domain', 'default'], ...['--user', snap, '--user-domain', 'default', 'admin']);
                 })(),
                 (async () => {
                     const [services, endpoints] = await together([

@@ -70,6 +70,14 @@ export function deploymentSteps(options: DeployOptions): Step[] {
     throw new ConfigurationError(
       `The ${options.level} level boots a cirros image: set 'cirros-image' (snap.yml: 'cirros-image-url'), or use level 'deploy'.`,
     );
+  // Else the deployment would run for minutes and fail at the image upload.
+  if (
+    options.level !== 'deploy' &&
+    !statSync(options.cirrosImage!, { throwIfNoEntry: false })?.isFile()
+  )
+    throw new ConfigurationError(
+      `'cirros-image' ${options.cirrosImage} is not a file: give the path of a downloaded cirros qcow2 image.`,
+    );
   const root = { asRoot: options.asRoot };
   const run = (name: string, argvs: string[][], timeoutMs = 600000, retries = 0): Step => ({
     name,
@@ -470,7 +478,10 @@ function registerStep(
           // snap-test's services authenticate as <snap> with the password <snap> (its config
           // snippets say so): a throwaway cloud's well-known value, not a secret.
           await openstack('user', 'create', ...domain, '--password', snap, snap);
-          await openstack('role', 'add', '--project', 'service', '--user', snap, 'admin');
+          await openstack(
+            ...['role', 'add', '--project', 'service', '--project-domain', 'default'],
+            ...['--user', snap, '--user-domain', 'default', 'admin'],
+          );
         })(),
         (async () => {
           const [services, endpoints] = await together([
