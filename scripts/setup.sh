@@ -93,6 +93,10 @@ if [ -n "$check" ]; then
       installed "$pkg" || missing_why+=("$pkg (the real cloud's tests)")
     done
   fi
+  # Packages are not all: some tests also need root, or LXD's socket.
+  if [ -n "$system" ] && [ "$(id -u)" -ne 0 ]; then
+    say "note: as this user the real cloud's tests are skipped (they run as root), and the LXD tests unless it is in the lxd group"
+  fi
   if [ "${#missing_why[@]}" -eq 0 ]; then say "nothing missing"; exit 0; fi
   say "missing: $(join_by '; ' "${missing_why[@]}")"
   exit 1
