@@ -39,14 +39,28 @@ function option(name) {
   args.splice(at, 2);
   return value;
 }
+const USAGE = 'usage: npm run example -- [REF] [--snap DIR] [--smoke deploy|smoke|upgrade]';
 function usage(problem) {
-  console.error(
-    `${problem}\nusage: npm run example -- [REF] [--snap DIR] [--smoke deploy|smoke|upgrade]`,
-  );
+  console.error(`${problem}\n${USAGE}`);
   process.exit(2);
+}
+if (args.includes('--help') || args.includes('-h')) {
+  // The comment at the top of this file says what each part does.
+  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
+  const about = head.slice(
+    0,
+    head.findIndex((line) => !line.startsWith('//')),
+  );
+  console.log(about.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
 }
 const ownSnap = option('--snap');
 const smokeLevel = option('--smoke');
+// Checked here, before minutes of mirroring and building (the action would refuse it at the end).
+if (smokeLevel && !['deploy', 'smoke', 'upgrade'].includes(smokeLevel))
+  usage(`--smoke must be deploy, smoke or upgrade, not '${smokeLevel}'`);
 if (args.some((a) => a.startsWith('--')))
   usage(`unknown option ${args.find((a) => a.startsWith('--'))}`);
 const ref = args[0] ?? 'stable/ocata';
