@@ -449,12 +449,12 @@ function bootstrapStep(admin: Readonly<Record<string, string>>, options: DeployO
 
 /**
  * The service's user and its catalog entry, as snap-test registered them with the openstack
- * client. Every piece is looked up before it is made, so a retry after a partial failure makes
- * only what is missing (and never a second endpoint). Keystone keeps project and user names
- * unique in a domain, so those are made with `--or-show` (one call: the create, or the one
- * there); services and endpoints may repeat, so they are listed first. Each call is seconds,
- * mostly the client's start: the user's chain and the catalog's run side by side, and the two
- * listings of the catalog's too, so a fresh registration is three calls deep.
+ * client. A retry after a partial failure makes only what is missing (and never a second
+ * endpoint): Keystone keeps project and user names unique in a domain, so those are made with
+ * `--or-show` (one call: the create, or the one there); services and endpoints may repeat, so
+ * they are listed before they are made. Each call is seconds, mostly the client's start: the
+ * user's chain and the catalog's run side by side, and the catalog's two listings too, so a
+ * fresh registration is three calls deep.
  */
 function registerStep(
   snap: string,
