@@ -755,6 +755,30 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 
+  it('sends a read once more on a new connection when the source resets it, as git does (a kept-alive connection closed as it was reused)', async () => {
+    const s = scenario();
+    const logs: string[] = [];
+    const before = open.requests.length;
+    open.faults.resetRequests = 1;
+    try {
+      const [result] = await mirrorAll({
+        ...s.options({ log: (_slug, message) => logs.push(message) }),
+        pairs: parseMirrorPairs(
+          `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+        ),
+        workDir: tempDir('osa-mirror-work-'),
+      });
+      expect([result!.status, result!.base]).toEqual(['mirrored', 'direct']);
+    } finally {
+      open.faults.resetRequests = 0;
+    }
+    // Not left to git: the first request, reset, and the same one again.
+    expect(logs.join('\n')).not.toMatch(/through git/);
+    const seen = open.requests.slice(before);
+    expect(seen[1]).toEqual(seen[0]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
   it('holds the pack’s checksum back until the source’s response has ended as it should', async () => {
     const s = scenario();
     addCommits(s.upstream, 'master', 200);

@@ -11,6 +11,7 @@ export interface GitHttpServer {
     breakUploadPackAfter: number | null;
     failReceivePack: boolean;
     dropFetchEnd: boolean;
+    resetRequests: number;
   };
   stats: { bytesIn: number; bytesOut: number; replayed: number; running: number };
   stop(): Promise<void>;

@@ -13,7 +13,8 @@ import { join } from 'node:path';
  * upload-pack responses after N body bytes; `faults.dropFetchEnd = true` sends all of a
  * protocol v2 fetch's response but its last 4 bytes (its closing flush), then drops the
  * connection; `faults.failReceivePack = true` answers every push
- * with a 500 (a destination that breaks mid-run); `requests` records method, path and auth result.
+ * with a 500 (a destination that breaks mid-run); `faults.resetRequests = N` resets the
+ * connection of the next N requests before any answer (TCP RST); `requests` records method, path and auth result.
  *
  * `replayListings` (benchmarks only) stands in for servers whose CPU is not this machine's, as
  * github.com's and opendev's are not a runner's: a listing (a GET of info/refs, a protocol v2
@@ -36,7 +37,12 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
     ? `basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`
     : null;
   const requests = [];
-  const faults = { breakUploadPackAfter: null, failReceivePack: false, dropFetchEnd: false };
+  const faults = {
+    breakUploadPackAfter: null,
+    failReceivePack: false,
+    dropFetchEnd: false,
+    resetRequests: 0,
+  };
   // Bytes on the wire, both ways, for benchmarks.
   // `running`: git processes not yet ended (and reaped).
   const stats = { bytesIn: 0, bytesOut: 0, replayed: 0, running: 0 };
@@ -54,6 +60,12 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
       // Whether the client sent credentials at all (to see where a token went).
       sentAuth: !!req.headers.authorization,
     });
+    if (faults.resetRequests > 0) {
+      // A kept-alive connection that the server closed as the client reused it.
+      faults.resetRequests--;
+      req.socket.resetAndDestroy();
+      return;
+    }
     if (!authorised) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end('unauthorised\n');
       return;
@@ -72,7 +84,7 @@ export function startGitHttpServer({ root, token, link, replayListings = false }
     // fault is set, everything runs live.
     const listing =
       replayListings &&
-      !Object.values(faults).some((fault) => fault !== null && fault !== false) &&
+      !Object.values(faults).some((fault) => fault !== null && fault !== false && fault !== 0) &&
       ((req.method === 'GET' && url.pathname.endsWith('/info/refs')) ||
         (req.method === 'POST' && url.pathname.endsWith('/git-upload-pack')));
     let key = null;

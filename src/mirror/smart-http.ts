@@ -133,27 +133,40 @@ async function* stream(
   const headers: Record<string, string> = { 'User-Agent': AGENT, ...init.headers };
   if (auth.authorization) headers.Authorization = auth.authorization;
   // A big body goes in slices, so its upload counts as moving (and is never one long silence).
-  const chunks =
-    Buffer.isBuffer(init.body) && init.body.length > SLICE ? slices(init.body) : init.body;
-  const body =
-    chunks === undefined || Buffer.isBuffer(chunks)
-      ? chunks
-      : ReadableStream.from(
-          (async function* () {
-            for await (const chunk of chunks) {
-              moved(chunk.length);
-              yield chunk;
-            }
-          })(),
-        );
-  try {
-    const response = await fetch(url, {
+  const send = (): Promise<Response> => {
+    const chunks =
+      Buffer.isBuffer(init.body) && init.body.length > SLICE ? slices(init.body) : init.body;
+    const body =
+      chunks === undefined || Buffer.isBuffer(chunks)
+        ? chunks
+        : ReadableStream.from(
+            (async function* () {
+              for await (const chunk of chunks) {
+                moved(chunk.length);
+                yield chunk;
+              }
+            })(),
+          );
+    return fetch(url, {
       method: init.method,
       headers,
       ...(body ? { body, duplex: 'half' as const } : {}),
       redirect: 'manual',
       signal: controller.signal,
     });
+  };
+  try {
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // A kept-alive connection the server closed just as it was reused: sent again once on a
+      // new one, as git's curl does, when the request only reads and its body can be sent again.
+      const reads = init.method === 'GET' || url.endsWith('/git-upload-pack');
+      const again = !(init.body && !Buffer.isBuffer(init.body)) && reads;
+      if (!again || controller.signal.aborted || !droppedConnection(error)) throw error;
+      response = await send();
+    }
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
       throw new WireError(`HTTP ${response.status} from ${new URL(url).pathname}`);
@@ -183,6 +196,12 @@ async function* stream(
 }
 
 const SLICE = 64 * 1024;
+
+/** A connection that died before the response began (reset, or closed under the request). */
+function droppedConnection(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
+}
 
 /** A buffer in slices of SLICE bytes. */
 export function* slices(buffer: Buffer): Generator<Buffer> {
