@@ -772,10 +772,38 @@ describe('mirror: the in-process relay, http source and destination', () => {
     } finally {
       open.faults.resetRequests = 0;
     }
-    // Not left to git: the first request, reset, and the same one again.
+    // Not left to git: the first request (the listing's POST), reset, and the same one again.
     expect(logs.join('\n')).not.toMatch(/through git/);
     const seen = open.requests.slice(before);
+    expect(seen[0]).toMatchObject({
+      method: 'POST',
+      path: `/opendev/${s.name}.git/git-upload-pack`,
+    });
     expect(seen[1]).toEqual(seen[0]);
+    expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
+  });
+
+  it('sends it once more only: a source that resets it again is left to git', async () => {
+    const s = scenario();
+    const logs: string[] = [];
+    const before = open.requests.length;
+    open.faults.resetRequests = 2;
+    try {
+      const [result] = await mirrorAll({
+        ...s.options({ log: (_slug, message) => logs.push(message) }),
+        pairs: parseMirrorPairs(
+          `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
+        ),
+        workDir: tempDir('osa-mirror-work-'),
+      });
+      expect(result!.status).toBe('mirrored');
+    } finally {
+      open.faults.resetRequests = 0;
+    }
+    expect(logs.join('\n')).toMatch(/listing through git \(127\.0\.0\.1:\d+: ECONNRESET\)/);
+    const seen = open.requests.slice(before);
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[2]).not.toEqual(seen[0]);
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 
