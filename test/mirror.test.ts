@@ -755,11 +755,12 @@ describe('mirror: the in-process relay, http source and destination', () => {
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
   });
 
-  it('sends a read once more on a new connection when the source resets it, as git does (a kept-alive connection closed as it was reused)', async () => {
+  /** A first mirror whose source resets its next `resets` requests: the result, log and requests. */
+  async function mirrorThroughResets(resets: number) {
     const s = scenario();
     const logs: string[] = [];
     const before = open.requests.length;
-    open.faults.resetRequests = 1;
+    open.faults.resetRequests = resets;
     try {
       const [result] = await mirrorAll({
         ...s.options({ log: (_slug, message) => logs.push(message) }),
@@ -768,13 +769,17 @@ describe('mirror: the in-process relay, http source and destination', () => {
         ),
         workDir: tempDir('osa-mirror-work-'),
       });
-      expect([result!.status, result!.base]).toEqual(['mirrored', 'direct']);
+      return { s, result: result!, log: logs.join('\n'), seen: open.requests.slice(before) };
     } finally {
       open.faults.resetRequests = 0;
     }
+  }
+
+  it('sends a read once more on a new connection when the source resets it, as git does (a kept-alive connection closed as it was reused)', async () => {
+    const { s, result, log, seen } = await mirrorThroughResets(1);
+    expect([result.status, result.base]).toEqual(['mirrored', 'direct']);
     // Not left to git: the first request (the listing's POST), reset, and the same one again.
-    expect(logs.join('\n')).not.toMatch(/through git/);
-    const seen = open.requests.slice(before);
+    expect(log).not.toMatch(/through git/);
     expect(seen[0]).toMatchObject({
       method: 'POST',
       path: `/opendev/${s.name}.git/git-upload-pack`,
@@ -784,24 +789,9 @@ describe('mirror: the in-process relay, http source and destination', () => {
   });
 
   it('sends it once more only: a source that resets it again is left to git', async () => {
-    const s = scenario();
-    const logs: string[] = [];
-    const before = open.requests.length;
-    open.faults.resetRequests = 2;
-    try {
-      const [result] = await mirrorAll({
-        ...s.options({ log: (_slug, message) => logs.push(message) }),
-        pairs: parseMirrorPairs(
-          `${open.url}/opendev/${s.name}.git -> ${http.url}/github/${s.name}.git`,
-        ),
-        workDir: tempDir('osa-mirror-work-'),
-      });
-      expect(result!.status).toBe('mirrored');
-    } finally {
-      open.faults.resetRequests = 0;
-    }
-    expect(logs.join('\n')).toMatch(/listing through git \(127\.0\.0\.1:\d+: ECONNRESET\)/);
-    const seen = open.requests.slice(before);
+    const { s, result, log, seen } = await mirrorThroughResets(2);
+    expect(result.status).toBe('mirrored');
+    expect(log).toMatch(/listing through git \(127\.0\.0\.1:\d+: ECONNRESET\)/);
     expect(seen[1]).toEqual(seen[0]);
     expect(seen[2]).not.toEqual(seen[0]);
     expect(refsOf(s.destination)).toBe(refsOf(s.upstream));
